@@ -1,0 +1,38 @@
+export { DEFAULT_DEDUP_ENTRIES, DedupCache } from './dedup.js'
+export { isTransportError, TRANSPORT_ERROR_CODES, TransportError, type TransportErrorCode } from './errors.js'
+export type { CodecRegistry, MessageCodec, TopicTypes } from './message-codec.js'
+export { type Family, ipFamily, isMulticast, isSsmGroup } from './net/address.js'
+export type { EndpointOptions } from './net/endpoint.js'
+export { budgetForMtu, DEFAULT_INTERFACE, type ResolvedInterface, readMtu, resolveInterface } from './net/interface.js'
+export { DEFAULT_RECV_BUFFER_BYTES, type Mode, type RecvBufferInfo } from './net/socket.js'
+export {
+  ACK_RETENTION_MS,
+  type AckEntry,
+  type AckReport,
+  createPublisher,
+  type PublishOptions,
+  Publisher,
+  type PublisherInfo,
+  type PublisherOptions,
+  type PublishResult,
+  type WaitForAcksOptions,
+} from './publisher.js'
+export { type StatsSnapshot, type StreamStats, sessionHex } from './stats.js'
+export {
+  createSubscriber,
+  DEFAULT_QUEUE_LIMIT,
+  type ForwardDatagram,
+  type FrameSource,
+  type RawDatagram,
+  type ReceivedFrame,
+  Subscriber,
+  type SubscriberInfo,
+  type SubscriberOptions,
+  SWEEP_INTERVAL_MS,
+  type TransportWarning,
+} from './subscriber.js'
+export { compileTopicFilter, type TopicFilter } from './topic-filter.js'
+export { DROP_REASONS, type DropReason } from './wire/frame.js'
+export { Limits, MAX_DATAGRAM_BYTES } from './wire/constants.js'
+export type { FrameHeader } from './wire/header.js'
+export type { ReassemblerOptions } from './wire/fragment.js'

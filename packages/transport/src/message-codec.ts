@@ -1,0 +1,21 @@
+/**
+ * What the transport needs of a message type. @shoal/schema's `MessageType` satisfies it; any
+ * other protobuf runtime can too.
+ */
+export interface MessageCodec<T = unknown> {
+  readonly typeName: string
+  /** u32 type fingerprint carried in every frame. */
+  readonly fingerprint: number
+  encode(message: T): Uint8Array
+  decode(bytes: Uint8Array): T
+}
+
+/** Looks message types up by fingerprint (receive side). */
+export interface CodecRegistry {
+  byFingerprint(fingerprint: number): MessageCodec | undefined
+}
+
+/** Which type a topic must carry; a frame with another fingerprint is dropped. */
+export interface TopicTypes {
+  typeFor(topic: string): MessageCodec | undefined
+}

@@ -1,0 +1,343 @@
+/**
+ * Publisher: encodes messages into frames and sends them to a multicast group, a broadcast
+ * address or a unicast peer; collects acknowledgements.
+ */
+import { randomBytes } from 'node:crypto'
+import type { Socket } from 'node:dgram'
+import { EventEmitter } from 'node:events'
+import { transportError } from './errors.js'
+import type { MessageCodec } from './message-codec.js'
+import { checkLocalPort, checkTtl, type Family } from './net/address.js'
+import { type EndpointOptions, type ResolvedEndpoint, resolveEndpoint, WILDCARD } from './net/endpoint.js'
+import { budgetForMtu, checkBudget } from './net/interface.js'
+import { closeSocket, type Mode, openSocket, sendDatagram } from './net/socket.js'
+import { sessionHex, type StatsSnapshot, Stream } from './stats.js'
+import { decodeAckBody } from './wire/ack.js'
+import { Flag, FrameKind, Limits } from './wire/constants.js'
+import { decodeFrame, writeCrc } from './wire/frame.js'
+import { fragmentMessage } from './wire/fragment.js'
+import { encodeTopic, setHops } from './wire/header.js'
+
+export interface PublisherOptions extends Omit<EndpointOptions, 'source'> {
+  /** Multicast TTL / hop limit, or unicast TTL. 0–255, default 1 (one subnet). */
+  ttl?: number
+  /** Deliver multicast to listeners on the sending host too. Default true. */
+  loopback?: boolean
+  /** Largest datagram sent, bytes. Default: from the interface MTU (1,472 on Ethernet, 65,507 on lo). */
+  budget?: number
+  /** Local port to bind (acks and unicast replies come back to it). Default 0: any free port. */
+  localPort?: number
+  /** Fixed session id; random by default (tests only). */
+  sessionId?: number
+}
+
+export interface PublishOptions {
+  /** Ask every receiver to acknowledge this frame. */
+  ack?: boolean
+}
+
+export interface PublishResult {
+  topic: string
+  sequence: number
+  datagrams: number
+  bytes: number
+}
+
+export interface AckEntry {
+  receiver: string
+  receiverSession: number
+  address: string
+  port: number
+  /** From publish to ack, ms. */
+  latencyMs: number
+}
+
+export interface AckReport {
+  topic: string
+  sequence: number
+  acked: AckEntry[]
+  /** Expected receivers that did not ack before the timeout. */
+  missing: string[]
+}
+
+export interface WaitForAcksOptions {
+  /** How long to wait, ms. */
+  timeoutMs: number
+  /**
+   * Receivers (by name) that must ack. Default: every receiver that has acked anything on this
+   * publisher before; the wait ends early once all of them have.
+   */
+  expected?: readonly string[]
+}
+
+export interface PublisherInfo {
+  mode: Mode
+  family: Family
+  destination: string
+  port: number
+  interface: string | undefined
+  interfaceAddress: string | undefined
+  mtu: number | undefined
+  budget: number
+  ttl: number
+  loopback: boolean
+  sessionId: number
+  local: { address: string; port: number }
+}
+
+interface PendingAck {
+  sentAt: number
+  acked: Map<string, AckEntry>
+  /** Wakes a waiter when an ack arrives. */
+  notify: (() => void) | undefined
+  timer: NodeJS.Timeout
+}
+
+/** Pending ack records nobody waits for are forgotten after this long, ms. */
+export const ACK_RETENTION_MS = 60_000
+
+interface TopicState {
+  bytes: Uint8Array
+  sequence: number
+  stream: Stream
+}
+
+export class Publisher extends EventEmitter {
+  readonly sessionId: number
+  readonly info: PublisherInfo
+  readonly #socket: Socket
+  readonly #endpoint: ResolvedEndpoint
+  readonly #destination: string
+  readonly #topics = new Map<string, TopicState>()
+  readonly #pending = new Map<string, PendingAck>()
+  readonly #receivers = new Set<string>()
+  #datagramsOut = 0
+  #bytesOut = 0
+  #closed = false
+
+  private constructor(socket: Socket, endpoint: ResolvedEndpoint, info: PublisherInfo) {
+    super()
+    this.#socket = socket
+    this.#endpoint = endpoint
+    this.#destination = info.destination
+    this.sessionId = info.sessionId
+    this.info = info
+    socket.on('message', (data, rinfo) => this.#onMessage(data, rinfo.address, rinfo.port))
+    socket.on('error', (error) => this.emit('warning', { reason: 'socket-error', error }))
+  }
+
+  static async create(options: PublisherOptions): Promise<Publisher> {
+    const endpoint = resolveEndpoint(options, 'publisher')
+    const ttl = checkTtl(options.ttl ?? 1)
+    const localPort = checkLocalPort(options.localPort ?? 0)
+    const budget = checkBudget(options.budget ?? budgetForMtu(endpoint.iface?.mtu, endpoint.family), endpoint.family)
+    const bindAddress =
+      endpoint.family === 4 && endpoint.iface !== undefined ? endpoint.iface.address : WILDCARD[endpoint.family]
+    const socket = await openSocket({ family: endpoint.family, address: bindAddress, port: localPort, reuseAddr: true })
+    const loopback = options.loopback ?? true
+    try {
+      if (endpoint.mode === 'multicast') {
+        socket.setMulticastInterface(endpoint.iface!.multicastInterface)
+        socket.setMulticastTTL(ttl)
+        socket.setMulticastLoopback(loopback)
+      } else {
+        if (endpoint.mode === 'broadcast') socket.setBroadcast(true)
+        socket.setTTL(Math.max(ttl, 1))
+      }
+    } catch (error) {
+      await closeSocket(socket)
+      throw transportError('SHOAL_SOCKET', `cannot configure the socket: ${(error as Error).message}`, error)
+    }
+    const destination = endpoint.mode === 'multicast' ? endpoint.groups[0]! : endpoint.address!
+    const local = socket.address()
+    const info: PublisherInfo = {
+      mode: endpoint.mode,
+      family: endpoint.family,
+      destination,
+      port: endpoint.port,
+      interface: endpoint.iface?.name,
+      interfaceAddress: endpoint.iface?.address,
+      mtu: endpoint.iface?.mtu,
+      budget,
+      ttl,
+      loopback,
+      sessionId: options.sessionId ?? randomBytes(4).readUInt32BE(0),
+      local: { address: local.address, port: local.port },
+    }
+    return new Publisher(socket, endpoint, info)
+  }
+
+  /** Encodes `message` as `type` and sends it on `topic`. */
+  publish<T>(topic: string, type: MessageCodec<T>, message: T, options: PublishOptions = {}): Promise<PublishResult> {
+    return this.publishEncoded(topic, type.fingerprint, type.encode(message), options)
+  }
+
+  /** Sends an already-encoded message (replay, relays, pre-serialised data). */
+  async publishEncoded(
+    topic: string,
+    fingerprint: number,
+    payload: Uint8Array,
+    options: PublishOptions = {},
+  ): Promise<PublishResult> {
+    this.#checkOpen()
+    const state = this.#topic(topic)
+    const sequence = state.sequence
+    state.sequence = (state.sequence + 1) >>> 0
+    const frames = fragmentMessage(
+      {
+        kind: FrameKind.DATA,
+        flags: options.ack ? Flag.ACK_REQUEST : 0,
+        hops: 0,
+        topic,
+        sessionId: this.sessionId,
+        sequence,
+        fingerprint,
+        extensionLength: 0,
+      },
+      state.bytes,
+      payload,
+      this.info.budget,
+    )
+    if (options.ack) this.#expectAcks(topic, sequence)
+    let bytes = 0
+    for (const frame of frames) bytes += frame.length
+    await this.#sendAll(frames)
+    state.stream.framesSent++
+    state.stream.bytes += payload.length
+    state.stream.datagrams += frames.length
+    return { topic, sequence, datagrams: frames.length, bytes }
+  }
+
+  /**
+   * Sends an encoded frame received elsewhere (relays): same session and sequence, hop count set
+   * to `hops`, CRC recomputed. `frame` is modified in place.
+   */
+  async forward(frame: Uint8Array, hops: number): Promise<void> {
+    this.#checkOpen()
+    setHops(frame, 0, hops)
+    writeCrc(frame, 0, frame.length)
+    await this.#sendAll([frame])
+  }
+
+  /** Sends bytes as one plain UDP datagram with no Shoal framing (for plain-socket programs). */
+  async sendRaw(data: Uint8Array): Promise<void> {
+    this.#checkOpen()
+    await this.#sendAll([data])
+  }
+
+  /** Waits for acks of a frame published with `{ ack: true }`. */
+  waitForAcks(result: Pick<PublishResult, 'topic' | 'sequence'>, options: WaitForAcksOptions): Promise<AckReport> {
+    const key = ackKey(result.topic, result.sequence)
+    const pending = this.#pending.get(key)
+    if (pending === undefined)
+      return Promise.reject(
+        transportError('SHOAL_BAD_OPTION', `no ack was requested for ${result.topic} #${result.sequence}`),
+      )
+    return new Promise((resolve) => {
+      const expected = () => options.expected ?? [...this.#receivers]
+      const done = () => {
+        clearTimeout(timer)
+        pending.notify = undefined
+        this.#pending.delete(key)
+        clearTimeout(pending.timer)
+        const acked = [...pending.acked.values()]
+        const missing = expected().filter((name) => !pending.acked.has(name))
+        resolve({ topic: result.topic, sequence: result.sequence, acked, missing })
+      }
+      const timer = setTimeout(done, options.timeoutMs)
+      pending.notify = () => {
+        const want = expected()
+        if (want.length > 0 && want.every((name) => pending.acked.has(name))) done()
+      }
+      pending.notify()
+    })
+  }
+
+  /** Receivers that have acked anything on this publisher. */
+  knownReceivers(): string[] {
+    return [...this.#receivers]
+  }
+
+  stats(): StatsSnapshot {
+    return {
+      sent: [...this.#topics.values()].map((t) => t.stream.snapshot('sent')),
+      received: [],
+      drops: {},
+      datagramsIn: 0,
+      datagramsOut: this.#datagramsOut,
+      bytesIn: 0,
+      bytesOut: this.#bytesOut,
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    for (const pending of this.#pending.values()) clearTimeout(pending.timer)
+    this.#pending.clear()
+    await closeSocket(this.#socket)
+  }
+
+  #topic(topic: string): TopicState {
+    let state = this.#topics.get(topic)
+    if (state === undefined) {
+      const stream = new Stream(sessionHex(this.sessionId), `${this.#destination}:${this.#endpoint.port}`, topic)
+      state = { bytes: encodeTopic(topic), sequence: 0, stream }
+      this.#topics.set(topic, state)
+    }
+    return state
+  }
+
+  async #sendAll(datagrams: Uint8Array[]): Promise<void> {
+    const sends: Promise<void>[] = []
+    for (const datagram of datagrams) {
+      sends.push(sendDatagram(this.#socket, datagram, this.#endpoint.port, this.#destination))
+      this.#datagramsOut++
+      this.#bytesOut += datagram.length
+    }
+    try {
+      await Promise.all(sends)
+    } catch (error) {
+      throw transportError('SHOAL_SOCKET', `send to ${this.#destination}:${this.#endpoint.port} failed: ${(error as Error).message}`, error)
+    }
+  }
+
+  #expectAcks(topic: string, sequence: number): void {
+    const key = ackKey(topic, sequence)
+    const timer = setTimeout(() => this.#pending.delete(key), ACK_RETENTION_MS)
+    timer.unref()
+    this.#pending.set(key, { sentAt: performance.now(), acked: new Map(), notify: undefined, timer })
+  }
+
+  #onMessage(data: Buffer, address: string, port: number): void {
+    const frame = decodeFrame(data, 0, data.length, { maxMessageBytes: Limits.MAX_MESSAGE_BYTES })
+    if (!frame.ok || frame.header.kind !== FrameKind.ACK || frame.header.sessionId !== this.sessionId) {
+      this.emit('warning', { reason: frame.ok ? 'unexpected-frame' : frame.reason, address, port })
+      return
+    }
+    const body = decodeAckBody(frame.payload)
+    if (body === undefined) {
+      this.emit('warning', { reason: 'bad-ack', address, port })
+      return
+    }
+    this.#receivers.add(body.receiver)
+    const pending = this.#pending.get(ackKey(frame.header.topic, frame.header.sequence))
+    if (pending === undefined || pending.acked.has(body.receiver)) return
+    const entry: AckEntry = { ...body, address, port, latencyMs: performance.now() - pending.sentAt }
+    pending.acked.set(body.receiver, entry)
+    this.emit('ack', { topic: frame.header.topic, sequence: frame.header.sequence, ...entry })
+    pending.notify?.()
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw transportError('SHOAL_CLOSED', 'the publisher is closed')
+  }
+}
+
+function ackKey(topic: string, sequence: number): string {
+  return `${sequence}\u0000${topic}`
+}
+
+export function createPublisher(options: PublisherOptions): Promise<Publisher> {
+  return Publisher.create(options)
+}

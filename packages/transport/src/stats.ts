@@ -1,0 +1,74 @@
+/** Counters per (source, topic) stream, and the snapshot shape both ends report. */
+import type { DropReason } from './wire/frame.js'
+import { SequenceTracker } from './wire/sequence.js'
+
+export interface StreamStats {
+  /** The publisher's session id, 8 hex digits. */
+  source: string
+  /** Where the stream's datagrams came from (receive side) or go to (send side), `addr:port`. */
+  address: string
+  topic: string
+  frames: number
+  bytes: number
+  datagrams: number
+  /** Frames lost: skipped by sequence and not arrived late (receive side). */
+  gaps: number
+  duplicates: number
+  reordered: number
+  /** Frames of this stream dropped after they were recognised, by reason. */
+  drops: Partial<Record<DropReason, number>>
+}
+
+export interface StatsSnapshot {
+  sent: StreamStats[]
+  received: StreamStats[]
+  /** Every drop, by reason, including datagrams that could not be tied to a stream. */
+  drops: Partial<Record<DropReason, number>>
+  datagramsIn: number
+  datagramsOut: number
+  bytesIn: number
+  bytesOut: number
+}
+
+export function sessionHex(sessionId: number): string {
+  return sessionId.toString(16).padStart(8, '0')
+}
+
+/** One stream's live counters. */
+export class Stream {
+  readonly tracker = new SequenceTracker()
+  bytes = 0
+  datagrams = 0
+  framesSent = 0
+  readonly drops: Partial<Record<DropReason, number>> = {}
+
+  constructor(
+    readonly source: string,
+    public address: string,
+    readonly topic: string,
+  ) {}
+
+  drop(reason: DropReason): void {
+    this.drops[reason] = (this.drops[reason] ?? 0) + 1
+  }
+
+  snapshot(side: 'sent' | 'received'): StreamStats {
+    const t = this.tracker
+    return {
+      source: this.source,
+      address: this.address,
+      topic: this.topic,
+      frames: side === 'sent' ? this.framesSent : t.frames,
+      bytes: this.bytes,
+      datagrams: this.datagrams,
+      gaps: t.gaps,
+      duplicates: t.duplicates,
+      reordered: t.reordered,
+      drops: { ...this.drops },
+    }
+  }
+}
+
+export function countDrop(drops: Partial<Record<DropReason, number>>, reason: DropReason): void {
+  drops[reason] = (drops[reason] ?? 0) + 1
+}

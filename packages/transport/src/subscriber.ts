@@ -1,0 +1,403 @@
+/**
+ * Subscriber: joins a group (or listens for broadcast/unicast), checks and reassembles frames,
+ * decodes messages, accounts for loss per (source, topic), and answers ack requests.
+ * A bad datagram never throws: it is counted by reason and reported as a `'warning'` event.
+ */
+import { randomBytes } from 'node:crypto'
+import type { Socket } from 'node:dgram'
+import { EventEmitter, on } from 'node:events'
+import { hostname } from 'node:os'
+import { registry as schemaRegistry } from '@shoal/schema'
+import { transportError } from './errors.js'
+import type { CodecRegistry, TopicTypes } from './message-codec.js'
+import { type EndpointOptions, type ResolvedEndpoint, resolveEndpoint, WILDCARD } from './net/endpoint.js'
+import {
+  closeSocket,
+  DEFAULT_RECV_BUFFER_BYTES,
+  openSocket,
+  type RecvBufferInfo,
+  sizeRecvBuffer,
+} from './net/socket.js'
+import { countDrop, sessionHex, type StatsSnapshot, Stream } from './stats.js'
+import { compileTopicFilter, type TopicFilter } from './topic-filter.js'
+import { encodeAck } from './wire/ack.js'
+import { Flag, FrameKind, Limits } from './wire/constants.js'
+import { type DropReason, decodeFrame } from './wire/frame.js'
+import { type AbandonedMessage, Reassembler, type ReassemblerOptions } from './wire/fragment.js'
+import type { FrameHeader } from './wire/header.js'
+
+export interface SubscriberOptions extends EndpointOptions {
+  /** Topic filters (see topic-filter.ts); default: every topic. */
+  topics?: readonly string[]
+  /** Types to decode, by fingerprint. Default: every @shoal/schema type. */
+  registry?: CodecRegistry
+  /** Expected type per topic; a frame of another type is dropped as `fingerprint-mismatch`. */
+  topicTypes?: TopicTypes
+  /** Decode payloads into messages. Default true; false delivers payload bytes only. */
+  decode?: boolean
+  /** Answer frames that ask for acknowledgement. Default false. */
+  ack?: boolean
+  /** This receiver's name in acks. Default `hostname:pid`. */
+  name?: string
+  /** Deliver every datagram as it came (`'raw'` events), with no Shoal framing. */
+  raw?: boolean
+  /** Deliver each checked DATA datagram (`'datagram'` events) without reassembly, for relays. */
+  forward?: boolean
+  /** Share the port with other sockets on this host. Default true. */
+  reuseAddr?: boolean
+  /** Receive buffer asked of the kernel, bytes. Default 8 MiB. */
+  recvBufferBytes?: number
+  /** Reassembly limits: message size, partial messages, memory, timeout. */
+  reassembly?: ReassemblerOptions
+  /** Frames buffered for a slow async iterator before new ones are dropped (`queue-overflow`). Default 65,536. */
+  queueLimit?: number
+}
+
+export interface FrameSource {
+  sessionId: number
+  /** Session id as 8 hex digits: the stream's source in stats. */
+  session: string
+  address: string
+  port: number
+}
+
+export interface ReceivedFrame<T = unknown> {
+  topic: string
+  /** Full protobuf type name, when the fingerprint is known. */
+  typeName: string | undefined
+  fingerprint: number
+  /** The decoded message; undefined when decoding is off. */
+  message: T | undefined
+  /** The encoded message. */
+  payload: Uint8Array
+  source: FrameSource
+  sequence: number
+  hops: number
+  ackRequested: boolean
+  /** Date.now() when the last datagram of the frame arrived. */
+  receivedAt: number
+}
+
+export interface ForwardDatagram {
+  header: FrameHeader
+  /** The whole datagram, as received; the receiver may modify it. */
+  data: Uint8Array
+  from: { address: string; port: number }
+}
+
+export interface RawDatagram {
+  data: Buffer
+  from: { address: string; port: number }
+  receivedAt: number
+}
+
+export interface TransportWarning {
+  reason: DropReason | 'socket-error' | 'recv-buffer-clamped'
+  address?: string
+  port?: number
+  topic?: string
+  detail?: string
+}
+
+export interface SubscriberInfo {
+  mode: ResolvedEndpoint['mode']
+  family: ResolvedEndpoint['family']
+  groups: string[]
+  source: string | undefined
+  port: number
+  interface: string | undefined
+  interfaceAddress: string | undefined
+  bound: { address: string; port: number }
+  recvBuffer: RecvBufferInfo
+  name: string
+}
+
+/** How often partial messages are checked for expiry, ms. */
+export const SWEEP_INTERVAL_MS = 250
+export const DEFAULT_QUEUE_LIMIT = 65_536
+
+export class Subscriber extends EventEmitter {
+  readonly info: SubscriberInfo
+  readonly #socket: Socket
+  readonly #endpoint: ResolvedEndpoint
+  readonly #filter: TopicFilter
+  readonly #registry: CodecRegistry
+  readonly #topicTypes: TopicTypes | undefined
+  readonly #decode: boolean
+  readonly #ack: boolean
+  readonly #raw: boolean
+  readonly #forward: boolean
+  readonly #reassembler: Reassembler
+  readonly #streams = new Map<string, Stream>()
+  readonly #drops: Partial<Record<DropReason, number>> = {}
+  readonly #sweeper: NodeJS.Timeout
+  readonly #maxMessageBytes: number
+  readonly #queueLimit: number
+  #iterating = 0
+  #queued = 0
+  #datagramsIn = 0
+  #bytesIn = 0
+  #closed = false
+
+  private constructor(socket: Socket, endpoint: ResolvedEndpoint, options: SubscriberOptions, info: SubscriberInfo) {
+    super()
+    this.#socket = socket
+    this.#endpoint = endpoint
+    this.info = info
+    this.#filter = compileTopicFilter(options.topics)
+    this.#registry = options.registry ?? schemaRegistry
+    this.#topicTypes = options.topicTypes
+    this.#decode = options.decode ?? true
+    this.#ack = options.ack ?? false
+    this.#raw = options.raw ?? false
+    this.#forward = options.forward ?? false
+    this.#queueLimit = options.queueLimit ?? DEFAULT_QUEUE_LIMIT
+    this.#maxMessageBytes = options.reassembly?.maxMessageBytes ?? Limits.MAX_MESSAGE_BYTES
+    this.#reassembler = new Reassembler(options.reassembly)
+    this.#reassembler.onAbandon = (abandoned) => this.#onAbandon(abandoned)
+    this.#sweeper = setInterval(() => this.#reassembler.sweep(), SWEEP_INTERVAL_MS)
+    this.#sweeper.unref()
+    socket.on('message', (data, rinfo) => this.#onMessage(data, rinfo.address, rinfo.port))
+    socket.on('error', (error) => this.#warn({ reason: 'socket-error', detail: error.message }))
+  }
+
+  static async create(options: SubscriberOptions): Promise<Subscriber> {
+    const endpoint = resolveEndpoint(options, 'subscriber')
+    const { family, mode, iface } = endpoint
+    // One group: bind the group address, so this socket sees only that group's traffic.
+    // Several groups (or IPv6, whose link-scope groups need a zone to bind): the wildcard.
+    const bindAddress =
+      mode === 'multicast'
+        ? family === 4 && endpoint.groups.length === 1
+          ? endpoint.groups[0]!
+          : WILDCARD[family]
+        : mode === 'unicast' && iface !== undefined
+          ? iface.address
+          : WILDCARD[family]
+    const socket = await openSocket({
+      family,
+      address: bindAddress,
+      port: endpoint.port,
+      reuseAddr: options.reuseAddr ?? true,
+    })
+    const recvBuffer = sizeRecvBuffer(socket, options.recvBufferBytes ?? DEFAULT_RECV_BUFFER_BYTES)
+    const joined: Array<() => void> = []
+    try {
+      if (mode === 'multicast') {
+        for (const group of endpoint.groups) {
+          if (endpoint.source !== undefined) {
+            socket.addSourceSpecificMembership(endpoint.source, group, iface!.multicastInterface)
+            joined.push(() => socket.dropSourceSpecificMembership(endpoint.source!, group, iface!.multicastInterface))
+          } else {
+            socket.addMembership(group, iface!.multicastInterface)
+            joined.push(() => socket.dropMembership(group, iface!.multicastInterface))
+          }
+        }
+        // Acks leave by the same interface the group was joined on.
+        socket.setMulticastInterface(iface!.multicastInterface)
+      } else if (mode === 'broadcast') {
+        socket.setBroadcast(true)
+      }
+    } catch (error) {
+      await closeSocket(socket)
+      throw transportError(
+        'SHOAL_SOCKET',
+        `cannot join ${endpoint.groups.join(', ')} on ${iface?.name}: ${(error as Error).message}`,
+        error,
+      )
+    }
+    const bound = socket.address()
+    const info: SubscriberInfo = {
+      mode,
+      family,
+      groups: endpoint.groups,
+      source: endpoint.source,
+      port: endpoint.port,
+      interface: iface?.name,
+      interfaceAddress: iface?.address,
+      bound: { address: bound.address, port: bound.port },
+      recvBuffer,
+      name: options.name ?? `${hostname()}:${process.pid}`,
+    }
+    const subscriber = new Subscriber(socket, endpoint, options, info)
+    subscriber.#leave = joined
+    return subscriber
+  }
+
+  #leave: Array<() => void> = []
+  /** Random per subscriber start; sent in acks so a restarted receiver is told apart. */
+  readonly #sessionId = randomBytes(4).readUInt32BE(0)
+
+  /** Frames as they arrive. Ends when the subscriber closes. */
+  async *[Symbol.asyncIterator](): AsyncIterator<ReceivedFrame> {
+    this.#iterating++
+    const ac = new AbortController()
+    const onClose = () => ac.abort()
+    this.once('close', onClose)
+    try {
+      for await (const [frame] of on(this, 'frame', { signal: ac.signal })) {
+        this.#queued--
+        yield frame as ReceivedFrame
+      }
+    } catch (error) {
+      if ((error as Error).name !== 'AbortError') throw error
+    } finally {
+      this.off('close', onClose)
+      this.#iterating--
+    }
+  }
+
+  stats(): StatsSnapshot {
+    return {
+      sent: [],
+      received: [...this.#streams.values()].map((s) => s.snapshot('received')),
+      drops: { ...this.#drops },
+      datagramsIn: this.#datagramsIn,
+      datagramsOut: 0,
+      bytesIn: this.#bytesIn,
+      bytesOut: 0,
+    }
+  }
+
+  /** Reassembly state: partial messages and bytes held, completions, expiries, evictions. */
+  reassemblyStats() {
+    return this.#reassembler.stats()
+  }
+
+  /** Sends a raw datagram from this socket (unicast replies in raw mode). */
+  reply(data: Uint8Array, to: { address: string; port: number }): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.#socket.send(data, to.port, to.address, (error) => (error ? reject(error) : resolve())),
+    )
+  }
+
+  /** Leaves the groups and releases the socket. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    clearInterval(this.#sweeper)
+    for (const leave of this.#leave) {
+      try {
+        leave()
+      } catch {
+        // Membership already gone (interface removed): nothing to leave.
+      }
+    }
+    this.#reassembler.clear()
+    await closeSocket(this.#socket)
+    this.emit('close')
+  }
+
+  #onMessage(data: Buffer, address: string, port: number): void {
+    this.#datagramsIn++
+    this.#bytesIn += data.length
+    if (this.#raw) {
+      this.emit('raw', { data, from: { address, port }, receivedAt: Date.now() } satisfies RawDatagram)
+      return
+    }
+    const frame = decodeFrame(data, 0, data.length, { maxMessageBytes: this.#maxMessageBytes })
+    if (!frame.ok) {
+      this.#drop(frame.reason, undefined, address, port)
+      return
+    }
+    const { header, payload } = frame
+    if (header.kind !== FrameKind.DATA) return // acks and reserved control frames are not for subscribers
+    if (!this.#filter(header.topic)) return
+    const streamKey = `${header.sessionId}:${header.topic}`
+    let stream = this.#streams.get(streamKey)
+    if (stream === undefined) {
+      stream = new Stream(sessionHex(header.sessionId), `${address}:${port}`, header.topic)
+      this.#streams.set(streamKey, stream)
+    }
+    stream.datagrams++
+    if (this.#forward) {
+      // Relays account per frame on its first fragment and pass every datagram on; dedup is theirs.
+      if (header.fragmentIndex === 0) stream.tracker.observe(header.sequence)
+      stream.bytes += payload.length
+      this.emit('datagram', { header, data, from: { address, port } } satisfies ForwardDatagram)
+      return
+    }
+    const result = this.#reassembler.accept(`${streamKey}\u0000${header.sequence}`, header, payload)
+    if (result.status === 'dropped') {
+      this.#drop(result.reason, stream, address, port)
+      return
+    }
+    if (result.status !== 'complete') return
+    stream.address = `${address}:${port}`
+    if (stream.tracker.observe(header.sequence) === 'duplicate') return
+    stream.bytes += result.message.length
+    if (header.flags & Flag.ACK_REQUEST && this.#ack) this.#sendAck(header, address, port)
+    this.#deliver(header, result.message, stream, address, port)
+  }
+
+  #deliver(header: FrameHeader, message: Uint8Array, stream: Stream, address: string, port: number): void {
+    const type = this.#registry.byFingerprint(header.fingerprint)
+    const expected = this.#topicTypes?.typeFor(header.topic)
+    if (expected !== undefined && expected.fingerprint !== header.fingerprint) {
+      this.#drop('fingerprint-mismatch', stream, address, port, `expected ${expected.typeName}`)
+      return
+    }
+    let decoded: unknown
+    if (this.#decode) {
+      if (type === undefined) {
+        this.#drop('unknown-type', stream, address, port, `fingerprint ${header.fingerprint.toString(16)}`)
+        return
+      }
+      try {
+        decoded = type.decode(message)
+      } catch (error) {
+        this.#drop('decode-failed', stream, address, port, (error as Error).message)
+        return
+      }
+    }
+    if (this.#iterating > 0 && this.#queued >= this.#queueLimit) {
+      this.#drop('queue-overflow', stream, address, port)
+      return
+    }
+    if (this.#iterating > 0) this.#queued++
+    const frame: ReceivedFrame = {
+      topic: header.topic,
+      typeName: type?.typeName,
+      fingerprint: header.fingerprint,
+      message: decoded,
+      payload: message,
+      source: { sessionId: header.sessionId, session: stream.source, address, port },
+      sequence: header.sequence,
+      hops: header.hops,
+      ackRequested: (header.flags & Flag.ACK_REQUEST) !== 0,
+      receivedAt: Date.now(),
+    }
+    this.emit('frame', frame)
+  }
+
+  #sendAck(header: FrameHeader, address: string, port: number): void {
+    const ack = encodeAck(header, { receiverSession: this.#sessionId, receiver: this.info.name })
+    this.#socket.send(ack, port, address, (error) => {
+      if (error) this.#warn({ reason: 'socket-error', address, port, detail: `ack: ${error.message}` })
+    })
+  }
+
+  #onAbandon({ key, reason }: AbandonedMessage): void {
+    const stream = this.#streams.get(key.slice(0, key.indexOf('\u0000')))
+    this.#drop(reason, stream, undefined, undefined)
+  }
+
+  #drop(reason: DropReason, stream: Stream | undefined, address?: string, port?: number, detail?: string): void {
+    countDrop(this.#drops, reason)
+    stream?.drop(reason)
+    const warning: TransportWarning = { reason }
+    if (address !== undefined) warning.address = address
+    if (port !== undefined) warning.port = port
+    if (stream !== undefined) warning.topic = stream.topic
+    if (detail !== undefined) warning.detail = detail
+    this.#warn(warning)
+  }
+
+  #warn(warning: TransportWarning): void {
+    if (this.listenerCount('warning') > 0) this.emit('warning', warning)
+  }
+}
+
+export function createSubscriber(options: SubscriberOptions): Promise<Subscriber> {
+  return Subscriber.create(options)
+}

@@ -1,0 +1,57 @@
+/**
+ * ACK frames: a receiver's answer to a DATA frame that carried the ACK_REQUEST flag.
+ * The header repeats the acknowledged frame's session, sequence and topic; the payload names the
+ * receiver. See WIRE.md (“ACK”).
+ */
+import { FrameKind, LITTLE_ENDIAN } from './constants.js'
+import { encodedFrameLength, encodeFrameInto } from './frame.js'
+import { encodeTopic, type FrameHeader } from './header.js'
+
+/** u32 receiver session id, then the receiver's name in UTF-8 (at most this many bytes). */
+export const ACK_RECEIVER_OFFSET = 0
+export const ACK_NAME_OFFSET = 4
+export const MAX_RECEIVER_NAME_BYTES = 200
+
+export interface AckBody {
+  receiverSession: number
+  receiver: string
+}
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+export function encodeAck(acked: Pick<FrameHeader, 'sessionId' | 'sequence' | 'topic'>, body: AckBody): Uint8Array {
+  const name = encoder.encode(body.receiver).subarray(0, MAX_RECEIVER_NAME_BYTES)
+  const payload = new Uint8Array(ACK_NAME_OFFSET + name.length)
+  new DataView(payload.buffer).setUint32(ACK_RECEIVER_OFFSET, body.receiverSession, LITTLE_ENDIAN)
+  payload.set(name, ACK_NAME_OFFSET)
+  const topicBytes = encodeTopic(acked.topic)
+  const header: FrameHeader = {
+    kind: FrameKind.ACK,
+    flags: 0,
+    hops: 0,
+    topic: acked.topic,
+    sessionId: acked.sessionId,
+    sequence: acked.sequence,
+    fingerprint: 0,
+    messageLength: payload.length,
+    fragmentOffset: 0,
+    fragmentIndex: 0,
+    fragmentCount: 1,
+    payloadLength: payload.length,
+    extensionLength: 0,
+  }
+  const out = new Uint8Array(encodedFrameLength(header, topicBytes))
+  encodeFrameInto(header, topicBytes, payload, out, 0)
+  return out
+}
+
+/** Reads an ACK payload; undefined when it is too short or the name is not UTF-8. */
+export function decodeAckBody(payload: Uint8Array): AckBody | undefined {
+  if (payload.length < ACK_NAME_OFFSET || payload.length > ACK_NAME_OFFSET + MAX_RECEIVER_NAME_BYTES) return undefined
+  const receiverSession = new DataView(payload.buffer, payload.byteOffset, payload.length).getUint32(
+    ACK_RECEIVER_OFFSET,
+    LITTLE_ENDIAN,
+  )
+  return { receiverSession, receiver: decoder.decode(payload.subarray(ACK_NAME_OFFSET)) }
+}

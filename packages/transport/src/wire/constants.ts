@@ -1,0 +1,97 @@
+/**
+ * Every number of the Shoal wire format, in one place. The byte diagram is in WIRE.md.
+ *
+ * Byte order: network byte order (big-endian), stated once here and passed explicitly to every
+ * DataView call as `LITTLE_ENDIAN`.
+ */
+
+/** DataView's `littleEndian` argument for every read and write: network byte order. */
+export const LITTLE_ENDIAN = false
+
+/** `S` `H`: the first two bytes of every Shoal datagram. */
+export const MAGIC = 0x5348
+export const WIRE_VERSION = 1
+
+/** Offsets of the fixed header fields, in bytes from the start of a frame. */
+export const Offset = {
+  MAGIC: 0, // u16
+  VERSION: 2, // u8
+  KIND: 3, // u8
+  FLAGS: 4, // u16
+  HOPS: 6, // u8
+  TOPIC_LENGTH: 7, // u8
+  SESSION: 8, // u32
+  SEQUENCE: 12, // u32
+  FINGERPRINT: 16, // u32
+  MESSAGE_LENGTH: 20, // u32
+  FRAGMENT_OFFSET: 24, // u32
+  FRAGMENT_INDEX: 28, // u16
+  FRAGMENT_COUNT: 30, // u16
+  HEADER_LENGTH: 32, // u16
+  PAYLOAD_LENGTH: 34, // u16
+  TOPIC: 36, // TOPIC_LENGTH bytes of UTF-8
+} as const
+
+/** Size of the fixed part of the header, before the topic. */
+export const FIXED_HEADER_LENGTH = 36
+/** The CRC32 trailer after the payload. */
+export const CRC_LENGTH = 4
+/** Topic names are 1..255 bytes of UTF-8. */
+export const MAX_TOPIC_BYTES = 255
+/** Most fragments one message may be split into (u16 count). */
+export const MAX_FRAGMENTS = 0xffff
+/** Largest UDP payload over IPv4 (65,535 − 20 IP − 8 UDP). */
+export const MAX_DATAGRAM_BYTES = 65_507
+/** Largest UDP payload over IPv6 without jumbograms, on loopback's 65,536 MTU (65,536 − 40 − 8). */
+export const MAX_DATAGRAM_BYTES_IPV6 = 65_488
+/** Smallest datagram budget accepted: room for the largest header and some payload. */
+export const MIN_DATAGRAM_BUDGET = 512
+/** Default budgets on a 1500-byte Ethernet MTU: 1500 − 20 IPv4 − 8 UDP; 1500 − 40 IPv6 − 8 UDP. */
+export const DEFAULT_DATAGRAM_BUDGET_IPV4 = 1_472
+export const DEFAULT_DATAGRAM_BUDGET_IPV6 = 1_452
+/** IP + UDP header bytes subtracted from an interface MTU to get the datagram budget. */
+export const IPV4_UDP_OVERHEAD = 28
+export const IPV6_UDP_OVERHEAD = 48
+
+/** Frame kinds (byte 3). Values not listed are rejected as `unknown-kind`. */
+export const FrameKind = {
+  /** A message, or one fragment of one. */
+  DATA: 0,
+  /** A receiver's acknowledgement of one DATA frame, sent by unicast to the frame's source. */
+  ACK: 1,
+  /** Reserved: negative acknowledgement (repair request). Not sent by v1. */
+  NACK: 2,
+  /** Reserved: publisher heartbeat carrying last sequence per topic. Not sent by v1. */
+  HEARTBEAT: 3,
+  /** Reserved: several small DATA frames batched in one datagram. Not sent by v1. */
+  BATCH: 4,
+} as const
+export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind]
+
+/** Flag bits (bytes 4–5). Bits 0–7 must be understood: a frame with an unknown one is rejected. */
+export const Flag = {
+  /** The publisher asks every receiver for an ACK frame. */
+  ACK_REQUEST: 1 << 0,
+  /** Reserved: payload followed by an AEAD tag; key id and nonce in the header extension. */
+  AUTHENTICATED: 1 << 1,
+  /** Reserved: payload is encrypted (always together with AUTHENTICATED). */
+  ENCRYPTED: 1 << 2,
+} as const
+/** Flags this version implements. A frame with another must-understand bit set is dropped. */
+export const KNOWN_FLAGS = Flag.ACK_REQUEST
+/** Bits 0–7: must understand. Bits 8–15: informational, ignored when unknown. */
+export const MUST_UNDERSTAND_FLAGS = 0x00ff
+
+/** Default receive-side limits (see WIRE.md “Limits”). */
+export const Limits = {
+  /** Largest message a receiver reassembles, bytes. */
+  MAX_MESSAGE_BYTES: 64 * 1024 * 1024,
+  /** Partial messages held at once before the oldest is evicted. */
+  MAX_PARTIAL_MESSAGES: 64,
+  /** Bytes held by partial messages before the oldest is evicted. */
+  MAX_PARTIAL_BYTES: 256 * 1024 * 1024,
+  /** A partial message with no new fragment for this long is expired, ms. */
+  REASSEMBLY_TIMEOUT_MS: 2_000,
+  /** Default relay hop limit. */
+  MAX_HOPS: 8,
+} as const

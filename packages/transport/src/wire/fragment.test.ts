@@ -1,0 +1,178 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { isTransportError } from '../errors.js'
+import { FrameKind, MAX_DATAGRAM_BYTES } from './constants.js'
+import { decodeFrame } from './frame.js'
+import { fragmentMessage, type MessageHeader, Reassembler } from './fragment.js'
+import { encodeTopic } from './header.js'
+
+const base: MessageHeader = {
+  kind: FrameKind.DATA,
+  flags: 0,
+  hops: 0,
+  topic: 'camera',
+  sessionId: 7,
+  sequence: 1,
+  fingerprint: 99,
+  extensionLength: 0,
+}
+const topicBytes = encodeTopic(base.topic)
+
+function decodeAll(frames: Uint8Array[]) {
+  return frames.map((f) => {
+    const d = decodeFrame(f)
+    if (!d.ok) throw new Error(`fragment rejected: ${d.reason}`)
+    return d
+  })
+}
+
+function pattern(length: number, seed: number): Uint8Array {
+  const out = new Uint8Array(length)
+  let x = seed | 1
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    out[i] = x & 0xff
+  }
+  return out
+}
+
+describe('fragmentMessage', () => {
+  it('keeps every datagram within the budget', () => {
+    for (const budget of [512, 1472, 9000, MAX_DATAGRAM_BYTES]) {
+      const frames = fragmentMessage(base, topicBytes, pattern(200_000, 3), budget)
+      for (const f of frames) expect(f.length).toBeLessThanOrEqual(budget)
+      expect(frames.length).toBe(Math.ceil(200_000 / (budget - 36 - topicBytes.length - 4)))
+    }
+  })
+
+  it('sends an empty message as one frame', () => {
+    const frames = fragmentMessage(base, topicBytes, new Uint8Array(0), 1472)
+    expect(frames).toHaveLength(1)
+    const r = new Reassembler()
+    const [d] = decodeAll(frames)
+    expect(r.accept('k', d!.header, d!.payload)).toEqual({ status: 'complete', message: new Uint8Array(0) })
+  })
+
+  it('refuses a message that needs more than 65,535 fragments', () => {
+    try {
+      fragmentMessage(base, topicBytes, new Uint8Array(65_536 * 470), 512)
+      expect.unreachable()
+    } catch (error) {
+      expect(isTransportError(error, 'SHOAL_FRAME_TOO_LARGE')).toBe(true)
+    }
+  })
+})
+
+describe('Reassembler', () => {
+  it('round-trips 0 B to 8 MiB through random order, duplicates and loss', () => {
+    const sizes = fc.oneof(
+      fc.integer({ min: 0, max: 5_000 }),
+      fc.integer({ min: 5_000, max: 300_000 }),
+      fc.constantFrom(1024 * 1024, 8 * 1024 * 1024),
+    )
+    fc.assert(
+      fc.property(
+        sizes,
+        fc.constantFrom(1472, 1452, 9000, 65_507),
+        fc.integer(),
+        fc.double({ min: 0, max: 0.5, noNaN: true }),
+        fc.double({ min: 0, max: 0.3, noNaN: true }),
+        (size, budget, seed, dupRate, lossRate) => {
+          const message = pattern(size, seed)
+          const fragments = decodeAll(fragmentMessage(base, topicBytes, message, budget))
+          const rand = fc.sample(fc.integer({ min: 0, max: 1_000_000 }), { seed, numRuns: fragments.length * 3 + 3 })
+          let r = 0
+          const next = () => rand[r++ % rand.length]! / 1_000_000
+          // loss
+          const lost = new Set<number>()
+          if (fragments.length > 1) for (let i = 0; i < fragments.length; i++) if (next() < lossRate) lost.add(i)
+          const delivered = fragments.filter((_, i) => !lost.has(i))
+          // duplicates, then shuffle
+          const withDups = [...delivered]
+          for (const f of delivered) if (next() < dupRate) withDups.push(f)
+          for (let i = withDups.length - 1; i > 0; i--) {
+            const j = Math.floor(next() * (i + 1))
+            ;[withDups[i], withDups[j]] = [withDups[j]!, withDups[i]!]
+          }
+          const reassembler = new Reassembler()
+          const complete: Uint8Array[] = []
+          for (const f of withDups) {
+            const result = reassembler.accept('s', f.header, f.payload)
+            if (result.status === 'complete') complete.push(result.message)
+            expect(result.status).not.toBe('dropped')
+          }
+          if (lost.size === 0) {
+            expect(complete).toHaveLength(fragments.length === 1 ? withDups.length : 1)
+            expect(Buffer.compare(complete[0]!, message)).toBe(0)
+          } else {
+            expect(complete).toHaveLength(0)
+          }
+        },
+      ),
+      { numRuns: 60 },
+    )
+  })
+
+  it('never completes a message from a duplicated fragment (the LCM bug)', () => {
+    const fragments = decodeAll(fragmentMessage(base, topicBytes, pattern(5000, 1), 1472))
+    expect(fragments.length).toBe(4)
+    const r = new Reassembler()
+    // fragments 0,1,2 and fragment 2 again: 4 datagrams, but fragment 3 is missing
+    for (const i of [0, 1, 2]) expect(r.accept('k', fragments[i]!.header, fragments[i]!.payload).status).toBe('pending')
+    expect(r.accept('k', fragments[2]!.header, fragments[2]!.payload).status).toBe('duplicate')
+    expect(r.stats().duplicateFragments).toBe(1)
+    expect(r.accept('k', fragments[3]!.header, fragments[3]!.payload).status).toBe('complete')
+  })
+
+  it('expires stale partial messages after the timeout and counts them', () => {
+    let now = 0
+    const r = new Reassembler({ timeoutMs: 1000, now: () => now })
+    const abandoned: string[] = []
+    r.onAbandon = (a) => abandoned.push(`${a.key}:${a.reason}`)
+    const fragments = decodeAll(fragmentMessage(base, topicBytes, pattern(5000, 1), 1472))
+    r.accept('k', fragments[0]!.header, fragments[0]!.payload)
+    now = 999
+    expect(r.sweep()).toBe(0)
+    r.accept('k', fragments[1]!.header, fragments[1]!.payload) // activity resets the clock
+    now = 1998
+    expect(r.sweep()).toBe(0)
+    now = 1999
+    expect(r.sweep()).toBe(1)
+    expect(abandoned).toEqual(['k:reassembly-expired'])
+    expect(r.stats()).toMatchObject({ expired: 1, partialMessages: 0, partialBytes: 0 })
+  })
+
+  it('caps memory by message count and by bytes, evicting the oldest', () => {
+    const byCount = new Reassembler({ maxPartialMessages: 2 })
+    const evicted: string[] = []
+    byCount.onAbandon = (a) => evicted.push(a.key)
+    for (const key of ['a', 'b', 'c']) {
+      const [first] = decodeAll(fragmentMessage({ ...base }, topicBytes, pattern(3000, 2), 1472))
+      byCount.accept(key, first!.header, first!.payload)
+    }
+    expect(evicted).toEqual(['a'])
+    expect(byCount.stats()).toMatchObject({ evicted: 1, partialMessages: 2 })
+
+    const byBytes = new Reassembler({ maxPartialBytes: 10_000 })
+    byBytes.onAbandon = (a) => evicted.push(a.key)
+    for (const key of ['x', 'y', 'z']) {
+      const [first] = decodeAll(fragmentMessage(base, topicBytes, pattern(4000, 2), 1472))
+      byBytes.accept(key, first!.header, first!.payload)
+    }
+    expect(evicted).toEqual(['a', 'x'])
+    expect(byBytes.stats()).toMatchObject({ evicted: 1, partialMessages: 2, partialBytes: 8000 })
+  })
+
+  it('drops messages over the size cap and fragments that disagree with their message', () => {
+    const r = new Reassembler({ maxMessageBytes: 4000 })
+    const [big] = decodeAll(fragmentMessage(base, topicBytes, pattern(5000, 1), 1472))
+    expect(r.accept('k', big!.header, big!.payload)).toEqual({ status: 'dropped', reason: 'too-large' })
+    const r2 = new Reassembler()
+    const a = decodeAll(fragmentMessage(base, topicBytes, pattern(5000, 1), 1472))
+    const b = decodeAll(fragmentMessage({ ...base, fingerprint: 100 }, topicBytes, pattern(5000, 1), 1472))
+    r2.accept('k', a[0]!.header, a[0]!.payload)
+    expect(r2.accept('k', b[1]!.header, b[1]!.payload)).toEqual({ status: 'dropped', reason: 'fragment-mismatch' })
+  })
+})

@@ -1,0 +1,230 @@
+/**
+ * Splitting a message into datagrams that each fit the datagram budget (so IP never fragments),
+ * and putting it back together on the receiving side. See WIRE.md (“Fragmentation”).
+ */
+import { transportError } from '../errors.js'
+import { CRC_LENGTH, Limits, MAX_FRAGMENTS, MIN_DATAGRAM_BUDGET } from './constants.js'
+import { encodeFrameInto } from './frame.js'
+import { type FrameHeader, headerLength } from './header.js'
+
+/** Header fields a publisher chooses; the fragment fields are filled in by {@link fragmentMessage}. */
+export type MessageHeader = Omit<
+  FrameHeader,
+  'messageLength' | 'fragmentOffset' | 'fragmentIndex' | 'fragmentCount' | 'payloadLength'
+>
+
+/** Payload bytes one datagram of this budget carries for a header of this size. */
+export function fragmentCapacity(budget: number, topicBytes: number, extensionLength = 0): number {
+  return budget - headerLength(topicBytes, extensionLength) - CRC_LENGTH
+}
+
+/** How many datagrams a message of `length` bytes needs. */
+export function fragmentCountFor(length: number, capacity: number): number {
+  return Math.max(1, Math.ceil(length / capacity))
+}
+
+/**
+ * Encodes `message` as one or more frames of at most `budget` bytes each. The frames are views
+ * into one allocation, in order.
+ */
+export function fragmentMessage(
+  header: MessageHeader,
+  topicBytes: Uint8Array,
+  message: Uint8Array,
+  budget: number,
+): Uint8Array[] {
+  if (budget < MIN_DATAGRAM_BUDGET)
+    throw transportError('SHOAL_BUDGET_OUT_OF_RANGE', `datagram budget ${budget} is below ${MIN_DATAGRAM_BUDGET}`)
+  const capacity = Math.min(fragmentCapacity(budget, topicBytes.length, header.extensionLength), 0xffff)
+  const count = fragmentCountFor(message.length, capacity)
+  if (count > MAX_FRAGMENTS)
+    throw transportError(
+      'SHOAL_FRAME_TOO_LARGE',
+      `message of ${message.length} bytes needs ${count} fragments of ${capacity} bytes; the wire allows ${MAX_FRAGMENTS}`,
+    )
+  const overhead = headerLength(topicBytes.length, header.extensionLength) + CRC_LENGTH
+  const out = new Uint8Array(message.length + count * overhead)
+  const frames: Uint8Array[] = []
+  let at = 0
+  for (let index = 0; index < count; index++) {
+    const start = index * capacity
+    const payload = message.subarray(start, Math.min(start + capacity, message.length))
+    const fragment: FrameHeader = {
+      ...header,
+      messageLength: message.length,
+      fragmentOffset: start,
+      fragmentIndex: index,
+      fragmentCount: count,
+      payloadLength: payload.length,
+    }
+    const written = encodeFrameInto(fragment, topicBytes, payload, out, at)
+    frames.push(out.subarray(at, at + written))
+    at += written
+  }
+  return frames
+}
+
+export interface ReassemblerOptions {
+  /** Largest message accepted, bytes. Default {@link Limits.MAX_MESSAGE_BYTES} (64 MiB). */
+  maxMessageBytes?: number
+  /** Partial messages held at once; the oldest is evicted past it. Default 64. */
+  maxPartialMessages?: number
+  /** Bytes held by partial messages; the oldest are evicted past it. Default 256 MiB. */
+  maxPartialBytes?: number
+  /** A partial message with no new fragment for this long expires, ms. Default 2,000. */
+  timeoutMs?: number
+  /** Clock in ms; injectable for tests. */
+  now?: () => number
+}
+
+export interface ReassemblerStats {
+  completed: number
+  duplicateFragments: number
+  expired: number
+  evicted: number
+  mismatched: number
+  tooLarge: number
+  partialMessages: number
+  partialBytes: number
+}
+
+interface Partial {
+  buffer: Uint8Array
+  seen: Uint8Array
+  received: number
+  bytes: number
+  count: number
+  fingerprint: number
+  lastActivity: number
+}
+
+export type ReassemblyResult =
+  | { status: 'complete'; message: Uint8Array }
+  | { status: 'pending' }
+  | { status: 'duplicate' }
+  | { status: 'dropped'; reason: 'too-large' | 'fragment-mismatch' }
+
+/** Why partial messages were given up, reported to the caller so it can count them per stream. */
+export interface AbandonedMessage {
+  key: string
+  reason: 'reassembly-expired' | 'reassembly-evicted'
+}
+
+/**
+ * Collects fragments into whole messages. Tolerates reordering and duplicates (a duplicated
+ * fragment never completes a message), expires stale partial messages, and caps memory by
+ * message count and bytes, evicting the oldest. Every expiry and eviction is counted.
+ */
+export class Reassembler {
+  readonly #maxMessageBytes: number
+  readonly #maxPartialMessages: number
+  readonly #maxPartialBytes: number
+  readonly #timeoutMs: number
+  readonly #now: () => number
+  // Map iteration order is insertion order: the first entry is the oldest partial message.
+  readonly #partials = new Map<string, Partial>()
+  #partialBytes = 0
+  readonly #stats = { completed: 0, duplicateFragments: 0, expired: 0, evicted: 0, mismatched: 0, tooLarge: 0 }
+  /** Called for every partial message given up (expired or evicted). */
+  onAbandon: ((abandoned: AbandonedMessage) => void) | undefined
+
+  constructor(options: ReassemblerOptions = {}) {
+    this.#maxMessageBytes = options.maxMessageBytes ?? Limits.MAX_MESSAGE_BYTES
+    this.#maxPartialMessages = options.maxPartialMessages ?? Limits.MAX_PARTIAL_MESSAGES
+    this.#maxPartialBytes = options.maxPartialBytes ?? Limits.MAX_PARTIAL_BYTES
+    this.#timeoutMs = options.timeoutMs ?? Limits.REASSEMBLY_TIMEOUT_MS
+    this.#now = options.now ?? (() => performance.now())
+  }
+
+  /**
+   * Adds one fragment (`header` from a validated frame, `payload` its bytes). `key` identifies the
+   * message: source, session, topic and sequence.
+   */
+  accept(key: string, header: FrameHeader, payload: Uint8Array): ReassemblyResult {
+    if (header.fragmentCount === 1) {
+      this.#stats.completed++
+      return { status: 'complete', message: payload }
+    }
+    const now = this.#now()
+    let partial = this.#partials.get(key)
+    if (partial === undefined) {
+      if (header.messageLength > this.#maxMessageBytes || header.messageLength > this.#maxPartialBytes) {
+        this.#stats.tooLarge++
+        return { status: 'dropped', reason: 'too-large' }
+      }
+      this.#makeRoom(header.messageLength)
+      partial = {
+        buffer: new Uint8Array(header.messageLength),
+        seen: new Uint8Array(header.fragmentCount),
+        received: 0,
+        bytes: 0,
+        count: header.fragmentCount,
+        fingerprint: header.fingerprint,
+        lastActivity: now,
+      }
+      this.#partials.set(key, partial)
+      this.#partialBytes += header.messageLength
+    } else if (
+      partial.count !== header.fragmentCount ||
+      partial.buffer.length !== header.messageLength ||
+      partial.fingerprint !== header.fingerprint
+    ) {
+      this.#stats.mismatched++
+      return { status: 'dropped', reason: 'fragment-mismatch' }
+    }
+    if (partial.seen[header.fragmentIndex] === 1) {
+      this.#stats.duplicateFragments++
+      return { status: 'duplicate' }
+    }
+    partial.seen[header.fragmentIndex] = 1
+    partial.received++
+    partial.bytes += payload.length
+    partial.lastActivity = now
+    partial.buffer.set(payload, header.fragmentOffset)
+    if (partial.received < partial.count) return { status: 'pending' }
+    this.#remove(key, partial)
+    if (partial.bytes !== partial.buffer.length) {
+      this.#stats.mismatched++
+      return { status: 'dropped', reason: 'fragment-mismatch' }
+    }
+    this.#stats.completed++
+    return { status: 'complete', message: partial.buffer }
+  }
+
+  /** Expires partial messages idle longer than the timeout; returns how many. */
+  sweep(now = this.#now()): number {
+    let expired = 0
+    for (const [key, partial] of this.#partials) {
+      if (now - partial.lastActivity < this.#timeoutMs) continue
+      this.#remove(key, partial)
+      this.#stats.expired++
+      expired++
+      this.onAbandon?.({ key, reason: 'reassembly-expired' })
+    }
+    return expired
+  }
+
+  /** Drops every partial message without counting it (on close). */
+  clear(): void {
+    this.#partials.clear()
+    this.#partialBytes = 0
+  }
+
+  stats(): ReassemblerStats {
+    return { ...this.#stats, partialMessages: this.#partials.size, partialBytes: this.#partialBytes }
+  }
+
+  #makeRoom(incoming: number): void {
+    for (const [key, partial] of this.#partials) {
+      if (this.#partials.size < this.#maxPartialMessages && this.#partialBytes + incoming <= this.#maxPartialBytes) return
+      this.#remove(key, partial)
+      this.#stats.evicted++
+      this.onAbandon?.({ key, reason: 'reassembly-evicted' })
+    }
+  }
+
+  #remove(key: string, partial: Partial): void {
+    this.#partials.delete(key)
+    this.#partialBytes -= partial.buffer.length
+  }
+}

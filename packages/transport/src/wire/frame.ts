@@ -1,0 +1,108 @@
+/**
+ * A whole frame: header, payload and CRC32 trailer. One frame is one UDP datagram.
+ * See WIRE.md (“Frame”).
+ */
+import {
+  CRC_LENGTH,
+  FrameKind,
+  KNOWN_FLAGS,
+  LITTLE_ENDIAN,
+  Limits,
+  MUST_UNDERSTAND_FLAGS,
+} from './constants.js'
+import { crc32 } from './crc.js'
+import { decodeHeader, encodeHeaderInto, type FrameHeader, headerLength } from './header.js'
+
+/** Reasons a received datagram is dropped. Counted by the subscriber, never thrown. */
+export const DROP_REASONS = [
+  'truncated',
+  'bad-magic',
+  'bad-version',
+  'bad-header',
+  'bad-length',
+  'bad-crc',
+  'unknown-kind',
+  'unsupported-flags',
+  'too-large',
+  'unknown-type',
+  'fingerprint-mismatch',
+  'decode-failed',
+  'reassembly-expired',
+  'reassembly-evicted',
+  'fragment-mismatch',
+  'queue-overflow',
+] as const
+export type DropReason = (typeof DROP_REASONS)[number]
+
+/** Bytes a frame with this header and topic occupies on the wire. */
+export function encodedFrameLength(header: Pick<FrameHeader, 'payloadLength' | 'extensionLength'>, topicBytes: Uint8Array): number {
+  return headerLength(topicBytes.length, header.extensionLength) + header.payloadLength + CRC_LENGTH
+}
+
+/**
+ * Encodes header + payload + CRC into `buf` at `offset`; returns the bytes written.
+ * `header.payloadLength` must equal `payload.length`.
+ */
+export function encodeFrameInto(
+  header: FrameHeader,
+  topicBytes: Uint8Array,
+  payload: Uint8Array,
+  buf: Uint8Array,
+  offset: number,
+): number {
+  if (payload.length !== header.payloadLength) throw new RangeError('payloadLength does not match the payload')
+  const total = encodedFrameLength(header, topicBytes)
+  if (offset < 0 || offset + total > buf.length) throw new RangeError('frame does not fit the buffer')
+  const h = encodeHeaderInto(header, topicBytes, buf, offset)
+  buf.set(payload, offset + h)
+  writeCrc(buf, offset, total)
+  return total
+}
+
+/** (Re)computes the CRC trailer of the `total`-byte frame at `offset`. */
+export function writeCrc(buf: Uint8Array, offset: number, total: number): void {
+  const crc = crc32(buf.subarray(offset, offset + total - CRC_LENGTH))
+  new DataView(buf.buffer, buf.byteOffset + offset + total - CRC_LENGTH, CRC_LENGTH).setUint32(0, crc, LITTLE_ENDIAN)
+}
+
+export type FrameResult =
+  | { ok: true; header: FrameHeader; payload: Uint8Array }
+  | { ok: false; reason: DropReason }
+
+export interface DecodeFrameOptions {
+  /** Largest message length accepted in a header; larger frames are `too-large`. */
+  maxMessageBytes?: number
+}
+
+/**
+ * Decodes and validates the frame in `buf[offset, offset + length)`. `payload` is a view into
+ * `buf`, not a copy. Never throws on bad input: returns the reason instead.
+ */
+export function decodeFrame(
+  buf: Uint8Array,
+  offset = 0,
+  length = buf.length - offset,
+  options: DecodeFrameOptions = {},
+): FrameResult {
+  const parsed = decodeHeader(buf, offset, length)
+  if (!parsed.ok) return parsed
+  const { header, headerLength: h } = parsed
+  const total = h + header.payloadLength + CRC_LENGTH
+  if (total > length) return { ok: false, reason: 'truncated' }
+  if (total < length) return { ok: false, reason: 'bad-length' }
+  const view = new DataView(buf.buffer, buf.byteOffset + offset, length)
+  if (crc32(buf.subarray(offset, offset + length - CRC_LENGTH)) !== view.getUint32(length - CRC_LENGTH, LITTLE_ENDIAN))
+    return { ok: false, reason: 'bad-crc' }
+  if (header.kind > FrameKind.BATCH) return { ok: false, reason: 'unknown-kind' }
+  if ((header.flags & MUST_UNDERSTAND_FLAGS & ~KNOWN_FLAGS) !== 0) return { ok: false, reason: 'unsupported-flags' }
+  if (header.messageLength > (options.maxMessageBytes ?? Limits.MAX_MESSAGE_BYTES))
+    return { ok: false, reason: 'too-large' }
+  if (
+    header.fragmentCount === 0 ||
+    header.fragmentIndex >= header.fragmentCount ||
+    header.fragmentOffset + header.payloadLength > header.messageLength ||
+    (header.fragmentCount === 1 && (header.fragmentOffset !== 0 || header.payloadLength !== header.messageLength))
+  )
+    return { ok: false, reason: 'bad-header' }
+  return { ok: true, header, payload: buf.subarray(offset + h, offset + h + header.payloadLength) }
+}

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest'
+import { SEQUENCE_WINDOW, SequenceTracker } from './sequence.js'
+
+function run(seqs: number[]) {
+  const t = new SequenceTracker()
+  const verdicts = seqs.map((s) => t.observe(s))
+  return { t, verdicts }
+}
+
+describe('SequenceTracker', () => {
+  it('counts in-order frames with no gaps', () => {
+    const { t } = run([0, 1, 2, 3])
+    expect(t).toMatchObject({ frames: 4, gaps: 0, duplicates: 0, reordered: 0 })
+  })
+
+  it('counts gaps, then takes late arrivals back out of them as reordered', () => {
+    const { t, verdicts } = run([0, 3, 1, 5, 2])
+    expect(verdicts).toEqual(['first', 'gap', 'reordered', 'gap', 'reordered'])
+    expect(t).toMatchObject({ frames: 5, gaps: 1, reordered: 2, duplicates: 0 })
+  })
+
+  it('counts duplicates, including ones older than the window', () => {
+    const { t } = run([0, 1, 1, 0])
+    expect(t).toMatchObject({ frames: 2, duplicates: 2, gaps: 0 })
+    const far = new SequenceTracker()
+    far.observe(0)
+    far.observe(SEQUENCE_WINDOW + 10)
+    expect(far.observe(1)).toBe('duplicate') // too old to tell: never counted twice
+    expect(far.gaps).toBe(SEQUENCE_WINDOW + 9)
+  })
+
+  it('handles u32 wrap-around', () => {
+    const { t } = run([0xfffffffe, 0xffffffff, 0, 2])
+    expect(t).toMatchObject({ frames: 4, gaps: 1, duplicates: 0 })
+  })
+
+  it('equals sent minus received under random loss', () => {
+    const t = new SequenceTracker()
+    let received = 0
+    let x = 12345
+    for (let s = 0; s < 10_000; s++) {
+      x = (x * 1103515245 + 12345) >>> 0
+      if (s === 0 || s === 9_999 || x % 10 !== 0) {
+        t.observe(s)
+        received++
+      }
+    }
+    expect(t.gaps).toBe(10_000 - received)
+    expect(t.gaps).toBeGreaterThan(500)
+  })
+})
