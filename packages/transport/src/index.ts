@@ -3,17 +3,25 @@ export { isTransportError, TRANSPORT_ERROR_CODES, TransportError, type Transport
 export type { CodecRegistry, MessageCodec, TopicTypes } from './message-codec.js'
 export { type Family, ipFamily, isMulticast, isSsmGroup } from './net/address.js'
 export type { EndpointOptions } from './net/endpoint.js'
-export { budgetForMtu, DEFAULT_INTERFACE, type ResolvedInterface, readMtu, resolveInterface } from './net/interface.js'
+export {
+  budgetForMtu,
+  DEFAULT_INTERFACE,
+  type ResolvedInterface,
+  readMtu,
+  resolveInterface,
+} from './net/interface.js'
 export { DEFAULT_RECV_BUFFER_BYTES, type Mode, type RecvBufferInfo } from './net/socket.js'
 export {
   ACK_RETENTION_MS,
   type AckEntry,
   type AckReport,
   createPublisher,
-  type PublishOptions,
+  DEFAULT_BURST_BYTES,
+  type Pacing,
   Publisher,
   type PublisherInfo,
   type PublisherOptions,
+  type PublishOptions,
   type PublishResult,
   type WaitForAcksOptions,
 } from './publisher.js'
@@ -32,7 +40,7 @@ export {
   type TransportWarning,
 } from './subscriber.js'
 export { compileTopicFilter, type TopicFilter } from './topic-filter.js'
-export { DROP_REASONS, type DropReason } from './wire/frame.js'
 export { Limits, MAX_DATAGRAM_BYTES } from './wire/constants.js'
-export type { FrameHeader } from './wire/header.js'
 export type { ReassemblerOptions } from './wire/fragment.js'
+export { DROP_REASONS, type DropReason } from './wire/frame.js'
+export type { FrameHeader } from './wire/header.js'

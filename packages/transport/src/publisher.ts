@@ -11,11 +11,11 @@ import { checkLocalPort, checkTtl, type Family } from './net/address.js'
 import { type EndpointOptions, type ResolvedEndpoint, resolveEndpoint, WILDCARD } from './net/endpoint.js'
 import { budgetForMtu, checkBudget } from './net/interface.js'
 import { closeSocket, type Mode, openSocket, sendDatagram } from './net/socket.js'
-import { sessionHex, type StatsSnapshot, Stream } from './stats.js'
+import { type StatsSnapshot, Stream, sessionHex } from './stats.js'
 import { decodeAckBody } from './wire/ack.js'
 import { Flag, FrameKind, Limits } from './wire/constants.js'
-import { decodeFrame, writeCrc } from './wire/frame.js'
 import { fragmentMessage } from './wire/fragment.js'
+import { decodeFrame, writeCrc } from './wire/frame.js'
 import { encodeTopic, setHops } from './wire/header.js'
 
 export interface PublisherOptions extends Omit<EndpointOptions, 'source'> {
@@ -29,7 +29,23 @@ export interface PublisherOptions extends Omit<EndpointOptions, 'source'> {
   localPort?: number
   /** Fixed session id; random by default (tests only). */
   sessionId?: number
+  /** How fast fragments of large messages go out (see {@link Pacing}). */
+  pacing?: Pacing
 }
+
+/**
+ * Pacing of the datagrams of one publish: at most `burstBytes` go out back to back, then the
+ * publisher yields to the event loop (and, with `bytesPerSecond`, waits until the rate allows
+ * more), so that a receiver with an ordinary buffer keeps up with a multi-MiB frame.
+ */
+export interface Pacing {
+  /** Bytes sent back to back before yielding. Default 1 MiB. */
+  burstBytes?: number
+  /** Average send rate cap, bytes/s. Default: none. */
+  bytesPerSecond?: number
+}
+
+export const DEFAULT_BURST_BYTES = 1024 * 1024
 
 export interface PublishOptions {
   /** Ask every receiver to acknowledge this frame. */
@@ -111,12 +127,16 @@ export class Publisher extends EventEmitter {
   readonly #topics = new Map<string, TopicState>()
   readonly #pending = new Map<string, PendingAck>()
   readonly #receivers = new Set<string>()
+  readonly #burstBytes: number
+  readonly #bytesPerSecond: number | undefined
   #datagramsOut = 0
   #bytesOut = 0
   #closed = false
 
-  private constructor(socket: Socket, endpoint: ResolvedEndpoint, info: PublisherInfo) {
+  private constructor(socket: Socket, endpoint: ResolvedEndpoint, info: PublisherInfo, pacing: Pacing) {
     super()
+    this.#burstBytes = pacing.burstBytes ?? DEFAULT_BURST_BYTES
+    this.#bytesPerSecond = pacing.bytesPerSecond
     this.#socket = socket
     this.#endpoint = endpoint
     this.#destination = info.destination
@@ -130,10 +150,20 @@ export class Publisher extends EventEmitter {
     const endpoint = resolveEndpoint(options, 'publisher')
     const ttl = checkTtl(options.ttl ?? 1)
     const localPort = checkLocalPort(options.localPort ?? 0)
-    const budget = checkBudget(options.budget ?? budgetForMtu(endpoint.iface?.mtu, endpoint.family), endpoint.family)
+    const budget = checkBudget(
+      options.budget ?? budgetForMtu(endpoint.iface?.mtu, endpoint.family),
+      endpoint.family,
+    )
     const bindAddress =
-      endpoint.family === 4 && endpoint.iface !== undefined ? endpoint.iface.address : WILDCARD[endpoint.family]
-    const socket = await openSocket({ family: endpoint.family, address: bindAddress, port: localPort, reuseAddr: true })
+      endpoint.family === 4 && endpoint.iface !== undefined
+        ? endpoint.iface.address
+        : WILDCARD[endpoint.family]
+    const socket = await openSocket({
+      family: endpoint.family,
+      address: bindAddress,
+      port: localPort,
+      reuseAddr: true,
+    })
     const loopback = options.loopback ?? true
     try {
       if (endpoint.mode === 'multicast') {
@@ -164,11 +194,16 @@ export class Publisher extends EventEmitter {
       sessionId: options.sessionId ?? randomBytes(4).readUInt32BE(0),
       local: { address: local.address, port: local.port },
     }
-    return new Publisher(socket, endpoint, info)
+    return new Publisher(socket, endpoint, info, options.pacing ?? {})
   }
 
   /** Encodes `message` as `type` and sends it on `topic`. */
-  publish<T>(topic: string, type: MessageCodec<T>, message: T, options: PublishOptions = {}): Promise<PublishResult> {
+  publish<T>(
+    topic: string,
+    type: MessageCodec<T>,
+    message: T,
+    options: PublishOptions = {},
+  ): Promise<PublishResult> {
     return this.publishEncoded(topic, type.fingerprint, type.encode(message), options)
   }
 
@@ -226,7 +261,10 @@ export class Publisher extends EventEmitter {
   }
 
   /** Waits for acks of a frame published with `{ ack: true }`. */
-  waitForAcks(result: Pick<PublishResult, 'topic' | 'sequence'>, options: WaitForAcksOptions): Promise<AckReport> {
+  waitForAcks(
+    result: Pick<PublishResult, 'topic' | 'sequence'>,
+    options: WaitForAcksOptions,
+  ): Promise<AckReport> {
     const key = ackKey(result.topic, result.sequence)
     const pending = this.#pending.get(key)
     if (pending === undefined)
@@ -281,7 +319,11 @@ export class Publisher extends EventEmitter {
   #topic(topic: string): TopicState {
     let state = this.#topics.get(topic)
     if (state === undefined) {
-      const stream = new Stream(sessionHex(this.sessionId), `${this.#destination}:${this.#endpoint.port}`, topic)
+      const stream = new Stream(
+        sessionHex(this.sessionId),
+        `${this.#destination}:${this.#endpoint.port}`,
+        topic,
+      )
       state = { bytes: encodeTopic(topic), sequence: 0, stream }
       this.#topics.set(topic, state)
     }
@@ -290,15 +332,33 @@ export class Publisher extends EventEmitter {
 
   async #sendAll(datagrams: Uint8Array[]): Promise<void> {
     const sends: Promise<void>[] = []
-    for (const datagram of datagrams) {
-      sends.push(sendDatagram(this.#socket, datagram, this.#endpoint.port, this.#destination))
-      this.#datagramsOut++
-      this.#bytesOut += datagram.length
-    }
+    const started = performance.now()
+    let sent = 0
+    let burst = 0
     try {
+      for (const datagram of datagrams) {
+        if (burst >= this.#burstBytes) {
+          burst = 0
+          await Promise.all(sends.splice(0))
+          const due =
+            this.#bytesPerSecond === undefined
+              ? 0
+              : started + (sent / this.#bytesPerSecond) * 1000 - performance.now()
+          await (due > 1 ? sleep(due) : yieldToLoop())
+        }
+        sends.push(sendDatagram(this.#socket, datagram, this.#endpoint.port, this.#destination))
+        this.#datagramsOut++
+        this.#bytesOut += datagram.length
+        sent += datagram.length
+        burst += datagram.length
+      }
       await Promise.all(sends)
     } catch (error) {
-      throw transportError('SHOAL_SOCKET', `send to ${this.#destination}:${this.#endpoint.port} failed: ${(error as Error).message}`, error)
+      throw transportError(
+        'SHOAL_SOCKET',
+        `send to ${this.#destination}:${this.#endpoint.port} failed: ${(error as Error).message}`,
+        error,
+      )
     }
   }
 
@@ -333,6 +393,9 @@ export class Publisher extends EventEmitter {
     if (this.#closed) throw transportError('SHOAL_CLOSED', 'the publisher is closed')
   }
 }
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 function ackKey(topic: string, sequence: number): string {
   return `${sequence}\u0000${topic}`

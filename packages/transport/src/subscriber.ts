@@ -18,12 +18,12 @@ import {
   type RecvBufferInfo,
   sizeRecvBuffer,
 } from './net/socket.js'
-import { countDrop, sessionHex, type StatsSnapshot, Stream } from './stats.js'
+import { countDrop, type StatsSnapshot, Stream, sessionHex } from './stats.js'
 import { compileTopicFilter, type TopicFilter } from './topic-filter.js'
 import { encodeAck } from './wire/ack.js'
 import { Flag, FrameKind, Limits } from './wire/constants.js'
-import { type DropReason, decodeFrame } from './wire/frame.js'
 import { type AbandonedMessage, Reassembler, type ReassemblerOptions } from './wire/fragment.js'
+import { type DropReason, decodeFrame } from './wire/frame.js'
 import type { FrameHeader } from './wire/header.js'
 
 export interface SubscriberOptions extends EndpointOptions {
@@ -119,7 +119,6 @@ export const DEFAULT_QUEUE_LIMIT = 65_536
 export class Subscriber extends EventEmitter {
   readonly info: SubscriberInfo
   readonly #socket: Socket
-  readonly #endpoint: ResolvedEndpoint
   readonly #filter: TopicFilter
   readonly #registry: CodecRegistry
   readonly #topicTypes: TopicTypes | undefined
@@ -139,10 +138,13 @@ export class Subscriber extends EventEmitter {
   #bytesIn = 0
   #closed = false
 
-  private constructor(socket: Socket, endpoint: ResolvedEndpoint, options: SubscriberOptions, info: SubscriberInfo) {
+  private constructor(
+    socket: Socket,
+    options: SubscriberOptions,
+    info: SubscriberInfo,
+  ) {
     super()
     this.#socket = socket
-    this.#endpoint = endpoint
     this.info = info
     this.#filter = compileTopicFilter(options.topics)
     this.#registry = options.registry ?? schemaRegistry
@@ -187,7 +189,9 @@ export class Subscriber extends EventEmitter {
         for (const group of endpoint.groups) {
           if (endpoint.source !== undefined) {
             socket.addSourceSpecificMembership(endpoint.source, group, iface!.multicastInterface)
-            joined.push(() => socket.dropSourceSpecificMembership(endpoint.source!, group, iface!.multicastInterface))
+            joined.push(() =>
+              socket.dropSourceSpecificMembership(endpoint.source!, group, iface!.multicastInterface),
+            )
           } else {
             socket.addMembership(group, iface!.multicastInterface)
             joined.push(() => socket.dropMembership(group, iface!.multicastInterface))
@@ -219,7 +223,7 @@ export class Subscriber extends EventEmitter {
       recvBuffer,
       name: options.name ?? `${hostname()}:${process.pid}`,
     }
-    const subscriber = new Subscriber(socket, endpoint, options, info)
+    const subscriber = new Subscriber(socket, options, info)
     subscriber.#leave = joined
     return subscriber
   }
@@ -382,7 +386,13 @@ export class Subscriber extends EventEmitter {
     this.#drop(reason, stream, undefined, undefined)
   }
 
-  #drop(reason: DropReason, stream: Stream | undefined, address?: string, port?: number, detail?: string): void {
+  #drop(
+    reason: DropReason,
+    stream: Stream | undefined,
+    address?: string,
+    port?: number,
+    detail?: string,
+  ): void {
     countDrop(this.#drops, reason)
     stream?.drop(reason)
     const warning: TransportWarning = { reason }

@@ -43,21 +43,25 @@ export function checkTtl(ttl: number): number {
   return ttl
 }
 
-export function checkGroup(group: string, source?: string): Family {
+/** Checks a group (and an SSM source, for subscribers: `requireSource` demands one on SSM groups). */
+export function checkGroup(group: string, source?: string, requireSource = true): Family {
   const family = ipFamily(group)
   if (family === 0 || !isMulticast(group))
     throw transportError(
       'SHOAL_NOT_MULTICAST',
       `${group} is not a multicast group; valid: 224.0.0.0-239.255.255.255 or ff00::/8`,
     )
-  if (isSsmGroup(group) && source === undefined)
+  if (requireSource && isSsmGroup(group) && source === undefined)
     throw transportError(
       'SHOAL_SSM_NEEDS_SOURCE',
       `${group} is a source-specific multicast group (232.0.0.0/8, ff3x::/32): give the source address`,
     )
   if (source !== undefined) {
     if (ipFamily(source) !== family)
-      throw transportError('SHOAL_FAMILY_MISMATCH', `source ${source} is not an IPv${family} address like group ${group}`)
+      throw transportError(
+        'SHOAL_FAMILY_MISMATCH',
+        `source ${source} is not an IPv${family} address like group ${group}`,
+      )
     if (!isSsmGroup(group))
       throw transportError(
         'SHOAL_NOT_SSM_GROUP',
@@ -69,6 +73,7 @@ export function checkGroup(group: string, source?: string): Family {
 
 export function checkAddress(address: string, what: string): Family {
   const family = ipFamily(address)
-  if (family === 0) throw transportError('SHOAL_BAD_ADDRESS', `${what} ${JSON.stringify(address)} is not an IP address`)
+  if (family === 0)
+    throw transportError('SHOAL_BAD_ADDRESS', `${what} ${JSON.stringify(address)} is not an IP address`)
   return family
 }

@@ -33,12 +33,23 @@ export interface ResolvedEndpoint {
   iface: ResolvedInterface | undefined
 }
 
-export function resolveEndpoint(options: EndpointOptions, role: 'publisher' | 'subscriber'): ResolvedEndpoint {
+export function resolveEndpoint(
+  options: EndpointOptions,
+  role: 'publisher' | 'subscriber',
+): ResolvedEndpoint {
   const mode = options.mode ?? 'multicast'
   if (mode !== 'multicast' && mode !== 'broadcast' && mode !== 'unicast')
-    throw transportError('SHOAL_BAD_OPTION', `mode ${String(mode)} is not one of multicast, broadcast, unicast`)
+    throw transportError(
+      'SHOAL_BAD_OPTION',
+      `mode ${String(mode)} is not one of multicast, broadcast, unicast`,
+    )
   const port = checkPort(options.port)
-  const groups = options.group === undefined ? [] : typeof options.group === 'string' ? [options.group] : [...options.group]
+  const groups =
+    options.group === undefined
+      ? []
+      : typeof options.group === 'string'
+        ? [options.group]
+        : [...options.group]
   let family: Family = options.ipv6 ? 6 : 4
   if (mode === 'multicast') {
     if (groups.length === 0) throw transportError('SHOAL_BAD_OPTION', 'multicast mode needs a group')
@@ -46,27 +57,36 @@ export function resolveEndpoint(options: EndpointOptions, role: 'publisher' | 's
       throw transportError('SHOAL_BAD_OPTION', 'a publisher sends to one group')
     if (role === 'publisher' && options.source !== undefined)
       throw transportError('SHOAL_BAD_OPTION', 'source applies to subscribers; a publisher is the source')
-    const families = new Set(groups.map((g) => checkGroup(g, role === 'subscriber' ? options.source : g)))
-    if (families.size > 1) throw transportError('SHOAL_FAMILY_MISMATCH', `groups ${groups.join(', ')} mix IPv4 and IPv6`)
+    const families = new Set(groups.map((g) => checkGroup(g, options.source, role === 'subscriber')))
+    if (families.size > 1)
+      throw transportError('SHOAL_FAMILY_MISMATCH', `groups ${groups.join(', ')} mix IPv4 and IPv6`)
     family = [...families][0]!
   } else {
     if (role === 'publisher') {
-      if (options.address === undefined) throw transportError('SHOAL_BAD_OPTION', `${mode} mode needs an address`)
+      if (options.address === undefined)
+        throw transportError('SHOAL_BAD_OPTION', `${mode} mode needs an address`)
       family = checkAddress(options.address, `${mode} address`)
     } else if (options.address !== undefined) {
       family = checkAddress(options.address, `${mode} address`)
     }
     if (mode === 'broadcast' && family === 6)
       throw transportError('SHOAL_BAD_OPTION', 'IPv6 has no broadcast; use multicast (e.g. ff02::1)')
-    if (options.source !== undefined) throw transportError('SHOAL_BAD_OPTION', 'source applies to multicast only')
+    if (options.source !== undefined)
+      throw transportError('SHOAL_BAD_OPTION', 'source applies to multicast only')
   }
-  if (options.interface !== undefined && ipFamily(options.interface) !== 0 && ipFamily(options.interface) !== family)
+  if (
+    options.interface !== undefined &&
+    ipFamily(options.interface) !== 0 &&
+    ipFamily(options.interface) !== family
+  )
     throw transportError(
       'SHOAL_FAMILY_MISMATCH',
       `interface address ${options.interface} is not IPv${family} like the ${mode} address`,
     )
   const iface =
-    mode === 'multicast' || options.interface !== undefined ? resolveInterface(options.interface, family) : undefined
+    mode === 'multicast' || options.interface !== undefined
+      ? resolveInterface(options.interface, family)
+      : undefined
   return { mode, family, port, groups, address: options.address, source: options.source, iface }
 }
 

@@ -76,7 +76,10 @@ export function readMtu(name: string): number | undefined {
 export function budgetForMtu(mtu: number | undefined, family: Family): number {
   if (mtu === undefined) return family === 4 ? DEFAULT_DATAGRAM_BUDGET_IPV4 : DEFAULT_DATAGRAM_BUDGET_IPV6
   const budget = family === 4 ? mtu - IPV4_UDP_OVERHEAD : mtu - IPV6_UDP_OVERHEAD
-  return Math.max(MIN_DATAGRAM_BUDGET, Math.min(budget, family === 4 ? MAX_DATAGRAM_BYTES : MAX_DATAGRAM_BYTES_IPV6))
+  return Math.max(
+    MIN_DATAGRAM_BUDGET,
+    Math.min(budget, family === 4 ? MAX_DATAGRAM_BYTES : MAX_DATAGRAM_BYTES_IPV6),
+  )
 }
 
 export function checkBudget(budget: number, family: Family): number {

@@ -21,7 +21,11 @@ export async function openSocket(options: BindOptions): Promise<Socket> {
     const onError = (error: Error) => {
       socket.close()
       reject(
-        transportError('SHOAL_SOCKET', `cannot bind ${options.address} port ${options.port}: ${error.message}`, error),
+        transportError(
+          'SHOAL_SOCKET',
+          `cannot bind ${options.address} port ${options.port}: ${error.message}`,
+          error,
+        ),
       )
     }
     socket.once('error', onError)

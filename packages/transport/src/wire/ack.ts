@@ -20,7 +20,10 @@ export interface AckBody {
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
-export function encodeAck(acked: Pick<FrameHeader, 'sessionId' | 'sequence' | 'topic'>, body: AckBody): Uint8Array {
+export function encodeAck(
+  acked: Pick<FrameHeader, 'sessionId' | 'sequence' | 'topic'>,
+  body: AckBody,
+): Uint8Array {
   const name = encoder.encode(body.receiver).subarray(0, MAX_RECEIVER_NAME_BYTES)
   const payload = new Uint8Array(ACK_NAME_OFFSET + name.length)
   new DataView(payload.buffer).setUint32(ACK_RECEIVER_OFFSET, body.receiverSession, LITTLE_ENDIAN)
@@ -48,7 +51,8 @@ export function encodeAck(acked: Pick<FrameHeader, 'sessionId' | 'sequence' | 't
 
 /** Reads an ACK payload; undefined when it is too short or the name is not UTF-8. */
 export function decodeAckBody(payload: Uint8Array): AckBody | undefined {
-  if (payload.length < ACK_NAME_OFFSET || payload.length > ACK_NAME_OFFSET + MAX_RECEIVER_NAME_BYTES) return undefined
+  if (payload.length < ACK_NAME_OFFSET || payload.length > ACK_NAME_OFFSET + MAX_RECEIVER_NAME_BYTES)
+    return undefined
   const receiverSession = new DataView(payload.buffer, payload.byteOffset, payload.length).getUint32(
     ACK_RECEIVER_OFFSET,
     LITTLE_ENDIAN,

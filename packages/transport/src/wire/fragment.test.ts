@@ -2,8 +2,8 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { isTransportError } from '../errors.js'
 import { FrameKind, MAX_DATAGRAM_BYTES } from './constants.js'
-import { decodeFrame } from './frame.js'
 import { fragmentMessage, type MessageHeader, Reassembler } from './fragment.js'
+import { decodeFrame } from './frame.js'
 import { encodeTopic } from './header.js'
 
 const base: MessageHeader = {
@@ -82,12 +82,16 @@ describe('Reassembler', () => {
         (size, budget, seed, dupRate, lossRate) => {
           const message = pattern(size, seed)
           const fragments = decodeAll(fragmentMessage(base, topicBytes, message, budget))
-          const rand = fc.sample(fc.integer({ min: 0, max: 1_000_000 }), { seed, numRuns: fragments.length * 3 + 3 })
+          const rand = fc.sample(fc.integer({ min: 0, max: 1_000_000 }), {
+            seed,
+            numRuns: fragments.length * 3 + 3,
+          })
           let r = 0
           const next = () => rand[r++ % rand.length]! / 1_000_000
           // loss
           const lost = new Set<number>()
-          if (fragments.length > 1) for (let i = 0; i < fragments.length; i++) if (next() < lossRate) lost.add(i)
+          if (fragments.length > 1)
+            for (let i = 0; i < fragments.length; i++) if (next() < lossRate) lost.add(i)
           const delivered = fragments.filter((_, i) => !lost.has(i))
           // duplicates, then shuffle
           const withDups = [...delivered]
@@ -120,7 +124,8 @@ describe('Reassembler', () => {
     expect(fragments.length).toBe(4)
     const r = new Reassembler()
     // fragments 0,1,2 and fragment 2 again: 4 datagrams, but fragment 3 is missing
-    for (const i of [0, 1, 2]) expect(r.accept('k', fragments[i]!.header, fragments[i]!.payload).status).toBe('pending')
+    for (const i of [0, 1, 2])
+      expect(r.accept('k', fragments[i]!.header, fragments[i]!.payload).status).toBe('pending')
     expect(r.accept('k', fragments[2]!.header, fragments[2]!.payload).status).toBe('duplicate')
     expect(r.stats().duplicateFragments).toBe(1)
     expect(r.accept('k', fragments[3]!.header, fragments[3]!.payload).status).toBe('complete')
@@ -173,6 +178,9 @@ describe('Reassembler', () => {
     const a = decodeAll(fragmentMessage(base, topicBytes, pattern(5000, 1), 1472))
     const b = decodeAll(fragmentMessage({ ...base, fingerprint: 100 }, topicBytes, pattern(5000, 1), 1472))
     r2.accept('k', a[0]!.header, a[0]!.payload)
-    expect(r2.accept('k', b[1]!.header, b[1]!.payload)).toEqual({ status: 'dropped', reason: 'fragment-mismatch' })
+    expect(r2.accept('k', b[1]!.header, b[1]!.payload)).toEqual({
+      status: 'dropped',
+      reason: 'fragment-mismatch',
+    })
   })
 })

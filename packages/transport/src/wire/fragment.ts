@@ -34,7 +34,10 @@ export function fragmentMessage(
   budget: number,
 ): Uint8Array[] {
   if (budget < MIN_DATAGRAM_BUDGET)
-    throw transportError('SHOAL_BUDGET_OUT_OF_RANGE', `datagram budget ${budget} is below ${MIN_DATAGRAM_BUDGET}`)
+    throw transportError(
+      'SHOAL_BUDGET_OUT_OF_RANGE',
+      `datagram budget ${budget} is below ${MIN_DATAGRAM_BUDGET}`,
+    )
   const capacity = Math.min(fragmentCapacity(budget, topicBytes.length, header.extensionLength), 0xffff)
   const count = fragmentCountFor(message.length, capacity)
   if (count > MAX_FRAGMENTS)
@@ -124,7 +127,14 @@ export class Reassembler {
   // Map iteration order is insertion order: the first entry is the oldest partial message.
   readonly #partials = new Map<string, Partial>()
   #partialBytes = 0
-  readonly #stats = { completed: 0, duplicateFragments: 0, expired: 0, evicted: 0, mismatched: 0, tooLarge: 0 }
+  readonly #stats = {
+    completed: 0,
+    duplicateFragments: 0,
+    expired: 0,
+    evicted: 0,
+    mismatched: 0,
+    tooLarge: 0,
+  }
   /** Called for every partial message given up (expired or evicted). */
   onAbandon: ((abandoned: AbandonedMessage) => void) | undefined
 
@@ -216,7 +226,11 @@ export class Reassembler {
 
   #makeRoom(incoming: number): void {
     for (const [key, partial] of this.#partials) {
-      if (this.#partials.size < this.#maxPartialMessages && this.#partialBytes + incoming <= this.#maxPartialBytes) return
+      if (
+        this.#partials.size < this.#maxPartialMessages &&
+        this.#partialBytes + incoming <= this.#maxPartialBytes
+      )
+        return
       this.#remove(key, partial)
       this.#stats.evicted++
       this.onAbandon?.({ key, reason: 'reassembly-evicted' })

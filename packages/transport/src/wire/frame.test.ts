@@ -55,7 +55,10 @@ describe('frame codec', () => {
   })
 
   it('rejects every truncation of a datagram, and counts it as truncated or bad length', () => {
-    const { buf } = frameOf(new Uint8Array(300).map((_, i) => i), 'sensors/camera')
+    const { buf } = frameOf(
+      new Uint8Array(300).map((_, i) => i),
+      'sensors/camera',
+    )
     for (let length = 0; length < buf.length; length++) {
       const decoded = decodeFrame(buf.subarray(0, length))
       expect(decoded.ok, `length ${length}`).toBe(false)
@@ -64,7 +67,10 @@ describe('frame codec', () => {
   })
 
   it('rejects every single-byte corruption anywhere in the datagram', () => {
-    const { buf } = frameOf(new Uint8Array(64).map((_, i) => i * 7), 'gps')
+    const { buf } = frameOf(
+      new Uint8Array(64).map((_, i) => i * 7),
+      'gps',
+    )
     for (let index = 0; index < buf.length; index++) {
       for (let flip = 1; flip < 256; flip++) {
         const bad = buf.slice()
@@ -89,7 +95,10 @@ describe('frame codec', () => {
     corruptPayload[buf.length - CRC_LENGTH - 1]! ^= 1
     expect(decodeFrame(corruptPayload)).toEqual({ ok: false, reason: 'bad-crc' })
     expect(withCrc((b) => (b[Offset.KIND] = 9))).toEqual({ ok: false, reason: 'unknown-kind' })
-    expect(withCrc((b) => (b[Offset.FLAGS + 1] = Flag.AUTHENTICATED))).toEqual({ ok: false, reason: 'unsupported-flags' })
+    expect(withCrc((b) => (b[Offset.FLAGS + 1] = Flag.AUTHENTICATED))).toEqual({
+      ok: false,
+      reason: 'unsupported-flags',
+    })
     expect(withCrc((b) => (b[Offset.FRAGMENT_COUNT + 1] = 0))).toEqual({ ok: false, reason: 'bad-header' })
     expect(withCrc((b) => (b[Offset.MESSAGE_LENGTH] = 0x7f))).toEqual({ ok: false, reason: 'too-large' })
     const extra = new Uint8Array(buf.length + 1)

@@ -35,7 +35,10 @@ export const DROP_REASONS = [
 export type DropReason = (typeof DROP_REASONS)[number]
 
 /** Bytes a frame with this header and topic occupies on the wire. */
-export function encodedFrameLength(header: Pick<FrameHeader, 'payloadLength' | 'extensionLength'>, topicBytes: Uint8Array): number {
+export function encodedFrameLength(
+  header: Pick<FrameHeader, 'payloadLength' | 'extensionLength'>,
+  topicBytes: Uint8Array,
+): number {
   return headerLength(topicBytes.length, header.extensionLength) + header.payloadLength + CRC_LENGTH
 }
 
@@ -50,7 +53,8 @@ export function encodeFrameInto(
   buf: Uint8Array,
   offset: number,
 ): number {
-  if (payload.length !== header.payloadLength) throw new RangeError('payloadLength does not match the payload')
+  if (payload.length !== header.payloadLength)
+    throw new RangeError('payloadLength does not match the payload')
   const total = encodedFrameLength(header, topicBytes)
   if (offset < 0 || offset + total > buf.length) throw new RangeError('frame does not fit the buffer')
   const h = encodeHeaderInto(header, topicBytes, buf, offset)
@@ -62,7 +66,11 @@ export function encodeFrameInto(
 /** (Re)computes the CRC trailer of the `total`-byte frame at `offset`. */
 export function writeCrc(buf: Uint8Array, offset: number, total: number): void {
   const crc = crc32(buf.subarray(offset, offset + total - CRC_LENGTH))
-  new DataView(buf.buffer, buf.byteOffset + offset + total - CRC_LENGTH, CRC_LENGTH).setUint32(0, crc, LITTLE_ENDIAN)
+  new DataView(buf.buffer, buf.byteOffset + offset + total - CRC_LENGTH, CRC_LENGTH).setUint32(
+    0,
+    crc,
+    LITTLE_ENDIAN,
+  )
 }
 
 export type FrameResult =
@@ -91,17 +99,22 @@ export function decodeFrame(
   if (total > length) return { ok: false, reason: 'truncated' }
   if (total < length) return { ok: false, reason: 'bad-length' }
   const view = new DataView(buf.buffer, buf.byteOffset + offset, length)
-  if (crc32(buf.subarray(offset, offset + length - CRC_LENGTH)) !== view.getUint32(length - CRC_LENGTH, LITTLE_ENDIAN))
+  if (
+    crc32(buf.subarray(offset, offset + length - CRC_LENGTH)) !==
+    view.getUint32(length - CRC_LENGTH, LITTLE_ENDIAN)
+  )
     return { ok: false, reason: 'bad-crc' }
   if (header.kind > FrameKind.BATCH) return { ok: false, reason: 'unknown-kind' }
-  if ((header.flags & MUST_UNDERSTAND_FLAGS & ~KNOWN_FLAGS) !== 0) return { ok: false, reason: 'unsupported-flags' }
+  if ((header.flags & MUST_UNDERSTAND_FLAGS & ~KNOWN_FLAGS) !== 0)
+    return { ok: false, reason: 'unsupported-flags' }
   if (header.messageLength > (options.maxMessageBytes ?? Limits.MAX_MESSAGE_BYTES))
     return { ok: false, reason: 'too-large' }
   if (
     header.fragmentCount === 0 ||
     header.fragmentIndex >= header.fragmentCount ||
     header.fragmentOffset + header.payloadLength > header.messageLength ||
-    (header.fragmentCount === 1 && (header.fragmentOffset !== 0 || header.payloadLength !== header.messageLength))
+    (header.fragmentCount === 1 &&
+      (header.fragmentOffset !== 0 || header.payloadLength !== header.messageLength))
   )
     return { ok: false, reason: 'bad-header' }
   return { ok: true, header, payload: buf.subarray(offset + h, offset + h + header.payloadLength) }

@@ -110,7 +110,8 @@ export function decodeHeader(buf: Uint8Array, offset = 0, length = buf.length - 
   const topicLength = view.getUint8(Offset.TOPIC_LENGTH)
   const hdrLength = view.getUint16(Offset.HEADER_LENGTH, LITTLE_ENDIAN)
   if (hdrLength > length) return { ok: false, reason: 'truncated' }
-  if (topicLength === 0 || hdrLength < FIXED_HEADER_LENGTH + topicLength) return { ok: false, reason: 'bad-header' }
+  if (topicLength === 0 || hdrLength < FIXED_HEADER_LENGTH + topicLength)
+    return { ok: false, reason: 'bad-header' }
   let topic: string
   try {
     topic = decodeTopic(buf, offset + Offset.TOPIC, topicLength)

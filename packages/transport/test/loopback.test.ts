@@ -1,0 +1,294 @@
+/**
+ * Real sockets on loopback: every socket here is pinned to 127.0.0.1 / ::1, so nothing leaves
+ * the host.
+ */
+import { Heartbeat, Image, Imu, type MessageType, NavSatFix, nowStampNs, Temperature } from '@shoal/schema'
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  createPublisher,
+  createSubscriber,
+  isTransportError,
+  type Publisher,
+  type ReceivedFrame,
+  type Subscriber,
+} from '../src/index.js'
+import { settle, udpHandles, uniqueEndpoint, waitFor } from './support.js'
+
+const open: Array<Publisher | Subscriber> = []
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()))
+})
+async function track<T extends Publisher | Subscriber>(p: Promise<T>): Promise<T> {
+  const s = await p
+  open.push(s)
+  return s
+}
+
+const header = (i: number) => ({ sourceId: 'test', frameId: `f${i}`, stampNs: nowStampNs() })
+// biome-ignore lint/suspicious/noExplicitAny: a table of different message types
+const samples: Array<[string, MessageType<any>, (i: number) => unknown]> = [
+  [
+    'imu',
+    Imu,
+    (i) => ({
+      header: header(i),
+      angularVelocity: { x: i, y: 2, z: 3 },
+      linearAcceleration: { x: 0, y: 0, z: 9.81 },
+    }),
+  ],
+  [
+    'gps',
+    NavSatFix,
+    (i) => ({ header: header(i), latitude: 48.1 + i / 1e6, longitude: 11.5, altitude: 520 }),
+  ],
+  ['temperature', Temperature, (i) => ({ header: header(i), celsius: 20 + (i % 10) })],
+  ['heartbeat', Heartbeat, (i) => ({ header: header(i) })],
+  [
+    'camera',
+    Image,
+    (i) => ({
+      header: header(i),
+      width: 8,
+      height: 8,
+      encoding: 'mono8',
+      step: 8,
+      data: new Uint8Array(64).fill(i & 0xff),
+    }),
+  ],
+]
+
+describe('loopback multicast (interface 127.0.0.1)', () => {
+  it('delivers 10,000 frames of mixed types from two sources, decoded, in order per source, with exact stats', async () => {
+    const { group, port } = uniqueEndpoint()
+    const sub = await track(createSubscriber({ group, port, interface: '127.0.0.1' }))
+    const pubs = [
+      await track(createPublisher({ group, port, interface: '127.0.0.1' })),
+      await track(createPublisher({ group, port, interface: 'lo' })),
+    ]
+    const got: ReceivedFrame[] = []
+    sub.on('frame', (f) => got.push(f))
+    const total = 10_000
+    for (let i = 0; i < total; i++) {
+      const [topic, type, make] = samples[i % samples.length]!
+      await pubs[i % 2]!.publish(topic, type, make(i))
+    }
+    await waitFor(() => got.length >= total, 30_000, `${total} frames`)
+    expect(got).toHaveLength(total)
+    // in order per (source, topic), every frame decoded to the type its topic carries
+    const last = new Map<string, number>()
+    for (const f of got) {
+      const key = `${f.source.session}/${f.topic}`
+      expect(f.sequence).toBe((last.get(key) ?? -1) + 1)
+      last.set(key, f.sequence)
+      expect(f.typeName).toBe(samples.find(([t]) => t === f.topic)![1].typeName)
+      expect(f.message).toBeDefined()
+    }
+    const imu = got.find((f) => f.topic === 'imu')!.message as { linearAcceleration: { z: number } }
+    expect(imu.linearAcceleration.z).toBeCloseTo(9.81)
+    const stats = sub.stats()
+    expect(stats.received).toHaveLength(2 * samples.length)
+    for (const s of stats.received) {
+      expect(s).toMatchObject({
+        frames: total / 2 / samples.length,
+        gaps: 0,
+        duplicates: 0,
+        reordered: 0,
+        drops: {},
+      })
+    }
+    expect(stats.drops).toEqual({})
+    expect(stats.datagramsIn).toBe(total)
+    const sent = pubs.flatMap((p) => p.stats().sent)
+    expect(sent.reduce((n, s) => n + s.frames, 0)).toBe(total)
+  })
+
+  it('two receivers sharing one group and port on one host both receive everything', async () => {
+    const { group, port } = uniqueEndpoint()
+    const a = await track(createSubscriber({ group, port, interface: '127.0.0.1' }))
+    const b = await track(createSubscriber({ group, port, interface: '127.0.0.1' }))
+    const pub = await track(createPublisher({ group, port, interface: '127.0.0.1' }))
+    const counts = [0, 0]
+    a.on('frame', () => counts[0]!++)
+    b.on('frame', () => counts[1]!++)
+    for (let i = 0; i < 500; i++)
+      await pub.publish('temperature', Temperature, { header: header(i), celsius: i })
+    await waitFor(() => counts[0] === 500 && counts[1] === 500, 10_000, 'both receivers')
+    expect(counts).toEqual([500, 500])
+  })
+
+  it('delivers an 8 MiB image whole across fragments', async () => {
+    const { group, port } = uniqueEndpoint()
+    const sub = await track(createSubscriber({ group, port, interface: '127.0.0.1' }))
+    const pub = await track(createPublisher({ group, port, interface: '127.0.0.1', budget: 65_507 }))
+    const data = new Uint8Array(8 * 1024 * 1024).map((_, i) => (i * 31) & 0xff)
+    const got: ReceivedFrame[] = []
+    sub.on('frame', (f) => got.push(f))
+    const result = await pub.publish('camera', Image, {
+      header: header(0),
+      width: 2048,
+      height: 4096,
+      encoding: 'mono8',
+      step: 2048,
+      data,
+    })
+    expect(result.datagrams).toBeGreaterThan(100)
+    await waitFor(() => got.length === 1, 10_000, 'the image')
+    const image = got[0]!.message as { data: Uint8Array; width: number }
+    expect(image.width).toBe(2048)
+    expect(Buffer.compare(image.data, data)).toBe(0)
+  })
+
+  it('filters topics exactly and by prefix', async () => {
+    const { group, port } = uniqueEndpoint()
+    const exact = await track(createSubscriber({ group, port, interface: '127.0.0.1', topics: ['imu'] }))
+    const prefix = await track(
+      createSubscriber({ group, port, interface: '127.0.0.1', topics: ['sensors/*'] }),
+    )
+    const pub = await track(createPublisher({ group, port, interface: '127.0.0.1' }))
+    const seen: Record<string, string[]> = { exact: [], prefix: [] }
+    exact.on('frame', (f) => seen.exact!.push(f.topic))
+    prefix.on('frame', (f) => seen.prefix!.push(f.topic))
+    for (const topic of ['imu', 'sensors/imu', 'sensors/gps/front', 'imu2', 'sensor']) {
+      await pub.publish(topic, Imu, { header: header(0) })
+    }
+    await pub.publish('imu', Imu, { header: header(1) })
+    await waitFor(() => seen.exact!.length === 2 && seen.prefix!.length === 2, 5_000, 'filtered frames')
+    expect(seen.exact).toEqual(['imu', 'imu'])
+    expect(seen.prefix).toEqual(['sensors/imu', 'sensors/gps/front'])
+  })
+
+  it('acks: receivers answer, the publisher reports who acked and who is missing', async () => {
+    const { group, port } = uniqueEndpoint()
+    const r1 = await track(createSubscriber({ group, port, interface: '127.0.0.1', ack: true, name: 'r1' }))
+    const r2 = await track(createSubscriber({ group, port, interface: '127.0.0.1', ack: true, name: 'r2' }))
+    const pub = await track(createPublisher({ group, port, interface: '127.0.0.1' }))
+    const first = await pub.publish('imu', Imu, { header: header(0) }, { ack: true })
+    const report = await pub.waitForAcks(first, { timeoutMs: 5_000, expected: ['r1', 'r2'] })
+    expect(report.acked.map((a) => a.receiver).sort()).toEqual(['r1', 'r2'])
+    expect(report.missing).toEqual([])
+    await r2.close()
+    const second = await pub.publish('imu', Imu, { header: header(1) }, { ack: true })
+    const later = await pub.waitForAcks(second, { timeoutMs: 300 })
+    expect(later.acked.map((a) => a.receiver)).toEqual(['r1'])
+    expect(later.missing).toEqual(['r2'])
+    void r1
+  })
+
+  it('counts a non-Shoal datagram by reason and keeps running', async () => {
+    const { group, port } = uniqueEndpoint()
+    const sub = await track(createSubscriber({ group, port, interface: '127.0.0.1' }))
+    const pub = await track(createPublisher({ group, port, interface: '127.0.0.1' }))
+    const warnings: string[] = []
+    sub.on('warning', (w) => warnings.push(w.reason))
+    let frames = 0
+    sub.on('frame', () => frames++)
+    await pub.sendRaw(new TextEncoder().encode('hello from a plain socket, as the seed programs send'))
+    await pub.sendRaw(new Uint8Array([0x53, 0x48, 1]))
+    await pub.publish('imu', Imu, { header: header(0) })
+    await waitFor(() => frames === 1, 5_000, 'the good frame')
+    expect(sub.stats().drops).toEqual({ 'bad-magic': 1, truncated: 1 })
+    expect(warnings).toEqual(['bad-magic', 'truncated'])
+  })
+
+  it('raw mode delivers plain datagrams untouched', async () => {
+    const { group, port } = uniqueEndpoint()
+    const sub = await track(createSubscriber({ group, port, interface: '127.0.0.1', raw: true }))
+    const pub = await track(createPublisher({ group, port, interface: '127.0.0.1' }))
+    const got: string[] = []
+    sub.on('raw', (d) => got.push(d.data.toString()))
+    await pub.sendRaw(new TextEncoder().encode('robot'))
+    await waitFor(() => got.length === 1, 5_000, 'raw datagram')
+    expect(got).toEqual(['robot'])
+  })
+
+  it('unicast both ways on loopback', async () => {
+    const { port } = uniqueEndpoint()
+    const b = await track(createSubscriber({ mode: 'unicast', port, interface: '127.0.0.1' }))
+    const a = await track(createSubscriber({ mode: 'unicast', port: port + 1, interface: '127.0.0.1' }))
+    const toB = await track(createPublisher({ mode: 'unicast', address: '127.0.0.1', port }))
+    const toA = await track(createPublisher({ mode: 'unicast', address: '127.0.0.1', port: port + 1 }))
+    const got: string[] = []
+    b.on('frame', (f) => got.push(`b:${f.topic}`))
+    a.on('frame', (f) => got.push(`a:${f.topic}`))
+    await toB.publish('ping', Heartbeat, { header: header(0) })
+    await waitFor(() => got.length === 1, 5_000, 'ping')
+    await toA.publish('pong', Heartbeat, { header: header(1) })
+    await waitFor(() => got.length === 2, 5_000, 'pong')
+    expect(got).toEqual(['b:ping', 'a:pong'])
+  })
+
+  it('reports the receive buffer the kernel granted', async () => {
+    const { group, port } = uniqueEndpoint()
+    const sub = await track(
+      createSubscriber({ group, port, interface: '127.0.0.1', recvBufferBytes: 1 << 30 }),
+    )
+    expect(sub.info.recvBuffer.requested).toBe(1 << 30)
+    expect(sub.info.recvBuffer.granted).toBeGreaterThan(0)
+    expect(sub.info.recvBuffer.clamped).toBe(true)
+  })
+
+  it('close() leaves the group and releases every socket', async () => {
+    await settle()
+    const before = udpHandles()
+    const { group, port } = uniqueEndpoint()
+    const sub = await createSubscriber({ group, port, interface: '127.0.0.1', ack: true })
+    const pub = await createPublisher({ group, port, interface: '127.0.0.1' })
+    expect(udpHandles()).toBe(before + 2)
+    await pub.publish('imu', Imu, { header: header(0) })
+    await sub.close()
+    await pub.close()
+    await sub.close() // idempotent
+    await settle()
+    expect(udpHandles()).toBe(before)
+    await expect(pub.publish('imu', Imu, { header: header(0) })).rejects.toSatisfy((e) =>
+      isTransportError(e, 'SHOAL_CLOSED'),
+    )
+  })
+})
+
+describe('validation', () => {
+  const cases: Array<[string, Parameters<typeof createSubscriber>[0], string]> = [
+    ['group not multicast', { group: '10.0.0.1', port: 7400 }, 'SHOAL_NOT_MULTICAST'],
+    ['SSM group without a source', { group: '232.1.1.1', port: 7400 }, 'SHOAL_SSM_NEEDS_SOURCE'],
+    [
+      'source on an ASM group',
+      { group: '239.1.1.1', port: 7400, source: '127.0.0.1' },
+      'SHOAL_NOT_SSM_GROUP',
+    ],
+    ['port 0', { group: '239.1.1.1', port: 0 }, 'SHOAL_BAD_PORT'],
+    ['port 70000', { group: '239.1.1.1', port: 70_000 }, 'SHOAL_BAD_PORT'],
+    [
+      'unknown interface',
+      { group: '239.1.1.1', port: 7400, interface: 'nosuch0' },
+      'SHOAL_UNKNOWN_INTERFACE',
+    ],
+    [
+      'interface address not on this host',
+      { group: '239.1.1.1', port: 7400, interface: '203.0.113.9' },
+      'SHOAL_UNKNOWN_INTERFACE',
+    ],
+    ['broadcast over IPv6', { mode: 'broadcast', port: 7400, address: '::1' }, 'SHOAL_BAD_OPTION'],
+  ]
+  it.each(cases)('subscriber: %s', async (_, options, code) => {
+    await expect(createSubscriber(options)).rejects.toSatisfy((e) => isTransportError(e, code as never))
+  })
+  it.each([
+    [-1, 'SHOAL_BAD_TTL'],
+    [256, 'SHOAL_BAD_TTL'],
+    [1.5, 'SHOAL_BAD_TTL'],
+  ] as const)('publisher: TTL %s', async (ttl, code) => {
+    await expect(
+      createPublisher({ group: '239.1.1.1', port: 7400, interface: '127.0.0.1', ttl }),
+    ).rejects.toSatisfy((e) => isTransportError(e, code))
+  })
+  it('publisher: budget out of range', async () => {
+    await expect(
+      createPublisher({ group: '239.1.1.1', port: 7400, interface: '127.0.0.1', budget: 70_000 }),
+    ).rejects.toSatisfy((e) => isTransportError(e, 'SHOAL_BUDGET_OUT_OF_RANGE'))
+  })
+  it('budget follows the interface MTU: 65,507 on loopback', async () => {
+    const pub = await track(createPublisher({ group: '239.1.1.1', port: 7400, interface: '127.0.0.1' }))
+    expect(pub.info.mtu).toBe(65_536)
+    expect(pub.info.budget).toBe(65_507)
+  })
+})

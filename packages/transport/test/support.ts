@@ -1,0 +1,29 @@
+import { randomInt } from 'node:crypto'
+
+/** A group and port no other test file uses at the same time (files run in parallel). */
+export function uniqueEndpoint(): { group: string; port: number } {
+  return { group: `239.255.${randomInt(1, 255)}.${randomInt(1, 255)}`, port: randomInt(20_000, 60_000) }
+}
+
+/** Resolves once `predicate` holds; rejects after `timeoutMs` (a bound, not a speed check). */
+export async function waitFor(
+  predicate: () => boolean,
+  timeoutMs: number,
+  what = 'condition',
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+/** Open UDP handles of this process. */
+export function udpHandles(): number {
+  return process.getActiveResourcesInfo().filter((r) => r === 'UDPWrap' || r === 'UDPWRAP').length
+}
+
+/** Lets handles closed this tick finish closing (node:dgram reports 'close' before libuv is done). */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve))
+}
