@@ -1,0 +1,11 @@
+/**
+ * @shoal/schema — Shoal's sensor frame messages (`shoal.v1`), their generated codecs, type
+ * fingerprints, the type registry and the topic → type map.
+ */
+export { fingerprintOf, fingerprintSource, formatFingerprint } from './fingerprint.js'
+export { shoal } from './gen/shoal.js'
+export { defineMessageType, type MessageType, type StaticMessageClass } from './message-type.js'
+export { createRegistry, type TypeRegistry } from './registry.js'
+export { Heartbeat, Image, Imu, NavSatFix, registry, Scalar, Temperature, types } from './shoal-types.js'
+export { createTopicMap, DEFAULT_TOPICS, defaultTopics, type TopicMap } from './topics.js'
+export { nowStampNs, toUint64, uint64ToBigInt } from './uint64.js'
