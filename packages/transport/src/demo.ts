@@ -54,7 +54,10 @@ const timers = [
       altitude: 519,
     })
   }, 100),
-  setInterval(() => void publisher.publish('temperature', Temperature, { header: header('board'), celsius: 41.5 }), 1000),
+  setInterval(
+    () => void publisher.publish('temperature', Temperature, { header: header('board'), celsius: 41.5 }),
+    1000,
+  ),
   setInterval(() => void publisher.publish('heartbeat', Heartbeat, { header: header('') }), 1000),
   setInterval(() => {
     const data = new Uint8Array(640 * 480).fill(Date.now() & 0xff)

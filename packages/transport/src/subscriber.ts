@@ -138,11 +138,7 @@ export class Subscriber extends EventEmitter {
   #bytesIn = 0
   #closed = false
 
-  private constructor(
-    socket: Socket,
-    options: SubscriberOptions,
-    info: SubscriberInfo,
-  ) {
+  private constructor(socket: Socket, options: SubscriberOptions, info: SubscriberInfo) {
     super()
     this.#socket = socket
     this.info = info

@@ -7,12 +7,12 @@ export function uniqueEndpoint(): { group: string; port: number } {
 
 /** Resolves once `predicate` holds; rejects after `timeoutMs` (a bound, not a speed check). */
 export async function waitFor(
-  predicate: () => boolean,
+  predicate: () => boolean | Promise<boolean>,
   timeoutMs: number,
   what = 'condition',
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
