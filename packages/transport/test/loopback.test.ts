@@ -12,6 +12,7 @@ import {
   type ReceivedFrame,
   type Subscriber,
 } from '../src/index.js'
+import { encodeTopic, FrameKind, fragmentMessage } from '../src/wire/index.js'
 import { settle, udpHandles, uniqueEndpoint, waitFor } from './support.js'
 
 const open: Array<Publisher | Subscriber> = []
@@ -188,6 +189,43 @@ describe('loopback multicast (interface 127.0.0.1)', () => {
     await waitFor(() => frames === 1, 5_000, 'the good frame')
     expect(sub.stats().drops).toEqual({ 'bad-magic': 1, truncated: 1 })
     expect(warnings).toEqual(['bad-magic', 'truncated'])
+  })
+
+  it('counts every truncation and every single-byte corruption of a real datagram, never throws', async () => {
+    const { group, port } = uniqueEndpoint()
+    const sub = await track(createSubscriber({ group, port, interface: '127.0.0.1' }))
+    const pub = await track(createPublisher({ group, port, interface: '127.0.0.1' }))
+    const topic = encodeTopic('imu')
+    const payload = Imu.encode({ header: header(0), angularVelocity: { x: 1, y: 2, z: 3 } })
+    const frame = fragmentMessage(
+      {
+        kind: FrameKind.DATA,
+        flags: 0,
+        hops: 0,
+        topic: 'imu',
+        sessionId: 1,
+        sequence: 0,
+        fingerprint: Imu.fingerprint,
+        extensionLength: 0,
+      },
+      topic,
+      payload,
+      1472,
+    )[0]!
+    let frames = 0
+    sub.on('frame', () => frames++)
+    let bad = 0
+    for (let length = 1; length < frame.length; length++, bad++) await pub.sendRaw(frame.subarray(0, length))
+    for (let i = 0; i < frame.length; i++, bad++) {
+      const corrupt = frame.slice()
+      corrupt[i] = corrupt[i]! ^ (1 + (i % 255))
+      await pub.sendRaw(corrupt)
+    }
+    await pub.sendRaw(frame) // the intact one still gets through
+    await waitFor(() => frames === 1, 5_000, 'the intact frame')
+    const drops = Object.values(sub.stats().drops).reduce((n, d) => n + (d ?? 0), 0)
+    expect(drops).toBe(bad)
+    expect(sub.stats().datagramsIn).toBe(bad + 1)
   })
 
   it('raw mode delivers plain datagrams untouched', async () => {
