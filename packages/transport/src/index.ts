@@ -25,6 +25,15 @@ export {
   type PublishResult,
   type WaitForAcksOptions,
 } from './publisher.js'
+export {
+  DEFAULT_ROTATE_BYTES,
+  DEFAULT_ROTATE_KEEP,
+  type ReadRecordingResult,
+  type RecordedFrame,
+  RecordWriter,
+  type RecordWriterOptions,
+  readRecording,
+} from './recording.js'
 export { type StatsSnapshot, type StreamStats, sessionHex } from './stats.js'
 export {
   createSubscriber,
