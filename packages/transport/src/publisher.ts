@@ -13,7 +13,8 @@ import { budgetForMtu, checkBudget } from './net/interface.js'
 import { closeSocket, type Mode, openSocket, sendDatagram } from './net/socket.js'
 import { type StatsSnapshot, Stream, sessionHex } from './stats.js'
 import { decodeAckBody } from './wire/ack.js'
-import { Flag, FrameKind, Limits } from './wire/constants.js'
+import { BATCH_LENGTH_PREFIX, BatchBuilder, batchCapacity, batchEntryLength } from './wire/batch.js'
+import { CRC_LENGTH, Flag, FrameKind, Limits } from './wire/constants.js'
 import { fragmentMessage } from './wire/fragment.js'
 import { decodeFrame, writeCrc } from './wire/frame.js'
 import { encodeTopic, setHops } from './wire/header.js'
@@ -31,7 +32,28 @@ export interface PublisherOptions extends Omit<EndpointOptions, 'source'> {
   sessionId?: number
   /** How fast fragments of large messages go out (see {@link Pacing}). */
   pacing?: Pacing
+  /**
+   * Pack small frames into one datagram (see {@link BatchOptions}); `true` for the defaults.
+   * Default off: every frame is its own datagram, sent at once.
+   */
+  batch?: BatchOptions | boolean
 }
+
+/**
+ * Batching: frames that fit whole in a datagram are packed together, up to the datagram budget.
+ * A batch goes out when the next frame would not fit, when `lingerMs` has passed since its first
+ * frame, or on `flush()`. Sequence and loss accounting stay per frame.
+ */
+export interface BatchOptions {
+  /**
+   * Longest a frame waits for company, ms; at most {@link MAX_LINGER_MS}. Below 1 ms (Node's
+   * timer resolution) the batch goes out at the end of the current event-loop turn. Default 0.5.
+   */
+  lingerMs?: number
+}
+
+export const DEFAULT_LINGER_MS = 0.5
+export const MAX_LINGER_MS = 1
 
 /**
  * Pacing of the datagrams of one publish: at most `burstBytes` go out back to back, then the
@@ -128,15 +150,29 @@ export class Publisher extends EventEmitter {
   readonly #pending = new Map<string, PendingAck>()
   readonly #receivers = new Set<string>()
   readonly #burstBytes: number
+  readonly #batch: BatchBuilder | undefined
+  readonly #lingerMs: number
+  #batchSequence = 0
+  #batchTimer: NodeJS.Timeout | NodeJS.Immediate | undefined
+  #batchWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }> | undefined
   readonly #bytesPerSecond: number | undefined
   #datagramsOut = 0
   #bytesOut = 0
   #closed = false
 
-  private constructor(socket: Socket, endpoint: ResolvedEndpoint, info: PublisherInfo, pacing: Pacing) {
+  private constructor(
+    socket: Socket,
+    endpoint: ResolvedEndpoint,
+    info: PublisherInfo,
+    pacing: Pacing,
+    options: PublisherOptions,
+  ) {
     super()
     this.#burstBytes = pacing.burstBytes ?? DEFAULT_BURST_BYTES
     this.#bytesPerSecond = pacing.bytesPerSecond
+    const batch = options.batch === true ? {} : options.batch === false ? undefined : options.batch
+    this.#batch = batch === undefined ? undefined : new BatchBuilder(info.budget)
+    this.#lingerMs = batch?.lingerMs ?? DEFAULT_LINGER_MS
     this.#socket = socket
     this.#endpoint = endpoint
     this.#destination = info.destination
@@ -149,6 +185,9 @@ export class Publisher extends EventEmitter {
   static async create(options: PublisherOptions): Promise<Publisher> {
     const endpoint = resolveEndpoint(options, 'publisher')
     const ttl = checkTtl(options.ttl ?? 1)
+    const linger = typeof options.batch === 'object' ? options.batch.lingerMs : undefined
+    if (linger !== undefined && !(linger >= 0 && linger <= MAX_LINGER_MS))
+      throw transportError('SHOAL_BAD_OPTION', `batch linger ${linger} ms is outside 0-${MAX_LINGER_MS}`)
     const localPort = checkLocalPort(options.localPort ?? 0)
     const budget = checkBudget(
       options.budget ?? budgetForMtu(endpoint.iface?.mtu, endpoint.family),
@@ -194,7 +233,7 @@ export class Publisher extends EventEmitter {
       sessionId: options.sessionId ?? randomBytes(4).readUInt32BE(0),
       local: { address: local.address, port: local.port },
     }
-    return new Publisher(socket, endpoint, info, options.pacing ?? {})
+    return new Publisher(socket, endpoint, info, options.pacing ?? {}, options)
   }
 
   /** Encodes `message` as `type` and sends it on `topic`. */
@@ -216,6 +255,15 @@ export class Publisher extends EventEmitter {
   ): Promise<PublishResult> {
     this.#checkOpen()
     const state = this.#topic(topic)
+    const entry = batchEntryLength(state.bytes.length, payload.length)
+    if (this.#batch !== undefined && entry <= batchCapacity(this.info.budget)) {
+      const sequence = this.#enqueue(state, fingerprint, payload, options.ack ? Flag.ACK_REQUEST : 0, 0)
+      if (options.ack) this.#expectAcks(topic, sequence)
+      this.#batchWaiters ??= []
+      await new Promise<void>((resolve, reject) => this.#batchWaiters!.push({ resolve, reject }))
+      return { topic, sequence, datagrams: 1, bytes: entry }
+    }
+    this.#flushBatch()
     const sequence = state.sequence
     state.sequence = (state.sequence + 1) >>> 0
     const frames = fragmentMessage(
@@ -244,12 +292,54 @@ export class Publisher extends EventEmitter {
   }
 
   /**
+   * Encodes and queues `message` without waiting (the fast path): batched when batching is on,
+   * otherwise sent at once. Returns the frame's sequence. A send failure is a `'warning'` event.
+   */
+  send<T>(topic: string, type: MessageCodec<T>, message: T): number {
+    this.#checkOpen()
+    const payload = type.encode(message)
+    const state = this.#topic(topic)
+    if (
+      this.#batch !== undefined &&
+      batchEntryLength(state.bytes.length, payload.length) <= batchCapacity(this.info.budget)
+    )
+      return this.#enqueue(state, type.fingerprint, payload, 0, 0)
+    const sequence = state.sequence
+    this.publishEncoded(topic, type.fingerprint, payload).catch((error) =>
+      this.emit('warning', { reason: 'send-failed', error }),
+    )
+    return sequence
+  }
+
+  /** Sends the pending batch now; resolves when the kernel has it. */
+  async flush(): Promise<void> {
+    if (this.#batch === undefined || this.#batch.count === 0) return
+    const done = new Promise<void>((resolve, reject) => {
+      this.#batchWaiters ??= []
+      this.#batchWaiters.push({ resolve, reject })
+    })
+    this.#flushBatch()
+    await done
+  }
+
+  /**
    * Sends an encoded frame received elsewhere (relays): same session and sequence, hop count set
-   * to `hops`, CRC recomputed. `frame` is modified in place.
+   * to `hops`, CRC recomputed. `frame` is modified in place. Batched when batching is on.
    */
   async forward(frame: Uint8Array, hops: number): Promise<void> {
     this.#checkOpen()
     setHops(frame, 0, hops)
+    const batch = this.#batch
+    if (
+      batch !== undefined &&
+      frame.length - CRC_LENGTH + BATCH_LENGTH_PREFIX <= batchCapacity(this.info.budget)
+    ) {
+      if (!batch.fits(frame.length - CRC_LENGTH + BATCH_LENGTH_PREFIX)) this.#flushBatch()
+      batch.appendFrame(frame)
+      this.#scheduleFlush()
+      return
+    }
+    this.#flushBatch()
     writeCrc(frame, 0, frame.length)
     await this.#sendAll([frame])
   }
@@ -310,6 +400,7 @@ export class Publisher extends EventEmitter {
 
   async close(): Promise<void> {
     if (this.#closed) return
+    await this.flush().catch(() => {})
     this.#closed = true
     for (const pending of this.#pending.values()) clearTimeout(pending.timer)
     this.#pending.clear()
@@ -319,11 +410,7 @@ export class Publisher extends EventEmitter {
   #topic(topic: string): TopicState {
     let state = this.#topics.get(topic)
     if (state === undefined) {
-      const stream = new Stream(
-        sessionHex(this.sessionId),
-        `${this.#destination}:${this.#endpoint.port}`,
-        topic,
-      )
+      const stream = new Stream(sessionHex(this.sessionId), this.#destination, this.#endpoint.port, topic)
       state = { bytes: encodeTopic(topic), sequence: 0, stream }
       this.#topics.set(topic, state)
     }
@@ -360,6 +447,61 @@ export class Publisher extends EventEmitter {
         error,
       )
     }
+  }
+
+  /** Appends one whole frame to the batch, flushing first if it does not fit; returns its sequence. */
+  #enqueue(state: TopicState, fingerprint: number, payload: Uint8Array, flags: number, hops: number): number {
+    const batch = this.#batch!
+    if (!batch.fits(batchEntryLength(state.bytes.length, payload.length))) this.#flushBatch()
+    const sequence = state.sequence
+    state.sequence = (sequence + 1) >>> 0
+    batch.append(flags, hops, this.sessionId, sequence, fingerprint, state.bytes, payload)
+    state.stream.framesSent++
+    state.stream.bytes += payload.length
+    this.#scheduleFlush()
+    return sequence
+  }
+
+  #scheduleFlush(): void {
+    if (this.#batchTimer !== undefined) return
+    this.#batchTimer =
+      this.#lingerMs < 1 ? setImmediate(this.#onLinger) : setTimeout(this.#onLinger, this.#lingerMs)
+  }
+
+  readonly #onLinger = () => {
+    this.#batchTimer = undefined
+    this.#flushBatch()
+  }
+
+  /** Seals and sends the pending batch, if any; its waiters resolve when the kernel has it. */
+  #flushBatch(): void {
+    const batch = this.#batch
+    if (batch === undefined || batch.count === 0) return
+    if (this.#batchTimer !== undefined) {
+      clearTimeout(this.#batchTimer as NodeJS.Timeout)
+      clearImmediate(this.#batchTimer as NodeJS.Immediate)
+      this.#batchTimer = undefined
+    }
+    const datagram = batch.finish(this.sessionId, this.#batchSequence)
+    this.#batchSequence = (this.#batchSequence + 1) >>> 0
+    this.#datagramsOut++
+    this.#bytesOut += datagram.length
+    const waiters = this.#batchWaiters
+    this.#batchWaiters = undefined
+    if (waiters === undefined) {
+      // Nobody waits: errors surface as the socket's 'error' event, reported as a warning.
+      this.#socket.send(datagram, this.#endpoint.port, this.#destination)
+      return
+    }
+    this.#socket.send(datagram, this.#endpoint.port, this.#destination, (error) => {
+      for (const w of waiters) {
+        if (error)
+          w.reject(
+            transportError('SHOAL_SOCKET', `send to ${this.#destination} failed: ${error.message}`, error),
+          )
+        else w.resolve()
+      }
+    })
   }
 
   #expectAcks(topic: string, sequence: number): void {

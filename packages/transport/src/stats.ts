@@ -42,11 +42,30 @@ export class Stream {
   framesSent = 0
   readonly drops: Partial<Record<DropReason, number>> = {}
 
+  #address: string
+  #port: number
+
   constructor(
     readonly source: string,
-    public address: string,
+    address: string,
+    port: number,
     readonly topic: string,
-  ) {}
+  ) {
+    this.#address = address
+    this.#port = port
+  }
+
+  /** Notes where the stream's latest frame came from (a relay or a restarted route may change it). */
+  from(address: string, port: number): void {
+    if (port !== this.#port || address !== this.#address) {
+      this.#address = address
+      this.#port = port
+    }
+  }
+
+  get address(): string {
+    return this.#address.includes(':') ? `[${this.#address}]:${this.#port}` : `${this.#address}:${this.#port}`
+  }
 
   drop(reason: DropReason): void {
     this.drops[reason] = (this.drops[reason] ?? 0) + 1

@@ -21,6 +21,7 @@ import {
 import { countDrop, type StatsSnapshot, Stream, sessionHex } from './stats.js'
 import { compileTopicFilter, type TopicFilter } from './topic-filter.js'
 import { encodeAck } from './wire/ack.js'
+import { forEachInnerFrame, sealInner } from './wire/batch.js'
 import { Flag, FrameKind, Limits } from './wire/constants.js'
 import { type AbandonedMessage, Reassembler, type ReassemblerOptions } from './wire/fragment.js'
 import { type DropReason, decodeFrame } from './wire/frame.js'
@@ -301,12 +302,22 @@ export class Subscriber extends EventEmitter {
       return
     }
     const { header, payload } = frame
-    if (header.kind !== FrameKind.DATA) return // acks and reserved control frames are not for subscribers
+    if (header.kind === FrameKind.DATA) this.#onData(header, payload, data, address, port)
+    else if (header.kind === FrameKind.BATCH) {
+      const whole = forEachInnerFrame(payload, (inner, innerPayload, innerBytes) => {
+        this.#onData(inner, innerPayload, this.#forward ? sealInner(innerBytes) : innerBytes, address, port)
+      })
+      if (!whole) this.#drop('bad-batch', undefined, address, port)
+    }
+    // ACKs and the reserved control frames are not for subscribers.
+  }
+
+  #onData(header: FrameHeader, payload: Uint8Array, data: Uint8Array, address: string, port: number): void {
     if (!this.#filter(header.topic)) return
     const streamKey = `${header.sessionId}:${header.topic}`
     let stream = this.#streams.get(streamKey)
     if (stream === undefined) {
-      stream = new Stream(sessionHex(header.sessionId), `${address}:${port}`, header.topic)
+      stream = new Stream(sessionHex(header.sessionId), address, port, header.topic)
       this.#streams.set(streamKey, stream)
     }
     stream.datagrams++
@@ -317,17 +328,21 @@ export class Subscriber extends EventEmitter {
       this.emit('datagram', { header, data, from: { address, port } } satisfies ForwardDatagram)
       return
     }
-    const result = this.#reassembler.accept(`${streamKey}\u0000${header.sequence}`, header, payload)
-    if (result.status === 'dropped') {
-      this.#drop(result.reason, stream, address, port)
-      return
+    let message = payload
+    if (header.fragmentCount > 1) {
+      const result = this.#reassembler.accept(`${streamKey}\u0000${header.sequence}`, header, payload)
+      if (result.status === 'dropped') {
+        this.#drop(result.reason, stream, address, port)
+        return
+      }
+      if (result.status !== 'complete') return
+      message = result.message
     }
-    if (result.status !== 'complete') return
-    stream.address = `${address}:${port}`
+    stream.from(address, port)
     if (stream.tracker.observe(header.sequence) === 'duplicate') return
-    stream.bytes += result.message.length
+    stream.bytes += message.length
     if (header.flags & Flag.ACK_REQUEST && this.#ack) this.#sendAck(header, address, port)
-    this.#deliver(header, result.message, stream, address, port)
+    this.#deliver(header, message, stream, address, port)
   }
 
   #deliver(header: FrameHeader, message: Uint8Array, stream: Stream, address: string, port: number): void {

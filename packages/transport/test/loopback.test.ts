@@ -103,6 +103,55 @@ describe('loopback multicast (interface 127.0.0.1)', () => {
     expect(sent.reduce((n, s) => n + s.frames, 0)).toBe(total)
   })
 
+  it('batching: 20,000 small frames packed into far fewer datagrams, every frame accounted for', async () => {
+    const { group, port } = uniqueEndpoint()
+    const sub = await track(createSubscriber({ group, port, interface: '127.0.0.1' }))
+    const pub = await track(createPublisher({ group, port, interface: '127.0.0.1', batch: true }))
+    const got: ReceivedFrame[] = []
+    sub.on('frame', (f) => got.push(f))
+    const total = 20_000
+    for (let i = 0; i < total; i++) {
+      pub.send(i % 2 ? 'imu' : 'temperature', i % 2 ? Imu : Temperature, samples[i % 2 ? 0 : 2]![2](i))
+      if (i % 500 === 499) await pub.flush() // let the receiver drain, as a paced sensor would
+    }
+    // a large frame in the middle of small ones keeps its place in its topic's order
+    await pub.publish('camera', Image, samples[4]![2](0) as never)
+    const big = new Uint8Array(200_000)
+    await pub.publish('camera', Image, {
+      header: header(1),
+      width: 1,
+      height: 1,
+      encoding: 'mono8',
+      step: 1,
+      data: big,
+    })
+    await pub.publish('imu', Imu, samples[0]![2](total) as never)
+    await waitFor(() => got.length === total + 3, 20_000, 'all frames')
+    const stats = sub.stats()
+    for (const s of stats.received) expect(s).toMatchObject({ gaps: 0, duplicates: 0, reordered: 0 })
+    expect(stats.received.find((s) => s.topic === 'imu')!.frames).toBe(total / 2 + 1)
+    expect(stats.datagramsIn).toBeLessThan(total / 50)
+    const imuSeq = got.filter((f) => f.topic === 'imu').map((f) => f.sequence)
+    expect(imuSeq).toEqual([...Array(total / 2 + 1).keys()])
+    expect(got.filter((f) => f.topic === 'camera').map((f) => f.sequence)).toEqual([0, 1])
+    expect(stats.drops).toEqual({})
+  })
+
+  it('batching: a lone frame goes out by itself after the linger', async () => {
+    const { group, port } = uniqueEndpoint()
+    const sub = await track(createSubscriber({ group, port, interface: '127.0.0.1' }))
+    const pub = await track(createPublisher({ group, port, interface: '127.0.0.1', batch: { lingerMs: 1 } }))
+    const got: ReceivedFrame[] = []
+    sub.on('frame', (f) => got.push(f))
+    pub.send('imu', Imu, samples[0]![2](0))
+    await waitFor(() => got.length === 1, 5_000, 'the lingering frame')
+    const result = await pub.publish('imu', Imu, samples[0]![2](1) as never, { ack: false })
+    expect(result.sequence).toBe(1)
+    await expect(
+      createPublisher({ group, port, interface: '127.0.0.1', batch: { lingerMs: 5 } }),
+    ).rejects.toSatisfy((e) => isTransportError(e, 'SHOAL_BAD_OPTION'))
+  })
+
   it('two receivers sharing one group and port on one host both receive everything', async () => {
     const { group, port } = uniqueEndpoint()
     const a = await track(createSubscriber({ group, port, interface: '127.0.0.1' }))

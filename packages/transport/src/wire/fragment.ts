@@ -67,6 +67,9 @@ export function fragmentMessage(
   return frames
 }
 
+/** Completed fragmented messages remembered, so their late duplicate fragments are recognised. */
+export const RECENTLY_COMPLETED = 1024
+
 export interface ReassemblerOptions {
   /** Largest message accepted, bytes. Default {@link Limits.MAX_MESSAGE_BYTES} (64 MiB). */
   maxMessageBytes?: number
@@ -127,6 +130,8 @@ export class Reassembler {
   // Map iteration order is insertion order: the first entry is the oldest partial message.
   readonly #partials = new Map<string, Partial>()
   #partialBytes = 0
+  // Messages completed lately: a late duplicate fragment of one must not start it over.
+  readonly #recentlyCompleted = new Set<string>()
   readonly #stats = {
     completed: 0,
     duplicateFragments: 0,
@@ -157,6 +162,10 @@ export class Reassembler {
     }
     const now = this.#now()
     let partial = this.#partials.get(key)
+    if (partial === undefined && this.#recentlyCompleted.has(key)) {
+      this.#stats.duplicateFragments++
+      return { status: 'duplicate' }
+    }
     if (partial === undefined) {
       if (header.messageLength > this.#maxMessageBytes || header.messageLength > this.#maxPartialBytes) {
         this.#stats.tooLarge++
@@ -198,6 +207,7 @@ export class Reassembler {
       return { status: 'dropped', reason: 'fragment-mismatch' }
     }
     this.#stats.completed++
+    this.#rememberCompleted(key)
     return { status: 'complete', message: partial.buffer }
   }
 
@@ -217,11 +227,20 @@ export class Reassembler {
   /** Drops every partial message without counting it (on close). */
   clear(): void {
     this.#partials.clear()
+    this.#recentlyCompleted.clear()
     this.#partialBytes = 0
   }
 
   stats(): ReassemblerStats {
     return { ...this.#stats, partialMessages: this.#partials.size, partialBytes: this.#partialBytes }
+  }
+
+  #rememberCompleted(key: string): void {
+    if (this.#recentlyCompleted.size >= RECENTLY_COMPLETED) {
+      const oldest = this.#recentlyCompleted.values().next().value
+      if (oldest !== undefined) this.#recentlyCompleted.delete(oldest)
+    }
+    this.#recentlyCompleted.add(key)
   }
 
   #makeRoom(incoming: number): void {

@@ -31,6 +31,7 @@ export const DROP_REASONS = [
   'reassembly-evicted',
   'fragment-mismatch',
   'queue-overflow',
+  'bad-batch',
 ] as const
 export type DropReason = (typeof DROP_REASONS)[number]
 

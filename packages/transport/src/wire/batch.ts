@@ -1,0 +1,180 @@
+/**
+ * BATCH frames: several small DATA frames in one datagram. See WIRE.md (“BATCH”).
+ *
+ * Datagram = outer header (kind BATCH, topic "*", the publisher's session, a batch sequence)
+ *          · payload: ( u16 length L · inner DATA frame of L bytes, without its own CRC )*
+ *          · CRC-32 over everything before it.
+ * Inner frames are whole (one fragment each); sequence and loss accounting stay per inner frame.
+ */
+import {
+  CRC_LENGTH,
+  FIXED_HEADER_LENGTH,
+  FrameKind,
+  KNOWN_FLAGS,
+  LITTLE_ENDIAN,
+  MAGIC,
+  MUST_UNDERSTAND_FLAGS,
+  Offset,
+  WIRE_VERSION,
+} from './constants.js'
+import { crc32 } from './crc.js'
+import { decodeHeader, encodeTopic, type FrameHeader } from './header.js'
+
+/** The outer frame's topic. */
+export const BATCH_TOPIC = '*'
+const BATCH_TOPIC_BYTES = encodeTopic(BATCH_TOPIC)
+/** Outer header: fixed part and the one-byte topic. */
+export const BATCH_HEADER_LENGTH = FIXED_HEADER_LENGTH + BATCH_TOPIC_BYTES.length
+/** Each inner frame is preceded by its length. */
+export const BATCH_LENGTH_PREFIX = 2
+
+/** Bytes an inner frame with this topic and payload takes in a batch, prefix included. */
+export function batchEntryLength(topicBytes: number, payloadLength: number): number {
+  return BATCH_LENGTH_PREFIX + FIXED_HEADER_LENGTH + topicBytes + payloadLength
+}
+
+/** Payload room in a batch datagram of this budget. */
+export function batchCapacity(budget: number): number {
+  return budget - BATCH_HEADER_LENGTH - CRC_LENGTH
+}
+
+/**
+ * Packs inner frames into one datagram buffer. Writes straight into the datagram with one
+ * DataView; `finish` seals it with the outer header and CRC.
+ */
+export class BatchBuilder {
+  readonly #budget: number
+  #buf: Uint8Array
+  #view: DataView
+  #at = BATCH_HEADER_LENGTH
+  count = 0
+
+  constructor(budget: number) {
+    this.#budget = budget
+    this.#buf = new Uint8Array(budget)
+    this.#view = new DataView(this.#buf.buffer)
+  }
+
+  /** Whether an entry of `entryLength` bytes still fits. */
+  fits(entryLength: number): boolean {
+    return this.#at + entryLength + CRC_LENGTH <= this.#budget
+  }
+
+  /** Appends one whole DATA frame. The caller checked `fits(batchEntryLength(...))`. */
+  append(
+    flags: number,
+    hops: number,
+    sessionId: number,
+    sequence: number,
+    fingerprint: number,
+    topicBytes: Uint8Array,
+    payload: Uint8Array,
+  ): void {
+    const v = this.#view
+    const hl = FIXED_HEADER_LENGTH + topicBytes.length
+    const at = this.#at + BATCH_LENGTH_PREFIX
+    v.setUint16(this.#at, hl + payload.length, LITTLE_ENDIAN)
+    v.setUint16(at + Offset.MAGIC, MAGIC, LITTLE_ENDIAN)
+    v.setUint8(at + Offset.VERSION, WIRE_VERSION)
+    v.setUint8(at + Offset.KIND, FrameKind.DATA)
+    v.setUint16(at + Offset.FLAGS, flags, LITTLE_ENDIAN)
+    v.setUint8(at + Offset.HOPS, hops)
+    v.setUint8(at + Offset.TOPIC_LENGTH, topicBytes.length)
+    v.setUint32(at + Offset.SESSION, sessionId, LITTLE_ENDIAN)
+    v.setUint32(at + Offset.SEQUENCE, sequence, LITTLE_ENDIAN)
+    v.setUint32(at + Offset.FINGERPRINT, fingerprint, LITTLE_ENDIAN)
+    v.setUint32(at + Offset.MESSAGE_LENGTH, payload.length, LITTLE_ENDIAN)
+    v.setUint32(at + Offset.FRAGMENT_OFFSET, 0, LITTLE_ENDIAN)
+    v.setUint16(at + Offset.FRAGMENT_INDEX, 0, LITTLE_ENDIAN)
+    v.setUint16(at + Offset.FRAGMENT_COUNT, 1, LITTLE_ENDIAN)
+    v.setUint16(at + Offset.HEADER_LENGTH, hl, LITTLE_ENDIAN)
+    v.setUint16(at + Offset.PAYLOAD_LENGTH, payload.length, LITTLE_ENDIAN)
+    this.#buf.set(topicBytes, at + Offset.TOPIC)
+    this.#buf.set(payload, at + hl)
+    this.#at = at + hl + payload.length
+    this.count++
+  }
+
+  /** Appends an already-encoded whole frame (with its CRC, which is dropped), e.g. when relaying. */
+  appendFrame(frame: Uint8Array): void {
+    const inner = frame.length - CRC_LENGTH
+    this.#view.setUint16(this.#at, inner, LITTLE_ENDIAN)
+    this.#buf.set(frame.subarray(0, inner), this.#at + BATCH_LENGTH_PREFIX)
+    this.#at += BATCH_LENGTH_PREFIX + inner
+    this.count++
+  }
+
+  /** Seals the batch and returns the datagram; the builder starts a new, empty batch. */
+  finish(sessionId: number, sequence: number): Uint8Array {
+    const v = this.#view
+    const payloadLength = this.#at - BATCH_HEADER_LENGTH
+    v.setUint16(Offset.MAGIC, MAGIC, LITTLE_ENDIAN)
+    v.setUint8(Offset.VERSION, WIRE_VERSION)
+    v.setUint8(Offset.KIND, FrameKind.BATCH)
+    v.setUint16(Offset.FLAGS, 0, LITTLE_ENDIAN)
+    v.setUint8(Offset.HOPS, 0)
+    v.setUint8(Offset.TOPIC_LENGTH, BATCH_TOPIC_BYTES.length)
+    v.setUint32(Offset.SESSION, sessionId, LITTLE_ENDIAN)
+    v.setUint32(Offset.SEQUENCE, sequence, LITTLE_ENDIAN)
+    v.setUint32(Offset.FINGERPRINT, 0, LITTLE_ENDIAN)
+    v.setUint32(Offset.MESSAGE_LENGTH, payloadLength, LITTLE_ENDIAN)
+    v.setUint32(Offset.FRAGMENT_OFFSET, 0, LITTLE_ENDIAN)
+    v.setUint16(Offset.FRAGMENT_INDEX, 0, LITTLE_ENDIAN)
+    v.setUint16(Offset.FRAGMENT_COUNT, 1, LITTLE_ENDIAN)
+    v.setUint16(Offset.HEADER_LENGTH, BATCH_HEADER_LENGTH, LITTLE_ENDIAN)
+    v.setUint16(Offset.PAYLOAD_LENGTH, payloadLength, LITTLE_ENDIAN)
+    this.#buf.set(BATCH_TOPIC_BYTES, Offset.TOPIC)
+    const total = this.#at + CRC_LENGTH
+    v.setUint32(this.#at, crc32(this.#buf.subarray(0, this.#at)), LITTLE_ENDIAN)
+    const datagram = this.#buf.subarray(0, total)
+    this.#buf = new Uint8Array(this.#budget)
+    this.#view = new DataView(this.#buf.buffer)
+    this.#at = BATCH_HEADER_LENGTH
+    this.count = 0
+    return datagram
+  }
+}
+
+/**
+ * Calls `onFrame` for every inner frame of a BATCH payload (already CRC-checked as part of the
+ * outer frame). Returns false at the first malformed entry; the entries before it were delivered.
+ */
+export function forEachInnerFrame(
+  payload: Uint8Array,
+  onFrame: (header: FrameHeader, innerPayload: Uint8Array, inner: Uint8Array) => void,
+): boolean {
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.length)
+  let at = 0
+  while (at < payload.length) {
+    if (payload.length - at < BATCH_LENGTH_PREFIX) return false
+    const length = view.getUint16(at, LITTLE_ENDIAN)
+    const start = at + BATCH_LENGTH_PREFIX
+    if (length > payload.length - start) return false
+    const parsed = decodeHeader(payload, start, length)
+    if (!parsed.ok) return false
+    const { header, headerLength } = parsed
+    if (
+      header.kind !== FrameKind.DATA ||
+      header.fragmentCount !== 1 ||
+      headerLength + header.payloadLength !== length ||
+      header.messageLength !== header.payloadLength ||
+      (header.flags & MUST_UNDERSTAND_FLAGS & ~KNOWN_FLAGS) !== 0
+    )
+      return false
+    onFrame(
+      header,
+      payload.subarray(start + headerLength, start + length),
+      payload.subarray(start, start + length),
+    )
+    at = start + length
+  }
+  return true
+}
+
+/** A whole frame (with a valid CRC) from an inner frame of a batch: what a relay forwards. */
+export function sealInner(inner: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(inner.length + CRC_LENGTH)
+  frame.set(inner)
+  new DataView(frame.buffer).setUint32(inner.length, crc32(inner), LITTLE_ENDIAN)
+  return frame
+}
