@@ -1,0 +1,95 @@
+import { ConfigError, parseConfig } from '@shoal/service'
+import { describe, expect, it } from 'vitest'
+import { defaultReceiverName, type ReceiverConfig, receiverFlags, resolveReceiverConfig } from './config.js'
+
+function resolve(argv: readonly string[], env: Record<string, string> = {}): ReceiverConfig {
+  const outcome = parseConfig(receiverFlags, { argv, env })
+  if (outcome.action !== 'run') throw new Error(outcome.action)
+  return resolveReceiverConfig(outcome.values, outcome)
+}
+
+function refusal(argv: readonly string[]): ConfigError {
+  try {
+    resolve(argv)
+  } catch (error) {
+    if (error instanceof ConfigError) return error
+    throw error
+  }
+  throw new Error(`${argv.join(' ')} was accepted`)
+}
+
+describe('resolveReceiverConfig', () => {
+  it('by default joins 239.255.0.1 on loopback, all topics, named after the host', () => {
+    const config = resolve([])
+    expect(config.listen).toEqual({ mode: 'multicast', groups: ['239.255.0.1'], source: undefined })
+    expect(config.topic).toEqual([])
+    expect(config.name).toBe(defaultReceiverName())
+    expect(config).toMatchObject({ port: 7400, ack: false, raw: false, recordMaxSize: 256 * 1024 ** 2 })
+    expect(['json', 'pretty']).toContain(config.output)
+  })
+
+  it('joins several groups once each, from flags or the environment', () => {
+    expect(resolve(['--group', '239.1.1.1,239.1.1.2', '--group', '239.1.1.1']).listen).toMatchObject({
+      groups: ['239.1.1.1', '239.1.1.2'],
+    })
+    expect(resolve([], { SHOAL_GROUP: '239.5.5.5,239.6.6.6' }).listen).toMatchObject({
+      groups: ['239.5.5.5', '239.6.6.6'],
+    })
+  })
+
+  it('takes an SSM source and IPv6 groups', () => {
+    expect(resolve(['--ipv6', '--group', 'ff35::1', '--source', 'fd00::7']).listen).toEqual({
+      mode: 'multicast',
+      groups: ['ff35::1'],
+      source: 'fd00::7',
+    })
+    expect(resolve(['--ipv6']).listen).toMatchObject({ groups: ['ff15::1'] })
+  })
+
+  it('listens on the port alone for broadcast and unicast', () => {
+    expect(resolve(['--mode', 'broadcast']).listen).toEqual({ mode: 'broadcast' })
+    expect(resolve(['--mode', 'unicast', '--ipv6']).listen).toEqual({ mode: 'unicast' })
+  })
+
+  it('reads output, record and stop conditions', () => {
+    const config = resolve([
+      '--output',
+      'none',
+      '--record',
+      'run.rec',
+      '--record-max-size',
+      '10MiB',
+      '--count',
+      '5',
+      '--duration',
+      '2s',
+    ])
+    expect(config).toMatchObject({
+      output: 'none',
+      record: 'run.rec',
+      recordMaxSize: 10 * 1024 ** 2,
+      count: 5,
+      duration: 2000,
+    })
+  })
+
+  it.each([
+    [['--ipv6', '--group', '239.1.1.1'], '--group', 'is not an IPv6 group'],
+    [['--group', 'ff15::1'], '--group', 'is not an IPv4 group; add --ipv6'],
+    [['--source', '::1'], '--source', 'is not an IPv4 address; add --ipv6'],
+    [['--record-max-size', '1MiB'], '--record-max-size', 'needs --record'],
+    [['--raw', '--ack'], '--ack', '--ack needs Shoal frames'],
+    [['--raw', '--topic', 'a'], '--topic', '--topic needs Shoal frames'],
+    [['--mode', 'unicast', '--group', '239.1.1.1'], '--group', '--group is for --mode multicast'],
+    [['--mode', 'broadcast', '--source', '10.0.0.1'], '--source', '--source is for --mode multicast'],
+    [['--mode', 'broadcast', '--ipv6'], '--ipv6', 'IPv6 has no broadcast'],
+  ])('%j is refused naming %s', (argv, flag, message) => {
+    const error = refusal(argv)
+    expect(error.flag).toBe(flag)
+    expect(error.message).toContain(message)
+  })
+
+  it('makes a valid name of any host name', () => {
+    expect(defaultReceiverName()).toMatch(/^[A-Za-z0-9._-]{1,64}$/)
+  })
+})

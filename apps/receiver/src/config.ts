@@ -1,0 +1,138 @@
+import { isIP } from 'node:net'
+import { hostname } from 'node:os'
+import {
+  commonFlags,
+  conflict,
+  defineFlags,
+  duration,
+  type FlagSources,
+  type FlagValues,
+  flag,
+  identifier,
+  integer,
+  ipAddress,
+  modeFlags,
+  multicastGroup,
+  oneOf,
+  size,
+  text,
+  topicFilter,
+} from '@shoal/service'
+
+export const DEFAULT_GROUP_V4 = '239.255.0.1'
+/** The IPv6 counterpart of 239.255.0.1: a transient (T flag), site-local (scope 5) group. */
+export const DEFAULT_GROUP_V6 = 'ff15::1'
+
+export const OUTPUTS = ['json', 'pretty', 'none'] as const
+export type Output = (typeof OUTPUTS)[number]
+
+/** This host's name, made into a valid receiver name. */
+export function defaultReceiverName(): string {
+  return (
+    hostname()
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .slice(0, 64) || 'receiver'
+  )
+}
+
+/** Every flag of shoal-recv, once: the parser, the help, the README table and the tests read this. */
+export const receiverFlags = defineFlags({
+  group: flag.list(multicastGroup(), {
+    placeholder: 'address',
+    defaultText: `${DEFAULT_GROUP_V4}, or ${DEFAULT_GROUP_V6} with --ipv6`,
+    help: 'Multicast group to join',
+  }),
+  source: flag.value(ipAddress(), {
+    placeholder: 'address',
+    help: 'Receive only from this sender address (source-specific multicast)',
+  }),
+  topic: flag.list(topicFilter(), {
+    placeholder: 'filter',
+    defaultText: 'all topics',
+    help: 'Keep only these topics: exact (sensors/imu) or prefix (sensors/*)',
+  }),
+  output: flag.value(oneOf(OUTPUTS), {
+    placeholder: 'format',
+    default: () => (process.stdout.isTTY ? 'pretty' : 'json'),
+    defaultText: 'pretty on a terminal, else json',
+    help: 'What to print on stdout per frame: json (one line each), pretty, or none',
+  }),
+  record: flag.value(text('a file path'), {
+    placeholder: 'file',
+    help: 'Record received frames to this file, for shoal-send --replay',
+  }),
+  'record-max-size': flag.value(size(), {
+    placeholder: 'bytes',
+    default: '256MiB',
+    help: 'Start a new --record file when it reaches this size, keeping the last few; 0 never rotates',
+  }),
+  ack: flag.boolean({ help: 'Acknowledge frames whose sender asked for it (shoal-send --ack)' }),
+  name: flag.value(identifier(), {
+    placeholder: 'name',
+    default: defaultReceiverName,
+    defaultText: 'the host name',
+    help: 'This receiver’s name in acknowledgements (shoal-send --expect)',
+  }),
+  raw: flag.boolean({ help: 'Print every datagram as received, without decoding Shoal frames' }),
+  count: flag.value(integer(1, Number.MAX_SAFE_INTEGER), {
+    placeholder: 'n',
+    help: 'Stop after receiving this many frames',
+  }),
+  duration: flag.value(duration({ min: 1 }), {
+    placeholder: 'duration',
+    help: 'Stop after this long, e.g. 30s',
+  }),
+  ...modeFlags,
+  ...commonFlags,
+})
+
+export type ReceiverFlags = FlagValues<typeof receiverFlags>
+
+/** What to listen to: groups to join, or the port alone for broadcast and unicast. */
+export type ReceiverListen =
+  | { readonly mode: 'multicast'; readonly groups: readonly string[]; readonly source: string | undefined }
+  | { readonly mode: 'broadcast' | 'unicast' }
+
+export interface ReceiverConfig extends Omit<ReceiverFlags, 'group' | 'source' | 'mode'> {
+  readonly listen: ReceiverListen
+}
+
+/** Checks what no single flag can and settles defaults that depend on other flags. */
+export function resolveReceiverConfig(
+  values: ReceiverFlags,
+  { sources }: { readonly sources: FlagSources<typeof receiverFlags> },
+): ReceiverConfig {
+  const { group, source, mode, ...rest } = values
+  const family = values.ipv6 ? 6 : 4
+  const hint = values.ipv6 ? '' : '; add --ipv6'
+
+  const wrongGroup = group.find((address) => isIP(address) !== family)
+  if (wrongGroup !== undefined)
+    throw conflict('--group', `--group ${wrongGroup} is not an IPv${family} group${hint}`)
+  if (source !== undefined && isIP(source) !== family) {
+    throw conflict('--source', `--source ${source} is not an IPv${family} address${hint}`)
+  }
+  if (sources.recordMaxSize !== 'default' && rest.record === undefined) {
+    throw conflict('--record-max-size', '--record-max-size needs --record <file>')
+  }
+  if (rest.raw && rest.ack)
+    throw conflict('--ack', '--ack needs Shoal frames; --raw prints datagrams undecoded')
+  if (rest.raw && rest.topic.length > 0)
+    throw conflict('--topic', '--topic needs Shoal frames; --raw prints datagrams undecoded')
+
+  let listen: ReceiverListen
+  if (mode === 'multicast') {
+    const groups =
+      group.length > 0 ? [...new Set(group)] : [values.ipv6 ? DEFAULT_GROUP_V6 : DEFAULT_GROUP_V4]
+    listen = { mode, groups, source }
+  } else {
+    if (group.length > 0)
+      throw conflict('--group', `--group is for --mode multicast; --mode ${mode} listens on --port`)
+    if (source !== undefined)
+      throw conflict('--source', '--source is for --mode multicast (source-specific multicast)')
+    if (mode === 'broadcast' && values.ipv6)
+      throw conflict('--ipv6', 'IPv6 has no broadcast; use --mode multicast')
+    listen = { mode }
+  }
+  return { ...rest, listen }
+}

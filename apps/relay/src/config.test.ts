@@ -1,0 +1,132 @@
+import { ConfigError, parseConfig } from '@shoal/service'
+import { describe, expect, it } from 'vitest'
+import { type RelayConfig, relayFlags, resolveRelayConfig, routeSpec } from './config.js'
+
+function parseRoute(direction: 'in' | 'out', spec: string) {
+  const result = routeSpec(direction).safeParse(spec)
+  return result.success ? { ok: result.data } : { error: result.error.issues[0]?.message }
+}
+
+function resolve(argv: readonly string[], env: Record<string, string> = {}): RelayConfig {
+  const outcome = parseConfig(relayFlags, { argv, env })
+  if (outcome.action !== 'run') throw new Error(outcome.action)
+  return resolveRelayConfig(outcome.values)
+}
+
+function refusal(argv: readonly string[]): ConfigError {
+  try {
+    resolve(argv)
+  } catch (error) {
+    if (error instanceof ConfigError) return error
+    throw error
+  }
+  throw new Error(`${argv.join(' ')} was accepted`)
+}
+
+describe('routeSpec', () => {
+  it('reads scheme, host, port and options', () => {
+    expect(
+      parseRoute('in', 'multicast://239.1.1.1:7400?interface=127.0.0.1&source=10.0.0.7&topic=sensors/*,gps')
+        .ok,
+    ).toMatchObject({
+      scheme: 'multicast',
+      host: '239.1.1.1',
+      port: 7400,
+      interface: { name: 'lo', spec: '127.0.0.1' },
+      source: '10.0.0.7',
+      ttl: undefined,
+      topics: ['sensors/*', 'gps'],
+    })
+  })
+
+  it.each([
+    ['in', 'multicast://[FF15::1]:7500', { scheme: 'multicast', host: 'ff15::1', port: 7500 }],
+    ['in', 'udp://0.0.0.0:7500', { scheme: 'udp', host: '0.0.0.0', port: 7500 }],
+    ['in', 'udp://[::]:7500', { scheme: 'udp', host: '::', port: 7500 }],
+    ['in', 'broadcast://10.0.0.255', { scheme: 'broadcast', host: '10.0.0.255', port: undefined }],
+    ['out', 'unicast://relay-2.local:7400?ttl=4', { scheme: 'unicast', host: 'relay-2.local', ttl: 4 }],
+    ['out', 'multicast://239.2.2.2?ttl=0&topic=a&topic=b', { ttl: 0, topics: ['a', 'b'] }],
+    ['out', 'broadcast://255.255.255.255:7400', { scheme: 'broadcast', port: 7400 }],
+  ] as const)('%s %s', (direction, spec, expected) => {
+    expect(parseRoute(direction, spec).ok).toMatchObject({ spec, ...expected })
+  })
+
+  it.each([
+    ['in', '239.1.1.1:7400', 'expected <scheme>://<host>[:port][?options]'],
+    ['in', 'unicast://10.0.0.7:7400', '--in takes multicast://, broadcast://, udp://, not unicast://'],
+    ['out', 'udp://0.0.0.0:7500', '--out takes multicast://, broadcast://, unicast://, not udp://'],
+    ['in', 'tcp://1.2.3.4:5', 'not tcp://'],
+    ['in', 'multicast://10.0.0.1:7400', 'host 10.0.0.1: not a multicast address'],
+    ['in', 'multicast://239.1.1.1:70000', 'not a valid address'],
+    ['in', 'multicast://239.1.1.1:0', 'port must be 1-65535'],
+    ['in', 'multicast://239.1.1.1:7400/path', 'expected only multicast://<host>[:port][?options]'],
+    ['in', 'multicast://user@239.1.1.1', 'expected only'],
+    [
+      'in',
+      'multicast://239.1.1.1?ttl=2',
+      'multicast:// --in takes no option ttl; it takes interface, source, topic',
+    ],
+    ['out', 'unicast://h:1?interface=lo', 'unicast:// --out takes no option interface'],
+    ['out', 'multicast://239.1.1.1?source=10.0.0.1', 'takes no option source'],
+    ['in', 'multicast://239.1.1.1?interface=nosuch0', 'interface=nosuch0: no such interface on this host'],
+    ['out', 'multicast://239.1.1.1?ttl=300', 'ttl=300: expected an integer 0-255'],
+    ['out', 'multicast://239.1.1.1?ttl=1&ttl=2', 'option ttl given twice'],
+    ['in', 'multicast://239.1.1.1?topic=a/*/b', 'topic=a/*/b: expected a topic'],
+    ['in', 'multicast://239.1.1.1?source=::1', 'of different IP versions'],
+    ['in', 'broadcast://[ff02::1]', 'broadcast needs an IPv4 address'],
+    ['in', 'broadcast://ff02::1', 'not a valid address'],
+    ['in', 'udp://relay.local:7500', 'host relay.local: expected an IPv4 or IPv6 address'],
+    ['out', 'unicast://bad host:7400', 'not a valid address'],
+  ] as const)('%s %s fails: %s', (direction, spec, message) => {
+    expect(parseRoute(direction, spec).error).toContain(message)
+  })
+})
+
+describe('resolveRelayConfig', () => {
+  it('fills route defaults from --port, --interface and --ttl', () => {
+    const config = resolve([
+      '--in',
+      'multicast://239.1.1.1',
+      '--out',
+      'unicast://127.0.0.1:7500',
+      '--out',
+      'multicast://239.2.2.2?ttl=5',
+      '--port',
+      '7600',
+      '--ttl',
+      '3',
+    ])
+    expect(config.inputs).toMatchObject([
+      { host: '239.1.1.1', port: 7600, ttl: undefined, interface: { name: 'lo' } },
+    ])
+    expect(config.outputs).toMatchObject([
+      { scheme: 'unicast', port: 7500, ttl: 3 },
+      { scheme: 'multicast', port: 7600, ttl: 5 },
+    ])
+    expect(config).toMatchObject({ maxHops: 8, topic: [] })
+    expect(config.relayId).toMatch(/^[A-Za-z0-9._-]+$/)
+  })
+
+  it('reads routes from the environment, separated by spaces', () => {
+    const config = resolve([], {
+      SHOAL_IN: 'multicast://239.1.1.1 udp://127.0.0.1:7500',
+      SHOAL_OUT: 'unicast://127.0.0.1:7600',
+    })
+    expect(config.inputs.map((route) => route.scheme)).toEqual(['multicast', 'udp'])
+    expect(config.outputs).toHaveLength(1)
+  })
+
+  it.each([
+    [['--out', 'unicast://127.0.0.1:7500'], '--in', 'needs at least one --in'],
+    [['--in', 'multicast://239.1.1.1'], '--out', 'needs at least one --out'],
+    [
+      ['--in', 'multicast://239.1.1.1:7400', '--out', 'multicast://239.1.1.1?ttl=4'],
+      '--out',
+      'the relay would forward to itself',
+    ],
+  ])('%j is refused naming %s', (argv, flag, message) => {
+    const error = refusal(argv)
+    expect(error.flag).toBe(flag)
+    expect(error.message).toContain(message)
+  })
+})

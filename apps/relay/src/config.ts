@@ -1,0 +1,279 @@
+import { isIP } from 'node:net'
+import { hostname } from 'node:os'
+import {
+  commonFlags,
+  conflict,
+  defineFlags,
+  type FlagValues,
+  flag,
+  host as hostSchema,
+  type InterfaceRef,
+  identifier,
+  integer,
+  ipAddress,
+  multicastGroup,
+  networkInterface,
+  topicFilter,
+  ttl as ttlSchema,
+  type ValueSchema,
+} from '@shoal/service'
+import { z } from 'zod'
+
+export type Direction = 'in' | 'out'
+
+/**
+ * Route schemes:
+ * - `multicast://group[:port]` — in: join the group; out: send to it
+ * - `broadcast://address[:port]` — in: receive broadcasts; out: send to the broadcast address (IPv4)
+ * - `udp://bind-address[:port]` — in only: listen for unicast datagrams on a local address
+ * - `unicast://host[:port]` — out only: send to one host
+ */
+export const ROUTE_SCHEMES = {
+  in: ['multicast', 'broadcast', 'udp'],
+  out: ['multicast', 'broadcast', 'unicast'],
+} as const
+
+export type RouteScheme = (typeof ROUTE_SCHEMES)[Direction][number]
+
+/** Query options each scheme takes, by direction. */
+const ROUTE_OPTIONS: Readonly<Record<Direction, Readonly<Partial<Record<RouteScheme, readonly string[]>>>>> =
+  {
+    in: {
+      multicast: ['interface', 'source', 'topic'],
+      broadcast: ['interface', 'topic'],
+      udp: ['topic'],
+    },
+    out: {
+      multicast: ['interface', 'ttl', 'topic'],
+      broadcast: ['interface', 'ttl', 'topic'],
+      unicast: ['ttl', 'topic'],
+    },
+  }
+
+/** One `--in` or `--out` as written; `resolveRelayConfig` fills what it leaves out from the flags. */
+export interface RouteSpec {
+  /** As written, for logs and messages. */
+  readonly spec: string
+  readonly scheme: RouteScheme
+  /** Group, broadcast address, bind address or destination host; IPv6 without brackets. */
+  readonly host: string
+  readonly port: number | undefined
+  readonly interface: InterfaceRef | undefined
+  readonly ttl: number | undefined
+  /** Source-specific multicast sender address (`multicast://` in only). */
+  readonly source: string | undefined
+  /** Topic filters of this route; empty for all. */
+  readonly topics: readonly string[]
+}
+
+const EXAMPLES: Readonly<Record<Direction, string>> = {
+  in: 'multicast://239.1.1.1:7400?interface=eth0',
+  out: 'unicast://10.0.0.7:7400',
+}
+
+const optionSchemas = {
+  interface: networkInterface(),
+  ttl: ttlSchema(),
+  source: ipAddress(),
+  topic: topicFilter(),
+} satisfies Record<string, ValueSchema>
+
+function firstIssue(
+  schema: ValueSchema,
+  value: string,
+): { ok: true; data: unknown } | { ok: false; message: string } {
+  const result = schema.safeParse(value)
+  return result.success
+    ? { ok: true, data: result.data }
+    : { ok: false, message: result.error.issues[0]?.message ?? 'invalid' }
+}
+
+/**
+ * A route: `<scheme>://<host>[:<port>][?interface=…&ttl=…&source=…&topic=…]`, IPv6 hosts in
+ * brackets, `topic` repeatable or comma-separated. Which schemes and options are allowed depends on
+ * the direction; see {@link ROUTE_SCHEMES}.
+ */
+export function routeSpec(direction: Direction): ValueSchema<RouteSpec> {
+  const schemes: readonly string[] = ROUTE_SCHEMES[direction]
+  return z
+    .string()
+    .trim()
+    .transform((spec, ctx): RouteSpec => {
+      const fail = (message: string) => {
+        ctx.addIssue({ code: 'custom', message })
+        return z.NEVER
+      }
+      const scheme = /^([a-z]+):\/\//.exec(spec)?.[1]
+      if (scheme === undefined)
+        return fail(`expected <scheme>://<host>[:port][?options], e.g. ${EXAMPLES[direction]}`)
+      if (!schemes.includes(scheme)) {
+        return fail(`--${direction} takes ${schemes.map((s) => `${s}://`).join(', ')}, not ${scheme}://`)
+      }
+      let url: URL
+      try {
+        url = new URL(spec)
+      } catch {
+        return fail(`not a valid address; expected ${scheme}://<host>[:port], e.g. ${EXAMPLES[direction]}`)
+      }
+      if (
+        url.username !== '' ||
+        url.password !== '' ||
+        url.hash !== '' ||
+        !['', '/'].includes(url.pathname)
+      ) {
+        return fail(`expected only ${scheme}://<host>[:port][?options]`)
+      }
+
+      const host = url.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase()
+      const hostCheck = {
+        multicast: () => firstIssue(multicastGroup(), host),
+        broadcast: () =>
+          isIP(host) === 4
+            ? { ok: true }
+            : { ok: false, message: 'broadcast needs an IPv4 address, e.g. 10.0.0.255' },
+        udp: () => firstIssue(ipAddress(), host),
+        unicast: () => firstIssue(hostSchema(), host),
+      }[scheme as RouteScheme]()
+      if (!hostCheck.ok)
+        return fail(`host ${host || '(none)'}: ${'message' in hostCheck ? hostCheck.message : ''}`)
+
+      const port = url.port === '' ? undefined : Number(url.port)
+      if (port === 0) return fail('port must be 1-65535')
+
+      const allowed = ROUTE_OPTIONS[direction][scheme as RouteScheme] ?? []
+      const options: { interface?: InterfaceRef; ttl?: number; source?: string } = {}
+      const topics: string[] = []
+      for (const [key, value] of url.searchParams) {
+        if (!allowed.includes(key)) {
+          return fail(`${scheme}:// --${direction} takes no option ${key}; it takes ${allowed.join(', ')}`)
+        }
+        const values = key === 'topic' ? value.split(',') : [value]
+        for (const item of values) {
+          const checked = firstIssue(optionSchemas[key as keyof typeof optionSchemas], item)
+          if (!checked.ok) return fail(`${key}=${item}: ${checked.message}`)
+          if (key === 'topic') topics.push(checked.data as string)
+          else if (key in options) return fail(`option ${key} given twice`)
+          else Object.assign(options, { [key]: checked.data })
+        }
+      }
+      if (options.source !== undefined && isIP(options.source) !== isIP(host)) {
+        return fail(`source=${options.source} and group ${host} are of different IP versions`)
+      }
+      return {
+        spec,
+        scheme: scheme as RouteScheme,
+        host,
+        port,
+        interface: options.interface,
+        ttl: options.ttl,
+        source: options.source,
+        topics,
+      }
+    })
+}
+
+/** This host's name, made into a valid relay id. */
+export function defaultRelayId(): string {
+  return (
+    hostname()
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .slice(0, 64) || 'relay'
+  )
+}
+
+/** Every flag of shoal-relay, once: the parser, the help, the README table and the tests read this. */
+export const relayFlags = defineFlags({
+  in: flag.list(routeSpec('in'), {
+    placeholder: 'route',
+    separator: /\s+/,
+    help: 'Where frames come from: multicast://, broadcast:// or udp:// (listen); see Routes',
+  }),
+  out: flag.list(routeSpec('out'), {
+    placeholder: 'route',
+    separator: /\s+/,
+    help: 'Where frames go: multicast://, broadcast:// or unicast://; see Routes',
+  }),
+  topic: flag.list(topicFilter(), {
+    placeholder: 'filter',
+    defaultText: 'all topics',
+    help: 'Forward only these topics, on every route: exact (sensors/imu) or prefix (sensors/*)',
+  }),
+  'relay-id': flag.value(identifier(), {
+    placeholder: 'id',
+    default: defaultRelayId,
+    defaultText: 'the host name',
+    help: 'This relay’s id, recorded in forwarded frames to detect loops',
+  }),
+  'max-hops': flag.value(integer(1, 255), {
+    placeholder: 'n',
+    default: '8',
+    help: 'Drop frames that have already passed this many relays',
+  }),
+  ...commonFlags,
+  interface: {
+    ...commonFlags.interface,
+    help: 'Interface of routes without ?interface=; by name or address',
+  },
+  port: { ...commonFlags.port, help: 'UDP port of routes without :port' },
+  ttl: { ...commonFlags.ttl, help: 'TTL written into forwarded datagrams, unless a route has ?ttl=' },
+})
+
+export type RelayFlags = FlagValues<typeof relayFlags>
+
+/** A route with every default applied. */
+export interface Route {
+  readonly spec: string
+  readonly scheme: RouteScheme
+  readonly host: string
+  readonly port: number
+  readonly interface: InterfaceRef
+  /** TTL of sent datagrams (out routes); undefined for in routes. */
+  readonly ttl: number | undefined
+  readonly source: string | undefined
+  readonly topics: readonly string[]
+}
+
+export interface RelayConfig extends Omit<RelayFlags, 'in' | 'out'> {
+  readonly inputs: readonly Route[]
+  readonly outputs: readonly Route[]
+}
+
+/** Applies the flag defaults to each route and refuses relays that cannot work. */
+export function resolveRelayConfig(values: RelayFlags): RelayConfig {
+  const { in: inSpecs, out: outSpecs, ...rest } = values
+  if (inSpecs.length === 0)
+    throw conflict('--in', `shoal-relay needs at least one --in <route>, e.g. --in ${EXAMPLES.in}`)
+  if (outSpecs.length === 0) {
+    throw conflict('--out', `shoal-relay needs at least one --out <route>, e.g. --out ${EXAMPLES.out}`)
+  }
+  const complete = (route: RouteSpec, direction: Direction): Route => ({
+    spec: route.spec,
+    scheme: route.scheme,
+    host: route.host,
+    port: route.port ?? values.port,
+    interface: route.interface ?? values.interface,
+    ttl: direction === 'out' ? (route.ttl ?? values.ttl) : undefined,
+    source: route.source,
+    topics: route.topics,
+  })
+  const inputs = inSpecs.map((route) => complete(route, 'in'))
+  const outputs = outSpecs.map((route) => complete(route, 'out'))
+
+  for (const output of outputs) {
+    const loop = inputs.find(
+      (input) =>
+        input.scheme === output.scheme &&
+        input.scheme !== 'udp' &&
+        input.host === output.host &&
+        input.port === output.port &&
+        input.interface.name === output.interface.name,
+    )
+    if (loop !== undefined) {
+      throw conflict(
+        '--out',
+        `--out ${output.spec} is the same as --in ${loop.spec}: the relay would forward to itself`,
+      )
+    }
+  }
+  return { ...rest, inputs, outputs }
+}

@@ -1,0 +1,114 @@
+import { ConfigError, parseConfig } from '@shoal/service'
+import { describe, expect, it } from 'vitest'
+import { resolveSenderConfig, type SenderConfig, senderFlags } from './config.js'
+
+function resolve(argv: readonly string[], env: Record<string, string> = {}): SenderConfig {
+  const outcome = parseConfig(senderFlags, { argv, env })
+  if (outcome.action !== 'run') throw new Error(outcome.action)
+  return resolveSenderConfig(outcome.values, outcome)
+}
+
+function refusal(argv: readonly string[]): ConfigError {
+  try {
+    resolve(argv)
+  } catch (error) {
+    if (error instanceof ConfigError) return error
+    throw error
+  }
+  throw new Error(`${argv.join(' ')} was accepted`)
+}
+
+describe('resolveSenderConfig', () => {
+  it('by default publishes all simulated sensors at their rates to 239.255.0.1 on loopback', () => {
+    const config = resolve([])
+    expect(config.destination).toEqual({ mode: 'multicast', group: '239.255.0.1' })
+    expect(config.source).toEqual({
+      kind: 'sensors',
+      sensors: ['imu', 'gps', 'temperature', 'camera'],
+      rates: { imu: 200, gps: 10, temperature: 1, camera: 10 },
+      cameraSize: { width: 640, height: 480 },
+    })
+    expect(config.interface.addresses.some((a) => a.address === '127.0.0.1')).toBe(true)
+    expect(config).toMatchObject({ port: 7400, ttl: 1, ack: false, budget: 1400, ackTimeout: 1000 })
+  })
+
+  it('uses the IPv6 default group with --ipv6', () => {
+    expect(resolve(['--ipv6']).destination).toEqual({ mode: 'multicast', group: 'ff15::1' })
+  })
+
+  it('overrides rates per sensor', () => {
+    const config = resolve([
+      '--sensors',
+      'imu,camera',
+      '--rate',
+      'imu=100',
+      '--rate',
+      'camera=30',
+      '--camera-size',
+      '320x240',
+    ])
+    expect(config.source).toMatchObject({
+      sensors: ['imu', 'camera'],
+      rates: { imu: 100, camera: 30 },
+      cameraSize: { width: 320, height: 240 },
+    })
+  })
+
+  it.each([
+    [['--mode', 'broadcast', '--address', '10.0.0.255'], { mode: 'broadcast', address: '10.0.0.255' }],
+    [['--mode', 'unicast', '--address', 'receiver.local'], { mode: 'unicast', address: 'receiver.local' }],
+  ])('%j sends to the address', (argv, destination) => {
+    expect(resolve(argv).destination).toEqual(destination)
+  })
+
+  it.each([
+    [['--input', '-'], { kind: 'input', path: '-' }],
+    [['--replay', 'run.rec', '--speed', '2'], { kind: 'replay', path: 'run.rec', speed: 2 }],
+    [['--raw'], { kind: 'raw', path: '-' }],
+    [['--raw', '--input', 'blob.bin'], { kind: 'raw', path: 'blob.bin' }],
+  ])('%j picks the source', (argv, source) => {
+    expect(resolve(argv).source).toEqual(source)
+  })
+
+  it('--expect implies --ack', () => {
+    expect(resolve(['--expect', 'rx-1,rx-2'])).toMatchObject({ ack: true, expect: ['rx-1', 'rx-2'] })
+  })
+
+  it.each([
+    [['--mode', 'unicast'], '--address', '--mode unicast needs --address <host>'],
+    [['--address', '10.0.0.7'], '--address', '--address is for --mode broadcast or unicast'],
+    [
+      ['--mode', 'unicast', '--address', 'h', '--group', '239.1.1.1'],
+      '--group',
+      '--group is for --mode multicast',
+    ],
+    [['--mode', 'broadcast', '--ipv6', '--address', 'ff02::1'], '--ipv6', 'IPv6 has no broadcast'],
+    [['--ipv6', '--group', '239.1.1.1'], '--group', 'is not an IPv6 group'],
+    [['--mode', 'unicast', '--address', '::1'], '--address', 'is not an IPv4 address; add --ipv6'],
+    [['--input', 'a', '--sensors', 'imu'], '--sensors', '--input and --sensors cannot be used together'],
+    [['--raw', '--replay', 'x'], '--raw', '--raw sends stdin'],
+    [['--speed', '2'], '--speed', '--speed applies to --replay'],
+    [['--sensors', 'gps', '--rate', 'imu=5'], '--rate', 'names a sensor not in --sensors gps'],
+  ])('%j is refused naming %s', (argv, flag, message) => {
+    const error = refusal(argv)
+    expect(error.flag).toBe(flag)
+    expect(error.message).toContain(message)
+  })
+
+  it.each([
+    [['--rate', 'imu=0'], '--rate'],
+    [['--rate', 'imu'], '--rate'],
+    [['--camera-size', '640*480'], '--camera-size'],
+    [['--camera-size', '0x480'], '--camera-size'],
+    [['--sensors', 'lidar'], '--sensors'],
+    [['--budget', '32'], '--budget'],
+    [['--count', '0'], '--count'],
+    [['--duration', '0'], '--duration'],
+    [['--speed', '-1'], '--speed'],
+    [['--source-id', 'has space'], '--source-id'],
+  ])('%j is an invalid value of %s', (argv, flag) => {
+    const error = refusal(argv)
+    expect(error.code).toBe('SHOAL_CONFIG_INVALID_VALUE')
+    expect(error.flag).toBe(flag)
+  })
+})

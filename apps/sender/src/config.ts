@@ -1,0 +1,249 @@
+import { isIP } from 'node:net'
+import {
+  commonFlags,
+  conflict,
+  decimal,
+  defineFlags,
+  duration,
+  type FlagSources,
+  type FlagValues,
+  flag,
+  host,
+  identifier,
+  integer,
+  modeFlags,
+  multicastGroup,
+  oneOf,
+  size,
+  text,
+} from '@shoal/service'
+import { z } from 'zod'
+
+export const SENSORS = ['imu', 'gps', 'temperature', 'camera'] as const
+export type Sensor = (typeof SENSORS)[number]
+
+/** Simulated sensors' default rates, in frames per second. */
+export const DEFAULT_RATES: Readonly<Record<Sensor, number>> = {
+  imu: 200,
+  gps: 10,
+  temperature: 1,
+  camera: 10,
+}
+
+export const DEFAULT_GROUP_V4 = '239.255.0.1'
+/** The IPv6 counterpart of 239.255.0.1: a transient (T flag), site-local (scope 5) group. */
+export const DEFAULT_GROUP_V6 = 'ff15::1'
+
+const MAX_RATE_HZ = 10_000
+
+/** `imu=200`: one sensor's rate in Hz. */
+const sensorRate = z
+  .string()
+  .trim()
+  .transform((value, ctx) => {
+    const match = /^([a-z]+)=(\d+(?:\.\d+)?)$/.exec(value)
+    const sensor = match?.[1]
+    const hz = Number(match?.[2])
+    if (match === null || !SENSORS.includes(sensor as Sensor) || !(hz > 0 && hz <= MAX_RATE_HZ)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected <sensor>=<hz> with a sensor of ${SENSORS.join(', ')} and 0 < hz <= ${MAX_RATE_HZ}, e.g. imu=200`,
+      })
+      return z.NEVER
+    }
+    return { sensor: sensor as Sensor, hz }
+  })
+
+export interface Dimensions {
+  readonly width: number
+  readonly height: number
+}
+
+/** `640x480`. */
+const dimensions = z
+  .string()
+  .trim()
+  .transform((value, ctx): Dimensions => {
+    const match = /^(\d{1,5})x(\d{1,5})$/i.exec(value)
+    const width = Number(match?.[1])
+    const height = Number(match?.[2])
+    if (match === null || width < 1 || height < 1 || width > 8192 || height > 8192) {
+      ctx.addIssue({ code: 'custom', message: 'expected WIDTHxHEIGHT, each 1-8192, e.g. 640x480' })
+      return z.NEVER
+    }
+    return { width, height }
+  })
+
+/** Every flag of shoal-send, once: the parser, the help, the README table and the tests read this. */
+export const senderFlags = defineFlags({
+  group: flag.value(multicastGroup(), {
+    placeholder: 'address',
+    defaultText: `${DEFAULT_GROUP_V4}, or ${DEFAULT_GROUP_V6} with --ipv6`,
+    help: 'Multicast group to publish to',
+  }),
+  address: flag.value(host(), {
+    placeholder: 'host',
+    help: 'Destination for --mode broadcast (a broadcast address) or unicast (a host)',
+  }),
+  sensors: flag.list(oneOf(SENSORS), {
+    placeholder: 'sensor',
+    default: [...SENSORS],
+    help: `Simulated sensors to publish: ${SENSORS.join(', ')}`,
+  }),
+  rate: flag.list(sensorRate, {
+    placeholder: 'sensor=hz',
+    defaultText: Object.entries(DEFAULT_RATES)
+      .map(([sensor, hz]) => `${sensor}=${hz}`)
+      .join(','),
+    help: 'Frames per second of a simulated sensor, e.g. imu=100,camera=30',
+  }),
+  'camera-size': flag.value(dimensions, {
+    placeholder: 'WxH',
+    default: '640x480',
+    help: 'Frame size of the simulated camera',
+  }),
+  count: flag.value(integer(1, Number.MAX_SAFE_INTEGER), {
+    placeholder: 'n',
+    help: 'Stop after sending this many frames',
+  }),
+  duration: flag.value(duration({ min: 1 }), {
+    placeholder: 'duration',
+    help: 'Stop after this long, e.g. 30s',
+  }),
+  input: flag.value(text('a file path or -'), {
+    placeholder: 'file|-',
+    help: 'Publish JSON lines {"topic","type","message"} from a file or stdin (-) instead of sensors',
+  }),
+  replay: flag.value(text('a file path'), {
+    placeholder: 'file',
+    help: 'Publish a recording made by shoal-recv --record, with its original timing',
+  }),
+  speed: flag.value(decimal(0, 1000), {
+    placeholder: 'factor',
+    default: '1',
+    help: 'Replay speed: 2 is twice as fast, 0 as fast as possible',
+  }),
+  ack: flag.boolean({ help: 'Ask receivers to acknowledge each frame and report the ones that do not' }),
+  'ack-timeout': flag.value(duration({ min: 1 }), {
+    placeholder: 'duration',
+    default: '1s',
+    help: 'How long to wait for acknowledgements',
+  }),
+  expect: flag.list(identifier(), {
+    placeholder: 'name',
+    help: 'Receivers (their --name) that must acknowledge; implies --ack',
+  }),
+  raw: flag.boolean({
+    help: 'Send plain UDP datagrams: each line of stdin, or the bytes of the --input file',
+  }),
+  'source-id': flag.value(identifier(), {
+    placeholder: 'id',
+    defaultText: 'generated per run',
+    help: 'Identifies this sender in frames, acks and receivers’ stats',
+  }),
+  budget: flag.value(size({ min: 64, max: 65_507 }), {
+    placeholder: 'bytes',
+    default: '1400',
+    help: 'Largest UDP payload to send; bigger frames are fragmented',
+  }),
+  ...modeFlags,
+  ...commonFlags,
+})
+
+export type SenderFlags = FlagValues<typeof senderFlags>
+
+/** Where the frames come from: exactly one of these per run. */
+export type SenderSource =
+  | {
+      readonly kind: 'sensors'
+      readonly sensors: readonly Sensor[]
+      readonly rates: Readonly<Record<Sensor, number>>
+      readonly cameraSize: Dimensions
+    }
+  | { readonly kind: 'input'; readonly path: string }
+  | { readonly kind: 'replay'; readonly path: string; readonly speed: number }
+  | { readonly kind: 'raw'; readonly path: string }
+
+export type SenderDestination =
+  | { readonly mode: 'multicast'; readonly group: string }
+  | { readonly mode: 'broadcast'; readonly address: string }
+  | { readonly mode: 'unicast'; readonly address: string }
+
+export interface SenderConfig
+  extends Omit<
+    SenderFlags,
+    'group' | 'address' | 'sensors' | 'rate' | 'cameraSize' | 'input' | 'replay' | 'speed' | 'raw' | 'mode'
+  > {
+  readonly destination: SenderDestination
+  readonly source: SenderSource
+}
+
+/** Checks what no single flag can and settles defaults that depend on other flags. */
+export function resolveSenderConfig(
+  values: SenderFlags,
+  { sources }: { readonly sources: FlagSources<typeof senderFlags> },
+): SenderConfig {
+  const { group, address, sensors, rate, cameraSize, input, replay, speed, raw, mode, ...rest } = values
+
+  const family = values.ipv6 ? 6 : 4
+  if (group !== undefined && isIP(group) !== family) {
+    throw conflict(
+      '--group',
+      `--group ${group} is not an IPv${family} group${values.ipv6 ? '' : '; add --ipv6'}`,
+    )
+  }
+  if (address !== undefined && isIP(address) !== 0 && isIP(address) !== family) {
+    throw conflict(
+      '--address',
+      `--address ${address} is not an IPv${family} address${values.ipv6 ? '' : '; add --ipv6'}`,
+    )
+  }
+
+  let destination: SenderDestination
+  if (mode === 'multicast') {
+    if (address !== undefined)
+      throw conflict('--address', '--address is for --mode broadcast or unicast; use --group')
+    destination = { mode, group: group ?? (values.ipv6 ? DEFAULT_GROUP_V6 : DEFAULT_GROUP_V4) }
+  } else {
+    if (group !== undefined)
+      throw conflict('--group', `--group is for --mode multicast; use --address with --mode ${mode}`)
+    if (address === undefined) throw conflict('--address', `--mode ${mode} needs --address <host>`)
+    if (mode === 'broadcast' && values.ipv6)
+      throw conflict('--ipv6', 'IPv6 has no broadcast; use --mode multicast')
+    destination = { mode, address }
+  }
+
+  const chosen = [
+    input !== undefined && '--input',
+    replay !== undefined && '--replay',
+    sources.sensors !== 'default' && '--sensors',
+  ].filter((name): name is string => name !== false)
+  if (chosen.length > 1) throw conflict(chosen[1]!, `${chosen.join(' and ')} cannot be used together`)
+  if (raw && (replay !== undefined || sources.sensors !== 'default')) {
+    throw conflict(
+      '--raw',
+      '--raw sends stdin or an --input file; it cannot be used with --replay or --sensors',
+    )
+  }
+  if (sources.speed !== 'default' && replay === undefined)
+    throw conflict('--speed', '--speed applies to --replay')
+
+  let source: SenderSource
+  if (raw) source = { kind: 'raw', path: input ?? '-' }
+  else if (input !== undefined) source = { kind: 'input', path: input }
+  else if (replay !== undefined) source = { kind: 'replay', path: replay, speed }
+  else {
+    const rates: Record<Sensor, number> = { ...DEFAULT_RATES }
+    for (const { sensor, hz } of rate) rates[sensor] = hz
+    const unused = rate.find(({ sensor }) => !sensors.includes(sensor))
+    if (unused !== undefined) {
+      throw conflict(
+        '--rate',
+        `--rate ${unused.sensor}=${unused.hz} names a sensor not in --sensors ${sensors.join(',')}`,
+      )
+    }
+    source = { kind: 'sensors', sensors: [...new Set(sensors)], rates, cameraSize }
+  }
+
+  return { ...rest, ack: rest.ack || rest.expect.length > 0, destination, source }
+}

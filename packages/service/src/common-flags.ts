@@ -1,0 +1,60 @@
+import { defineFlags, flag } from './flags.js'
+import { LOG_LEVELS } from './logger.js'
+import { integer, ipAddress, networkInterface, oneOf, port, text, ttl } from './validators.js'
+
+/** Flags of every service's process: config file, logging, metrics and health. */
+export const serviceFlags = defineFlags({
+  config: flag.value(text('a file path'), {
+    placeholder: 'file',
+    help: 'Read settings from a .json, .yaml or .yml file',
+  }),
+  'log-level': flag.value(oneOf(LOG_LEVELS), {
+    placeholder: 'level',
+    default: 'info',
+    help: 'Log verbosity: fatal, error, warn, info, debug, trace or silent',
+  }),
+  http: flag.value(integer(0, 65535), {
+    placeholder: 'port',
+    help: 'Serve /metrics and /healthz on this TCP port (0 picks a free one)',
+  }),
+  'http-host': flag.value(ipAddress(), {
+    placeholder: 'address',
+    default: '127.0.0.1',
+    help: 'Address the metrics and health server binds',
+  }),
+})
+
+/** Where the data goes: the interface, UDP port and TTL every service's sockets share. */
+export const networkFlags = defineFlags({
+  interface: flag.value(networkInterface(), {
+    placeholder: 'name|address',
+    default: '127.0.0.1',
+    help: 'Network interface, by name or address; the default keeps traffic on this host',
+  }),
+  port: flag.value(port(), {
+    placeholder: 'port',
+    default: '7400',
+    help: 'UDP port of the data stream',
+  }),
+  ttl: flag.value(ttl(), {
+    placeholder: 'hops',
+    default: '1',
+    help: 'TTL (IPv6 hop limit) of sent datagrams; 1 stays on the local link',
+  }),
+})
+
+export const TRANSPORT_MODES = ['multicast', 'broadcast', 'unicast'] as const
+export type TransportMode = (typeof TRANSPORT_MODES)[number]
+
+/** How a sender or receiver addresses its peers. */
+export const modeFlags = defineFlags({
+  mode: flag.value(oneOf(TRANSPORT_MODES), {
+    placeholder: 'mode',
+    default: 'multicast',
+    help: 'How datagrams are addressed: multicast, broadcast or unicast',
+  }),
+  ipv6: flag.boolean({ help: 'Use IPv6 (multicast groups in ff00::/8)' }),
+})
+
+/** The flags shared by all three services. */
+export const commonFlags = defineFlags({ ...networkFlags, ...serviceFlags })

@@ -1,0 +1,187 @@
+import { Registry } from 'prom-client'
+import { describe, expect, it } from 'vitest'
+import {
+  mergeTransportStats,
+  registerBuildInfo,
+  registerTransportMetrics,
+  type TransportStatsLike,
+} from './metrics.js'
+import { parsePrometheusText, sampleValue } from './testing/prom-text.js'
+
+function stats(overrides: Partial<TransportStatsLike> = {}): TransportStatsLike {
+  return {
+    sent: [
+      { source: 'tx-1', topic: 'sensors/imu', frames: 10, bytes: 1000, gaps: 0, duplicates: 0, reordered: 0 },
+    ],
+    received: [
+      { source: 'tx-1', topic: 'sensors/imu', frames: 8, bytes: 800, gaps: 2, duplicates: 1, reordered: 3 },
+      { source: 'tx-2', topic: 'sensors/gps', frames: 5, bytes: 50, gaps: 0, duplicates: 0, reordered: 0 },
+    ],
+    drops: { crc: 4, 'too-large': 1 },
+    datagramsIn: 17,
+    datagramsOut: 12,
+    ...overrides,
+  }
+}
+
+describe('registerTransportMetrics', () => {
+  it('exposes the snapshot as counters that parse as Prometheus text', async () => {
+    const registry = new Registry()
+    registerTransportMetrics(registry, () => stats())
+    const families = parsePrometheusText(await registry.metrics())
+
+    for (const name of ['frames', 'bytes', 'gaps', 'duplicates', 'reordered', 'drops', 'datagrams']) {
+      expect(families.get(`shoal_${name}_total`)?.type).toBe('counter')
+    }
+    expect(
+      sampleValue(families, 'shoal_frames_total', { direction: 'out', topic: 'sensors/imu', source: 'tx-1' }),
+    ).toBe(10)
+    expect(
+      sampleValue(families, 'shoal_frames_total', { direction: 'in', topic: 'sensors/imu', source: 'tx-1' }),
+    ).toBe(8)
+    expect(
+      sampleValue(families, 'shoal_bytes_total', { direction: 'in', topic: 'sensors/gps', source: 'tx-2' }),
+    ).toBe(50)
+    expect(sampleValue(families, 'shoal_gaps_total', { topic: 'sensors/imu', source: 'tx-1' })).toBe(2)
+    expect(sampleValue(families, 'shoal_duplicates_total', { topic: 'sensors/imu' })).toBe(1)
+    expect(sampleValue(families, 'shoal_reordered_total', { topic: 'sensors/imu' })).toBe(3)
+    expect(sampleValue(families, 'shoal_drops_total', { reason: 'crc' })).toBe(4)
+    expect(sampleValue(families, 'shoal_drops_total', { reason: 'too-large' })).toBe(1)
+    expect(sampleValue(families, 'shoal_datagrams_total', { direction: 'in' })).toBe(17)
+    expect(sampleValue(families, 'shoal_datagrams_total', { direction: 'out' })).toBe(12)
+  })
+
+  it('reads the snapshot at every scrape, dropping streams that are gone', async () => {
+    const registry = new Registry()
+    let current = stats()
+    registerTransportMetrics(registry, () => current)
+    await registry.metrics()
+    current = stats({
+      received: [
+        {
+          source: 'tx-1',
+          topic: 'sensors/imu',
+          frames: 99,
+          bytes: 9900,
+          gaps: 2,
+          duplicates: 1,
+          reordered: 3,
+        },
+      ],
+    })
+    const families = parsePrometheusText(await registry.metrics())
+    expect(sampleValue(families, 'shoal_frames_total', { direction: 'in', topic: 'sensors/imu' })).toBe(99)
+    expect(() =>
+      sampleValue(families, 'shoal_frames_total', { direction: 'in', topic: 'sensors/gps' }),
+    ).toThrow(/found 0/)
+  })
+
+  it('escapes label values from the network', async () => {
+    const registry = new Registry()
+    const topic = 'odd "topic"\\with\nnewline'
+    registerTransportMetrics(registry, () =>
+      stats({
+        received: [{ source: 's', topic, frames: 1, bytes: 1, gaps: 0, duplicates: 0, reordered: 0 }],
+      }),
+    )
+    const families = parsePrometheusText(await registry.metrics())
+    expect(sampleValue(families, 'shoal_frames_total', { direction: 'in', topic })).toBe(1)
+  })
+
+  it('takes a prefix and can be removed', async () => {
+    const registry = new Registry()
+    const remove = registerTransportMetrics(registry, () => stats(), { prefix: 'relay_' })
+    expect(parsePrometheusText(await registry.metrics()).has('relay_frames_total')).toBe(true)
+    remove()
+    expect(await registry.metrics()).toBe('\n')
+  })
+})
+
+describe('TransportStatsLike', () => {
+  it("accepts the transport's snapshot shape: extra fields, mutable arrays, drops only for reasons seen", async () => {
+    type DropReason = 'crc' | 'short' | 'version'
+    interface StreamStats {
+      source: string
+      address: string
+      topic: string
+      frames: number
+      bytes: number
+      datagrams: number
+      gaps: number
+      duplicates: number
+      reordered: number
+      drops: Partial<Record<DropReason, number>>
+    }
+    interface StatsSnapshot {
+      sent: StreamStats[]
+      received: StreamStats[]
+      drops: Partial<Record<DropReason, number>>
+      datagramsIn: number
+      datagramsOut: number
+      bytesIn: number
+      bytesOut: number
+    }
+    const snapshot: StatsSnapshot = {
+      sent: [],
+      received: [
+        {
+          source: '0a0b0c0d',
+          address: '127.0.0.1:40000',
+          topic: 't',
+          frames: 2,
+          bytes: 20,
+          datagrams: 2,
+          gaps: 0,
+          duplicates: 0,
+          reordered: 0,
+          drops: {},
+        },
+      ],
+      drops: { short: 3 },
+      datagramsIn: 5,
+      datagramsOut: 0,
+      bytesIn: 100,
+      bytesOut: 0,
+    }
+    const registry = new Registry()
+    registerTransportMetrics(registry, () => snapshot)
+    const families = parsePrometheusText(await registry.metrics())
+    expect(sampleValue(families, 'shoal_frames_total', { direction: 'in', source: '0a0b0c0d' })).toBe(2)
+    expect(sampleValue(families, 'shoal_drops_total', { reason: 'short' })).toBe(3)
+    expect(mergeTransportStats([snapshot, snapshot]).drops).toEqual({ short: 6 })
+  })
+})
+
+describe('mergeTransportStats', () => {
+  it('sums streams with the same source and topic and drops by reason', () => {
+    const merged = mergeTransportStats([stats(), stats({ drops: { crc: 1, short: 2 } })])
+    expect(merged.sent).toEqual([
+      { source: 'tx-1', topic: 'sensors/imu', frames: 20, bytes: 2000, gaps: 0, duplicates: 0, reordered: 0 },
+    ])
+    expect(merged.received).toHaveLength(2)
+    expect(merged.received[0]).toMatchObject({ frames: 16, gaps: 4, duplicates: 2, reordered: 6 })
+    expect(merged.drops).toEqual({ crc: 5, 'too-large': 1, short: 2 })
+    expect(merged.datagramsIn).toBe(34)
+    expect(merged.datagramsOut).toBe(24)
+  })
+
+  it('of nothing is all zero', () => {
+    expect(mergeTransportStats([])).toEqual({
+      sent: [],
+      received: [],
+      drops: {},
+      datagramsIn: 0,
+      datagramsOut: 0,
+    })
+  })
+})
+
+describe('registerBuildInfo', () => {
+  it('is a gauge of 1 labelled with service and version', async () => {
+    const registry = new Registry()
+    registerBuildInfo(registry, 'shoal-send', '1.2.3')
+    const families = parsePrometheusText(await registry.metrics())
+    expect(families.get('shoal_build_info')?.type).toBe('gauge')
+    expect(sampleValue(families, 'shoal_build_info', { service: 'shoal-send', version: '1.2.3' })).toBe(1)
+  })
+})

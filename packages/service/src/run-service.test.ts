@@ -1,0 +1,326 @@
+import { EventEmitter } from 'node:events'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { commonFlags } from './common-flags.js'
+import { conflict } from './errors.js'
+import { defineFlags, flag } from './flags.js'
+import {
+  formatSummary,
+  runService,
+  type ServiceContext,
+  type ServiceDefinition,
+  type ServiceHandle,
+} from './run-service.js'
+import { MemorySink } from './testing/memory-sink.js'
+import { parsePrometheusText, sampleValue } from './testing/prom-text.js'
+import { text } from './validators.js'
+
+const flags = defineFlags({
+  name: flag.value(text(), { placeholder: 'name', default: 'rx', help: 'A name' }),
+  ...commonFlags,
+})
+
+type Values = ServiceContext<{ name: string }>
+
+interface Harness {
+  stdout: MemorySink
+  stderr: MemorySink
+  events: EventEmitter
+  exit: ReturnType<typeof vi.fn>
+  code: Promise<number>
+}
+
+function harness(
+  start: ServiceDefinition<typeof flags, { name: string }>['start'],
+  argv: readonly string[] = [],
+  extra: {
+    resolve?: ServiceDefinition<typeof flags, { name: string }>['resolve']
+    stopTimeoutMs?: number
+  } = {},
+): Harness {
+  const stdout = new MemorySink()
+  const stderr = new MemorySink()
+  const events = new EventEmitter()
+  const exit = vi.fn()
+  const code = runService(
+    {
+      name: 'shoal-test',
+      version: '1.2.3',
+      description: 'A test service.',
+      flags,
+      resolve: extra.resolve ?? ((values) => ({ name: values.name })),
+      start,
+    },
+    { argv, env: {}, stdout, stderr, events, exit, stopTimeoutMs: extra.stopTimeoutMs ?? 1000 },
+  )
+  return { stdout, stderr, events, exit, code }
+}
+
+function idle(onStop: () => Promise<void> = async () => {}): (ctx: Values) => ServiceHandle {
+  return () => ({ stop: onStop, summary: () => ({ frames: 3 }) })
+}
+
+/** Waits until the service has started and is listening for signals. */
+async function started(h: Harness, pattern = /"msg":"started"/) {
+  await vi.waitFor(() => expect(h.stderr.text).toMatch(pattern), { timeout: 5000, interval: 5 })
+}
+
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+describe('runService: configuration', () => {
+  it('prints help to stdout and exits 0', async () => {
+    const h = harness(idle(), ['--help'])
+    expect(await h.code).toBe(0)
+    expect(h.exit).toHaveBeenCalledWith(0)
+    expect(h.stdout.text).toMatch(/^Usage: shoal-test \[options\]\n\nA test service\.\n/)
+    expect(h.stdout.text).toContain('--name <name>')
+    expect(h.stderr.text).toBe('')
+  })
+
+  it('prints the version', async () => {
+    const h = harness(idle(), ['--version'])
+    expect(await h.code).toBe(0)
+    expect(h.stdout.text).toBe('shoal-test 1.2.3\n')
+  })
+
+  it.each([
+    [['--port', '70000'], 'shoal-test: invalid --port 70000: expected an integer 1-65535'],
+    [['--nope'], 'shoal-test: unknown flag --nope'],
+    [['--interface', 'nosuch0'], 'shoal-test: invalid --interface nosuch0: no such interface'],
+    [['--config', '/nonexistent.json'], 'shoal-test: cannot read --config /nonexistent.json'],
+  ])('%j exits 2 with a message on stderr', async (argv, message) => {
+    const start = vi.fn(idle())
+    const h = harness(start, argv)
+    expect(await h.code).toBe(2)
+    expect(h.exit).toHaveBeenCalledExactlyOnceWith(2)
+    expect(h.stderr.text.startsWith(message)).toBe(true)
+    expect(h.stderr.text).toContain("Try 'shoal-test --help'")
+    expect(start).not.toHaveBeenCalled()
+  })
+
+  it('exits 2 when resolve rejects a combination', async () => {
+    const h = harness(idle(), ['--name', 'bad'], {
+      resolve: () => {
+        throw conflict('--name', '--name bad needs --http')
+      },
+    })
+    expect(await h.code).toBe(2)
+    expect(h.stderr.text).toMatch(/^shoal-test: --name bad needs --http\n/)
+  })
+})
+
+describe('runService: lifecycle', () => {
+  it('passes the resolved config, stops on SIGTERM, prints the summary and exits 0', async () => {
+    let context: Values | undefined
+    const stop = vi.fn(async () => {})
+    const h = harness(
+      (ctx) => {
+        context = ctx
+        ctx.logger.info('started')
+        return { stop, summary: () => ({ frames: 3, note: 'two words' }) }
+      },
+      ['--name', 'alpha'],
+    )
+    await started(h)
+    expect(context?.config).toEqual({ name: 'alpha' })
+    expect(context?.signal.aborted).toBe(false)
+
+    h.events.emit('SIGTERM')
+    expect(context?.signal.aborted).toBe(true)
+    expect(await h.code).toBe(0)
+    expect(stop).toHaveBeenCalledOnce()
+    expect(h.exit).toHaveBeenCalledExactlyOnceWith(0)
+    const stopped = h.stderr.json().find((record) => record.msg === 'stopped')
+    expect(stopped).toMatchObject({ reason: 'SIGTERM', summary: { frames: 3, note: 'two words' } })
+    expect(h.stderr.lines().at(-1)).toMatch(
+      /^shoal-test: stopped \(SIGTERM\) after \d+\.\ds: frames=3 note="two words"$/,
+    )
+    expect(h.events.listenerCount('SIGTERM')).toBe(0)
+  })
+
+  it('aborts the signal before stop is called, so input stops first', async () => {
+    const order: string[] = []
+    const h = harness((ctx) => {
+      ctx.signal.addEventListener('abort', () => order.push('abort'))
+      ctx.logger.info('started')
+      return {
+        stop: async () => {
+          order.push('stop')
+        },
+        summary: () => 'done',
+      }
+    })
+    await started(h)
+    h.events.emit('SIGINT')
+    expect(await h.code).toBe(0)
+    expect(order).toEqual(['abort', 'stop'])
+  })
+
+  it('exits 1 with a message when stop outlives the deadline', async () => {
+    const h = harness(
+      (ctx) => {
+        ctx.logger.info('started')
+        return { stop: () => new Promise(() => {}), summary: () => 'never' }
+      },
+      [],
+      { stopTimeoutMs: 50 },
+    )
+    await started(h)
+    h.events.emit('SIGTERM')
+    expect(await h.code).toBe(1)
+    expect(h.exit).toHaveBeenCalledExactlyOnceWith(1)
+    expect(h.stderr.text).toContain('shoal-test: stop did not finish within 50 ms; exiting')
+  })
+
+  it('exits 1 at once on a second signal', async () => {
+    const h = harness(
+      (ctx) => {
+        ctx.logger.info('started')
+        return { stop: () => new Promise(() => {}), summary: () => 'never' }
+      },
+      [],
+      { stopTimeoutMs: 10_000 },
+    )
+    await started(h)
+    h.events.emit('SIGINT')
+    h.events.emit('SIGINT')
+    expect(await h.code).toBe(1)
+    expect(h.stderr.text).toContain('shoal-test: SIGINT again; exiting now')
+  })
+
+  it('shutdown() finishes normally with exit 0', async () => {
+    const h = harness((ctx) => {
+      setImmediate(() => ctx.shutdown('count reached'))
+      return { stop: async () => {}, summary: () => 'sent 10 frames' }
+    })
+    expect(await h.code).toBe(0)
+    expect(h.stderr.lines().at(-1)).toMatch(
+      /^shoal-test: stopped \(count reached\) after .*: sent 10 frames$/,
+    )
+  })
+
+  it('exits 1 when start throws, without calling stop', async () => {
+    const h = harness(() => {
+      throw new Error('cannot bind')
+    })
+    expect(await h.code).toBe(1)
+    expect(h.stderr.text).toContain('shoal-test: failed to start: cannot bind')
+    expect(h.stderr.json().some((record) => record.msg === 'failed to start')).toBe(true)
+  })
+
+  it('fail() logs, stops and exits 1', async () => {
+    const stop = vi.fn(async () => {})
+    const h = harness((ctx) => {
+      setImmediate(() => ctx.fail(new Error('socket closed')))
+      return { stop, summary: () => ({}) }
+    })
+    expect(await h.code).toBe(1)
+    expect(stop).toHaveBeenCalledOnce()
+    expect(h.stderr.text).toContain('shoal-test: error: socket closed')
+    expect(h.stderr.lines().at(-1)).toMatch(/stopped \(error\) after .*: nothing to report$/)
+  })
+
+  it('treats an uncaught exception as a failure', async () => {
+    const h = harness((ctx) => {
+      ctx.logger.info('started')
+      return { stop: async () => {}, summary: () => 'x' }
+    })
+    await started(h)
+    h.events.emit('uncaughtException', new Error('boom'))
+    expect(await h.code).toBe(1)
+    expect(h.stderr.text).toContain('shoal-test: error: boom')
+  })
+
+  it('exits 1 when stop rejects', async () => {
+    const h = harness((ctx) => {
+      setImmediate(() => ctx.shutdown('done'))
+      return {
+        stop: async () => {
+          throw new Error('flush failed')
+        },
+        summary: () => 'x',
+      }
+    })
+    expect(await h.code).toBe(1)
+    expect(h.stderr.text).toContain('shoal-test: stop failed: flush failed')
+  })
+
+  it('stops once the start in progress finishes when a signal comes first', async () => {
+    let finishStart!: () => void
+    const stop = vi.fn(async () => {})
+    const h = harness(async (ctx) => {
+      ctx.logger.info('started')
+      await new Promise<void>((resolve) => {
+        finishStart = resolve
+      })
+      return { stop, summary: () => 'late' }
+    })
+    await started(h)
+    h.events.emit('SIGTERM')
+    finishStart()
+    expect(await h.code).toBe(0)
+    expect(stop).toHaveBeenCalledOnce()
+  })
+})
+
+describe('runService: metrics and health', () => {
+  it('serves /healthz 503 then 200 once ready, and /metrics, on loopback', async () => {
+    let context: Values | undefined
+    const h = harness(
+      (ctx) => {
+        context = ctx
+        return { stop: async () => {}, summary: () => 'x' }
+      },
+      ['--http', '0', '--http-host', '127.0.0.1'],
+    )
+    const [, url] = (await vi.waitFor(
+      () => {
+        const match = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(h.stderr.text)
+        expect(match).not.toBeNull()
+        return match!
+      },
+      { timeout: 5000, interval: 5 },
+    )) as RegExpExecArray
+    await vi.waitFor(() => expect(context).toBeDefined(), { timeout: 5000, interval: 5 })
+
+    expect((await fetch(`${url}/healthz`)).status).toBe(503)
+    context!.ready({ groups: 1 })
+    const ready = await fetch(`${url}/healthz`)
+    expect(ready.status).toBe(200)
+    expect(await ready.json()).toMatchObject({ status: 'ready', service: 'shoal-test', groups: 1 })
+
+    const families = parsePrometheusText(await (await fetch(`${url}/metrics`)).text())
+    expect(sampleValue(families, 'shoal_build_info', { service: 'shoal-test', version: '1.2.3' })).toBe(1)
+    expect(families.has('process_cpu_user_seconds_total')).toBe(true)
+
+    h.events.emit('SIGTERM')
+    expect(await h.code).toBe(0)
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow()
+  })
+
+  it('exits 1 when the metrics port cannot be bound', async () => {
+    const { createServer } = await import('node:net')
+    const blocker = createServer()
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+    const port = (blocker.address() as { port: number }).port
+    try {
+      const start = vi.fn(idle())
+      const h = harness(start, ['--http', String(port)])
+      expect(await h.code).toBe(1)
+      expect(h.stderr.text).toContain('failed to start')
+      expect(start).not.toHaveBeenCalled()
+    } finally {
+      blocker.close()
+    }
+  })
+})
+
+describe('formatSummary', () => {
+  it.each([
+    ['sent 3 frames', 'sent 3 frames'],
+    [{ frames: 3, bytes: 30 }, 'frames=3 bytes=30'],
+    [{ topics: ['a', 'b'], name: 'rx-1', empty: '' }, 'topics=["a","b"] name=rx-1 empty=""'],
+    [{}, 'nothing to report'],
+  ])('%j', (summary, expected) => expect(formatSummary(summary)).toBe(expected))
+})

@@ -1,0 +1,293 @@
+import { collectDefaultMetrics, Registry } from 'prom-client'
+import { parseConfig } from './config.js'
+import { CONFIG_EXIT_CODE, isConfigError } from './errors.js'
+import type { FlagSources, FlagTable, FlagValues } from './flags.js'
+import { createHealth } from './health.js'
+import { renderHelp } from './help.js'
+import { type HttpServerHandle, startHttpServer } from './http.js'
+import { createLogger, type Logger, type LogLevel } from './logger.js'
+import { registerBuildInfo } from './metrics.js'
+
+/** What a started service gives back to {@link runService}. */
+export interface ServiceHandle {
+  /** Flush, leave groups, close sockets. Must finish within the stop deadline (2 s). */
+  stop(): Promise<void>
+  /** What the run did, for the final line: a sentence, or fields printed as `key=value`. */
+  summary(): string | Readonly<Record<string, unknown>>
+}
+
+export interface ServiceContext<C> {
+  readonly name: string
+  readonly version: string
+  readonly config: C
+  readonly logger: Logger
+  /** The service's own prom-client registry, served on `/metrics` when `--http` is given. */
+  readonly registry: Registry
+  /** Aborted as soon as shutdown begins (signal, `shutdown()`, `fail()`): stop taking input. */
+  readonly signal: AbortSignal
+  /** Data output (the receiver's JSON lines); logs never go here. */
+  readonly stdout: OutputStream
+  readonly stdin: NodeJS.ReadableStream
+  /** Bound and joined: `/healthz` turns 200, with `detail` in its body. */
+  ready(detail?: Readonly<Record<string, unknown>>): void
+  /** Finish normally, as on SIGTERM (for example after `--count` frames): stop, summary, exit 0. */
+  shutdown(reason: string): void
+  /** A failure at run time: log it, stop, exit 1. */
+  fail(error: unknown): void
+}
+
+export interface ServiceDefinition<T extends FlagTable, C> {
+  /** The command name, used in messages and help: `shoal-send`. */
+  readonly name: string
+  readonly version: string
+  /** For `--help`: what the command does. */
+  readonly description: string
+  readonly flags: T
+  /**
+   * Turns the parsed flags into the service's config, checking what one flag alone cannot
+   * (`--mode broadcast` needs `--address`). Throw a `ConfigError` to exit 2.
+   */
+  readonly resolve?: (values: FlagValues<T>, info: { readonly sources: FlagSources<T> }) => C
+  start(context: ServiceContext<C>): ServiceHandle | Promise<ServiceHandle>
+}
+
+export interface OutputStream extends NodeJS.WritableStream {
+  readonly isTTY?: boolean
+}
+
+/** The process around a service; tests replace parts of it. */
+export interface ServiceIo {
+  readonly argv?: readonly string[]
+  readonly env?: Readonly<Record<string, string | undefined>>
+  readonly cwd?: string
+  readonly stdin?: NodeJS.ReadableStream
+  readonly stdout?: OutputStream
+  readonly stderr?: OutputStream
+  readonly exit?: (code: number) => void
+  /** Where SIGINT, SIGTERM, uncaughtException and unhandledRejection are heard; `process` by default. */
+  readonly events?: Pick<NodeJS.EventEmitter, 'on' | 'off'>
+  /** How long `stop()` may take before the process exits 1 anyway; 2000 ms by default. */
+  readonly stopTimeoutMs?: number
+}
+
+/** The flags every service reads itself; see `commonFlags`. */
+interface CommonValues {
+  readonly logLevel?: LogLevel
+  readonly http?: number
+  readonly httpHost?: string
+}
+
+export const DEFAULT_STOP_TIMEOUT_MS = 2000
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const
+
+/**
+ * Runs a service: parses its flags (help, version and config errors exit here, with 0 or 2), makes
+ * the logger, serves `/metrics` and `/healthz` when `--http` is given, calls `start`, and on
+ * SIGINT/SIGTERM or `shutdown()` aborts `signal`, awaits `stop()`, prints the summary and exits 0 —
+ * or exits 1 on a failure, or when `stop()` outlives the deadline. Resolves with the exit code.
+ */
+export function runService<T extends FlagTable, C = FlagValues<T>>(
+  definition: ServiceDefinition<T, C>,
+  io: ServiceIo = {},
+): Promise<number> {
+  const { name } = definition
+  const stdout = io.stdout ?? process.stdout
+  const stderr = io.stderr ?? process.stderr
+  const events = io.events ?? process
+  const exitProcess = io.exit ?? ((code: number) => process.exit(code))
+  const stopTimeoutMs = io.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS
+  const print = (line: string) => stderr.write(`${name}: ${line}\n`)
+
+  let resolveDone!: (code: number) => void
+  const done = new Promise<number>((resolve) => {
+    resolveDone = resolve
+  })
+  let exited = false
+  const cleanups: (() => void)[] = []
+  const finish = (code: number) => {
+    if (exited) return
+    exited = true
+    for (const cleanup of cleanups) cleanup()
+    exitProcess(code)
+    resolveDone(code)
+  }
+
+  // --- configuration: everything here exits 0 (help, version) or 2 (a config error)
+  let config: C
+  let common: CommonValues
+  try {
+    const outcome = parseConfig(definition.flags, {
+      argv: io.argv ?? process.argv.slice(2),
+      env: io.env ?? process.env,
+      ...(io.cwd === undefined ? {} : { cwd: io.cwd }),
+    })
+    if (outcome.action === 'help') {
+      stdout.write(renderHelp(definition))
+      finish(0)
+      return done
+    }
+    if (outcome.action === 'version') {
+      stdout.write(`${name} ${definition.version}\n`)
+      finish(0)
+      return done
+    }
+    common = outcome.values as CommonValues
+    config = definition.resolve
+      ? definition.resolve(outcome.values, { sources: outcome.sources })
+      : (outcome.values as C)
+  } catch (error) {
+    if (!isConfigError(error)) {
+      print(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+      finish(1)
+      return done
+    }
+    print(error.message)
+    stderr.write(`Try '${name} --help' for the flags.\n`)
+    finish(CONFIG_EXIT_CODE)
+    return done
+  }
+
+  // --- run
+  const logger = createLogger({ name, level: common.logLevel ?? 'info', destination: stderr })
+  const registry = new Registry()
+  const health = createHealth({ service: name, version: definition.version })
+  const controller = new AbortController()
+  const startedAt = Date.now()
+
+  let request: { reason: string; code: number } | undefined
+  let onRequest: (() => void) | undefined
+  const requested = new Promise<void>((resolve) => {
+    onRequest = resolve
+  })
+  const requestStop = (reason: string, code: number) => {
+    if (request !== undefined) {
+      if (code !== 0) request.code = code
+      return
+    }
+    request = { reason, code }
+    health.markStopping()
+    controller.abort(new Error(`shutting down: ${reason}`))
+    const deadline = setTimeout(() => {
+      logger.error({ stopTimeoutMs }, 'stop did not finish in time')
+      print(`stop did not finish within ${stopTimeoutMs} ms; exiting`)
+      finish(1)
+    }, stopTimeoutMs)
+    cleanups.push(() => clearTimeout(deadline))
+    onRequest?.()
+  }
+
+  const fail = (error: unknown) => {
+    logger.error({ err: error }, 'failed')
+    print(`error: ${error instanceof Error ? error.message : String(error)}`)
+    requestStop('error', 1)
+  }
+
+  // A service runs until it is told to stop, even while it has no socket or timer of its own.
+  const keepAlive = setInterval(() => {}, 1 << 30)
+  cleanups.push(() => clearInterval(keepAlive))
+
+  const listen = (event: string, listener: (...args: unknown[]) => void) => {
+    events.on(event, listener)
+    cleanups.push(() => events.off(event, listener))
+  }
+  for (const signal of SIGNALS) {
+    listen(signal, () => {
+      if (request !== undefined) {
+        print(`${signal} again; exiting now`)
+        finish(1)
+        return
+      }
+      logger.info({ signal }, 'shutting down')
+      requestStop(signal, 0)
+    })
+  }
+  listen('uncaughtException', (error) => fail(error))
+  listen('unhandledRejection', (error) => fail(error))
+  const onStdoutError = (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') requestStop('stdout closed', 0)
+    else fail(error)
+  }
+  stdout.on('error', onStdoutError)
+  cleanups.push(() => stdout.off('error', onStdoutError))
+
+  const context: ServiceContext<C> = {
+    name,
+    version: definition.version,
+    config,
+    logger,
+    registry,
+    signal: controller.signal,
+    stdout,
+    stdin: io.stdin ?? process.stdin,
+    ready(detail) {
+      if (health.status === 'ready') return
+      health.markReady(detail)
+      logger.info(detail ?? {}, 'ready')
+    },
+    shutdown: (reason) => requestStop(reason, 0),
+    fail,
+  }
+
+  const run = async () => {
+    let server: HttpServerHandle | undefined
+    let handle: ServiceHandle | undefined
+    try {
+      if (common.http !== undefined) {
+        registerBuildInfo(registry, name, definition.version)
+        collectDefaultMetrics({ register: registry })
+        server = await startHttpServer({
+          host: common.httpHost ?? '127.0.0.1',
+          port: common.http,
+          registry,
+          health,
+        })
+        logger.info({ url: server.url }, 'serving /metrics and /healthz')
+      }
+      handle = await definition.start(context)
+    } catch (error) {
+      logger.error({ err: error }, 'failed to start')
+      print(`failed to start: ${error instanceof Error ? error.message : String(error)}`)
+      await server?.close()
+      finish(1)
+      return
+    }
+
+    await requested
+    const stop = request!
+    let code = stop.code
+    try {
+      await handle.stop()
+    } catch (error) {
+      logger.error({ err: error }, 'stop failed')
+      print(`stop failed: ${error instanceof Error ? error.message : String(error)}`)
+      code = 1
+    }
+    let summary: string | Readonly<Record<string, unknown>>
+    try {
+      summary = handle.summary()
+    } catch (error) {
+      summary = `no summary: ${error instanceof Error ? error.message : String(error)}`
+    }
+    const uptimeMs = Date.now() - startedAt
+    logger.info({ reason: stop.reason, uptimeMs, summary }, 'stopped')
+    print(`stopped (${stop.reason}) after ${(uptimeMs / 1000).toFixed(1)}s: ${formatSummary(summary)}`)
+    await server?.close()
+    finish(Math.max(code, request?.code ?? 0))
+  }
+  run().catch((error: unknown) => {
+    print(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+    finish(1)
+  })
+  return done
+}
+
+/** `frames=10 bytes=2000 topics=["a","b"]`, or the sentence as given. */
+export function formatSummary(summary: string | Readonly<Record<string, unknown>>): string {
+  if (typeof summary === 'string') return summary
+  const fields = Object.entries(summary).map(([key, value]) => {
+    const text =
+      typeof value === 'string' && !/[\s"=]/.test(value) && value !== '' ? value : JSON.stringify(value)
+    return `${key}=${text}`
+  })
+  return fields.length === 0 ? 'nothing to report' : fields.join(' ')
+}
