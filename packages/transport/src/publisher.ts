@@ -344,7 +344,10 @@ export class Publisher extends EventEmitter {
     await this.#sendAll([frame])
   }
 
-  /** Sends bytes as one plain UDP datagram with no Shoal framing (for plain-socket programs). */
+  /**
+   * Sends bytes as one plain UDP datagram with no Shoal framing (for plain-socket programs).
+   * Their plain replies to this socket arrive as `'reply'` events (`{ data, from, receivedAt }`).
+   */
   async sendRaw(data: Uint8Array): Promise<void> {
     this.#checkOpen()
     await this.#sendAll([data])
@@ -513,6 +516,11 @@ export class Publisher extends EventEmitter {
 
   #onMessage(data: Buffer, address: string, port: number): void {
     const frame = decodeFrame(data, 0, data.length, { maxMessageBytes: Limits.MAX_MESSAGE_BYTES })
+    if (!frame.ok && (frame.reason === 'bad-magic' || frame.reason === 'truncated')) {
+      // Not Shoal at all: a plain reply from a bare-socket program (raw mode's duplex).
+      this.emit('reply', { data, from: { address, port }, receivedAt: Date.now() })
+      return
+    }
     if (!frame.ok || frame.header.kind !== FrameKind.ACK || frame.header.sessionId !== this.sessionId) {
       this.emit('warning', { reason: frame.ok ? 'unexpected-frame' : frame.reason, address, port })
       return
