@@ -128,7 +128,8 @@ export class Subscriber extends EventEmitter {
   readonly #raw: boolean
   readonly #forward: boolean
   readonly #reassembler: Reassembler
-  readonly #streams = new Map<string, Stream>()
+  // session id → topic → stream: found per frame without building a key string
+  readonly #streams = new Map<number, Map<string, Stream>>()
   readonly #drops: Partial<Record<DropReason, number>> = {}
   readonly #sweeper: NodeJS.Timeout
   readonly #maxMessageBytes: number
@@ -251,7 +252,9 @@ export class Subscriber extends EventEmitter {
   stats(): StatsSnapshot {
     return {
       sent: [],
-      received: [...this.#streams.values()].map((s) => s.snapshot('received')),
+      received: [...this.#streams.values()].flatMap((topics) =>
+        [...topics.values()].map((s) => s.snapshot('received')),
+      ),
       drops: { ...this.#drops },
       datagramsIn: this.#datagramsIn,
       datagramsOut: 0,
@@ -314,12 +317,7 @@ export class Subscriber extends EventEmitter {
 
   #onData(header: FrameHeader, payload: Uint8Array, data: Uint8Array, address: string, port: number): void {
     if (!this.#filter(header.topic)) return
-    const streamKey = `${header.sessionId}:${header.topic}`
-    let stream = this.#streams.get(streamKey)
-    if (stream === undefined) {
-      stream = new Stream(sessionHex(header.sessionId), address, port, header.topic)
-      this.#streams.set(streamKey, stream)
-    }
+    const stream = this.#stream(header.sessionId, header.topic, address, port)
     stream.datagrams++
     if (this.#forward) {
       // Relays account per frame on its first fragment and pass every datagram on; dedup is theirs.
@@ -330,7 +328,7 @@ export class Subscriber extends EventEmitter {
     }
     let message = payload
     if (header.fragmentCount > 1) {
-      const result = this.#reassembler.accept(`${streamKey}\u0000${header.sequence}`, header, payload)
+      const result = this.#reassembler.accept(reassemblyKey(header), header, payload)
       if (result.status === 'dropped') {
         this.#drop(result.reason, stream, address, port)
         return
@@ -392,9 +390,23 @@ export class Subscriber extends EventEmitter {
     })
   }
 
+  #stream(sessionId: number, topic: string, address: string, port: number): Stream {
+    let topics = this.#streams.get(sessionId)
+    if (topics === undefined) {
+      topics = new Map()
+      this.#streams.set(sessionId, topics)
+    }
+    let stream = topics.get(topic)
+    if (stream === undefined) {
+      stream = new Stream(sessionHex(sessionId), address, port, topic)
+      topics.set(topic, stream)
+    }
+    return stream
+  }
+
   #onAbandon({ key, reason }: AbandonedMessage): void {
-    const stream = this.#streams.get(key.slice(0, key.indexOf('\u0000')))
-    this.#drop(reason, stream, undefined, undefined)
+    const [session, topic] = parseReassemblyKey(key)
+    this.#drop(reason, this.#streams.get(session)?.get(topic), undefined, undefined)
   }
 
   #drop(
@@ -417,6 +429,17 @@ export class Subscriber extends EventEmitter {
   #warn(warning: TransportWarning): void {
     if (this.listenerCount('warning') > 0) this.emit('warning', warning)
   }
+}
+
+/** Reassembly key of a fragmented message: `session:sequence:topic`. */
+function reassemblyKey(header: FrameHeader): string {
+  return `${header.sessionId}:${header.sequence}:${header.topic}`
+}
+
+function parseReassemblyKey(key: string): [number, string] {
+  const first = key.indexOf(':')
+  const second = key.indexOf(':', first + 1)
+  return [Number(key.slice(0, first)), key.slice(second + 1)]
 }
 
 export function createSubscriber(options: SubscriberOptions): Promise<Subscriber> {

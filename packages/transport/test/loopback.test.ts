@@ -277,6 +277,40 @@ describe('loopback multicast (interface 127.0.0.1)', () => {
     expect(sub.stats().datagramsIn).toBe(bad + 1)
   })
 
+  it('a message missing a fragment expires, is counted against its stream, and shows as a gap', async () => {
+    const { group, port } = uniqueEndpoint()
+    const sub = await track(
+      createSubscriber({ group, port, interface: '127.0.0.1', reassembly: { timeoutMs: 100 } }),
+    )
+    const pub = await track(createPublisher({ group, port, interface: '127.0.0.1' }))
+    const fragments = (sequence: number) =>
+      fragmentMessage(
+        {
+          kind: FrameKind.DATA,
+          flags: 0,
+          hops: 0,
+          topic: 'camera',
+          sessionId: 5,
+          sequence,
+          fingerprint: Image.fingerprint,
+          extensionLength: 0,
+        },
+        encodeTopic('camera'),
+        Image.encode({ header: header(sequence), data: new Uint8Array(5000) }),
+        1472,
+      )
+    let frames = 0
+    sub.on('frame', () => frames++)
+    for (const f of fragments(0)) await pub.sendRaw(f)
+    for (const f of fragments(1).slice(1)) await pub.sendRaw(f) // fragment 0 of message 1 is lost
+    for (const f of fragments(2)) await pub.sendRaw(f)
+    await waitFor(() => (sub.stats().drops['reassembly-expired'] ?? 0) === 1, 5_000, 'the expiry')
+    expect(frames).toBe(2)
+    const stream = sub.stats().received[0]!
+    expect(stream).toMatchObject({ topic: 'camera', source: '00000005', frames: 2, gaps: 1 })
+    expect(stream.drops).toEqual({ 'reassembly-expired': 1 })
+  })
+
   it('raw mode delivers plain datagrams untouched', async () => {
     const { group, port } = uniqueEndpoint()
     const sub = await track(createSubscriber({ group, port, interface: '127.0.0.1', raw: true }))

@@ -104,55 +104,72 @@ export type HeaderResult =
 export function decodeHeader(buf: Uint8Array, offset = 0, length = buf.length - offset): HeaderResult {
   if (length < FIXED_HEADER_LENGTH || offset < 0 || offset + length > buf.length)
     return { ok: false, reason: 'truncated' }
-  const view = new DataView(buf.buffer, buf.byteOffset + offset, length)
-  if (view.getUint16(Offset.MAGIC, LITTLE_ENDIAN) !== MAGIC) return { ok: false, reason: 'bad-magic' }
-  if (view.getUint8(Offset.VERSION) !== WIRE_VERSION) return { ok: false, reason: 'bad-version' }
-  const topicLength = view.getUint8(Offset.TOPIC_LENGTH)
-  const hdrLength = view.getUint16(Offset.HEADER_LENGTH, LITTLE_ENDIAN)
+  // Big-endian reads by hand: this runs once per frame, and a DataView per call costs more.
+  const o = offset
+  if (u16(buf, o + Offset.MAGIC) !== MAGIC) return { ok: false, reason: 'bad-magic' }
+  if (buf[o + Offset.VERSION] !== WIRE_VERSION) return { ok: false, reason: 'bad-version' }
+  const topicLength = buf[o + Offset.TOPIC_LENGTH]!
+  const hdrLength = u16(buf, o + Offset.HEADER_LENGTH)
   if (hdrLength > length) return { ok: false, reason: 'truncated' }
   if (topicLength === 0 || hdrLength < FIXED_HEADER_LENGTH + topicLength)
     return { ok: false, reason: 'bad-header' }
-  let topic: string
-  try {
-    topic = decodeTopic(buf, offset + Offset.TOPIC, topicLength)
-  } catch {
-    return { ok: false, reason: 'bad-header' }
-  }
+  const topic = decodeTopic(buf, o + Offset.TOPIC, topicLength)
+  if (topic === undefined) return { ok: false, reason: 'bad-header' }
   return {
     ok: true,
     headerLength: hdrLength,
     header: {
-      kind: view.getUint8(Offset.KIND) as FrameKind,
-      flags: view.getUint16(Offset.FLAGS, LITTLE_ENDIAN),
-      hops: view.getUint8(Offset.HOPS),
+      kind: buf[o + Offset.KIND] as FrameKind,
+      flags: u16(buf, o + Offset.FLAGS),
+      hops: buf[o + Offset.HOPS]!,
       topic,
-      sessionId: view.getUint32(Offset.SESSION, LITTLE_ENDIAN),
-      sequence: view.getUint32(Offset.SEQUENCE, LITTLE_ENDIAN),
-      fingerprint: view.getUint32(Offset.FINGERPRINT, LITTLE_ENDIAN),
-      messageLength: view.getUint32(Offset.MESSAGE_LENGTH, LITTLE_ENDIAN),
-      fragmentOffset: view.getUint32(Offset.FRAGMENT_OFFSET, LITTLE_ENDIAN),
-      fragmentIndex: view.getUint16(Offset.FRAGMENT_INDEX, LITTLE_ENDIAN),
-      fragmentCount: view.getUint16(Offset.FRAGMENT_COUNT, LITTLE_ENDIAN),
-      payloadLength: view.getUint16(Offset.PAYLOAD_LENGTH, LITTLE_ENDIAN),
+      sessionId: u32(buf, o + Offset.SESSION),
+      sequence: u32(buf, o + Offset.SEQUENCE),
+      fingerprint: u32(buf, o + Offset.FINGERPRINT),
+      messageLength: u32(buf, o + Offset.MESSAGE_LENGTH),
+      fragmentOffset: u32(buf, o + Offset.FRAGMENT_OFFSET),
+      fragmentIndex: u16(buf, o + Offset.FRAGMENT_INDEX),
+      fragmentCount: u16(buf, o + Offset.FRAGMENT_COUNT),
+      payloadLength: u16(buf, o + Offset.PAYLOAD_LENGTH),
       extensionLength: hdrLength - FIXED_HEADER_LENGTH - topicLength,
     },
   }
 }
 
-// Topic strings repeat on every frame of a stream: remember the last few decodings.
-const topicCache = new Map<string, string>()
-const TOPIC_CACHE_MAX = 1024
+/** Big-endian u16 at `at` (network byte order, as LITTLE_ENDIAN = false says for DataViews). */
+function u16(buf: Uint8Array, at: number): number {
+  return (buf[at]! << 8) | buf[at + 1]!
+}
 
-function decodeTopic(buf: Uint8Array, start: number, length: number): string {
-  const bytes = buf.subarray(start, start + length)
-  // latin1 is a 1:1 byte→char mapping, so it is a safe cache key for any byte string.
-  let key = ''
-  for (let i = 0; i < bytes.length; i++) key += String.fromCharCode(bytes[i]!)
-  const hit = topicCache.get(key)
-  if (hit !== undefined) return hit
-  const topic = decoder.decode(bytes)
-  if (topicCache.size >= TOPIC_CACHE_MAX) topicCache.clear()
-  topicCache.set(key, topic)
+/** Big-endian u32 at `at`. */
+function u32(buf: Uint8Array, at: number): number {
+  return ((buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!) >>> 0
+}
+
+// Topic strings repeat on every frame of a stream: remember recent decodings and find them by
+// comparing bytes, without allocating.
+const TOPIC_CACHE_SIZE = 64
+const cachedBytes: Uint8Array[] = []
+const cachedTopics: string[] = []
+let cacheNext = 0
+
+function decodeTopic(buf: Uint8Array, start: number, length: number): string | undefined {
+  for (let i = 0; i < cachedBytes.length; i++) {
+    const bytes = cachedBytes[i]!
+    if (bytes.length !== length) continue
+    let j = 0
+    while (j < length && bytes[j] === buf[start + j]) j++
+    if (j === length) return cachedTopics[i]
+  }
+  let topic: string
+  try {
+    topic = decoder.decode(buf.subarray(start, start + length))
+  } catch {
+    return undefined
+  }
+  cachedBytes[cacheNext] = buf.slice(start, start + length)
+  cachedTopics[cacheNext] = topic
+  cacheNext = (cacheNext + 1) % TOPIC_CACHE_SIZE
   return topic
 }
 

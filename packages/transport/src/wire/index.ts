@@ -1,5 +1,6 @@
 /** The pure wire codec: no sockets. Byte layout in WIRE.md. */
 export * from './ack.js'
+export * from './batch.js'
 export * from './constants.js'
 export { crc32 } from './crc.js'
 export * from './fragment.js'
