@@ -14,9 +14,9 @@ import { closeSocket, type Mode, openSocket, sendDatagram } from './net/socket.j
 import { type StatsSnapshot, Stream, sessionHex } from './stats.js'
 import { decodeAckBody } from './wire/ack.js'
 import { BATCH_LENGTH_PREFIX, BatchBuilder, batchCapacity, batchEntryLength } from './wire/batch.js'
-import { CRC_LENGTH, Flag, FrameKind, Limits } from './wire/constants.js'
+import { CRC_LENGTH, FIXED_HEADER_LENGTH, Flag, FrameKind, Limits } from './wire/constants.js'
 import { fragmentMessage } from './wire/fragment.js'
-import { decodeFrame, writeCrc } from './wire/frame.js'
+import { decodeFrame, encodeWholeFrame, writeCrc } from './wire/frame.js'
 import { encodeTopic, setHops } from './wire/header.js'
 
 export interface PublisherOptions extends Omit<EndpointOptions, 'source'> {
@@ -304,6 +304,19 @@ export class Publisher extends EventEmitter {
       batchEntryLength(state.bytes.length, payload.length) <= batchCapacity(this.info.budget)
     )
       return this.#enqueue(state, type.fingerprint, payload, 0, 0)
+    if (FIXED_HEADER_LENGTH + state.bytes.length + payload.length + CRC_LENGTH <= this.info.budget) {
+      // Whole frame, no batching: one datagram, no promise; errors reach the socket's 'error' event.
+      const sequence = state.sequence
+      state.sequence = (sequence + 1) >>> 0
+      const frame = encodeWholeFrame(0, 0, this.sessionId, sequence, type.fingerprint, state.bytes, payload)
+      this.#socket.send(frame, this.#endpoint.port, this.#destination)
+      state.stream.framesSent++
+      state.stream.bytes += payload.length
+      state.stream.datagrams++
+      this.#datagramsOut++
+      this.#bytesOut += frame.length
+      return sequence
+    }
     const sequence = state.sequence
     this.publishEncoded(topic, type.fingerprint, payload).catch((error) =>
       this.emit('warning', { reason: 'send-failed', error }),

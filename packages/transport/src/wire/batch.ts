@@ -18,7 +18,7 @@ import {
   WIRE_VERSION,
 } from './constants.js'
 import { crc32 } from './crc.js'
-import { decodeHeader, encodeTopic, type FrameHeader } from './header.js'
+import { decodeHeader, encodeTopic, type FrameHeader, writeWholeFrameHeader } from './header.js'
 
 /** The outer frame's topic. */
 export const BATCH_TOPIC = '*'
@@ -70,26 +70,19 @@ export class BatchBuilder {
     topicBytes: Uint8Array,
     payload: Uint8Array,
   ): void {
-    const v = this.#view
-    const hl = FIXED_HEADER_LENGTH + topicBytes.length
     const at = this.#at + BATCH_LENGTH_PREFIX
-    v.setUint16(this.#at, hl + payload.length, LITTLE_ENDIAN)
-    v.setUint16(at + Offset.MAGIC, MAGIC, LITTLE_ENDIAN)
-    v.setUint8(at + Offset.VERSION, WIRE_VERSION)
-    v.setUint8(at + Offset.KIND, FrameKind.DATA)
-    v.setUint16(at + Offset.FLAGS, flags, LITTLE_ENDIAN)
-    v.setUint8(at + Offset.HOPS, hops)
-    v.setUint8(at + Offset.TOPIC_LENGTH, topicBytes.length)
-    v.setUint32(at + Offset.SESSION, sessionId, LITTLE_ENDIAN)
-    v.setUint32(at + Offset.SEQUENCE, sequence, LITTLE_ENDIAN)
-    v.setUint32(at + Offset.FINGERPRINT, fingerprint, LITTLE_ENDIAN)
-    v.setUint32(at + Offset.MESSAGE_LENGTH, payload.length, LITTLE_ENDIAN)
-    v.setUint32(at + Offset.FRAGMENT_OFFSET, 0, LITTLE_ENDIAN)
-    v.setUint16(at + Offset.FRAGMENT_INDEX, 0, LITTLE_ENDIAN)
-    v.setUint16(at + Offset.FRAGMENT_COUNT, 1, LITTLE_ENDIAN)
-    v.setUint16(at + Offset.HEADER_LENGTH, hl, LITTLE_ENDIAN)
-    v.setUint16(at + Offset.PAYLOAD_LENGTH, payload.length, LITTLE_ENDIAN)
-    this.#buf.set(topicBytes, at + Offset.TOPIC)
+    const hl = writeWholeFrameHeader(
+      this.#buf,
+      at,
+      flags,
+      hops,
+      sessionId,
+      sequence,
+      fingerprint,
+      topicBytes,
+      payload.length,
+    )
+    this.#view.setUint16(this.#at, hl + payload.length, LITTLE_ENDIAN)
     this.#buf.set(payload, at + hl)
     this.#at = at + hl + payload.length
     this.count++

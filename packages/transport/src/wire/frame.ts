@@ -4,6 +4,7 @@
  */
 import {
   CRC_LENGTH,
+  FIXED_HEADER_LENGTH,
   FrameKind,
   KNOWN_FLAGS,
   LITTLE_ENDIAN,
@@ -11,7 +12,13 @@ import {
   MUST_UNDERSTAND_FLAGS,
 } from './constants.js'
 import { crc32 } from './crc.js'
-import { decodeHeader, encodeHeaderInto, type FrameHeader, headerLength } from './header.js'
+import {
+  decodeHeader,
+  encodeHeaderInto,
+  type FrameHeader,
+  headerLength,
+  writeWholeFrameHeader,
+} from './header.js'
 
 /** Reasons a received datagram is dropped. Counted by the subscriber, never thrown. */
 export const DROP_REASONS = [
@@ -119,4 +126,32 @@ export function decodeFrame(
   )
     return { ok: false, reason: 'bad-header' }
   return { ok: true, header, payload: buf.subarray(offset + h, offset + h + header.payloadLength) }
+}
+
+/** One whole DATA frame (header, payload, CRC) in a new buffer: the unbatched small-frame path. */
+export function encodeWholeFrame(
+  flags: number,
+  hops: number,
+  sessionId: number,
+  sequence: number,
+  fingerprint: number,
+  topicBytes: Uint8Array,
+  payload: Uint8Array,
+): Uint8Array {
+  const total = FIXED_HEADER_LENGTH + topicBytes.length + payload.length + CRC_LENGTH
+  const out = new Uint8Array(total)
+  const h = writeWholeFrameHeader(
+    out,
+    0,
+    flags,
+    hops,
+    sessionId,
+    sequence,
+    fingerprint,
+    topicBytes,
+    payload.length,
+  )
+  out.set(payload, h)
+  writeCrc(out, 0, total)
+  return out
 }

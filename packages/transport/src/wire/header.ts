@@ -5,7 +5,7 @@
 import { transportError } from '../errors.js'
 import {
   FIXED_HEADER_LENGTH,
-  type FrameKind,
+  FrameKind,
   LITTLE_ENDIAN,
   MAGIC,
   MAX_FRAGMENTS,
@@ -134,6 +134,53 @@ export function decodeHeader(buf: Uint8Array, offset = 0, length = buf.length - 
       extensionLength: hdrLength - FIXED_HEADER_LENGTH - topicLength,
     },
   }
+}
+
+/**
+ * Writes the header of a whole (unfragmented) DATA frame at `at`: the hot path of small frames,
+ * batched or not. Returns the header length. Same layout as {@link encodeHeaderInto}.
+ */
+export function writeWholeFrameHeader(
+  buf: Uint8Array,
+  at: number,
+  flags: number,
+  hops: number,
+  sessionId: number,
+  sequence: number,
+  fingerprint: number,
+  topicBytes: Uint8Array,
+  payloadLength: number,
+): number {
+  const length = FIXED_HEADER_LENGTH + topicBytes.length
+  put16(buf, at + Offset.MAGIC, MAGIC)
+  buf[at + Offset.VERSION] = WIRE_VERSION
+  buf[at + Offset.KIND] = FrameKind.DATA
+  put16(buf, at + Offset.FLAGS, flags)
+  buf[at + Offset.HOPS] = hops
+  buf[at + Offset.TOPIC_LENGTH] = topicBytes.length
+  put32(buf, at + Offset.SESSION, sessionId)
+  put32(buf, at + Offset.SEQUENCE, sequence)
+  put32(buf, at + Offset.FINGERPRINT, fingerprint)
+  put32(buf, at + Offset.MESSAGE_LENGTH, payloadLength)
+  put32(buf, at + Offset.FRAGMENT_OFFSET, 0)
+  put16(buf, at + Offset.FRAGMENT_INDEX, 0)
+  put16(buf, at + Offset.FRAGMENT_COUNT, 1)
+  put16(buf, at + Offset.HEADER_LENGTH, length)
+  put16(buf, at + Offset.PAYLOAD_LENGTH, payloadLength)
+  buf.set(topicBytes, at + Offset.TOPIC)
+  return length
+}
+
+function put16(buf: Uint8Array, at: number, value: number): void {
+  buf[at] = value >>> 8
+  buf[at + 1] = value
+}
+
+function put32(buf: Uint8Array, at: number, value: number): void {
+  buf[at] = value >>> 24
+  buf[at + 1] = value >>> 16
+  buf[at + 2] = value >>> 8
+  buf[at + 3] = value
 }
 
 /** Big-endian u16 at `at` (network byte order, as LITTLE_ENDIAN = false says for DataViews). */
