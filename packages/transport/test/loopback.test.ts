@@ -160,8 +160,11 @@ describe('loopback multicast (interface 127.0.0.1)', () => {
     const counts = [0, 0]
     a.on('frame', () => counts[0]!++)
     b.on('frame', () => counts[1]!++)
-    for (let i = 0; i < 500; i++)
-      await pub.publish('temperature', Temperature, { header: header(i), celsius: i })
+    for (let i = 0; i < 500; i++) {
+      // half through the promise-free fast path, half through publish()
+      if (i % 2) pub.send('temperature', Temperature, { header: header(i), celsius: i })
+      else await pub.publish('temperature', Temperature, { header: header(i), celsius: i })
+    }
     await waitFor(() => counts[0] === 500 && counts[1] === 500, 10_000, 'both receivers')
     expect(counts).toEqual([500, 500])
   })
