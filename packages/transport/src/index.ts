@@ -17,6 +17,7 @@ export {
   type AckReport,
   createPublisher,
   DEFAULT_BURST_BYTES,
+  type ForeignAck,
   type Pacing,
   Publisher,
   type PublisherInfo,

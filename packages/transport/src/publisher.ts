@@ -14,10 +14,10 @@ import { closeSocket, type Mode, openSocket, sendDatagram } from './net/socket.j
 import { type StatsSnapshot, Stream, sessionHex } from './stats.js'
 import { decodeAckBody } from './wire/ack.js'
 import { BATCH_LENGTH_PREFIX, BatchBuilder, batchCapacity, batchEntryLength } from './wire/batch.js'
-import { CRC_LENGTH, FIXED_HEADER_LENGTH, Flag, FrameKind, Limits } from './wire/constants.js'
+import { CRC_LENGTH, FIXED_HEADER_LENGTH, Flag, FrameKind, Limits, Offset } from './wire/constants.js'
 import { fragmentMessage } from './wire/fragment.js'
 import { decodeFrame, encodeWholeFrame, writeCrc } from './wire/frame.js'
-import { encodeTopic, setHops } from './wire/header.js'
+import { encodeTopic, type FrameHeader, setHops } from './wire/header.js'
 
 export interface PublisherOptions extends Omit<EndpointOptions, 'source'> {
   /** Multicast TTL / hop limit, or unicast TTL. 0–255, default 1 (one subnet). */
@@ -121,6 +121,18 @@ export interface PublisherInfo {
   loopback: boolean
   sessionId: number
   local: { address: string; port: number }
+}
+
+/**
+ * An ACK frame for another session, arriving on this publisher's socket: the receiver acked a frame
+ * this publisher forwarded (`forward()`). Emitted as `'foreign-ack'` when someone listens (relays
+ * pass it back towards that session's publisher); otherwise it is an `unexpected-frame` warning.
+ */
+export interface ForeignAck {
+  header: FrameHeader
+  /** The whole ACK datagram, as received. */
+  data: Uint8Array
+  from: { address: string; port: number }
 }
 
 interface PendingAck {
@@ -343,9 +355,11 @@ export class Publisher extends EventEmitter {
     this.#checkOpen()
     setHops(frame, 0, hops)
     const batch = this.#batch
+    // Only whole frames go into a batch (WIRE.md, BATCH): a fragment goes out on its own.
     if (
       batch !== undefined &&
-      frame.length - CRC_LENGTH + BATCH_LENGTH_PREFIX <= batchCapacity(this.info.budget)
+      frame.length - CRC_LENGTH + BATCH_LENGTH_PREFIX <= batchCapacity(this.info.budget) &&
+      fragmentCountOf(frame) === 1
     ) {
       if (!batch.fits(frame.length - CRC_LENGTH + BATCH_LENGTH_PREFIX)) this.#flushBatch()
       batch.appendFrame(frame)
@@ -534,6 +548,16 @@ export class Publisher extends EventEmitter {
       this.emit('reply', { data, from: { address, port }, receivedAt: Date.now() })
       return
     }
+    if (
+      frame.ok &&
+      frame.header.kind === FrameKind.ACK &&
+      frame.header.sessionId !== this.sessionId &&
+      this.listenerCount('foreign-ack') > 0
+    ) {
+      // An ack for frames this publisher forwarded (a relay): the relay passes it on.
+      this.emit('foreign-ack', { header: frame.header, data, from: { address, port } } satisfies ForeignAck)
+      return
+    }
     if (!frame.ok || frame.header.kind !== FrameKind.ACK || frame.header.sessionId !== this.sessionId) {
       this.emit('warning', { reason: frame.ok ? 'unexpected-frame' : frame.reason, address, port })
       return
@@ -559,6 +583,11 @@ export class Publisher extends EventEmitter {
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+/** The fragment count of an encoded frame: big-endian u16 at `Offset.FRAGMENT_COUNT`. */
+function fragmentCountOf(frame: Uint8Array): number {
+  return (frame[Offset.FRAGMENT_COUNT]! << 8) | frame[Offset.FRAGMENT_COUNT + 1]!
+}
 
 function ackKey(topic: string, sequence: number): string {
   return `${sequence}\u0000${topic}`
