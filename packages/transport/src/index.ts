@@ -15,9 +15,12 @@ export {
   ACK_RETENTION_MS,
   type AckEntry,
   type AckReport,
+  type BatchOptions,
   createPublisher,
   DEFAULT_BURST_BYTES,
+  DEFAULT_LINGER_MS,
   type ForeignAck,
+  MAX_LINGER_MS,
   type Pacing,
   Publisher,
   type PublisherInfo,
@@ -50,7 +53,7 @@ export {
   type TransportWarning,
 } from './subscriber.js'
 export { compileTopicFilter, type TopicFilter } from './topic-filter.js'
-export { Limits, MAX_DATAGRAM_BYTES } from './wire/constants.js'
+export { Limits, MAX_DATAGRAM_BYTES, MAX_DATAGRAM_BYTES_IPV6, MIN_DATAGRAM_BUDGET } from './wire/constants.js'
 export type { ReassemblerOptions } from './wire/fragment.js'
 export { DROP_REASONS, type DropReason } from './wire/frame.js'
 export type { FrameHeader } from './wire/header.js'
