@@ -1,35 +1,41 @@
-import type { ServiceContext, ServiceHandle } from '@shoal/service'
+import { registerTransportMetrics, type ServiceContext, type ServiceHandle } from '@shoal/service'
 import type { RelayConfig } from './config.js'
+import { type RelayCounters, totalDropped } from './forwarder.js'
+import { RELAY_DROP_REASONS } from './loop-guard.js'
+import { registerRelayMetrics } from './metrics.js'
+import { openRelay } from './relay.js'
 
 /**
- * Phase 1: logs the resolved routes and waits for a signal. Phase 2 opens an `@shoal/transport`
- * subscriber per input and publisher per output, forwards frames that pass the topic filters and
- * the hop limit, registers `mergeTransportStats` of them all with `registerTransportMetrics`, and
- * calls `ctx.ready()` once every route is bound and joined.
+ * Opens every route (a forward-mode subscriber per `--in`, a batching publisher per `--out`),
+ * forwards until told to stop, and reports forwarded and dropped datagrams on `/metrics` and in the
+ * summary line.
  */
-export function startRelay(ctx: ServiceContext<RelayConfig>): ServiceHandle {
+export async function startRelay(ctx: ServiceContext<RelayConfig>): Promise<ServiceHandle> {
   const { config, logger } = ctx
-  const describe = (route: RelayConfig['inputs'][number]) => ({
-    scheme: route.scheme,
-    host: route.host,
-    port: route.port,
-    interface: route.interface.name,
-    ...(route.ttl === undefined ? {} : { ttl: route.ttl }),
-    ...(route.source === undefined ? {} : { source: route.source }),
-    ...(route.topics.length === 0 ? {} : { topics: route.topics }),
-  })
-  logger.info(
-    {
-      inputs: config.inputs.map(describe),
-      outputs: config.outputs.map(describe),
-      topics: config.topic,
-      relayId: config.relayId,
-      maxHops: config.maxHops,
-    },
-    'configured; forwarding arrives with @shoal/transport',
-  )
+  const relay = await openRelay(config, { logger })
+  registerTransportMetrics(ctx.registry, () => relay.transportStats())
+  registerRelayMetrics(ctx.registry, relay, config.relayId)
+  const detail = {
+    relayId: config.relayId,
+    maxHops: config.maxHops,
+    ...(config.topic.length === 0 ? {} : { topics: config.topic }),
+    ...relay.describe(),
+  }
+  logger.info(detail, 'forwarding')
+  ctx.ready({ relayId: config.relayId, inputs: relay.inputs.length, outputs: relay.outputs.length })
   return {
-    async stop() {},
-    summary: () => ({ forwarded: 0, dropped: 0 }),
+    stop: () => relay.close(),
+    summary: () => relaySummary(relay.counters()),
+  }
+}
+
+/** `received=… forwarded=… dropped=…` then each drop reason, then acks forwarded. */
+export function relaySummary(counters: RelayCounters): Record<string, number> {
+  return {
+    received: counters.received,
+    forwarded: counters.forwarded,
+    dropped: totalDropped(counters),
+    ...Object.fromEntries(RELAY_DROP_REASONS.map((reason) => [reason, counters.dropped[reason]])),
+    acks: counters.acks.forwarded,
   }
 }

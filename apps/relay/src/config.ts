@@ -202,12 +202,12 @@ export const relayFlags = defineFlags({
     placeholder: 'id',
     default: defaultRelayId,
     defaultText: 'the host name',
-    help: 'This relay’s id, recorded in forwarded frames to detect loops',
+    help: 'This relay’s id, in its logs, /healthz and metrics (shoal_relay_info)',
   }),
   'max-hops': flag.value(integer(1, 255), {
     placeholder: 'n',
     default: '8',
-    help: 'Drop frames that have already passed this many relays',
+    help: 'Drop datagrams that have already crossed this many relays (a backstop against loops)',
   }),
   ...commonFlags,
   interface: {

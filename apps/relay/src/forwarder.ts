@@ -1,0 +1,179 @@
+/**
+ * The relay's decision for every datagram that comes in: drop it (and say why) or forward it,
+ * unchanged but for the hop count, to every output whose topic filter takes it. And the way back
+ * for acks. No sockets here: inputs and outputs are whatever can `reply` and `forward`.
+ */
+import type { FrameHeader, TopicFilter } from '@shoal/transport'
+import { Flag, setHops, writeCrc } from '@shoal/transport/wire'
+import { AckRoutes } from './ack-routes.js'
+import { type LoopGuard, RELAY_DROP_REASONS, type RelayDropReason, type SocketAddress } from './loop-guard.js'
+
+export interface ForwarderInput {
+  /** As written, for counters and logs. */
+  readonly spec: string
+  /** Global `--topic` and this route's `?topic=`. */
+  readonly accepts: TopicFilter
+  /** Sends a datagram from this input's socket (acks going back upstream). */
+  reply(data: Uint8Array, to: SocketAddress): Promise<void>
+}
+
+export interface ForwarderOutput {
+  readonly spec: string
+  /** This route's `?topic=` (the global filter was applied on the way in). */
+  readonly accepts: TopicFilter
+  /** Sends `frame` with its hop count set to `hops` (`publisher.forward`). */
+  forward(frame: Uint8Array, hops: number): Promise<void>
+}
+
+/** One datagram as the transport's forward mode hands it over. */
+export interface IncomingDatagram {
+  readonly header: FrameHeader
+  readonly data: Uint8Array
+  readonly from: SocketAddress
+}
+
+/** An ack arriving on an output socket for a session the relay forwards (`'foreign-ack'`). */
+export type IncomingAck = IncomingDatagram
+
+export interface OutputCounters {
+  readonly route: string
+  /** Datagrams handed to this output. */
+  sent: number
+  /** Sends that failed (socket errors). */
+  errors: number
+}
+
+export interface AckCounters {
+  /** Acks sent on towards their publisher. */
+  forwarded: number
+  /** Acks for a session the relay has no way back for (never seen, or forgotten). */
+  unroutable: number
+  /** Acks that had crossed `--max-hops` relays already. */
+  'max-hops': number
+  errors: number
+}
+
+export interface RelayCounters {
+  /** Datagrams that came in (the frames of a batch one by one). */
+  readonly received: number
+  /** Datagrams forwarded to at least one output. */
+  readonly forwarded: number
+  /** Datagrams not forwarded, by reason; `received = forwarded + every drop`. */
+  readonly dropped: Readonly<Record<RelayDropReason, number>>
+  readonly outputs: readonly Readonly<OutputCounters>[]
+  readonly acks: Readonly<AckCounters>
+}
+
+export interface ForwarderEvents {
+  /** A send failed; counted already. */
+  onSendError?(where: string, error: unknown): void
+}
+
+export class Forwarder {
+  readonly #inputs: readonly ForwarderInput[]
+  readonly #outputs: readonly ForwarderOutput[]
+  readonly #guard: LoopGuard
+  readonly #events: ForwarderEvents
+  readonly #ackRoutes = new AckRoutes()
+  readonly #dropped = Object.fromEntries(RELAY_DROP_REASONS.map((r) => [r, 0])) as Record<
+    RelayDropReason,
+    number
+  >
+  readonly #sent: OutputCounters[]
+  readonly #acks: AckCounters = { forwarded: 0, unroutable: 0, 'max-hops': 0, errors: 0 }
+  #received = 0
+  #forwarded = 0
+
+  constructor(
+    inputs: readonly ForwarderInput[],
+    outputs: readonly ForwarderOutput[],
+    guard: LoopGuard,
+    events: ForwarderEvents = {},
+  ) {
+    this.#inputs = inputs
+    this.#outputs = outputs
+    this.#guard = guard
+    this.#events = events
+    this.#sent = outputs.map((output) => ({ route: output.spec, sent: 0, errors: 0 }))
+  }
+
+  /** Forwards or drops one datagram that came in on input number `input`. */
+  datagram(input: number, { header, data, from }: IncomingDatagram): void {
+    this.#received++
+    const reason = this.#check(input, header, from)
+    if (reason !== undefined) {
+      this.#dropped[reason]++
+      return
+    }
+    this.#forwarded++
+    if (header.flags & Flag.ACK_REQUEST)
+      this.#ackRoutes.remember(header.sessionId, { input, address: from.address, port: from.port })
+    const hops = header.hops + 1
+    const outputs = this.#outputs
+    for (let i = 0; i < outputs.length; i++) {
+      const output = outputs[i]!
+      if (!output.accepts(header.topic)) continue
+      const counters = this.#sent[i]!
+      counters.sent++
+      // Every output writes the same hop count and CRC into `data`, so sharing it is safe.
+      output.forward(data, hops).catch((error: unknown) => {
+        counters.errors++
+        this.#events.onSendError?.(output.spec, error)
+      })
+    }
+  }
+
+  /** Why a datagram is not forwarded, or undefined when it is; the order is the documented one. */
+  #check(input: number, header: FrameHeader, from: SocketAddress): RelayDropReason | undefined {
+    const guard = this.#guard
+    if (guard.isOwnOutput(from)) return 'loop'
+    if (this.#inputs[input]?.accepts(header.topic) !== true) return 'filtered'
+    if (!this.#outputs.some((output) => output.accepts(header.topic))) return 'filtered'
+    if (guard.hopsExceeded(header.hops)) return 'max-hops'
+    if (!guard.firstTime(header)) return 'duplicate'
+    return undefined
+  }
+
+  /** Sends an ack back the way its session's frames came, one hop further. */
+  ack({ header, data }: IncomingAck): void {
+    const route = this.#ackRoutes.lookup(header.sessionId)
+    const input = route === undefined ? undefined : this.#inputs[route.input]
+    if (route === undefined || input === undefined) {
+      this.#acks.unroutable++
+      return
+    }
+    if (this.#guard.hopsExceeded(header.hops)) {
+      this.#acks['max-hops']++
+      return
+    }
+    setHops(data, 0, header.hops + 1)
+    writeCrc(data, 0, data.length)
+    this.#acks.forwarded++
+    input.reply(data, route).catch((error: unknown) => {
+      this.#acks.errors++
+      this.#events.onSendError?.(input.spec, error)
+    })
+  }
+
+  counters(): RelayCounters {
+    return {
+      received: this.#received,
+      forwarded: this.#forwarded,
+      dropped: { ...this.#dropped },
+      outputs: this.#sent.map((counters) => ({ ...counters })),
+      acks: { ...this.#acks },
+    }
+  }
+
+  /** Publisher sessions the relay knows the way back to, for acks. */
+  get ackSessions(): number {
+    return this.#ackRoutes.size
+  }
+}
+
+/** Every drop, summed. */
+export function totalDropped(counters: Pick<RelayCounters, 'dropped'>): number {
+  let total = 0
+  for (const reason of RELAY_DROP_REASONS) total += counters.dropped[reason]
+  return total
+}

@@ -1,0 +1,165 @@
+/**
+ * Opens a relay: one publisher per `--out` (batching on), then one forward-mode subscriber per
+ * `--in`, wired through the {@link Forwarder}. Outputs open first, so the loop guard knows every
+ * output socket before the first datagram comes in.
+ */
+import type { Logger, TransportStatsLike } from '@shoal/service'
+import { mergeTransportStats } from '@shoal/service'
+import {
+  compileTopicFilter,
+  createPublisher,
+  createSubscriber,
+  type ForeignAck,
+  type ForwardDatagram,
+  type Publisher,
+  type Subscriber,
+  type TransportWarning,
+} from '@shoal/transport'
+import type { RelayConfig, Route } from './config.js'
+import { Forwarder, type RelayCounters } from './forwarder.js'
+import { LoopGuard } from './loop-guard.js'
+import { describeRoute, publisherOptions, resolveHost, routeFilter, subscriberOptions } from './routes.js'
+
+export interface RelayInput {
+  readonly route: Route
+  readonly subscriber: Subscriber
+}
+
+export interface RelayOutput {
+  readonly route: Route
+  readonly publisher: Publisher
+}
+
+export interface Relay {
+  readonly inputs: readonly RelayInput[]
+  readonly outputs: readonly RelayOutput[]
+  /** Forwarded, dropped by reason, per output, acks. */
+  counters(): RelayCounters
+  /** Every input's and output's transport counters, added up. */
+  transportStats(): TransportStatsLike
+  /** Datagram identities the loop guard remembers now. */
+  dedupEntries(): number
+  /** Where each route is bound, for logs and `/healthz`. */
+  describe(): Record<string, unknown>
+  /** Stops taking input, leaves every group, sends what is batched, closes every socket. */
+  close(): Promise<void>
+}
+
+export interface OpenRelayOptions {
+  readonly logger: Logger
+}
+
+/** The first few send failures per route are logged as warnings; the rest are only counted. */
+export const LOGGED_SEND_ERRORS = 5
+
+export async function openRelay(config: RelayConfig, { logger }: OpenRelayOptions): Promise<Relay> {
+  const inputs: RelayInput[] = []
+  const outputs: RelayOutput[] = []
+  const closeAll = async () => {
+    await Promise.all(inputs.map(({ subscriber }) => subscriber.close()))
+    await Promise.all(outputs.map(({ publisher }) => publisher.close()))
+  }
+  const guard = new LoopGuard({ maxHops: config.maxHops })
+  try {
+    for (const route of config.outputs) {
+      const address = await resolveHost(route)
+      const publisher = await createPublisher(publisherOptions(route, address)).catch((error: unknown) => {
+        throw new Error(`--out ${route.spec}: ${(error as Error).message}`, { cause: error })
+      })
+      outputs.push({ route, publisher })
+      guard.addOutput(publisher.info.local)
+    }
+    for (const route of config.inputs) {
+      const subscriber = await createSubscriber(subscriberOptions(route)).catch((error: unknown) => {
+        throw new Error(`--in ${route.spec}: ${(error as Error).message}`, { cause: error })
+      })
+      inputs.push({ route, subscriber })
+    }
+  } catch (error) {
+    await closeAll()
+    throw error
+  }
+
+  const sendErrors = new Map<string, number>()
+  const forwarder = new Forwarder(
+    inputs.map(({ route, subscriber }) => ({
+      spec: route.spec,
+      accepts: routeFilter(config.topic, route.topics),
+      reply: (data, to) => subscriber.reply(data, to),
+    })),
+    outputs.map(({ route, publisher }) => ({
+      spec: route.spec,
+      accepts: compileTopicFilter(route.topics),
+      forward: (frame, hops) => publisher.forward(frame, hops),
+    })),
+    guard,
+    {
+      onSendError(route, error) {
+        const count = (sendErrors.get(route) ?? 0) + 1
+        sendErrors.set(route, count)
+        if (count <= LOGGED_SEND_ERRORS) {
+          logger.warn(
+            {
+              route,
+              err: error,
+              ...(count === LOGGED_SEND_ERRORS ? { further: 'counted, not logged' } : {}),
+            },
+            'send failed',
+          )
+        }
+      },
+    },
+  )
+
+  let closed = false
+  inputs.forEach(({ route, subscriber }, index) => {
+    subscriber.on('datagram', (datagram: ForwardDatagram) => {
+      if (!closed) forwarder.datagram(index, datagram)
+    })
+    subscriber.on('warning', (warning: TransportWarning) =>
+      logger.debug({ route: route.spec, ...warning }, 'input dropped a datagram'),
+    )
+  })
+  for (const { route, publisher } of outputs) {
+    publisher.on('foreign-ack', (ack: ForeignAck) => {
+      if (!closed) forwarder.ack(ack)
+    })
+    publisher.on('warning', (warning: { reason: string; address?: string; port?: number }) =>
+      logger.debug(
+        { route: route.spec, reason: warning.reason, address: warning.address, port: warning.port },
+        'output socket warning',
+      ),
+    )
+  }
+
+  return {
+    inputs,
+    outputs,
+    counters: () => forwarder.counters(),
+    transportStats: () =>
+      mergeTransportStats([
+        ...inputs.map(({ subscriber }) => subscriber.stats()),
+        ...outputs.map(({ publisher }) => publisher.stats()),
+      ]),
+    dedupEntries: () => guard.remembered,
+    describe: () => ({
+      inputs: inputs.map(({ route, subscriber }) => ({
+        ...describeRoute(route),
+        bound: `${subscriber.info.bound.address}:${subscriber.info.bound.port}`,
+        recvBuffer: subscriber.info.recvBuffer.granted,
+      })),
+      outputs: outputs.map(({ route, publisher }) => ({
+        ...describeRoute(route),
+        destination: `${publisher.info.destination}:${publisher.info.port}`,
+        local: `${publisher.info.local.address}:${publisher.info.local.port}`,
+        budget: publisher.info.budget,
+        ttl: publisher.info.ttl,
+      })),
+    }),
+    async close() {
+      if (closed) return
+      closed = true
+      await closeAll()
+    },
+  }
+}

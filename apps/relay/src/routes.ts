@@ -1,0 +1,124 @@
+/**
+ * From a configured route to what `@shoal/transport` takes: subscriber options for `--in`, publisher
+ * options for `--out`, and the topic filter each route applies on top of the global `--topic`.
+ */
+import { lookup } from 'node:dns/promises'
+import { isIP } from 'node:net'
+import type { InterfaceRef } from '@shoal/service'
+import {
+  compileTopicFilter,
+  type PublisherOptions,
+  type SubscriberOptions,
+  type TopicFilter,
+} from '@shoal/transport'
+import type { Route } from './config.js'
+
+/**
+ * How long a frame waits in an output's batch for company, ms: under 1 ms the batch goes out at the
+ * end of the event-loop turn, so the relay adds no latency while packing what arrived together.
+ */
+export const OUTPUT_LINGER_MS = 0.5
+
+/** A topic passes a route when it passes the global `--topic` filters and the route's own `?topic=`. */
+export function routeFilter(globalTopics: readonly string[], routeTopics: readonly string[]): TopicFilter {
+  const global = compileTopicFilter(globalTopics)
+  const own = compileTopicFilter(routeTopics)
+  if (globalTopics.length === 0) return own
+  if (routeTopics.length === 0) return global
+  return (topic) => global(topic) && own(topic)
+}
+
+/**
+ * The interface to hand the transport: what the user wrote when it is an address of the route's IP
+ * version (so `?interface=10.77.1.3` picks that address, not the interface's first one), otherwise
+ * the interface name, from which the transport picks an address of the right version.
+ */
+export function interfaceFor(ref: InterfaceRef, host: string): string {
+  const family = isIP(host)
+  return isIP(ref.spec) !== 0 && (family === 0 || isIP(ref.spec) === family) ? ref.spec : ref.name
+}
+
+const WILDCARDS = new Set(['0.0.0.0', '::'])
+
+/** Subscriber options of an `--in` route, in forward mode (the relay sees datagrams, not messages). */
+export function subscriberOptions(route: Route): SubscriberOptions {
+  const common = { port: route.port, forward: true, decode: false } as const
+  switch (route.scheme) {
+    case 'multicast':
+      return {
+        ...common,
+        mode: 'multicast',
+        group: route.host,
+        interface: interfaceFor(route.interface, route.host),
+        ...(route.source === undefined ? {} : { source: route.source }),
+      }
+    case 'broadcast':
+      return {
+        ...common,
+        mode: 'broadcast',
+        address: route.host,
+        interface: interfaceFor(route.interface, route.host),
+      }
+    case 'udp': {
+      // The host is the address to listen on; a wildcard listens on every interface.
+      const family = isIP(route.host) === 6 ? { ipv6: true } : {}
+      return WILDCARDS.has(route.host)
+        ? { ...common, ...family, mode: 'unicast' }
+        : { ...common, ...family, mode: 'unicast', interface: route.host }
+    }
+    default:
+      throw new Error(`--in ${route.spec}: ${route.scheme}:// is not an input`)
+  }
+}
+
+/**
+ * Publisher options of an `--out` route, batching on. `address` is the route's host resolved to an
+ * IP address (unicast routes may name a host). Unicast routes leave the interface to the kernel's
+ * routing table: they take no `?interface=`.
+ */
+export function publisherOptions(route: Route, address: string): PublisherOptions {
+  const common = {
+    port: route.port,
+    ttl: route.ttl ?? 1,
+    batch: { lingerMs: OUTPUT_LINGER_MS },
+  } as const
+  switch (route.scheme) {
+    case 'multicast':
+      return {
+        ...common,
+        mode: 'multicast',
+        group: address,
+        interface: interfaceFor(route.interface, address),
+      }
+    case 'broadcast':
+      return { ...common, mode: 'broadcast', address, interface: interfaceFor(route.interface, address) }
+    case 'unicast':
+      return { ...common, mode: 'unicast', address }
+    default:
+      throw new Error(`--out ${route.spec}: ${route.scheme}:// is not an output`)
+  }
+}
+
+/** The route's host as an IP address: itself when it is one, else looked up once, at start. */
+export async function resolveHost(route: Route): Promise<string> {
+  if (isIP(route.host) !== 0) return route.host
+  try {
+    return (await lookup(route.host)).address
+  } catch (error) {
+    throw new Error(`--out ${route.spec}: cannot resolve ${route.host}: ${(error as Error).message}`)
+  }
+}
+
+/** What a route looks like in logs. */
+export function describeRoute(route: Route): Record<string, unknown> {
+  return {
+    route: route.spec,
+    scheme: route.scheme,
+    host: route.host,
+    port: route.port,
+    ...(route.scheme === 'unicast' || route.scheme === 'udp' ? {} : { interface: route.interface.name }),
+    ...(route.ttl === undefined ? {} : { ttl: route.ttl }),
+    ...(route.source === undefined ? {} : { source: route.source }),
+    ...(route.topics.length === 0 ? {} : { topics: route.topics }),
+  }
+}
