@@ -2,8 +2,17 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { COMMON_CONFIG_ERROR_CASES, runCli, startCli } from '@shoal/service/testing'
+import { Imu, NavSatFix } from '@shoal/schema'
+import {
+  COMMON_CONFIG_ERROR_CASES,
+  parsePrometheusText,
+  runCli,
+  sampleValue,
+  startCli,
+} from '@shoal/service/testing'
+import { createPublisher, createSubscriber, type ReceivedFrame } from '@shoal/transport'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { uniqueGroup, uniquePort, waitFor } from './support.js'
 
 const BIN = fileURLToPath(new URL('../dist/shoal-relay.js', import.meta.url))
 const ROUTES = ['--in', 'multicast://239.1.1.1:7400', '--out', 'unicast://127.0.0.1:7500']
@@ -59,34 +68,109 @@ describe('shoal-relay', () => {
 
   it('reads routes from a YAML config file and stops on SIGTERM with a summary, exit 0', async () => {
     const file = join(scratch, 'relay.yml')
+    const port = uniquePort()
     writeFileSync(
       file,
-      'in:\n  - multicast://239.1.1.1?interface=lo\nout:\n  - unicast://127.0.0.1:7500?ttl=2\nmax-hops: 3\n',
+      `in:\n  - ${uniqueGroup().route.replace('127.0.0.1', 'lo')}\nout:\n  - unicast://127.0.0.1:${port}?ttl=2\nmax-hops: 3\n`,
     )
     const running = startCli(BIN, ['--config', file])
-    const [line] = await running.waitFor(/^\{.*"msg":"configured.*$/m)
+    const [line] = await running.waitFor(/^\{.*"msg":"forwarding".*$/m)
     expect(JSON.parse(line)).toMatchObject({
-      inputs: [{ scheme: 'multicast', host: '239.1.1.1', port: 7400, interface: 'lo' }],
-      outputs: [{ scheme: 'unicast', host: '127.0.0.1', port: 7500, ttl: 2 }],
+      inputs: [{ scheme: 'multicast', interface: 'lo', bound: expect.stringMatching(/^239\.255\./) }],
+      outputs: [{ scheme: 'unicast', host: '127.0.0.1', port, ttl: 2, destination: `127.0.0.1:${port}` }],
       maxHops: 3,
     })
+    await running.waitFor(/"msg":"ready"/)
     running.child.kill('SIGTERM')
     const result = await running.exited
     expect(result.code).toBe(0)
-    expect(result.stderr).toMatch(/^shoal-relay: stopped \(SIGTERM\) after \d+\.\ds: forwarded=0 dropped=0$/m)
+    expect(result.stderr).toMatch(
+      /^shoal-relay: stopped \(SIGTERM\) after \d+\.\ds: received=0 forwarded=0 dropped=0 loop=0 filtered=0 max-hops=0 duplicate=0 acks=0$/m,
+    )
     expect(result.stdout).toBe('')
   })
 
-  it('runs as a single file outside the workspace', async () => {
+  it('serves /metrics (transport and relay counters) and /healthz while forwarding', async () => {
+    const a = uniqueGroup()
+    const b = uniqueGroup()
+    const running = startCli(BIN, ['--in', a.route, '--out', b.route, '--http', '0', '--relay-id', 'edge-1'])
+    const [, url] = await running.waitFor(/"url":"(http:\/\/127\.0\.0\.1:\d+)"/)
+    await running.waitFor(/"msg":"ready"/)
+    const { frames, close } = await collect(b)
+    const publisher = await createPublisher({ ...a, interface: '127.0.0.1' })
+    try {
+      for (let i = 0; i < 20; i++) await publisher.publish('imu', Imu, { header: { sourceId: 'imu0' } })
+      await waitFor(() => frames.length === 20, '20 frames on B')
+    } finally {
+      await publisher.close()
+      await close()
+    }
+    const health = await fetch(`${url}/healthz`)
+    expect(health.status).toBe(200)
+    expect(await health.json()).toMatchObject({ relayId: 'edge-1', inputs: 1, outputs: 1 })
+
+    const metrics = parsePrometheusText(await (await fetch(`${url}/metrics`)).text())
+    expect(sampleValue(metrics, 'shoal_relay_received_total')).toBe(20)
+    expect(sampleValue(metrics, 'shoal_relay_forwarded_total')).toBe(20)
+    for (const reason of ['loop', 'filtered', 'max-hops', 'duplicate'])
+      expect(sampleValue(metrics, 'shoal_relay_dropped_total', { reason })).toBe(0)
+    expect(sampleValue(metrics, 'shoal_relay_sent_total', { output: b.route })).toBe(20)
+    expect(sampleValue(metrics, 'shoal_relay_info', { relay_id: 'edge-1' })).toBe(1)
+    expect(sampleValue(metrics, 'shoal_frames_total', { direction: 'in', topic: 'imu' })).toBe(20)
+    expect(sampleValue(metrics, 'shoal_datagrams_total', { direction: 'in' })).toBe(20)
+    expect(sampleValue(metrics, 'shoal_datagrams_total', { direction: 'out' })).toBeGreaterThan(0)
+
+    running.child.kill('SIGTERM')
+    const result = await running.exited
+    expect(result.code).toBe(0)
+    expect(result.stderr).toMatch(/: received=20 forwarded=20 dropped=0 .*acks=0$/m)
+  })
+
+  it('a route that cannot open is a runtime failure: exit 1 naming the route', async () => {
+    const result = await runCli(BIN, ['--in', 'udp://127.0.0.2:7400', '--out', uniqueGroup().route])
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/^shoal-relay: failed to start: --in udp:\/\/127\.0\.0\.2:7400: /m)
+  })
+
+  it('runs as a single file outside the workspace: --help, and a short loopback run', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'shoal-relay-bundle-'))
     try {
       const copy = join(dir, 'shoal-relay.js')
       copyFileSync(BIN, copy)
-      const result = await runCli(copy, ['--version'], { cwd: dir })
+      const help = await runCli(copy, ['--help'], { cwd: dir })
+      expect(help.code).toBe(0)
+      expect(help.stdout).toMatch(/^Usage: shoal-relay /)
+
+      const a = uniqueGroup()
+      const b = uniqueGroup()
+      const running = startCli(copy, ['--in', a.route, '--out', b.route], { cwd: dir })
+      await running.waitFor(/"msg":"ready"/)
+      const { frames, close } = await collect(b)
+      const publisher = await createPublisher({ ...a, interface: '127.0.0.1' })
+      try {
+        for (let i = 0; i < 5; i++) await publisher.publish('gps', NavSatFix, { latitude: i })
+        await waitFor(() => frames.length === 5, '5 frames on B')
+      } finally {
+        await publisher.close()
+        await close()
+      }
+      expect(frames.map((f) => [f.sequence, f.hops, f.source.sessionId])).toEqual(
+        [0, 1, 2, 3, 4].map((i) => [i, 1, publisher.sessionId]),
+      )
+      running.child.kill('SIGTERM')
+      const result = await running.exited
       expect(result.code).toBe(0)
-      expect(result.stdout).toMatch(/^shoal-relay /)
+      expect(result.stderr).toMatch(/: received=5 forwarded=5 dropped=0 /m)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
   })
 })
+
+/** A subscriber on a loopback group that keeps every frame. */
+async function collect(group: { group: string; port: number }) {
+  const subscriber = await createSubscriber({ ...group, interface: '127.0.0.1' })
+  const frames: ReceivedFrame[] = []
+  subscriber.on('frame', (f: ReceivedFrame) => frames.push(f))
+  return { frames, close: () => subscriber.close() }
+}
