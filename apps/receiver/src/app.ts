@@ -1,28 +1,126 @@
-import type { ServiceContext, ServiceHandle } from '@shoal/service'
+import {
+  formatDuration,
+  mergeTransportStats,
+  registerTransportMetrics,
+  type ServiceContext,
+  type ServiceHandle,
+} from '@shoal/service'
+import { createSubscriber, type RawDatagram, type ReceivedFrame, type Subscriber } from '@shoal/transport'
+import { createWallClockNs } from './clock.js'
 import type { ReceiverConfig } from './config.js'
+import { createOutput } from './output.js'
+import { Recorder } from './recorder.js'
+import { describeSubscription, reachHint, recvBufferHint, subscriberOptions } from './subscription.js'
+import { summarize } from './summary.js'
+import { WarningLog } from './warnings.js'
 
 /**
- * Phase 1: logs the resolved configuration and waits for a signal. Phase 2 opens an
- * `@shoal/transport` subscriber here, joins `config.listen`, writes frames to `ctx.stdout` as
- * `config.output` says (and to `config.record`), registers its stats with
- * `registerTransportMetrics`, and calls `ctx.ready()` once bound and joined.
+ * shoal-recv: opens a subscriber as the config says (groups, SSM source, broadcast or unicast,
+ * interface, topic filters, acks), then for every frame writes a record (`--record`) and a line on
+ * stdout (`--output`), until `--count` frames, `--duration`, or a signal. Its stats are `/metrics`
+ * and the final summary; `/healthz` is ready once the socket is bound and the groups joined.
  */
-export function startReceiver(ctx: ServiceContext<ReceiverConfig>): ServiceHandle {
+export async function startReceiver(ctx: ServiceContext<ReceiverConfig>): Promise<ServiceHandle> {
   const { config, logger } = ctx
+  const recorder =
+    config.record === undefined
+      ? undefined
+      : new Recorder(config.record, { maxBytes: config.recordMaxSize, clockNs: createWallClockNs() })
+
+  let subscriber: Subscriber
+  try {
+    subscriber = await createSubscriber(subscriberOptions(config))
+  } catch (error) {
+    recorder?.close()
+    throw error
+  }
+  const info = subscriber.info
+
+  const output = createOutput(config.output, ctx.stdout, {
+    full: config.full,
+    logs: process.stderr,
+    stats: () => subscriber.stats(),
+    onFirstDrop: () =>
+      logger.warn('stdout is not keeping up: dropping output lines (counted in the summary)'),
+  })
+  const warnings = new WarningLog(logger)
+  subscriber.on('warning', (warning) => warnings.warn(warning))
+  registerTransportMetrics(ctx.registry, () => mergeTransportStats([subscriber.stats()]))
+
+  // --count: frames past the count are neither shown nor recorded.
+  let delivered = 0
+  const limit = config.count ?? Number.POSITIVE_INFINITY
+  const counted = (): boolean => {
+    if (delivered >= limit) return false
+    if (++delivered === limit) ctx.shutdown(`--count ${limit}`)
+    return true
+  }
+  let recordFailed = false
+  if (config.raw) {
+    subscriber.on('raw', (datagram: RawDatagram) => {
+      if (counted()) output.raw(datagram)
+    })
+  } else {
+    subscriber.on('frame', (frame: ReceivedFrame) => {
+      if (!counted() || recordFailed) return
+      try {
+        recorder?.write(frame)
+      } catch (error) {
+        recordFailed = true
+        ctx.fail(error)
+        return
+      }
+      output.frame(frame)
+    })
+  }
+
+  const timers: NodeJS.Timeout[] = []
+  if (output.statsIntervalMs !== undefined) {
+    const interval = output.statsIntervalMs
+    timers.push(setInterval(() => output.tick(), interval))
+    output.tick()
+  }
+  if (config.duration !== undefined) {
+    const duration = config.duration
+    timers.push(setTimeout(() => ctx.shutdown(`--duration ${formatDuration(duration)}`), duration))
+  }
+
+  const listening = describeSubscription(info)
   logger.info(
     {
-      listen: config.listen,
-      port: config.port,
-      interface: config.interface.name,
-      topics: config.topic,
+      ...listening,
+      topics: config.topic.length > 0 ? config.topic : 'all',
       output: config.output,
-      record: config.record,
-      ack: config.ack ? config.name : false,
+      ...(config.raw ? { raw: true } : {}),
+      ...(recorder === undefined ? {} : { record: recorder.path, recordMaxSize: config.recordMaxSize }),
+      ...(config.ack ? { ack: info.name } : {}),
     },
-    'configured; receiving arrives with @shoal/transport',
+    'receiving',
   )
+  const bufferHint = recvBufferHint(info)
+  if (bufferHint !== undefined) logger.warn({ recvBuffer: info.recvBuffer }, bufferHint)
+  const hint = reachHint(info)
+  if (hint !== undefined) logger.info(hint)
+  ctx.ready(listening)
+
+  let stopped = false
   return {
-    async stop() {},
-    summary: () => ({ frames: 0, bytes: 0, gaps: 0 }),
+    async stop() {
+      if (stopped) return
+      stopped = true
+      for (const timer of timers) clearTimeout(timer)
+      await subscriber.close()
+      warnings.flush()
+      await output.close()
+      recorder?.close()
+    },
+    summary: () =>
+      summarize(subscriber.stats(), {
+        raw: config.raw,
+        outputDropped: output.dropped,
+        ...(recorder === undefined
+          ? {}
+          : { recorded: { file: recorder.path, records: recorder.records, rotations: recorder.rotations } }),
+      }),
   }
 }

@@ -24,7 +24,13 @@ describe('resolveReceiverConfig', () => {
     expect(config.listen).toEqual({ mode: 'multicast', groups: ['239.255.0.1'], source: undefined })
     expect(config.topic).toEqual([])
     expect(config.name).toBe(defaultReceiverName())
-    expect(config).toMatchObject({ port: 7400, ack: false, raw: false, recordMaxSize: 256 * 1024 ** 2 })
+    expect(config).toMatchObject({
+      port: 7400,
+      ack: false,
+      raw: false,
+      full: false,
+      recordMaxSize: 256 * 1024 ** 2,
+    })
     expect(['json', 'pretty']).toContain(config.output)
   })
 
@@ -80,6 +86,8 @@ describe('resolveReceiverConfig', () => {
     [['--record-max-size', '1MiB'], '--record-max-size', 'needs --record'],
     [['--raw', '--ack'], '--ack', '--ack needs Shoal frames'],
     [['--raw', '--topic', 'a'], '--topic', '--topic needs Shoal frames'],
+    [['--raw', '--record', 'x.rec'], '--record', '--record needs Shoal frames'],
+    [['--raw', '--full'], '--full', '--full needs Shoal frames'],
     [['--mode', 'unicast', '--group', '239.1.1.1'], '--group', '--group is for --mode multicast'],
     [['--mode', 'broadcast', '--source', '10.0.0.1'], '--source', '--source is for --mode multicast'],
     [['--mode', 'broadcast', '--ipv6'], '--ipv6', 'IPv6 has no broadcast'],

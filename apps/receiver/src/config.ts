@@ -57,6 +57,9 @@ export const receiverFlags = defineFlags({
     defaultText: 'pretty on a terminal, else json',
     help: 'What to print on stdout per frame: json (one line each), pretty, or none',
   }),
+  full: flag.boolean({
+    help: 'Print bytes fields (Image data) in full, base64; by default each becomes {"bytes": length}',
+  }),
   record: flag.value(text('a file path'), {
     placeholder: 'file',
     help: 'Record received frames to this file, for shoal-send --replay',
@@ -119,6 +122,10 @@ export function resolveReceiverConfig(
     throw conflict('--ack', '--ack needs Shoal frames; --raw prints datagrams undecoded')
   if (rest.raw && rest.topic.length > 0)
     throw conflict('--topic', '--topic needs Shoal frames; --raw prints datagrams undecoded')
+  if (rest.raw && rest.record !== undefined)
+    throw conflict('--record', '--record needs Shoal frames; --raw prints datagrams undecoded')
+  if (rest.raw && rest.full)
+    throw conflict('--full', '--full needs Shoal frames; --raw prints datagrams undecoded')
 
   let listen: ReceiverListen
   if (mode === 'multicast') {

@@ -1,22 +1,24 @@
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { COMMON_CONFIG_ERROR_CASES, GROUP_CONFIG_ERROR_CASES, runCli, startCli } from '@shoal/service/testing'
+import { COMMON_CONFIG_ERROR_CASES, GROUP_CONFIG_ERROR_CASES, runCli } from '@shoal/service/testing'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { BIN, requireBuild, startReceiver, uniqueEndpoint } from './support.js'
 
-const BIN = fileURLToPath(new URL('../dist/shoal-recv.js', import.meta.url))
-
-beforeAll(() => {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run pnpm build (pnpm test does) first`)
-})
+beforeAll(requireBuild)
 
 describe('shoal-recv', () => {
   it('--help prints usage and every flag, and exits 0', async () => {
     const result = await runCli(BIN, ['--help'])
     expect(result.code).toBe(0)
     expect(result.stdout).toMatch(/^Usage: shoal-recv \[options\]\n/)
-    for (const flag of ['--group', '--source', '--topic', '--output', '--record', '--name', '--interface']) {
+    for (const flag of [
+      '--group',
+      '--source',
+      '--topic',
+      '--output',
+      '--full',
+      '--record',
+      '--name',
+      '--interface',
+    ]) {
       expect(result.stdout).toMatch(new RegExp(`^  ${flag}\\b`, 'm'))
     }
     expect(result.stderr).toBe('')
@@ -48,6 +50,9 @@ describe('shoal-recv', () => {
     },
     { args: ['--record-max-size', '1MiB'], flag: '--record-max-size', message: /needs --record/ },
     { args: ['--source', '10.0.0.300'], flag: '--source', message: /^invalid --source 10\.0\.0\.300: / },
+    { args: ['--raw', '--record', 'x.rec'], flag: '--record', message: /^--record needs Shoal frames/ },
+    { args: ['--raw', '--full'], flag: '--full', message: /^--full needs Shoal frames/ },
+    { args: ['--count', '0'], flag: '--count', message: /^invalid --count 0: / },
   ])('$args exits 2 naming $flag', async ({ args, flag, message }) => {
     const result = await runCli(BIN, args)
     expect(result.code).toBe(2)
@@ -58,11 +63,13 @@ describe('shoal-recv', () => {
   })
 
   it('stops on SIGTERM, printing a summary on stderr and nothing on stdout, and exits 0', async () => {
-    const running = startCli(BIN, ['--group', '239.1.2.3', '--group', '239.1.2.4', '--topic', 'sensors/*'])
-    const [line] = await running.waitFor(/^\{.*"msg":"configured.*$/m)
+    const { group, port } = uniqueEndpoint()
+    const running = await startReceiver(['--group', group, '--group', '239.1.2.4', '--port', String(port)])
+    const [line] = await running.waitFor(/^\{.*"msg":"receiving".*$/m)
     expect(JSON.parse(line)).toMatchObject({
-      listen: { mode: 'multicast', groups: ['239.1.2.3', '239.1.2.4'] },
-      topics: ['sensors/*'],
+      mode: 'multicast',
+      groups: [group, '239.1.2.4'],
+      topics: 'all',
       output: 'json',
       interface: 'lo',
     })
@@ -70,30 +77,17 @@ describe('shoal-recv', () => {
     const result = await running.exited
     expect(result.code).toBe(0)
     expect(result.stderr).toMatch(
-      /^shoal-recv: stopped \(SIGTERM\) after \d+\.\ds: frames=0 bytes=0 gaps=0$/m,
+      /^shoal-recv: stopped \(SIGTERM\) after \d+\.\ds: frames=0 bytes=0 gaps=0 duplicates=0 drops=0$/m,
     )
     expect(result.stdout).toBe('')
   })
 
   it('stops on SIGINT too', async () => {
-    const running = startCli(BIN, ['--output', 'none'])
-    await running.waitFor(/"msg":"configured/)
+    const { group, port } = uniqueEndpoint()
+    const running = await startReceiver(['--output', 'none', '--group', group, '--port', String(port)])
     running.child.kill('SIGINT')
     const result = await running.exited
     expect(result.code).toBe(0)
     expect(result.stderr).toMatch(/^shoal-recv: stopped \(SIGINT\)/m)
-  })
-
-  it('runs as a single file outside the workspace', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'shoal-recv-bundle-'))
-    try {
-      const copy = join(dir, 'shoal-recv.js')
-      copyFileSync(BIN, copy)
-      const result = await runCli(copy, ['--version'], { cwd: dir })
-      expect(result.code).toBe(0)
-      expect(result.stdout).toMatch(/^shoal-recv /)
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
   })
 })

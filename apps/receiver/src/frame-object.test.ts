@@ -1,0 +1,60 @@
+import { Image, Imu } from '@shoal/schema'
+import type { ReceivedFrame } from '@shoal/transport'
+import { describe, expect, it } from 'vitest'
+import { frameToObject } from './frame-object.js'
+
+function received(type: typeof Image | typeof Imu, message: Record<string, unknown>): ReceivedFrame {
+  const payload = type.encode(type.create(message))
+  return {
+    topic: 'camera',
+    typeName: type.typeName,
+    fingerprint: type.fingerprint,
+    message: type.decode(payload),
+    payload,
+    source: { sessionId: 0xa1b2c3d4, session: 'a1b2c3d4', address: '127.0.0.1', port: 40000 },
+    sequence: 7,
+    hops: 2,
+    ackRequested: false,
+    receivedAt: Date.UTC(2025, 0, 2, 3, 4, 5, 678),
+  }
+}
+
+describe('frameToObject', () => {
+  it('gives the frame fields and the message via toObject', () => {
+    const object = frameToObject(received(Imu, { linearAcceleration: { z: 9.81 } }), { full: false })
+    expect(object).toMatchObject({
+      receivedAt: '2025-01-02T03:04:05.678Z',
+      topic: 'camera',
+      type: 'shoal.v1.Imu',
+      fingerprint: `0x${Imu.fingerprint.toString(16).padStart(8, '0')}`,
+      source: { session: 'a1b2c3d4', address: '127.0.0.1', port: 40000 },
+      sequence: 7,
+      hops: 2,
+      message: { linearAcceleration: { x: 0, y: 0, z: 9.81 }, header: null },
+    })
+  })
+
+  it('replaces bytes fields by their length unless full', () => {
+    const data = Uint8Array.from({ length: 1000 }, (_, i) => i & 0xff)
+    const message = { header: { sourceId: 'cam' }, width: 10, height: 10, encoding: 'mono8', data }
+    const short = frameToObject(received(Image, message), { full: false })
+    expect(short.message).toMatchObject({ width: 10, encoding: 'mono8', data: { bytes: 1000 } })
+    expect(() => Image.fromObject(short.message)).toThrow() // never mistaken for the data
+    const full = frameToObject(received(Image, message), { full: true })
+    expect(Buffer.from(full.message.data as string, 'base64')).toEqual(Buffer.from(data))
+  })
+
+  it('keeps an empty bytes field as a length of 0', () => {
+    const object = frameToObject(received(Image, { width: 1 }), { full: false })
+    expect(object.message.data).toEqual({ bytes: 0 })
+  })
+
+  it('names an unknown fingerprint and leaves the message empty', () => {
+    const frame = { ...received(Imu, {}), typeName: undefined, fingerprint: 0xdeadbeef, message: undefined }
+    expect(frameToObject(frame, { full: false })).toMatchObject({
+      type: 'unknown',
+      fingerprint: '0xdeadbeef',
+      message: {},
+    })
+  })
+})

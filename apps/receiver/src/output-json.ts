@@ -1,0 +1,38 @@
+import type { RawDatagram, ReceivedFrame } from '@shoal/transport'
+import { frameToObject } from './frame-object.js'
+import type { LineWriter } from './line-writer.js'
+import type { Output } from './output.js'
+import { rawToObject } from './raw.js'
+
+/**
+ * `--output json`: one JSON object per line on stdout for every frame (see `FrameObject`) or, with
+ * `--raw`, every datagram (see `RawObject`). Nothing else is written to stdout.
+ */
+export class JsonOutput implements Output {
+  readonly statsIntervalMs = undefined
+  readonly #writer: LineWriter
+  readonly #full: boolean
+
+  constructor(writer: LineWriter, options: { readonly full: boolean }) {
+    this.#writer = writer
+    this.#full = options.full
+  }
+
+  get dropped(): number {
+    return this.#writer.dropped
+  }
+
+  frame(frame: ReceivedFrame): void {
+    this.#writer.line(JSON.stringify(frameToObject(frame, { full: this.#full })))
+  }
+
+  raw(datagram: RawDatagram): void {
+    this.#writer.line(JSON.stringify(rawToObject(datagram)))
+  }
+
+  tick(): void {}
+
+  close(): Promise<void> {
+    return this.#writer.drain()
+  }
+}

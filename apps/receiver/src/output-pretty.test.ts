@@ -1,0 +1,141 @@
+import { Temperature } from '@shoal/schema'
+import { MemorySink } from '@shoal/service/testing'
+import type { ReceivedFrame, StatsSnapshot } from '@shoal/transport'
+import { describe, expect, it } from 'vitest'
+import { LineWriter } from './line-writer.js'
+import { PRETTY_LINE_INTERVAL_MS, PrettyOutput } from './output-pretty.js'
+
+const turn = () => new Promise((resolve) => setImmediate(resolve))
+const ESC = '\u001b'
+
+function frame(sequence: number, celsius: number): ReceivedFrame {
+  const payload = Temperature.encode(Temperature.create({ celsius }))
+  return {
+    topic: 'temperature',
+    typeName: Temperature.typeName,
+    fingerprint: Temperature.fingerprint,
+    message: Temperature.decode(payload),
+    payload,
+    source: { sessionId: 0xa1b2c3d4, session: 'a1b2c3d4', address: '127.0.0.1', port: 40000 },
+    sequence,
+    hops: 0,
+    ackRequested: false,
+    receivedAt: Date.now(),
+  }
+}
+
+function setup(tty: boolean, columns = 100) {
+  const sink = new MemorySink(tty)
+  let now = 1_000_000
+  let frames = 0
+  const stats = (): StatsSnapshot => ({
+    sent: [],
+    received:
+      frames === 0
+        ? []
+        : [
+            {
+              source: 'a1b2c3d4',
+              address: '127.0.0.1:40000',
+              topic: 'temperature',
+              frames,
+              bytes: frames * 9,
+              datagrams: frames,
+              gaps: 1,
+              duplicates: 0,
+              reordered: 0,
+              drops: {},
+            },
+          ],
+    drops: frames === 0 ? {} : { 'bad-crc': 2 },
+    datagramsIn: frames,
+    datagramsOut: 0,
+    bytesIn: frames * 50,
+    bytesOut: 0,
+  })
+  const view = new PrettyOutput(new LineWriter(sink), {
+    full: false,
+    tty,
+    columns: () => columns,
+    stats,
+    now: () => now,
+  })
+  const receive = (n: number) => {
+    for (let i = 0; i < n; i++) view.frame(frame(frames++, 20 + frames))
+  }
+  return { sink, view, receive, advance: (ms: number) => (now += ms) }
+}
+
+describe('PrettyOutput on a terminal', () => {
+  it('shows one line per stream per interval, saying how many frames it did not show', async () => {
+    const { sink, view, receive, advance } = setup(true)
+    receive(10)
+    await turn()
+    advance(PRETTY_LINE_INTERVAL_MS)
+    receive(1)
+    await turn()
+    const frameLines = sink.text.split('\n').filter((line) => / temperature {2}a1b2c3d4 #/.test(line))
+    expect(frameLines).toHaveLength(2)
+    expect(frameLines[0]).toMatch(/ temperature {2}a1b2c3d4 #0 {2}21\.00 °C$/)
+    expect(frameLines[1]).toMatch(/ temperature {2}a1b2c3d4 #10 {2}31\.00 °C {2}\(\+9\)$/)
+    expect(sink.text).toContain('One line per frame, at most one per stream every 250 ms')
+    await view.close()
+  })
+
+  it('redraws the stats block in place: up over the old block, clear, new lines, block again', async () => {
+    const { sink, view, receive, advance } = setup(true)
+    view.tick()
+    await turn()
+    expect(sink.text).toBe(
+      'source    topic               rate/s     frames    gaps   dups  drops\nno frames yet (0 datagrams)\n',
+    )
+    sink.text = ''
+    receive(5)
+    advance(500)
+    view.tick()
+    await turn()
+    const [erase, rest] = [sink.text.slice(0, 7), sink.text.slice(7)]
+    expect(erase).toBe(`${ESC}[2F${ESC}[J`)
+    expect(rest.split('\n')).toEqual([
+      'One line per frame, at most one per stream every 250 ms; (+n): frames not shown before it.',
+      expect.stringMatching(/ temperature {2}a1b2c3d4 #0 {2}21\.00 °C$/),
+      'source    topic               rate/s     frames    gaps   dups  drops',
+      'a1b2c3d4  temperature           10.0          5       1      0      0',
+      'dropped: bad-crc 2',
+      '',
+    ])
+    sink.text = ''
+    view.stepAside() // a log line is about to be written to the same terminal
+    expect(sink.text).toBe(`${ESC}[3F${ESC}[J`)
+    await turn()
+    expect(sink.text.split('\n')).toHaveLength(4) // the block came back below
+    await view.close()
+  })
+
+  it('cuts lines to the terminal width, so that it can count them', async () => {
+    const { sink, view, receive } = setup(true, 30)
+    receive(1)
+    await turn()
+    for (const line of sink.text.split('\n')) expect(line.length).toBeLessThanOrEqual(29)
+    expect(sink.text).toContain('…')
+    await view.close()
+  })
+})
+
+describe('PrettyOutput elsewhere', () => {
+  it('never moves the cursor, and prints the stats block on ticks once anything arrived', async () => {
+    const { sink, view, receive, advance } = setup(false)
+    view.tick()
+    await turn()
+    expect(sink.text).toBe('')
+    receive(3)
+    advance(1000)
+    view.tick()
+    await turn()
+    await view.close()
+    expect(sink.text).not.toContain(ESC)
+    expect(sink.text.match(/^a1b2c3d4 {2}temperature +3\.0 +3 +1 +0 +0$/m)).not.toBeNull()
+    // The final block, at close.
+    expect(sink.text.trimEnd().split('\n').at(-1)).toBe('dropped: bad-crc 2')
+  })
+})

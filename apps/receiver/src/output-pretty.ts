@@ -1,0 +1,229 @@
+import type { RawDatagram, ReceivedFrame, StatsSnapshot, StreamStats } from '@shoal/transport'
+import { describeMessage } from './describe-message.js'
+import { frameToObject } from './frame-object.js'
+import type { LineWriter } from './line-writer.js'
+import type { Output } from './output.js'
+import { describeRaw } from './raw.js'
+
+/** At most one line per stream (source and topic, or sender address with --raw) this often, ms. */
+export const PRETTY_LINE_INTERVAL_MS = 250
+/** How often rates are computed and the stats block redrawn on a terminal, ms. */
+export const TTY_STATS_INTERVAL_MS = 500
+/** How often the stats block is printed when stdout is not a terminal, ms. */
+export const PLAIN_STATS_INTERVAL_MS = 5000
+/** Streams listed in the stats block; the rest are counted in one line. */
+export const MAX_STATS_ROWS = 12
+
+/** Move to the start of the line `n` lines up; clear from the cursor to the end of the screen. */
+const up = (n: number) => `\u001b[${n}F`
+const CLEAR_BELOW = '\u001b[J'
+
+export interface PrettyOptions {
+  readonly full: boolean
+  /** Redraw the stats block in place (ANSI); otherwise print it every few seconds. */
+  readonly tty: boolean
+  /** Terminal width; lines are cut to it so that the redraw can count them. */
+  readonly columns: () => number | undefined
+  /** The counters shown in the stats block. */
+  readonly stats: () => StatsSnapshot
+  readonly now?: () => number
+}
+
+interface Sampler {
+  lastShown: number
+  notShown: number
+}
+
+/**
+ * `--output pretty`: for people at a terminal. One line per frame, sampled to at most one per
+ * stream every {@link PRETTY_LINE_INTERVAL_MS} (a line says how many frames were not shown before
+ * it), and below them a stats block per source and topic — rate, frames, gaps, duplicates, drops —
+ * redrawn in place on a terminal, or printed every {@link PLAIN_STATS_INTERVAL_MS} elsewhere.
+ */
+export class PrettyOutput implements Output {
+  readonly statsIntervalMs: number
+  readonly #writer: LineWriter
+  readonly #options: PrettyOptions
+  readonly #now: () => number
+  readonly #samplers = new Map<string, Sampler>()
+  /** Frames per stream at the last tick, and the rate measured then. */
+  readonly #marks = new Map<string, { frames: number; rate: number }>()
+  #lastTick: number
+  #pending: string[] = []
+  /** Lines of the stats block now on the screen, above the cursor. */
+  #drawn = 0
+  #scheduled: NodeJS.Immediate | undefined
+  #started = false
+
+  constructor(writer: LineWriter, options: PrettyOptions) {
+    this.#writer = writer
+    this.#options = options
+    this.#now = options.now ?? Date.now
+    this.#lastTick = this.#now()
+    this.statsIntervalMs = options.tty ? TTY_STATS_INTERVAL_MS : PLAIN_STATS_INTERVAL_MS
+  }
+
+  get dropped(): number {
+    return this.#writer.dropped
+  }
+
+  frame(frame: ReceivedFrame): void {
+    const notShown = this.#sample(`${frame.source.session}\u0000${frame.topic}`)
+    if (notShown === undefined) return
+    const object = frameToObject(frame, { full: this.#options.full })
+    const what = describeMessage(object.type, object.message)
+    this.#show(
+      `${clock(frame.receivedAt)}  ${object.topic}  ${object.source.session} #${frame.sequence}  ${what}${more(notShown)}`,
+    )
+  }
+
+  raw(datagram: RawDatagram): void {
+    const from = `${datagram.from.address}:${datagram.from.port}`
+    const notShown = this.#sample(from)
+    if (notShown === undefined) return
+    this.#show(
+      `${clock(datagram.receivedAt)}  ${from}  ${datagram.data.length} B  ${describeRaw(datagram.data)}${more(notShown)}`,
+    )
+  }
+
+  /** Measures the rates; redraws the block (terminal) or prints it when anything arrived (elsewhere). */
+  tick(): void {
+    const now = this.#now()
+    const seconds = (now - this.#lastTick) / 1000
+    this.#lastTick = now
+    for (const stream of this.#options.stats().received) {
+      const key = streamKey(stream)
+      const before = this.#marks.get(key)?.frames ?? 0
+      this.#marks.set(key, {
+        frames: stream.frames,
+        rate: seconds > 0 ? (stream.frames - before) / seconds : 0,
+      })
+    }
+    if (!this.#options.tty) {
+      const snapshot = this.#options.stats()
+      if (snapshot.datagramsIn > 0) this.#pending.push(...this.#statsBlock(snapshot))
+    }
+    this.#schedule()
+  }
+
+  close(): Promise<void> {
+    if (!this.#options.tty) this.#pending.push(...this.#statsBlock(this.#options.stats()))
+    this.#render()
+    return this.#writer.drain()
+  }
+
+  /**
+   * Erases the stats block so that something else written to the terminal (a log line on stderr)
+   * is not drawn over; the block comes back below it at the end of the event-loop turn.
+   */
+  stepAside(): void {
+    if (this.#drawn === 0) return
+    this.#writer.write(up(this.#drawn) + CLEAR_BELOW)
+    this.#drawn = 0
+    this.#schedule()
+  }
+
+  /** Undefined when the line is not shown; else how many frames of the stream were not shown before it. */
+  #sample(key: string): number | undefined {
+    const now = this.#now()
+    const sampler = this.#samplers.get(key)
+    if (sampler === undefined) {
+      this.#samplers.set(key, { lastShown: now, notShown: 0 })
+      return 0
+    }
+    if (now - sampler.lastShown < PRETTY_LINE_INTERVAL_MS) {
+      sampler.notShown++
+      return undefined
+    }
+    const notShown = sampler.notShown
+    sampler.lastShown = now
+    sampler.notShown = 0
+    return notShown
+  }
+
+  #show(line: string): void {
+    if (!this.#started) {
+      this.#started = true
+      this.#pending.push(
+        `One line per frame, at most one per stream every ${PRETTY_LINE_INTERVAL_MS} ms; (+n): frames not shown before it.`,
+      )
+    }
+    this.#pending.push(line)
+    this.#schedule()
+  }
+
+  #schedule(): void {
+    this.#scheduled ??= setImmediate(() => this.#render())
+  }
+
+  /** At most once per event-loop turn: erase the stats block, print the new lines, draw the block again. */
+  #render(): void {
+    if (this.#scheduled !== undefined) clearImmediate(this.#scheduled)
+    this.#scheduled = undefined
+    const lines = this.#pending
+    this.#pending = []
+    if (!this.#options.tty) {
+      for (const line of lines) this.#writer.line(line)
+      return
+    }
+    const width = lineWidth(this.#options.columns())
+    const block = this.#statsBlock(this.#options.stats())
+    if (this.#drawn > 0) this.#writer.write(up(this.#drawn) + CLEAR_BELOW)
+    for (const line of [...lines, ...block]) this.#writer.line(cut(line, width))
+    this.#writer.flush()
+    this.#drawn = block.length
+  }
+
+  #statsBlock(snapshot: StatsSnapshot): string[] {
+    const streams = [...snapshot.received].sort(
+      (a, b) => a.topic.localeCompare(b.topic) || a.source.localeCompare(b.source),
+    )
+    const lines = [
+      `${'source'.padEnd(8)}  ${'topic'.padEnd(16)} ${columns(['rate/s', 'frames', 'gaps', 'dups', 'drops'])}`,
+      ...streams.slice(0, MAX_STATS_ROWS).map((stream) => this.#row(stream)),
+    ]
+    if (streams.length > MAX_STATS_ROWS) lines.push(`… and ${streams.length - MAX_STATS_ROWS} more streams`)
+    if (streams.length === 0) lines.push(`no frames yet (${snapshot.datagramsIn} datagrams)`)
+    const drops = Object.entries(snapshot.drops)
+      .filter(([, n]) => (n ?? 0) > 0)
+      .map(([reason, n]) => `${reason} ${n}`)
+    if (drops.length > 0) lines.push(`dropped: ${drops.join(', ')}`)
+    return lines
+  }
+
+  #row(stream: StreamStats): string {
+    const drops = Object.values(stream.drops).reduce((sum: number, n) => sum + (n ?? 0), 0)
+    const rate = this.#marks.get(streamKey(stream))?.rate ?? 0
+    return `${stream.source.padEnd(8)}  ${stream.topic.padEnd(16)} ${columns([rate.toFixed(1), stream.frames, stream.gaps, stream.duplicates, drops])}`
+  }
+}
+
+const COLUMN_WIDTHS = [9, 10, 7, 6, 6]
+
+function columns(values: readonly (string | number)[]): string {
+  return values.map((value, i) => String(value).padStart(COLUMN_WIDTHS[i] ?? 6)).join(' ')
+}
+
+function streamKey(stream: StreamStats): string {
+  return `${stream.source}\u0000${stream.topic}`
+}
+
+/** Local time of day, HH:MM:SS.mmm. */
+function clock(ms: number): string {
+  const t = new Date(ms)
+  const two = (n: number) => String(n).padStart(2, '0')
+  return `${two(t.getHours())}:${two(t.getMinutes())}:${two(t.getSeconds())}.${String(t.getMilliseconds()).padStart(3, '0')}`
+}
+
+function more(notShown: number): string {
+  return notShown > 0 ? `  (+${notShown})` : ''
+}
+
+/** Usable width of a terminal line; 80 columns when the terminal does not say. */
+function lineWidth(columns: number | undefined): number {
+  return (columns !== undefined && columns >= 20 ? columns : 80) - 1
+}
+
+function cut(line: string, width: number): string {
+  return line.length > width ? `${line.slice(0, Math.max(0, width - 1))}…` : line
+}

@@ -1,0 +1,78 @@
+import type { StatsSnapshot, StreamStats } from '@shoal/transport'
+import { describe, expect, it } from 'vitest'
+import { summarize } from './summary.js'
+
+const stream = (
+  source: string,
+  topic: string,
+  frames: number,
+  more: Partial<StreamStats> = {},
+): StreamStats => ({
+  source,
+  address: '127.0.0.1:1',
+  topic,
+  frames,
+  bytes: frames * 10,
+  datagrams: frames,
+  gaps: 0,
+  duplicates: 0,
+  reordered: 0,
+  drops: {},
+  ...more,
+})
+
+const snapshot = (received: StreamStats[], drops: StatsSnapshot['drops'] = {}): StatsSnapshot => ({
+  sent: [],
+  received,
+  drops,
+  datagramsIn: 99,
+  datagramsOut: 0,
+  bytesIn: 1234,
+  bytesOut: 0,
+})
+
+describe('summarize', () => {
+  it('has the totals only when nothing arrived', () => {
+    expect(summarize(snapshot([]), { raw: false, outputDropped: 0 })).toEqual({
+      frames: 0,
+      bytes: 0,
+      gaps: 0,
+      duplicates: 0,
+      drops: 0,
+    })
+  })
+
+  it('adds drops by reason, frames per topic and per source', () => {
+    const stats = snapshot(
+      [
+        stream('bbbbbbbb', 'imu', 5, { gaps: 2, duplicates: 1 }),
+        stream('aaaaaaaa', 'imu', 3),
+        stream('aaaaaaaa', 'gps', 1),
+      ],
+      { 'bad-crc': 2, truncated: 1, 'bad-magic': 0 },
+    )
+    expect(
+      summarize(stats, {
+        raw: false,
+        outputDropped: 4,
+        recorded: { file: 'x.rec', records: 9, rotations: 0 },
+      }),
+    ).toEqual({
+      frames: 9,
+      bytes: 90,
+      gaps: 2,
+      duplicates: 1,
+      drops: 3,
+      dropsByReason: { 'bad-crc': 2, truncated: 1 },
+      topics: { gps: 1, imu: 8 },
+      sources: { aaaaaaaa: 4, bbbbbbbb: 5 },
+      recorded: 9,
+      recordFile: 'x.rec',
+      outputDropped: 4,
+    })
+  })
+
+  it('counts datagrams in raw mode', () => {
+    expect(summarize(snapshot([]), { raw: true, outputDropped: 0 })).toEqual({ datagrams: 99, bytes: 1234 })
+  })
+})

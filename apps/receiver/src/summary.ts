@@ -1,0 +1,60 @@
+import type { StatsSnapshot } from '@shoal/transport'
+
+export interface SummaryExtras {
+  /** Raw mode: datagrams are the unit, there are no frames. */
+  readonly raw: boolean
+  readonly recorded?: { readonly file: string; readonly records: number; readonly rotations: number }
+  /** Lines stdout could not take (a stalled reader). */
+  readonly outputDropped: number
+}
+
+/**
+ * The final line's fields: totals of frames, payload bytes, gaps (frames lost), duplicates and
+ * drops, then drops by reason and frames per topic and per source when there are any.
+ */
+export function summarize(stats: StatsSnapshot, extras: SummaryExtras): Record<string, unknown> {
+  if (extras.raw) return { datagrams: stats.datagramsIn, bytes: stats.bytesIn, ...outputFields(extras) }
+  let frames = 0
+  let bytes = 0
+  let gaps = 0
+  let duplicates = 0
+  const topics: Record<string, number> = {}
+  const sources: Record<string, number> = {}
+  for (const stream of stats.received) {
+    frames += stream.frames
+    bytes += stream.bytes
+    gaps += stream.gaps
+    duplicates += stream.duplicates
+    topics[stream.topic] = (topics[stream.topic] ?? 0) + stream.frames
+    sources[stream.source] = (sources[stream.source] ?? 0) + stream.frames
+  }
+  const dropsByReason = Object.fromEntries(
+    Object.entries(stats.drops).filter((entry): entry is [string, number] => (entry[1] ?? 0) > 0),
+  )
+  const drops = Object.values(dropsByReason).reduce((sum, n) => sum + n, 0)
+  return {
+    frames,
+    bytes,
+    gaps,
+    duplicates,
+    drops,
+    ...(drops > 0 ? { dropsByReason } : {}),
+    ...(stats.received.length > 0 ? { topics: sorted(topics), sources: sorted(sources) } : {}),
+    ...(extras.recorded === undefined
+      ? {}
+      : {
+          recorded: extras.recorded.records,
+          recordFile: extras.recorded.file,
+          ...(extras.recorded.rotations > 0 ? { rotations: extras.recorded.rotations } : {}),
+        }),
+    ...outputFields(extras),
+  }
+}
+
+function outputFields(extras: SummaryExtras): Record<string, number> {
+  return extras.outputDropped > 0 ? { outputDropped: extras.outputDropped } : {}
+}
+
+function sorted(counts: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)))
+}

@@ -1,0 +1,51 @@
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Imu } from '@shoal/schema'
+import { runCli } from '@shoal/service/testing'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BIN, jsonLines, loopbackPublisher, requireBuild, startReceiver, uniqueEndpoint } from './support.js'
+
+/**
+ * Deploy, way 1: dist/shoal-recv.js is the whole program. Copied alone to a directory outside the
+ * workspace (no node_modules anywhere above it), it runs with plain node.
+ */
+describe('the single-file bundle, outside the workspace', () => {
+  let dir: string
+  let copy: string
+  beforeAll(() => {
+    requireBuild()
+    dir = mkdtempSync(join(tmpdir(), 'shoal-recv-bundle-'))
+    copy = join(dir, 'shoal-recv.js')
+    copyFileSync(BIN, copy)
+  })
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('--help and --version', async () => {
+    const help = await runCli(copy, ['--help'], { cwd: dir })
+    expect(help.code).toBe(0)
+    expect(help.stdout).toMatch(/^Usage: shoal-recv \[options\]\n/)
+    const version = await runCli(copy, ['--version'], { cwd: dir })
+    expect(version.code).toBe(0)
+    expect(version.stdout).toMatch(/^shoal-recv \d+\.\d+\.\d+\n$/)
+  })
+
+  it('receives on loopback', async () => {
+    const { group, port } = uniqueEndpoint()
+    const rx = await startReceiver(['--group', group, '--port', String(port), '--count', '1'], {
+      script: copy,
+      cwd: dir,
+    })
+    const pub = await loopbackPublisher({ group, port })
+    try {
+      await pub.publish('imu', Imu, { linearAcceleration: { z: 9.81 } })
+      const result = await rx.exited
+      expect(result.code).toBe(0)
+      expect(jsonLines(result.stdout)).toMatchObject([
+        { topic: 'imu', type: 'shoal.v1.Imu', message: { linearAcceleration: { z: 9.81 } } },
+      ])
+    } finally {
+      await pub.close()
+    }
+  })
+})
