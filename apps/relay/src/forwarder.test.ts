@@ -50,6 +50,7 @@ class FakeOutput implements ForwarderOutput {
   constructor(
     readonly spec: string,
     topics: string[] = [],
+    readonly budget = 1_472,
   ) {
     this.accepts = compileTopicFilter(topics)
   }
@@ -79,8 +80,12 @@ function setup(inputs: FakeInput[], outputs: FakeOutput[], maxHops = 8) {
   const guard = new LoopGuard({ maxHops, localAddresses: [OWN.address] })
   guard.addOutput(OWN)
   const errors: string[] = []
-  const forwarder = new Forwarder(inputs, outputs, guard, { onSendError: (where) => errors.push(where) })
-  return { forwarder, errors }
+  const oversize: [string, number, number][] = []
+  const forwarder = new Forwarder(inputs, outputs, guard, {
+    onSendError: (where) => errors.push(where),
+    onFirstOversize: (...args) => oversize.push(args),
+  })
+  return { forwarder, errors, oversize }
 }
 
 const settle = () => new Promise((resolve) => setImmediate(resolve))
@@ -149,10 +154,26 @@ describe('Forwarder', () => {
     await settle()
     expect(fine.got).toHaveLength(1)
     expect(forwarder.counters().outputs).toEqual([
-      { route: 'broken', sent: 1, errors: 1 },
-      { route: 'fine', sent: 1, errors: 0 },
+      { route: 'broken', sent: 1, errors: 1, oversize: 0 },
+      { route: 'fine', sent: 1, errors: 0, oversize: 0 },
     ])
     expect(errors).toEqual(['broken'])
+  })
+
+  it('counts datagrams larger than an output’s budget, and reports the first one', () => {
+    // 36-byte header + topic + 3-byte payload + 4-byte CRC: 46 bytes for imu and gps, 47 for abcd
+    const small = new FakeOutput('small', [], 45)
+    const large = new FakeOutput('large', [], 46)
+    const { forwarder, oversize } = setup([new FakeInput('in')], [small, large])
+    for (const topic of ['imu', 'gps', 'abcd']) forwarder.datagram(0, datagram(topic))
+    expect(forwarder.counters().outputs.map((o) => [o.route, o.sent, o.oversize])).toEqual([
+      ['small', 3, 3],
+      ['large', 3, 1],
+    ])
+    expect(oversize).toEqual([
+      ['small', 46, 45],
+      ['large', 47, 46],
+    ])
   })
 })
 

@@ -21,6 +21,8 @@ export interface ForwarderOutput {
   readonly spec: string
   /** This route's `?topic=` (the global filter was applied on the way in). */
   readonly accepts: TopicFilter
+  /** Largest datagram this output's interface carries whole (the publisher's budget). */
+  readonly budget: number
   /** Sends `frame` with its hop count set to `hops` (`publisher.forward`). */
   forward(frame: Uint8Array, hops: number): Promise<void>
 }
@@ -41,6 +43,8 @@ export interface OutputCounters {
   sent: number
   /** Sends that failed (socket errors). */
   errors: number
+  /** Datagrams larger than the output's budget, sent anyway: IP fragments them on the way. */
+  oversize: number
 }
 
 export interface AckCounters {
@@ -67,6 +71,8 @@ export interface RelayCounters {
 export interface ForwarderEvents {
   /** A send failed; counted already. */
   onSendError?(where: string, error: unknown): void
+  /** The first datagram too large for an output's budget; later ones are only counted. */
+  onFirstOversize?(output: string, bytes: number, budget: number): void
 }
 
 export class Forwarder {
@@ -94,7 +100,7 @@ export class Forwarder {
     this.#outputs = outputs
     this.#guard = guard
     this.#events = events
-    this.#sent = outputs.map((output) => ({ route: output.spec, sent: 0, errors: 0 }))
+    this.#sent = outputs.map((output) => ({ route: output.spec, sent: 0, errors: 0, oversize: 0 }))
   }
 
   /** Forwards or drops one datagram that came in on input number `input`. */
@@ -115,6 +121,8 @@ export class Forwarder {
       if (!output.accepts(header.topic)) continue
       const counters = this.#sent[i]!
       counters.sent++
+      if (data.length > output.budget && counters.oversize++ === 0)
+        this.#events.onFirstOversize?.(output.spec, data.length, output.budget)
       // Every output writes the same hop count and CRC into `data`, so sharing it is safe.
       output.forward(data, hops).catch((error: unknown) => {
         counters.errors++

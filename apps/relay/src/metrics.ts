@@ -4,7 +4,8 @@
  *
  * - `shoal_relay_received_total`, `shoal_relay_forwarded_total`
  * - `shoal_relay_dropped_total{reason}`: `loop`, `filtered`, `max-hops`, `duplicate`
- * - `shoal_relay_sent_total{output}`, `shoal_relay_send_errors_total{output}`
+ * - `shoal_relay_sent_total{output}`, `shoal_relay_send_errors_total{output}`,
+ *   `shoal_relay_oversize_total{output}`
  * - `shoal_relay_acks_total{result}`: `forwarded`, `unroutable`, `max-hops`, `error`
  * - `shoal_relay_dedup_entries`, `shoal_relay_info{relay_id} 1`
  */
@@ -47,7 +48,7 @@ export function registerRelayMetrics(registry: Registry, relay: RelayMetricsSour
       for (const reason of RELAY_DROP_REASONS) this.inc({ reason }, dropped[reason])
     },
   })
-  const perOutput = (name: string, help: string, field: 'sent' | 'errors') =>
+  const perOutput = (name: string, help: string, field: 'sent' | 'errors' | 'oversize') =>
     new Counter({
       name,
       help,
@@ -60,6 +61,11 @@ export function registerRelayMetrics(registry: Registry, relay: RelayMetricsSour
     })
   perOutput('shoal_relay_sent_total', 'Datagrams handed to each output.', 'sent')
   perOutput('shoal_relay_send_errors_total', 'Failed sends, by output.', 'errors')
+  perOutput(
+    'shoal_relay_oversize_total',
+    'Datagrams larger than the output’s budget (its MTU), sent anyway and fragmented by IP, by output.',
+    'oversize',
+  )
 
   new Counter({
     name: 'shoal_relay_acks_total',

@@ -90,6 +90,7 @@ export async function openRelay(config: RelayConfig, { logger }: OpenRelayOption
     outputs.map(({ route, publisher }) => ({
       spec: route.spec,
       accepts: compileTopicFilter(route.topics),
+      budget: publisher.info.budget,
       forward: (frame, hops) => publisher.forward(frame, hops),
     })),
     guard,
@@ -107,6 +108,12 @@ export async function openRelay(config: RelayConfig, { logger }: OpenRelayOption
             'send failed',
           )
         }
+      },
+      onFirstOversize(route, bytes, budget) {
+        logger.warn(
+          { route, bytes, budget },
+          'forwarding datagrams larger than this output’s MTU allows: IP fragments them (one lost fragment loses the datagram); give senders a --budget that fits every link on the path',
+        )
       },
     },
   )
