@@ -29,7 +29,8 @@ describe('resolveSenderConfig', () => {
       cameraSize: { width: 640, height: 480 },
     })
     expect(config.interface.addresses.some((a) => a.address === '127.0.0.1')).toBe(true)
-    expect(config).toMatchObject({ port: 7400, ttl: 1, ack: false, budget: 1400, ackTimeout: 1000 })
+    expect(config).toMatchObject({ port: 7400, ttl: 1, ack: false, ackTimeout: 1000, batchLinger: 0.5 })
+    expect(config.budget).toBeUndefined() // the transport takes it from the interface MTU
   })
 
   it('uses the IPv6 default group with --ipv6', () => {
@@ -70,6 +71,27 @@ describe('resolveSenderConfig', () => {
     expect(resolve(argv).source).toEqual(source)
   })
 
+  it.each([
+    ['0', 0],
+    ['0.25', 0.25],
+    ['1ms', 1],
+  ])('--batch-linger %s is %d ms', (value, ms) => {
+    expect(resolve(['--batch-linger', value]).batchLinger).toBe(ms)
+  })
+
+  it('accepts the transport budget limits and a camera image that receivers take', () => {
+    expect(resolve(['--budget', '512']).budget).toBe(512)
+    expect(resolve(['--budget', '65507']).budget).toBe(65_507)
+    expect(resolve(['--budget', '65488', '--ipv6']).budget).toBe(65_488)
+    expect(resolve(['--camera-size', '4096x4096']).source).toMatchObject({
+      cameraSize: { width: 4096, height: 4096 },
+    })
+    // Without the camera its size does not matter.
+    expect(resolve(['--sensors', 'imu', '--camera-size', '8192x8192']).source).toMatchObject({
+      kind: 'sensors',
+    })
+  })
+
   it('--expect implies --ack', () => {
     expect(resolve(['--expect', 'rx-1,rx-2'])).toMatchObject({ ack: true, expect: ['rx-1', 'rx-2'] })
   })
@@ -89,6 +111,20 @@ describe('resolveSenderConfig', () => {
     [['--raw', '--replay', 'x'], '--raw', '--raw sends stdin'],
     [['--speed', '2'], '--speed', '--speed applies to --replay'],
     [['--sensors', 'gps', '--rate', 'imu=5'], '--rate', 'names a sensor not in --sensors gps'],
+    [['--sensors', ''], '--sensors', '--sensors needs at least one of imu, gps, temperature, camera'],
+    [
+      ['--input', '-', '--rate', 'imu=5'],
+      '--rate',
+      '--rate applies to the simulated sensors, not to --input',
+    ],
+    [['--replay', 'r', '--camera-size', '8x8'], '--camera-size', 'not to --replay'],
+    [['--raw', '--rate', 'imu=5'], '--rate', 'not to --raw'],
+    [['--raw', '--batch-linger', '1'], '--batch-linger', '--raw sends one frame per datagram'],
+    [['--replay', 'r', '--batch-linger', '1'], '--batch-linger', '--replay sends one frame per datagram'],
+    [['--raw', '--ack'], '--ack', '--raw sends plain datagrams'],
+    [['--raw', '--expect', 'r1'], '--expect', '--raw sends plain datagrams'],
+    [['--ipv6', '--budget', '65500'], '--budget', 'more than an IPv6 datagram holds (65488 bytes)'],
+    [['--camera-size', '8192x4096'], '--camera-size', 'receivers accept messages up to 67108864 bytes'],
   ])('%j is refused naming %s', (argv, flag, message) => {
     const error = refusal(argv)
     expect(error.flag).toBe(flag)
@@ -102,6 +138,11 @@ describe('resolveSenderConfig', () => {
     [['--camera-size', '0x480'], '--camera-size'],
     [['--sensors', 'lidar'], '--sensors'],
     [['--budget', '32'], '--budget'],
+    [['--budget', '511'], '--budget'],
+    [['--budget', '65508'], '--budget'],
+    [['--batch-linger', '1.5ms'], '--batch-linger'],
+    [['--batch-linger', '-1'], '--batch-linger'],
+    [['--batch-linger', '1s'], '--batch-linger'],
     [['--count', '0'], '--count'],
     [['--duration', '0'], '--duration'],
     [['--speed', '-1'], '--speed'],

@@ -17,6 +17,14 @@ import {
   size,
   text,
 } from '@shoal/service'
+import {
+  DEFAULT_LINGER_MS,
+  Limits,
+  MAX_DATAGRAM_BYTES,
+  MAX_DATAGRAM_BYTES_IPV6,
+  MAX_LINGER_MS,
+  MIN_DATAGRAM_BUDGET,
+} from '@shoal/transport'
 import { z } from 'zod'
 
 export const SENSORS = ['imu', 'gps', 'temperature', 'camera'] as const
@@ -72,6 +80,32 @@ const dimensions = z
       return z.NEVER
     }
     return { width, height }
+  })
+
+/** Bytes per pixel of the simulated camera's `rgb8` images. */
+export const CAMERA_BYTES_PER_PIXEL = 3
+
+/** Room for an Image message's fields other than its pixels (header, sizes, encoding). */
+const CAMERA_MESSAGE_OVERHEAD = 1024
+
+/**
+ * `0.5`, `0.5ms`, `1ms`: how long a small frame waits for others to share its datagram, in ms,
+ * 0 to {@link MAX_LINGER_MS} (the transport's limit). 0 turns batching off.
+ */
+const linger = z
+  .string()
+  .trim()
+  .transform((value, ctx) => {
+    const match = /^(\d+(?:\.\d+)?)\s*(ms)?$/.exec(value)
+    const ms = Number(match?.[1])
+    if (match === null || !(ms >= 0 && ms <= MAX_LINGER_MS)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected 0 to ${MAX_LINGER_MS} ms, e.g. 0.5ms; 0 sends every frame in its own datagram`,
+      })
+      return z.NEVER
+    }
+    return ms
   })
 
 /** Every flag of shoal-send, once: the parser, the help, the README table and the tests read this. */
@@ -141,10 +175,15 @@ export const senderFlags = defineFlags({
     defaultText: 'generated per run',
     help: 'Identifies this sender in frames, acks and receivers’ stats',
   }),
-  budget: flag.value(size({ min: 64, max: 65_507 }), {
+  budget: flag.value(size({ min: MIN_DATAGRAM_BUDGET, max: MAX_DATAGRAM_BYTES }), {
     placeholder: 'bytes',
-    default: '1400',
+    defaultText: 'from the interface MTU',
     help: 'Largest UDP payload to send; bigger frames are fragmented',
+  }),
+  'batch-linger': flag.value(linger, {
+    placeholder: 'ms',
+    default: `${DEFAULT_LINGER_MS}ms`,
+    help: 'Simulated sensors and JSON lines: how long a small frame waits to share a datagram; 0 = one frame per datagram',
   }),
   ...modeFlags,
   ...commonFlags,
@@ -227,12 +266,37 @@ export function resolveSenderConfig(
   }
   if (sources.speed !== 'default' && replay === undefined)
     throw conflict('--speed', '--speed applies to --replay')
+  const simulated = !raw && input === undefined && replay === undefined
+  for (const [name, given] of [
+    ['--rate', rate.length > 0],
+    ['--camera-size', sources.cameraSize !== 'default'],
+  ] as const) {
+    if (given && !simulated)
+      throw conflict(name, `${name} applies to the simulated sensors, not to ${chosen[0] ?? '--raw'}`)
+  }
+  if (sources.batchLinger !== 'default' && (raw || replay !== undefined))
+    throw conflict(
+      '--batch-linger',
+      `--batch-linger applies to simulated sensors and JSON lines; ${raw ? '--raw' : '--replay'} sends one frame per datagram`,
+    )
+  if (raw && (rest.ack || rest.expect.length > 0))
+    throw conflict(
+      rest.ack ? '--ack' : '--expect',
+      '--raw sends plain datagrams, which carry no acknowledgement request; replies are awaited for --ack-timeout',
+    )
+  if (values.ipv6 && rest.budget !== undefined && rest.budget > MAX_DATAGRAM_BYTES_IPV6)
+    throw conflict(
+      '--budget',
+      `--budget ${rest.budget} is more than an IPv6 datagram holds (${MAX_DATAGRAM_BYTES_IPV6} bytes)`,
+    )
 
   let source: SenderSource
   if (raw) source = { kind: 'raw', path: input ?? '-' }
   else if (input !== undefined) source = { kind: 'input', path: input }
   else if (replay !== undefined) source = { kind: 'replay', path: replay, speed }
   else {
+    if (sensors.length === 0)
+      throw conflict('--sensors', `--sensors needs at least one of ${SENSORS.join(', ')}`)
     const rates: Record<Sensor, number> = { ...DEFAULT_RATES }
     for (const { sensor, hz } of rate) rates[sensor] = hz
     const unused = rate.find(({ sensor }) => !sensors.includes(sensor))
@@ -240,6 +304,13 @@ export function resolveSenderConfig(
       throw conflict(
         '--rate',
         `--rate ${unused.sensor}=${unused.hz} names a sensor not in --sensors ${sensors.join(',')}`,
+      )
+    }
+    const imageBytes = cameraSize.width * cameraSize.height * CAMERA_BYTES_PER_PIXEL
+    if (sensors.includes('camera') && imageBytes + CAMERA_MESSAGE_OVERHEAD > Limits.MAX_MESSAGE_BYTES) {
+      throw conflict(
+        '--camera-size',
+        `--camera-size ${cameraSize.width}x${cameraSize.height} makes ${imageBytes} byte images; receivers accept messages up to ${Limits.MAX_MESSAGE_BYTES} bytes`,
       )
     }
     source = { kind: 'sensors', sensors: [...new Set(sensors)], rates, cameraSize }
