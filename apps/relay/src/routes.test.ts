@@ -83,8 +83,13 @@ describe('subscriberOptions (--in)', () => {
     ['udp://0.0.0.0:7500', { mode: 'unicast', port: 7500 }],
     ['udp://[::1]:7500', { mode: 'unicast', port: 7500, interface: '::1', ipv6: true }],
     ['udp://[::]:7500', { mode: 'unicast', port: 7500, ipv6: true }],
-  ])('%s listens on its host', (spec, expected) => {
-    expect(subscriberOptions(input(spec))).toEqual({ ...expected, forward: true, decode: false })
+  ])('%s listens on its host, on a port of its own', (spec, expected) => {
+    expect(subscriberOptions(input(spec))).toEqual({
+      ...expected,
+      forward: true,
+      decode: false,
+      reuseAddr: false,
+    })
   })
 })
 

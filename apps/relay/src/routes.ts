@@ -60,11 +60,11 @@ export function subscriberOptions(route: Route): SubscriberOptions {
         interface: interfaceFor(route.interface, route.host),
       }
     case 'udp': {
-      // The host is the address to listen on; a wildcard listens on every interface.
+      // The host is the address to listen on; a wildcard listens on every interface. The port is
+      // this relay's alone: shared, the tunnel's datagrams would go to one of the sharers.
       const family = isIP(route.host) === 6 ? { ipv6: true } : {}
-      return WILDCARDS.has(route.host)
-        ? { ...common, ...family, mode: 'unicast' }
-        : { ...common, ...family, mode: 'unicast', interface: route.host }
+      const listen = { ...common, ...family, mode: 'unicast', reuseAddr: false } as const
+      return WILDCARDS.has(route.host) ? listen : { ...listen, interface: route.host }
     }
     default:
       throw new Error(`--in ${route.spec}: ${route.scheme}:// is not an input`)

@@ -231,6 +231,7 @@ describe('loops', () => {
 })
 
 describe('lifecycle', () => {
+  const taken = uniquePort()
   const udpHandles = () => process.getActiveResourcesInfo().filter((r) => r === 'UDPWrap').length
   const settle = async () => {
     // node:dgram reports a socket closed before libuv has released the handle
@@ -257,13 +258,17 @@ describe('lifecycle', () => {
     expect(udpHandles()).toBe(before)
   })
 
-  it('a route that cannot open fails naming it, and closes what was already open', async () => {
+  it.each([
+    ['an address that is not this host’s', () => 'udp://127.0.0.2:7400'],
+    ['a udp port another relay listens on', () => `udp://127.0.0.1:${taken}`],
+  ])('a route that cannot open (%s) fails naming it, and closes what was already open', async (_, spec) => {
+    await track(startRelay(['--in', `udp://127.0.0.1:${taken}`, '--out', uniqueGroup().route]))
     await settle()
     const before = udpHandles()
-    // 127.0.0.2 answers on lo but is no interface address, so nothing can listen on it by name
+    const route = spec()
     await expect(
-      startRelay(['--in', uniqueGroup().route, '--in', 'udp://127.0.0.2:7400', '--out', uniqueGroup().route]),
-    ).rejects.toThrow(/^--in udp:\/\/127\.0\.0\.2:7400: /)
+      startRelay(['--in', uniqueGroup().route, '--in', route, '--out', uniqueGroup().route]),
+    ).rejects.toThrow(`--in ${route}: `)
     await settle()
     expect(udpHandles()).toBe(before)
   })
