@@ -161,7 +161,7 @@ export const senderFlags = defineFlags({
   'ack-timeout': flag.value(duration({ min: 1 }), {
     placeholder: 'duration',
     default: '1s',
-    help: 'How long to wait for acknowledgements',
+    help: 'How long to wait for acknowledgements of each frame, or with --raw for replies after the last datagram',
   }),
   expect: flag.list(identifier(), {
     placeholder: 'name',
