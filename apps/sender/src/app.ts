@@ -112,7 +112,7 @@ export async function startSender(ctx: ServiceContext<SenderConfig>): Promise<Se
         `${why} after ${sink.accepted} frames; waiting up to ${config.ackTimeout} ms for acknowledgements`,
       )
     await sink.settle()
-    await publisher.flush()
+    await publisher.flush().catch(onSendError)
     ctx.shutdown(why)
   })().catch((error: unknown) => ctx.fail(error))
 

@@ -94,6 +94,22 @@ describe('simulated sensors', () => {
     expect(Number(summary.fields.datagrams)).toBeGreaterThan(0)
   })
 
+  it('--duration ends the run with exit 0 and the summary', async () => {
+    const endpoint = uniqueEndpoint()
+    const rx = await collect(endpoint)
+    open.push(rx)
+    const running = startCli(BIN, [...endpointArgs(endpoint), '--sensors', 'gps', '--duration', '300ms'])
+    await rx.follow(running)
+    const result = await running.exited
+    expect(result.code).toBe(0)
+    const summary = summaryOf(result.stderr)
+    expect(summary.reason).toBe('duration elapsed')
+    const sent = Number(summary.fields.frames)
+    expect(sent).toBeGreaterThan(0)
+    await waitFor(() => rx.frames().length >= sent, 5000, `${sent} frames`)
+    expect(rx.frames()).toHaveLength(sent)
+  })
+
   it('/metrics counts match what was sent and received after a --count run', async () => {
     const endpoint = uniqueEndpoint()
     const rx = await collect(endpoint)
