@@ -62,3 +62,12 @@ export function summaryLine(stderr: string): string {
   if (line === undefined) throw new Error(`no summary line in:\n${stderr}`)
   return line
 }
+
+/** Resolves once `predicate` holds, polling; rejects after `timeoutMs` (a bound, not a speed check). */
+export async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
