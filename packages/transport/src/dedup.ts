@@ -10,20 +10,30 @@ export const DEFAULT_DEDUP_ENTRIES = 65_536
 
 export class DedupCache {
   readonly #seen = new Set<string>()
+  /**
+   * The remembered keys in arrival order, as a ring: the slot at `#next` holds the oldest once the
+   * ring is full. (Asking a Set for its oldest entry walks past every deleted one: far too slow.)
+   */
+  readonly #ring: string[]
   readonly #capacity: number
+  #next = 0
 
   constructor(capacity = DEFAULT_DEDUP_ENTRIES) {
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`capacity ${capacity} is not a positive integer`)
     this.#capacity = capacity
+    this.#ring = []
   }
 
   /** True the first time this datagram identity is offered; false on every repeat. */
   firstTime(header: Pick<FrameHeader, 'sessionId' | 'topic' | 'sequence' | 'fragmentIndex'>): boolean {
     const key = `${header.sessionId}:${header.sequence}:${header.fragmentIndex}:${header.topic}`
     if (this.#seen.has(key)) return false
-    if (this.#seen.size >= this.#capacity) {
-      // Sets iterate in insertion order: drop the oldest.
-      const oldest = this.#seen.values().next().value
-      if (oldest !== undefined) this.#seen.delete(oldest)
+    if (this.#ring.length < this.#capacity) this.#ring.push(key)
+    else {
+      this.#seen.delete(this.#ring[this.#next]!)
+      this.#ring[this.#next] = key
+      this.#next = (this.#next + 1) % this.#capacity
     }
     this.#seen.add(key)
     return true
