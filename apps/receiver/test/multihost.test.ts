@@ -12,7 +12,11 @@ describe.skipIf(netns.skip)('shoal-recv across hosts', () => {
   let net: Network
   beforeAll(async () => {
     requireBuild()
-    net = await createNetwork({ hosts: ['a', 'b'], segments: [{ name: 'lan', hosts: ['a', 'b'] }] })
+    net = await createNetwork({
+      hosts: ['a', 'b'],
+      segments: [{ name: 'lan', hosts: ['a', 'b'] }],
+      ipv6: true,
+    })
   })
   afterAll(() => net?.destroy())
 
@@ -25,7 +29,8 @@ describe.skipIf(netns.skip)('shoal-recv across hosts', () => {
 
   const publish = async (count: number, group: string, port: number, ackName?: string) => {
     const a = net.host('a')
-    const args = [a.ipv4(), group, String(port), String(count), ...(ackName ? [ackName] : [])]
+    const iface = group.includes(':') ? a.ifname() : a.ipv4()
+    const args = [iface, group, String(port), String(count), ...(ackName ? [ackName] : [])]
     const result = await a.run(process.execPath, [PUBLISH, ...args], { timeoutMs: WAIT_MS })
     expect(result.stderr).toBe('')
     expect(result.code).toBe(0)
@@ -48,6 +53,25 @@ describe.skipIf(netns.skip)('shoal-recv across hosts', () => {
     expect(lines[0]).toMatchObject({ source: { session: sent.session, address: net.host('a').ipv4() } })
     expect(result.stderr).toContain(`"interface":"v-lan","interfaceAddress":"${b.ipv4()}"`)
     expect(result.stderr).not.toContain('listening on loopback')
+  })
+
+  it('receives IPv6 multicast with --ipv6', async () => {
+    const { port } = uniqueEndpoint()
+    const group = `ff15::5:${port.toString(16)}`
+    const b = net.host('b')
+    const rx = await receive([
+      ...['--ipv6', '--interface', b.ifname(), '--group', group, '--port', String(port)],
+      ...['--count', '2', '--ack', '--name', 'rx-b6'],
+    ])
+    const sent = await publish(2, group, port, 'rx-b6')
+    expect(sent.acks).toEqual(['rx-b6'])
+    const result = await rx.waitForExit(WAIT_MS)
+    expect(result.code).toBe(0)
+    expect(jsonLines(result.stdout)).toMatchObject([
+      { sequence: 0, source: { session: sent.session } },
+      { sequence: 1, source: { session: sent.session } },
+    ])
+    expect(result.stderr).toContain(`"groups":["${group}"]`)
   })
 
   it('on the default interface (loopback) hears nothing from another host, and says so', async () => {
