@@ -1,0 +1,280 @@
+/**
+ * What the end-to-end suites share: where the three built bundles are, how to start one of them on a
+ * host (a network namespace from @shoal/netns, or this host for the loopback suites), and bounded
+ * waits on what they print. The suites only use the apps' command lines, never their sources.
+ */
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import type { ExitResult, Host } from '@shoal/netns'
+import { cleanEnv, type PromFamily, parsePrometheusText } from '@shoal/service/testing'
+
+export type AppName = 'send' | 'recv' | 'relay'
+
+const bundle = (app: string, file: string) =>
+  fileURLToPath(new URL(`../../../${app}/dist/${file}`, import.meta.url))
+
+/** The single-file bundles `pnpm turbo run build` writes (what gets deployed). */
+export const BIN: Readonly<Record<AppName, string>> = {
+  send: bundle('sender', 'shoal-send.js'),
+  recv: bundle('receiver', 'shoal-recv.js'),
+  relay: bundle('relay', 'shoal-relay.js'),
+}
+
+export function assertBuilt(): void {
+  const missing = Object.values(BIN).filter((file) => !existsSync(file))
+  if (missing.length > 0)
+    throw new Error(`${missing.join(', ')} missing: run pnpm turbo run build (pnpm test does) first`)
+}
+
+/** The e2e suites' one limit on how long any single wait may take. */
+export const WAIT_MS = 15_000
+/** No app process in these suites may live longer than this; the harness SIGKILLs it. */
+export const PROCESS_LIMIT_MS = 60_000
+
+/** A JSON log line of an app (pino on stderr when it is not a terminal). */
+export interface LogLine {
+  readonly level?: number
+  readonly msg?: string
+  readonly [key: string]: unknown
+}
+
+export interface Running {
+  readonly label: string
+  readonly child: ChildProcessWithoutNullStreams
+  stdout(): string
+  stderr(): string
+  /** Complete stdout lines parsed as JSON (lines that are not JSON are skipped). */
+  json<T = Record<string, unknown>>(): T[]
+  /** Complete stderr lines that are JSON log records. */
+  logs(): LogLine[]
+  /** Resolves with the first log record (past or future) whose msg matches. */
+  waitForLog(msg: string | RegExp, timeoutMs?: number): Promise<LogLine>
+  /** Resolves once `check` returns something other than undefined, checked on every output chunk. */
+  waitUntil<T>(what: string, check: () => T | undefined, timeoutMs?: number): Promise<T>
+  /** Resolves on exit; SIGKILLs the process and rejects after the timeout. */
+  exited(timeoutMs?: number): Promise<ExitResult>
+  /** SIGTERM, then the exit (bounded like `exited`). */
+  stop(timeoutMs?: number): Promise<ExitResult>
+}
+
+function parseLines(text: string): unknown[] {
+  const lines = text.split('\n')
+  lines.pop() // an unfinished line is not a line yet
+  const out: unknown[] = []
+  for (const line of lines) {
+    if (!line.startsWith('{')) continue
+    try {
+      out.push(JSON.parse(line))
+    } catch {
+      // not JSON: a human line (summary, pretty output)
+    }
+  }
+  return out
+}
+
+/** Wraps a child so its output is kept from the start and every wait on it is bounded. */
+export function watch(label: string, child: ChildProcessWithoutNullStreams): Running {
+  let out = ''
+  let err = ''
+  let exit: ExitResult | undefined
+  const waiters = new Set<() => void>()
+  const notify = () => {
+    for (const waiter of [...waiters]) waiter()
+  }
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk
+    notify()
+  })
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    err += chunk
+    notify()
+  })
+  child.on('close', (code, signal) => {
+    exit = { code, signal, stdout: out, stderr: err }
+    notify()
+  })
+  child.on('error', (error) => {
+    err += `\n${error.message}`
+    exit ??= { code: null, signal: null, stdout: out, stderr: err }
+    notify()
+  })
+  const tail = (text: string) => (text.length > 4000 ? `…${text.slice(-4000)}` : text)
+  const describe = () =>
+    `${label} (pid ${child.pid ?? '?'}, ${exit ? `exited ${exit.code ?? exit.signal}` : 'running'})\n` +
+    `stderr: ${tail(err.trim()) || '(none)'}\nstdout: ${tail(out.trim()) || '(none)'}`
+
+  function waitUntil<T>(
+    what: string,
+    check: () => T | undefined,
+    timeoutMs = WAIT_MS,
+    onTimeout?: () => void,
+    failOnExit = true,
+  ): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const finish = () => {
+        clearTimeout(timer)
+        waiters.delete(poll)
+      }
+      const poll = () => {
+        let value: T | undefined
+        try {
+          value = check()
+        } catch (error) {
+          finish()
+          reject(error)
+          return
+        }
+        if (value !== undefined) {
+          finish()
+          resolve(value)
+        } else if (exit && failOnExit) {
+          finish()
+          reject(new Error(`${label} exited before ${what}: ${describe()}`))
+        }
+      }
+      const timer = setTimeout(() => {
+        finish()
+        onTimeout?.()
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}: ${describe()}`))
+      }, timeoutMs)
+      waiters.add(poll)
+      poll()
+    })
+  }
+
+  const logs = () => parseLines(err) as LogLine[]
+  const exited = (timeoutMs = WAIT_MS) =>
+    waitUntil(
+      'its exit',
+      () => exit,
+      timeoutMs,
+      () => child.kill('SIGKILL'),
+      false,
+    )
+
+  return {
+    label,
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    json: <T>() => parseLines(out) as T[],
+    logs,
+    waitForLog(msg, timeoutMs = WAIT_MS) {
+      const hit = (line: LogLine) =>
+        typeof line.msg === 'string' && (typeof msg === 'string' ? line.msg === msg : msg.test(line.msg))
+      return waitUntil(`log ${String(msg)}`, () => logs().find(hit), timeoutMs)
+    },
+    waitUntil: (what, check, timeoutMs) => waitUntil(what, check, timeoutMs),
+    exited,
+    stop(timeoutMs = WAIT_MS) {
+      if (!exit) child.kill('SIGTERM')
+      return exited(timeoutMs)
+    },
+  }
+}
+
+export interface StartOptions {
+  /** Written to stdin, which is then closed; left open (and unused) when absent. */
+  readonly input?: string
+  readonly env?: Readonly<Record<string, string>>
+  readonly cwd?: string
+}
+
+/** Starts one app bundle inside a host's namespace, with the caller's SHOAL_* settings cleared. */
+export function startOn(host: Host, app: AppName, args: readonly string[], options: StartOptions = {}) {
+  const child = host.node(BIN[app], args, {
+    env: cleanEnv(options.env),
+    timeoutMs: PROCESS_LIMIT_MS,
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+  })
+  if (options.input !== undefined) child.stdin.end(options.input)
+  return watch(`shoal-${app} on ${host.name}`, child)
+}
+
+/** Starts a script with this Node on this host (the loopback suites: interface 127.0.0.1 only). */
+export function startLocal(
+  label: string,
+  script: string,
+  args: readonly string[],
+  options: StartOptions = {},
+) {
+  const child = spawn(process.execPath, [script, ...args], {
+    env: cleanEnv(options.env),
+    stdio: ['pipe', 'pipe', 'pipe'],
+    timeout: PROCESS_LIMIT_MS,
+    killSignal: 'SIGKILL',
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+  })
+  if (options.input !== undefined) child.stdin.end(options.input)
+  return watch(label, child)
+}
+
+/** Counts items by a key. */
+export function countBy<T>(items: readonly T[], key: (item: T) => string): Record<string, number> {
+  const counts: Record<string, number> = {}
+  for (const item of items) counts[key(item)] = (counts[key(item)] ?? 0) + 1
+  return counts
+}
+
+/** One line of `shoal-recv --output json` (the receiver README documents the shape). */
+export interface FrameLine {
+  readonly receivedAt: string
+  readonly topic: string
+  readonly type: string
+  readonly fingerprint: string
+  readonly source: { readonly session: string; readonly address: string; readonly port: number }
+  readonly sequence: number
+  readonly hops: number
+  readonly bytes: number
+  readonly message: Record<string, unknown>
+}
+
+/** The frames a receiver has printed so far. */
+export function frames(p: Running): FrameLine[] {
+  return p.json<FrameLine>().filter((line) => typeof line.topic === 'string')
+}
+
+/**
+ * The summary of an app that stopped cleanly: the `stopped` log record's `summary` (the same fields
+ * as the `<app>: stopped (…) after …s: …` line). Throws unless the exit code was 0.
+ */
+export function stoppedSummary(exit: ExitResult): Record<string, unknown> {
+  if (exit.code !== 0) throw new Error(`exit ${exit.code ?? exit.signal}; stderr: ${exit.stderr}`)
+  const record = (parseLines(exit.stderr) as LogLine[]).find((line) => line.msg === 'stopped')
+  const summary = record?.summary
+  if (summary === undefined || summary === null || typeof summary !== 'object')
+    throw new Error(`no stopped record with a summary; stderr: ${exit.stderr}`)
+  return summary as Record<string, unknown>
+}
+
+const HTTP_GET = fileURLToPath(new URL('./fixtures/http-get.mjs', import.meta.url))
+
+/**
+ * `GET /metrics` of an app started with `--http 0`, fetched from inside its host's namespace (the
+ * server listens on that namespace's 127.0.0.1), parsed strictly as Prometheus text.
+ */
+export async function scrape(host: Host, p: Running): Promise<Map<string, PromFamily>> {
+  const url = (await p.waitForLog('serving /metrics and /healthz')).url
+  if (typeof url !== 'string') throw new Error(`${p.label} logged no url`)
+  const got = await host.run(process.execPath, [HTTP_GET, `${url}/metrics`], { timeoutMs: WAIT_MS })
+  if (got.code !== 0) throw new Error(`GET ${url}/metrics in ${host.name}: ${got.code} ${got.stderr}`)
+  return parsePrometheusText(got.stdout)
+}
+
+/** Resolves once `check` holds, polling every 100 ms; rejects after `timeoutMs` with the last `state`. */
+export async function eventually<T>(
+  what: string,
+  state: () => Promise<T>,
+  check: (value: T) => boolean,
+  timeoutMs = WAIT_MS,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await state()
+    if (check(value)) return value
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(value)}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
