@@ -169,6 +169,7 @@ export class Publisher extends EventEmitter {
   #batchWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }> | undefined
   readonly #bytesPerSecond: number | undefined
   #datagramsOut = 0
+  #sendErrors = 0
   #bytesOut = 0
   #closed = false
 
@@ -317,11 +318,11 @@ export class Publisher extends EventEmitter {
     )
       return this.#enqueue(state, type.fingerprint, payload, 0, 0)
     if (FIXED_HEADER_LENGTH + state.bytes.length + payload.length + CRC_LENGTH <= this.info.budget) {
-      // Whole frame, no batching: one datagram, no promise; errors reach the socket's 'error' event.
+      // Whole frame, no batching: one datagram, no promise; a failure is counted by #afterSend.
       const sequence = state.sequence
       state.sequence = (sequence + 1) >>> 0
       const frame = encodeWholeFrame(0, 0, this.sessionId, sequence, type.fingerprint, state.bytes, payload)
-      this.#socket.send(frame, this.#endpoint.port, this.#destination)
+      this.#socket.send(frame, this.#endpoint.port, this.#destination, this.#afterSend)
       state.stream.framesSent++
       state.stream.bytes += payload.length
       state.stream.datagrams++
@@ -420,7 +421,7 @@ export class Publisher extends EventEmitter {
     return {
       sent: [...this.#topics.values()].map((t) => t.stream.snapshot('sent')),
       received: [],
-      drops: {},
+      drops: this.#sendErrors > 0 ? { 'send-failed': this.#sendErrors } : {},
       datagramsIn: 0,
       datagramsOut: this.#datagramsOut,
       bytesIn: 0,
@@ -492,6 +493,16 @@ export class Publisher extends EventEmitter {
     return sequence
   }
 
+  /**
+   * Completion of a send nobody awaits (send(), batches). node:dgram drops a send error silently
+   * when no callback is given, so there is always one: a failure is counted and reported.
+   */
+  readonly #afterSend = (error: Error | null) => {
+    if (error === null) return
+    this.#sendErrors++
+    this.emit('warning', { reason: 'send-failed', error })
+  }
+
   #scheduleFlush(): void {
     if (this.#batchTimer !== undefined) return
     this.#batchTimer =
@@ -519,8 +530,7 @@ export class Publisher extends EventEmitter {
     const waiters = this.#batchWaiters
     this.#batchWaiters = undefined
     if (waiters === undefined) {
-      // Nobody waits: errors surface as the socket's 'error' event, reported as a warning.
-      this.#socket.send(datagram, this.#endpoint.port, this.#destination)
+      this.#socket.send(datagram, this.#endpoint.port, this.#destination, this.#afterSend)
       return
     }
     this.#socket.send(datagram, this.#endpoint.port, this.#destination, (error) => {

@@ -351,6 +351,21 @@ describe('loopback multicast (interface 127.0.0.1)', () => {
     expect(sub.info.recvBuffer.clamped).toBe(true)
   })
 
+  it('a batch the kernel refuses is counted as send-failed, not thrown', async () => {
+    const { port } = uniqueEndpoint()
+    // Linux's lo has no multicast flag, so IPv6 multicast on it is unreachable (ENETUNREACH).
+    // ff01:: is interface-local scope: even if it were reachable it could not leave the host.
+    const pub = await track(createPublisher({ group: 'ff01::5:9', port, interface: 'lo', batch: true }))
+    const warnings: string[] = []
+    pub.on('warning', (w: { reason: string }) => warnings.push(w.reason))
+    pub.send('imu', Imu, { header: header(0) })
+    await expect(pub.flush()).rejects.toSatisfy((e) => isTransportError(e, 'SHOAL_SOCKET'))
+    pub.send('imu', Imu, { header: header(1) }) // nobody waits on this batch: a warning, counted
+    await waitFor(() => warnings.length === 1, 5_000, 'the send failure')
+    expect(warnings).toEqual(['send-failed'])
+    expect(pub.stats().drops).toEqual({ 'send-failed': 1 })
+  })
+
   it('close() leaves the group and releases every socket', async () => {
     await settle()
     const before = udpHandles()

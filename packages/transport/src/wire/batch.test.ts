@@ -32,9 +32,8 @@ describe('BATCH frames', () => {
         fc.nat(),
         (payloads, seq) => {
           const b = new BatchBuilder(65_507)
-          payloads.forEach((p, i) =>
-            b.append(i % 2 ? Flag.ACK_REQUEST : 0, 0, 77, (seq + i) >>> 0, 0xabc, topic, p),
-          )
+          for (const [i, p] of payloads.entries())
+            b.append(i % 2 ? Flag.ACK_REQUEST : 0, 0, 77, (seq + i) >>> 0, 0xabc, topic, p)
           const { outer, inner, whole } = unpack(b.finish(77, 5))
           expect(whole).toBe(true)
           expect(outer).toMatchObject({ kind: FrameKind.BATCH, topic: '*', sessionId: 77, sequence: 5 })

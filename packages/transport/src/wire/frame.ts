@@ -39,6 +39,8 @@ export const DROP_REASONS = [
   'fragment-mismatch',
   'queue-overflow',
   'bad-batch',
+  /** Send side: the kernel refused a datagram (e.g. no route); its frames did not go out. */
+  'send-failed',
 ] as const
 export type DropReason = (typeof DROP_REASONS)[number]
 
