@@ -15,6 +15,7 @@ export function subscriberOptions(config: ReceiverConfig): SubscriberOptions {
     raw: config.raw,
     ack: config.ack,
     name: config.name,
+    ttl: config.ttl,
   }
   if (config.listen.mode === 'multicast') {
     options.group = config.listen.groups

@@ -10,6 +10,7 @@ import { hostname } from 'node:os'
 import { registry as schemaRegistry } from '@shoal/schema'
 import { transportError } from './errors.js'
 import type { CodecRegistry, TopicTypes } from './message-codec.js'
+import { checkTtl } from './net/address.js'
 import { type EndpointOptions, type ResolvedEndpoint, resolveEndpoint, WILDCARD } from './net/endpoint.js'
 import {
   closeSocket,
@@ -48,6 +49,8 @@ export interface SubscriberOptions extends EndpointOptions {
   reuseAddr?: boolean
   /** Receive buffer asked of the kernel, bytes. Default 8 MiB. */
   recvBufferBytes?: number
+  /** TTL (IPv6 hop limit) of the unicast datagrams this subscriber sends (acks, replies). 1–255; default: the kernel's. */
+  ttl?: number
   /** Reassembly limits: message size, partial messages, memory, timeout. */
   reassembly?: ReassemblerOptions
   /** Frames buffered for a slow async iterator before new ones are dropped (`queue-overflow`). Default 65,536. */
@@ -163,6 +166,7 @@ export class Subscriber extends EventEmitter {
 
   static async create(options: SubscriberOptions): Promise<Subscriber> {
     const endpoint = resolveEndpoint(options, 'subscriber')
+    const ttl = options.ttl === undefined ? undefined : checkTtl(options.ttl)
     const { family, mode, iface } = endpoint
     // One group: bind the group address, so this socket sees only that group's traffic.
     // Several groups (or IPv6, whose link-scope groups need a zone to bind): the wildcard.
@@ -200,6 +204,7 @@ export class Subscriber extends EventEmitter {
       } else if (mode === 'broadcast') {
         socket.setBroadcast(true)
       }
+      if (ttl !== undefined) socket.setTTL(Math.max(1, ttl))
     } catch (error) {
       await closeSocket(socket)
       throw transportError(

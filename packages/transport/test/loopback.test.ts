@@ -407,6 +407,7 @@ describe('validation', () => {
       'SHOAL_UNKNOWN_INTERFACE',
     ],
     ['broadcast over IPv6', { mode: 'broadcast', port: 7400, address: '::1' }, 'SHOAL_BAD_OPTION'],
+    ['ack TTL 300', { group: '239.1.1.1', port: 7400, interface: '127.0.0.1', ttl: 300 }, 'SHOAL_BAD_TTL'],
   ]
   it.each(cases)('subscriber: %s', async (_, options, code) => {
     await expect(createSubscriber(options)).rejects.toSatisfy((e) => isTransportError(e, code as never))
