@@ -27,6 +27,26 @@ describe('parseJsonLine', () => {
     expect(uint64ToBigInt(message.header?.stampNs as never)).toBeGreaterThanOrEqual(before)
   })
 
+  it("takes shoal-recv's own JSON lines, ignoring how the frame arrived", () => {
+    const line = JSON.stringify({
+      receivedAt: '2026-11-23T04:00:00.000Z',
+      topic: 'temperature',
+      type: 'shoal.v1.Temperature',
+      fingerprint: '0x1140b063',
+      source: { session: 'eb4831e3', address: '127.0.0.1', port: 35118 },
+      sequence: 3,
+      hops: 0,
+      bytes: 20,
+      message: { header: { sourceId: 'probe', stampNs: '1700000000000000000' }, celsius: 19.25 },
+    })
+    const result = parseJsonLine(line, 'me')
+    if (!result.ok) throw new Error(result.reason)
+    expect(Temperature.decode(result.frame.payload)).toMatchObject({
+      celsius: 19.25,
+      header: { sourceId: 'probe' },
+    })
+  })
+
   it('keeps a header that the line gives', () => {
     const result = parseJsonLine(
       '{"topic":"a/b","type":"Scalar","message":{"header":{"source_id":"x","frameId":"f","stampNs":"1700000000000000001"},"value":1}}',

@@ -18,6 +18,11 @@ export const MAX_REPORTED_BAD_LINES = 100
 /** Longest topic, bytes of UTF-8 (the wire's limit). */
 const MAX_TOPIC_BYTES = 255
 const KEYS = new Set(['topic', 'type', 'message'])
+/**
+ * Keys of shoal-recv's JSON lines that say how a frame arrived, not what it carries: accepted and
+ * ignored, so `shoal-recv --full | shoal-send --input -` re-publishes what it received.
+ */
+const RECEIVER_KEYS = new Set(['receivedAt', 'fingerprint', 'source', 'sequence', 'hops', 'bytes'])
 
 export interface ParsedFrame {
   readonly topic: string
@@ -47,7 +52,7 @@ export function parseJsonLine(text: string, sourceId: string): ParseResult {
     return fail(`not JSON: ${(error as Error).message}`)
   }
   if (!isObject(value)) return fail('expected an object {"topic","type","message"}')
-  const unknown = Object.keys(value).find((key) => !KEYS.has(key))
+  const unknown = Object.keys(value).find((key) => !KEYS.has(key) && !RECEIVER_KEYS.has(key))
   if (unknown !== undefined)
     return fail(`unknown key ${JSON.stringify(unknown)}; expected topic, type, message`)
 
