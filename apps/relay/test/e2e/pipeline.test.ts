@@ -263,6 +263,35 @@ describe.skipIf(netns.skip)('send → relay → recv across two segments', () =>
     await b.stop()
   })
 
+  it('acks from b and c cross the relay back to the sender; a receiver that is not there is reported missing', async () => {
+    const { ga, gb } = groups()
+    const r = await relay(ga, gb)
+    const b = await receiver('b', gb, ['--ack', '--name', 'rx-b'])
+    const c = await receiver('c', gb, ['--ack', '--name', 'rx-c'])
+    const count = 40
+    const sensors = ['--sensors', 'imu,gps', '--rate', 'imu=200,gps=20', '--ack-timeout', '2s']
+    /** `rx-b:40,rx-c:40` (in the order the first acks came) as an object. */
+    const perReceiver = (text: unknown) =>
+      text === 'none'
+        ? {}
+        : Object.fromEntries(
+            String(text)
+              .split(',')
+              .map((pair) => [pair.split(':')[0], Number(pair.split(':')[1])]),
+          )
+    const acked = sender(ga, ['--count', String(count), ...sensors, '--expect', 'rx-b,rx-c'])
+    const all = stoppedSummary(await acked.exited())
+    expect(all).toMatchObject({ frames: count, acks: 2 * count, missing: 'none' })
+    expect(perReceiver(all.acked)).toEqual({ 'rx-b': count, 'rx-c': count })
+    // rx-d never ran: every frame is reported unacknowledged by it, and the run still ends normally.
+    const missing = sender(ga, ['--count', '5', ...sensors, '--expect', 'rx-b,rx-d'])
+    const some = stoppedSummary(await missing.exited())
+    expect(perReceiver(some.acked)).toEqual({ 'rx-b': 5, 'rx-c': 5 })
+    expect(perReceiver(some.missing)).toEqual({ 'rx-d': 5 })
+    expect(stoppedSummary(await r.stop())).toMatchObject({ acks: 2 * (count + 5) })
+    await Promise.all([b.stop(), c.stop()])
+  })
+
   it('what b records, shoal-send --replay sends again and a second receiver gets the same frames', async () => {
     const { ga, gb } = groups()
     await relay(ga, gb)
