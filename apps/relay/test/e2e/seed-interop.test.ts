@@ -1,7 +1,8 @@
 /**
  * Seed interop at app level, on loopback in this namespace (every socket on interface 127.0.0.1, so
  * nothing reaches a real network): the seed programs (tools/seed, Python written like the seed
- * tutorials) and the apps' raw mode understand each other.
+ * tutorials) and the apps' raw mode understand each other, and what such a program sends into a
+ * relay's Shoal input is dropped and counted, not forwarded.
  *
  * (Each bundle run from a directory outside the workspace, --help and a loopback run, is in each
  * app's own cli/bundle tests; not repeated here.)
@@ -9,6 +10,7 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { randomInt } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
+import { parsePrometheusText, sampleValue } from '@shoal/service/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AppName, assertBuilt, BIN, type Running, startLocal, stoppedSummary, watch } from './support.js'
 
@@ -112,5 +114,56 @@ describe.skipIf(!python)('seed interop, app level (loopback)', () => {
     ])
     expect(new Set(lines().map((l) => l.from.address))).toEqual(new Set([LOOPBACK]))
     expect(stoppedSummary(await recv.stop())).toMatchObject({ datagrams: 4 })
+  })
+
+  it('plain datagrams sent into a relay’s input are counted by reason, never forwarded, and frames still flow', async () => {
+    const from = endpoint()
+    const to = endpoint()
+    const relay = startApp('relay', [
+      '--in',
+      `multicast://${from.group}:${from.port}?interface=${LOOPBACK}`,
+      '--out',
+      `multicast://${to.group}:${to.port}?interface=${LOOPBACK}`,
+      '--http',
+      '0',
+    ])
+    const recv = startApp('recv', ['--interface', LOOPBACK, '--group', to.group, '--port', String(to.port)])
+    await Promise.all([relay.waitForLog('ready'), recv.waitForLog('ready')])
+    const seedSend = (payload: string[]) =>
+      startPython('mcast_send.py', [from.group, String(from.port), LOOPBACK, ...payload]).exited()
+    // Too short for a header; 40 bytes without the magic; the magic with an unknown version.
+    const bad = [
+      ['--text', 'garbage'],
+      ['--hex', `5858${'00'.repeat(38)}`],
+      ['--hex', `534809${'00'.repeat(37)}`],
+    ]
+    for (const payload of bad) expect((await seedSend(payload)).code).toBe(0)
+    const count = 50
+    const send = startApp('send', [
+      '--interface',
+      LOOPBACK,
+      '--group',
+      from.group,
+      '--port',
+      String(from.port),
+      '--count',
+      String(count),
+      '--sensors',
+      'imu',
+    ])
+    expect((await send.exited()).code).toBe(0)
+    await recv.waitUntil(`${count} frames`, () => (recv.json().length >= count ? true : undefined))
+
+    const url = (await relay.waitForLog('serving /metrics and /healthz')).url as string
+    const families = parsePrometheusText(await (await fetch(`${url}/metrics`)).text())
+    for (const reason of ['truncated', 'bad-magic', 'bad-version'])
+      expect(sampleValue(families, 'shoal_drops_total', { reason }), reason).toBe(1)
+    expect(sampleValue(families, 'shoal_relay_forwarded_total')).toBe(count)
+    expect(stoppedSummary(await recv.stop())).toMatchObject({ frames: count, gaps: 0, drops: 0 })
+    expect(stoppedSummary(await relay.stop())).toMatchObject({
+      received: count,
+      forwarded: count,
+      dropped: 0,
+    })
   })
 })
