@@ -195,8 +195,13 @@ function build() {
     {
       cwd: root,
       encoding: 'utf8',
-      // Turbo reports usage over the network unless told not to; nothing of the demo may leave the host.
-      env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' },
+      // Turbo (telemetry) and pnpm (update check) go online unless told not to; the demo stays on the host.
+      env: {
+        ...process.env,
+        TURBO_TELEMETRY_DISABLED: '1',
+        DO_NOT_TRACK: '1',
+        NPM_CONFIG_UPDATE_NOTIFIER: 'false',
+      },
     },
   )
   if (result.status === 0) return true
