@@ -112,6 +112,23 @@ describe('PrettyOutput on a terminal', () => {
     await view.close()
   })
 
+  it('measures a slow stream over a window, so a 1 Hz stream reads 1.0/s on every tick', async () => {
+    const { sink, view, receive, advance } = setup(true)
+    const rates: string[] = []
+    for (let t = 0; t < 20; t++) {
+      if (t % 2 === 0) receive(1) // one frame a second, ticks every 500 ms
+      advance(500)
+      sink.text = ''
+      view.tick()
+      await turn()
+      const row = sink.text.split('\n').find((line) => line.startsWith('a1b2c3d4'))
+      if (t >= 10 && row !== undefined) rates.push(row.split(/ +/)[2]!)
+    }
+    expect(rates.length).toBeGreaterThan(5)
+    for (const rate of rates) expect(Number(rate)).toBeCloseTo(1, 0)
+    await view.close()
+  })
+
   it('cuts lines to the terminal width, so that it can count them', async () => {
     const { sink, view, receive } = setup(true, 30)
     receive(1)

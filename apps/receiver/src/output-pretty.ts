@@ -7,6 +7,8 @@ import { describeRaw } from './raw.js'
 
 /** At most one line per stream (source and topic, or sender address with --raw) this often, ms. */
 export const PRETTY_LINE_INTERVAL_MS = 250
+/** Rates are averaged over this long, ms. */
+export const RATE_WINDOW_MS = 5_000
 /** How often rates are computed and the stats block redrawn on a terminal, ms. */
 export const TTY_STATS_INTERVAL_MS = 500
 /** How often the stats block is printed when stdout is not a terminal, ms. */
@@ -46,8 +48,8 @@ export class PrettyOutput implements Output {
   readonly #options: PrettyOptions
   readonly #now: () => number
   readonly #samplers = new Map<string, Sampler>()
-  /** Frames per stream at the last tick, and the rate measured then. */
-  readonly #marks = new Map<string, { frames: number; rate: number }>()
+  /** Per stream: (time, frames) at recent ticks, oldest first, and the rate measured over them. */
+  readonly #marks = new Map<string, { samples: Array<[number, number]>; rate: number }>()
   #lastTick: number
   #pending: string[] = []
   /** Lines of the stats block now on the screen, above the cursor. */
@@ -89,15 +91,18 @@ export class PrettyOutput implements Output {
   /** Measures the rates; redraws the block (terminal) or prints it when anything arrived (elsewhere). */
   tick(): void {
     const now = this.#now()
-    const seconds = (now - this.#lastTick) / 1000
+    const previous = this.#lastTick
     this.#lastTick = now
     for (const stream of this.#options.stats().received) {
       const key = streamKey(stream)
-      const before = this.#marks.get(key)?.frames ?? 0
-      this.#marks.set(key, {
-        frames: stream.frames,
-        rate: seconds > 0 ? (stream.frames - before) / seconds : 0,
-      })
+      // A stream new since the last tick had 0 frames then.
+      const mark = this.#marks.get(key) ?? { samples: [[previous, 0]], rate: 0 }
+      mark.samples.push([now, stream.frames])
+      // Measure over the last RATE_WINDOW_MS, so a 1 Hz stream does not flip between 0 and 2/s.
+      while (mark.samples.length > 2 && now - mark.samples[1]![0] >= RATE_WINDOW_MS) mark.samples.shift()
+      const [since, framesThen] = mark.samples[0]!
+      mark.rate = now > since ? ((stream.frames - framesThen) * 1000) / (now - since) : 0
+      this.#marks.set(key, mark)
     }
     if (!this.#options.tty) {
       const snapshot = this.#options.stats()
