@@ -1,4 +1,9 @@
-import { registerTransportMetrics, type ServiceContext, type ServiceHandle } from '@shoal/service'
+import {
+  registerTransportMetrics,
+  type ServiceContext,
+  type ServiceHandle,
+  type TransportStatsLike,
+} from '@shoal/service'
 import type { RelayConfig } from './config.js'
 import { type RelayCounters, totalDropped } from './forwarder.js'
 import { RELAY_DROP_REASONS } from './loop-guard.js'
@@ -25,17 +30,21 @@ export async function startRelay(ctx: ServiceContext<RelayConfig>): Promise<Serv
   ctx.ready({ relayId: config.relayId, inputs: relay.inputs.length, outputs: relay.outputs.length })
   return {
     stop: () => relay.close(),
-    summary: () => relaySummary(relay.counters()),
+    summary: () => relaySummary(relay.counters(), relay.transportStats()),
   }
 }
 
-/** `received=… forwarded=… dropped=…` then each drop reason, then acks forwarded. */
-export function relaySummary(counters: RelayCounters): Record<string, number> {
+/**
+ * `received=… forwarded=… dropped=…` then each drop reason, then `invalid=…`: datagrams the inputs
+ * could not read as Shoal frames at all (by reason on /metrics as shoal_drops_total), then acks.
+ */
+export function relaySummary(counters: RelayCounters, transport: TransportStatsLike): Record<string, number> {
   return {
     received: counters.received,
     forwarded: counters.forwarded,
     dropped: totalDropped(counters),
     ...Object.fromEntries(RELAY_DROP_REASONS.map((reason) => [reason, counters.dropped[reason]])),
+    invalid: Object.values(transport.drops).reduce<number>((n, d) => n + (d ?? 0), 0),
     acks: counters.acks.forwarded,
   }
 }

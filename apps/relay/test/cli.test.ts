@@ -85,7 +85,7 @@ describe('shoal-relay', () => {
     const result = await running.exited
     expect(result.code).toBe(0)
     expect(result.stderr).toMatch(
-      /^shoal-relay: stopped \(SIGTERM\) after \d+\.\ds: received=0 forwarded=0 dropped=0 loop=0 filtered=0 max-hops=0 duplicate=0 acks=0$/m,
+      /^shoal-relay: stopped \(SIGTERM\) after \d+\.\ds: received=0 forwarded=0 dropped=0 loop=0 filtered=0 max-hops=0 duplicate=0 invalid=0 acks=0$/m,
     )
     expect(result.stdout).toBe('')
   })
@@ -99,6 +99,7 @@ describe('shoal-relay', () => {
     const { frames, close } = await collect(b)
     const publisher = await createPublisher({ ...a, interface: '127.0.0.1' })
     try {
+      await publisher.sendRaw(new TextEncoder().encode('not a Shoal frame, but long enough to be read'))
       for (let i = 0; i < 20; i++) await publisher.publish('imu', Imu, { header: { sourceId: 'imu0' } })
       await waitFor(() => frames.length === 20, '20 frames on B')
     } finally {
@@ -117,13 +118,14 @@ describe('shoal-relay', () => {
     expect(sampleValue(metrics, 'shoal_relay_sent_total', { output: b.route })).toBe(20)
     expect(sampleValue(metrics, 'shoal_relay_info', { relay_id: 'edge-1' })).toBe(1)
     expect(sampleValue(metrics, 'shoal_frames_total', { direction: 'in', topic: 'imu' })).toBe(20)
-    expect(sampleValue(metrics, 'shoal_datagrams_total', { direction: 'in' })).toBe(20)
+    expect(sampleValue(metrics, 'shoal_datagrams_total', { direction: 'in' })).toBe(21)
+    expect(sampleValue(metrics, 'shoal_drops_total', { reason: 'bad-magic' })).toBe(1)
     expect(sampleValue(metrics, 'shoal_datagrams_total', { direction: 'out' })).toBeGreaterThan(0)
 
     running.child.kill('SIGTERM')
     const result = await running.exited
     expect(result.code).toBe(0)
-    expect(result.stderr).toMatch(/: received=20 forwarded=20 dropped=0 .*acks=0$/m)
+    expect(result.stderr).toMatch(/: received=20 forwarded=20 dropped=0 .* invalid=1 acks=0$/m)
   })
 
   it('a route that cannot open is a runtime failure: exit 1 naming the route', async () => {
