@@ -1,22 +1,8 @@
-import { ConfigError, parseConfig } from '@shoal/service'
+import { configHarness } from '@shoal/service/testing'
 import { describe, expect, it } from 'vitest'
-import { defaultReceiverName, type ReceiverConfig, receiverFlags, resolveReceiverConfig } from './config.js'
+import { defaultReceiverName, receiverFlags, resolveReceiverConfig } from './config.js'
 
-function resolve(argv: readonly string[], env: Record<string, string> = {}): ReceiverConfig {
-  const outcome = parseConfig(receiverFlags, { argv, env })
-  if (outcome.action !== 'run') throw new Error(outcome.action)
-  return resolveReceiverConfig(outcome.values, outcome)
-}
-
-function refusal(argv: readonly string[]): ConfigError {
-  try {
-    resolve(argv)
-  } catch (error) {
-    if (error instanceof ConfigError) return error
-    throw error
-  }
-  throw new Error(`${argv.join(' ')} was accepted`)
-}
+const { resolve, refusal } = configHarness(receiverFlags, resolveReceiverConfig)
 
 describe('resolveReceiverConfig', () => {
   it('by default joins 239.255.0.1 on loopback, all topics, named after the host', () => {

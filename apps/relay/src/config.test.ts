@@ -1,27 +1,13 @@
-import { ConfigError, parseConfig } from '@shoal/service'
+import { configHarness } from '@shoal/service/testing'
 import { describe, expect, it } from 'vitest'
-import { type RelayConfig, relayFlags, resolveRelayConfig, routeSpec } from './config.js'
+import { relayFlags, resolveRelayConfig, routeSpec } from './config.js'
 
 function parseRoute(direction: 'in' | 'out', spec: string) {
   const result = routeSpec(direction).safeParse(spec)
   return result.success ? { ok: result.data } : { error: result.error.issues[0]?.message }
 }
 
-function resolve(argv: readonly string[], env: Record<string, string> = {}): RelayConfig {
-  const outcome = parseConfig(relayFlags, { argv, env })
-  if (outcome.action !== 'run') throw new Error(outcome.action)
-  return resolveRelayConfig(outcome.values)
-}
-
-function refusal(argv: readonly string[]): ConfigError {
-  try {
-    resolve(argv)
-  } catch (error) {
-    if (error instanceof ConfigError) return error
-    throw error
-  }
-  throw new Error(`${argv.join(' ')} was accepted`)
-}
+const { resolve, refusal } = configHarness(relayFlags, resolveRelayConfig)
 
 describe('routeSpec', () => {
   it('reads scheme, host, port and options', () => {

@@ -2,12 +2,12 @@
  * The deploy files stay in step with the package: the unit and the image run the bundle the build
  * writes, the example config is one the relay accepts, and systemd accepts the unit.
  */
-import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseConfig } from '@shoal/service'
+import { hasSystemdAnalyze, verifySystemdUnit } from '@shoal/service/testing'
 import { afterAll, describe, expect, it } from 'vitest'
 import pkg from '../package.json' with { type: 'json' }
 import { relayFlags, resolveRelayConfig } from '../src/config.js'
@@ -48,16 +48,10 @@ describe('systemd unit', () => {
     expect(unit).toMatch(/^KillSignal=SIGTERM$/m)
   })
 
-  const analyze = spawnSync('systemd-analyze', ['--version'], { encoding: 'utf8' })
-  it.skipIf(analyze.status !== 0)(
+  it.skipIf(!hasSystemdAnalyze())(
     'systemd-analyze verify accepts it (skipped where systemd-analyze is missing)',
     () => {
-      // Node lives elsewhere on some hosts: verify checks that the command exists.
-      const copy = join(scratch, 'shoal-relay.service')
-      writeFileSync(copy, unit.replace('/usr/bin/node', process.execPath))
-      const result = spawnSync('systemd-analyze', ['verify', copy], { encoding: 'utf8' })
-      expect(result.stderr).toBe('')
-      expect(result.status).toBe(0)
+      expect(verifySystemdUnit(unit, 'shoal-relay.service')).toEqual({ status: 0, stderr: '' })
     },
   )
 })

@@ -1,22 +1,8 @@
-import { ConfigError, parseConfig } from '@shoal/service'
+import { configHarness } from '@shoal/service/testing'
 import { describe, expect, it } from 'vitest'
-import { resolveSenderConfig, type SenderConfig, senderFlags } from './config.js'
+import { resolveSenderConfig, senderFlags } from './config.js'
 
-function resolve(argv: readonly string[], env: Record<string, string> = {}): SenderConfig {
-  const outcome = parseConfig(senderFlags, { argv, env })
-  if (outcome.action !== 'run') throw new Error(outcome.action)
-  return resolveSenderConfig(outcome.values, outcome)
-}
-
-function refusal(argv: readonly string[]): ConfigError {
-  try {
-    resolve(argv)
-  } catch (error) {
-    if (error instanceof ConfigError) return error
-    throw error
-  }
-  throw new Error(`${argv.join(' ')} was accepted`)
-}
+const { resolve, refusal } = configHarness(senderFlags, resolveSenderConfig)
 
 describe('resolveSenderConfig', () => {
   it('by default publishes all simulated sensors at their rates to 239.255.0.1 on loopback', () => {
