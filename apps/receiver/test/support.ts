@@ -1,13 +1,12 @@
 import { randomInt } from 'node:crypto'
-import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { type RunningCli, startCli } from '@shoal/service/testing'
+import { type RunningCli, requireBuilt, startCli } from '@shoal/service/testing'
 import { createPublisher, type Publisher, type PublisherOptions } from '@shoal/transport'
 
 export const BIN = fileURLToPath(new URL('../dist/shoal-recv.js', import.meta.url))
 
 export function requireBuild(): void {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run pnpm build (pnpm test does) first`)
+  requireBuilt(BIN)
 }
 
 /** Every wait in these tests is bounded by this, ms. */

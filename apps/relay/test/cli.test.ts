@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -6,6 +6,7 @@ import { Imu, NavSatFix } from '@shoal/schema'
 import {
   COMMON_CONFIG_ERROR_CASES,
   parsePrometheusText,
+  requireBuilt,
   runCli,
   sampleValue,
   startCli,
@@ -18,9 +19,7 @@ const BIN = fileURLToPath(new URL('../dist/shoal-relay.js', import.meta.url))
 const ROUTES = ['--in', 'multicast://239.1.1.1:7400', '--out', 'unicast://127.0.0.1:7500']
 const scratch = mkdtempSync(join(tmpdir(), 'shoal-relay-test-'))
 
-beforeAll(() => {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run pnpm build (pnpm test does) first`)
-})
+beforeAll(() => requireBuilt(BIN))
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
 describe('shoal-relay', () => {

@@ -1,15 +1,19 @@
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { COMMON_CONFIG_ERROR_CASES, GROUP_CONFIG_ERROR_CASES, runCli, startCli } from '@shoal/service/testing'
+import {
+  COMMON_CONFIG_ERROR_CASES,
+  GROUP_CONFIG_ERROR_CASES,
+  requireBuilt,
+  runCli,
+  startCli,
+} from '@shoal/service/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BIN, collect, endpointArgs, summaryOf, uniqueEndpoint, waitFor } from './support.js'
 
 const scratch = mkdtempSync(join(tmpdir(), 'shoal-send-test-'))
 
-beforeAll(() => {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run pnpm build (pnpm test does) first`)
-})
+beforeAll(() => requireBuilt(BIN))
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
 describe('shoal-send', () => {

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 
 export interface CliOptions {
   /** Variables added to the environment; SHOAL_* variables of the caller are never passed on. */
@@ -26,6 +27,16 @@ export interface RunningCli {
   waitFor(pattern: RegExp, stream?: 'stdout' | 'stderr'): Promise<RegExpMatchArray>
   /** Resolves when the process has exited. */
   readonly exited: Promise<CliResult>
+}
+
+/**
+ * Throws, naming every missing one, unless all these built files exist: for a `beforeAll` of tests
+ * that run a service's bundle, so a missing build fails once with the fix instead of in every test.
+ */
+export function requireBuilt(...files: readonly string[]): void {
+  const missing = files.filter((file) => !existsSync(file))
+  if (missing.length > 0)
+    throw new Error(`${missing.join(', ')} missing: run pnpm build (pnpm test does) first`)
 }
 
 /** An environment without the caller's `SHOAL_*` settings, so a developer's shell cannot change a test. */

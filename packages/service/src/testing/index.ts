@@ -1,5 +1,13 @@
 /** Helpers for the services' tests; no test framework is imported here. */
-export { type CliOptions, type CliResult, cleanEnv, type RunningCli, runCli, startCli } from './cli.js'
+export {
+  type CliOptions,
+  type CliResult,
+  cleanEnv,
+  type RunningCli,
+  requireBuilt,
+  runCli,
+  startCli,
+} from './cli.js'
 export { COMMON_CONFIG_ERROR_CASES, type ConfigErrorCase, GROUP_CONFIG_ERROR_CASES } from './cli-cases.js'
 export { type ConfigHarness, configHarness } from './config-harness.js'
 export { MemorySink } from './memory-sink.js'
