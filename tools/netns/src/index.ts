@@ -20,4 +20,4 @@ export {
   type SegmentSpec,
   type Topology,
 } from './topology.js'
-export { type ExitResult, type WatchedProcess, watchProcess } from './watch.js'
+export { type ExitResult, type WatchedProcess, type WatchOptions, watchProcess } from './watch.js'

@@ -20,6 +20,21 @@ describe('watchProcess', () => {
     await expect(watched.waitForLine('ready', 5_000)).rejects.toThrow(/exited \(4\).*boom/s)
   })
 
+  it('waitUntil is checked on stderr output too, and rejects naming the label when the process exits first', async () => {
+    // 'ready' comes on stderr long before any exit: only a check on stderr chunks sees it in time.
+    const code =
+      "console.error('warming'); setTimeout(() => console.error('ready'), 50); setTimeout(() => {}, 60_000)"
+    const watched = watchProcess(node(code), { label: 'warmer on a' })
+    const ready = () => (watched.stderr().includes('ready') ? 'seen' : undefined)
+    expect(await watched.waitUntil('ready on stderr', ready, 10_000)).toBe('seen')
+    const never = watched.waitUntil('never', () => undefined, 10_000)
+    watched.child.kill('SIGTERM')
+    await expect(never).rejects.toMatchObject({
+      code: 'NETNS_COMMAND_FAILED',
+      message: expect.stringMatching(/exited \(SIGTERM\) before never \(warmer on a, pid \d+;.*warming/s),
+    })
+  })
+
   it('kills the process when waiting for its exit times out', async () => {
     const child = node('setTimeout(() => {}, 60_000)')
     const watched = watchProcess(child)

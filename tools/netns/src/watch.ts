@@ -19,7 +19,20 @@ export interface WatchedProcess {
   waitForLine(match: string | RegExp, timeoutMs: number): Promise<string>
   /** Resolves when the process has exited; on timeout SIGKILLs it and rejects. */
   waitForExit(timeoutMs: number): Promise<ExitResult>
+  /**
+   * Resolves with what `check` returns once it is not undefined, checked now and on every output
+   * chunk (stdout or stderr); rejects if `check` throws, if the process exits first, or on timeout.
+   */
+  waitUntil<T>(what: string, check: () => T | undefined, timeoutMs: number): Promise<T>
 }
+
+export interface WatchOptions {
+  /** Names the process in error messages (e.g. `shoal-relay on r1`). */
+  readonly label?: string
+}
+
+/** How much of each stream an error message quotes: the end, where the failure usually is. */
+const QUOTED_CHARS = 4000
 
 function matches(line: string, match: string | RegExp): boolean {
   return typeof match === 'string' ? line.includes(match) : match.test(line)
@@ -29,7 +42,10 @@ function matches(line: string, match: string | RegExp): boolean {
  * Starts buffering a child's output at once (so nothing is lost between spawn and the first wait) and
  * offers bounded waits on it. Use it on what `host.spawn()` / `host.node()` return.
  */
-export function watchProcess(child: ChildProcessWithoutNullStreams): WatchedProcess {
+export function watchProcess(
+  child: ChildProcessWithoutNullStreams,
+  options: WatchOptions = {},
+): WatchedProcess {
   let out = ''
   let err = ''
   let exit: ExitResult | undefined
@@ -45,6 +61,7 @@ export function watchProcess(child: ChildProcessWithoutNullStreams): WatchedProc
   })
   child.stderr.on('data', (chunk: string) => {
     err += chunk
+    notify()
   })
   child.on('close', (code, signal) => {
     exit = { code, signal, stdout: out, stderr: err }
@@ -61,14 +78,17 @@ export function watchProcess(child: ChildProcessWithoutNullStreams): WatchedProc
     all.pop()
     return all
   }
+  const quote = (text: string): string =>
+    text.length > QUOTED_CHARS ? `…${text.slice(-QUOTED_CHARS)}` : text
   const describe = (): string =>
-    `pid ${child.pid ?? '?'}; stdout: ${out.trim() || '(none)'}; stderr: ${err.trim() || '(none)'}`
+    `${options.label === undefined ? '' : `${options.label}, `}pid ${child.pid ?? '?'}; ` +
+    `stdout: ${quote(out.trim()) || '(none)'}; stderr: ${quote(err.trim()) || '(none)'}`
 
   function wait<T>(
     timeoutMs: number,
     what: string,
     check: () => T | undefined,
-    onTimeout?: () => void,
+    { onTimeout, failOnExit = false }: { onTimeout?: () => void; failOnExit?: boolean } = {},
   ): Promise<T> {
     return new Promise((resolve, reject) => {
       const finish = (): void => {
@@ -87,6 +107,13 @@ export function watchProcess(child: ChildProcessWithoutNullStreams): WatchedProc
         if (value !== undefined) {
           finish()
           resolve(value)
+        } else if (exit && failOnExit) {
+          finish()
+          reject(
+            new NetnsError(`process exited (${exit.code ?? exit.signal}) before ${what} (${describe()})`, {
+              code: 'NETNS_COMMAND_FAILED',
+            }),
+          )
         }
       }
       const timer = setTimeout(() => {
@@ -109,25 +136,18 @@ export function watchProcess(child: ChildProcessWithoutNullStreams): WatchedProc
     stderr: () => err,
     lines,
     waitForLine(match, timeoutMs) {
-      return wait(timeoutMs, `a stdout line matching ${String(match)}`, () => {
-        const line = lines().find((candidate) => matches(candidate, match))
-        if (line !== undefined) return line
-        if (exit) {
-          throw new NetnsError(
-            `process exited (${exit.code ?? exit.signal}) before printing a line matching ${String(match)} (${describe()})`,
-            { code: 'NETNS_COMMAND_FAILED' },
-          )
-        }
-        return undefined
-      })
-    },
-    waitForExit(timeoutMs) {
       return wait(
         timeoutMs,
-        'the process to exit',
-        () => exit,
-        () => child.kill('SIGKILL'),
+        `a stdout line matching ${String(match)}`,
+        () => lines().find((candidate) => matches(candidate, match)),
+        { failOnExit: true },
       )
+    },
+    waitForExit(timeoutMs) {
+      return wait(timeoutMs, 'the process to exit', () => exit, { onTimeout: () => child.kill('SIGKILL') })
+    },
+    waitUntil(what, check, timeoutMs) {
+      return wait(timeoutMs, what, check, { failOnExit: true })
     },
   }
 }

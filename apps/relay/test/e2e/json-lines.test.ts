@@ -2,43 +2,35 @@
  * JSON lines as the common format of the two ends, on loopback (interface 127.0.0.1): what
  * `shoal-recv --output json --full` prints, `shoal-send --input -` publishes again unchanged.
  */
-import { randomInt } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   assertBuilt,
-  BIN,
   type FrameLine,
   frames,
+  loopbackEndpoint,
   type Running,
   startLocal,
+  stopAll,
   stoppedSummary,
 } from './support.js'
 
 const LOOPBACK = '127.0.0.1'
 const running: Running[] = []
 
-/** A group and port no other suite uses at the same time (suites run in parallel on loopback). */
+/** Flags for a loopback group and port no other suite uses at the same time. */
 function endpoint() {
-  return [
-    '--interface',
-    LOOPBACK,
-    '--group',
-    `239.255.${randomInt(100, 255)}.${randomInt(1, 255)}`,
-    '--port',
-    String(randomInt(20_000, 60_000)),
-  ]
+  const { group, port } = loopbackEndpoint()
+  return ['--interface', LOOPBACK, '--group', group, '--port', String(port)]
 }
 
 function start(app: 'send' | 'recv', args: string[], input?: string) {
-  const p = startLocal(`shoal-${app}`, BIN[app], args, input === undefined ? {} : { input })
+  const p = startLocal(app, args, { input })
   running.push(p)
   return p
 }
 
 beforeAll(() => assertBuilt())
-afterAll(async () => {
-  await Promise.allSettled(running.map((p) => p.stop(2_000)))
-})
+afterAll(() => stopAll(running))
 
 describe('shoal-recv --output json --full | shoal-send --input -', () => {
   it('publishes every printed frame again: same topics, types and messages, camera pixels included', async () => {

@@ -23,6 +23,7 @@ import {
   type Running,
   scrape,
   startOn,
+  stopAll,
   stoppedSummary,
 } from './support.js'
 
@@ -50,7 +51,7 @@ describe.skipIf(netns.skip)('send → relay → recv across two segments', () =>
   }, 30_000)
 
   afterAll(async () => {
-    await Promise.allSettled(running.map((p) => p.stop(2_000)))
+    await stopAll(running)
     await net?.destroy()
     rmSync(scratch, { recursive: true, force: true })
   })

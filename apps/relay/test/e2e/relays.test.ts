@@ -19,6 +19,7 @@ import {
   type Running,
   scrape,
   startOn,
+  stopAll,
   stoppedSummary,
 } from './support.js'
 
@@ -44,7 +45,7 @@ describe.skipIf(netns.skip)('relays: a unicast tunnel, and a loop', () => {
   }, 30_000)
 
   afterAll(async () => {
-    await Promise.allSettled(running.map((p) => p.stop(2_000)))
+    await stopAll(running)
     await net?.destroy()
   })
 

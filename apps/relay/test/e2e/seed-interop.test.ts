@@ -8,11 +8,19 @@
  * app's own cli/bundle tests; not repeated here.)
  */
 import { spawn, spawnSync } from 'node:child_process'
-import { randomInt } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { parsePrometheusText, sampleValue } from '@shoal/service/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type AppName, assertBuilt, BIN, type Running, startLocal, stoppedSummary, watch } from './support.js'
+import {
+  type AppName,
+  assertBuilt,
+  loopbackEndpoint,
+  type Running,
+  startLocal,
+  stopAll,
+  stoppedSummary,
+  watch,
+} from './support.js'
 
 const seed = (name: string) => fileURLToPath(new URL(`../../../../tools/seed/${name}`, import.meta.url))
 const python = spawnSync('python3', ['--version']).status === 0
@@ -22,11 +30,6 @@ if (!python) console.warn('skipping seed interop: python3 not found')
 
 const LOOPBACK = '127.0.0.1'
 const running: Running[] = []
-
-/** A group and port no other suite uses at the same time (suites run in parallel on loopback). */
-function endpoint() {
-  return { group: `239.255.${randomInt(100, 255)}.${randomInt(1, 255)}`, port: randomInt(20_000, 60_000) }
-}
 
 function startPython(script: string, args: string[]) {
   const child = spawn('python3', [seed(script), ...args], {
@@ -39,19 +42,17 @@ function startPython(script: string, args: string[]) {
 }
 
 function startApp(app: AppName, args: string[], input?: string) {
-  const p = startLocal(`shoal-${app}`, BIN[app], args, input === undefined ? {} : { input })
+  const p = startLocal(app, args, { input })
   running.push(p)
   return p
 }
 
 beforeAll(() => assertBuilt())
-afterAll(async () => {
-  await Promise.allSettled(running.map((p) => p.stop(2_000)))
-})
+afterAll(() => stopAll(running))
 
 describe.skipIf(!python)('seed interop, app level (loopback)', () => {
   it('tools/seed/mcast_recv.py receives each stdin line shoal-send --raw sends; its replies are printed', async () => {
-    const { group, port } = endpoint()
+    const { group, port } = loopbackEndpoint()
     const lines = ['hello seed', 'second line, with spaces', 'ünïcode ✓']
     const recv = startPython('mcast_recv.py', [
       group,
@@ -86,7 +87,7 @@ describe.skipIf(!python)('seed interop, app level (loopback)', () => {
   })
 
   it('shoal-recv --raw prints what tools/seed/mcast_send.py sends, text and binary', async () => {
-    const { group, port } = endpoint()
+    const { group, port } = loopbackEndpoint()
     const recv = startApp('recv', [
       '--raw',
       '--interface',
@@ -117,8 +118,8 @@ describe.skipIf(!python)('seed interop, app level (loopback)', () => {
   })
 
   it('plain datagrams sent into a relay’s input are counted by reason, never forwarded, and frames still flow', async () => {
-    const from = endpoint()
-    const to = endpoint()
+    const from = loopbackEndpoint()
+    const to = loopbackEndpoint()
     const relay = startApp('relay', [
       '--in',
       `multicast://${from.group}:${from.port}?interface=${LOOPBACK}`,

@@ -4,10 +4,10 @@
  * waits on what they print. The suites only use the apps' command lines, never their sources.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { randomInt } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import type { ExitResult, Host } from '@shoal/netns'
-import { cleanEnv, type PromFamily, parsePrometheusText } from '@shoal/service/testing'
+import { type ExitResult, type Host, watchProcess } from '@shoal/netns'
+import { cleanEnv, type PromFamily, parsePrometheusText, requireBuilt } from '@shoal/service/testing'
 
 export type AppName = 'send' | 'recv' | 'relay'
 
@@ -22,9 +22,7 @@ export const BIN: Readonly<Record<AppName, string>> = {
 }
 
 export function assertBuilt(): void {
-  const missing = Object.values(BIN).filter((file) => !existsSync(file))
-  if (missing.length > 0)
-    throw new Error(`${missing.join(', ')} missing: run pnpm turbo run build (pnpm test does) first`)
+  requireBuilt(...Object.values(BIN))
 }
 
 /** The e2e suites' one limit on how long any single wait may take. */
@@ -75,100 +73,26 @@ function parseLines(text: string): unknown[] {
 
 /** Wraps a child so its output is kept from the start and every wait on it is bounded. */
 export function watch(label: string, child: ChildProcessWithoutNullStreams): Running {
-  let out = ''
-  let err = ''
-  let exit: ExitResult | undefined
-  const waiters = new Set<() => void>()
-  const notify = () => {
-    for (const waiter of [...waiters]) waiter()
-  }
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    out += chunk
-    notify()
-  })
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    err += chunk
-    notify()
-  })
-  child.on('close', (code, signal) => {
-    exit = { code, signal, stdout: out, stderr: err }
-    notify()
-  })
-  child.on('error', (error) => {
-    err += `\n${error.message}`
-    exit ??= { code: null, signal: null, stdout: out, stderr: err }
-    notify()
-  })
-  const tail = (text: string) => (text.length > 4000 ? `…${text.slice(-4000)}` : text)
-  const describe = () =>
-    `${label} (pid ${child.pid ?? '?'}, ${exit ? `exited ${exit.code ?? exit.signal}` : 'running'})\n` +
-    `stderr: ${tail(err.trim()) || '(none)'}\nstdout: ${tail(out.trim()) || '(none)'}`
-
-  function waitUntil<T>(
-    what: string,
-    check: () => T | undefined,
-    timeoutMs = WAIT_MS,
-    onTimeout?: () => void,
-    failOnExit = true,
-  ): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const finish = () => {
-        clearTimeout(timer)
-        waiters.delete(poll)
-      }
-      const poll = () => {
-        let value: T | undefined
-        try {
-          value = check()
-        } catch (error) {
-          finish()
-          reject(error)
-          return
-        }
-        if (value !== undefined) {
-          finish()
-          resolve(value)
-        } else if (exit && failOnExit) {
-          finish()
-          reject(new Error(`${label} exited before ${what}: ${describe()}`))
-        }
-      }
-      const timer = setTimeout(() => {
-        finish()
-        onTimeout?.()
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}: ${describe()}`))
-      }, timeoutMs)
-      waiters.add(poll)
-      poll()
-    })
-  }
-
-  const logs = () => parseLines(err) as LogLine[]
-  const exited = (timeoutMs = WAIT_MS) =>
-    waitUntil(
-      'its exit',
-      () => exit,
-      timeoutMs,
-      () => child.kill('SIGKILL'),
-      false,
-    )
+  const watched = watchProcess(child, { label })
+  const logs = () => parseLines(watched.stderr()) as LogLine[]
+  const exited = (timeoutMs = WAIT_MS) => watched.waitForExit(timeoutMs)
 
   return {
     label,
     child,
-    stdout: () => out,
-    stderr: () => err,
-    json: <T>() => parseLines(out) as T[],
+    stdout: watched.stdout,
+    stderr: watched.stderr,
+    json: <T>() => parseLines(watched.stdout()) as T[],
     logs,
     waitForLog(msg, timeoutMs = WAIT_MS) {
       const hit = (line: LogLine) =>
         typeof line.msg === 'string' && (typeof msg === 'string' ? line.msg === msg : msg.test(line.msg))
-      return waitUntil(`log ${String(msg)}`, () => logs().find(hit), timeoutMs)
+      return watched.waitUntil(`log ${String(msg)}`, () => logs().find(hit), timeoutMs)
     },
-    waitUntil: (what, check, timeoutMs) => waitUntil(what, check, timeoutMs),
+    waitUntil: (what, check, timeoutMs = WAIT_MS) => watched.waitUntil(what, check, timeoutMs),
     exited,
     stop(timeoutMs = WAIT_MS) {
-      if (!exit) child.kill('SIGTERM')
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
       return exited(timeoutMs)
     },
   }
@@ -176,7 +100,7 @@ export function watch(label: string, child: ChildProcessWithoutNullStreams): Run
 
 export interface StartOptions {
   /** Written to stdin, which is then closed; left open (and unused) when absent. */
-  readonly input?: string
+  readonly input?: string | undefined
   readonly env?: Readonly<Record<string, string>>
   readonly cwd?: string
 }
@@ -192,14 +116,9 @@ export function startOn(host: Host, app: AppName, args: readonly string[], optio
   return watch(`shoal-${app} on ${host.name}`, child)
 }
 
-/** Starts a script with this Node on this host (the loopback suites: interface 127.0.0.1 only). */
-export function startLocal(
-  label: string,
-  script: string,
-  args: readonly string[],
-  options: StartOptions = {},
-) {
-  const child = spawn(process.execPath, [script, ...args], {
+/** Starts one app bundle with this Node on this host (the loopback suites: interface 127.0.0.1 only). */
+export function startLocal(app: AppName, args: readonly string[], options: StartOptions = {}) {
+  const child = spawn(process.execPath, [BIN[app], ...args], {
     env: cleanEnv(options.env),
     stdio: ['pipe', 'pipe', 'pipe'],
     timeout: PROCESS_LIMIT_MS,
@@ -207,7 +126,17 @@ export function startLocal(
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
   })
   if (options.input !== undefined) child.stdin.end(options.input)
-  return watch(label, child)
+  return watch(`shoal-${app}`, child)
+}
+
+/** A group and port no other suite uses at the same time (the loopback suites run in parallel). */
+export function loopbackEndpoint(): { group: string; port: number } {
+  return { group: `239.255.${randomInt(100, 255)}.${randomInt(1, 255)}`, port: randomInt(20_000, 60_000) }
+}
+
+/** Stops whatever a suite started and a failed test left running: SIGTERM, SIGKILL after 2 s. */
+export async function stopAll(running: readonly Running[]): Promise<void> {
+  await Promise.allSettled(running.map((p) => p.stop(2_000)))
 }
 
 /** Counts items by a key. */
