@@ -3,28 +3,18 @@
  * checked datagrams, `publisher.forward()` sends them on. Loopback only (127.0.0.1).
  */
 import { Image, Imu, nowStampNs } from '@shoal/schema'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   createPublisher,
   createSubscriber,
   type ForeignAck,
   type ForwardDatagram,
-  type Publisher,
   type ReceivedFrame,
-  type Subscriber,
 } from '../src/index.js'
 import { FrameKind } from '../src/wire/index.js'
-import { uniqueEndpoint, waitFor } from './support.js'
+import { closeAfterEach, uniqueEndpoint, waitFor } from './support.js'
 
-const open: Array<Publisher | Subscriber> = []
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()))
-})
-async function track<T extends Publisher | Subscriber>(p: Promise<T>): Promise<T> {
-  const s = await p
-  open.push(s)
-  return s
-}
+const track = closeAfterEach()
 
 /** Source group A → forwarding subscriber → batching publisher → group B. */
 async function hop() {

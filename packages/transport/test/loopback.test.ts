@@ -3,27 +3,12 @@
  * the host.
  */
 import { Heartbeat, Image, Imu, type MessageType, NavSatFix, nowStampNs, Temperature } from '@shoal/schema'
-import { afterEach, describe, expect, it } from 'vitest'
-import {
-  createPublisher,
-  createSubscriber,
-  isTransportError,
-  type Publisher,
-  type ReceivedFrame,
-  type Subscriber,
-} from '../src/index.js'
+import { describe, expect, it } from 'vitest'
+import { createPublisher, createSubscriber, isTransportError, type ReceivedFrame } from '../src/index.js'
 import { encodeTopic, FrameKind, fragmentMessage } from '../src/wire/index.js'
-import { settle, udpHandles, uniqueEndpoint, waitFor } from './support.js'
+import { closeAfterEach, settle, udpHandles, uniqueEndpoint, waitFor } from './support.js'
 
-const open: Array<Publisher | Subscriber> = []
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()))
-})
-async function track<T extends Publisher | Subscriber>(p: Promise<T>): Promise<T> {
-  const s = await p
-  open.push(s)
-  return s
-}
+const track = closeAfterEach()
 
 const header = (i: number) => ({ sourceId: 'test', frameId: `f${i}`, stampNs: nowStampNs() })
 // biome-ignore lint/suspicious/noExplicitAny: a table of different message types

@@ -5,15 +5,9 @@
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { afterEach, describe, expect, it } from 'vitest'
-import {
-  createPublisher,
-  createSubscriber,
-  type Publisher,
-  type RawDatagram,
-  type Subscriber,
-} from '../src/index.js'
-import { uniqueEndpoint, waitFor } from './support.js'
+import { describe, expect, it } from 'vitest'
+import { createPublisher, createSubscriber, type RawDatagram } from '../src/index.js'
+import { closeAfterEach, uniqueEndpoint, waitFor } from './support.js'
 
 const seed = (name: string) => fileURLToPath(new URL(`../../../tools/seed/${name}`, import.meta.url))
 const python = spawnSync('python3', ['--version']).status === 0
@@ -21,10 +15,7 @@ if (!python && process.env.CI === 'true')
   throw new Error('python3 is missing: the seed interop tests need it')
 if (!python) console.warn('skipping seed interop: python3 not found')
 
-const open: Array<Publisher | Subscriber> = []
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()))
-})
+const track = closeAfterEach()
 
 function run(script: string, args: string[]) {
   const child = spawn('python3', [seed(script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -50,8 +41,7 @@ describe.skipIf(!python)('seed interop (raw mode, loopback)', () => {
       '10',
     ])
     await waitFor(() => recv.out().includes('ready'), 10_000, 'the seed receiver')
-    const pub = await createPublisher({ group, port, interface: '127.0.0.1' })
-    open.push(pub)
+    const pub = await track(createPublisher({ group, port, interface: '127.0.0.1' }))
     const replies: RawDatagram[] = []
     pub.on('reply', (r: RawDatagram) => replies.push(r))
     const payloads = [Buffer.from('hello seed'), Buffer.from([0, 1, 2, 255, 254]), Buffer.from('third')]
@@ -68,8 +58,7 @@ describe.skipIf(!python)('seed interop (raw mode, loopback)', () => {
 
   it('a Shoal raw subscriber prints what a seed sender sends, and the seed sender gets the answer', async () => {
     const { group, port } = uniqueEndpoint()
-    const sub = await createSubscriber({ group, port, interface: '127.0.0.1', raw: true })
-    open.push(sub)
+    const sub = await track(createSubscriber({ group, port, interface: '127.0.0.1', raw: true }))
     const got: RawDatagram[] = []
     sub.on('raw', (d: RawDatagram) => {
       got.push(d)

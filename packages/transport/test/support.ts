@@ -1,4 +1,22 @@
 import { randomInt } from 'node:crypto'
+import { afterEach } from 'vitest'
+import type { Publisher, Subscriber } from '../src/index.js'
+
+/**
+ * Closes after each test of the file every publisher and subscriber passed to the returned
+ * `track` (which resolves to what it was given), so a failed test leaves no socket open.
+ */
+export function closeAfterEach(): <T extends Publisher | Subscriber>(opening: Promise<T>) => Promise<T> {
+  const open: Array<Publisher | Subscriber> = []
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close()))
+  })
+  return async (opening) => {
+    const s = await opening
+    open.push(s)
+    return s
+  }
+}
 
 /** A group and port no other test file uses at the same time (files run in parallel). */
 export function uniqueEndpoint(): { group: string; port: number } {
