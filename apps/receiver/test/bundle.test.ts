@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { Imu } from '@shoal/schema'
 import { runCli } from '@shoal/service/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BIN, jsonLines, loopbackPublisher, requireBuild, startReceiver, uniqueEndpoint } from './support.js'
+import { BIN, jsonLines, receiverWithPublisher, requireBuild } from './support.js'
 
 /**
  * Deploy, way 1: dist/shoal-recv.js is the whole program. Copied alone to a directory outside the
@@ -31,12 +31,7 @@ describe('the single-file bundle, outside the workspace', () => {
   })
 
   it('receives on loopback', async () => {
-    const { group, port } = uniqueEndpoint()
-    const rx = await startReceiver(['--group', group, '--port', String(port), '--count', '1'], {
-      script: copy,
-      cwd: dir,
-    })
-    const pub = await loopbackPublisher({ group, port })
+    const { rx, pub } = await receiverWithPublisher(['--count', '1'], { script: copy, cwd: dir })
     try {
       await pub.publish('imu', Imu, { linearAcceleration: { z: 9.81 } })
       const result = await rx.exited

@@ -10,6 +10,7 @@ import {
   httpBase,
   jsonLines,
   loopbackPublisher,
+  receiverWithPublisher,
   requireBuild,
   startReceiver,
   summaryLine,
@@ -24,16 +25,7 @@ const imu = (z: number) => ({ header: { sourceId: 'imu0' }, linearAcceleration: 
 
 describe('shoal-recv, JSON lines', () => {
   it('prints every type decoded, with its topic, type, source and per-topic sequence', async () => {
-    const { group, port } = uniqueEndpoint()
-    const rx = await startReceiver([
-      '--group',
-      group,
-      '--port',
-      String(port),
-      '--count',
-      String(SAMPLES.length * 2),
-    ])
-    const pub = await loopbackPublisher({ group, port })
+    const { rx, pub } = await receiverWithPublisher(['--count', String(SAMPLES.length * 2)])
     try {
       for (const _round of [0, 1]) for (const s of SAMPLES) await pub.publish(s.topic, s.type, s.message)
       const result = await rx.exited
@@ -66,9 +58,7 @@ describe('shoal-recv, JSON lines', () => {
   })
 
   it('--full prints bytes fields whole, as base64', async () => {
-    const { group, port } = uniqueEndpoint()
-    const rx = await startReceiver(['--group', group, '--port', String(port), '--count', '1', '--full'])
-    const pub = await loopbackPublisher({ group, port })
+    const { rx, pub } = await receiverWithPublisher(['--count', '1', '--full'])
     try {
       const camera = SAMPLES.find((s) => s.topic === 'camera')!
       await pub.publish(camera.topic, camera.type, camera.message)
@@ -82,12 +72,7 @@ describe('shoal-recv, JSON lines', () => {
   })
 
   it('--topic keeps only the topics its filters match', async () => {
-    const { group, port } = uniqueEndpoint()
-    const rx = await startReceiver([
-      '--group',
-      group,
-      '--port',
-      String(port),
+    const { rx, pub } = await receiverWithPublisher([
       '--topic',
       'imu',
       '--topic',
@@ -95,7 +80,6 @@ describe('shoal-recv, JSON lines', () => {
       '--count',
       '3',
     ])
-    const pub = await loopbackPublisher({ group, port })
     try {
       // The filtered-out topics go first: were they let through, they would be among the 3 lines.
       for (const topic of ['gps', 'imu2', 'sensorsx', 'other/imu']) await pub.publish(topic, Imu, imu(1))
@@ -110,9 +94,7 @@ describe('shoal-recv, JSON lines', () => {
   })
 
   it('--count N prints N frames, then stops with exit 0 and a summary', async () => {
-    const { group, port } = uniqueEndpoint()
-    const rx = await startReceiver(['--group', group, '--port', String(port), '--count', '3'])
-    const pub = await loopbackPublisher({ group, port })
+    const { rx, pub } = await receiverWithPublisher(['--count', '3'])
     try {
       for (let i = 0; i < 5; i++) await pub.publish('imu', Imu, imu(i))
       const result = await rx.exited
@@ -236,9 +218,7 @@ describe('shoal-recv, at startup', () => {
 
 describe('shoal-recv, acknowledgements', () => {
   it('--ack answers a publisher waiting for acks, under --name', async () => {
-    const { group, port } = uniqueEndpoint()
-    const rx = await startReceiver(['--group', group, '--port', String(port), '--ack', '--name', 'rx-test'])
-    const pub = await loopbackPublisher({ group, port })
+    const { rx, pub } = await receiverWithPublisher(['--ack', '--name', 'rx-test'])
     try {
       const sent = await pub.publish('imu', Imu, imu(1), { ack: true })
       const report = await pub.waitForAcks(sent, { timeoutMs: WAIT_MS, expected: ['rx-test'] })
@@ -252,9 +232,7 @@ describe('shoal-recv, acknowledgements', () => {
   })
 
   it('without --ack, does not answer', async () => {
-    const { group, port } = uniqueEndpoint()
-    const rx = await startReceiver(['--group', group, '--port', String(port), '--name', 'rx-quiet'])
-    const pub = await loopbackPublisher({ group, port })
+    const { rx, pub } = await receiverWithPublisher(['--name', 'rx-quiet'])
     try {
       const sent = await pub.publish('imu', Imu, imu(1), { ack: true })
       await waitForLines(rx, 1) // the frame arrived, so an ack would have been sent by now
@@ -270,9 +248,7 @@ describe('shoal-recv, acknowledgements', () => {
 
 describe('shoal-recv --raw', () => {
   it('prints each datagram as text when printable, else as hex, with the sender address', async () => {
-    const { group, port } = uniqueEndpoint()
-    const rx = await startReceiver(['--group', group, '--port', String(port), '--raw', '--count', '3'])
-    const pub = await loopbackPublisher({ group, port })
+    const { rx, pub } = await receiverWithPublisher(['--raw', '--count', '3'])
     try {
       await pub.sendRaw(Buffer.from('hello, shoal ✓'))
       await pub.sendRaw(Uint8Array.from([0x00, 0x01, 0xfe, 0xff]))
@@ -293,10 +269,8 @@ describe('shoal-recv --raw', () => {
 
 describe('shoal-recv, bad datagrams, /metrics and /healthz', () => {
   it('counts bad datagrams by reason in /metrics, keeps running, and counts frames exactly', async () => {
-    const { group, port } = uniqueEndpoint()
-    const rx = await startReceiver(['--group', group, '--port', String(port), '--http', '0'])
+    const { group, port, rx, pub } = await receiverWithPublisher(['--http', '0'])
     const base = await httpBase(rx)
-    const pub = await loopbackPublisher({ group, port })
     try {
       const health = await fetch(`${base}/healthz`)
       expect(health.status).toBe(200)
@@ -341,9 +315,7 @@ describe('shoal-recv, bad datagrams, /metrics and /healthz', () => {
   })
 
   it('counts gaps when frames go missing', async () => {
-    const { group, port } = uniqueEndpoint()
-    const rx = await startReceiver(['--group', group, '--port', String(port), '--count', '2'])
-    const pub = await loopbackPublisher({ group, port })
+    const { rx, pub } = await receiverWithPublisher(['--count', '2'])
     try {
       const payload = Temperature.encode(Temperature.create({ celsius: 1 }))
       const topic = encodeTopic('temperature')
@@ -360,9 +332,7 @@ describe('shoal-recv, bad datagrams, /metrics and /healthz', () => {
 
 describe('shoal-recv, stopping', () => {
   it('on SIGTERM leaves, prints a summary on stderr and nothing but frames on stdout, and exits 0', async () => {
-    const { group, port } = uniqueEndpoint()
-    const rx = await startReceiver(['--group', group, '--port', String(port)])
-    const pub = await loopbackPublisher({ group, port })
+    const { rx, pub } = await receiverWithPublisher()
     try {
       for (let i = 0; i < 4; i++) await pub.publish('imu', Imu, imu(i))
       await waitForLines(rx, 4)
@@ -379,18 +349,7 @@ describe('shoal-recv, stopping', () => {
   })
 
   it('--output none prints nothing on stdout but still counts', async () => {
-    const { group, port } = uniqueEndpoint()
-    const rx = await startReceiver([
-      '--group',
-      group,
-      '--port',
-      String(port),
-      '--output',
-      'none',
-      '--count',
-      '2',
-    ])
-    const pub = await loopbackPublisher({ group, port })
+    const { rx, pub } = await receiverWithPublisher(['--output', 'none', '--count', '2'])
     try {
       await pub.publish('imu', Imu, imu(1))
       await pub.publish('imu', Imu, imu(2))
@@ -404,18 +363,7 @@ describe('shoal-recv, stopping', () => {
   })
 
   it('--output pretty on a pipe prints frame lines and the stats block, no escape sequences', async () => {
-    const { group, port } = uniqueEndpoint()
-    const rx = await startReceiver([
-      '--group',
-      group,
-      '--port',
-      String(port),
-      '--output',
-      'pretty',
-      '--count',
-      '2',
-    ])
-    const pub = await loopbackPublisher({ group, port })
+    const { rx, pub } = await receiverWithPublisher(['--output', 'pretty', '--count', '2'])
     try {
       await pub.publish('temperature', Temperature, { celsius: 21.5 })
       await sleep(400) // at most one line per stream every 250 ms: after 400 the second is shown too

@@ -6,15 +6,7 @@ import { runCli } from '@shoal/service/testing'
 import { readRecording } from '@shoal/transport'
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { SAMPLES } from './samples.js'
-import {
-  BIN,
-  loopbackPublisher,
-  requireBuild,
-  startReceiver,
-  summaryLine,
-  uniqueEndpoint,
-  waitForLines,
-} from './support.js'
+import { BIN, receiverWithPublisher, requireBuild, summaryLine, waitForLines } from './support.js'
 
 beforeAll(requireBuild)
 
@@ -29,19 +21,8 @@ const nowNs = () => BigInt(Date.now()) * 1_000_000n
 describe('shoal-recv --record', () => {
   it('records every frame: topic, fingerprint, payload, session, sequence, source, receive time', async () => {
     const file = join(dir, 'run.rec')
-    const { group, port } = uniqueEndpoint()
     const before = nowNs()
-    const rx = await startReceiver([
-      '--group',
-      group,
-      '--port',
-      String(port),
-      '--record',
-      file,
-      '--count',
-      '12',
-    ])
-    const pub = await loopbackPublisher({ group, port })
+    const { rx, pub } = await receiverWithPublisher(['--record', file, '--count', '12'])
     try {
       for (const _round of [0, 1]) for (const s of SAMPLES) await pub.publish(s.topic, s.type, s.message)
       const result = await rx.exited
@@ -78,12 +59,7 @@ describe('shoal-recv --record', () => {
 
   it('rotates at --record-max-size, keeping older files as FILE.1, FILE.2 …', async () => {
     const file = join(dir, 'rotating.rec')
-    const { group, port } = uniqueEndpoint()
-    const rx = await startReceiver([
-      '--group',
-      group,
-      '--port',
-      String(port),
+    const { rx, pub } = await receiverWithPublisher([
       '--record',
       file,
       '--record-max-size',
@@ -93,7 +69,6 @@ describe('shoal-recv --record', () => {
       '--output',
       'none',
     ])
-    const pub = await loopbackPublisher({ group, port })
     try {
       for (let i = 0; i < 40; i++) await pub.publish('temperature', Temperature, { celsius: i })
       const result = await rx.exited
@@ -117,9 +92,7 @@ describe('shoal-recv --record', () => {
 
   it('leaves a readable recording when killed mid-run (SIGKILL)', async () => {
     const file = join(dir, 'killed.rec')
-    const { group, port } = uniqueEndpoint()
-    const rx = await startReceiver(['--group', group, '--port', String(port), '--record', file])
-    const pub = await loopbackPublisher({ group, port })
+    const { rx, pub } = await receiverWithPublisher(['--record', file])
     let sending = true
     const sender = (async () => {
       for (let i = 0; sending && i < 100_000; i++) {

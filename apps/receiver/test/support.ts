@@ -30,6 +30,20 @@ export async function startReceiver(
   return running
 }
 
+/**
+ * shoal-recv joined to a fresh group and port, with `extra` flags, once ready, and a loopback
+ * publisher to that group and port. The caller closes the publisher.
+ */
+export async function receiverWithPublisher(
+  extra: readonly string[] = [],
+  options: { readonly script?: string; readonly cwd?: string } = {},
+): Promise<{ group: string; port: number; rx: RunningCli; pub: Publisher }> {
+  const { group, port } = uniqueEndpoint()
+  const rx = await startReceiver(['--group', group, '--port', String(port), ...extra], options)
+  const pub = await loopbackPublisher({ group, port })
+  return { group, port, rx, pub }
+}
+
 /** A publisher on loopback, pinned to 127.0.0.1. */
 export function loopbackPublisher(options: Omit<PublisherOptions, 'interface'>): Promise<Publisher> {
   return createPublisher({ ...options, interface: '127.0.0.1', ttl: 1 })
