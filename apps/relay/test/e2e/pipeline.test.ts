@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   assertBuilt,
   countBy,
+  FAST_SENSORS,
   type FrameLine,
   frames,
   type Running,
@@ -29,8 +30,6 @@ import {
 
 const netns = requireNetns()
 const PORT = 7400
-/** Fast simulated sensors: every type within a fraction of a second; cameras of 57,600 bytes (40 fragments). */
-const FAST_SENSORS = ['--rate', 'imu=1000,gps=100,temperature=20,camera=20', '--camera-size', '160x120']
 const TOPICS = ['camera', 'gps', 'imu', 'temperature']
 
 describe.skipIf(netns.skip)('send → relay → recv across two segments', () => {

@@ -15,6 +15,7 @@ import {
   assertBuilt,
   countBy,
   eventually,
+  FAST_SENSORS,
   frames,
   type Running,
   scrape,
@@ -26,7 +27,6 @@ import {
 const netns = requireNetns()
 const PORT = 7400
 const TUNNEL_PORT = 7500
-const FAST_SENSORS = ['--rate', 'imu=1000,gps=100,temperature=20,camera=20', '--camera-size', '160x120']
 
 describe.skipIf(netns.skip)('relays: a unicast tunnel, and a loop', () => {
   let net: Network

@@ -30,6 +30,17 @@ export const WAIT_MS = 15_000
 /** No app process in these suites may live longer than this; the harness SIGKILLs it. */
 export const PROCESS_LIMIT_MS = 60_000
 
+/**
+ * shoal-send flags for fast simulated sensors: every type within a fraction of a second; cameras of
+ * 57,600 bytes (40 fragments).
+ */
+export const FAST_SENSORS = [
+  '--rate',
+  'imu=1000,gps=100,temperature=20,camera=20',
+  '--camera-size',
+  '160x120',
+]
+
 /** A JSON log line of an app (pino on stderr when it is not a terminal). */
 export interface LogLine {
   readonly level?: number
