@@ -1,0 +1,145 @@
+/**
+ * What the coordinator and its worker processes say to each other. A worker gets one JSON config
+ * as its only argument and answers with `@bench {json}` lines on stdout; the coordinator may write
+ * `stop` to its stdin. Everything else a worker prints is ignored (and shown on failure).
+ */
+
+export const EVENT_PREFIX = '@bench '
+export const STOP_COMMAND = 'stop'
+
+export type Impl = 'raw' | 'shoal'
+export type SmallVariant = 'raw' | 'unbatched' | 'batched'
+
+interface Bounded {
+  /** The worker reports what it has and exits after this long, whatever happens. */
+  deadlineMs: number
+}
+
+export interface SmallReceiverConfig extends Bounded {
+  impl: Impl
+  group: string
+  port: number
+  iface: string
+  /** Frames in the measured burst; a frame with a sequence at or past it is the end marker. */
+  frames: number
+}
+
+export interface SmallSenderConfig extends Bounded {
+  variant: SmallVariant
+  group: string
+  port: number
+  iface: string
+  frames: number
+  /** Frames sent back to back before yielding to the event loop. */
+  chunk: number
+  /** Quiet time after the burst before the end markers, so the receiver drains its buffer. */
+  pauseMs: number
+  lingerMs: number | undefined
+}
+
+export interface ImageReceiverConfig extends Bounded {
+  impl: Impl
+  group: string
+  port: number
+  iface: string
+  frames: number
+}
+
+export interface ImageSenderConfig extends Bounded {
+  impl: Impl
+  group: string
+  port: number
+  iface: string
+  frames: number
+  pauseMs: number
+}
+
+export interface PongConfig extends Bounded {
+  impl: Impl
+  group: string
+  port: number
+  /** Where pongs go: the pinger's unicast port on `iface`. */
+  pongPort: number
+  iface: string
+}
+
+export interface PingConfig extends Bounded {
+  impl: Impl
+  group: string
+  /** The multicast port pings go to. */
+  port: number
+  /** The unicast port pongs come back to, on `iface`. */
+  pongPort: number
+  iface: string
+  pings: number
+  warmup: number
+  /** A ping without a pong after this long is counted lost and the next one goes. */
+  timeoutMs: number
+}
+
+export interface CodecConfig extends Bounded {
+  messages: number
+  warmup: number
+}
+
+/** Kernel UDP counters of the namespace (/proc/net/snmp), as differences over a measurement. */
+export interface UdpCounters {
+  inDatagrams: number
+  rcvbufErrors: number
+  inErrors: number
+}
+
+/** Every worker's `result` event carries its own CPU time (added by `emit`). */
+export interface WorkerResult {
+  event: 'result'
+  /** User + system CPU time of the worker process so far, µs. */
+  cpuUs?: number
+}
+
+export interface ReceiverReport extends WorkerResult {
+  delivered: number
+  /** Frames between the first and the last timestamp; the rate is this over `elapsedNs`. */
+  timedFrames: number
+  elapsedNs: number
+  bytes: number
+  /** Shoal only: sequence gaps, duplicates and drops by reason the subscriber counted. */
+  gaps?: number
+  duplicates?: number
+  drops?: Record<string, number>
+  datagramsIn: number
+  /** How the receiver stopped: the end marker, the coordinator's `stop`, or its deadline. */
+  endedBy: 'marker' | 'stop' | 'deadline'
+  udp: UdpCounters
+  recvBufferBytes: number
+  readyRssBytes: number
+  peakRssBytes: number
+}
+
+export interface SenderReport extends WorkerResult {
+  sent: number
+  datagrams: number
+  elapsedNs: number
+  peakRssBytes: number
+  /** Set when the variant cannot run (batching not in this build of @shoal/transport). */
+  unavailable?: string
+}
+
+export interface PingReport extends WorkerResult {
+  pings: number
+  lost: number
+  p50Us: number
+  p99Us: number
+  p999Us: number
+  minUs: number
+  maxUs: number
+  meanUs: number
+}
+
+export type CodecRow = 'pbEncode' | 'pbDecode' | 'shoalEncode' | 'shoalEncodeInto' | 'shoalDecode'
+
+export interface CodecReport extends WorkerResult {
+  messageBytes: number
+  frameBytes: number
+  /** Messages per second per row. */
+  rates: Record<CodecRow, number>
+}

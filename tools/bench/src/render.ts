@@ -1,0 +1,312 @@
+/**
+ * The results as Markdown: the terminal output and the report file are the same text. Tables are
+ * padded so they line up in a terminal too.
+ */
+import { compact, fixed, int, mib, withSpread } from './format.js'
+import { NOISY_CORES } from './interference.js'
+import { describeNoise, type Noise, noiseOf } from './noise.js'
+import type { ProfileSummary } from './profile.js'
+import type { BenchResults } from './results.js'
+import { type Spread, spread } from './stats.js'
+
+type Align = 'l' | 'r'
+
+const cores = (c: number | undefined) => (c === undefined ? '?' : c.toFixed(2))
+
+/** A line under a scenario's table naming the runs other processes competed with, or nothing. */
+function noiseLine(results: BenchResults, scenario: Noise['scenario']): string[] {
+  const text = describeNoise(noiseOf(results).find((n) => n.scenario === scenario))
+  return text === '' ? [] : ['', `⚠ During these measurements ${text}: those runs are noisy.`]
+}
+
+export function table(headers: string[], rows: string[][], align: Align[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const cell = (s: string, i: number) => (align[i] === 'r' ? s.padStart(widths[i]!) : s.padEnd(widths[i]!))
+  const line = (cells: string[]) => `| ${cells.map(cell).join(' | ')} |`
+  const rule = `|${widths.map((w, i) => (align[i] === 'r' ? `${'-'.repeat(w + 1)}:` : `${'-'.repeat(w + 2)}`)).join('|')}|`
+  return [line(headers), rule, ...rows.map(line)].join('\n')
+}
+
+const ratio = (s: Spread | undefined) => (s === undefined ? '—' : withSpread(s, (n) => `${n.toFixed(2)}×`))
+const pct = (part: number, whole: number) =>
+  whole > 0 ? `${((part / whole) * 100).toFixed(part / whole < 0.01 ? 2 : 1)} %` : ''
+
+function lossCell(loss: Spread, of: number): string {
+  if (!Number.isFinite(loss.median)) return '—'
+  const text = withSpread(loss, int)
+  return loss.median > 0 ? `${text} (${pct(loss.median, of)})` : text
+}
+
+function smallSection(r: NonNullable<BenchResults['small']>): string {
+  const rows: string[][] = []
+  const names = { raw: 'raw dgram', unbatched: 'Shoal unbatched (publish)', batched: 'Shoal batched (send)' }
+  for (const v of ['raw', 'unbatched', 'batched'] as const) {
+    const x = r.variants[v]
+    if (!x.available) {
+      rows.push([names[v], x.reason ?? 'not available', '', '', '', '', '', ''])
+      continue
+    }
+    const runs = x.runs
+    rows.push([
+      names[v],
+      withSpread(x.rate, compact),
+      v === 'raw' ? '1.00×' : ratio(x.ratio),
+      lossCell(x.loss, x.frames),
+      x.gaps === undefined ? '—' : withSpread(x.gaps, int),
+      compact(spread(runs.map((run) => run.sendRate)).median),
+      int(spread(runs.map((run) => run.datagrams)).median),
+      int(spread(runs.map((run) => run.rcvbufErrors)).median),
+    ])
+  }
+  const linger = r.lingerMs === undefined ? "the transport's default linger" : `linger ${r.lingerMs} ms`
+  return [
+    '## 1 · Small frames',
+    '',
+    `shoal.v1.Temperature, **${r.messageBytes} B encoded**; one unbatched Shoal datagram is ${r.datagramBytes} B (topic \`temperature\`). ` +
+      `Per run: raw and unbatched send ${int(r.variants.raw.frames)} frames, batched ${int(r.variants.batched.frames)} (${linger}), ` +
+      `as fast as they can. Loss = sent − delivered; gaps = what Shoal's subscriber counted. Receive buffer ${mib(r.recvBufferBytes)} (granted).`,
+    '',
+    table(
+      [
+        'variant',
+        'delivered frames/s',
+        '× raw',
+        'loss (sent − delivered)',
+        'gaps (Shoal)',
+        'offered frames/s',
+        'datagrams',
+        'kernel drops',
+      ],
+      rows,
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ),
+  ].join('\n')
+}
+
+function imageSection(r: NonNullable<BenchResults['image']>): string {
+  const rows = (['raw', 'shoal'] as const).map((impl) => {
+    const x = r.impls[impl]
+    return [
+      impl === 'raw' ? 'raw dgram' : 'Shoal (publish)',
+      withSpread(x.goodput, fixed(0)),
+      impl === 'raw' ? '1.00×' : ratio(x.ratio),
+      lossCell(x.lost, r.frames),
+      x.gaps === undefined ? '—' : withSpread(x.gaps, int),
+      fixed(0)(spread(x.runs.map((run) => run.sendRate)).median),
+      String(r.datagramsPerImage[impl]),
+      int(spread(x.runs.map((run) => run.rcvbufErrors)).median),
+    ]
+  })
+  return [
+    '## 2 · 1 MiB images',
+    '',
+    `shoal.v1.Image 512×512 rgba8: ${int(r.dataBytes)} B of pixels, ${int(r.encodedBytes)} B encoded. ${int(r.frames)} images per run, ` +
+      'each sent when the previous one is with the kernel. Goodput = whole images delivered × 1 MiB ÷ time from the first to the last (MB = 10⁶ B). ' +
+      'Raw sends the pixels as 17 datagrams of ≤ 65,507 B with an 8-byte header and reassembles them.',
+    '',
+    table(
+      [
+        'variant',
+        'goodput MB/s',
+        '× raw',
+        'images lost',
+        'gaps (Shoal)',
+        'offered MB/s',
+        'datagrams/image',
+        'kernel drops',
+      ],
+      rows,
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ),
+  ].join('\n')
+}
+
+function latencySection(r: NonNullable<BenchResults['latency']>): string {
+  const us = fixed(1)
+  const rows = (['raw', 'shoal'] as const).map((impl) => {
+    const x = r.impls[impl]
+    return [
+      impl === 'raw' ? 'raw dgram' : 'Shoal',
+      withSpread(x.p50, us),
+      withSpread(x.p99, us),
+      withSpread(x.p999, us),
+      impl === 'raw' ? '—' : withSpread(x.p50Delta, (n) => `${n >= 0 ? '+' : ''}${n.toFixed(1)}`),
+      impl === 'raw' ? '—' : ratio(x.p99Ratio),
+      withSpread(x.lost, int),
+    ]
+  })
+  return [
+    '## 3 · Latency',
+    '',
+    `Round trip in µs: a ping by multicast, the pong back by unicast, one at a time; ${int(r.pings)} timed per run after ${int(r.warmup)} warm-up. ` +
+      'Shoal encodes, frames, checks and decodes on both legs; raw echoes 49 bytes.',
+    '',
+    table(['variant', 'p50', 'p99', 'p99.9', 'p50 − raw', 'p99 ÷ raw', 'lost'], rows, [
+      'l',
+      'r',
+      'r',
+      'r',
+      'r',
+      'r',
+      'r',
+    ]),
+  ].join('\n')
+}
+
+function codecSection(r: NonNullable<BenchResults['codec']>): string {
+  const m = (s: Spread) => withSpread(s, compact)
+  return [
+    '## 4 · Codec',
+    '',
+    `Messages/s on one core, no sockets, ${int(r.messages)} messages per measurement; ${r.messageBytes} B message, ${r.frameBytes} B frame.`,
+    '',
+    table(
+      ['step', 'protobufjs alone', 'Shoal', 'Shoal ÷ protobufjs'],
+      [
+        [
+          'encode + frame (`fragmentMessage`, what publish does)',
+          m(r.rates.pbEncode),
+          m(r.rates.shoalEncode),
+          ratio(r.encodeRatio),
+        ],
+        [
+          'encode + frame (`encodeFrameInto` a reused buffer)',
+          m(r.rates.pbEncode),
+          m(r.rates.shoalEncodeInto),
+          ratio(r.encodeIntoRatio),
+        ],
+        [
+          'deframe + decode (`decodeFrame`, CRC checked)',
+          m(r.rates.pbDecode),
+          m(r.rates.shoalDecode),
+          ratio(r.decodeRatio),
+        ],
+      ],
+      ['l', 'r', 'r', 'r'],
+    ),
+  ].join('\n')
+}
+
+function memorySection(results: BenchResults): string {
+  const rows: string[][] = []
+  const m = (s: Spread) => withSpread(s, (n) => (n / 2 ** 20).toFixed(0))
+  if (results.small) {
+    const v = results.small.variants
+    rows.push([
+      'small frames',
+      m(v.raw.receiverPeakRss),
+      m(v.unbatched.receiverPeakRss),
+      v.batched.available ? m(v.batched.receiverPeakRss) : 'n/a',
+    ])
+  }
+  if (results.image) {
+    const i = results.image.impls
+    rows.push(['1 MiB images', m(i.raw.receiverPeakRss), m(i.shoal.receiverPeakRss), '—'])
+  }
+  return [
+    '## 5 · Receiver memory',
+    '',
+    'Peak RSS (VmHWM from /proc/self/status) of the receiving process, MiB, at the end of each measurement above.',
+    '',
+    table(['during', 'raw dgram', 'Shoal', 'Shoal batched'], rows, ['l', 'r', 'r', 'r']),
+  ].join('\n')
+}
+
+function targetsSection(results: BenchResults): string {
+  const rows = results.targets.map((t) => [
+    t.met === undefined ? '– not measured' : t.met ? '✓ met' : '✗ missed',
+    t.target,
+    t.measured,
+  ])
+  return ['## Targets', '', table(['', 'target', 'measured (medians)'], rows, ['l', 'l', 'l'])].join('\n')
+}
+
+export function profileSection(profiles: readonly ProfileSummary[]): string {
+  if (profiles.length === 0) return ''
+  const parts = [
+    '## Profiles',
+    '',
+    'CPU profiles (`node --cpu-prof`) of one extra run of each Shoal measurement that missed a target, from the moment the ' +
+      "process was ready (start-up left out). Self time as a share of the process's busy (non-idle) time; `native` is V8, libuv " +
+      'and the system calls under them (sendmsg/recvmsg, epoll).',
+  ]
+  for (const p of profiles) {
+    parts.push(
+      '',
+      `### ${p.target} · ${p.process} (${(p.totalMs / 1000).toFixed(1)} s sampled${p.fromReady ? '' : ' including start-up'}, ${p.idlePct.toFixed(0)} % idle)`,
+      '',
+      `By area: ${p.areas
+        .filter((a) => a.pct >= 1)
+        .map((a) => `${a.area} ${a.pct.toFixed(0)} %`)
+        .join(', ')}`,
+      '',
+      table(
+        ['self %', 'function', 'where'],
+        p.top
+          .filter((f) => f.selfPct >= 0.5)
+          .map((f) => [f.selfPct.toFixed(1), `\`${f.fn}\``, f.where || f.area]),
+        ['r', 'l', 'l'],
+      ),
+    )
+  }
+  return parts.join('\n')
+}
+
+export interface ReportOptions {
+  /** Link to the chart image, or none. */
+  chartHref?: string
+  /** Level of the scenario headings (2: `##`); the title is one above. */
+  level?: number
+  title?: boolean
+  profiles?: boolean
+}
+
+/** The whole report; `level` shifts every heading, for embedding in another document. */
+export function renderReport(results: BenchResults, options: ReportOptions = {}): string {
+  const { chartHref, level = 2, title = true, profiles = true } = options
+  const env = results.environment
+  const o = results.options
+  const parts: string[] = []
+  if (title) parts.push(`${'#'.repeat(level - 1)} Shoal bench results`, '')
+  parts.push(
+    `${results.startedAt.replace('T', ' ').slice(0, 19)} UTC, ${results.durationS.toFixed(0)} s · node ${env.node} · linux ${env.kernel} · ` +
+      `${env.cpus} × ${env.cpuModel} · net.core.rmem_max ${env.rmemMax === undefined ? '?' : mib(env.rmemMax)} · ` +
+      `commit ${env.commit ?? '?'}${env.dirty ? ' + uncommitted changes in packages/' : ''}`,
+    '',
+    (env.namespace === undefined
+      ? 'No socket was opened (codec only). '
+      : `Every socket on loopback inside the private namespace \`${env.namespace}\` (it holds only \`lo\`); ` +
+        `sender and receiver are separate processes${o.pin ? ', pinned to CPU 0 and CPU 1' : ''}. `) +
+      `${o.runs} run${o.runs === 1 ? '' : 's'} of everything${o.quick ? ' (--quick counts)' : ''}: each cell is the median [min–max]; ` +
+      'ratios are taken within each run, then the median of those.',
+  )
+  const noise = noiseOf(results)
+  const touched = noise.filter((n) => n.runs.length > 0)
+  const probes = [env.othersCores.start, env.othersCores.end]
+  if (touched.length > 0 || probes.some((c) => c !== undefined && c >= NOISY_CORES))
+    parts.push(
+      '',
+      '> **Warning:** other processes competed with the sender and the receiver for the CPUs' +
+        (touched.length > 0
+          ? `: ${touched.map((n) => `${n.scenario}: ${describeNoise(n)}`).join('; ')}`
+          : '') +
+        `. Before the first measurement they used ${cores(probes[0])} cores, after the last ${cores(probes[1])}. ` +
+        'Those runs are noisy; the min–max shows by how much.',
+    )
+  if (chartHref !== undefined) parts.push('', `![chart](${chartHref})`)
+  if (results.small) parts.push('', smallSection(results.small), ...noiseLine(results, 'small'))
+  if (results.image) parts.push('', imageSection(results.image), ...noiseLine(results, 'image'))
+  if (results.latency) parts.push('', latencySection(results.latency), ...noiseLine(results, 'latency'))
+  if (results.codec) parts.push('', codecSection(results.codec), ...noiseLine(results, 'codec'))
+  if (results.small || results.image) parts.push('', memorySection(results))
+  parts.push('', targetsSection(results))
+  const profileText = profiles ? profileSection(results.profiles) : ''
+  if (profileText !== '') parts.push('', profileText)
+  parts.push(
+    '',
+    `Reproduce: \`pnpm bench${results.argv.length > 0 ? ` -- ${results.argv.join(' ')}` : ''}\``,
+    '',
+  )
+  const shift = '#'.repeat(level - 2)
+  return parts.join('\n').replace(/^(#{2,}) /gm, (_, hashes: string) => `${hashes}${shift} `)
+}

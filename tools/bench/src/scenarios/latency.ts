@@ -1,0 +1,133 @@
+/**
+ * Scenario 3: round-trip latency. One ping at a time goes by multicast, its pong comes back by
+ * unicast; the pinger times each round trip with process.hrtime.bigint(). Per run, raw dgram and
+ * Shoal each do the same number of round trips; Shoal's p50 is compared with raw's as a difference
+ * and its p99 as a ratio, within the run.
+ */
+import type { BenchContext } from '../context.js'
+import { CpuWindow } from '../interference.js'
+import type { Impl, PingReport, WorkerResult } from '../protocol.js'
+import { GROUP, LOOPBACK } from '../samples.js'
+import { differences, ratios, type Spread, spread } from '../stats.js'
+
+export interface LatencyRun extends Omit<PingReport, 'event' | 'cpuUs'> {
+  run: number
+  /** Cores other processes used during this measurement. */
+  othersCores: number | undefined
+}
+
+export interface LatencyImplResult {
+  impl: Impl
+  runs: LatencyRun[]
+  p50: Spread
+  p99: Spread
+  p999: Spread
+  lost: Spread
+  /** Per run: this p50 − raw's p50, µs. */
+  p50Delta: Spread
+  /** Per run: this p99 ÷ raw's p99. */
+  p99Ratio: Spread
+}
+
+export interface LatencyResult {
+  pings: number
+  warmup: number
+  impls: Record<Impl, LatencyImplResult>
+}
+
+const TIMEOUT_MS = 100
+const READY_MS = 10_000
+/** Slowest average round trip allowed before the deadline, µs. */
+const CEILING_US = 2_000
+
+export async function measureLatency(
+  ctx: BenchContext,
+  impl: Impl,
+  run: number,
+  profile?: string,
+): Promise<LatencyRun> {
+  const warmup = Math.ceil(ctx.options.pings / 10)
+  const deadlineMs = Math.max(30_000, ((ctx.options.pings + warmup) * CEILING_US) / 1000)
+  const where = { group: GROUP, port: ctx.nextPort(), pongPort: ctx.nextPort(), iface: LOOPBACK, impl }
+  const window = new CpuWindow()
+  const pong = ctx.start(
+    'pong',
+    'receiver',
+    { ...where, deadlineMs: deadlineMs + READY_MS },
+    deadlineMs + 2 * READY_MS,
+    profile === undefined ? undefined : `${profile}-pong`,
+  )
+  let ping: ReturnType<BenchContext['start']> | undefined
+  try {
+    await pong.waitFor('ready', READY_MS)
+    ping = ctx.start(
+      'ping',
+      'sender',
+      { ...where, pings: ctx.options.pings, warmup, timeoutMs: TIMEOUT_MS, deadlineMs },
+      deadlineMs + READY_MS,
+      profile === undefined ? undefined : `${profile}-ping`,
+    )
+    await ping.waitFor('ready', READY_MS)
+    ping.write('go')
+    const {
+      event: _,
+      cpuUs: pingUs = 0,
+      ...report
+    } = await ping.waitFor<PingReport>('result', deadlineMs + READY_MS)
+    await ping.exit(READY_MS)
+    pong.stop()
+    const { cpuUs: pongUs = 0 } = await pong.waitFor<WorkerResult>('result', READY_MS)
+    await pong.exit(READY_MS)
+    return { run, ...report, othersCores: window.othersCores(pingUs + pongUs) }
+  } finally {
+    ping?.kill()
+    pong.kill()
+  }
+}
+
+export async function runLatency(ctx: BenchContext): Promise<LatencyResult> {
+  const impls: readonly Impl[] = ['raw', 'shoal']
+  const runs: Record<Impl, LatencyRun[]> = { raw: [], shoal: [] }
+  for (let run = 0; run < ctx.options.runs; run++) {
+    const order = run % 2 === 0 ? impls : [...impls].reverse()
+    for (const impl of order) {
+      const measured = await measureLatency(ctx, impl, run)
+      runs[impl].push(measured)
+      ctx.log(
+        `latency run ${run + 1}/${ctx.options.runs} ${impl.padEnd(9)} p50 ${measured.p50Us.toFixed(1)} µs, ` +
+          `p99 ${measured.p99Us.toFixed(1)} µs, p99.9 ${measured.p999Us.toFixed(1)} µs, lost ${measured.lost}`,
+      )
+    }
+  }
+  const raw = runs.raw
+  const summarise = (impl: Impl): LatencyImplResult => {
+    const list = runs[impl]
+    const p50s = list.map((r) => r.p50Us)
+    const p99s = list.map((r) => r.p99Us)
+    return {
+      impl,
+      runs: list,
+      p50: spread(p50s),
+      p99: spread(p99s),
+      p999: spread(list.map((r) => r.p999Us)),
+      lost: spread(list.map((r) => r.lost)),
+      p50Delta: spread(
+        differences(
+          p50s,
+          raw.map((r) => r.p50Us),
+        ),
+      ),
+      p99Ratio: spread(
+        ratios(
+          p99s,
+          raw.map((r) => r.p99Us),
+        ),
+      ),
+    }
+  }
+  return {
+    pings: ctx.options.pings,
+    warmup: Math.ceil(ctx.options.pings / 10),
+    impls: { raw: summarise('raw'), shoal: summarise('shoal') },
+  }
+}
