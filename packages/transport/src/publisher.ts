@@ -279,22 +279,26 @@ export class Publisher extends EventEmitter {
     this.#flushBatch()
     const sequence = state.sequence
     state.sequence = (state.sequence + 1) >>> 0
-    const frames = fragmentMessage(
-      {
-        kind: FrameKind.DATA,
-        flags: options.ack ? Flag.ACK_REQUEST : 0,
-        hops: 0,
-        topic,
-        sessionId: this.sessionId,
-        sequence,
-        fingerprint,
-        extensionLength: 0,
-      },
-      state.bytes,
-      payload,
-      this.info.budget,
-    )
+    const flags = options.ack ? Flag.ACK_REQUEST : 0
     if (options.ack) this.#expectAcks(topic, sequence)
+    const frames =
+      FIXED_HEADER_LENGTH + state.bytes.length + payload.length + CRC_LENGTH <= this.info.budget
+        ? [encodeWholeFrame(flags, 0, this.sessionId, sequence, fingerprint, state.bytes, payload)]
+        : fragmentMessage(
+            {
+              kind: FrameKind.DATA,
+              flags,
+              hops: 0,
+              topic,
+              sessionId: this.sessionId,
+              sequence,
+              fingerprint,
+              extensionLength: 0,
+            },
+            state.bytes,
+            payload,
+            this.info.budget,
+          )
     let bytes = 0
     for (const frame of frames) bytes += frame.length
     await this.#sendAll(frames)

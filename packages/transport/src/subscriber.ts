@@ -297,30 +297,42 @@ export class Subscriber extends EventEmitter {
     this.emit('close')
   }
 
-  #onMessage(data: Buffer, address: string, port: number): void {
+  #onMessage(received: Buffer, address: string, port: number): void {
     this.#datagramsIn++
-    this.#bytesIn += data.length
+    this.#bytesIn += received.length
+    const receivedAt = Date.now()
     if (this.#raw) {
-      this.emit('raw', { data, from: { address, port }, receivedAt: Date.now() } satisfies RawDatagram)
+      this.emit('raw', { data: received, from: { address, port }, receivedAt } satisfies RawDatagram)
       return
     }
+    // A plain Uint8Array view from here on: its subarrays are cheaper than Buffer's (one per frame).
+    const data = new Uint8Array(received.buffer, received.byteOffset, received.length)
     const frame = decodeFrame(data, 0, data.length, { maxMessageBytes: this.#maxMessageBytes })
     if (!frame.ok) {
       this.#drop(frame.reason, undefined, address, port)
       return
     }
     const { header, payload } = frame
-    if (header.kind === FrameKind.DATA) this.#onData(header, payload, data, address, port)
+    if (header.kind === FrameKind.DATA) this.#onData(header, payload, data, address, port, receivedAt)
     else if (header.kind === FrameKind.BATCH) {
-      const whole = forEachInnerFrame(payload, (inner, innerPayload, innerBytes) => {
-        this.#onData(inner, innerPayload, this.#forward ? sealInner(innerBytes) : innerBytes, address, port)
+      const whole = forEachInnerFrame(payload, (inner, innerPayload, start, length) => {
+        const innerFrame = this.#forward ? sealInner(payload.subarray(start, start + length)) : data
+        this.#onData(inner, innerPayload, innerFrame, address, port, receivedAt)
       })
       if (!whole) this.#drop('bad-batch', undefined, address, port)
     }
     // ACKs and the reserved control frames are not for subscribers.
   }
 
-  #onData(header: FrameHeader, payload: Uint8Array, data: Uint8Array, address: string, port: number): void {
+  /** One DATA frame; `data` is the whole frame (forward mode) or its datagram. */
+  #onData(
+    header: FrameHeader,
+    payload: Uint8Array,
+    data: Uint8Array,
+    address: string,
+    port: number,
+    receivedAt: number,
+  ): void {
     if (!this.#filter(header.topic)) return
     const stream = this.#stream(header.sessionId, header.topic, address, port)
     stream.datagrams++
@@ -345,10 +357,17 @@ export class Subscriber extends EventEmitter {
     if (stream.tracker.observe(header.sequence) === 'duplicate') return
     stream.bytes += message.length
     if (header.flags & Flag.ACK_REQUEST && this.#ack) this.#sendAck(header, address, port)
-    this.#deliver(header, message, stream, address, port)
+    this.#deliver(header, message, stream, address, port, receivedAt)
   }
 
-  #deliver(header: FrameHeader, message: Uint8Array, stream: Stream, address: string, port: number): void {
+  #deliver(
+    header: FrameHeader,
+    message: Uint8Array,
+    stream: Stream,
+    address: string,
+    port: number,
+    receivedAt: number,
+  ): void {
     const type = this.#registry.byFingerprint(header.fingerprint)
     const expected = this.#topicTypes?.typeFor(header.topic)
     if (expected !== undefined && expected.fingerprint !== header.fingerprint) {
@@ -383,7 +402,7 @@ export class Subscriber extends EventEmitter {
       sequence: header.sequence,
       hops: header.hops,
       ackRequested: (header.flags & Flag.ACK_REQUEST) !== 0,
-      receivedAt: Date.now(),
+      receivedAt,
     }
     this.emit('frame', frame)
   }

@@ -99,8 +99,8 @@ describe('BATCH frames', () => {
     b.append(0, 2, 9, 41, 3, topic, new Uint8Array([1, 2, 3]))
     const outer = decodeFrame(b.finish(9, 1))
     if (!outer.ok) throw new Error('bad outer')
-    forEachInnerFrame(outer.payload, (_h, _p, inner) => {
-      const whole = decodeFrame(sealInner(inner))
+    forEachInnerFrame(outer.payload, (_h, _p, start, length) => {
+      const whole = decodeFrame(sealInner(outer.payload.subarray(start, start + length)))
       expect(whole.ok && whole.header).toMatchObject({ sequence: 41, hops: 2, topic: 'imu' })
     })
   })

@@ -134,7 +134,7 @@ export class BatchBuilder {
  */
 export function forEachInnerFrame(
   payload: Uint8Array,
-  onFrame: (header: FrameHeader, innerPayload: Uint8Array, inner: Uint8Array) => void,
+  onFrame: (header: FrameHeader, innerPayload: Uint8Array, innerStart: number, innerLength: number) => void,
 ): boolean {
   const view = new DataView(payload.buffer, payload.byteOffset, payload.length)
   let at = 0
@@ -154,11 +154,9 @@ export function forEachInnerFrame(
       (header.flags & MUST_UNDERSTAND_FLAGS & ~KNOWN_FLAGS) !== 0
     )
       return false
-    onFrame(
-      header,
-      payload.subarray(start + headerLength, start + length),
-      payload.subarray(start, start + length),
-    )
+    // The inner frame's own bytes are payload[start, start + length): a view is made only by
+    // callers that need one (relays), since a subarray per frame shows in profiles.
+    onFrame(header, payload.subarray(start + headerLength, start + length), start, length)
     at = start + length
   }
   return true

@@ -4,7 +4,7 @@ import { isTransportError } from '../errors.js'
 import { FrameKind, MAX_DATAGRAM_BYTES } from './constants.js'
 import { fragmentMessage, type MessageHeader, Reassembler } from './fragment.js'
 import { decodeFrame } from './frame.js'
-import { encodeTopic } from './header.js'
+import { encodeTopic, type FrameHeader } from './header.js'
 
 const base: MessageHeader = {
   kind: FrameKind.DATA,
@@ -168,6 +168,34 @@ describe('Reassembler', () => {
     }
     expect(evicted).toEqual(['a', 'x'])
     expect(byBytes.stats()).toMatchObject({ evicted: 1, partialMessages: 2, partialBytes: 8000 })
+  })
+
+  it('drops fragments that would overlap or leave a hole, so no unwritten byte is ever delivered', () => {
+    const good = decodeAll(fragmentMessage(base, topicBytes, pattern(5000, 1), 1472))
+    const cap = good[0]!.header.payloadLength
+    const bad = (i: number, change: Partial<FrameHeader>) => ({
+      ...good[i]!,
+      header: { ...good[i]!.header, ...change },
+    })
+    const cases = [
+      bad(1, { fragmentOffset: cap - 10 }), // overlaps fragment 0
+      bad(1, { payloadLength: cap - 1 }), // a short middle fragment leaves a hole
+      bad(3, { fragmentOffset: 3 * cap + 1, payloadLength: good[3]!.header.payloadLength - 1 }), // last one shifted
+    ]
+    for (const fragment of cases) {
+      const r = new Reassembler()
+      r.accept('k', good[0]!.header, good[0]!.payload)
+      expect(r.accept('k', fragment.header, fragment.payload)).toEqual({
+        status: 'dropped',
+        reason: 'fragment-mismatch',
+      })
+    }
+    // and as the first fragment seen
+    const r = new Reassembler()
+    expect(r.accept('k', cases[0]!.header, cases[0]!.payload)).toEqual({
+      status: 'dropped',
+      reason: 'fragment-mismatch',
+    })
   })
 
   it('drops messages over the size cap and fragments that disagree with their message', () => {
