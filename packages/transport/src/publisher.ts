@@ -15,7 +15,7 @@ import { type StatsSnapshot, Stream, sessionHex } from './stats.js'
 import { decodeAckBody } from './wire/ack.js'
 import { BATCH_LENGTH_PREFIX, BatchBuilder, batchCapacity, batchEntryLength } from './wire/batch.js'
 import { CRC_LENGTH, FIXED_HEADER_LENGTH, Flag, FrameKind, Limits, Offset } from './wire/constants.js'
-import { fragmentMessage } from './wire/fragment.js'
+import { type FragmentParts, fragmentParts } from './wire/fragment.js'
 import { decodeFrame, encodeWholeFrame, writeCrc } from './wire/frame.js'
 import { encodeTopic, type FrameHeader, setHops } from './wire/header.js'
 
@@ -284,7 +284,7 @@ export class Publisher extends EventEmitter {
     const frames =
       FIXED_HEADER_LENGTH + state.bytes.length + payload.length + CRC_LENGTH <= this.info.budget
         ? [encodeWholeFrame(flags, 0, this.sessionId, sequence, fingerprint, state.bytes, payload)]
-        : fragmentMessage(
+        : fragmentParts(
             {
               kind: FrameKind.DATA,
               flags,
@@ -300,7 +300,7 @@ export class Publisher extends EventEmitter {
             this.info.budget,
           )
     let bytes = 0
-    for (const frame of frames) bytes += frame.length
+    for (const frame of frames) bytes += datagramLength(frame)
     await this.#sendAll(frames)
     state.stream.framesSent++
     state.stream.bytes += payload.length
@@ -452,7 +452,8 @@ export class Publisher extends EventEmitter {
     return state
   }
 
-  async #sendAll(datagrams: Uint8Array[]): Promise<void> {
+  /** Sends datagrams, each whole or gathered from parts (fragments: no copy of the message). */
+  async #sendAll(datagrams: ReadonlyArray<Uint8Array | FragmentParts>): Promise<void> {
     const sends: Promise<void>[] = []
     const started = performance.now()
     let sent = 0
@@ -469,10 +470,11 @@ export class Publisher extends EventEmitter {
           await (due > 1 ? sleep(due) : yieldToLoop())
         }
         sends.push(sendDatagram(this.#socket, datagram, this.#endpoint.port, this.#destination))
+        const length = datagramLength(datagram)
         this.#datagramsOut++
-        this.#bytesOut += datagram.length
-        sent += datagram.length
-        burst += datagram.length
+        this.#bytesOut += length
+        sent += length
+        burst += length
       }
       await Promise.all(sends)
     } catch (error) {
@@ -593,6 +595,12 @@ export class Publisher extends EventEmitter {
   #checkOpen(): void {
     if (this.#closed) throw transportError('SHOAL_CLOSED', 'the publisher is closed')
   }
+}
+
+function datagramLength(datagram: Uint8Array | FragmentParts): number {
+  return datagram instanceof Uint8Array
+    ? datagram.length
+    : datagram[0].length + datagram[1].length + datagram[2].length
 }
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve))

@@ -66,8 +66,16 @@ export function closeSocket(socket: Socket): Promise<void> {
   })
 }
 
-/** Sends one datagram; resolves when the kernel has taken it. */
-export function sendDatagram(socket: Socket, data: Uint8Array, port: number, address: string): Promise<void> {
+/**
+ * Sends one datagram, whole or gathered from parts (one sendmsg with an iovec: the parts are not
+ * copied together); resolves when the kernel has taken it.
+ */
+export function sendDatagram(
+  socket: Socket,
+  data: Uint8Array | readonly Uint8Array[],
+  port: number,
+  address: string,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     socket.send(data, port, address, (error) => (error ? reject(error) : resolve()))
   })
