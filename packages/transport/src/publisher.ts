@@ -56,14 +56,15 @@ export const DEFAULT_LINGER_MS = 0.5
 export const MAX_LINGER_MS = 1
 
 /**
- * Pacing of the datagrams of one publish: at most `burstBytes` go out back to back, then the
- * publisher yields to the event loop (and, with `bytesPerSecond`, waits until the rate allows
- * more), so that a receiver with an ordinary buffer keeps up with a multi-MiB frame.
+ * Pacing of fragmented (large) messages, so that a receiver with an ordinary buffer keeps up
+ * with multi-MiB frames. Without `bytesPerSecond`: at most `burstBytes` go out back to back,
+ * then the publisher yields to the event loop. With it: a token bucket across publishes holding
+ * at most `burstBytes`, refilled at `bytesPerSecond`: that is the publisher's average rate cap.
  */
 export interface Pacing {
-  /** Bytes sent back to back before yielding. Default 1 MiB. */
+  /** Bytes sent back to back before yielding (the bucket's size when rate-capped). Default 1 MiB. */
   burstBytes?: number
-  /** Average send rate cap, bytes/s. Default: none. */
+  /** Average send rate cap for fragmented messages, bytes/s. Default: none. */
   bytesPerSecond?: number
 }
 
@@ -168,6 +169,9 @@ export class Publisher extends EventEmitter {
   #batchTimer: NodeJS.Timeout | NodeJS.Immediate | undefined
   #batchWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }> | undefined
   readonly #bytesPerSecond: number | undefined
+  // Pacing bucket: bytes that may go out now, and when it was last refilled (starts full).
+  #tokens: number
+  #tokensAt = performance.now()
   #datagramsOut = 0
   #sendErrors = 0
   #bytesOut = 0
@@ -183,6 +187,7 @@ export class Publisher extends EventEmitter {
     super()
     this.#burstBytes = pacing.burstBytes ?? DEFAULT_BURST_BYTES
     this.#bytesPerSecond = pacing.bytesPerSecond
+    this.#tokens = this.#burstBytes
     const batch = options.batch === true ? {} : options.batch === false ? undefined : options.batch
     this.#batch = batch === undefined ? undefined : new BatchBuilder(info.budget)
     this.#lingerMs = batch?.lingerMs ?? DEFAULT_LINGER_MS
@@ -455,25 +460,25 @@ export class Publisher extends EventEmitter {
   /** Sends datagrams, each whole or gathered from parts (fragments: no copy of the message). */
   async #sendAll(datagrams: ReadonlyArray<Uint8Array | FragmentParts>): Promise<void> {
     const sends: Promise<void>[] = []
-    const started = performance.now()
-    let sent = 0
     let burst = 0
     try {
       for (const datagram of datagrams) {
-        if (burst >= this.#burstBytes) {
+        const length = datagramLength(datagram)
+        if (this.#bytesPerSecond !== undefined) {
+          // A token bucket across publishes: at most burstBytes back to back, bytesPerSecond on average.
+          while (!this.#takeTokens(length)) {
+            await Promise.all(sends.splice(0))
+            const wait = ((length - this.#tokens) / this.#bytesPerSecond) * 1000
+            await (wait >= 1 ? sleep(wait) : yieldToLoop())
+          }
+        } else if (burst >= this.#burstBytes) {
           burst = 0
           await Promise.all(sends.splice(0))
-          const due =
-            this.#bytesPerSecond === undefined
-              ? 0
-              : started + (sent / this.#bytesPerSecond) * 1000 - performance.now()
-          await (due > 1 ? sleep(due) : yieldToLoop())
+          await yieldToLoop()
         }
         sends.push(sendDatagram(this.#socket, datagram, this.#endpoint.port, this.#destination))
-        const length = datagramLength(datagram)
         this.#datagramsOut++
         this.#bytesOut += length
-        sent += length
         burst += length
       }
       await Promise.all(sends)
@@ -484,6 +489,17 @@ export class Publisher extends EventEmitter {
         error,
       )
     }
+  }
+
+  /** Refills the pacing bucket for the time passed; takes `length` bytes from it if there are. */
+  #takeTokens(length: number): boolean {
+    const now = performance.now()
+    const capacity = Math.max(this.#burstBytes, length)
+    this.#tokens = Math.min(capacity, this.#tokens + ((now - this.#tokensAt) * this.#bytesPerSecond!) / 1000)
+    this.#tokensAt = now
+    if (this.#tokens < length) return false
+    this.#tokens -= length
+    return true
   }
 
   /** Appends one whole frame to the batch, flushing first if it does not fit; returns its sequence. */

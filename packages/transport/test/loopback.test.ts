@@ -176,6 +176,38 @@ describe('loopback multicast (interface 127.0.0.1)', () => {
     expect(Buffer.compare(image.data, data)).toBe(0)
   })
 
+  it('pacing caps the average rate across publishes', async () => {
+    const { group, port } = uniqueEndpoint()
+    const sub = await track(createSubscriber({ group, port, interface: '127.0.0.1' }))
+    const rate = 20 * 1024 * 1024 // bytes/s
+    const pub = await track(
+      createPublisher({
+        group,
+        port,
+        interface: '127.0.0.1',
+        pacing: { bytesPerSecond: rate, burstBytes: 256 * 1024 },
+      }),
+    )
+    let frames = 0
+    sub.on('frame', () => frames++)
+    const image = {
+      header: header(0),
+      width: 1,
+      height: 1,
+      encoding: 'mono8',
+      step: 1,
+      data: new Uint8Array(512 * 1024),
+    }
+    const started = performance.now()
+    let bytes = 0
+    for (let i = 0; i < 8; i++) bytes += (await pub.publish('camera', Image, image)).bytes
+    const elapsed = (performance.now() - started) / 1000
+    // 4 MiB at 20 MiB/s, less the first 256 KiB burst, cannot take less than ~0.19 s: a floor
+    // implied by the cap, not a speed expectation.
+    expect(elapsed).toBeGreaterThanOrEqual((bytes - 256 * 1024) / rate - 0.01)
+    await waitFor(() => frames === 8, 10_000, 'the images')
+  })
+
   it('filters topics exactly and by prefix', async () => {
     const { group, port } = uniqueEndpoint()
     const exact = await track(createSubscriber({ group, port, interface: '127.0.0.1', topics: ['imu'] }))
