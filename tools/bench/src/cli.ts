@@ -133,7 +133,10 @@ async function main(argv: string[]): Promise<number> {
   const shownArgv = argv[0] === '--' ? argv.slice(1) : argv
   let results: BenchResults
   try {
-    results = await measure(options, shownArgv)
+    results =
+      options.render === undefined
+        ? await measure(options, shownArgv)
+        : (JSON.parse(readFileSync(resolve(options.render), 'utf8')) as BenchResults)
   } catch (error) {
     process.stderr.write(`shoal-bench: ${(error as Error).message}\n`)
     return 1
@@ -141,23 +144,28 @@ async function main(argv: string[]): Promise<number> {
   const json = `${JSON.stringify(results, null, 2)}\n`
   const svg = renderChart(results)
   const stamp = results.startedAt.replace(/[:.]/g, '-').slice(0, 19)
-  write(options.out, {
-    'latest.json': json,
-    [`${stamp}.json`]: json,
-    'latest.svg': svg,
-    [`${stamp}.svg`]: svg,
-    'latest.md': renderReport(results, { chartHref: 'latest.svg' }),
-  })
+  // A re-render writes the report only: the saved run's files stay as they are.
+  if (options.render === undefined)
+    write(options.out, {
+      'latest.json': json,
+      [`${stamp}.json`]: json,
+      'latest.svg': svg,
+      [`${stamp}.svg`]: svg,
+      'latest.md': renderReport(results, { chartHref: 'latest.svg' }),
+    })
   if (options.report) {
     // No JSON here: the committed report is for reading (results/latest.json has every number).
     write(REPORT_DIR, { 'latest.svg': svg, 'latest.md': renderReport(results, { chartHref: 'latest.svg' }) })
     updateReadme(results)
   }
   process.stdout.write(`\n${renderReport(results)}\n`)
-  const where = [`${relative(process.cwd(), options.out) || '.'}/latest.{json,svg,md}`]
+  const where =
+    options.render === undefined
+      ? [`${relative(process.cwd(), options.out) || '.'}/latest.{json,svg,md}`]
+      : []
   if (options.report)
     where.push(`${relative(process.cwd(), REPORT_DIR)}/latest.{svg,md}`, relative(process.cwd(), README))
-  process.stdout.write(`Written: ${where.join(', ')}\n`)
+  if (where.length > 0) process.stdout.write(`Written: ${where.join(', ')}\n`)
   return 0
 }
 

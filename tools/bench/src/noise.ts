@@ -37,7 +37,7 @@ export function noiseOf(results: Pick<BenchResults, 'small' | 'image' | 'latency
     out.push(
       summarise(
         'image',
-        Object.values(image.impls).flatMap((i) => i.runs),
+        Object.values(image.variants).flatMap((i) => i.runs),
       ),
     )
   if (latency)

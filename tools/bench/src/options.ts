@@ -16,10 +16,16 @@ export interface BenchOptions {
   pings: number
   codecMessages: number
   lingerMs: number | undefined
+  /** Offered load of the paced batched row, frames/s. */
+  batchedRate: number
+  /** `pacing.bytesPerSecond` of the paced image row, MB/s (10^6 bytes). */
+  imageRate: number
   profile: ProfileMode
   pin: boolean
   out: string
   report: boolean
+  /** Re-render this saved results file (results/*.json) instead of measuring. */
+  render: string | undefined
 }
 
 const DEFAULTS = {
@@ -30,6 +36,10 @@ const DEFAULTS = {
   codecMessages: 1_000_000,
 }
 const QUICK = { frames: 100_000, batchedFrames: 400_000, images: 200, pings: 3_000, codecMessages: 200_000 }
+/** What a sensor fleet offers in the paced batched row, frames/s. */
+export const DEFAULT_BATCHED_RATE = 1_200_000
+/** The paced image publisher's `pacing.bytesPerSecond`, MB/s. */
+export const DEFAULT_IMAGE_RATE = 1_200
 export const DEFAULT_RUNS = 5
 export const MAX_RUNS = 50
 
@@ -42,10 +52,12 @@ and an SVG chart. Never part of \`pnpm test\`.
 
 Flags:
   --only LIST          scenarios, comma-separated (default: all):
-                         small    45-byte frames: raw dgram, Shoal unbatched, Shoal batched
-                         image    1 MiB images: raw dgram, Shoal
+                         small    45-byte frames: raw dgram, Shoal unbatched (send, publish),
+                                  Shoal batched (as fast as possible, and paced to --batched-rate)
+                         image    1 MiB images: raw dgram, Shoal (unpaced, and paced to --image-rate)
                          latency  multicast ping, unicast pong round trip: raw dgram, Shoal
-                         codec    encode+frame, deframe+decode: protobufjs alone, Shoal (no sockets)
+                         codec    encode+frame, deframe+decode, one frame and batched: protobufjs
+                                  alone, Shoal (no sockets)
                          memory   receiver peak RSS: same as small,image
   --runs N             runs of every measurement, 1-${MAX_RUNS} (default ${DEFAULT_RUNS}); tables show the median [min-max]
   --quick              smaller counts, for a smoke run (about a minute)
@@ -55,11 +67,14 @@ Flags:
   --pings N            timed round trips per run, after N/10 warm-up (default ${DEFAULTS.pings}; quick ${QUICK.pings})
   --codec-messages N   messages per codec measurement (default ${DEFAULTS.codecMessages}; quick ${QUICK.codecMessages})
   --linger-ms X        batch linger for the batched publisher, 0-1 (default: the transport's)
+  --batched-rate N     frames/s the paced batched sender offers (default ${DEFAULT_BATCHED_RATE})
+  --image-rate N       pacing.bytesPerSecond of the paced image publisher, MB/s (default ${DEFAULT_IMAGE_RATE})
   --profile MODE       auto: CPU-profile Shoal's processes where a target is missed (default)
                        always: profile every Shoal measurement once; never
   --no-pin             do not pin senders to CPU 0 and receivers to CPU 1
   --out DIR            results directory (default tools/bench/results, git-ignored)
   --report             also write the committed report: tools/bench/reports/latest.{md,svg}
+  --render FILE        measure nothing: render a saved results/*.json again (with --report, into reports/)
   --help               this text
 
 Exit codes: 0 done (targets met or not), 1 a measurement failed, 2 bad flags.
@@ -85,10 +100,13 @@ export function parseOptions(argv: readonly string[], defaultOut: string): Bench
   let quick = false
   const counts: Partial<typeof DEFAULTS> = {}
   let lingerMs: number | undefined
+  let batchedRate = DEFAULT_BATCHED_RATE
+  let imageRate = DEFAULT_IMAGE_RATE
   let profile: ProfileMode = 'auto'
   let pin = true
   let out = defaultOut
   let report = false
+  let render: string | undefined
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!
     const eq = arg.indexOf('=')
@@ -158,6 +176,12 @@ export function parseOptions(argv: readonly string[], defaultOut: string): Bench
         lingerMs = n
         break
       }
+      case '--batched-rate':
+        batchedRate = integer(flag, value(), 1_000, 100_000_000)
+        break
+      case '--image-rate':
+        imageRate = integer(flag, value(), 1, 100_000)
+        break
       case '--profile': {
         const mode = value()
         if (mode !== 'auto' && mode !== 'always' && mode !== 'never')
@@ -178,6 +202,9 @@ export function parseOptions(argv: readonly string[], defaultOut: string): Bench
         noValue()
         report = true
         break
+      case '--render':
+        render = value()
+        break
       default:
         throw new UsageError(
           arg.startsWith('-')
@@ -197,9 +224,12 @@ export function parseOptions(argv: readonly string[], defaultOut: string): Bench
     pings: counts.pings ?? base.pings,
     codecMessages: counts.codecMessages ?? base.codecMessages,
     lingerMs,
+    batchedRate,
+    imageRate,
     profile,
     pin,
     out,
     report,
+    render,
   }
 }

@@ -28,8 +28,11 @@ async function measureProfiled(ctx: BenchContext, target: ProfileTarget): Promis
     case 'small-batched':
       await measureSmall(ctx, 'batched', -1, target)
       return
-    case 'image':
-      await measureImage(ctx, 'shoal', -1, target)
+    case 'small-paced':
+      await measureSmall(ctx, 'paced', -1, target)
+      return
+    case 'image-paced':
+      await measureImage(ctx, 'paced', -1, target)
       return
     case 'latency':
       await measureLatency(ctx, 'shoal', -1, target)

@@ -8,7 +8,14 @@ export const EVENT_PREFIX = '@bench '
 export const STOP_COMMAND = 'stop'
 
 export type Impl = 'raw' | 'shoal'
-export type SmallVariant = 'raw' | 'unbatched' | 'batched'
+/**
+ * Small-frame variants. `unbatched`: `publisher.send()` per frame, the loop raw runs;
+ * `publish`: `await publisher.publish()` per frame (informational); `batched`: `send()` on a
+ * batching publisher as fast as possible; `paced`: the same, offered at a fixed rate.
+ */
+export type SmallVariant = 'raw' | 'unbatched' | 'publish' | 'batched' | 'paced'
+/** Image variants: raw dgram; Shoal's publisher unpaced; Shoal's with `pacing.bytesPerSecond`. */
+export type ImageVariant = 'raw' | 'shoal' | 'paced'
 
 interface Bounded {
   /** The worker reports what it has and exits after this long, whatever happens. */
@@ -35,7 +42,12 @@ export interface SmallSenderConfig extends Bounded {
   /** Quiet time after the burst before the end markers, so the receiver drains its buffer. */
   pauseMs: number
   lingerMs: number | undefined
+  /** `paced` only: frames per second offered (the frames due are sent, then the loop yields). */
+  rate: number | undefined
 }
+
+/** The images a receiver counts as its start: loss among them is reported on its own. */
+export const EARLY_IMAGES = 100
 
 export interface ImageReceiverConfig extends Bounded {
   impl: Impl
@@ -46,12 +58,14 @@ export interface ImageReceiverConfig extends Bounded {
 }
 
 export interface ImageSenderConfig extends Bounded {
-  impl: Impl
+  variant: ImageVariant
   group: string
   port: number
   iface: string
   frames: number
   pauseMs: number
+  /** `paced` only: the publisher's `pacing.bytesPerSecond`. */
+  bytesPerSecond: number | undefined
 }
 
 export interface PongConfig extends Bounded {
@@ -107,6 +121,8 @@ export interface ReceiverReport extends WorkerResult {
   duplicates?: number
   drops?: Record<string, number>
   datagramsIn: number
+  /** Images only: how many of the first {@link EARLY_IMAGES} never arrived whole (a cold receiver's share). */
+  lostEarly?: number
   /** How the receiver stopped: the end marker, the coordinator's `stop`, or its deadline. */
   endedBy: 'marker' | 'stop' | 'deadline'
   udp: UdpCounters
@@ -135,11 +151,27 @@ export interface PingReport extends WorkerResult {
   meanUs: number
 }
 
-export type CodecRow = 'pbEncode' | 'pbDecode' | 'shoalEncode' | 'shoalEncodeInto' | 'shoalDecode'
+/**
+ * Codec rows. Encode: `shoalEncode` (encodeWholeFrame: one frame, what send/publish do for a small
+ * message), `shoalFragment` (fragmentMessage), `shoalEncodeInto` (a reused buffer), `shoalBatch`
+ * (BatchBuilder.append, finish's CRC amortised per batch). Decode: `shoalDecode` (decodeFrame per
+ * frame), `shoalBatchDecode` (one decodeFrame per batch, forEachInnerFrame per frame).
+ */
+export type CodecRow =
+  | 'pbEncode'
+  | 'pbDecode'
+  | 'shoalEncode'
+  | 'shoalFragment'
+  | 'shoalEncodeInto'
+  | 'shoalBatch'
+  | 'shoalDecode'
+  | 'shoalBatchDecode'
 
 export interface CodecReport extends WorkerResult {
   messageBytes: number
   frameBytes: number
+  /** Frames in one batch datagram of the loopback budget. */
+  framesPerBatch: number
   /** Messages per second per row. */
   rates: Record<CodecRow, number>
 }

@@ -12,23 +12,28 @@ import { startLocalWorker } from '../worker.js'
 export const CODEC_ROWS: readonly CodecRow[] = [
   'pbEncode',
   'shoalEncode',
+  'shoalFragment',
   'shoalEncodeInto',
+  'shoalBatch',
   'pbDecode',
   'shoalDecode',
+  'shoalBatchDecode',
 ]
+/** The encode rows, each divided by protobufjs's encode; the decode rows by its decode. */
+export const ENCODE_ROWS = ['shoalEncode', 'shoalFragment', 'shoalEncodeInto', 'shoalBatch'] as const
+export const DECODE_ROWS = ['shoalDecode', 'shoalBatchDecode'] as const
 
 export interface CodecResult {
   messages: number
   messageBytes: number
   frameBytes: number
+  framesPerBatch: number
   runs: Array<Record<CodecRow, number>>
   /** Per run: cores other processes used during it. */
   othersCores: Array<number | undefined>
   rates: Record<CodecRow, Spread>
-  /** Shoal ÷ protobufjs alone, per run. */
-  encodeRatio: Spread
-  encodeIntoRatio: Spread
-  decodeRatio: Spread
+  /** Per Shoal row: its rate ÷ protobufjs alone (encode or decode) in the same run. */
+  ratios: Record<(typeof ENCODE_ROWS)[number] | (typeof DECODE_ROWS)[number], Spread>
 }
 
 const DEADLINE_MS = 120_000
@@ -70,8 +75,9 @@ export async function runCodec(ctx: BenchContext): Promise<CodecResult> {
     othersCores.push(measured.othersCores)
     const m = (row: CodecRow) => `${(last!.rates[row] / 1e6).toFixed(2)} M`
     ctx.log(
-      `codec  run ${run + 1}/${ctx.options.runs}  encode: protobufjs ${m('pbEncode')}, shoal ${m('shoalEncode')} ` +
-        `(into buffer ${m('shoalEncodeInto')}); decode: protobufjs ${m('pbDecode')}, shoal ${m('shoalDecode')} msgs/s`,
+      `codec  run ${run + 1}/${ctx.options.runs}  encode: protobufjs ${m('pbEncode')}, whole frame ${m('shoalEncode')}, ` +
+        `fragmentMessage ${m('shoalFragment')}, into buffer ${m('shoalEncodeInto')}, batch ${m('shoalBatch')}; ` +
+        `decode: protobufjs ${m('pbDecode')}, frame ${m('shoalDecode')}, batch ${m('shoalBatchDecode')} msgs/s`,
     )
   }
   const column = (row: CodecRow) => runs.map((r) => r[row])
@@ -79,14 +85,16 @@ export async function runCodec(ctx: BenchContext): Promise<CodecResult> {
     messages: ctx.options.codecMessages,
     messageBytes: last?.messageBytes ?? 0,
     frameBytes: last?.frameBytes ?? 0,
+    framesPerBatch: last?.framesPerBatch ?? 0,
     runs,
     othersCores,
     rates: Object.fromEntries(CODEC_ROWS.map((row) => [row, spread(column(row))])) as Record<
       CodecRow,
       Spread
     >,
-    encodeRatio: spread(ratios(column('shoalEncode'), column('pbEncode'))),
-    encodeIntoRatio: spread(ratios(column('shoalEncodeInto'), column('pbEncode'))),
-    decodeRatio: spread(ratios(column('shoalDecode'), column('pbDecode'))),
+    ratios: Object.fromEntries([
+      ...ENCODE_ROWS.map((row) => [row, spread(ratios(column(row), column('pbEncode')))]),
+      ...DECODE_ROWS.map((row) => [row, spread(ratios(column(row), column('pbDecode')))]),
+    ]) as CodecResult['ratios'],
   }
 }

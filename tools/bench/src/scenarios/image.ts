@@ -1,11 +1,12 @@
 /**
- * Scenario 2 (and half of 5): 1 MiB images. Per run, raw dgram and Shoal each send a fixed count of
- * images one after the other; goodput (whole images delivered × 1 MiB over the time from the first
- * to the last completed one), frames lost and the receiver's peak RSS are compared.
+ * Scenario 2 (and half of 5): 1 MiB images. Per run, raw dgram, Shoal unpaced and Shoal paced
+ * (`pacing.bytesPerSecond` = `--image-rate`) each send a fixed count of images one after the other;
+ * goodput (whole images delivered × 1 MiB over the time from the first to the last completed one),
+ * frames lost and the receiver's peak RSS are compared.
  */
 import { Image } from '@shoal/schema'
 import type { BenchContext } from '../context.js'
-import type { Impl } from '../protocol.js'
+import { EARLY_IMAGES, type ImageVariant } from '../protocol.js'
 import {
   GROUP,
   IMAGE_DATA_BYTES,
@@ -17,13 +18,15 @@ import {
 import { ratios, type Spread, spread } from '../stats.js'
 import { runPair } from './pair.js'
 
-export const IMAGE_IMPLS: readonly Impl[] = ['raw', 'shoal']
+export const IMAGE_VARIANTS: readonly ImageVariant[] = ['raw', 'shoal', 'paced']
 
 export interface ImageRun {
   run: number
   sent: number
   delivered: number
   lost: number
+  /** Lost among the first EARLY_IMAGES images (while the receiver is cold). */
+  lostEarly: number | undefined
   gaps: number | undefined
   /** Goodput, MB/s (10^6 bytes of pixel data per second). */
   goodput: number
@@ -40,12 +43,13 @@ export interface ImageRun {
   othersCores: number | undefined
 }
 
-export interface ImageImplResult {
-  impl: Impl
+export interface ImageVariantResult {
+  variant: ImageVariant
   runs: ImageRun[]
   goodput: Spread
   ratio: Spread
   lost: Spread
+  lostEarly: Spread
   gaps: Spread | undefined
   receiverPeakRss: Spread
 }
@@ -53,9 +57,11 @@ export interface ImageImplResult {
 export interface ImageResult {
   dataBytes: number
   encodedBytes: number
-  datagramsPerImage: Record<Impl, number>
+  datagramsPerImage: Record<ImageVariant, number>
   frames: number
-  impls: Record<Impl, ImageImplResult>
+  /** The paced publisher's `pacing.bytesPerSecond`. */
+  pacedBytesPerSecond: number
+  variants: Record<ImageVariant, ImageVariantResult>
 }
 
 const PAUSE_MS = 300
@@ -64,17 +70,22 @@ const FLOOR_RATE = 20
 
 export async function measureImage(
   ctx: BenchContext,
-  impl: Impl,
+  variant: ImageVariant,
   run: number,
   profile?: string,
 ): Promise<ImageRun> {
   const frames = ctx.options.images
-  const where = { group: GROUP, port: ctx.nextPort(), iface: LOOPBACK, impl, frames }
+  const where = { group: GROUP, port: ctx.nextPort(), iface: LOOPBACK, frames }
   const { sent, received, othersCores } = await runPair(ctx, {
     receiver: 'image-receiver',
     sender: 'image-sender',
-    receiverConfig: where,
-    senderConfig: { ...where, pauseMs: PAUSE_MS },
+    receiverConfig: { ...where, impl: variant === 'raw' ? 'raw' : 'shoal' },
+    senderConfig: {
+      ...where,
+      variant,
+      pauseMs: PAUSE_MS,
+      bytesPerSecond: variant === 'paced' ? pacedBytesPerSecond(ctx) : undefined,
+    },
     sendMs: Math.max(30_000, (frames / FLOOR_RATE) * 1000),
     ...(profile === undefined ? {} : { profile }),
   })
@@ -84,6 +95,7 @@ export async function measureImage(
     sent: sent.sent,
     delivered: received.delivered,
     lost: sent.sent - received.delivered,
+    lostEarly: received.lostEarly,
     gaps: received.gaps,
     goodput:
       received.elapsedNs > 0
@@ -101,25 +113,33 @@ export async function measureImage(
   }
 }
 
+/** `--image-rate` (MB/s) as the publisher's `pacing.bytesPerSecond`. */
+function pacedBytesPerSecond(ctx: BenchContext): number {
+  return ctx.options.imageRate * 1e6
+}
+
 export async function runImage(ctx: BenchContext): Promise<ImageResult> {
-  const runs: Record<Impl, ImageRun[]> = { raw: [], shoal: [] }
+  const runs: Record<ImageVariant, ImageRun[]> = { raw: [], shoal: [], paced: [] }
   for (let run = 0; run < ctx.options.runs; run++) {
-    const order = run % 2 === 0 ? IMAGE_IMPLS : [...IMAGE_IMPLS].reverse()
-    for (const impl of order) {
-      const measured = await measureImage(ctx, impl, run)
-      runs[impl].push(measured)
+    // Rotate the order so that no variant always goes first (or last) in a run.
+    const order = IMAGE_VARIANTS.map((_, i) => IMAGE_VARIANTS[(i + run) % IMAGE_VARIANTS.length]!)
+    for (const variant of order) {
+      const measured = await measureImage(ctx, variant, run)
+      runs[variant].push(measured)
       ctx.log(
-        `image  run ${run + 1}/${ctx.options.runs}  ${impl.padEnd(9)} ${measured.goodput.toFixed(0)} MB/s, ` +
-          `${measured.lost} of ${measured.sent} lost${measured.gaps === undefined ? '' : `, gaps ${measured.gaps}`}`,
+        `image  run ${run + 1}/${ctx.options.runs}  ${variant.padEnd(9)} ${measured.goodput.toFixed(0)} MB/s ` +
+          `(offered ${measured.sendRate.toFixed(0)}), ${measured.lost} of ${measured.sent} lost ` +
+          `(${measured.lostEarly ?? '?'} of the first ${EARLY_IMAGES})` +
+          `${measured.gaps === undefined ? '' : `, gaps ${measured.gaps}`}`,
       )
     }
   }
   const encodedBytes = Image.encode(imageSample()).length
-  const summarise = (impl: Impl): ImageImplResult => {
-    const list = runs[impl]
+  const summarise = (variant: ImageVariant): ImageVariantResult => {
+    const list = runs[variant]
     const goodputs = list.map((r) => r.goodput)
     return {
-      impl,
+      variant,
       runs: list,
       goodput: spread(goodputs),
       ratio: spread(
@@ -129,20 +149,26 @@ export async function runImage(ctx: BenchContext): Promise<ImageResult> {
         ),
       ),
       lost: spread(list.map((r) => r.lost)),
-      gaps: impl === 'raw' ? undefined : spread(list.map((r) => r.gaps ?? Number.NaN)),
+      lostEarly: spread(list.map((r) => r.lostEarly ?? Number.NaN)),
+      gaps: variant === 'raw' ? undefined : spread(list.map((r) => r.gaps ?? Number.NaN)),
       receiverPeakRss: spread(list.map((r) => r.receiverPeakRss)),
     }
   }
+  const shoalDatagrams = (list: ImageRun[]) =>
+    list[0] ? Math.round(list[0].datagrams / list[0].sent) : Math.ceil(encodedBytes / MAX_UDP_PAYLOAD)
   return {
     dataBytes: IMAGE_DATA_BYTES,
     encodedBytes,
     datagramsPerImage: {
       raw: Math.ceil(IMAGE_DATA_BYTES / RAW_IMAGE_CHUNK),
-      shoal: runs.shoal[0]
-        ? Math.round(runs.shoal[0].datagrams / runs.shoal[0].sent)
-        : Math.ceil(encodedBytes / MAX_UDP_PAYLOAD),
+      shoal: shoalDatagrams(runs.shoal),
+      paced: shoalDatagrams(runs.paced),
     },
     frames: ctx.options.images,
-    impls: { raw: summarise('raw'), shoal: summarise('shoal') },
+    pacedBytesPerSecond: pacedBytesPerSecond(ctx),
+    variants: Object.fromEntries(IMAGE_VARIANTS.map((v) => [v, summarise(v)])) as Record<
+      ImageVariant,
+      ImageVariantResult
+    >,
   }
 }

@@ -1,7 +1,9 @@
 /**
- * Scenario 1 (and half of 5): small frames. Per run, raw dgram, Shoal unbatched and Shoal batched
- * each send a fixed count as fast as they can; the receiver's delivered rate, the loss and its
- * peak RSS are compared, and each Shoal rate is divided by raw's of the same run.
+ * Scenario 1 (and half of 5): small frames. Per run, raw dgram, Shoal unbatched (`send`, and
+ * `publish` for information) and Shoal batched each send a fixed count as fast as they can, and
+ * Shoal batched once more at a fixed offered rate (`--batched-rate`); the receiver's delivered
+ * rate, the loss and its peak RSS are compared, and each Shoal rate is divided by raw's of the
+ * same run.
  */
 import { Temperature } from '@shoal/schema'
 import { encodedFrameLength, encodeTopic } from '@shoal/transport/wire'
@@ -12,7 +14,8 @@ import { GROUP, LOOPBACK, SMALL_TOPIC, temperatureSample } from '../samples.js'
 import { ratios, type Spread, spread } from '../stats.js'
 import { runPair } from './pair.js'
 
-export const SMALL_VARIANTS: readonly SmallVariant[] = ['raw', 'unbatched', 'batched']
+export const SMALL_VARIANTS: readonly SmallVariant[] = ['raw', 'unbatched', 'publish', 'batched', 'paced']
+const BATCHED: ReadonlySet<SmallVariant> = new Set(['batched', 'paced'])
 
 export interface SmallRun {
   run: number
@@ -58,6 +61,8 @@ export interface SmallResult {
   datagramBytes: number
   recvBufferBytes: number
   lingerMs: number | undefined
+  /** Frames/s the paced batched sender offers. */
+  batchedRate: number
   variants: Record<SmallVariant, SmallVariantResult>
 }
 
@@ -81,7 +86,7 @@ export async function measureSmall(
   run: number,
   profile?: string,
 ): Promise<SmallRun & { recvBufferBytes: number }> {
-  const frames = variant === 'batched' ? ctx.options.batchedFrames : ctx.options.frames
+  const frames = BATCHED.has(variant) ? ctx.options.batchedFrames : ctx.options.frames
   const port = ctx.nextPort()
   const where = { group: GROUP, port, iface: LOOPBACK }
   const { sent, received, othersCores } = await runPair(ctx, {
@@ -95,6 +100,7 @@ export async function measureSmall(
       chunk: CHUNK,
       pauseMs: PAUSE_MS,
       lingerMs: ctx.options.lingerMs,
+      rate: variant === 'paced' ? ctx.options.batchedRate : undefined,
     },
     sendMs: Math.max(30_000, (frames / FLOOR_RATE) * 1000),
     ...(profile === undefined ? {} : { profile }),
@@ -121,8 +127,16 @@ export async function measureSmall(
 
 export async function runSmall(ctx: BenchContext): Promise<SmallResult> {
   const batching = batchingAvailable()
-  const variants = SMALL_VARIANTS.filter((v) => v !== 'batched' || batching)
-  const runs: Record<SmallVariant, SmallRun[]> = { raw: [], unbatched: [], batched: [] }
+  // Without send()/flush() only raw and publish can run.
+  const available = (v: SmallVariant) => batching || v === 'raw' || v === 'publish'
+  const variants = SMALL_VARIANTS.filter(available)
+  const runs: Record<SmallVariant, SmallRun[]> = {
+    raw: [],
+    unbatched: [],
+    publish: [],
+    batched: [],
+    paced: [],
+  }
   let recvBufferBytes = 0
   for (let run = 0; run < ctx.options.runs; run++) {
     // Rotate the order so that no variant always goes first (or last) in a run.
@@ -133,19 +147,18 @@ export async function runSmall(ctx: BenchContext): Promise<SmallResult> {
       const { recvBufferBytes: _, ...measured } = result
       runs[variant].push(measured)
       ctx.log(
-        `small  run ${run + 1}/${ctx.options.runs}  ${variant.padEnd(9)} ${fmt(measured.rate)} frames/s delivered, ` +
-          `loss ${measured.loss}${measured.gaps === undefined ? '' : `, gaps ${measured.gaps}`}`,
+        `small  run ${run + 1}/${ctx.options.runs}  ${variant.padEnd(9)} ${fmt(measured.rate)} frames/s delivered ` +
+          `(offered ${fmt(measured.sendRate)}, ${fmt(measured.datagrams)} datagrams), loss ${measured.loss}${measured.gaps === undefined ? '' : `, gaps ${measured.gaps}`}`,
       )
     }
   }
   const summarise = (variant: SmallVariant): SmallVariantResult => {
     const list = runs[variant]
     const rates = list.map((r) => r.rate)
-    const available = variant !== 'batched' || batching
     const result: SmallVariantResult = {
       variant,
-      available,
-      frames: variant === 'batched' ? ctx.options.batchedFrames : ctx.options.frames,
+      available: available(variant),
+      frames: BATCHED.has(variant) ? ctx.options.batchedFrames : ctx.options.frames,
       runs: list,
       rate: spread(rates),
       ratio: spread(
@@ -158,14 +171,18 @@ export async function runSmall(ctx: BenchContext): Promise<SmallResult> {
       gaps: variant === 'raw' ? undefined : spread(list.map((r) => r.gaps ?? Number.NaN)),
       receiverPeakRss: spread(list.map((r) => r.receiverPeakRss)),
     }
-    if (!available) result.reason = 'batched: not available yet (no publisher.send/flush in @shoal/transport)'
+    if (!result.available) result.reason = 'not available yet (no publisher.send/flush in @shoal/transport)'
     return result
   }
   return {
     ...smallMessage(),
     recvBufferBytes,
     lingerMs: ctx.options.lingerMs,
-    variants: { raw: summarise('raw'), unbatched: summarise('unbatched'), batched: summarise('batched') },
+    batchedRate: ctx.options.batchedRate,
+    variants: Object.fromEntries(SMALL_VARIANTS.map((v) => [v, summarise(v)])) as Record<
+      SmallVariant,
+      SmallVariantResult
+    >,
   }
 }
 

@@ -1,14 +1,30 @@
 /**
  * Scenario 4, no sockets: messages per second of each codec step on the 45-byte Temperature.
  * - pbEncode / pbDecode: the generated protobufjs codec alone (`Temperature.encode` / `decode`).
- * - shoalEncode: encode + `fragmentMessage` (what `publisher.publish` does per message: a fresh
- *   frame buffer each time).
- * - shoalEncodeInto: encode + `encodeFrameInto` a reused buffer (the floor of framing).
- * - shoalDecode: `decodeFrame` (header, length and CRC checks) + decode (what a subscriber does).
+ * - shoalEncode: encode + `encodeWholeFrame` (one frame in a fresh buffer, CRC: what `send()` and
+ *   `publish()` do for a message that fits one datagram).
+ * - shoalFragment: encode + `fragmentMessage` (the fragmenting API that returns whole frames; the
+ *   publisher itself now sends one frame with `encodeWholeFrame` and larger messages with `fragmentParts`).
+ * - shoalEncodeInto: encode + `encodeFrameInto` a reused buffer (the floor of one-frame framing).
+ * - shoalBatch: encode + `BatchBuilder.append` (no CRC per frame) and, whenever the batch is full,
+ *   `finish()` (the outer header and one CRC over the whole batch): what a batching publisher does.
+ * - shoalDecode: `decodeFrame` (header, length and CRC checks) + decode, per frame.
+ * - shoalBatchDecode: `decodeFrame` once per batch datagram (one CRC over the batch), then
+ *   `forEachInnerFrame` + decode per frame: what a subscriber does with a batch.
  * Each row is warmed up, then timed over `messages` iterations, one after the other, in a fresh process per run.
  */
 import { Temperature } from '@shoal/schema'
-import { decodeFrame, encodeFrameInto, encodeTopic, FrameKind, fragmentMessage } from '@shoal/transport/wire'
+import {
+  BatchBuilder,
+  batchEntryLength,
+  decodeFrame,
+  encodeFrameInto,
+  encodeTopic,
+  encodeWholeFrame,
+  FrameKind,
+  forEachInnerFrame,
+  fragmentMessage,
+} from '@shoal/transport/wire'
 import type { CodecConfig, CodecReport, CodecRow } from '../protocol.js'
 import { MAX_UDP_PAYLOAD, SMALL_TOPIC, temperatureSample } from '../samples.js'
 import { armDeadline, emit, emitReady, readConfig } from './io.js'
@@ -19,6 +35,7 @@ armDeadline(config.deadlineMs, () => {
   process.exit(3)
 })
 
+const SESSION = 0x12345678
 const message = temperatureSample()
 const encoded = Temperature.encode(message).slice()
 const topicBytes = encodeTopic(SMALL_TOPIC)
@@ -27,24 +44,42 @@ const header = {
   flags: 0,
   hops: 0,
   topic: SMALL_TOPIC,
-  sessionId: 0x12345678,
+  sessionId: SESSION,
   sequence: 0,
   fingerprint: Temperature.fingerprint,
   extensionLength: 0,
 }
-const frame = fragmentMessage(header, topicBytes, encoded, MAX_UDP_PAYLOAD)[0]!.slice()
+const frame = encodeWholeFrame(0, 0, SESSION, 0, Temperature.fingerprint, topicBytes, encoded)
 const scratch = new Uint8Array(MAX_UDP_PAYLOAD)
+const entryLength = batchEntryLength(topicBytes.length, encoded.length)
+
+/** One full batch datagram of the loopback budget, as a batching publisher sends it. */
+function fullBatch(): { datagram: Uint8Array; frames: number } {
+  const builder = new BatchBuilder(MAX_UDP_PAYLOAD)
+  let sequence = 0
+  while (builder.fits(entryLength))
+    builder.append(0, 0, SESSION, sequence++, Temperature.fingerprint, topicBytes, encoded)
+  return { datagram: builder.finish(SESSION, 0), frames: sequence }
+}
+const batch = fullBatch()
 // Every row feeds this, so no work can be optimised away.
 let sink = 0
+
+const decodeInner = (_header: unknown, payload: Uint8Array) => {
+  sink += Temperature.decode(payload).celsius ?? 0
+}
 
 const rows: Record<CodecRow, (n: number) => void> = {
   pbEncode(n) {
     for (let i = 0; i < n; i++) sink += Temperature.encode(message).length
   },
-  pbDecode(n) {
-    for (let i = 0; i < n; i++) sink += Temperature.decode(encoded).celsius ?? 0
-  },
   shoalEncode(n) {
+    for (let i = 0; i < n; i++) {
+      const payload = Temperature.encode(message)
+      sink += encodeWholeFrame(0, 0, SESSION, i, Temperature.fingerprint, topicBytes, payload).length
+    }
+  },
+  shoalFragment(n) {
     for (let i = 0; i < n; i++) {
       header.sequence = i
       const payload = Temperature.encode(message)
@@ -68,6 +103,20 @@ const rows: Record<CodecRow, (n: number) => void> = {
       sink += encodeFrameInto(full, topicBytes, payload, scratch, 0)
     }
   },
+  shoalBatch(n) {
+    const builder = new BatchBuilder(MAX_UDP_PAYLOAD)
+    let batches = 0
+    for (let i = 0; i < n; i++) {
+      const payload = Temperature.encode(message)
+      const length = batchEntryLength(topicBytes.length, payload.length)
+      if (!builder.fits(length)) sink += builder.finish(SESSION, batches++).length
+      builder.append(0, 0, SESSION, i, Temperature.fingerprint, topicBytes, payload)
+    }
+    if (builder.count > 0) sink += builder.finish(SESSION, batches).length
+  },
+  pbDecode(n) {
+    for (let i = 0; i < n; i++) sink += Temperature.decode(encoded).celsius ?? 0
+  },
   shoalDecode(n) {
     for (let i = 0; i < n; i++) {
       const result = decodeFrame(frame, 0, frame.length)
@@ -75,7 +124,19 @@ const rows: Record<CodecRow, (n: number) => void> = {
       sink += Temperature.decode(result.payload).celsius ?? 0
     }
   },
+  shoalBatchDecode(n) {
+    // Whole batches, as a subscriber gets them: n rounded up to a multiple of a batch's frames.
+    for (let done = 0; done < n; done += batch.frames) {
+      const result = decodeFrame(batch.datagram, 0, batch.datagram.length)
+      if (!result.ok) throw new Error(`decodeFrame: ${result.reason}`)
+      if (!forEachInnerFrame(result.payload, decodeInner)) throw new Error('forEachInnerFrame: bad batch')
+    }
+  },
 }
+
+/** Messages a row actually processes for `n` (batch decoding works in whole batches). */
+const processed = (row: CodecRow, n: number) =>
+  row === 'shoalBatchDecode' ? Math.ceil(n / batch.frames) * batch.frames : n
 
 emitReady()
 const names = Object.keys(rows) as CodecRow[]
@@ -84,12 +145,13 @@ const rates = {} as Record<CodecRow, number>
 for (const name of names) {
   const started = process.hrtime.bigint()
   rows[name](config.messages)
-  rates[name] = config.messages / (Number(process.hrtime.bigint() - started) / 1e9)
+  rates[name] = processed(name, config.messages) / (Number(process.hrtime.bigint() - started) / 1e9)
 }
 const report: CodecReport = {
   event: 'result',
   messageBytes: encoded.length,
   frameBytes: frame.length,
+  framesPerBatch: batch.frames,
   rates,
 }
 emit('result', { ...report, sink: sink % 1000 })

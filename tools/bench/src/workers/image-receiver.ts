@@ -4,10 +4,11 @@
  *   must do to use the image) and counts the complete ones; an image still incomplete when 8 newer
  *   ones have started is given up.
  * - shoal: counts the subscriber's decoded `Image` frames and reports its gap accounting.
+ * Both note which of the first EARLY_IMAGES arrived, so loss while the receiver is cold shows apart.
  */
 import { createSocket } from 'node:dgram'
 import { createSubscriber } from '@shoal/transport'
-import type { ImageReceiverConfig } from '../protocol.js'
+import { EARLY_IMAGES, type ImageReceiverConfig } from '../protocol.js'
 import {
   IMAGE_DATA_BYTES,
   IMAGE_TOPIC,
@@ -22,6 +23,11 @@ import { ReceiverTally } from './receiver-tally.js'
 const config = readConfig<ImageReceiverConfig>()
 const tally = new ReceiverTally(IMAGE_TOPIC, config.deadlineMs, 1)
 const MAX_PARTIAL = 8
+const early = new Uint8Array(Math.min(EARLY_IMAGES, config.frames))
+const arrived = (frame: number) => {
+  if (frame < early.length) early[frame] = 1
+}
+tally.extra = () => ({ lostEarly: early.length - early.reduce((n, seen) => n + seen, 0) })
 
 if (config.impl === 'raw') {
   const socket = createSocket({ type: 'udp4', reuseAddr: true })
@@ -43,6 +49,7 @@ if (config.impl === 'raw') {
     datagram.copy(image.data, index * RAW_IMAGE_CHUNK, RAW_IMAGE_HEADER_BYTES)
     if (++image.received < count) return
     partial.delete(frame)
+    arrived(frame)
     tally.bytes += image.data.length
     tally.clock.arrived()
   })
@@ -57,6 +64,7 @@ if (config.impl === 'raw') {
   tally.recvBufferBytes = subscriber.info.recvBuffer.granted
   subscriber.on('frame', (frame: { sequence: number; message: unknown }) => {
     if (frame.sequence >= config.frames) return tally.finish('marker')
+    arrived(frame.sequence)
     tally.bytes += (frame.message as { data: Uint8Array }).data.length
     tally.clock.arrived()
   })

@@ -6,10 +6,11 @@
  *   the next image goes when the kernel has taken the last datagram.
  * - shoal: `await publisher.publish('camera', Image, image)` (encode, fragment to the loopback
  *   budget of 65,507 bytes, send with the default pacing).
+ * - paced: the same with `createPublisher({ pacing: { bytesPerSecond } })`.
  */
 import { createSocket } from 'node:dgram'
 import { Image } from '@shoal/schema'
-import { createPublisher } from '@shoal/transport'
+import { createPublisher, type PublisherOptions } from '@shoal/transport'
 import type { ImageSenderConfig, SenderReport } from '../protocol.js'
 import {
   IMAGE_DATA_BYTES,
@@ -33,7 +34,7 @@ const MARKER_SPACING_MS = 20
 let datagrams = 0
 let elapsed = 0n
 
-if (config.impl === 'raw') {
+if (config.variant === 'raw') {
   const socket = createSocket({ type: 'udp4', reuseAddr: true })
   await openRawSender(socket, config.iface)
   const data = Buffer.from(image.data!.buffer, image.data!.byteOffset, image.data!.byteLength)
@@ -71,12 +72,17 @@ if (config.impl === 'raw') {
   }
   socket.close()
 } else {
-  const publisher = await createPublisher({
+  const options: PublisherOptions = {
     group: config.group,
     port: config.port,
     interface: config.iface,
     ttl: 1,
-  })
+  }
+  if (config.variant === 'paced') {
+    if (config.bytesPerSecond === undefined) throw new Error('the paced variant needs bytesPerSecond')
+    options.pacing = { bytesPerSecond: config.bytesPerSecond }
+  }
+  const publisher = await createPublisher(options)
   emitReady()
   const started = process.hrtime.bigint()
   for (let frame = 0; frame < config.frames; frame++) await publisher.publish(IMAGE_TOPIC, Image, image)

@@ -22,6 +22,8 @@ export class ReceiverTally {
   recvBufferBytes = 0
   /** Set for Shoal: its stats give datagrams, gaps, duplicates and drops. */
   subscriber: Subscriber | undefined
+  /** Called when reporting, for what only one kind of receiver knows. */
+  extra: (() => Partial<ReceiverReport>) | undefined
   readonly #topic: string
   readonly #udpBefore = udpCounters()
   #readyRssBytes = 0
@@ -71,7 +73,7 @@ export class ReceiverTally {
       report.duplicates = streams.reduce((sum, s) => sum + s.duplicates, 0)
       report.drops = stats.drops as Record<string, number>
     }
-    emit('result', report)
+    emit('result', { ...report, ...this.extra?.() })
     process.exit(0)
   }
 }

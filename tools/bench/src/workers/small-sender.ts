@@ -1,9 +1,14 @@
 /**
- * Scenario 1, send side: `frames` small frames as fast as possible, yielding to the event loop
- * every `chunk` frames; then a pause and three end markers.
+ * Scenario 1, send side: `frames` small frames, then a pause and three end markers.
  * - raw: the 45 encoded bytes as one datagram each, `socket.send(bytes, port, group)`.
- * - unbatched: `publisher.publish()` per frame (encode, frame, one datagram each).
+ * - unbatched: `publisher.send()` per frame (encode, frame, one datagram each, no promise), in the
+ *   very loop raw runs.
+ * - publish: `await publisher.publish()` per frame (a promise per frame, awaited a chunk at a time).
  * - batched: `publisher.send()` per frame on a publisher with `batch`, then `flush()`.
+ * - paced: the same publisher, but the frames are offered at `rate` per second: each turn of the
+ *   loop sends the frames due by the clock (at most `chunk`), then yields with setImmediate.
+ * Every loop but `publish` sends at most `chunk` frames back to back and then yields to the event
+ * loop with setImmediate: the same structure and the same (absent) backpressure as raw.
  */
 import { createSocket } from 'node:dgram'
 import { Temperature } from '@shoal/schema'
@@ -34,6 +39,34 @@ function report(sent: number, datagrams: number, elapsedNs: bigint): void {
   emit('result', result)
 }
 
+/** `send(n)` sends n frames; the loop raw and every `send()` variant run. */
+async function fastLoop(send: (n: number) => void): Promise<void> {
+  for (let sent = 0; sent < config.frames; ) {
+    const n = Math.min(config.chunk, config.frames - sent)
+    send(n)
+    sent += n
+    await yieldToLoop()
+  }
+}
+
+/** The frames due at `rate` per second since the start (at most a chunk a turn), then a yield. */
+async function pacedLoop(rate: number, send: (n: number) => void): Promise<void> {
+  const started = process.hrtime.bigint()
+  const nsPerFrame = 1e9 / rate
+  for (let sent = 0; sent < config.frames; ) {
+    const due = Math.min(
+      config.frames,
+      Math.floor(Number(process.hrtime.bigint() - started) / nsPerFrame) + 1,
+    )
+    const n = Math.min(config.chunk, due - sent)
+    if (n > 0) {
+      send(n)
+      sent += n
+    }
+    await yieldToLoop()
+  }
+}
+
 if (config.variant === 'raw') {
   const socket = createSocket({ type: 'udp4', reuseAddr: true })
   let errors = 0
@@ -42,11 +75,9 @@ if (config.variant === 'raw') {
   const bytes = Buffer.from(Temperature.encode(message))
   emitReady()
   const started = process.hrtime.bigint()
-  for (let sent = 0; sent < config.frames; ) {
-    const end = Math.min(config.frames, sent + config.chunk)
-    for (; sent < end; sent++) socket.send(bytes, config.port, config.group)
-    await yieldToLoop()
-  }
+  await fastLoop((n) => {
+    for (let i = 0; i < n; i++) socket.send(bytes, config.port, config.group)
+  })
   const elapsed = process.hrtime.bigint() - started
   await sleep(config.pauseMs)
   for (let i = 0; i < MARKERS; i++) {
@@ -57,17 +88,17 @@ if (config.variant === 'raw') {
   report(config.frames, config.frames, elapsed)
   socket.close()
 } else {
+  const batched = config.variant === 'batched' || config.variant === 'paced'
   const options: PublisherOptions & { batch?: BatchOptions } = {
     group: config.group,
     port: config.port,
     interface: config.iface,
     ttl: 1,
   }
-  if (config.variant === 'batched')
-    options.batch = config.lingerMs === undefined ? {} : { lingerMs: config.lingerMs }
+  if (batched) options.batch = config.lingerMs === undefined ? {} : { lingerMs: config.lingerMs }
   const publisher = await createPublisher(options)
-  const batching = asBatching(publisher)
-  if (config.variant === 'batched' && batching === undefined) {
+  const fast = asBatching(publisher)
+  if (fast === undefined && config.variant !== 'publish') {
     emit('result', {
       event: 'result',
       sent: 0,
@@ -78,16 +109,14 @@ if (config.variant === 'raw') {
     })
     process.exit(0)
   }
+  let warnings = 0
+  publisher.on('warning', () => warnings++)
+  const sendFrames = (n: number) => {
+    for (let i = 0; i < n; i++) fast!.send(SMALL_TOPIC, Temperature, message)
+  }
   emitReady()
   const started = process.hrtime.bigint()
-  if (batching !== undefined && config.variant === 'batched') {
-    for (let sent = 0; sent < config.frames; ) {
-      const end = Math.min(config.frames, sent + config.chunk)
-      for (; sent < end; sent++) batching.send(SMALL_TOPIC, Temperature, message)
-      await yieldToLoop()
-    }
-    await batching.flush()
-  } else {
+  if (config.variant === 'publish') {
     const pending: Promise<unknown>[] = []
     for (let sent = 0; sent < config.frames; ) {
       const end = Math.min(config.frames, sent + config.chunk)
@@ -95,6 +124,12 @@ if (config.variant === 'raw') {
       await Promise.all(pending)
       pending.length = 0
     }
+  } else {
+    if (config.variant === 'paced') {
+      if (config.rate === undefined) throw new Error('the paced variant needs a rate')
+      await pacedLoop(config.rate, sendFrames)
+    } else await fastLoop(sendFrames)
+    await fast!.flush()
   }
   const elapsed = process.hrtime.bigint() - started
   const datagrams = publisher.stats().datagramsOut
@@ -103,6 +138,7 @@ if (config.variant === 'raw') {
     await publisher.publish(SMALL_TOPIC, Temperature, message)
     await sleep(MARKER_SPACING_MS)
   }
+  if (warnings > 0) emit('warning', { message: `${warnings} publisher warnings (send failures)` })
   report(config.frames, datagrams, elapsed)
   await publisher.close()
 }
