@@ -39,6 +39,16 @@ export function batchCapacity(budget: number): number {
 }
 
 /**
+ * A batch's buffer, not zero-filled (a memset of 64 KiB per batch showed as 11 % of a batched
+ * sender): only the bytes written before `finish` are ever sent.
+ */
+function datagramBuffer(budget: number): Uint8Array {
+  const memory = Buffer.allocUnsafeSlow(budget)
+  // A plain Uint8Array view: the codec hands out Uint8Arrays, whose slice() copies (Buffer's does not).
+  return new Uint8Array(memory.buffer, memory.byteOffset, budget)
+}
+
+/**
  * Packs inner frames into one datagram buffer. Writes straight into the datagram with one
  * DataView; `finish` seals it with the outer header and CRC.
  */
@@ -51,8 +61,8 @@ export class BatchBuilder {
 
   constructor(budget: number) {
     this.#budget = budget
-    this.#buf = new Uint8Array(budget)
-    this.#view = new DataView(this.#buf.buffer)
+    this.#buf = datagramBuffer(budget)
+    this.#view = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.length)
   }
 
   /** Whether an entry of `entryLength` bytes still fits. */
@@ -120,8 +130,8 @@ export class BatchBuilder {
     const total = this.#at + CRC_LENGTH
     v.setUint32(this.#at, crc32(this.#buf.subarray(0, this.#at)), LITTLE_ENDIAN)
     const datagram = this.#buf.subarray(0, total)
-    this.#buf = new Uint8Array(this.#budget)
-    this.#view = new DataView(this.#buf.buffer)
+    this.#buf = datagramBuffer(this.#budget)
+    this.#view = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.length)
     this.#at = BATCH_HEADER_LENGTH
     this.count = 0
     return datagram

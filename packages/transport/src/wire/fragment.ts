@@ -114,7 +114,9 @@ export function fragmentParts(
  * full memset otherwise). Buffer is a Uint8Array; this is the codec's one use of it.
  */
 function allocateUninitialised(length: number): Uint8Array {
-  return Buffer.allocUnsafeSlow(length)
+  const memory = Buffer.allocUnsafeSlow(length)
+  // A plain Uint8Array view: the codec hands out Uint8Arrays, whose slice() copies (Buffer's does not).
+  return new Uint8Array(memory.buffer, memory.byteOffset, length)
 }
 
 /** Completed fragmented messages remembered, so their late duplicate fragments are recognised. */
