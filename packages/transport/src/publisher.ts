@@ -307,9 +307,7 @@ export class Publisher extends EventEmitter {
     let bytes = 0
     for (const frame of frames) bytes += datagramLength(frame)
     await this.#sendAll(frames)
-    state.stream.framesSent++
-    state.stream.bytes += payload.length
-    state.stream.datagrams += frames.length
+    state.stream.sent(payload.length, frames.length)
     return { topic, sequence, datagrams: frames.length, bytes }
   }
 
@@ -332,9 +330,7 @@ export class Publisher extends EventEmitter {
       state.sequence = (sequence + 1) >>> 0
       const frame = encodeWholeFrame(0, 0, this.sessionId, sequence, type.fingerprint, state.bytes, payload)
       this.#socket.send(frame, this.#endpoint.port, this.#destination, this.#afterSend)
-      state.stream.framesSent++
-      state.stream.bytes += payload.length
-      state.stream.datagrams++
+      state.stream.sent(payload.length, 1)
       this.#datagramsOut++
       this.#bytesOut += frame.length
       return sequence
@@ -509,8 +505,7 @@ export class Publisher extends EventEmitter {
     const sequence = state.sequence
     state.sequence = (sequence + 1) >>> 0
     batch.append(flags, hops, this.sessionId, sequence, fingerprint, state.bytes, payload)
-    state.stream.framesSent++
-    state.stream.bytes += payload.length
+    state.stream.sent(payload.length, 0) // its datagram is the batch's, counted at flush
     this.#scheduleFlush()
     return sequence
   }

@@ -67,6 +67,13 @@ export class Stream {
     return this.#address.includes(':') ? `[${this.#address}]:${this.#port}` : `${this.#address}:${this.#port}`
   }
 
+  /** Counts one frame sent: its message bytes and the datagrams it took. */
+  sent(bytes: number, datagrams: number): void {
+    this.framesSent++
+    this.bytes += bytes
+    this.datagrams += datagrams
+  }
+
   drop(reason: DropReason): void {
     this.drops[reason] = (this.drops[reason] ?? 0) + 1
   }
