@@ -107,3 +107,43 @@ describe('fromObject', () => {
     }
   })
 })
+
+describe('encodeInto', () => {
+  const imu = Imu.fromObject({
+    header: { sourceId: 'imu0@a-source-id-longer-than-forty-characters', stampNs: '1700000000123456789' },
+    linearAcceleration: { x: 0.5, y: -1, z: 9.8125 },
+    orientationCovariance: [1, 2, 3, 4, 5, 6, 7, 8, 9],
+  })
+
+  it('writes the same bytes as encode, at the offset, and nothing before it', () => {
+    const expected = Imu.encode(imu)
+    const buf = Buffer.alloc(1024, 0xaa)
+    const end = Imu.encodeInto(imu, buf, 100)
+    expect(end).toBe(100 + expected.length)
+    expect(buf.subarray(100, end as number)).toEqual(Buffer.from(expected))
+    expect(buf.subarray(0, 100).every((b) => b === 0xaa)).toBe(true)
+    expect(buf.subarray(end as number).every((b) => b === 0xaa)).toBe(true)
+  })
+
+  it('accepts a plain Uint8Array view', () => {
+    const backing = new Uint8Array(600)
+    const view = backing.subarray(50, 550)
+    const end = Imu.encodeInto(imu, view, 7)
+    expect(Buffer.from(view.subarray(7, end as number))).toEqual(Buffer.from(Imu.encode(imu)))
+  })
+
+  it('returns the encoding in a new buffer when it does not fit, and the next call is unaffected', () => {
+    const expected = Imu.encode(imu)
+    const small = Buffer.alloc(expected.length + 10)
+    const result = Imu.encodeInto(imu, small, 11)
+    expect(result).toBeInstanceOf(Uint8Array)
+    expect(Buffer.from(result as Uint8Array)).toEqual(Buffer.from(expected))
+    const exact = Buffer.alloc(expected.length)
+    expect(Imu.encodeInto(imu, exact, 0)).toBe(expected.length)
+    expect(exact).toEqual(Buffer.from(expected))
+  })
+
+  it('encodes an empty message as no bytes', () => {
+    expect(Temperature.encodeInto(Temperature.create(), Buffer.alloc(4), 4)).toBe(4)
+  })
+})

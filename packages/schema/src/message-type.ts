@@ -1,5 +1,6 @@
 import type { IConversionOptions, Type, Writer } from 'protobufjs'
 import protojson from 'protobufjs/ext/protojson.js'
+import protobuf from 'protobufjs/minimal.js'
 import { fingerprintOf } from './fingerprint.js'
 
 /**
@@ -17,6 +18,13 @@ export interface MessageType<T = unknown> {
    * `byteOffset`/`byteLength`, never `.buffer` alone.
    */
   encode(message: T): Uint8Array
+  /**
+   * Encodes straight into `buf` from `offset`, with no buffer of its own (the transport writes
+   * frames this way, header and message in one buffer). Returns the end offset when the encoding
+   * fits before `buf.length`; otherwise the encoding in a new buffer (bytes of `buf` after `offset`
+   * may have been written). A `Buffer` is used as it is; another `Uint8Array` gets a `Buffer` view.
+   */
+  encodeInto(message: T, buf: Uint8Array, offset: number): number | Uint8Array
   /**
    * Decodes protobuf binary; throws on malformed input. `bytes` fields of the result are views into
    * `bytes` (no copy): copy them before reusing the input buffer.
@@ -49,6 +57,37 @@ export interface StaticMessageClass<T> {
   getTypeUrl(prefix?: string): string
 }
 
+/**
+ * The writer every `encodeInto` uses, pointed at the caller's buffer for the call. One is enough:
+ * encoding is synchronous and re-entrant calls cannot happen.
+ */
+const sharedWriter: Writer = protobuf.Writer.create()
+const NO_BUFFER = new Uint8Array(0)
+
+function encodeInto<T>(
+  staticClass: StaticMessageClass<T>,
+  message: T,
+  buf: Uint8Array,
+  offset: number,
+): number | Uint8Array {
+  // protobufjs's Node writer writes long strings with Buffer#utf8Write, so it needs a Buffer.
+  const target = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)
+  const w = sharedWriter
+  w.buf = target
+  w.pos = offset
+  w.view = null
+  w.states = null
+  try {
+    staticClass.encode(message, w)
+    // The writer grows by copying into a new buffer: then it did not fit.
+    return w.buf === target ? w.pos : w.buf.subarray(offset, w.pos)
+  } finally {
+    w.buf = NO_BUFFER
+    w.view = null
+    w.states = null
+  }
+}
+
 /** Options for {@link MessageType.toObject}: the JSON-friendly conversion. */
 const TO_OBJECT_OPTIONS: IConversionOptions = {
   longs: String,
@@ -75,6 +114,8 @@ export function defineMessageType<T>(staticClass: StaticMessageClass<T>, reflect
     typeName,
     fingerprint: fingerprintOf(reflection),
     encode: (message: T): Uint8Array => staticClass.encode(message).finish(),
+    encodeInto: (message: T, buf: Uint8Array, offset: number): number | Uint8Array =>
+      encodeInto(staticClass, message, buf, offset),
     decode: (bytes: Uint8Array): T => staticClass.decode(bytes),
     fromObject(object: Record<string, unknown>): T {
       let parsed: unknown

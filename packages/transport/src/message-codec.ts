@@ -7,6 +7,12 @@ export interface MessageCodec<T = unknown> {
   /** u32 type fingerprint carried in every frame. */
   readonly fingerprint: number
   encode(message: T): Uint8Array
+  /**
+   * Optional fast path: encodes straight into `buf` (a Node `Buffer`) from `offset`. Returns the end
+   * offset when the encoding fits before `buf.length`, otherwise the encoding in a new buffer. With
+   * it, a small frame is written header and message in one buffer with no copy.
+   */
+  encodeInto?(message: T, buf: Uint8Array, offset: number): number | Uint8Array
   decode(bytes: Uint8Array): T
 }
 

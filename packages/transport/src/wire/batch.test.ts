@@ -1,3 +1,4 @@
+import { Imu, Temperature } from '@shoal/schema'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
@@ -103,5 +104,42 @@ describe('BATCH frames', () => {
       const whole = decodeFrame(sealInner(outer.payload.subarray(start, start + length)))
       expect(whole.ok && whole.header).toMatchObject({ sequence: 41, hops: 2, topic: 'imu' })
     })
+  })
+})
+
+describe('BatchBuilder.appendMessage', () => {
+  const reading = (i: number) => Temperature.create({ header: { sourceId: `t${i}`, stampNs: i }, celsius: i })
+
+  it('writes the same datagram as encode + append', () => {
+    const a = new BatchBuilder(1472)
+    const b = new BatchBuilder(1472)
+    for (let i = 0; i < 10; i++) {
+      expect(a.appendMessage(Temperature, reading(i), 0, 1, 7, i, topic)).toBe(
+        Temperature.encode(reading(i)).length,
+      )
+      b.append(0, 1, 7, i, Temperature.fingerprint, topic, Temperature.encode(reading(i)))
+    }
+    expect(a.count).toBe(10)
+    expect(Buffer.from(a.finish(7, 0))).toEqual(Buffer.from(b.finish(7, 0)))
+  })
+
+  it('hands back the encoded message when the batch is full, and leaves the batch intact', () => {
+    const batch = new BatchBuilder(300)
+    const appended: number[] = []
+    let leftover: number | Uint8Array = 0
+    for (let i = 0; typeof leftover === 'number'; i++) {
+      leftover = batch.appendMessage(Temperature, reading(i), 0, 0, 7, i, topic)
+      if (typeof leftover === 'number') appended.push(i)
+    }
+    expect(Buffer.from(leftover)).toEqual(Buffer.from(Temperature.encode(reading(appended.length))))
+    const { inner, whole } = unpack(batch.finish(7, 0))
+    expect(whole).toBe(true)
+    expect(inner.map((f) => Temperature.decode(Uint8Array.from(f.payload)).celsius)).toEqual(appended)
+  })
+
+  it('hands back an empty message that does not fit', () => {
+    const batch = new BatchBuilder(BATCH_HEADER_LENGTH + 4 + 2 + 36 + topic.length - 1)
+    expect(batch.appendMessage(Imu, Imu.create(), 0, 0, 1, 0, topic)).toEqual(new Uint8Array(0))
+    expect(batch.count).toBe(0)
   })
 })

@@ -1,6 +1,7 @@
+import * as zlib from 'node:zlib'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { crc32, tableCrc32 } from './crc.js'
+import { crc32, crc32Range, NATIVE_CRC_MIN_BYTES, tableCrc32 } from './crc.js'
 
 describe('crc32', () => {
   it('matches the CRC-32 check value', () => {
@@ -19,7 +20,27 @@ describe('crc32', () => {
     )
   })
 
-  it('the fallback equals the native one on any input', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 4096 }), (bytes) => tableCrc32(bytes) === crc32(bytes)))
+  it('the JavaScript one equals zlib on any input, either side of the switch-over length', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 4 * NATIVE_CRC_MIN_BYTES }), fc.nat(), (bytes, previous) => {
+        const expected = zlib.crc32(bytes, previous >>> 0) >>> 0
+        return tableCrc32(bytes, previous >>> 0) === expected && crc32(bytes, previous >>> 0) === expected
+      }),
+    )
+  })
+
+  it('checksums a range without a view of it', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 2 * NATIVE_CRC_MIN_BYTES }),
+        fc.nat(),
+        fc.nat(),
+        (bytes, a, b) => {
+          const start = a % (bytes.length + 1)
+          const end = start + (b % (bytes.length - start + 1))
+          return crc32Range(bytes, start, end) === zlib.crc32(bytes.subarray(start, end)) >>> 0
+        },
+      ),
+    )
   })
 })

@@ -7,11 +7,10 @@ import {
   FIXED_HEADER_LENGTH,
   FrameKind,
   KNOWN_FLAGS,
-  LITTLE_ENDIAN,
   Limits,
   MUST_UNDERSTAND_FLAGS,
 } from './constants.js'
-import { crc32 } from './crc.js'
+import { crc32Range } from './crc.js'
 import {
   decodeHeader,
   encodeHeaderInto,
@@ -75,12 +74,13 @@ export function encodeFrameInto(
 
 /** (Re)computes the CRC trailer of the `total`-byte frame at `offset`. */
 export function writeCrc(buf: Uint8Array, offset: number, total: number): void {
-  const crc = crc32(buf.subarray(offset, offset + total - CRC_LENGTH))
-  new DataView(buf.buffer, buf.byteOffset + offset + total - CRC_LENGTH, CRC_LENGTH).setUint32(
-    0,
-    crc,
-    LITTLE_ENDIAN,
-  )
+  const end = offset + total - CRC_LENGTH
+  const crc = crc32Range(buf, offset, end)
+  // Big-endian, by hand: a DataView per frame shows in profiles.
+  buf[end] = crc >>> 24
+  buf[end + 1] = crc >>> 16
+  buf[end + 2] = crc >>> 8
+  buf[end + 3] = crc
 }
 
 export type FrameResult =
@@ -111,7 +111,7 @@ export function decodeFrame(
   const end = offset + length
   // The trailer, big-endian, read by hand (a DataView per datagram shows in profiles).
   const trailer = ((buf[end - 4]! << 24) | (buf[end - 3]! << 16) | (buf[end - 2]! << 8) | buf[end - 1]!) >>> 0
-  if (crc32(buf.subarray(offset, end - CRC_LENGTH)) !== trailer) return { ok: false, reason: 'bad-crc' }
+  if (crc32Range(buf, offset, end - CRC_LENGTH) !== trailer) return { ok: false, reason: 'bad-crc' }
   if (header.kind > FrameKind.BATCH) return { ok: false, reason: 'unknown-kind' }
   if ((header.flags & MUST_UNDERSTAND_FLAGS & ~KNOWN_FLAGS) !== 0)
     return { ok: false, reason: 'unsupported-flags' }
