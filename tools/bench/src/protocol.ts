@@ -16,6 +16,12 @@ export type Impl = 'raw' | 'shoal'
 export type SmallVariant = 'raw' | 'unbatched' | 'publish' | 'batched' | 'paced'
 /** Image variants: raw dgram; Shoal's publisher unpaced; Shoal's with `pacing.bytesPerSecond`. */
 export type ImageVariant = 'raw' | 'shoal' | 'paced'
+/**
+ * Latency variants. `shoal`: `publisher.send()` on both legs, never awaited, like raw's
+ * `socket.send()`; `publish`: `publisher.publish()` on both legs (a promise per message), for
+ * information.
+ */
+export type LatencyVariant = 'raw' | 'shoal' | 'publish'
 
 interface Bounded {
   /** The worker reports what it has and exits after this long, whatever happens. */
@@ -69,7 +75,7 @@ export interface ImageSenderConfig extends Bounded {
 }
 
 export interface PongConfig extends Bounded {
-  impl: Impl
+  variant: LatencyVariant
   group: string
   port: number
   /** Where pongs go: the pinger's unicast port on `iface`. */
@@ -78,7 +84,7 @@ export interface PongConfig extends Bounded {
 }
 
 export interface PingConfig extends Bounded {
-  impl: Impl
+  variant: LatencyVariant
   group: string
   /** The multicast port pings go to. */
   port: number

@@ -2,11 +2,13 @@
  * Scenario 3: round-trip latency. One ping at a time goes by multicast, its pong comes back by
  * unicast; the pinger times each round trip with process.hrtime.bigint(). Per run, raw dgram and
  * Shoal each do the same number of round trips; Shoal's p50 is compared with raw's as a difference
- * and its p99 as a ratio, within the run.
+ * and its p99 as a ratio, within the run. Shoal is measured with `send()` on both legs (never
+ * awaited, as raw never waits for its sends: the targets are judged on it) and with `publish()`
+ * (a promise per message), for information.
  */
 import type { BenchContext } from '../context.js'
 import { CpuWindow } from '../interference.js'
-import type { Impl, PingReport, WorkerResult } from '../protocol.js'
+import type { LatencyVariant, PingReport, WorkerResult } from '../protocol.js'
 import { GROUP, LOOPBACK } from '../samples.js'
 import { differences, ratios, type Spread, spread } from '../stats.js'
 
@@ -17,7 +19,7 @@ export interface LatencyRun extends Omit<PingReport, 'event' | 'cpuUs'> {
 }
 
 export interface LatencyImplResult {
-  impl: Impl
+  impl: LatencyVariant
   runs: LatencyRun[]
   p50: Spread
   p99: Spread
@@ -32,7 +34,8 @@ export interface LatencyImplResult {
 export interface LatencyResult {
   pings: number
   warmup: number
-  impls: Record<Impl, LatencyImplResult>
+  /** `publish` is absent from results saved before it was measured. */
+  impls: Record<'raw' | 'shoal', LatencyImplResult> & { publish?: LatencyImplResult }
 }
 
 const TIMEOUT_MS = 100
@@ -42,13 +45,13 @@ const CEILING_US = 2_000
 
 export async function measureLatency(
   ctx: BenchContext,
-  impl: Impl,
+  variant: LatencyVariant,
   run: number,
   profile?: string,
 ): Promise<LatencyRun> {
   const warmup = Math.ceil(ctx.options.pings / 10)
   const deadlineMs = Math.max(30_000, ((ctx.options.pings + warmup) * CEILING_US) / 1000)
-  const where = { group: GROUP, port: ctx.nextPort(), pongPort: ctx.nextPort(), iface: LOOPBACK, impl }
+  const where = { group: GROUP, port: ctx.nextPort(), pongPort: ctx.nextPort(), iface: LOOPBACK, variant }
   const window = new CpuWindow()
   const pong = ctx.start(
     'pong',
@@ -86,8 +89,8 @@ export async function measureLatency(
 }
 
 export async function runLatency(ctx: BenchContext): Promise<LatencyResult> {
-  const impls: readonly Impl[] = ['raw', 'shoal']
-  const runs: Record<Impl, LatencyRun[]> = { raw: [], shoal: [] }
+  const impls: readonly LatencyVariant[] = ['raw', 'shoal', 'publish']
+  const runs: Record<LatencyVariant, LatencyRun[]> = { raw: [], shoal: [], publish: [] }
   for (let run = 0; run < ctx.options.runs; run++) {
     const order = run % 2 === 0 ? impls : [...impls].reverse()
     for (const impl of order) {
@@ -100,7 +103,7 @@ export async function runLatency(ctx: BenchContext): Promise<LatencyResult> {
     }
   }
   const raw = runs.raw
-  const summarise = (impl: Impl): LatencyImplResult => {
+  const summarise = (impl: LatencyVariant): LatencyImplResult => {
     const list = runs[impl]
     const p50s = list.map((r) => r.p50Us)
     const p99s = list.map((r) => r.p99Us)
@@ -128,6 +131,6 @@ export async function runLatency(ctx: BenchContext): Promise<LatencyResult> {
   return {
     pings: ctx.options.pings,
     warmup: Math.ceil(ctx.options.pings / 10),
-    impls: { raw: summarise('raw'), shoal: summarise('shoal') },
+    impls: { raw: summarise('raw'), shoal: summarise('shoal'), publish: summarise('publish') },
   }
 }

@@ -57,7 +57,7 @@ function pong(answered: number, now: bigint, send: () => void): void {
 }
 
 let send: () => void
-if (config.impl === 'raw') {
+if (config.variant === 'raw') {
   const socket = createSocket({ type: 'udp4', reuseAddr: true })
   await openRawSender(socket, config.iface, config.pongPort)
   const datagram = Buffer.alloc(4 + 45)
@@ -82,12 +82,15 @@ if (config.impl === 'raw') {
     ttl: 1,
   })
   const message = temperatureSample()
+  publisher.on('warning', (warning: { error?: Error }) => emit('warning', { message: String(warning.error) }))
   send = () => {
     message.celsius = sequence
     sentAt = process.hrtime.bigint()
-    publisher
-      .publish(PING_TOPIC, Temperature, message)
-      .catch((error: Error) => emit('warning', { message: error.message }))
+    if (config.variant === 'shoal') publisher.send(PING_TOPIC, Temperature, message)
+    else
+      publisher
+        .publish(PING_TOPIC, Temperature, message)
+        .catch((error: Error) => emit('warning', { message: error.message }))
   }
   subscriber.on('frame', (frame: { message: unknown }) => {
     const now = process.hrtime.bigint()

@@ -22,7 +22,7 @@ const done = () => {
 onStop(done)
 armDeadline(config.deadlineMs, done)
 
-if (config.impl === 'raw') {
+if (config.variant === 'raw') {
   const socket = createSocket({ type: 'udp4', reuseAddr: true })
   await openRawReceiver(socket, config.group, config.port, config.iface)
   socket.setMulticastInterface(config.iface)
@@ -43,11 +43,15 @@ if (config.impl === 'raw') {
     port: config.pongPort,
     interface: config.iface,
   })
+  publisher.on('warning', (warning: { error?: Error }) => emit('warning', { message: String(warning.error) }))
   subscriber.on('frame', (frame: { message: unknown }) => {
     answered++
-    publisher
-      .publish(PONG_TOPIC, Temperature, frame.message as Parameters<typeof Temperature.encode>[0])
-      .catch((error: Error) => emit('warning', { message: error.message }))
+    const message = frame.message as Parameters<typeof Temperature.encode>[0]
+    if (config.variant === 'shoal') publisher.send(PONG_TOPIC, Temperature, message)
+    else
+      publisher
+        .publish(PONG_TOPIC, Temperature, message)
+        .catch((error: Error) => emit('warning', { message: error.message }))
   })
 }
 emitReady()
