@@ -52,6 +52,7 @@ export {
   SWEEP_INTERVAL_MS,
   type TransportWarning,
 } from './subscriber.js'
+export { PACING_SLACK_MS, PACING_TICK_MS } from './token-bucket.js'
 export { compileTopicFilter, type TopicFilter } from './topic-filter.js'
 export { Limits, MAX_DATAGRAM_BYTES, MAX_DATAGRAM_BYTES_IPV6, MIN_DATAGRAM_BUDGET } from './wire/constants.js'
 export type { ReassemblerOptions } from './wire/fragment.js'

@@ -12,6 +12,7 @@ import { type EndpointOptions, type ResolvedEndpoint, resolveEndpoint, WILDCARD 
 import { budgetForMtu, checkBudget } from './net/interface.js'
 import { closeSocket, type Mode, openSocket, sendDatagram } from './net/socket.js'
 import { type StatsSnapshot, Stream, sessionHex } from './stats.js'
+import { PACING_SLACK_MS, PACING_TICK_MS, TokenBucket } from './token-bucket.js'
 import { decodeAckBody } from './wire/ack.js'
 import { BATCH_LENGTH_PREFIX, BatchBuilder, batchCapacity, batchEntryLength } from './wire/batch.js'
 import { CRC_LENGTH, FIXED_HEADER_LENGTH, Flag, FrameKind, Limits, Offset } from './wire/constants.js'
@@ -57,18 +58,34 @@ export const MAX_LINGER_MS = 1
 
 /**
  * Pacing of fragmented (large) messages, so that a receiver with an ordinary buffer keeps up
- * with multi-MiB frames. Without `bytesPerSecond`: at most `burstBytes` go out back to back,
- * then the publisher yields to the event loop. With it: a token bucket across publishes holding
- * at most `burstBytes`, refilled at `bytesPerSecond`: that is the publisher's average rate cap.
+ * with multi-MiB frames.
+ *
+ * Without `bytesPerSecond`: at most `burstBytes` (plus the datagram that crosses it) go out back
+ * to back, then the publisher waits for the kernel to take them and yields to the event loop.
+ *
+ * With `bytesPerSecond`: a token bucket across publishes ({@link TokenBucket}). Tokens (bytes)
+ * accrue at `bytesPerSecond`; the bucket starts with `burstBytes` and holds at most `burstBytes`
+ * plus {@link PACING_SLACK_MS} (2 ms) of the rate. A message goes out in bursts: each waits until
+ * the bucket holds the rest of the message or `burstBytes`, whichever is less, then sends
+ * datagrams back to back while the bucket is not empty (the last one may overdraw it by less than
+ * its own length; the next burst repays that first). So a message of up to `burstBytes` (a 1 MiB
+ * image with its headers, by default) goes out whole, and a larger one in bursts of about
+ * `burstBytes`. Waits are timers of at least {@link PACING_TICK_MS} (1 ms), never a spin; the
+ * slack absorbs a timer that fires late. `bytesPerSecond` is an average: over any t seconds at most
+ * `burstBytes + one datagram + bytesPerSecond × t` bytes go out, so a run never exceeds it.
  */
 export interface Pacing {
-  /** Bytes sent back to back before yielding (the bucket's size when rate-capped). Default 1 MiB. */
+  /**
+   * Bytes sent back to back: the burst before yielding, or with `bytesPerSecond` the burst the
+   * bucket waits for and its size. Default {@link DEFAULT_BURST_BYTES} (2 MiB).
+   */
   burstBytes?: number
   /** Average send rate cap for fragmented messages, bytes/s. Default: none. */
   bytesPerSecond?: number
 }
 
-export const DEFAULT_BURST_BYTES = 1024 * 1024
+/** Default `pacing.burstBytes`: a 1 MiB image and its fragment headers, with room to spare. */
+export const DEFAULT_BURST_BYTES = 2 * 1024 * 1024
 
 export interface PublishOptions {
   /** Ask every receiver to acknowledge this frame. */
@@ -168,10 +185,8 @@ export class Publisher extends EventEmitter {
   #batchSequence = 0
   #batchTimer: NodeJS.Timeout | NodeJS.Immediate | undefined
   #batchWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }> | undefined
-  readonly #bytesPerSecond: number | undefined
-  // Pacing bucket: bytes that may go out now, and when it was last refilled (starts full).
-  #tokens: number
-  #tokensAt = performance.now()
+  /** The rate cap (`pacing.bytesPerSecond`), when there is one. */
+  readonly #bucket: TokenBucket | undefined
   #datagramsOut = 0
   #sendErrors = 0
   #bytesOut = 0
@@ -186,8 +201,10 @@ export class Publisher extends EventEmitter {
   ) {
     super()
     this.#burstBytes = pacing.burstBytes ?? DEFAULT_BURST_BYTES
-    this.#bytesPerSecond = pacing.bytesPerSecond
-    this.#tokens = this.#burstBytes
+    this.#bucket =
+      pacing.bytesPerSecond === undefined
+        ? undefined
+        : new TokenBucket(pacing.bytesPerSecond, this.#burstBytes)
     const batch = options.batch === true ? {} : options.batch === false ? undefined : options.batch
     this.#batch = batch === undefined ? undefined : new BatchBuilder(info.budget)
     this.#lingerMs = batch?.lingerMs ?? DEFAULT_LINGER_MS
@@ -206,6 +223,17 @@ export class Publisher extends EventEmitter {
     const linger = typeof options.batch === 'object' ? options.batch.lingerMs : undefined
     if (linger !== undefined && !(linger >= 0 && linger <= MAX_LINGER_MS))
       throw transportError('SHOAL_BAD_OPTION', `batch linger ${linger} ms is outside 0-${MAX_LINGER_MS}`)
+    const { bytesPerSecond, burstBytes } = options.pacing ?? {}
+    if (bytesPerSecond !== undefined && !(bytesPerSecond > 0 && Number.isFinite(bytesPerSecond)))
+      throw transportError(
+        'SHOAL_BAD_OPTION',
+        `pacing.bytesPerSecond ${bytesPerSecond} is not a rate above 0`,
+      )
+    if (burstBytes !== undefined && !(burstBytes >= 0 && Number.isFinite(burstBytes)))
+      throw transportError(
+        'SHOAL_BAD_OPTION',
+        `pacing.burstBytes ${burstBytes} is not a byte count of 0 or more`,
+      )
     const localPort = checkLocalPort(options.localPort ?? 0)
     const budget = checkBudget(
       options.budget ?? budgetForMtu(endpoint.iface?.mtu, endpoint.family),
@@ -456,17 +484,24 @@ export class Publisher extends EventEmitter {
   /** Sends datagrams, each whole or gathered from parts (fragments: no copy of the message). */
   async #sendAll(datagrams: ReadonlyArray<Uint8Array | FragmentParts>): Promise<void> {
     const sends: Promise<void>[] = []
+    const bucket = this.#bucket
+    // Rate-capped: bytes of this message not sent yet, and whether the current burst goes on.
+    let unsent = 0
+    if (bucket !== undefined) for (const datagram of datagrams) unsent += datagramLength(datagram)
+    let continuing = false
     let burst = 0
     try {
       for (const datagram of datagrams) {
         const length = datagramLength(datagram)
-        if (this.#bytesPerSecond !== undefined) {
-          // A token bucket across publishes: at most burstBytes back to back, bytesPerSecond on average.
-          while (!this.#takeTokens(length)) {
+        if (bucket !== undefined) {
+          // The token bucket (see Pacing): sleep, never spin, until it admits the datagram.
+          for (let wait = bucket.admit(length, unsent, continuing); wait > 0; ) {
             await Promise.all(sends.splice(0))
-            const wait = ((length - this.#tokens) / this.#bytesPerSecond) * 1000
-            await (wait >= 1 ? sleep(wait) : yieldToLoop())
+            await sleep(Math.max(wait, PACING_TICK_MS))
+            wait = bucket.admit(length, unsent, false)
           }
+          continuing = true
+          unsent -= length
         } else if (burst >= this.#burstBytes) {
           burst = 0
           await Promise.all(sends.splice(0))
@@ -485,17 +520,6 @@ export class Publisher extends EventEmitter {
         error,
       )
     }
-  }
-
-  /** Refills the pacing bucket for the time passed; takes `length` bytes from it if there are. */
-  #takeTokens(length: number): boolean {
-    const now = performance.now()
-    const capacity = Math.max(this.#burstBytes, length)
-    this.#tokens = Math.min(capacity, this.#tokens + ((now - this.#tokensAt) * this.#bytesPerSecond!) / 1000)
-    this.#tokensAt = now
-    if (this.#tokens < length) return false
-    this.#tokens -= length
-    return true
   }
 
   /** Appends one whole frame to the batch, flushing first if it does not fit; returns its sequence. */

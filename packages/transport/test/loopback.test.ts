@@ -438,6 +438,17 @@ describe('validation', () => {
       createPublisher({ group: '239.1.1.1', port: 7400, interface: '127.0.0.1', ttl }),
     ).rejects.toSatisfy((e) => isTransportError(e, code))
   })
+  it.each([
+    [{ bytesPerSecond: 0 }],
+    [{ bytesPerSecond: -1 }],
+    [{ bytesPerSecond: Number.POSITIVE_INFINITY }],
+    [{ burstBytes: -1 }],
+    [{ burstBytes: Number.NaN }],
+  ])('publisher: pacing %o', async (pacing) => {
+    await expect(
+      createPublisher({ group: '239.1.1.1', port: 7400, interface: '127.0.0.1', pacing }),
+    ).rejects.toSatisfy((e) => isTransportError(e, 'SHOAL_BAD_OPTION'))
+  })
   it('publisher: budget out of range', async () => {
     await expect(
       createPublisher({ group: '239.1.1.1', port: 7400, interface: '127.0.0.1', budget: 70_000 }),
