@@ -14,8 +14,9 @@ import {
 import type { Route } from './config.js'
 
 /**
- * How long a frame waits in an output's batch for company, ms: under 1 ms the batch goes out at the
- * end of the event-loop turn, so the relay adds no latency while packing what arrived together.
+ * Longest a frame waits in an output's batch for company, ms. A batch also goes out as soon as a
+ * turn of the event loop adds nothing to it, so the relay packs what arrives together and adds
+ * almost no latency.
  */
 export const OUTPUT_LINGER_MS = 0.5
 

@@ -8,6 +8,8 @@ import { createPublisher, createSubscriber, isTransportError, type ReceivedFrame
 import { encodeTopic, FrameKind, fragmentMessage } from '../src/wire/index.js'
 import { closeAfterEach, settle, udpHandles, uniqueEndpoint, waitFor } from './support.js'
 
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
+
 const track = closeAfterEach()
 
 const header = (i: number) => ({ sourceId: 'test', frameId: `f${i}`, stampNs: nowStampNs() })
@@ -135,6 +137,37 @@ describe('loopback multicast (interface 127.0.0.1)', () => {
     await expect(
       createPublisher({ group, port, interface: '127.0.0.1', batch: { lingerMs: 5 } }),
     ).rejects.toSatisfy((e) => isTransportError(e, 'SHOAL_BAD_OPTION'))
+  })
+
+  it('batching: a producer that goes quiet gets its batch sent after one empty event-loop turn', async () => {
+    const { group, port } = uniqueEndpoint()
+    const pub = await track(createPublisher({ group, port, interface: '127.0.0.1', batch: { lingerMs: 1 } }))
+    for (let i = 0; i < 3; i++) pub.send('imu', Imu, samples[0]![2](i))
+    await nextTurn() // the turn that added the frames ends: they are younger than the linger
+    await nextTurn() // a turn with nothing added: the batch goes
+    expect(pub.stats().datagramsOut).toBe(1)
+  })
+
+  it('batching: a producer adding frames every turn fills one datagram until the linger', async () => {
+    const { group, port } = uniqueEndpoint()
+    const pub = await track(createPublisher({ group, port, interface: '127.0.0.1', batch: { lingerMs: 1 } }))
+    const started = performance.now()
+    for (let i = 0; i < 10; i++) {
+      pub.send('imu', Imu, samples[0]![2](i))
+      await nextTurn()
+    }
+    const elapsed = performance.now() - started
+    // Ten turns normally take far less than the 1 ms linger: then nothing may have gone out yet.
+    if (elapsed < 1) expect(pub.stats().datagramsOut).toBe(0)
+    await pub.flush()
+    expect(pub.stats().datagramsOut).toBeLessThanOrEqual(elapsed < 1 ? 1 : 10)
+  })
+
+  it('batching: a linger of 0 sends every frame at once in its own datagram', async () => {
+    const { group, port } = uniqueEndpoint()
+    const pub = await track(createPublisher({ group, port, interface: '127.0.0.1', batch: { lingerMs: 0 } }))
+    for (let i = 0; i < 3; i++) pub.send('imu', Imu, samples[0]![2](i))
+    expect(pub.stats().datagramsOut).toBe(3)
   })
 
   it('two receivers sharing one group and port on one host both receive everything', async () => {
@@ -389,7 +422,8 @@ describe('loopback multicast (interface 127.0.0.1)', () => {
     const { group, port } = uniqueEndpoint()
     const sub = await createSubscriber({ group, port, interface: '127.0.0.1', ack: true })
     const pub = await createPublisher({ group, port, interface: '127.0.0.1' })
-    expect(udpHandles()).toBe(before + 2)
+    // The subscriber's socket, and the publisher's two: one receives, one connected sends (Linux).
+    expect(udpHandles()).toBe(before + (process.platform === 'linux' ? 3 : 2))
     await pub.publish('imu', Imu, { header: header(0) })
     await sub.close()
     await pub.close()

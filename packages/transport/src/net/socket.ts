@@ -56,6 +56,13 @@ export function sizeRecvBuffer(socket: Socket, bytes: number): RecvBufferInfo {
   return { requested: bytes, granted, clamped: granted < bytes }
 }
 
+/** Connects a UDP socket to `address:port`: it then sends there without a per-send lookup. */
+export function connectSocket(socket: Socket, port: number, address: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    socket.connect(port, address, (error?: Error) => (error ? reject(error) : resolve()))
+  })
+}
+
 export function closeSocket(socket: Socket): Promise<void> {
   return new Promise((resolve) => {
     try {
@@ -63,20 +70,5 @@ export function closeSocket(socket: Socket): Promise<void> {
     } catch {
       resolve() // already closed
     }
-  })
-}
-
-/**
- * Sends one datagram, whole or gathered from parts (one sendmsg with an iovec: the parts are not
- * copied together); resolves when the kernel has taken it.
- */
-export function sendDatagram(
-  socket: Socket,
-  data: Uint8Array | readonly Uint8Array[],
-  port: number,
-  address: string,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    socket.send(data, port, address, (error) => (error ? reject(error) : resolve()))
   })
 }
