@@ -55,6 +55,11 @@ export {
 export { PACING_SLACK_MS, PACING_TICK_MS } from './token-bucket.js'
 export { compileTopicFilter, type TopicFilter } from './topic-filter.js'
 export { Limits, MAX_DATAGRAM_BYTES, MAX_DATAGRAM_BYTES_IPV6, MIN_DATAGRAM_BUDGET } from './wire/constants.js'
-export type { ReassemblerOptions } from './wire/fragment.js'
+export {
+  type ReassemblerOptions,
+  type ReassemblerStats,
+  SPARE_BUFFERS_MAX,
+  SPARE_BYTES_MAX,
+} from './wire/fragment.js'
 export { DROP_REASONS, type DropReason } from './wire/frame.js'
 export type { FrameHeader } from './wire/header.js'

@@ -2,7 +2,13 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { isTransportError } from '../errors.js'
 import { FrameKind, MAX_DATAGRAM_BYTES } from './constants.js'
-import { fragmentMessage, type MessageHeader, Reassembler } from './fragment.js'
+import {
+  fragmentMessage,
+  type MessageHeader,
+  Reassembler,
+  SPARE_BUFFERS_MAX,
+  SPARE_BYTES_MAX,
+} from './fragment.js'
 import { decodeFrame } from './frame.js'
 import { encodeTopic, type FrameHeader } from './header.js'
 
@@ -210,5 +216,77 @@ describe('Reassembler', () => {
       status: 'dropped',
       reason: 'fragment-mismatch',
     })
+  })
+})
+
+describe('Reassembler spare buffers', () => {
+  /** Feeds every fragment of `message` under `key`; returns the final result. */
+  function complete(r: Reassembler, key: string, message: Uint8Array) {
+    const fragments = decodeAll(fragmentMessage(base, topicBytes, message, 1472))
+    let result = r.accept(key, fragments[0]!.header, fragments[0]!.payload)
+    for (const f of fragments.slice(1)) result = r.accept(key, f.header, f.payload)
+    return result
+  }
+  /** Starts a message under `key` with its first fragment only. */
+  function start(r: Reassembler, key: string, message: Uint8Array) {
+    const [first] = decodeAll(fragmentMessage(base, topicBytes, message, 1472))
+    expect(r.accept(key, first!.header, first!.payload).status).toBe('pending')
+  }
+
+  it('reuses the buffer of a given-up message, never one it delivered', () => {
+    let now = 0
+    const r = new Reassembler({ maxPartialMessages: 2, timeoutMs: 100, now: () => now })
+    const delivered: Array<{ message: Uint8Array; copy: Uint8Array }> = []
+    for (let round = 0; round < 40; round++) {
+      // A message given up every round: evicted (a third partial arrives) or expired.
+      start(r, `lost-a${round}`, pattern(5000, 1000 + round))
+      start(r, `lost-b${round}`, pattern(5000, 2000 + round))
+      if (round % 2 === 0) start(r, `lost-c${round}`, pattern(5000, 3000 + round))
+      else {
+        now += 1000
+        r.sweep()
+      }
+      const result = complete(r, `ok${round}`, pattern(5000, round))
+      expect(result.status).toBe('complete')
+      if (result.status !== 'complete') return
+      expect(result.message).toEqual(pattern(5000, round))
+      delivered.push({ message: result.message, copy: result.message.slice() })
+    }
+    const stats = r.stats()
+    expect(stats.reusedBuffers).toBeGreaterThan(40) // spares were really reused
+    expect(stats.spareBuffers).toBeLessThanOrEqual(SPARE_BUFFERS_MAX)
+    // Every delivered message still holds its own bytes, in a buffer no other message got.
+    for (const d of delivered) expect(d.message).toEqual(d.copy)
+    expect(new Set(delivered.map((d) => d.message.buffer)).size).toBe(delivered.length)
+  })
+
+  it('reuses a spare only for a message of the same length', () => {
+    const r = new Reassembler({ maxPartialMessages: 1 })
+    start(r, 'lost', pattern(5000, 1))
+    start(r, 'other-size', pattern(6000, 2)) // evicts 'lost': a 5000-byte spare
+    start(r, 'smaller', pattern(4000, 3)) // evicts 'other-size'; fits in a spare, but not its length
+    expect(r.stats()).toMatchObject({ reusedBuffers: 0, spareBuffers: 2, spareBytes: 11_000 })
+    start(r, 'same-size', pattern(5000, 4)) // evicts 'smaller', takes the 5000-byte spare
+    expect(r.stats()).toMatchObject({ reusedBuffers: 1, spareBuffers: 2, spareBytes: 10_000 })
+  })
+
+  it(`keeps at most ${SPARE_BUFFERS_MAX} spares and ${SPARE_BYTES_MAX} bytes of them, and none after clear()`, () => {
+    let now = 0
+    const r = new Reassembler({ timeoutMs: 100, now: () => now })
+    for (let i = 0; i < 3 * SPARE_BUFFERS_MAX; i++) start(r, `k${i}`, pattern(3000 + i, i))
+    now = 1000
+    expect(r.sweep()).toBe(3 * SPARE_BUFFERS_MAX)
+    expect(r.stats().spareBuffers).toBe(SPARE_BUFFERS_MAX)
+    // Large given-up messages: the byte cap holds, the newest spares are kept.
+    const big = decodeAll(fragmentMessage(base, topicBytes, new Uint8Array(5 * 1024 * 1024), 65_507))[0]!
+    for (let i = 0; i < 4; i++) r.accept(`big${i}`, big.header, big.payload)
+    now = 2000
+    r.sweep()
+    const { spareBuffers, spareBytes } = r.stats()
+    expect(spareBytes).toBeLessThanOrEqual(SPARE_BYTES_MAX)
+    expect(spareBytes).toBe(3 * 5 * 1024 * 1024)
+    expect(spareBuffers).toBe(3)
+    r.clear()
+    expect(r.stats()).toMatchObject({ spareBuffers: 0, spareBytes: 0 })
   })
 })

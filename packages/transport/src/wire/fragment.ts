@@ -122,6 +122,17 @@ function allocateUninitialised(length: number): Uint8Array {
 /** Completed fragmented messages remembered, so their late duplicate fragments are recognised. */
 export const RECENTLY_COMPLETED = 1024
 
+/**
+ * Spare reassembly buffers kept for reuse, at most this many. Only the buffer of a partial message
+ * that was given up (expired, evicted, or complete with the wrong byte count) is kept: it was never
+ * handed out. A completed message's buffer never is: it is the payload the subscriber delivers (and
+ * a decoded message's `bytes` fields are views into it), which the user may keep for as long as
+ * they like.
+ */
+export const SPARE_BUFFERS_MAX = 8
+/** Bytes of spare reassembly buffers kept, at most (see {@link SPARE_BUFFERS_MAX}). */
+export const SPARE_BYTES_MAX = 16 * 1024 * 1024
+
 export interface ReassemblerOptions {
   /** Largest message accepted, bytes. Default {@link Limits.MAX_MESSAGE_BYTES} (64 MiB). */
   maxMessageBytes?: number
@@ -144,6 +155,11 @@ export interface ReassemblerStats {
   tooLarge: number
   partialMessages: number
   partialBytes: number
+  /** Spare buffers kept from given-up messages, and their bytes (see {@link SPARE_BUFFERS_MAX}). */
+  spareBuffers: number
+  spareBytes: number
+  /** Messages reassembled into a spare buffer instead of a new one. */
+  reusedBuffers: number
 }
 
 interface Partial {
@@ -200,6 +216,9 @@ export class Reassembler {
   #partialBytes = 0
   // Messages completed lately: a late duplicate fragment of one must not start it over.
   readonly #recentlyCompleted = new Set<string>()
+  // Buffers of given-up partial messages, never handed out; reused for a message of the same length.
+  readonly #spare: Uint8Array[] = []
+  #spareBytes = 0
   readonly #stats = {
     completed: 0,
     duplicateFragments: 0,
@@ -207,6 +226,7 @@ export class Reassembler {
     evicted: 0,
     mismatched: 0,
     tooLarge: 0,
+    reusedBuffers: 0,
   }
   /** Called for every partial message given up (expired or evicted). */
   onAbandon: ((abandoned: AbandonedMessage) => void) | undefined
@@ -246,9 +266,9 @@ export class Reassembler {
       }
       this.#makeRoom(header.messageLength)
       partial = {
-        // Uninitialised memory is safe here: the fragments tile the message exactly (checked
-        // per fragment), so a message completes only when every byte has been written.
-        buffer: allocateUninitialised(header.messageLength),
+        // Uninitialised memory (or a given-up message's) is safe here: the fragments tile the
+        // message exactly (checked per fragment), so it completes only when every byte is written.
+        buffer: this.#buffer(header.messageLength),
         fragmentSize,
         seen: new Uint8Array(header.fragmentCount),
         received: 0,
@@ -280,6 +300,7 @@ export class Reassembler {
     if (partial.received < partial.count) return { status: 'pending' }
     this.#remove(key, partial)
     if (partial.bytes !== partial.buffer.length) {
+      this.#keepSpare(partial.buffer)
       this.#stats.mismatched++
       return { status: 'dropped', reason: 'fragment-mismatch' }
     }
@@ -294,6 +315,7 @@ export class Reassembler {
     for (const [key, partial] of this.#partials) {
       if (now - partial.lastActivity < this.#timeoutMs) continue
       this.#remove(key, partial)
+      this.#keepSpare(partial.buffer)
       this.#stats.expired++
       expired++
       this.onAbandon?.({ key, reason: 'reassembly-expired' })
@@ -306,10 +328,18 @@ export class Reassembler {
     this.#partials.clear()
     this.#recentlyCompleted.clear()
     this.#partialBytes = 0
+    this.#spare.length = 0
+    this.#spareBytes = 0
   }
 
   stats(): ReassemblerStats {
-    return { ...this.#stats, partialMessages: this.#partials.size, partialBytes: this.#partialBytes }
+    return {
+      ...this.#stats,
+      partialMessages: this.#partials.size,
+      partialBytes: this.#partialBytes,
+      spareBuffers: this.#spare.length,
+      spareBytes: this.#spareBytes,
+    }
   }
 
   #rememberCompleted(key: string): void {
@@ -328,9 +358,40 @@ export class Reassembler {
       )
         return
       this.#remove(key, partial)
+      this.#keepSpare(partial.buffer)
       this.#stats.evicted++
       this.onAbandon?.({ key, reason: 'reassembly-evicted' })
     }
+  }
+
+  /** A buffer for a new partial message: a spare of that exact length, else a new one. */
+  #buffer(length: number): Uint8Array {
+    const spare = this.#spare
+    for (let i = 0; i < spare.length; i++) {
+      const buffer = spare[i]!
+      if (buffer.length !== length) continue
+      spare.splice(i, 1)
+      this.#spareBytes -= length
+      this.#stats.reusedBuffers++
+      return buffer
+    }
+    return allocateUninitialised(length)
+  }
+
+  /**
+   * Keeps the buffer of a partial message given up, for reuse, within the caps; the oldest spare
+   * makes room. Never called with a buffer that was handed out.
+   */
+  #keepSpare(buffer: Uint8Array): void {
+    if (buffer.length > SPARE_BYTES_MAX) return
+    const spare = this.#spare
+    while (
+      spare.length > 0 &&
+      (spare.length >= SPARE_BUFFERS_MAX || this.#spareBytes + buffer.length > SPARE_BYTES_MAX)
+    )
+      this.#spareBytes -= spare.shift()!.length
+    spare.push(buffer)
+    this.#spareBytes += buffer.length
   }
 
   #remove(key: string, partial: Partial): void {
