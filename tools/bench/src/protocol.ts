@@ -158,9 +158,9 @@ export interface PingReport extends WorkerResult {
 }
 
 /**
- * Codec rows. Encode: `shoalEncode` (encodeWholeFrame: one frame, what send/publish do for a small
- * message), `shoalFragment` (fragmentMessage), `shoalEncodeInto` (a reused buffer), `shoalBatch`
- * (BatchBuilder.append, finish's CRC amortised per batch). Decode: `shoalDecode` (decodeFrame per
+ * Codec rows. Encode: `shoalEncode` (FrameSlab.encodeFrame: one frame in place, what send/publish
+ * do for a small message), `shoalFragment` (fragmentMessage), `shoalEncodeInto` (a reused buffer),
+ * `shoalBatch` (BatchBuilder.appendMessage, finish's CRC amortised per batch). Decode: `shoalDecode` (decodeFrame per
  * frame), `shoalBatchDecode` (one decodeFrame per batch, forEachInnerFrame per frame).
  */
 export type CodecRow =

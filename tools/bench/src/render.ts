@@ -267,13 +267,13 @@ function codecSection(r: NonNullable<BenchResults['codec']>): string {
       ['step', 'protobufjs alone', 'Shoal', 'Shoal ÷ protobufjs'],
       [
         row(
-          'encode + frame, batched (`BatchBuilder.append`; `finish` and its one CRC per batch included)',
+          'encode + frame, batched (`BatchBuilder.appendMessage`, in place; `finish` and its one CRC per batch included)',
           enc,
           r.rates.shoalBatch,
           r.ratios.shoalBatch,
         ),
         row(
-          'encode + frame, one frame (`encodeWholeFrame`: `send`/`publish` of a small message)',
+          'encode + frame, one frame (`FrameSlab.encodeFrame`, in place: `send`/`publish` of a small message)',
           enc,
           r.rates.shoalEncode,
           r.ratios.shoalEncode,
@@ -285,7 +285,7 @@ function codecSection(r: NonNullable<BenchResults['codec']>): string {
           r.ratios.shoalFragment,
         ),
         row(
-          'encode + frame, one frame (`encodeFrameInto` a reused buffer)',
+          'encode + frame, one frame (encode, then `encodeFrameInto` a reused buffer)',
           enc,
           r.rates.shoalEncodeInto,
           r.ratios.shoalEncodeInto,

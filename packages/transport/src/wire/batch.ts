@@ -20,6 +20,7 @@ import {
   WIRE_VERSION,
 } from './constants.js'
 import { crc32 } from './crc.js'
+import { encodeFrameInPlace } from './frame.js'
 import { decodeHeader, encodeTopic, type FrameHeader, writeWholeFrameHeader } from './header.js'
 
 /** The outer frame's topic. */
@@ -125,30 +126,23 @@ export class BatchBuilder {
     sequence: number,
     topicBytes: Uint8Array,
   ): number | Uint8Array {
-    if (codec.encodeInto === undefined) return codec.encode(message)
     const at = this.#at + BATCH_LENGTH_PREFIX
-    const payloadStart = at + FIXED_HEADER_LENGTH + topicBytes.length
-    const target = this.#encodeTarget
-    const end = codec.encodeInto(message, target, payloadStart)
-    if (typeof end !== 'number') return end
-    // An empty message "fits" even past the end: check the frame's end against the CRC's start.
-    if (end > target.length) return new Uint8Array(0)
-    const payloadLength = end - payloadStart
-    writeWholeFrameHeader(
-      this.#buf,
+    const end = encodeFrameInPlace(
+      codec,
+      message,
+      this.#encodeTarget,
       at,
       flags,
       hops,
       sessionId,
       sequence,
-      codec.fingerprint,
       topicBytes,
-      payloadLength,
     )
+    if (typeof end !== 'number') return end
     this.#view.setUint16(this.#at, end - at, LITTLE_ENDIAN)
     this.#at = end
     this.count++
-    return payloadLength
+    return end - at - FIXED_HEADER_LENGTH - topicBytes.length
   }
 
   /** Appends an already-encoded whole frame (with its CRC, which is dropped), e.g. when relaying. */

@@ -2,6 +2,8 @@
  * A whole frame: header, payload and CRC32 trailer. One frame is one UDP datagram.
  * See WIRE.md (“Frame”).
  */
+
+import type { MessageCodec } from '../message-codec.js'
 import {
   CRC_LENGTH,
   FIXED_HEADER_LENGTH,
@@ -128,7 +130,7 @@ export function decodeFrame(
   return { ok: true, header, payload: buf.subarray(offset + h, offset + h + header.payloadLength) }
 }
 
-/** One whole DATA frame (header, payload, CRC) in a new buffer: the unbatched small-frame path. */
+/** One whole DATA frame (header, payload, CRC) in a new buffer. */
 export function encodeWholeFrame(
   flags: number,
   hops: number,
@@ -138,11 +140,27 @@ export function encodeWholeFrame(
   topicBytes: Uint8Array,
   payload: Uint8Array,
 ): Uint8Array {
+  const out = new Uint8Array(FIXED_HEADER_LENGTH + topicBytes.length + payload.length + CRC_LENGTH)
+  writeWholeFrame(out, 0, flags, hops, sessionId, sequence, fingerprint, topicBytes, payload)
+  return out
+}
+
+/** Writes one whole DATA frame (header, payload, CRC) at `start`; returns its length. */
+export function writeWholeFrame(
+  buf: Uint8Array,
+  start: number,
+  flags: number,
+  hops: number,
+  sessionId: number,
+  sequence: number,
+  fingerprint: number,
+  topicBytes: Uint8Array,
+  payload: Uint8Array,
+): number {
   const total = FIXED_HEADER_LENGTH + topicBytes.length + payload.length + CRC_LENGTH
-  const out = new Uint8Array(total)
   const h = writeWholeFrameHeader(
-    out,
-    0,
+    buf,
+    start,
     flags,
     hops,
     sessionId,
@@ -151,7 +169,44 @@ export function encodeWholeFrame(
     topicBytes,
     payload.length,
   )
-  out.set(payload, h)
-  writeCrc(out, 0, total)
-  return out
+  buf.set(payload, start + h)
+  writeCrc(buf, start, total)
+  return total
+}
+
+/**
+ * Encodes `message` in place as a whole DATA frame at `start`: header, then the message written by
+ * the codec straight after it (no CRC: the caller adds one, or the frame goes into a batch). Returns
+ * the frame's end, or the message encoded in a new buffer when the frame does not fit before
+ * `buf.length` (or the codec cannot encode in place).
+ */
+export function encodeFrameInPlace<T>(
+  codec: MessageCodec<T>,
+  message: T,
+  buf: Uint8Array,
+  start: number,
+  flags: number,
+  hops: number,
+  sessionId: number,
+  sequence: number,
+  topicBytes: Uint8Array,
+): number | Uint8Array {
+  if (codec.encodeInto === undefined) return codec.encode(message)
+  const payloadStart = start + FIXED_HEADER_LENGTH + topicBytes.length
+  const end = codec.encodeInto(message, buf, payloadStart)
+  if (typeof end !== 'number') return end
+  // An empty message "fits" even when its header would not: check the end.
+  if (end > buf.length) return new Uint8Array(0)
+  writeWholeFrameHeader(
+    buf,
+    start,
+    flags,
+    hops,
+    sessionId,
+    sequence,
+    codec.fingerprint,
+    topicBytes,
+    end - payloadStart,
+  )
+  return end
 }

@@ -10,8 +10,7 @@
  */
 import type { MessageCodec } from '../message-codec.js'
 import { CRC_LENGTH, FIXED_HEADER_LENGTH } from './constants.js'
-import { writeCrc } from './frame.js'
-import { writeWholeFrameHeader } from './header.js'
+import { encodeFrameInPlace, writeCrc, writeWholeFrame } from './frame.js'
 
 /** Bytes per slab. */
 export const SLAB_BYTES = 256 * 1024
@@ -44,37 +43,24 @@ export class FrameSlab {
     topicBytes: Uint8Array,
     budget: number,
   ): Uint8Array | Unframed {
-    const headerLength = FIXED_HEADER_LENGTH + topicBytes.length
     if (codec.encodeInto === undefined) {
       const payload = codec.encode(message)
-      return headerLength + payload.length + CRC_LENGTH > budget
+      return FIXED_HEADER_LENGTH + topicBytes.length + payload.length + CRC_LENGTH > budget
         ? new Unframed(payload)
         : this.copyFrame(flags, hops, sessionId, sequence, codec.fingerprint, topicBytes, payload)
     }
     this.#reserve(Math.min(budget, SLAB_MIN_FREE_BYTES))
     const slab = this.#slab
     const start = this.#at
-    const payloadStart = start + headerLength
-    const end = codec.encodeInto(message, slab, payloadStart)
+    const end = encodeFrameInPlace(codec, message, slab, start, flags, hops, sessionId, sequence, topicBytes)
     if (typeof end !== 'number') return new Unframed(end)
-    const payloadLength = end - payloadStart
-    const total = headerLength + payloadLength + CRC_LENGTH
+    const total = end - start + CRC_LENGTH
     if (total > budget || start + total > slab.length) {
-      // Encoded in place but too large for one datagram (or for the slab's tail): the bytes are
+      // Encoded in place but too large for one datagram (or for the slab's tail): the message is
       // copied out, since the next frame reuses this space.
+      const payloadStart = start + FIXED_HEADER_LENGTH + topicBytes.length
       return new Unframed(Uint8Array.prototype.slice.call(slab, payloadStart, end))
     }
-    writeWholeFrameHeader(
-      slab,
-      start,
-      flags,
-      hops,
-      sessionId,
-      sequence,
-      codec.fingerprint,
-      topicBytes,
-      payloadLength,
-    )
     writeCrc(slab, start, total)
     return this.#take(start, total)
   }
@@ -89,12 +75,10 @@ export class FrameSlab {
     topicBytes: Uint8Array,
     payload: Uint8Array,
   ): Uint8Array {
-    const total = FIXED_HEADER_LENGTH + topicBytes.length + payload.length + CRC_LENGTH
-    this.#reserve(total)
-    const slab = this.#slab
+    this.#reserve(FIXED_HEADER_LENGTH + topicBytes.length + payload.length + CRC_LENGTH)
     const start = this.#at
-    const h = writeWholeFrameHeader(
-      slab,
+    const total = writeWholeFrame(
+      this.#slab,
       start,
       flags,
       hops,
@@ -102,10 +86,8 @@ export class FrameSlab {
       sequence,
       fingerprint,
       topicBytes,
-      payload.length,
+      payload,
     )
-    slab.set(payload, start + h)
-    writeCrc(slab, start, total)
     return this.#take(start, total)
   }
 

@@ -1,13 +1,14 @@
 /**
  * Scenario 4, no sockets: messages per second of each codec step on the 45-byte Temperature.
  * - pbEncode / pbDecode: the generated protobufjs codec alone (`Temperature.encode` / `decode`).
- * - shoalEncode: encode + `encodeWholeFrame` (one frame in a fresh buffer, CRC: what `send()` and
- *   `publish()` do for a message that fits one datagram).
+ * - shoalEncode: `FrameSlab.encodeFrame` (header and message written in place into a slab, CRC:
+ *   what `send()` and `publish()` do for a message that fits one datagram).
  * - shoalFragment: encode + `fragmentMessage` (the fragmenting API that returns whole frames; the
- *   publisher itself now sends one frame with `encodeWholeFrame` and larger messages with `fragmentParts`).
- * - shoalEncodeInto: encode + `encodeFrameInto` a reused buffer (the floor of one-frame framing).
- * - shoalBatch: encode + `BatchBuilder.append` (no CRC per frame) and, whenever the batch is full,
- *   `finish()` (the outer header and one CRC over the whole batch): what a batching publisher does.
+ *   publisher itself sends larger messages with `fragmentParts`).
+ * - shoalEncodeInto: encode + `encodeFrameInto` a reused buffer (encode, then copy into a frame).
+ * - shoalBatch: `BatchBuilder.appendMessage` (the message encoded in place in the batch, no CRC per
+ *   frame) and, whenever the batch is full, `finish()` (the outer header and one CRC over the whole
+ *   batch): what a batching publisher does.
  * - shoalDecode: `decodeFrame` (header, length and CRC checks) + decode, per frame.
  * - shoalBatchDecode: `decodeFrame` once per batch datagram (one CRC over the batch), then
  *   `forEachInnerFrame` + decode per frame: what a subscriber does with a batch.
@@ -22,6 +23,7 @@ import {
   encodeTopic,
   encodeWholeFrame,
   FrameKind,
+  FrameSlab,
   forEachInnerFrame,
   fragmentMessage,
 } from '@shoal/transport/wire'
@@ -74,9 +76,11 @@ const rows: Record<CodecRow, (n: number) => void> = {
     for (let i = 0; i < n; i++) sink += Temperature.encode(message).length
   },
   shoalEncode(n) {
+    const slab = new FrameSlab()
     for (let i = 0; i < n; i++) {
-      const payload = Temperature.encode(message)
-      sink += encodeWholeFrame(0, 0, SESSION, i, Temperature.fingerprint, topicBytes, payload).length
+      const frame = slab.encodeFrame(Temperature, message, 0, 0, SESSION, i, topicBytes, MAX_UDP_PAYLOAD)
+      if (!(frame instanceof Uint8Array)) throw new Error('a 45-byte message did not fit one frame')
+      sink += frame.length
     }
   },
   shoalFragment(n) {
@@ -107,10 +111,12 @@ const rows: Record<CodecRow, (n: number) => void> = {
     const builder = new BatchBuilder(MAX_UDP_PAYLOAD)
     let batches = 0
     for (let i = 0; i < n; i++) {
-      const payload = Temperature.encode(message)
-      const length = batchEntryLength(topicBytes.length, payload.length)
-      if (!builder.fits(length)) sink += builder.finish(SESSION, batches++).length
-      builder.append(0, 0, SESSION, i, Temperature.fingerprint, topicBytes, payload)
+      if (typeof builder.appendMessage(Temperature, message, 0, 0, SESSION, i, topicBytes) === 'number')
+        continue
+      // Full: seal it, and the message goes first into the next one.
+      sink += builder.finish(SESSION, batches++).length
+      if (typeof builder.appendMessage(Temperature, message, 0, 0, SESSION, i, topicBytes) !== 'number')
+        throw new Error('a 45-byte message did not fit an empty batch')
     }
     if (builder.count > 0) sink += builder.finish(SESSION, batches).length
   },
