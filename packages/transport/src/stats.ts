@@ -34,6 +34,15 @@ export function sessionHex(sessionId: number): string {
   return sessionId.toString(16).padStart(8, '0')
 }
 
+/** A received stream's sender: its session and the address and port its frames came from. */
+export interface Origin {
+  readonly sessionId: number
+  /** Session id as 8 hex digits: the stream's source in stats. */
+  readonly session: string
+  readonly address: string
+  readonly port: number
+}
+
 /** One stream's live counters. */
 export class Stream {
   readonly tracker = new SequenceTracker()
@@ -44,6 +53,7 @@ export class Stream {
 
   #address: string
   #port: number
+  #origin: Origin | undefined
 
   constructor(
     readonly source: string,
@@ -60,7 +70,22 @@ export class Stream {
     if (port !== this.#port || address !== this.#address) {
       this.#address = address
       this.#port = port
+      this.#origin = undefined
     }
+  }
+
+  /**
+   * Where the latest frame came from, as one frozen object shared by every frame from the same
+   * place (an object per received frame showed in the receiver's garbage).
+   */
+  origin(sessionId: number): Origin {
+    this.#origin ??= Object.freeze({
+      sessionId,
+      session: this.source,
+      address: this.#address,
+      port: this.#port,
+    })
+    return this.#origin
   }
 
   get address(): string {

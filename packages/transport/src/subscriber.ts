@@ -19,7 +19,7 @@ import {
   type RecvBufferInfo,
   sizeRecvBuffer,
 } from './net/socket.js'
-import { countDrop, type StatsSnapshot, Stream, sessionHex } from './stats.js'
+import { countDrop, type Origin, type StatsSnapshot, Stream, sessionHex } from './stats.js'
 import { compileTopicFilter, type TopicFilter } from './topic-filter.js'
 import { encodeAck } from './wire/ack.js'
 import { forEachInnerFrame, sealInner } from './wire/batch.js'
@@ -57,13 +57,8 @@ export interface SubscriberOptions extends EndpointOptions {
   queueLimit?: number
 }
 
-export interface FrameSource {
-  sessionId: number
-  /** Session id as 8 hex digits: the stream's source in stats. */
-  session: string
-  address: string
-  port: number
-}
+/** Where a frame came from; shared (frozen) by the frames of a stream from the same place. */
+export type FrameSource = Origin
 
 export interface ReceivedFrame<T = unknown> {
   topic: string
@@ -398,7 +393,7 @@ export class Subscriber extends EventEmitter {
       fingerprint: header.fingerprint,
       message: decoded,
       payload: message,
-      source: { sessionId: header.sessionId, session: stream.source, address, port },
+      source: stream.origin(header.sessionId),
       sequence: header.sequence,
       hops: header.hops,
       ackRequested: (header.flags & Flag.ACK_REQUEST) !== 0,
