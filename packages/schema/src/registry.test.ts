@@ -8,7 +8,16 @@ function fake(typeName: string, fingerprint: number): MessageType {
   const fail = () => {
     throw new Error('not a real type')
   }
-  return { typeName, fingerprint, encode: fail, decode: fail, fromObject: fail, toObject: fail, create: fail }
+  return {
+    typeName,
+    fingerprint,
+    encode: fail,
+    encodeInto: fail,
+    decode: fail,
+    fromObject: fail,
+    toObject: fail,
+    create: fail,
+  }
 }
 
 describe('createRegistry', () => {

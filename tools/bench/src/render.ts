@@ -204,7 +204,9 @@ function imageSection(r: NonNullable<BenchResults['image']>): string {
       ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     ),
     '',
-    'The image target (≥ 1,000 MB/s goodput with 0 images lost) is judged on the paced row.',
+    'The image target (≥ 1,000 MB/s goodput with 0 images lost) is judged on the paced row: goodput over all images, ' +
+      'loss once the receiver is warm (after its first 100, which a fresh process loses while its memory is being faulted in; ' +
+      'they are counted in their own column and in reports/findings.md).',
     ...capNote(
       'The paced publisher',
       spread(r.variants.paced.runs.map((run) => run.sendRate)).median,
