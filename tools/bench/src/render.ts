@@ -205,8 +205,8 @@ function imageSection(r: NonNullable<BenchResults['image']>): string {
     ),
     '',
     'The image target (≥ 1,000 MB/s goodput with 0 images lost) is judged on the paced row: goodput over all images, ' +
-      'loss once the receiver is warm (after its first 100, which a fresh process loses while its memory is being faulted in; ' +
-      'they are counted in their own column and in reports/findings.md).',
+      'loss over the images after the receiver’s first 100, during which a fresh process is slowed down by faulting in new memory. ' +
+      'Loss among the first 100 has its own column; reports/findings.md explains it.',
     ...capNote(
       'The paced publisher',
       spread(r.variants.paced.runs.map((run) => run.sendRate)).median,
