@@ -353,6 +353,20 @@ export class Publisher extends EventEmitter {
     message: T,
     options: PublishOptions = {},
   ): Promise<PublishResult> {
+    try {
+      return this.#publishNow(topic, type, message, options)
+    } catch (error) {
+      // A bad topic or a message the codec cannot encode: a rejection, like every other failure.
+      return Promise.reject(error)
+    }
+  }
+
+  #publishNow<T>(
+    topic: string,
+    type: MessageCodec<T>,
+    message: T,
+    options: PublishOptions,
+  ): Promise<PublishResult> {
     if (this.#closed || this.#batch !== undefined)
       return this.publishEncoded(topic, type.fingerprint, type.encode(message), options)
     // Unbatched: a message that fits one datagram is framed in place and sent with one callback,

@@ -163,6 +163,17 @@ describe('loopback multicast (interface 127.0.0.1)', () => {
     expect(pub.stats().datagramsOut).toBeLessThanOrEqual(elapsed < 1 ? 1 : 10)
   })
 
+  it('publish() reports a bad topic as a rejection, batched or not; send() throws it', async () => {
+    const { group, port } = uniqueEndpoint()
+    const topic = 'x'.repeat(256) // one byte over the wire limit
+    for (const batch of [false, true]) {
+      const pub = await track(createPublisher({ group, port, interface: '127.0.0.1', batch }))
+      const result = pub.publish(topic, Imu, samples[0]![2](0) as never)
+      await expect(result).rejects.toSatisfy((e) => isTransportError(e, 'SHOAL_BAD_TOPIC'))
+      expect(() => pub.send(topic, Imu, samples[0]![2](0))).toThrow(/256 bytes/)
+    }
+  })
+
   it('batching: a linger of 0 sends every frame at once in its own datagram', async () => {
     const { group, port } = uniqueEndpoint()
     const pub = await track(createPublisher({ group, port, interface: '127.0.0.1', batch: { lingerMs: 0 } }))
