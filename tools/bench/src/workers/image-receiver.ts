@@ -3,9 +3,7 @@
  * - raw: puts each image's datagrams together in a fresh 1 MiB buffer (what a bare-socket program
  *   must do to use the image) and counts the complete ones; an image still incomplete when 8 newer
  *   ones have started is given up.
- * - shoal: counts the subscriber's decoded `Image` frames and reports its gap accounting. It keeps
- *   no image past its listener, so it lets the subscriber reuse buffers (`reuseBuffers`), as a
- *   camera receiver that handles each image in its listener would.
+ * - shoal: counts the subscriber's decoded `Image` frames and reports its gap accounting.
  * Both note which of the first EARLY_IMAGES arrived, so loss while the receiver is cold shows apart.
  */
 import { createSocket } from 'node:dgram'
@@ -61,7 +59,6 @@ if (config.impl === 'raw') {
     port: config.port,
     interface: config.iface,
     topics: [IMAGE_TOPIC],
-    reuseBuffers: true,
   })
   tally.subscriber = subscriber
   tally.recvBufferBytes = subscriber.info.recvBuffer.granted
