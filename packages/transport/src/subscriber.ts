@@ -55,14 +55,6 @@ export interface SubscriberOptions extends EndpointOptions {
   reassembly?: ReassemblerOptions
   /** Frames buffered for a slow async iterator before new ones are dropped (`queue-overflow`). Default 65,536. */
   queueLimit?: number
-  /**
-   * Reuse the buffer of a fragmented (large) message for a later message of the same length once
-   * the `'frame'` listeners have returned. Then `payload`, and views into it such as a decoded
-   * `Image.data`, are valid only during the listener: copy what you keep. A camera receiver that
-   * handles each image in its listener touches no new memory per image and collects less garbage.
-   * Never while an async iterator is open (its frames wait in a queue). Default false.
-   */
-  reuseBuffers?: boolean
 }
 
 /** Where a frame came from; shared (frozen) by the frames of a stream from the same place. */
@@ -140,7 +132,6 @@ export class Subscriber extends EventEmitter {
   readonly #sweeper: NodeJS.Timeout
   readonly #maxMessageBytes: number
   readonly #queueLimit: number
-  readonly #reuseBuffers: boolean
   #iterating = 0
   #queued = 0
   #datagramsIn = 0
@@ -159,7 +150,6 @@ export class Subscriber extends EventEmitter {
     this.#raw = options.raw ?? false
     this.#forward = options.forward ?? false
     this.#queueLimit = options.queueLimit ?? DEFAULT_QUEUE_LIMIT
-    this.#reuseBuffers = options.reuseBuffers ?? false
     this.#maxMessageBytes = options.reassembly?.maxMessageBytes ?? Limits.MAX_MESSAGE_BYTES
     this.#reassembler = new Reassembler(options.reassembly)
     this.#reassembler.onAbandon = (abandoned) => this.#onAbandon(abandoned)
@@ -363,9 +353,6 @@ export class Subscriber extends EventEmitter {
     stream.bytes += message.length
     if (header.flags & Flag.ACK_REQUEST && this.#ack) this.#sendAck(header, address, port)
     this.#deliver(header, message, stream, address, port, receivedAt)
-    // The listeners have returned: with reuseBuffers, a reassembled message's buffer is free again.
-    if (header.fragmentCount > 1 && this.#reuseBuffers && this.#iterating === 0)
-      this.#reassembler.recycle(message)
   }
 
   #deliver(

@@ -309,14 +309,6 @@ export class Reassembler {
     return { status: 'complete', message: partial.buffer }
   }
 
-  /**
-   * Takes back the buffer of a message `accept` completed, once nobody uses it any more (the
-   * subscriber's `reuseBuffers`): a later message of the same length is reassembled into it.
-   */
-  recycle(message: Uint8Array): void {
-    this.#keepSpare(message)
-  }
-
   /** Expires partial messages idle longer than the timeout; returns how many. */
   sweep(now = this.#now()): number {
     let expired = 0
@@ -387,8 +379,8 @@ export class Reassembler {
   }
 
   /**
-   * Keeps the buffer of a partial message given up (or recycled by its owner), for reuse, within
-   * the caps; the oldest spare makes room.
+   * Keeps the buffer of a partial message given up, for reuse, within the caps; the oldest spare
+   * makes room. Never called with a buffer that was handed out.
    */
   #keepSpare(buffer: Uint8Array): void {
     if (buffer.length > SPARE_BYTES_MAX) return
