@@ -385,11 +385,7 @@ export class Publisher extends EventEmitter {
     )
     if (!(frame instanceof Uint8Array))
       return this.publishEncoded(topic, type.fingerprint, frame.payload, options)
-    const sequence = this.#sendWhole(
-      state,
-      frame,
-      frame.length - FIXED_HEADER_LENGTH - state.bytes.length - CRC_LENGTH,
-    )
+    const sequence = this.#sendWhole(state, frame)
     if (options.ack) this.#expectAcks(topic, sequence)
     return new Promise((resolve, reject) =>
       this.#transmit(frame, (error) => {
@@ -480,7 +476,7 @@ export class Publisher extends EventEmitter {
       )
       if (frame instanceof Uint8Array) {
         // Whole frame, no batching: one datagram, no promise; a failure is counted by #afterSend.
-        this.#sendWhole(state, frame, frame.length - FIXED_HEADER_LENGTH - state.bytes.length - CRC_LENGTH)
+        this.#sendWhole(state, frame)
         this.#transmit(frame, this.#afterSend)
         return sequence
       }
@@ -661,10 +657,10 @@ export class Publisher extends EventEmitter {
   }
 
   /** Takes the next sequence of `state` for a whole frame about to be sent; counts it. */
-  #sendWhole(state: TopicState, frame: Uint8Array, payloadLength: number): number {
+  #sendWhole(state: TopicState, frame: Uint8Array): number {
     const sequence = state.sequence
     state.sequence = (sequence + 1) >>> 0
-    state.stream.sent(payloadLength, 1)
+    state.stream.sent(frame.length - FIXED_HEADER_LENGTH - state.bytes.length - CRC_LENGTH, 1)
     this.#datagramsOut++
     this.#bytesOut += frame.length
     return sequence

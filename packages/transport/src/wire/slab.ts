@@ -22,10 +22,7 @@ export const SLAB_BYTES = 64 * 1024
 /** A slab with less room than this is retired before the next frame. */
 export const SLAB_MIN_FREE_BYTES = 4096
 
-/**
- * A message that was not framed in the slab, encoded: its frame would exceed the budget (it must be
- * fragmented), or the slab's remaining room. The caller sends it through the general path.
- */
+/** A message whose frame would exceed the budget, encoded: the caller fragments it. */
 export class Unframed {
   constructor(readonly payload: Uint8Array) {}
 }
@@ -36,7 +33,7 @@ export class FrameSlab {
 
   /**
    * Encodes `message` as one whole DATA frame of at most `budget` bytes. Returns the frame, or
-   * {@link Unframed} with the encoded message.
+   * {@link Unframed} with the encoded message when it does not fit one datagram.
    */
   encodeFrame<T>(
     codec: MessageCodec<T>,
@@ -48,26 +45,24 @@ export class FrameSlab {
     topicBytes: Uint8Array,
     budget: number,
   ): Uint8Array | Unframed {
-    if (codec.encodeInto === undefined) {
-      const payload = codec.encode(message)
-      return FIXED_HEADER_LENGTH + topicBytes.length + payload.length + CRC_LENGTH > budget
-        ? new Unframed(payload)
-        : this.copyFrame(flags, hops, sessionId, sequence, codec.fingerprint, topicBytes, payload)
-    }
     this.#reserve(Math.min(budget, SLAB_MIN_FREE_BYTES))
     const slab = this.#slab
     const start = this.#at
     const end = encodeFrameInPlace(codec, message, slab, start, flags, hops, sessionId, sequence, topicBytes)
-    if (typeof end !== 'number') return new Unframed(end)
-    const total = end - start + CRC_LENGTH
-    if (total > budget || start + total > slab.length) {
-      // Encoded in place but too large for one datagram (or for the slab's tail): the message is
-      // copied out, since the next frame reuses this space.
-      const payloadStart = start + FIXED_HEADER_LENGTH + topicBytes.length
-      return new Unframed(Uint8Array.prototype.slice.call(slab, payloadStart, end))
-    }
-    writeCrc(slab, start, total)
-    return this.#take(start, total)
+    let payload: Uint8Array
+    if (typeof end === 'number') {
+      const total = end - start + CRC_LENGTH
+      if (total <= budget && start + total <= slab.length) {
+        writeCrc(slab, start, total)
+        return this.#take(start, total)
+      }
+      // Too large for one datagram, or for the slab's tail: the message is copied out, since the
+      // next frame reuses this space.
+      payload = Uint8Array.prototype.slice.call(slab, start + FIXED_HEADER_LENGTH + topicBytes.length, end)
+    } else payload = end // the codec cannot encode in place, or it ran past the slab
+    return FIXED_HEADER_LENGTH + topicBytes.length + payload.length + CRC_LENGTH > budget
+      ? new Unframed(payload)
+      : this.copyFrame(flags, hops, sessionId, sequence, codec.fingerprint, topicBytes, payload)
   }
 
   /** One whole DATA frame around an already-encoded payload (which must fit the budget). */
