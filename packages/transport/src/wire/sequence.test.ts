@@ -48,4 +48,18 @@ describe('SequenceTracker', () => {
     expect(t.gaps).toBe(10_000 - received)
     expect(t.gaps).toBeGreaterThan(500)
   })
+
+  it('does not count as found a frame from before the first one seen, which was never a gap', () => {
+    const { t } = run([4, 5, 2, 6, 3])
+    expect(t).toMatchObject({ frames: 5, gaps: 0, reordered: 2, duplicates: 0 })
+  })
+
+  it('knows which sequences have arrived', () => {
+    const t = new SequenceTracker()
+    expect(t.has(0)).toBe(false)
+    for (const s of [10, 12]) t.observe(s)
+    expect([t.has(10), t.has(11), t.has(12), t.has(13)]).toEqual([true, false, true, false])
+    // older than the window: nothing to ask for any more
+    expect(t.has(10 - 2_000)).toBe(true)
+  })
 })

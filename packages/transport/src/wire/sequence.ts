@@ -12,6 +12,8 @@ export class SequenceTracker {
   /** Sequence expected next. */
   #next = 0
   #started = false
+  /** The first sequence seen: frames before it were never counted as gaps. */
+  #first = 0
   // One bit per sequence in [next - WINDOW, next): seen or not.
   readonly #seen = new Uint8Array(SEQUENCE_WINDOW)
   frames = 0
@@ -23,6 +25,7 @@ export class SequenceTracker {
   observe(sequence: number): SequenceVerdict {
     if (!this.#started) {
       this.#started = true
+      this.#first = sequence
       this.#next = (sequence + 1) >>> 0
       this.#seen[sequence % SEQUENCE_WINDOW] = 1
       this.frames++
@@ -45,8 +48,21 @@ export class SequenceTracker {
     this.#seen[sequence % SEQUENCE_WINDOW] = 1
     this.frames++
     this.reordered++
-    this.gaps--
+    // A frame from before the first one seen (a message repaired, or late, after its successor
+    // started the stream) was never counted as a gap.
+    if (((sequence - this.#first) | 0) > 0) this.gaps--
     return 'reordered'
+  }
+
+  /**
+   * Whether `sequence` has arrived. A sequence older than the window counts as arrived (it can no
+   * longer be told apart, and nothing should be asked for it).
+   */
+  has(sequence: number): boolean {
+    if (!this.#started) return false
+    const ahead = (sequence - this.#next) | 0
+    if (ahead >= 0) return false
+    return -ahead > SEQUENCE_WINDOW || this.#seen[sequence % SEQUENCE_WINDOW] === 1
   }
 
   /** Skips `count` sequences starting at `next`, forgetting what their window slots held. */
