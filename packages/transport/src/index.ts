@@ -27,6 +27,7 @@ export {
   type PublisherOptions,
   type PublishOptions,
   type PublishResult,
+  type RepairOptions,
   type WaitForAcksOptions,
 } from './publisher.js'
 export {
@@ -38,13 +39,23 @@ export {
   type RecordWriterOptions,
   readRecording,
 } from './recording.js'
-export { type StatsSnapshot, type StreamStats, sessionHex } from './stats.js'
+export {
+  RECYCLED_BUFFERS_MAX,
+  REPAIR_HOLDOFF_MS,
+  REPAIR_WINDOW_BYTES,
+  REPAIR_WINDOW_MS,
+} from './repair-window.js'
+export { type RepairStats, type StatsSnapshot, type StreamStats, sessionHex } from './stats.js'
 export {
   createSubscriber,
   DEFAULT_QUEUE_LIMIT,
+  DEFAULT_REPAIR_TIMING,
   type ForwardDatagram,
   type FrameSource,
+  MAX_WANTED_MESSAGES,
+  MAX_WHOLE_MESSAGE_NACKS,
   type RawDatagram,
+  REPAIR_TICK_MS,
   type ReceivedFrame,
   Subscriber,
   type SubscriberInfo,
@@ -58,8 +69,10 @@ export { Limits, MAX_DATAGRAM_BYTES, MAX_DATAGRAM_BYTES_IPV6, MIN_DATAGRAM_BUDGE
 export {
   type ReassemblerOptions,
   type ReassemblerStats,
+  type RepairTiming,
   SPARE_BUFFERS_MAX,
   SPARE_BYTES_MAX,
 } from './wire/fragment.js'
 export { DROP_REASONS, type DropReason } from './wire/frame.js'
 export type { FrameHeader } from './wire/header.js'
+export { MAX_NACK_RANGES } from './wire/nack.js'

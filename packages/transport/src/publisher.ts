@@ -11,14 +11,16 @@ import { checkLocalPort, checkTtl, type Family } from './net/address.js'
 import { type EndpointOptions, type ResolvedEndpoint, resolveEndpoint, WILDCARD } from './net/endpoint.js'
 import { budgetForMtu, checkBudget } from './net/interface.js'
 import { closeSocket, connectSocket, type Mode, openSocket } from './net/socket.js'
-import { type StatsSnapshot, Stream, sessionHex } from './stats.js'
+import { type Held, RepairWindow } from './repair-window.js'
+import { emptyRepairStats, type StatsSnapshot, Stream, sessionHex } from './stats.js'
 import { PACING_SLACK_MS, PACING_TICK_MS, TokenBucket } from './token-bucket.js'
 import { decodeAckBody } from './wire/ack.js'
 import { BATCH_LENGTH_PREFIX, BatchBuilder, batchCapacity, batchEntryLength } from './wire/batch.js'
 import { CRC_LENGTH, FIXED_HEADER_LENGTH, Flag, FrameKind, Limits, Offset } from './wire/constants.js'
 import { type FragmentParts, fragmentParts } from './wire/fragment.js'
 import { decodeFrame, writeCrc } from './wire/frame.js'
-import { encodeTopic, type FrameHeader, setHops } from './wire/header.js'
+import { clearFlags, encodeTopic, type FrameHeader, setHops } from './wire/header.js'
+import { decodeNackBody } from './wire/nack.js'
 import { FrameSlab } from './wire/slab.js'
 
 export interface PublisherOptions extends Omit<EndpointOptions, 'source'> {
@@ -39,6 +41,25 @@ export interface PublisherOptions extends Omit<EndpointOptions, 'source'> {
    * Default off: every frame is its own datagram, sent at once.
    */
   batch?: BatchOptions | boolean
+  /**
+   * Hold fragmented messages so that receivers missing fragments can ask for them again (see
+   * {@link RepairOptions}); `false` to hold nothing. Default on, with the default window.
+   */
+  repair?: RepairOptions | boolean
+}
+
+/**
+ * Repair of fragmented messages (WIRE.md “Repair”). The publisher keeps a reference to each
+ * fragmented message it sends (no copy: the frames it already built) for a window of bytes and
+ * time, and marks its fragments `REPAIRABLE`. A receiver that finds fragments missing sends a NACK;
+ * the publisher sends those fragments again, to the same destination, through the same pacing.
+ * Whole frames (small, batched) are not held: they are never repaired.
+ */
+export interface RepairOptions {
+  /** Bytes of messages held, at most; the oldest go first. Default `REPAIR_WINDOW_BYTES` (64 MiB). */
+  windowBytes?: number
+  /** A message older than this is no longer held, ms. Default `REPAIR_WINDOW_MS` (1,000). */
+  windowMs?: number
 }
 
 /**
@@ -188,6 +209,8 @@ interface TopicState {
   bytes: Uint8Array
   sequence: number
   stream: Stream
+  /** The topic's last message was fragmented: encode the next into a recycled buffer first. */
+  large: boolean
 }
 
 export class Publisher extends EventEmitter {
@@ -204,6 +227,8 @@ export class Publisher extends EventEmitter {
   readonly #pending = new Map<string, PendingAck>()
   readonly #receivers = new Set<string>()
   readonly #burstBytes: number
+  /** Bytes sent since the event loop last had a turn (see #sendAll). */
+  #burst = 0
   readonly #batch: BatchBuilder | undefined
   readonly #lingerMs: number
   #batchSequence = 0
@@ -218,6 +243,9 @@ export class Publisher extends EventEmitter {
   #batchWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }> | undefined
   /** The rate cap (`pacing.bytesPerSecond`), when there is one. */
   readonly #bucket: TokenBucket | undefined
+  /** Fragmented messages held for repair; undefined when repair is off. */
+  readonly #window: RepairWindow | undefined
+  readonly #repairStats = emptyRepairStats()
   #datagramsOut = 0
   #sendErrors = 0
   #bytesOut = 0
@@ -241,6 +269,9 @@ export class Publisher extends EventEmitter {
     // A linger of 0 is no batching: every frame at once, in its own datagram.
     this.#batch = batch === undefined || batch.lingerMs === 0 ? undefined : new BatchBuilder(info.budget)
     this.#lingerMs = batch?.lingerMs ?? DEFAULT_LINGER_MS
+    const repair =
+      options.repair === false ? undefined : options.repair === true ? {} : (options.repair ?? {})
+    this.#window = repair === undefined ? undefined : new RepairWindow(repair.windowBytes, repair.windowMs)
     this.#socket = socket
     this.#sender = sender ?? socket
     this.#port = sender === undefined ? endpoint.port : undefined
@@ -271,6 +302,16 @@ export class Publisher extends EventEmitter {
         'SHOAL_BAD_OPTION',
         `pacing.burstBytes ${burstBytes} is not a byte count of 0 or more`,
       )
+    if (typeof options.repair === 'object') {
+      const { windowBytes, windowMs } = options.repair
+      if (windowBytes !== undefined && !(windowBytes >= 0 && Number.isFinite(windowBytes)))
+        throw transportError(
+          'SHOAL_BAD_OPTION',
+          `repair.windowBytes ${windowBytes} is not a byte count of 0 or more`,
+        )
+      if (windowMs !== undefined && !(windowMs >= 0 && Number.isFinite(windowMs)))
+        throw transportError('SHOAL_BAD_OPTION', `repair.windowMs ${windowMs} is not a time of 0 ms or more`)
+    }
     const localPort = checkLocalPort(options.localPort ?? 0)
     const budget = checkBudget(
       options.budget ?? budgetForMtu(endpoint.iface?.mtu, endpoint.family),
@@ -369,9 +410,22 @@ export class Publisher extends EventEmitter {
   ): Promise<PublishResult> {
     if (this.#closed || this.#batch !== undefined)
       return this.publishEncoded(topic, type.fingerprint, type.encode(message), options)
+    const state = this.#topic(topic)
+    const encodeInto = type.encodeInto
+    const buffer = state.large && encodeInto !== undefined ? this.#window?.takeRecycled() : undefined
+    if (buffer !== undefined) {
+      // Large like the last one: into a recycled buffer (see RECYCLED_BUFFERS_MAX).
+      const end = encodeInto!.call(type, message, buffer, 0)
+      if (typeof end !== 'number')
+        return this.#publishPayload(state, topic, type.fingerprint, end, options, ownedBuffer(end))
+      if (FIXED_HEADER_LENGTH + state.bytes.length + end + CRC_LENGTH > this.info.budget)
+        return this.#publishPayload(state, topic, type.fingerprint, buffer.subarray(0, end), options, buffer)
+      // Small after all: back to the slab below.
+      this.#window!.recycle(buffer)
+      state.large = false
+    }
     // Unbatched: a message that fits one datagram is framed in place and sent with one callback,
     // no further promises (this path is the latency of a request/response exchange).
-    const state = this.#topic(topic)
     const flags = options.ack ? Flag.ACK_REQUEST : 0
     const frame = this.#slab.encodeFrame(
       type,
@@ -384,7 +438,14 @@ export class Publisher extends EventEmitter {
       this.info.budget,
     )
     if (!(frame instanceof Uint8Array))
-      return this.publishEncoded(topic, type.fingerprint, frame.payload, options)
+      return this.#publishPayload(
+        state,
+        topic,
+        type.fingerprint,
+        frame.payload,
+        options,
+        ownedBuffer(frame.payload),
+      )
     const sequence = this.#sendWhole(state, frame)
     if (options.ack) this.#expectAcks(topic, sequence)
     return new Promise((resolve, reject) =>
@@ -396,14 +457,30 @@ export class Publisher extends EventEmitter {
   }
 
   /** Sends an already-encoded message (replay, relays, pre-serialised data). */
-  async publishEncoded(
+  publishEncoded(
     topic: string,
     fingerprint: number,
     payload: Uint8Array,
     options: PublishOptions = {},
   ): Promise<PublishResult> {
+    try {
+      this.#checkOpen()
+      return this.#publishPayload(this.#topic(topic), topic, fingerprint, payload, options, undefined)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  /** `owned`: the whole buffer `payload` was encoded into by this publisher, free to recycle. */
+  async #publishPayload(
+    state: TopicState,
+    topic: string,
+    fingerprint: number,
+    payload: Uint8Array,
+    options: PublishOptions,
+    owned: Buffer | undefined,
+  ): Promise<PublishResult> {
     this.#checkOpen()
-    const state = this.#topic(topic)
     const entry = batchEntryLength(state.bytes.length, payload.length)
     if (this.#batch !== undefined && entry <= batchCapacity(this.info.budget)) {
       const sequence = this.#enqueue(state, fingerprint, payload, options.ack ? Flag.ACK_REQUEST : 0, 0)
@@ -415,29 +492,47 @@ export class Publisher extends EventEmitter {
     this.#flushBatch()
     const sequence = state.sequence
     state.sequence = (state.sequence + 1) >>> 0
-    const flags = options.ack ? Flag.ACK_REQUEST : 0
+    let flags = options.ack ? Flag.ACK_REQUEST : 0
     if (options.ack) this.#expectAcks(topic, sequence)
-    const frames =
-      FIXED_HEADER_LENGTH + state.bytes.length + payload.length + CRC_LENGTH <= this.info.budget
-        ? [this.#slab.copyFrame(flags, 0, this.sessionId, sequence, fingerprint, state.bytes, payload)]
-        : fragmentParts(
-            {
-              kind: FrameKind.DATA,
-              flags,
-              hops: 0,
-              topic,
-              sessionId: this.sessionId,
-              sequence,
-              fingerprint,
-              extensionLength: 0,
-            },
-            state.bytes,
-            payload,
-            this.info.budget,
-          )
+    if (FIXED_HEADER_LENGTH + state.bytes.length + payload.length + CRC_LENGTH <= this.info.budget) {
+      const frame = this.#slab.copyFrame(
+        flags,
+        0,
+        this.sessionId,
+        sequence,
+        fingerprint,
+        state.bytes,
+        payload,
+      )
+      await this.#sendAll([frame])
+      state.stream.sent(payload.length, 1)
+      return { topic, sequence, datagrams: 1, bytes: frame.length }
+    }
+    // Fragmented: held for repair when the window can hold it at all.
+    state.large = true
+    const window = this.#window
+    const repairable = window?.fits(payload.length) === true
+    if (repairable) flags |= Flag.REPAIRABLE
+    const frames = fragmentParts(
+      {
+        kind: FrameKind.DATA,
+        flags,
+        hops: 0,
+        topic,
+        sessionId: this.sessionId,
+        sequence,
+        fingerprint,
+        extensionLength: 0,
+      },
+      state.bytes,
+      payload,
+      this.info.budget,
+    )
     let bytes = 0
     for (const frame of frames) bytes += datagramLength(frame)
-    await this.#sendAll(frames)
+    if (repairable)
+      await this.#sendHeld(frames, window!.hold(ackKey(topic, sequence), frames, payload.length, owned), true)
+    else await this.#sendAll(frames)
     state.stream.sent(payload.length, frames.length)
     return { topic, sequence, datagrams: frames.length, bytes }
   }
@@ -501,11 +596,14 @@ export class Publisher extends EventEmitter {
 
   /**
    * Sends an encoded frame received elsewhere (relays): same session and sequence, hop count set
-   * to `hops`, CRC recomputed. `frame` is modified in place. Batched when batching is on.
+   * to `hops`, `REPAIRABLE` cleared, CRC recomputed. `frame` is modified in place. Batched when
+   * batching is on.
    */
   async forward(frame: Uint8Array, hops: number): Promise<void> {
     this.#checkOpen()
     setHops(frame, 0, hops)
+    // This publisher does not hold the message: its receivers must not ask it for repairs.
+    clearFlags(frame, 0, Flag.REPAIRABLE)
     const batch = this.#batch
     // Only whole frames go into a batch (WIRE.md, BATCH): a fragment goes out on its own.
     if (
@@ -573,6 +671,7 @@ export class Publisher extends EventEmitter {
       sent: [...this.#topics.values()].map((t) => t.stream.snapshot('sent')),
       received: [],
       drops: this.#sendErrors > 0 ? { 'send-failed': this.#sendErrors } : {},
+      repair: { ...this.#repairStats },
       datagramsIn: 0,
       datagramsOut: this.#datagramsOut,
       bytesIn: 0,
@@ -586,6 +685,7 @@ export class Publisher extends EventEmitter {
     this.#closed = true
     for (const pending of this.#pending.values()) clearTimeout(pending.timer)
     this.#pending.clear()
+    this.#window?.clear()
     await closeSocket(this.#socket)
     if (this.#sender !== this.#socket) await closeSocket(this.#sender)
   }
@@ -594,21 +694,36 @@ export class Publisher extends EventEmitter {
     let state = this.#topics.get(topic)
     if (state === undefined) {
       const stream = new Stream(sessionHex(this.sessionId), this.#destination, this.#endpoint.port, topic)
-      state = { bytes: encodeTopic(topic), sequence: 0, stream }
+      state = { bytes: encodeTopic(topic), sequence: 0, stream, large: false }
       this.#topics.set(topic, state)
     }
     return state
   }
 
-  /** Sends datagrams, each whole or gathered from parts (fragments: no copy of the message). */
-  async #sendAll(datagrams: ReadonlyArray<Uint8Array | FragmentParts>): Promise<void> {
+  /**
+   * Sends datagrams of a held message: all of them the first time (`first`, counting them out in
+   * `held.sent` for repairs), or some again. Its buffer is not recycled while this runs.
+   */
+  async #sendHeld(datagrams: ReadonlyArray<FragmentParts>, held: Held, first: boolean): Promise<void> {
+    held.busy++
+    try {
+      await this.#sendAll(datagrams, first ? held : undefined)
+    } finally {
+      held.busy--
+    }
+  }
+
+  /**
+   * Sends datagrams, each whole or gathered from parts (fragments: no copy of the message);
+   * `counted.sent` counts them out.
+   */
+  async #sendAll(datagrams: ReadonlyArray<Uint8Array | FragmentParts>, counted?: Held): Promise<void> {
     const sends: Promise<void>[] = []
     const bucket = this.#bucket
     // Rate-capped: bytes of this message not sent yet, and whether the current burst goes on.
     let unsent = 0
     if (bucket !== undefined) for (const datagram of datagrams) unsent += datagramLength(datagram)
     let continuing = false
-    let burst = 0
     try {
       for (const datagram of datagrams) {
         const length = datagramLength(datagram)
@@ -618,11 +733,16 @@ export class Publisher extends EventEmitter {
             await Promise.all(sends.splice(0))
             await sleep(Math.max(wait, PACING_TICK_MS))
             wait = bucket.admit(length, unsent, false)
+            this.#burst = 0
           }
           continuing = true
           unsent -= length
-        } else if (burst >= this.#burstBytes) {
-          burst = 0
+        }
+        if (this.#burst >= this.#burstBytes) {
+          // Sends that complete at once call back on the next tick, so back-to-back messages never
+          // let the event loop read sockets (acks, NACKs) or run timers: yield to it after each
+          // burst, counted across messages.
+          this.#burst = 0
           await Promise.all(sends.splice(0))
           await yieldToLoop()
         }
@@ -631,7 +751,8 @@ export class Publisher extends EventEmitter {
         )
         this.#datagramsOut++
         this.#bytesOut += length
-        burst += length
+        this.#burst += length
+        if (counted !== undefined) counted.sent++
       }
       await Promise.all(sends)
     } catch (error) {
@@ -760,6 +881,10 @@ export class Publisher extends EventEmitter {
       this.emit('foreign-ack', { header: frame.header, data, from: { address, port } } satisfies ForeignAck)
       return
     }
+    if (frame.ok && frame.header.kind === FrameKind.NACK && frame.header.sessionId === this.sessionId) {
+      this.#onNack(frame.header, frame.payload, address, port)
+      return
+    }
     if (!frame.ok || frame.header.kind !== FrameKind.ACK || frame.header.sessionId !== this.sessionId) {
       this.emit('warning', { reason: frame.ok ? 'unexpected-frame' : frame.reason, address, port })
       return
@@ -778,9 +903,43 @@ export class Publisher extends EventEmitter {
     pending.notify?.()
   }
 
+  /** A receiver asks for fragments again: resend those held, at most once per holdoff each. */
+  #onNack(header: FrameHeader, payload: Uint8Array, address: string, port: number): void {
+    const body = decodeNackBody(payload)
+    if (body === undefined) {
+      this.emit('warning', { reason: 'bad-nack', address, port })
+      return
+    }
+    const stats = this.#repairStats
+    stats.nacksReceived++
+    const found = this.#window?.resend(ackKey(header.topic, header.sequence), body.ranges)
+    if (found === undefined) {
+      stats.unavailable++
+      return
+    }
+    const { held, parts: again } = found
+    if (again.length === 0) return
+    stats.fragmentsResent += again.length
+    this.#sendHeld(again, held, false).catch((error) =>
+      this.emit('warning', { reason: 'send-failed', error }),
+    )
+  }
+
   #checkOpen(): void {
     if (this.#closed) throw transportError('SHOAL_CLOSED', 'the publisher is closed')
   }
+}
+
+/**
+ * The memory `payload` was encoded into, as a buffer to recycle. Only memory larger than Node's
+ * shared allocation pool (`Buffer.poolSize`): a smaller ArrayBuffer may be that pool, shared with
+ * unrelated buffers. (A codec's encoding belongs to its caller: see MessageCodec.)
+ */
+function ownedBuffer(payload: Uint8Array): Buffer | undefined {
+  const memory = payload.buffer
+  return memory instanceof ArrayBuffer && memory.byteLength > Buffer.poolSize
+    ? Buffer.from(memory)
+    : undefined
 }
 
 function datagramLength(datagram: Uint8Array | FragmentParts): number {

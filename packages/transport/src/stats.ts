@@ -19,11 +19,32 @@ export interface StreamStats {
   drops: Partial<Record<DropReason, number>>
 }
 
+/** Repair counters of a publisher or a subscriber (each side fills its own). */
+/** A type, not an interface, so that it is a `Record<string, number>` to generic consumers (metrics). */
+export type RepairStats = {
+  /** NACKs sent (subscriber). */
+  nacksSent: number
+  /** NACKs received for this publisher's messages (publisher). */
+  nacksReceived: number
+  /** Fragments sent again (publisher). */
+  fragmentsResent: number
+  /** Fragments that arrived after being asked for (subscriber). */
+  fragmentsRepaired: number
+  /** NACKs for messages no longer held, or not held at all (publisher). */
+  unavailable: number
+}
+
+export function emptyRepairStats(): RepairStats {
+  return { nacksSent: 0, nacksReceived: 0, fragmentsResent: 0, fragmentsRepaired: 0, unavailable: 0 }
+}
+
 export interface StatsSnapshot {
   sent: StreamStats[]
   received: StreamStats[]
   /** Every drop, by reason, including datagrams that could not be tied to a stream. */
   drops: Partial<Record<DropReason, number>>
+  /** Repair of fragmented messages (WIRE.md “Repair”). */
+  repair: RepairStats
   datagramsIn: number
   datagramsOut: number
   bytesIn: number
@@ -49,6 +70,8 @@ export class Stream {
   bytes = 0
   datagrams = 0
   framesSent = 0
+  /** Newest sequence of a repairable (fragmented, held) message seen: a jump past it is whole messages missing. */
+  newestRepairable: number | undefined
   readonly drops: Partial<Record<DropReason, number>> = {}
 
   #address: string

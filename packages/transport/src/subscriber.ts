@@ -19,14 +19,21 @@ import {
   type RecvBufferInfo,
   sizeRecvBuffer,
 } from './net/socket.js'
-import { countDrop, type Origin, type StatsSnapshot, Stream, sessionHex } from './stats.js'
+import { countDrop, emptyRepairStats, type Origin, type StatsSnapshot, Stream, sessionHex } from './stats.js'
 import { compileTopicFilter, type TopicFilter } from './topic-filter.js'
 import { encodeAck } from './wire/ack.js'
 import { forEachInnerFrame, sealInner } from './wire/batch.js'
 import { Flag, FrameKind, Limits } from './wire/constants.js'
-import { type AbandonedMessage, Reassembler, type ReassemblerOptions } from './wire/fragment.js'
+import {
+  type AbandonedMessage,
+  Reassembler,
+  type ReassemblerOptions,
+  type RepairTarget,
+  type RepairTiming,
+} from './wire/fragment.js'
 import { type DropReason, decodeFrame } from './wire/frame.js'
 import type { FrameHeader } from './wire/header.js'
+import { encodeNack, type FragmentRange, WHOLE_MESSAGE } from './wire/nack.js'
 
 export interface SubscriberOptions extends EndpointOptions {
   /** Topic filters (see topic-filter.ts); default: every topic. */
@@ -53,6 +60,11 @@ export interface SubscriberOptions extends EndpointOptions {
   ttl?: number
   /** Reassembly limits: message size, partial messages, memory, timeout. */
   reassembly?: ReassemblerOptions
+  /**
+   * Ask publishers for fragments missing from messages they hold (frames marked `REPAIRABLE`);
+   * `false` never asks. Default on, with {@link DEFAULT_REPAIR_TIMING}.
+   */
+  repair?: Partial<RepairTiming> | boolean
   /** Frames buffered for a slow async iterator before new ones are dropped (`queue-overflow`). Default 65,536. */
   queueLimit?: number
 }
@@ -113,6 +125,24 @@ export interface SubscriberInfo {
 
 /** How often partial messages are checked for expiry, ms. */
 export const SWEEP_INTERVAL_MS = 250
+
+/**
+ * When a subscriber asks for missing fragments (WIRE.md “Repair”). Holes (a fragment arrived and
+ * some before it did not) and a message overtaken by the next one are asked for at once; a
+ * message's missing tail after 10 ms without news; what is still missing again every 20 ms after,
+ * at most 8 times per message.
+ */
+export const DEFAULT_REPAIR_TIMING: RepairTiming = { idleMs: 10, retryMs: 20, maxRetries: 8 }
+/** While repairable messages are partial, idle tails and retries are checked this often, ms. */
+export const REPAIR_TICK_MS = 5
+/**
+ * Whole messages asked for when a stream's sequence jumps past repairable messages never seen,
+ * at most (the newest ones): more than this were lost together, and the publisher's window
+ * would not hold the older ones anyway.
+ */
+export const MAX_WHOLE_MESSAGE_NACKS = 16
+/** Whole messages a subscriber is waiting for at once (see MAX_WHOLE_MESSAGE_NACKS), at most. */
+export const MAX_WANTED_MESSAGES = 256
 export const DEFAULT_QUEUE_LIMIT = 65_536
 
 export class Subscriber extends EventEmitter {
@@ -132,6 +162,19 @@ export class Subscriber extends EventEmitter {
   readonly #sweeper: NodeJS.Timeout
   readonly #maxMessageBytes: number
   readonly #queueLimit: number
+  /** When to ask for repairs; undefined when this subscriber never asks. */
+  readonly #repairTiming: RepairTiming | undefined
+  readonly #repairStats = emptyRepairStats()
+  /**
+   * Whole messages asked for, by reassembly key: asked again every `retryMs` (at most `maxRetries`
+   * times) until they start arriving. At most {@link MAX_WANTED_MESSAGES}; the oldest goes.
+   */
+  readonly #wanted = new Map<
+    string,
+    { target: RepairTarget; stream: Stream; askedAt: number; retries: number }
+  >()
+  #repairTicker: NodeJS.Timeout | undefined
+  #repairCheck: NodeJS.Immediate | undefined
   #iterating = 0
   #queued = 0
   #datagramsIn = 0
@@ -153,6 +196,11 @@ export class Subscriber extends EventEmitter {
     this.#maxMessageBytes = options.reassembly?.maxMessageBytes ?? Limits.MAX_MESSAGE_BYTES
     this.#reassembler = new Reassembler(options.reassembly)
     this.#reassembler.onAbandon = (abandoned) => this.#onAbandon(abandoned)
+    const repair = options.repair ?? true
+    this.#repairTiming =
+      repair === false || this.#raw || this.#forward
+        ? undefined
+        : { ...DEFAULT_REPAIR_TIMING, ...(repair === true ? {} : repair) }
     this.#sweeper = setInterval(() => this.#reassembler.sweep(), SWEEP_INTERVAL_MS)
     this.#sweeper.unref()
     socket.on('message', (data, rinfo) => this.#onMessage(data, rinfo.address, rinfo.port))
@@ -256,6 +304,7 @@ export class Subscriber extends EventEmitter {
         [...topics.values()].map((s) => s.snapshot('received')),
       ),
       drops: { ...this.#drops },
+      repair: { ...this.#repairStats, fragmentsRepaired: this.#reassembler.stats().repairedFragments },
       datagramsIn: this.#datagramsIn,
       datagramsOut: 0,
       bytesIn: this.#bytesIn,
@@ -280,6 +329,9 @@ export class Subscriber extends EventEmitter {
     if (this.#closed) return
     this.#closed = true
     clearInterval(this.#sweeper)
+    clearInterval(this.#repairTicker)
+    this.#wanted.clear()
+    if (this.#repairCheck !== undefined) clearImmediate(this.#repairCheck)
     for (const leave of this.#leave) {
       try {
         leave()
@@ -340,7 +392,12 @@ export class Subscriber extends EventEmitter {
     }
     let message = payload
     if (header.fragmentCount > 1) {
-      const result = this.#reassembler.accept(reassemblyKey(header), header, payload)
+      const repair =
+        this.#repairTiming !== undefined && header.flags & Flag.REPAIRABLE
+          ? this.#repairable(header, stream, address, port)
+          : undefined
+      const result = this.#reassembler.accept(reassemblyKey(header), header, payload, repair)
+      if (this.#reassembler.repairDue) this.#scheduleRepair()
       if (result.status === 'dropped') {
         this.#drop(result.reason, stream, address, port)
         return
@@ -402,6 +459,92 @@ export class Subscriber extends EventEmitter {
     this.emit('frame', frame)
   }
 
+  /**
+   * A fragment of a message its publisher holds: who to ask for what is missing. Asks at once for
+   * the whole of any repairable messages of the stream it jumped past without seeing, and makes
+   * sure idle tails and retries are checked while the message is partial.
+   */
+  #repairable(header: FrameHeader, stream: Stream, address: string, port: number): RepairTarget {
+    const { sessionId, topic, sequence } = header
+    const newest = stream.newestRepairable
+    const ahead = newest === undefined ? 1 : (sequence - newest) | 0
+    if (ahead > 0) {
+      stream.newestRepairable = sequence
+      for (let back = Math.min(ahead - 1, MAX_WHOLE_MESSAGE_NACKS); back >= 1; back--) {
+        const missing = (sequence - back) >>> 0
+        const key = messageKey(sessionId, missing, topic)
+        if (stream.tracker.has(missing) || this.#reassembler.isPartial(key) || this.#wanted.has(key)) continue
+        const target = { sessionId, topic, sequence: missing, address, port }
+        this.#sendNack(target, [WHOLE_MESSAGE])
+        if (this.#wanted.size >= MAX_WANTED_MESSAGES) this.#wanted.delete(this.#wanted.keys().next().value!)
+        this.#wanted.set(key, { target, stream, askedAt: performance.now(), retries: 0 })
+      }
+    }
+    this.#watchRepairs()
+    return { sessionId, topic, sequence, address, port }
+  }
+
+  /** Runs the repair tick while there is anything to watch. */
+  #watchRepairs(): void {
+    if (this.#repairTicker === undefined) {
+      this.#repairTicker = setInterval(this.#repairTick, REPAIR_TICK_MS)
+      this.#repairTicker.unref()
+    }
+  }
+
+  #scheduleRepair(): void {
+    this.#repairCheck ??= setImmediate(this.#repairNow)
+  }
+
+  readonly #repairNow = () => {
+    this.#repairCheck = undefined
+    for (const { target, ranges } of this.#reassembler.repairRequests(this.#repairTiming!))
+      this.#sendNack(target, ranges)
+  }
+
+  readonly #repairTick = () => {
+    this.#repairNow()
+    this.#askAgain()
+    if (!this.#reassembler.hasRepairable() && this.#wanted.size === 0) {
+      clearInterval(this.#repairTicker)
+      this.#repairTicker = undefined
+    }
+  }
+
+  /** Whole messages still wanted: forgotten once they arrive or start to; asked for again. */
+  #askAgain(): void {
+    const { retryMs, maxRetries } = this.#repairTiming!
+    const now = performance.now()
+    for (const [key, wanted] of this.#wanted) {
+      if (wanted.stream.tracker.has(wanted.target.sequence) || this.#reassembler.isPartial(key)) {
+        this.#wanted.delete(key)
+        continue
+      }
+      if (now - wanted.askedAt < retryMs) continue
+      if (wanted.retries >= maxRetries) {
+        this.#wanted.delete(key)
+        continue
+      }
+      wanted.retries++
+      wanted.askedAt = now
+      this.#sendNack(wanted.target, [WHOLE_MESSAGE])
+    }
+  }
+
+  #sendNack(target: RepairTarget, ranges: FragmentRange[]): void {
+    this.#repairStats.nacksSent++
+    const nack = encodeNack(target, { receiverSession: this.#sessionId, ranges })
+    this.#socket.send(nack, target.port, target.address, (error) => {
+      if (error)
+        this.#warn({
+          reason: 'socket-error',
+          address: target.address,
+          port: target.port,
+          detail: `nack: ${error.message}`,
+        })
+    })
+  }
+
   #sendAck(header: FrameHeader, address: string, port: number): void {
     const ack = encodeAck(header, { receiverSession: this.#sessionId, receiver: this.info.name })
     this.#socket.send(ack, port, address, (error) => {
@@ -452,7 +595,11 @@ export class Subscriber extends EventEmitter {
 
 /** Reassembly key of a fragmented message: `session:sequence:topic`. */
 function reassemblyKey(header: FrameHeader): string {
-  return `${header.sessionId}:${header.sequence}:${header.topic}`
+  return messageKey(header.sessionId, header.sequence, header.topic)
+}
+
+function messageKey(sessionId: number, sequence: number, topic: string): string {
+  return `${sessionId}:${sequence}:${topic}`
 }
 
 function parseReassemblyKey(key: string): [number, string] {

@@ -28,14 +28,26 @@ export function encodeAck(
   const payload = new Uint8Array(ACK_NAME_OFFSET + name.length)
   new DataView(payload.buffer).setUint32(ACK_RECEIVER_OFFSET, body.receiverSession, LITTLE_ENDIAN)
   payload.set(name, ACK_NAME_OFFSET)
-  const topicBytes = encodeTopic(acked.topic)
+  return encodeControlFrame(FrameKind.ACK, acked, payload)
+}
+
+/**
+ * A control frame (ACK, NACK) about one DATA frame: its session, sequence and topic in the header,
+ * fingerprint 0, one fragment, `payload` as given.
+ */
+export function encodeControlFrame(
+  kind: FrameKind,
+  about: Pick<FrameHeader, 'sessionId' | 'sequence' | 'topic'>,
+  payload: Uint8Array,
+): Uint8Array {
+  const topicBytes = encodeTopic(about.topic)
   const header: FrameHeader = {
-    kind: FrameKind.ACK,
+    kind,
     flags: 0,
     hops: 0,
-    topic: acked.topic,
-    sessionId: acked.sessionId,
-    sequence: acked.sequence,
+    topic: about.topic,
+    sessionId: about.sessionId,
+    sequence: about.sequence,
     fingerprint: 0,
     messageLength: payload.length,
     fragmentOffset: 0,

@@ -59,11 +59,11 @@ export const FrameKind = {
   DATA: 0,
   /** A receiver's acknowledgement of one DATA frame, sent by unicast to the frame's source. */
   ACK: 1,
-  /** Reserved: negative acknowledgement (repair request). Not sent by v1. */
+  /** A receiver's repair request: fragments of one message it is missing (see WIRE.md “Repair”). */
   NACK: 2,
   /** Reserved: publisher heartbeat carrying last sequence per topic. Not sent by v1. */
   HEARTBEAT: 3,
-  /** Reserved: several small DATA frames batched in one datagram. Not sent by v1. */
+  /** Several small DATA frames batched in one datagram. */
   BATCH: 4,
 } as const
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind]
@@ -76,6 +76,11 @@ export const Flag = {
   AUTHENTICATED: 1 << 1,
   /** Reserved: payload is encrypted (always together with AUTHENTICATED). */
   ENCRYPTED: 1 << 2,
+  /**
+   * Informational: the publisher holds this fragmented message for repair, so a receiver missing
+   * some of its fragments may ask for them with a NACK. Relays clear it (they hold nothing).
+   */
+  REPAIRABLE: 1 << 8,
 } as const
 /** Flags this version implements. A frame with another must-understand bit set is dropped. */
 export const KNOWN_FLAGS = Flag.ACK_REQUEST

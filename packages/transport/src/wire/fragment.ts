@@ -6,6 +6,7 @@ import { transportError } from '../errors.js'
 import { CRC_LENGTH, Limits, MAX_FRAGMENTS, MIN_DATAGRAM_BUDGET } from './constants.js'
 import { crc32 } from './crc.js'
 import { encodeHeaderInto, type FrameHeader, headerLength } from './header.js'
+import { type FragmentRange, MAX_NACK_RANGES, missingRanges } from './nack.js'
 
 /** Header fields a publisher chooses; the fragment fields are filled in by {@link fragmentMessage}. */
 export type MessageHeader = Omit<
@@ -160,6 +161,39 @@ export interface ReassemblerStats {
   spareBytes: number
   /** Messages reassembled into a spare buffer instead of a new one. */
   reusedBuffers: number
+  /** Fragments that arrived after they had been asked for (NACKed). */
+  repairedFragments: number
+}
+
+/**
+ * Whom to ask for a fragmented message's missing pieces, and which message it is: given for frames
+ * marked `REPAIRABLE` when the receiver repairs.
+ */
+export interface RepairTarget {
+  readonly sessionId: number
+  readonly topic: string
+  readonly sequence: number
+  readonly address: string
+  readonly port: number
+}
+
+/** When a receiver asks for missing fragments (see WIRE.md “Repair”). */
+export interface RepairTiming {
+  /** A partial message with no new fragment for this long has its missing tail asked for, ms. */
+  idleMs: number
+  /** Fragments asked for and still missing are asked for again after this long, ms. */
+  retryMs: number
+  /**
+   * Times what is still missing of one message is asked for again, at most; after that it waits
+   * for the reassembly timeout. (Fragments newly found missing are always asked for once.)
+   */
+  maxRetries: number
+}
+
+/** One NACK to send: the fragments of `target` that are missing. */
+export interface RepairRequest {
+  target: RepairTarget
+  ranges: FragmentRange[]
 }
 
 interface Partial {
@@ -172,6 +206,18 @@ interface Partial {
   /** Payload bytes of every fragment but the last (all fragments of a message are cut alike). */
   fragmentSize: number
   lastActivity: number
+  /** Highest fragment index seen; fragments missing below it are holes. */
+  highest: number
+  /** Set when the message may be repaired (the publisher holds it). */
+  repair: RepairTarget | undefined
+  /** Fragments below this index have been asked for once. */
+  nackedUpTo: number
+  /** When it was first asked for, or last asked again; undefined until then. */
+  askedAt: number | undefined
+  /** Times everything still missing was asked for again. */
+  retries: number
+  /** A later message of the same stream has started: this one's missing tail is lost, not late. */
+  overtaken: boolean
 }
 
 /**
@@ -227,7 +273,10 @@ export class Reassembler {
     mismatched: 0,
     tooLarge: 0,
     reusedBuffers: 0,
+    repairedFragments: 0,
   }
+  /** Set when a fragment shows a hole, or a later message overtook an incomplete one. */
+  #repairDue = false
   /** Called for every partial message given up (expired or evicted). */
   onAbandon: ((abandoned: AbandonedMessage) => void) | undefined
 
@@ -243,7 +292,7 @@ export class Reassembler {
    * Adds one fragment (`header` from a validated frame, `payload` its bytes). `key` identifies the
    * message: source, session, topic and sequence.
    */
-  accept(key: string, header: FrameHeader, payload: Uint8Array): ReassemblyResult {
+  accept(key: string, header: FrameHeader, payload: Uint8Array, repair?: RepairTarget): ReassemblyResult {
     if (header.fragmentCount === 1) {
       this.#stats.completed++
       return { status: 'complete', message: payload }
@@ -276,7 +325,14 @@ export class Reassembler {
         count: header.fragmentCount,
         fingerprint: header.fingerprint,
         lastActivity: now,
+        highest: -1,
+        repair,
+        nackedUpTo: 0,
+        askedAt: undefined,
+        retries: 0,
+        overtaken: false,
       }
+      if (repair !== undefined) this.#overtake(repair)
       this.#partials.set(key, partial)
       this.#partialBytes += header.messageLength
     } else if (
@@ -292,7 +348,13 @@ export class Reassembler {
       this.#stats.duplicateFragments++
       return { status: 'duplicate' }
     }
-    partial.seen[header.fragmentIndex] = 1
+    const index = header.fragmentIndex
+    partial.seen[index] = 1
+    if (index < partial.nackedUpTo) this.#stats.repairedFragments++
+    if (index > partial.highest) {
+      if (index > partial.highest + 1 && partial.repair !== undefined) this.#repairDue = true
+      partial.highest = index
+    }
     partial.received++
     partial.bytes += payload.length
     partial.lastActivity = now
@@ -307,6 +369,56 @@ export class Reassembler {
     this.#stats.completed++
     this.#rememberCompleted(key)
     return { status: 'complete', message: partial.buffer }
+  }
+
+  /** Whether a hole or an overtaken message was seen since the last {@link repairRequests}. */
+  get repairDue(): boolean {
+    return this.#repairDue
+  }
+
+  /** Whether any partial message held may be repaired (so there is something to watch). */
+  hasRepairable(): boolean {
+    for (const partial of this.#partials.values()) if (partial.repair !== undefined) return true
+    return false
+  }
+
+  /**
+   * The NACKs due now: for each repairable partial message, its missing fragments below the
+   * highest seen (holes), or all of them once it is overtaken or idle for `idleMs`. A fragment is
+   * asked for once when first found missing, then with every retry (`retryMs` apart, at most
+   * `maxRetries`) while still missing.
+   */
+  repairRequests(timing: RepairTiming, now = this.#now()): RepairRequest[] {
+    this.#repairDue = false
+    const requests: RepairRequest[] = []
+    for (const partial of this.#partials.values()) {
+      const target = partial.repair
+      if (target === undefined) continue
+      const end =
+        partial.overtaken || now - partial.lastActivity >= timing.idleMs ? partial.count : partial.highest
+      // A retry asks again for everything still missing; otherwise only what is newly found missing.
+      const retry =
+        partial.askedAt !== undefined &&
+        partial.retries < timing.maxRetries &&
+        now - partial.askedAt >= timing.retryMs
+      const from = retry ? 0 : partial.nackedUpTo
+      if (end <= from) continue
+      const ranges = missingRanges(partial.seen, from, end)
+      const last = ranges[ranges.length - 1]
+      // Ranges past the most one NACK carries are found again by the next call.
+      const reached = ranges.length === MAX_NACK_RANGES && last !== undefined ? last[0] + last[1] : end
+      partial.nackedUpTo = Math.max(partial.nackedUpTo, reached)
+      if (ranges.length === 0) continue
+      if (retry) partial.retries++
+      if (retry || partial.askedAt === undefined) partial.askedAt = now
+      requests.push({ target, ranges })
+    }
+    return requests
+  }
+
+  /** Whether the message under `key` is being reassembled. */
+  isPartial(key: string): boolean {
+    return this.#partials.has(key)
   }
 
   /** Expires partial messages idle longer than the timeout; returns how many. */
@@ -339,6 +451,22 @@ export class Reassembler {
       partialBytes: this.#partialBytes,
       spareBuffers: this.#spare.length,
       spareBytes: this.#spareBytes,
+    }
+  }
+
+  /** Marks the repairable partial messages of `repair`'s stream that are older than it overtaken. */
+  #overtake(repair: RepairTarget): void {
+    for (const partial of this.#partials.values()) {
+      const older = partial.repair
+      if (
+        older === undefined ||
+        older.sessionId !== repair.sessionId ||
+        older.topic !== repair.topic ||
+        ((repair.sequence - older.sequence) | 0) <= 0
+      )
+        continue
+      if (!partial.overtaken && partial.received < partial.count) this.#repairDue = true
+      partial.overtaken = true
     }
   }
 

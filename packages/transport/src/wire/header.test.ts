@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { isTransportError } from '../errors.js'
 import { FIXED_HEADER_LENGTH, Flag, FrameKind, MAX_TOPIC_BYTES, Offset } from './constants.js'
-import { decodeHeader, encodeHeaderInto, encodeTopic, type FrameHeader, headerLength } from './header.js'
+import {
+  clearFlags,
+  decodeHeader,
+  encodeHeaderInto,
+  encodeTopic,
+  type FrameHeader,
+  headerLength,
+} from './header.js'
 
 const header: FrameHeader = {
   kind: FrameKind.DATA,
@@ -74,5 +81,17 @@ describe('header codec', () => {
     const badUtf8 = buf.slice()
     badUtf8[Offset.TOPIC] = 0xff
     expect(decodeHeader(badUtf8)).toEqual({ ok: false, reason: 'bad-header' })
+  })
+})
+
+describe('clearFlags', () => {
+  it('clears the given bits of either byte and keeps the others (relays drop REPAIRABLE)', () => {
+    const buf = new Uint8Array(FIXED_HEADER_LENGTH)
+    buf[Offset.FLAGS] = 0xff
+    buf[Offset.FLAGS + 1] = 0xff
+    clearFlags(buf, 0, Flag.REPAIRABLE | Flag.ACK_REQUEST)
+    expect(new DataView(buf.buffer).getUint16(Offset.FLAGS)).toBe(
+      0xffff & ~(Flag.REPAIRABLE | Flag.ACK_REQUEST),
+    )
   })
 })

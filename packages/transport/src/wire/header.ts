@@ -224,3 +224,9 @@ function decodeTopic(buf: Uint8Array, start: number, length: number): string | u
 export function setHops(buf: Uint8Array, offset: number, hops: number): void {
   buf[offset + Offset.HOPS] = hops
 }
+
+/** Clears `flags` (bits of the u16 flags field) of the frame at `offset`, in place (no CRC update). */
+export function clearFlags(buf: Uint8Array, offset: number, flags: number): void {
+  buf[offset + Offset.FLAGS] = buf[offset + Offset.FLAGS]! & ~(flags >>> 8)
+  buf[offset + Offset.FLAGS + 1] = buf[offset + Offset.FLAGS + 1]! & ~flags
+}

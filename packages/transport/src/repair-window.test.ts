@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest'
+import { RECYCLED_BUFFERS_MAX, REPAIR_HOLDOFF_MS, RepairWindow } from './repair-window.js'
+import type { FragmentParts } from './wire/fragment.js'
+
+/** `count` fake fragments; part i's body is [i]. */
+const parts = (count: number): FragmentParts[] =>
+  Array.from({ length: count }, (_, i) => [new Uint8Array(1), Uint8Array.of(i), new Uint8Array(4)])
+const bodies = (found: { parts: FragmentParts[] } | undefined) => found?.parts.map((p) => p[1][0])
+
+function setup(windowBytes = 1_000, windowMs = 100) {
+  let now = 0
+  const w = new RepairWindow(windowBytes, windowMs, () => now)
+  return { w, advance: (ms: number) => (now += ms) }
+}
+
+describe('RepairWindow', () => {
+  it('resends only fragments already sent, each at most once per holdoff', () => {
+    const { w, advance } = setup()
+    const held = w.hold('a', parts(8), 100, undefined)
+    held.sent = 5
+    expect(bodies(w.resend('a', [[3, 4]]))).toEqual([3, 4])
+    expect(
+      bodies(
+        w.resend('a', [
+          [0, 2],
+          [3, 1],
+        ]),
+      ),
+    ).toEqual([0, 1])
+    advance(REPAIR_HOLDOFF_MS)
+    expect(bodies(w.resend('a', [[3, 1]]))).toEqual([3])
+    expect(w.resend('b', [[0, 1]])).toBeUndefined()
+  })
+
+  it('lets the oldest go past the byte window and anything past the time window', () => {
+    const { w, advance } = setup(1_000, 100)
+    w.hold('a', parts(1), 600, undefined)
+    w.hold('b', parts(1), 300, undefined)
+    w.hold('c', parts(1), 300, undefined)
+    expect(w.resend('a', [[0, 1]])).toBeUndefined()
+    expect(w.resend('b', [[0, 1]])).toBeDefined()
+    expect(w.heldBytes).toBe(600)
+    expect(w.fits(1_000)).toBe(true)
+    expect(w.fits(1_001)).toBe(false)
+    advance(101)
+    expect(w.resend('c', [[0, 1]])).toBeUndefined()
+  })
+
+  it('recycles the buffer of a message that left, unless a send still uses it or it was not ours', () => {
+    const { w } = setup(100)
+    const mine = [Buffer.alloc(10), Buffer.alloc(10)]
+    const first = w.hold('a', parts(1), 60, mine[0])
+    w.hold('b', parts(1), 60, mine[1])
+    expect(w.takeRecycled()).toBe(mine[0])
+    const busy = w.hold('c', parts(1), 60, Buffer.alloc(10))
+    busy.busy = 1
+    w.hold('d', parts(1), 60, undefined) // b goes: recycled
+    w.hold('e', parts(1), 60, undefined) // c goes while busy: not recycled
+    w.hold('f', parts(1), 60, undefined) // d goes: not ours
+    expect(w.takeRecycled()).toBe(mine[1])
+    expect(w.takeRecycled()).toBeUndefined()
+    expect(first.owned).toBe(mine[0])
+  })
+
+  it(`keeps at most ${RECYCLED_BUFFERS_MAX} recycled buffers`, () => {
+    const { w } = setup()
+    for (let i = 0; i < RECYCLED_BUFFERS_MAX + 3; i++) w.recycle(Buffer.alloc(1))
+    let n = 0
+    while (w.takeRecycled() !== undefined) n++
+    expect(n).toBe(RECYCLED_BUFFERS_MAX)
+  })
+})
