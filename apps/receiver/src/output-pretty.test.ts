@@ -48,6 +48,7 @@ function setup(tty: boolean, columns = 100) {
             },
           ],
     drops: frames === 0 ? {} : { 'bad-crc': 2 },
+    repair: { nacksSent: 0, nacksReceived: 0, fragmentsResent: 0, fragmentsRepaired: 0, unavailable: 0 },
     datagramsIn: frames,
     datagramsOut: 0,
     bytesIn: frames * 50,

@@ -193,6 +193,8 @@ export class PrettyOutput implements Output {
       .filter(([, n]) => (n ?? 0) > 0)
       .map(([reason, n]) => `${reason} ${n}`)
     if (drops.length > 0) lines.push(`dropped: ${drops.join(', ')}`)
+    const { nacksSent, fragmentsRepaired } = snapshot.repair
+    if (nacksSent > 0) lines.push(`repair: ${nacksSent} NACKs sent, ${fragmentsRepaired} fragments repaired`)
     return lines
   }
 

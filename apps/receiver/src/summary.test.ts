@@ -1,4 +1,4 @@
-import type { StatsSnapshot, StreamStats } from '@shoal/transport'
+import type { RepairStats, StatsSnapshot, StreamStats } from '@shoal/transport'
 import { describe, expect, it } from 'vitest'
 import { summarize } from './summary.js'
 
@@ -21,10 +21,22 @@ const stream = (
   ...more,
 })
 
-const snapshot = (received: StreamStats[], drops: StatsSnapshot['drops'] = {}): StatsSnapshot => ({
+const snapshot = (
+  received: StreamStats[],
+  drops: StatsSnapshot['drops'] = {},
+  repair: Partial<RepairStats> = {},
+): StatsSnapshot => ({
   sent: [],
   received,
   drops,
+  repair: {
+    nacksSent: 0,
+    nacksReceived: 0,
+    fragmentsResent: 0,
+    fragmentsRepaired: 0,
+    unavailable: 0,
+    ...repair,
+  },
   datagramsIn: 99,
   datagramsOut: 0,
   bytesIn: 1234,
@@ -69,6 +81,16 @@ describe('summarize', () => {
       recorded: 9,
       recordFile: 'x.rec',
       outputDropped: 4,
+    })
+  })
+
+  it('adds the repairs asked for and received when there were any', () => {
+    const stats = snapshot([stream('aaaaaaaa', 'camera', 4)], {}, { nacksSent: 3, fragmentsRepaired: 11 })
+    expect(summarize(stats, { raw: false, outputDropped: 0 })).toMatchObject({
+      frames: 4,
+      gaps: 0,
+      nacks: 3,
+      repairedFragments: 11,
     })
   })
 

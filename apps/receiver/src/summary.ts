@@ -10,7 +10,8 @@ export interface SummaryExtras {
 
 /**
  * The final line's fields: totals of frames, payload bytes, gaps (frames lost), duplicates and
- * drops, then drops by reason and frames per topic and per source when there are any.
+ * drops, then drops by reason, repair requests (NACKs sent, fragments that came back) and frames per
+ * topic and per source when there are any.
  */
 export function summarize(stats: StatsSnapshot, extras: SummaryExtras): Record<string, unknown> {
   if (extras.raw) return { datagrams: stats.datagramsIn, bytes: stats.bytesIn, ...outputFields(extras) }
@@ -39,6 +40,9 @@ export function summarize(stats: StatsSnapshot, extras: SummaryExtras): Record<s
     duplicates,
     drops,
     ...(drops > 0 ? { dropsByReason } : {}),
+    ...(stats.repair.nacksSent > 0
+      ? { nacks: stats.repair.nacksSent, repairedFragments: stats.repair.fragmentsRepaired }
+      : {}),
     ...(stats.received.length > 0 ? { topics: sorted(topics), sources: sorted(sources) } : {}),
     ...(extras.recorded === undefined
       ? {}

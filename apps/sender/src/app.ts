@@ -145,6 +145,13 @@ export async function startSender(ctx: ServiceContext<SenderConfig>): Promise<Se
               frames: stats.sent.reduce((sum, s) => sum + s.frames, 0),
               bytes: stats.sent.reduce((sum, s) => sum + s.bytes, 0),
               datagrams: stats.datagramsOut,
+              ...(stats.repair.nacksReceived > 0
+                ? {
+                    nacks: stats.repair.nacksReceived,
+                    resentFragments: stats.repair.fragmentsResent,
+                    repairUnavailable: stats.repair.unavailable,
+                  }
+                : {}),
             }
       Object.assign(summary, source.summary())
       if (acks !== undefined) {

@@ -18,6 +18,7 @@ function stats(overrides: Partial<TransportStatsLike> = {}): TransportStatsLike 
       { source: 'tx-2', topic: 'sensors/gps', frames: 5, bytes: 50, gaps: 0, duplicates: 0, reordered: 0 },
     ],
     drops: { crc: 4, 'too-large': 1 },
+    repair: { nacksSent: 3, fragmentsRepaired: 7 },
     datagramsIn: 17,
     datagramsOut: 12,
     ...overrides,
@@ -30,7 +31,16 @@ describe('registerTransportMetrics', () => {
     registerTransportMetrics(registry, () => stats())
     const families = parsePrometheusText(await registry.metrics())
 
-    for (const name of ['frames', 'bytes', 'gaps', 'duplicates', 'reordered', 'drops', 'datagrams']) {
+    for (const name of [
+      'frames',
+      'bytes',
+      'gaps',
+      'duplicates',
+      'reordered',
+      'drops',
+      'datagrams',
+      'repair_events',
+    ]) {
       expect(families.get(`shoal_${name}_total`)?.type).toBe('counter')
     }
     expect(
@@ -47,6 +57,8 @@ describe('registerTransportMetrics', () => {
     expect(sampleValue(families, 'shoal_reordered_total', { topic: 'sensors/imu' })).toBe(3)
     expect(sampleValue(families, 'shoal_drops_total', { reason: 'crc' })).toBe(4)
     expect(sampleValue(families, 'shoal_drops_total', { reason: 'too-large' })).toBe(1)
+    expect(sampleValue(families, 'shoal_repair_events_total', { event: 'nacks_sent' })).toBe(3)
+    expect(sampleValue(families, 'shoal_repair_events_total', { event: 'fragments_repaired' })).toBe(7)
     expect(sampleValue(families, 'shoal_datagrams_total', { direction: 'in' })).toBe(17)
     expect(sampleValue(families, 'shoal_datagrams_total', { direction: 'out' })).toBe(12)
   })
@@ -161,6 +173,7 @@ describe('mergeTransportStats', () => {
     expect(merged.received).toHaveLength(2)
     expect(merged.received[0]).toMatchObject({ frames: 16, gaps: 4, duplicates: 2, reordered: 6 })
     expect(merged.drops).toEqual({ crc: 5, 'too-large': 1, short: 2 })
+    expect(merged.repair).toEqual({ nacksSent: 6, fragmentsRepaired: 14 })
     expect(merged.datagramsIn).toBe(34)
     expect(merged.datagramsOut).toBe(24)
   })

@@ -19,6 +19,8 @@ export interface TransportStatsLike {
   readonly drops: Readonly<Partial<Record<string, number>>>
   readonly datagramsIn: number
   readonly datagramsOut: number
+  /** Repair counters by event (`nacksSent`, `fragmentsResent`, …); absent from older transports. */
+  readonly repair?: Readonly<Record<string, number>>
 }
 
 export interface TransportMetricsOptions {
@@ -35,6 +37,9 @@ type Direction = 'in' | 'out'
  * - `shoal_frames_total{direction,topic,source}`, `shoal_bytes_total{direction,topic,source}`
  * - `shoal_gaps_total`, `shoal_duplicates_total`, `shoal_reordered_total` `{topic,source}` (received)
  * - `shoal_drops_total{reason}`, `shoal_datagrams_total{direction}`
+ * - `shoal_repair_events_total{event}`: NACKs sent and received, fragments resent and repaired,
+ *   NACKs for messages no longer held (`nacks_sent`, `nacks_received`, `fragments_resent`,
+ *   `fragments_repaired`, `unavailable`)
  *
  * Returns a function that removes them again.
  */
@@ -111,6 +116,19 @@ export function registerTransportMetrics(
     },
   })
 
+  names.push(`${prefix}repair_events_total`)
+  new Counter({
+    name: `${prefix}repair_events_total`,
+    help: 'Repair of fragmented messages: NACKs sent and received, fragments resent and repaired, NACKs for messages no longer held.',
+    labelNames: ['event'],
+    registers: [registry],
+    collect() {
+      this.reset()
+      for (const [event, count] of Object.entries(snapshot().repair ?? {}))
+        this.inc({ event: snakeCase(event) }, count)
+    },
+  })
+
   return () => {
     for (const name of names) registry.removeSingleMetric(name)
   }
@@ -144,17 +162,26 @@ export function mergeTransportStats(snapshots: readonly TransportStatsLike[]): T
     return [...byKey.values()]
   }
   const drops: Record<string, number> = {}
+  const repair: Record<string, number> = {}
   for (const snapshot of snapshots) {
     for (const [reason, count] of Object.entries(snapshot.drops))
       drops[reason] = (drops[reason] ?? 0) + (count ?? 0)
+    for (const [event, count] of Object.entries(snapshot.repair ?? {}))
+      repair[event] = (repair[event] ?? 0) + count
   }
   return {
     sent: merge(snapshots.map((s) => s.sent)),
     received: merge(snapshots.map((s) => s.received)),
     drops,
+    repair,
     datagramsIn: snapshots.reduce((sum, s) => sum + s.datagramsIn, 0),
     datagramsOut: snapshots.reduce((sum, s) => sum + s.datagramsOut, 0),
   }
+}
+
+/** `nacksSent` → `nacks_sent`: Prometheus label values in the house style of metric names. */
+function snakeCase(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
 }
 
 /** `shoal_build_info{service,version} 1`, so dashboards can tell which build they are scraping. */
