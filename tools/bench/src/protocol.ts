@@ -3,6 +3,7 @@
  * as its only argument and answers with `@bench {json}` lines on stdout; the coordinator may write
  * `stop` to its stdin. Everything else a worker prints is ignored (and shown on failure).
  */
+import type { RepairStats } from '@shoal/transport'
 
 export const EVENT_PREFIX = '@bench '
 export const STOP_COMMAND = 'stop'
@@ -127,6 +128,8 @@ export interface ReceiverReport extends WorkerResult {
   duplicates?: number
   drops?: Record<string, number>
   datagramsIn: number
+  /** Shoal only: the subscriber's repair counters (NACKs sent, fragments repaired). */
+  repair?: RepairStats
   /** Images only: how many of the first {@link EARLY_IMAGES} never arrived whole (a cold receiver's share). */
   lostEarly?: number
   /** How the receiver stopped: the end marker, the coordinator's `stop`, or its deadline. */
@@ -142,6 +145,8 @@ export interface SenderReport extends WorkerResult {
   datagrams: number
   elapsedNs: number
   peakRssBytes: number
+  /** Shoal only: the publisher's repair counters (NACKs received, fragments resent). */
+  repair?: RepairStats
   /** Set when the variant cannot run (batching not in this build of @shoal/transport). */
   unavailable?: string
 }

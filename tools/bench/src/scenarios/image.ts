@@ -35,6 +35,10 @@ export interface ImageRun {
   datagrams: number
   rcvbufErrors: number
   drops: Record<string, number> | undefined
+  /** Shoal: NACKs the receiver sent, fragments the sender resent, fragments that arrived so. */
+  nacks: number | undefined
+  resent: number | undefined
+  repaired: number | undefined
   receiverPeakRss: number
   receiverReadyRss: number
   senderPeakRss: number
@@ -105,6 +109,9 @@ export async function measureImage(
     datagrams: sent.datagrams,
     rcvbufErrors: received.udp.rcvbufErrors,
     drops: received.drops,
+    nacks: received.repair?.nacksSent,
+    resent: sent.repair?.fragmentsResent,
+    repaired: received.repair?.fragmentsRepaired,
     receiverPeakRss: received.peakRssBytes,
     receiverReadyRss: received.readyRssBytes,
     senderPeakRss: sent.peakRssBytes,
@@ -130,7 +137,8 @@ export async function runImage(ctx: BenchContext): Promise<ImageResult> {
         `image  run ${run + 1}/${ctx.options.runs}  ${variant.padEnd(9)} ${measured.goodput.toFixed(0)} MB/s ` +
           `(offered ${measured.sendRate.toFixed(0)}), ${measured.lost} of ${measured.sent} lost ` +
           `(${measured.lostEarly ?? '?'} of the first ${EARLY_IMAGES})` +
-          `${measured.gaps === undefined ? '' : `, gaps ${measured.gaps}`}`,
+          `${measured.gaps === undefined ? '' : `, gaps ${measured.gaps}`}` +
+          `${measured.nacks === undefined ? '' : `, ${measured.nacks} NACKs, ${measured.resent} fragments resent, ${measured.repaired} repaired`}`,
       )
     }
   }

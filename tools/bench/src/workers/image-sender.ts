@@ -33,6 +33,7 @@ const MARKERS = 3
 const MARKER_SPACING_MS = 20
 let datagrams = 0
 let elapsed = 0n
+let repair: SenderReport['repair']
 
 if (config.variant === 'raw') {
   const socket = createSocket({ type: 'udp4', reuseAddr: true })
@@ -93,6 +94,7 @@ if (config.variant === 'raw') {
     await publisher.publish(IMAGE_TOPIC, Image, image)
     await sleep(MARKER_SPACING_MS)
   }
+  repair = publisher.stats().repair
   await publisher.close()
 }
 const result: SenderReport = {
@@ -101,6 +103,7 @@ const result: SenderReport = {
   datagrams,
   elapsedNs: Number(elapsed),
   peakRssBytes: peakRssBytes(),
+  ...(repair === undefined ? {} : { repair }),
 }
 emit('result', result)
 process.exit(0)

@@ -72,6 +72,7 @@ export class ReceiverTally {
       report.gaps = streams.reduce((sum, s) => sum + s.gaps, 0)
       report.duplicates = streams.reduce((sum, s) => sum + s.duplicates, 0)
       report.drops = stats.drops as Record<string, number>
+      report.repair = stats.repair
     }
     emit('result', { ...report, ...this.extra?.() })
     process.exit(0)
