@@ -183,6 +183,7 @@ describe('mergeTransportStats', () => {
       sent: [],
       received: [],
       drops: {},
+      repair: {},
       datagramsIn: 0,
       datagramsOut: 0,
     })
