@@ -77,6 +77,9 @@ export const receiverFlags = defineFlags({
     help: 'This receiver’s name in acknowledgements (shoal-send --expect)',
   }),
   raw: flag.boolean({ help: 'Print every datagram as received, without decoding Shoal frames' }),
+  'no-repair': flag.boolean({
+    help: 'Never ask senders to resend lost fragments of large frames (by default they are asked)',
+  }),
   count: flag.value(integer(1, Number.MAX_SAFE_INTEGER), {
     placeholder: 'n',
     help: 'Stop after receiving this many frames',
@@ -126,6 +129,8 @@ export function resolveReceiverConfig(
     throw conflict('--record', '--record needs Shoal frames; --raw prints datagrams undecoded')
   if (rest.raw && rest.full)
     throw conflict('--full', '--full needs Shoal frames; --raw prints datagrams undecoded')
+  if (rest.raw && rest.noRepair)
+    throw conflict('--no-repair', '--no-repair needs Shoal frames; --raw prints datagrams undecoded')
 
   let listen: ReceiverListen
   if (mode === 'multicast') {

@@ -1,7 +1,9 @@
 import type { InterfaceRef } from '@shoal/service'
+import { configHarness } from '@shoal/service/testing'
 import type { SubscriberInfo } from '@shoal/transport'
 import { describe, expect, it } from 'vitest'
-import { interfaceFor, reachHint, recvBufferHint } from './subscription.js'
+import { receiverFlags, resolveReceiverConfig } from './config.js'
+import { interfaceFor, reachHint, recvBufferHint, subscriberOptions } from './subscription.js'
 
 const lo: InterfaceRef = {
   spec: '127.0.0.1',
@@ -65,5 +67,13 @@ describe('recvBufferHint', () => {
     expect(recvBufferHint(info({ recvBuffer: { requested: 8388608, granted: 212992, clamped: true } }))).toBe(
       'receive buffer clamped to 212992 bytes (asked 8388608): bursts may overflow it; raise the limit with sysctl -w net.core.rmem_max=8388608',
     )
+  })
+})
+
+describe('subscriberOptions', () => {
+  const { resolve } = configHarness(receiverFlags, resolveReceiverConfig)
+  it('asks senders for lost fragments unless --no-repair', () => {
+    expect(subscriberOptions(resolve([])).repair).toBe(true)
+    expect(subscriberOptions(resolve(['--no-repair'])).repair).toBe(false)
   })
 })

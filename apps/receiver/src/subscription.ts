@@ -16,6 +16,7 @@ export function subscriberOptions(config: ReceiverConfig): SubscriberOptions {
     ack: config.ack,
     name: config.name,
     ttl: config.ttl,
+    repair: !config.noRepair,
   }
   if (config.listen.mode === 'multicast') {
     options.group = config.listen.groups

@@ -1,6 +1,7 @@
 import { configHarness } from '@shoal/service/testing'
 import { describe, expect, it } from 'vitest'
 import { resolveSenderConfig, senderFlags } from './config.js'
+import { publisherOptions } from './network.js'
 
 const { resolve, refusal } = configHarness(senderFlags, resolveSenderConfig)
 
@@ -76,6 +77,15 @@ describe('resolveSenderConfig', () => {
     expect(resolve(['--sensors', 'imu', '--camera-size', '8192x8192']).source).toMatchObject({
       kind: 'sensors',
     })
+  })
+
+  it('keeps 64 MiB of large frames for repair by default; --repair-window sizes it, 0 turns it off', () => {
+    expect(publisherOptions(resolve([]), true).repair).toEqual({ windowBytes: 64 * 1024 * 1024 })
+    expect(publisherOptions(resolve(['--repair-window', '8MiB']), true).repair).toEqual({
+      windowBytes: 8 * 1024 * 1024,
+    })
+    expect(publisherOptions(resolve(['--repair-window', '0']), true).repair).toBe(false)
+    expect(refusal(['--repair-window', 'lots']).flag).toBe('--repair-window')
   })
 
   it('--expect implies --ack', () => {

@@ -180,6 +180,11 @@ export const senderFlags = defineFlags({
     defaultText: 'from the interface MTU',
     help: 'Largest UDP payload to send; bigger frames are fragmented',
   }),
+  'repair-window': flag.value(size({ min: 0 }), {
+    placeholder: 'bytes',
+    default: '64MiB',
+    help: 'Large (fragmented) frames kept for receivers to ask again for lost fragments; 0 keeps none',
+  }),
   'batch-linger': flag.value(linger, {
     placeholder: 'ms',
     default: `${DEFAULT_LINGER_MS}ms`,
