@@ -136,7 +136,7 @@ async function main(argv: string[]): Promise<number> {
     results =
       options.render === undefined
         ? await measure(options, shownArgv)
-        : (JSON.parse(readFileSync(resolve(options.render), 'utf8')) as BenchResults)
+        : rejudge(JSON.parse(readFileSync(resolve(options.render), 'utf8')) as BenchResults)
   } catch (error) {
     process.stderr.write(`shoal-bench: ${(error as Error).message}\n`)
     return 1
@@ -170,3 +170,8 @@ async function main(argv: string[]): Promise<number> {
 }
 
 process.exitCode = await main(process.argv.slice(2))
+
+/** A saved run judged again by this build's targets (their wording and rules may have changed). */
+function rejudge(saved: BenchResults): BenchResults {
+  return { ...saved, targets: evaluateTargets(saved) }
+}

@@ -80,22 +80,19 @@ export function evaluateTargets(results: Omit<BenchResults, 'targets' | 'profile
   }
   if (image !== undefined) {
     const s = image.variants.paced
-    // Loss once the receiver is warm: after the first EARLY_IMAGES (a fresh process's first images
-    // are reported on their own; a run without that split counts every loss).
-    const warm = s.runs.map((r) => r.lost - (r.lostEarly ?? 0))
-    const warmMax = Math.max(...warm)
+    // Every image of every run counts; the first EARLY_IMAGES (a cold receiver) are also shown apart.
+    const lostMax = Math.max(...s.runs.map((r) => r.lost))
     const early = Math.min(EARLY_IMAGES, image.frames)
     out.push({
       id: 'image',
       scenario: 'image',
       target:
         `1 MiB images, paced ${int(image.pacedBytesPerSecond / 1e6)} MB/s: ≥ 1,000 MB/s goodput, ` +
-        `0 lost once the receiver is warm (after its first ${early})`,
+        `0 lost in every run`,
       measured:
-        `${int(s.goodput.median)} MB/s; after the first ${early}: ${int(warmMax)} lost at most ` +
-        `(of ${int(image.frames - early)}); a cold receiver's first ${early}: ` +
-        `${int(s.lostEarly.median)} lost (max ${int(s.lostEarly.max)})`,
-      met: s.goodput.median >= 1_000 && warmMax === 0,
+        `${int(s.goodput.median)} MB/s; ${int(lostMax)} of ${int(image.frames)} lost at most ` +
+        `(${int(s.lostEarly.max)} at most of a cold receiver's first ${early})`,
+      met: s.goodput.median >= 1_000 && lostMax === 0,
       profile: 'image-paced',
     })
   }
