@@ -90,17 +90,29 @@ export function registerTransportMetrics(
   perStream('duplicates_total', 'Duplicate frames received, by topic and source.', 'duplicates', ['in'])
   perStream('reordered_total', 'Frames received out of order, by topic and source.', 'reordered', ['in'])
 
-  names.push(`${prefix}drops_total`)
-  new Counter({
-    name: `${prefix}drops_total`,
-    help: 'Datagrams dropped on receive, by reason.',
-    labelNames: ['reason'],
-    registers: [registry],
-    collect() {
-      this.reset()
-      for (const [reason, count] of Object.entries(snapshot().drops)) this.inc({ reason }, count ?? 0)
-    },
-  })
+  /** A counter with one label, a sample per key of the record `read` returns at scrape time. */
+  const perKey = (
+    name: string,
+    help: string,
+    label: string,
+    read: (stats: TransportStatsLike) => Readonly<Partial<Record<string, number>>> | undefined,
+    labelValue: (key: string) => string = (key) => key,
+  ) => {
+    names.push(`${prefix}${name}`)
+    new Counter({
+      name: `${prefix}${name}`,
+      help,
+      labelNames: [label],
+      registers: [registry],
+      collect() {
+        this.reset()
+        for (const [key, count] of Object.entries(read(snapshot()) ?? {}))
+          this.inc({ [label]: labelValue(key) }, count ?? 0)
+      },
+    })
+  }
+
+  perKey('drops_total', 'Datagrams dropped on receive, by reason.', 'reason', (stats) => stats.drops)
 
   names.push(`${prefix}datagrams_total`)
   new Counter({
@@ -116,18 +128,13 @@ export function registerTransportMetrics(
     },
   })
 
-  names.push(`${prefix}repair_events_total`)
-  new Counter({
-    name: `${prefix}repair_events_total`,
-    help: 'Repair of fragmented messages: NACKs sent and received, fragments resent and repaired, NACKs for messages no longer held.',
-    labelNames: ['event'],
-    registers: [registry],
-    collect() {
-      this.reset()
-      for (const [event, count] of Object.entries(snapshot().repair ?? {}))
-        this.inc({ event: snakeCase(event) }, count)
-    },
-  })
+  perKey(
+    'repair_events_total',
+    'Repair of fragmented messages: NACKs sent and received, fragments resent and repaired, NACKs for messages no longer held.',
+    'event',
+    (stats) => stats.repair,
+    snakeCase,
+  )
 
   return () => {
     for (const name of names) registry.removeSingleMetric(name)
