@@ -209,6 +209,7 @@ export class Subscriber extends EventEmitter {
 
   static async create(options: SubscriberOptions): Promise<Subscriber> {
     const endpoint = resolveEndpoint(options, 'subscriber')
+    if (typeof options.repair === 'object') checkRepairTiming(options.repair)
     const ttl = options.ttl === undefined ? undefined : checkTtl(options.ttl)
     const { family, mode, iface } = endpoint
     // One group: bind the group address, so this socket sees only that group's traffic.
@@ -590,6 +591,19 @@ export class Subscriber extends EventEmitter {
 
   #warn(warning: TransportWarning): void {
     if (this.listenerCount('warning') > 0) this.emit('warning', warning)
+  }
+}
+
+/** Repair timings are times of 0 ms or more, and a whole number of retries. */
+function checkRepairTiming(timing: Partial<RepairTiming>): void {
+  for (const [name, value] of Object.entries(timing)) {
+    const valid =
+      name === 'maxRetries' ? Number.isInteger(value) && value >= 0 : Number.isFinite(value) && value >= 0
+    if (!valid)
+      throw transportError(
+        'SHOAL_BAD_OPTION',
+        `repair.${name} ${value} is not ${name === 'maxRetries' ? 'a whole number' : 'a time'} of 0 or more`,
+      )
   }
 }
 

@@ -494,6 +494,19 @@ describe('validation', () => {
       createPublisher({ group: '239.1.1.1', port: 7400, interface: '127.0.0.1', pacing }),
     ).rejects.toSatisfy((e) => isTransportError(e, 'SHOAL_BAD_OPTION'))
   })
+  it.each([[{ windowBytes: -1 }], [{ windowMs: Number.NaN }]])('publisher: repair %o', async (repair) => {
+    await expect(
+      createPublisher({ group: '239.1.1.1', port: 7400, interface: '127.0.0.1', repair }),
+    ).rejects.toSatisfy((e) => isTransportError(e, 'SHOAL_BAD_OPTION'))
+  })
+  it.each([[{ idleMs: -1 }], [{ retryMs: Number.POSITIVE_INFINITY }], [{ maxRetries: 1.5 }]])(
+    'subscriber: repair %o',
+    async (repair) => {
+      await expect(
+        createSubscriber({ group: '239.1.1.1', port: 7400, interface: '127.0.0.1', repair }),
+      ).rejects.toSatisfy((e) => isTransportError(e, 'SHOAL_BAD_OPTION'))
+    },
+  )
   it('publisher: budget out of range', async () => {
     await expect(
       createPublisher({ group: '239.1.1.1', port: 7400, interface: '127.0.0.1', budget: 70_000 }),
