@@ -456,7 +456,12 @@ export class Publisher extends EventEmitter {
     )
   }
 
-  /** Sends an already-encoded message (replay, relays, pre-serialised data). */
+  /**
+   * Sends an already-encoded message (replay, relays, pre-serialised data). A fragmented `payload`
+   * is held by reference for repair (see {@link RepairOptions}): leave it unchanged for the
+   * window's time (1 s by default), or its repairs carry the wrong bytes and receivers drop them
+   * (`bad-crc`, the CRCs are those of the first send).
+   */
   publishEncoded(
     topic: string,
     fingerprint: number,
