@@ -118,6 +118,7 @@ describe('resolveSenderConfig', () => {
     [['--raw', '--batch-linger', '1'], '--batch-linger', '--raw sends one frame per datagram'],
     [['--replay', 'r', '--batch-linger', '1'], '--batch-linger', '--replay sends one frame per datagram'],
     [['--raw', '--ack'], '--ack', '--raw sends plain datagrams'],
+    [['--raw', '--repair-window', '1MiB'], '--repair-window', 'never fragmented or repaired'],
     [['--raw', '--expect', 'r1'], '--expect', '--raw sends plain datagrams'],
     [['--ipv6', '--budget', '65500'], '--budget', 'more than an IPv6 datagram holds (65488 bytes)'],
     [['--camera-size', '8192x4096'], '--camera-size', 'receivers accept messages up to 67108864 bytes'],

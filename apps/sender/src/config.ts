@@ -284,6 +284,8 @@ export function resolveSenderConfig(
       '--batch-linger',
       `--batch-linger applies to simulated sensors and JSON lines; ${raw ? '--raw' : '--replay'} sends one frame per datagram`,
     )
+  if (raw && sources.repairWindow !== 'default')
+    throw conflict('--repair-window', '--raw sends plain datagrams, which are never fragmented or repaired')
   if (raw && (rest.ack || rest.expect.length > 0))
     throw conflict(
       rest.ack ? '--ack' : '--expect',

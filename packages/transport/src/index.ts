@@ -16,6 +16,8 @@ export {
   type AckEntry,
   type AckReport,
   type BatchOptions,
+  CLOSE_REPAIR_MAX_MS,
+  CLOSE_REPAIR_QUIET_MS,
   createPublisher,
   DEFAULT_BURST_BYTES,
   DEFAULT_LINGER_MS,

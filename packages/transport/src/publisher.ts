@@ -55,6 +55,15 @@ export interface PublisherOptions extends Omit<EndpointOptions, 'source'> {
  * the publisher sends those fragments again, to the same destination, through the same pacing.
  * Whole frames (small, batched) are not held: they are never repaired.
  */
+/**
+ * On `close()`, a publisher that sent or resent a held message lately waits until its receivers have
+ * been quiet (no NACK) for this long, so that the fragments they lost of its last messages can still
+ * be repaired. A receiver asks for a lost tail within 15 ms and again every 20 ms.
+ */
+export const CLOSE_REPAIR_QUIET_MS = 40
+/** The longest `close()` waits for repairs (see {@link CLOSE_REPAIR_QUIET_MS}), ms. */
+export const CLOSE_REPAIR_MAX_MS = 500
+
 export interface RepairOptions {
   /** Bytes of messages held, at most; the oldest go first. Default `REPAIR_WINDOW_BYTES` (64 MiB). */
   windowBytes?: number
@@ -246,6 +255,12 @@ export class Publisher extends EventEmitter {
   /** Fragmented messages held for repair; undefined when repair is off. */
   readonly #window: RepairWindow | undefined
   readonly #repairStats = emptyRepairStats()
+  /** When a held message was last sent or a NACK last came (performance.now()). */
+  #repairActivityAt = Number.NEGATIVE_INFINITY
+  /** Sends nobody awaits (large messages from send(), repairs): flush() and close() wait for them. */
+  readonly #sending = new Set<Promise<void>>()
+  #datagramsIn = 0
+  #bytesIn = 0
   #datagramsOut = 0
   #sendErrors = 0
   #bytesOut = 0
@@ -535,9 +550,10 @@ export class Publisher extends EventEmitter {
     )
     let bytes = 0
     for (const frame of frames) bytes += datagramLength(frame)
-    if (repairable)
+    if (repairable) {
       await this.#sendHeld(frames, window!.hold(ackKey(topic, sequence), frames, payload.length, owned), true)
-    else await this.#sendAll(frames)
+      this.#repairActivityAt = performance.now()
+    } else await this.#sendAll(frames)
     state.stream.sent(payload.length, frames.length)
     return { topic, sequence, datagrams: frames.length, bytes }
   }
@@ -582,21 +598,49 @@ export class Publisher extends EventEmitter {
       }
       payload = frame.payload
     }
-    this.publishEncoded(topic, type.fingerprint, payload).catch((error) =>
-      this.emit('warning', { reason: 'send-failed', error }),
-    )
+    this.#background(this.publishEncoded(topic, type.fingerprint, payload))
     return sequence
   }
 
-  /** Sends the pending batch now; resolves when the kernel has it. */
+  /** Until receivers have not asked for repairs for CLOSE_REPAIR_QUIET_MS, at most CLOSE_REPAIR_MAX_MS. */
+  async #awaitLastRepairs(): Promise<void> {
+    if (this.#window === undefined || this.#window.size === 0) return
+    const deadline = performance.now() + CLOSE_REPAIR_MAX_MS
+    for (;;) {
+      const now = performance.now()
+      const quietFor = now - this.#repairActivityAt
+      if (quietFor >= CLOSE_REPAIR_QUIET_MS || now >= deadline) break
+      await sleep(Math.min(CLOSE_REPAIR_QUIET_MS - quietFor, deadline - now))
+      await this.flush().catch(() => {})
+    }
+  }
+
+  /** Runs a send nobody awaits: a failure is a `'warning'`; flush() and close() wait for it. */
+  #background(sending: Promise<unknown>): void {
+    const done: Promise<void> = sending.then(
+      () => {},
+      (error: unknown) => {
+        this.emit('warning', { reason: 'send-failed', error })
+      },
+    )
+    this.#sending.add(done)
+    done.finally(() => this.#sending.delete(done))
+  }
+
+  /**
+   * Sends the pending batch now; resolves when the kernel has it and every send started by `send()`
+   * (a large message goes out over several event-loop turns).
+   */
   async flush(): Promise<void> {
-    if (this.#batch === undefined || this.#batch.count === 0) return
-    const done = new Promise<void>((resolve, reject) => {
-      this.#batchWaiters ??= []
-      this.#batchWaiters.push({ resolve, reject })
-    })
-    this.#flushBatch()
-    await done
+    if (this.#batch !== undefined && this.#batch.count > 0) {
+      const done = new Promise<void>((resolve, reject) => {
+        this.#batchWaiters ??= []
+        this.#batchWaiters.push({ resolve, reject })
+      })
+      this.#flushBatch()
+      await done
+    }
+    while (this.#sending.size > 0) await Promise.all(this.#sending)
   }
 
   /**
@@ -677,16 +721,21 @@ export class Publisher extends EventEmitter {
       received: [],
       drops: this.#sendErrors > 0 ? { 'send-failed': this.#sendErrors } : {},
       repair: { ...this.#repairStats },
-      datagramsIn: 0,
+      datagramsIn: this.#datagramsIn,
       datagramsOut: this.#datagramsOut,
-      bytesIn: 0,
+      bytesIn: this.#bytesIn,
       bytesOut: this.#bytesOut,
     }
   }
 
+  /**
+   * Sends what is pending, waits for the last repairs (see {@link CLOSE_REPAIR_QUIET_MS}), then
+   * releases the sockets.
+   */
   async close(): Promise<void> {
     if (this.#closed) return
     await this.flush().catch(() => {})
+    await this.#awaitLastRepairs()
     this.#closed = true
     for (const pending of this.#pending.values()) clearTimeout(pending.timer)
     this.#pending.clear()
@@ -870,6 +919,8 @@ export class Publisher extends EventEmitter {
   }
 
   #onMessage(data: Buffer, address: string, port: number): void {
+    this.#datagramsIn++
+    this.#bytesIn += data.length
     const frame = decodeFrame(data, 0, data.length, { maxMessageBytes: Limits.MAX_MESSAGE_BYTES })
     if (!frame.ok && (frame.reason === 'bad-magic' || frame.reason === 'truncated')) {
       // Not Shoal at all: a plain reply from a bare-socket program (raw mode's duplex).
@@ -917,6 +968,7 @@ export class Publisher extends EventEmitter {
     }
     const stats = this.#repairStats
     stats.nacksReceived++
+    this.#repairActivityAt = performance.now()
     const found = this.#window?.resend(ackKey(header.topic, header.sequence), body.ranges)
     if (found === undefined) {
       stats.unavailable++
@@ -925,9 +977,7 @@ export class Publisher extends EventEmitter {
     const { held, parts: again } = found
     if (again.length === 0) return
     stats.fragmentsResent += again.length
-    this.#sendHeld(again, held, false).catch((error) =>
-      this.emit('warning', { reason: 'send-failed', error }),
-    )
+    this.#background(this.#sendHeld(again, held, false))
   }
 
   #checkOpen(): void {

@@ -447,6 +447,30 @@ describe('loopback multicast (interface 127.0.0.1)', () => {
   })
 })
 
+describe('large messages from send()', () => {
+  it('close() sends every one whole, though each goes out over several event-loop turns', async () => {
+    const { group, port } = uniqueEndpoint()
+    const sub = await track(createSubscriber({ group, port, interface: '127.0.0.1' }))
+    const got: ReceivedFrame[] = []
+    sub.on('frame', (f) => got.push(f))
+    // Bursts of 64 KiB: every 1 MiB image yields to the event loop 16 times on its way out.
+    const pub = await createPublisher({ group, port, interface: '127.0.0.1', pacing: { burstBytes: 65_536 } })
+    const image = (i: number) => ({
+      header: header(i),
+      width: 1024,
+      height: 1024,
+      encoding: 'mono8',
+      step: 1024,
+      data: new Uint8Array(1024 * 1024).fill(i),
+    })
+    for (let i = 0; i < 5; i++) pub.send('camera', Image, image(i))
+    await pub.close()
+    await waitFor(() => got.length === 5, 5_000, 'five whole images')
+    expect(got.map((f) => f.sequence)).toEqual([0, 1, 2, 3, 4])
+    expect(pub.stats().sent[0]).toMatchObject({ frames: 5 })
+  })
+})
+
 describe('validation', () => {
   const cases: Array<[string, Parameters<typeof createSubscriber>[0], string]> = [
     ['group not multicast', { group: '10.0.0.1', port: 7400 }, 'SHOAL_NOT_MULTICAST'],
