@@ -30,7 +30,7 @@ describe('NACK frames', () => {
     const body = (...words: number[]) => {
       const bytes = new Uint8Array(4 + words.length * 2)
       const view = new DataView(bytes.buffer)
-      words.forEach((w, i) => view.setUint16(4 + i * 2, w))
+      for (const [i, w] of words.entries()) view.setUint16(4 + i * 2, w)
       return bytes
     }
     expect(decodeNackBody(body())).toBeUndefined()
