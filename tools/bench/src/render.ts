@@ -367,7 +367,15 @@ function targetsSection(results: BenchResults): string {
     t.target,
     t.measured,
   ])
-  return ['## Targets', '', table(['', 'target', 'measured (medians)'], rows, ['l', 'l', 'l'])].join('\n')
+  const parts = ['## Targets', '', table(['', 'target', 'measured (medians)'], rows, ['l', 'l', 'l'])]
+  if (results.options.quick)
+    parts.push(
+      '',
+      '`--quick` is a smoke run: its counts are too small, and its processes too cold, to judge the targets by ' +
+        '(3,000 pings make p99 the 30th slowest round trip, set by start-up GCs and compilation; the same holds for raw). ' +
+        'Judge them on a run without `--quick`.',
+    )
+  return parts.join('\n')
 }
 
 export function profileSection(profiles: readonly ProfileSummary[]): string {
