@@ -2,10 +2,11 @@
  * Real sockets on loopback: every socket here is pinned to 127.0.0.1 / ::1, so nothing leaves
  * the host.
  */
+import { createSocket } from 'node:dgram'
 import { Heartbeat, Image, Imu, type MessageType, NavSatFix, nowStampNs, Temperature } from '@shoal/schema'
 import { describe, expect, it } from 'vitest'
 import { createPublisher, createSubscriber, isTransportError, type ReceivedFrame } from '../src/index.js'
-import { encodeTopic, FrameKind, fragmentMessage } from '../src/wire/index.js'
+import { encodeNack, encodeTopic, FrameKind, fragmentMessage } from '../src/wire/index.js'
 import { closeAfterEach, settle, udpHandles, uniqueEndpoint, waitFor } from './support.js'
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
@@ -468,6 +469,46 @@ describe('large messages from send()', () => {
     await waitFor(() => got.length === 5, 5_000, 'five whole images')
     expect(got.map((f) => f.sequence)).toEqual([0, 1, 2, 3, 4])
     expect(pub.stats().sent[0]).toMatchObject({ frames: 5 })
+  })
+})
+
+describe('repair on the publisher', () => {
+  it('serves a NACK that comes while it closes, and counts one for a message it does not hold', async () => {
+    const { group, port } = uniqueEndpoint()
+    const pub = await createPublisher({ group, port, interface: '127.0.0.1' })
+    const image = {
+      header: header(0),
+      width: 512,
+      height: 256,
+      encoding: 'mono8',
+      step: 512,
+      data: new Uint8Array(512 * 256).fill(7),
+    }
+    const sent = await pub.publish('camera', Image, image)
+    expect(sent.datagrams).toBeGreaterThan(1)
+    const closing = pub.close()
+    const asker = createSocket('udp4')
+    const nack = (sequence: number) =>
+      new Promise<void>((resolve, reject) =>
+        asker.send(
+          encodeNack(
+            { sessionId: pub.sessionId, sequence, topic: 'camera' },
+            { receiverSession: 1, ranges: [[0, 2]] },
+          ),
+          pub.info.local.port,
+          '127.0.0.1',
+          (error) => (error ? reject(error) : resolve()),
+        ),
+      )
+    try {
+      await nack(0)
+      await nack(99)
+      await closing
+    } finally {
+      asker.close()
+    }
+    expect(pub.stats().repair).toMatchObject({ nacksReceived: 2, fragmentsResent: 2, unavailable: 1 })
+    expect(pub.stats().datagramsIn).toBe(2)
   })
 })
 
