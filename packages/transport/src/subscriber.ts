@@ -340,7 +340,7 @@ export class Subscriber extends EventEmitter {
         // Membership already gone (interface removed): nothing to leave.
       }
     }
-    this.#reassembler.clear()
+    this.#reassembler.giveUpAll()
     await closeSocket(this.#socket)
     this.emit('close')
   }
@@ -393,6 +393,8 @@ export class Subscriber extends EventEmitter {
     }
     let message = payload
     if (header.fragmentCount > 1) {
+      // The stream starts at the first fragment seen, so that a frame that never completes counts.
+      stream.tracker.prime(header.sequence)
       const repair =
         this.#repairTiming !== undefined && header.flags & Flag.REPAIRABLE
           ? this.#repairable(header, stream, address, port)

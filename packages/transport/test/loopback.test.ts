@@ -376,6 +376,38 @@ describe('loopback multicast (interface 127.0.0.1)', () => {
     expect(stream.drops).toEqual({ 'reassembly-expired': 1 })
   })
 
+  it('a frame seen only in part counts as a gap once a later one completes, and at close if none does', async () => {
+    const { group, port } = uniqueEndpoint()
+    const sub = await createSubscriber({ group, port, interface: '127.0.0.1' })
+    const pub = await track(createPublisher({ group, port, interface: '127.0.0.1' }))
+    const fragments = (sequence: number) =>
+      fragmentMessage(
+        {
+          kind: FrameKind.DATA,
+          flags: 0,
+          hops: 0,
+          topic: 'camera',
+          sessionId: 6,
+          sequence,
+          fingerprint: Image.fingerprint,
+          extensionLength: 0,
+        },
+        encodeTopic('camera'),
+        Image.encode({ header: header(sequence), data: new Uint8Array(5000) }),
+        1472,
+      )
+    let frames = 0
+    sub.on('frame', () => frames++)
+    await pub.sendRaw(fragments(0)[1]!) // the stream's first datagram; message 0 never completes
+    for (const f of fragments(1)) await pub.sendRaw(f)
+    await pub.sendRaw(fragments(2)[0]!) // message 2 is still partial when the subscriber closes
+    await waitFor(() => sub.stats().datagramsIn === 2 + fragments(1).length, 5_000, 'the datagrams')
+    expect(frames).toBe(1)
+    expect(sub.stats().received[0]).toMatchObject({ frames: 1, gaps: 1 })
+    await sub.close()
+    expect(sub.stats().drops).toEqual({ 'reassembly-unfinished': 2 })
+  })
+
   it('raw mode delivers plain datagrams untouched', async () => {
     const { group, port } = uniqueEndpoint()
     const sub = await track(createSubscriber({ group, port, interface: '127.0.0.1', raw: true }))

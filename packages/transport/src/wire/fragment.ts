@@ -243,7 +243,7 @@ export type ReassemblyResult =
 /** Why partial messages were given up, reported to the caller so it can count them per stream. */
 export interface AbandonedMessage {
   key: string
-  reason: 'reassembly-expired' | 'reassembly-evicted'
+  reason: 'reassembly-expired' | 'reassembly-evicted' | 'reassembly-unfinished'
 }
 
 /**
@@ -435,7 +435,18 @@ export class Reassembler {
     return expired
   }
 
-  /** Drops every partial message without counting it (on close). */
+  /**
+   * Gives up every partial message (on close): each is reported to `onAbandon` as
+   * `reassembly-unfinished`, so that a frame seen in part is never silently lost.
+   */
+  giveUpAll(): number {
+    const keys = [...this.#partials.keys()]
+    this.clear()
+    for (const key of keys) this.onAbandon?.({ key, reason: 'reassembly-unfinished' })
+    return keys.length
+  }
+
+  /** Drops every partial message without counting it. */
   clear(): void {
     this.#partials.clear()
     this.#recentlyCompleted.clear()

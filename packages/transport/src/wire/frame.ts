@@ -37,6 +37,8 @@ export const DROP_REASONS = [
   'decode-failed',
   'reassembly-expired',
   'reassembly-evicted',
+  /** A fragmented message still incomplete when the subscriber closed. */
+  'reassembly-unfinished',
   'fragment-mismatch',
   'queue-overflow',
   'bad-batch',

@@ -62,4 +62,23 @@ describe('SequenceTracker', () => {
     // older than the window: nothing to ask for any more
     expect(t.has(10 - 2_000)).toBe(true)
   })
+
+  it('primed at a first fragment: that frame is a gap if it never completes, and a late one takes it back', () => {
+    const t = new SequenceTracker()
+    t.prime(10)
+    t.prime(11) // once started, priming does nothing
+    expect(t.observe(12)).toBe('gap')
+    expect(t).toMatchObject({ frames: 1, gaps: 2 })
+    expect(t.observe(10)).toBe('reordered')
+    expect(t).toMatchObject({ frames: 2, gaps: 1, reordered: 1 })
+    expect(t.observe(10)).toBe('duplicate')
+  })
+
+  it('primed and then completed in order is the same as not primed', () => {
+    const t = new SequenceTracker()
+    t.prime(5)
+    expect(t.observe(5)).toBe('next')
+    expect(t.observe(6)).toBe('next')
+    expect(t).toMatchObject({ frames: 2, gaps: 0 })
+  })
 })

@@ -12,7 +12,7 @@ export class SequenceTracker {
   /** Sequence expected next. */
   #next = 0
   #started = false
-  /** The first sequence seen: frames before it were never counted as gaps. */
+  /** The first sequence that counts: frames before it were never counted as gaps. */
   #first = 0
   // One bit per sequence in [next - WINDOW, next): seen or not.
   readonly #seen = new Uint8Array(SEQUENCE_WINDOW)
@@ -21,6 +21,18 @@ export class SequenceTracker {
   gaps = 0
   duplicates = 0
   reordered = 0
+
+  /**
+   * Starts the stream at `sequence` before any frame of it is complete (the first fragment of a
+   * large frame): from then on that frame, and every later one, is a gap if it never arrives.
+   * Does nothing once the stream has started.
+   */
+  prime(sequence: number): void {
+    if (this.#started) return
+    this.#started = true
+    this.#first = sequence
+    this.#next = sequence
+  }
 
   observe(sequence: number): SequenceVerdict {
     if (!this.#started) {
@@ -48,9 +60,9 @@ export class SequenceTracker {
     this.#seen[sequence % SEQUENCE_WINDOW] = 1
     this.frames++
     this.reordered++
-    // A frame from before the first one seen (a message repaired, or late, after its successor
+    // A frame from before the stream's start (a message repaired, or late, after its successor
     // started the stream) was never counted as a gap.
-    if (((sequence - this.#first) | 0) > 0) this.gaps--
+    if (((sequence - this.#first) | 0) >= 0) this.gaps--
     return 'reordered'
   }
 
