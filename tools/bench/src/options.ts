@@ -74,7 +74,8 @@ Flags:
   --no-pin             do not pin senders to CPU 0 and receivers to CPU 1
   --out DIR            results directory (default tools/bench/results, git-ignored)
   --report             also write the committed report: tools/bench/reports/latest.{md,svg}
-  --render FILE        measure nothing: render a saved results/*.json again (with --report, into reports/)
+  --render FILE        measure nothing: render a saved results/*.json again, judged by today's targets
+                       (with --report, into reports/); FILE is relative to tools/bench, or absolute
   --help               this text
 
 Exit codes: 0 done (targets met or not), 1 a measurement failed, 2 bad flags.
