@@ -244,4 +244,31 @@ describe.skipIf(netns.skip)('multi-host (network namespaces)', () => {
     expect(d.repair.nacksSent).toBe(0)
     expect((await frames('d', 'fix')).length).toBeLessThanOrEqual(1)
   })
+
+  it('repair over IPv6: with 10 % loss on b, 100 kB images arrive whole', async () => {
+    const { port } = uniqueEndpoint()
+    const group = `ff15::${port.toString(16)}`
+    const images = 10
+    await agents.b!.call('sub', { name: 'fix6', options: { group, port, ...on('b') } })
+    await agents.a!.call('pub', { name: 'fix6', options: { group, port, ...on('a') } })
+    await net.injectLoss('b', 0.1)
+    try {
+      await agents.a!.call('publish', {
+        name: 'fix6',
+        topic: 'camera',
+        type: 'Image',
+        count: images,
+        size: 100_000,
+      })
+      await waitFor(async () => (await frames('b', 'fix6')).length === images, 10_000)
+    } finally {
+      await net.clearLoss('b')
+    }
+    const b = await stats('b', 'fix6')
+    expect(b.received[0]!.gaps).toBe(0)
+    expect(b.repair.fragmentsRepaired).toBeGreaterThan(0)
+    expect((await stats('a', 'fix6')).repair.fragmentsResent).toBeGreaterThanOrEqual(
+      b.repair.fragmentsRepaired,
+    )
+  })
 })
