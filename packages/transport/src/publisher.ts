@@ -257,6 +257,8 @@ export class Publisher extends EventEmitter {
   readonly #repairStats = emptyRepairStats()
   /** When a held message was last sent or a NACK last came (performance.now()). */
   #repairActivityAt = Number.NEGATIVE_INFINITY
+  /** The send of the last fragmented message: the next one starts after it. */
+  #fragmented: Promise<void> = Promise.resolve()
   /** Sends nobody awaits (large messages from send(), repairs): flush() and close() wait for them. */
   readonly #sending = new Set<Promise<void>>()
   #datagramsIn = 0
@@ -286,7 +288,11 @@ export class Publisher extends EventEmitter {
     this.#lingerMs = batch?.lingerMs ?? DEFAULT_LINGER_MS
     const repair =
       options.repair === false ? undefined : options.repair === true ? {} : (options.repair ?? {})
-    this.#window = repair === undefined ? undefined : new RepairWindow(repair.windowBytes, repair.windowMs)
+    // A window of 0 bytes or 0 ms holds nothing: no repair.
+    this.#window =
+      repair === undefined || repair.windowBytes === 0 || repair.windowMs === 0
+        ? undefined
+        : new RepairWindow(repair.windowBytes, repair.windowMs)
     this.#socket = socket
     this.#sender = sender ?? socket
     this.#port = sender === undefined ? endpoint.port : undefined
@@ -423,21 +429,14 @@ export class Publisher extends EventEmitter {
     message: T,
     options: PublishOptions,
   ): Promise<PublishResult> {
-    if (this.#closed || this.#batch !== undefined)
-      return this.publishEncoded(topic, type.fingerprint, type.encode(message), options)
+    if (this.#closed) return this.publishEncoded(topic, type.fingerprint, type.encode(message), options)
     const state = this.#topic(topic)
-    const encodeInto = type.encodeInto
-    const buffer = state.large && encodeInto !== undefined ? this.#window?.takeRecycled() : undefined
-    if (buffer !== undefined) {
-      // Large like the last one: into a recycled buffer (see RECYCLED_BUFFERS_MAX).
-      const end = encodeInto!.call(type, message, buffer, 0)
-      if (typeof end !== 'number')
-        return this.#publishPayload(state, topic, type.fingerprint, end, options, ownedBuffer(end))
-      if (FIXED_HEADER_LENGTH + state.bytes.length + end + CRC_LENGTH > this.info.budget)
-        return this.#publishPayload(state, topic, type.fingerprint, buffer.subarray(0, end), options, buffer)
-      // Small after all: back to the slab below.
-      this.#window!.recycle(buffer)
-      state.large = false
+    const recycled = this.#encodeRecycled(state, type, message)
+    if (recycled !== undefined)
+      return this.#publishPayload(state, topic, type.fingerprint, recycled, options, ownedBuffer(recycled))
+    if (this.#batch !== undefined) {
+      const payload = type.encode(message)
+      return this.#publishPayload(state, topic, type.fingerprint, payload, options, ownedBuffer(payload))
     }
     // Unbatched: a message that fits one datagram is framed in place and sent with one callback,
     // no further promises (this path is the latency of a request/response exchange).
@@ -550,10 +549,15 @@ export class Publisher extends EventEmitter {
     )
     let bytes = 0
     for (const frame of frames) bytes += datagramLength(frame)
-    if (repairable) {
-      await this.#sendHeld(frames, window!.hold(ackKey(topic, sequence), frames, payload.length, owned), true)
-      this.#repairActivityAt = performance.now()
-    } else await this.#sendAll(frames)
+    const held = repairable ? window!.hold(ackKey(topic, sequence), frames, payload.length, owned) : undefined
+    // One fragmented message at a time, in the order they were published: interleaved, a later
+    // one would make receivers take the earlier one's unsent tail for lost.
+    const sending = this.#fragmented.then(() =>
+      held === undefined ? this.#sendAll(frames) : this.#sendHeld(frames, held, true),
+    )
+    this.#fragmented = sending.catch(() => {})
+    await sending
+    if (held !== undefined) this.#repairActivityAt = performance.now()
     state.stream.sent(payload.length, frames.length)
     return { topic, sequence, datagrams: frames.length, bytes }
   }
@@ -567,8 +571,10 @@ export class Publisher extends EventEmitter {
     const state = this.#topic(topic)
     const sequence = state.sequence
     let payload: Uint8Array
+    const recycled = this.#encodeRecycled(state, type, message)
     const batch = this.#batch
-    if (batch !== undefined) {
+    if (recycled !== undefined) payload = recycled
+    else if (batch !== undefined) {
       // Straight into the batch when the codec can encode in place and the frame fits.
       const appended = batch.appendMessage(type, message, 0, 0, this.sessionId, sequence, state.bytes)
       if (typeof appended === 'number') {
@@ -598,8 +604,28 @@ export class Publisher extends EventEmitter {
       }
       payload = frame.payload
     }
-    this.#background(this.publishEncoded(topic, type.fingerprint, payload))
+    // Large: its sequence is taken now; it goes out after the large messages before it.
+    this.#background(this.#publishPayload(state, topic, type.fingerprint, payload, {}, ownedBuffer(payload)))
     return sequence
+  }
+
+  /**
+   * A message of a topic whose last message was large, encoded into a recycled buffer (see
+   * RECYCLED_BUFFERS_MAX), or into the one the codec grew when it did not fit. Undefined when there
+   * is no recycled buffer, or the message turned out small (the small-message path encodes it
+   * again).
+   */
+  #encodeRecycled<T>(state: TopicState, type: MessageCodec<T>, message: T): Uint8Array | undefined {
+    const encodeInto = type.encodeInto
+    const buffer = state.large && encodeInto !== undefined ? this.#window?.takeRecycled() : undefined
+    if (buffer === undefined) return undefined
+    const end = encodeInto!.call(type, message, buffer, 0)
+    if (typeof end !== 'number') return end
+    if (FIXED_HEADER_LENGTH + state.bytes.length + end + CRC_LENGTH > this.info.budget)
+      return buffer.subarray(0, end)
+    this.#window!.recycle(buffer)
+    state.large = false
+    return undefined
   }
 
   /** Until receivers have not asked for repairs for CLOSE_REPAIR_QUIET_MS, at most CLOSE_REPAIR_MAX_MS. */
@@ -759,11 +785,12 @@ export class Publisher extends EventEmitter {
    * `held.sent` for repairs), or some again. Its buffer is not recycled while this runs.
    */
   async #sendHeld(datagrams: ReadonlyArray<FragmentParts>, held: Held, first: boolean): Promise<void> {
-    held.busy++
+    const window = this.#window!
+    if (!first) window.begin(held) // the first send was counted when the message was held
     try {
       await this.#sendAll(datagrams, first ? held : undefined)
     } finally {
-      held.busy--
+      window.end(held)
     }
   }
 

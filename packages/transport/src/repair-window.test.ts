@@ -17,7 +17,7 @@ describe('RepairWindow', () => {
   it('resends only fragments already sent, each at most once per holdoff', () => {
     const { w, advance } = setup()
     const held = w.hold('a', parts(8), 100, undefined)
-    held.sent = 5
+    held.sent = 5 // as its first send counts them out
     expect(bodies(w.resend('a', [[3, 4]]))).toEqual([3, 4])
     expect(
       bodies(
@@ -46,20 +46,37 @@ describe('RepairWindow', () => {
     expect(w.resend('c', [[0, 1]])).toBeUndefined()
   })
 
-  it('recycles the buffer of a message that left, unless a send still uses it or it was not ours', () => {
+  it('recycles the buffer of a message that left, once no send uses it, and never one not ours', () => {
     const { w } = setup(100)
-    const mine = [Buffer.alloc(10), Buffer.alloc(10)]
-    const first = w.hold('a', parts(1), 60, mine[0])
-    w.hold('b', parts(1), 60, mine[1])
+    const sent = (key: string, owned: Buffer | undefined) => {
+      const held = w.hold(key, parts(1), 60, owned)
+      w.end(held) // its first send is done
+      return held
+    }
+    const mine = [Buffer.alloc(10), Buffer.alloc(10), Buffer.alloc(10)]
+    sent('a', mine[0])
+    sent('b', mine[1]) // a goes: recycled
     expect(w.takeRecycled()).toBe(mine[0])
-    const busy = w.hold('c', parts(1), 60, Buffer.alloc(10))
-    busy.busy = 1
-    w.hold('d', parts(1), 60, undefined) // b goes: recycled
-    w.hold('e', parts(1), 60, undefined) // c goes while busy: not recycled
-    w.hold('f', parts(1), 60, undefined) // d goes: not ours
+    const repairing = sent('c', mine[2])
+    w.begin(repairing) // a repair from c is under way
+    sent('d', undefined) // b goes: recycled
+    sent('e', undefined) // c goes while its repair runs: not yet
     expect(w.takeRecycled()).toBe(mine[1])
     expect(w.takeRecycled()).toBeUndefined()
-    expect(first.owned).toBe(mine[0])
+    w.end(repairing) // now
+    expect(w.takeRecycled()).toBe(mine[2])
+    sent('f', undefined) // d goes: not ours
+    expect(w.takeRecycled()).toBeUndefined()
+  })
+
+  it('never recycles a message whose first send has not ended, and counts a buffer whole', () => {
+    const { w } = setup(100)
+    const waiting = w.hold('a', parts(1), 10, Buffer.alloc(60))
+    expect(w.heldBytes).toBe(60)
+    w.hold('b', parts(1), 60, undefined) // a goes before it was sent
+    expect(w.takeRecycled()).toBeUndefined()
+    w.end(waiting)
+    expect(w.takeRecycled()).toBe(waiting.owned)
   })
 
   it(`keeps at most ${RECYCLED_BUFFERS_MAX} recycled buffers`, () => {

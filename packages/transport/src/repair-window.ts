@@ -7,7 +7,7 @@ import type { FragmentParts } from './wire/fragment.js'
 import type { FragmentRange } from './wire/nack.js'
 
 /**
- * Default window in bytes: about 53 ms of a 1.2 GB/s camera stream, more than a receiver stalled
+ * Default window in bytes: about 56 ms of a 1.2 GB/s camera stream, more than a receiver stalled
  * by a full GC (≤ 12 ms measured) and the drain of its receive buffer need to ask.
  */
 export const REPAIR_WINDOW_BYTES = 64 * 1024 * 1024
@@ -24,6 +24,8 @@ export const REPAIR_HOLDOFF_MS = 5
  * lands in fresh pages and the sender halves its rate (measured on lo: 2.9 → 1.4 GB/s).
  */
 export const RECYCLED_BUFFERS_MAX = 4
+/** Messages past the window's age are let go at least this often while the publisher is quiet, ms. */
+const SWEEP_MAX_MS = 60_000
 
 /** A fragmented message held for repair. */
 export interface Held {
@@ -35,8 +37,13 @@ export interface Held {
   sent: number
   /** The whole buffer the message was encoded into, when the publisher made it (not a caller's). */
   readonly owned: Buffer | undefined
-  /** Sends of its datagrams not finished yet: the buffer is recycled only when there are none. */
+  /**
+   * Sends of its datagrams not finished yet, its first send included from the moment it is held:
+   * the buffer is recycled only when there are none.
+   */
   busy: number
+  /** No longer held: its buffer is recycled once `busy` falls to 0. */
+  released: boolean
   /** performance.now() of each fragment's last resend; made on the first request. */
   resentAt: Float64Array | undefined
 }
@@ -63,20 +70,35 @@ export class RepairWindow {
     return bytes <= this.#bytes
   }
 
-  /** Holds a message under `key`; lets go of the oldest past the window. */
+  /**
+   * Holds a message under `key`, its first send pending (call {@link end} when it is done); lets
+   * go of the oldest past the window. `bytes` counts the whole of `owned` when there is one.
+   */
   hold(key: string, parts: FragmentParts[], bytes: number, owned: Buffer | undefined): Held {
-    const held: Held = { parts, bytes, heldAt: this.#now(), sent: 0, owned, busy: 0, resentAt: undefined }
+    const held: Held = {
+      parts,
+      bytes: Math.max(bytes, owned?.length ?? 0),
+      heldAt: this.#now(),
+      sent: 0,
+      owned,
+      busy: 1,
+      released: false,
+      resentAt: undefined,
+    }
     // A sequence that wrapped round to a held one: the old message goes.
     const previous = this.#held.get(key)
     if (previous !== undefined) this.#release(key, previous)
     this.#held.set(key, held)
-    this.#heldBytes += bytes
+    this.#heldBytes += held.bytes
     this.#letGo(held.heldAt)
     if (this.#sweeper === undefined) {
-      this.#sweeper = setInterval(() => {
-        this.#letGo(this.#now())
-        if (this.#held.size === 0) this.#stopSweeping()
-      }, this.#ms)
+      this.#sweeper = setInterval(
+        () => {
+          this.#letGo(this.#now())
+          if (this.#held.size === 0) this.#stopSweeping()
+        },
+        Math.min(this.#ms, SWEEP_MAX_MS),
+      )
       this.#sweeper.unref()
     }
     return held
@@ -102,6 +124,17 @@ export class RepairWindow {
       }
     }
     return { held, parts }
+  }
+
+  /** A send from `held` starts (a repair). */
+  begin(held: Held): void {
+    held.busy++
+  }
+
+  /** A send from `held` is done; a released message's buffer is recycled after its last one. */
+  end(held: Held): void {
+    held.busy--
+    if (held.busy === 0 && held.released && held.owned !== undefined) this.recycle(held.owned)
   }
 
   /** A buffer a message that left the window was encoded into, to encode the next one into. */
@@ -141,6 +174,7 @@ export class RepairWindow {
   #release(key: string, held: Held): void {
     this.#held.delete(key)
     this.#heldBytes -= held.bytes
+    held.released = true
     if (held.owned !== undefined && held.busy === 0) this.recycle(held.owned)
   }
 

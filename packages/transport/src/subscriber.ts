@@ -395,11 +395,12 @@ export class Subscriber extends EventEmitter {
     if (header.fragmentCount > 1) {
       // The stream starts at the first fragment seen, so that a frame that never completes counts.
       stream.tracker.prime(header.sequence)
+      const key = reassemblyKey(header)
       const repair =
         this.#repairTiming !== undefined && header.flags & Flag.REPAIRABLE
           ? this.#repairable(header, stream, address, port)
           : undefined
-      const result = this.#reassembler.accept(reassemblyKey(header), header, payload, repair)
+      const result = this.#reassembler.accept(key, header, payload, repair, this.#wanted.has(key))
       if (this.#reassembler.repairDue) this.#scheduleRepair()
       if (result.status === 'dropped') {
         this.#drop(result.reason, stream, address, port)

@@ -212,6 +212,8 @@ interface Partial {
   repair: RepairTarget | undefined
   /** Fragments below this index have been asked for once. */
   nackedUpTo: number
+  /** Asked for whole before any of it came: every fragment of it is a repair. */
+  askedWhole: boolean
   /** When it was first asked for, or last asked again; undefined until then. */
   askedAt: number | undefined
   /** Times everything still missing was asked for again. */
@@ -290,9 +292,16 @@ export class Reassembler {
 
   /**
    * Adds one fragment (`header` from a validated frame, `payload` its bytes). `key` identifies the
-   * message: source, session, topic and sequence.
+   * message: source, session, topic and sequence. `repair`: whom to ask for its missing fragments;
+   * `askedWhole`: it was asked for whole (its fragments count as repaired).
    */
-  accept(key: string, header: FrameHeader, payload: Uint8Array, repair?: RepairTarget): ReassemblyResult {
+  accept(
+    key: string,
+    header: FrameHeader,
+    payload: Uint8Array,
+    repair?: RepairTarget,
+    askedWhole = false,
+  ): ReassemblyResult {
     if (header.fragmentCount === 1) {
       this.#stats.completed++
       return { status: 'complete', message: payload }
@@ -328,6 +337,7 @@ export class Reassembler {
         highest: -1,
         repair,
         nackedUpTo: 0,
+        askedWhole,
         askedAt: undefined,
         retries: 0,
         overtaken: false,
@@ -350,7 +360,7 @@ export class Reassembler {
     }
     const index = header.fragmentIndex
     partial.seen[index] = 1
-    if (index < partial.nackedUpTo) this.#stats.repairedFragments++
+    if (partial.askedWhole || index < partial.nackedUpTo) this.#stats.repairedFragments++
     if (index > partial.highest) {
       if (index > partial.highest + 1 && partial.repair !== undefined) this.#repairDue = true
       partial.highest = index

@@ -53,7 +53,7 @@ export function decodeNackBody(payload: Uint8Array): NackBody | undefined {
     if (count === 0) return undefined
     ranges.push([view.getUint16(at, LITTLE_ENDIAN), count])
   }
-  return { receiverSession: view.getUint32(0), ranges }
+  return { receiverSession: view.getUint32(0, LITTLE_ENDIAN), ranges }
 }
 
 /** The indices below `end` that `seen` does not mark, as ranges (at most {@link MAX_NACK_RANGES}). */

@@ -115,4 +115,13 @@ describe('Reassembler repair requests', () => {
     expect(r.hasRepairable()).toBe(false)
     expect(r.repairRequests(timing)).toEqual([])
   })
+
+  it('counts every fragment of a message asked for whole as repaired, and still asks for its holes', () => {
+    const r = new Reassembler({ now: () => 0 })
+    const all = fragments(3)
+    const target: RepairTarget = { sessionId: 7, topic, sequence: 3, address: '127.0.0.1', port: 9 }
+    for (const i of [0, 1, 4]) r.accept('3', all[i]!.header, all[i]!.payload, target, true)
+    expect(r.stats().repairedFragments).toBe(3)
+    expect(r.repairRequests(timing, 0).map(({ ranges }) => ranges)).toEqual([[[2, 2]]])
+  })
 })

@@ -88,14 +88,17 @@ if (config.variant === 'raw') {
   const started = process.hrtime.bigint()
   for (let frame = 0; frame < config.frames; frame++) await publisher.publish(IMAGE_TOPIC, Image, image)
   elapsed = process.hrtime.bigint() - started
-  datagrams = publisher.stats().datagramsOut
+  // First sends only: resends are counted apart (repair).
+  const sent = publisher.stats()
+  datagrams = sent.datagramsOut - sent.repair.fragmentsResent
   await sleep(config.pauseMs)
   for (let i = 0; i < MARKERS; i++) {
     await publisher.publish(IMAGE_TOPIC, Image, image)
     await sleep(MARKER_SPACING_MS)
   }
-  repair = publisher.stats().repair
+  // After close(), which waits for the last NACKs: every resend is counted.
   await publisher.close()
+  repair = publisher.stats().repair
 }
 const result: SenderReport = {
   event: 'result',
