@@ -14,6 +14,24 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 const track = closeAfterEach()
 
 const header = (i: number) => ({ sourceId: 'test', frameId: `f${i}`, stampNs: nowStampNs() })
+
+/** The 1,472-byte fragments of a 5,000-pixel image on topic `camera`, as a bare publisher builds them. */
+const imageFragments = (sessionId: number, sequence: number) =>
+  fragmentMessage(
+    {
+      kind: FrameKind.DATA,
+      flags: 0,
+      hops: 0,
+      topic: 'camera',
+      sessionId,
+      sequence,
+      fingerprint: Image.fingerprint,
+      extensionLength: 0,
+    },
+    encodeTopic('camera'),
+    Image.encode({ header: header(sequence), data: new Uint8Array(5000) }),
+    1472,
+  )
 // biome-ignore lint/suspicious/noExplicitAny: a table of different message types
 const samples: Array<[string, MessageType<any>, (i: number) => unknown]> = [
   [
@@ -348,22 +366,7 @@ describe('loopback multicast (interface 127.0.0.1)', () => {
       createSubscriber({ group, port, interface: '127.0.0.1', reassembly: { timeoutMs: 100 } }),
     )
     const pub = await track(createPublisher({ group, port, interface: '127.0.0.1' }))
-    const fragments = (sequence: number) =>
-      fragmentMessage(
-        {
-          kind: FrameKind.DATA,
-          flags: 0,
-          hops: 0,
-          topic: 'camera',
-          sessionId: 5,
-          sequence,
-          fingerprint: Image.fingerprint,
-          extensionLength: 0,
-        },
-        encodeTopic('camera'),
-        Image.encode({ header: header(sequence), data: new Uint8Array(5000) }),
-        1472,
-      )
+    const fragments = (sequence: number) => imageFragments(5, sequence)
     let frames = 0
     sub.on('frame', () => frames++)
     for (const f of fragments(0)) await pub.sendRaw(f)
@@ -380,22 +383,7 @@ describe('loopback multicast (interface 127.0.0.1)', () => {
     const { group, port } = uniqueEndpoint()
     const sub = await createSubscriber({ group, port, interface: '127.0.0.1' })
     const pub = await track(createPublisher({ group, port, interface: '127.0.0.1' }))
-    const fragments = (sequence: number) =>
-      fragmentMessage(
-        {
-          kind: FrameKind.DATA,
-          flags: 0,
-          hops: 0,
-          topic: 'camera',
-          sessionId: 6,
-          sequence,
-          fingerprint: Image.fingerprint,
-          extensionLength: 0,
-        },
-        encodeTopic('camera'),
-        Image.encode({ header: header(sequence), data: new Uint8Array(5000) }),
-        1472,
-      )
+    const fragments = (sequence: number) => imageFragments(6, sequence)
     let frames = 0
     sub.on('frame', () => frames++)
     await pub.sendRaw(fragments(0)[1]!) // the stream's first datagram; message 0 never completes

@@ -206,27 +206,24 @@ describe.skipIf(netns.skip)('multi-host (network namespaces)', () => {
     expect(s.duplicates).toBe(0)
   })
 
+  /** Publishes `count` images of `size` bytes from a while `lossy` hosts drop 10 % of what they receive. */
+  const imagesUnderLoss = async (name: string, count: number, size: number, lossy: string[]) => {
+    for (const host of lossy) await net.injectLoss(host, 0.1)
+    try {
+      await agents.a!.call('publish', { name, topic: 'camera', type: 'Image', count, size })
+      await waitFor(async () => (await frames('b', name)).length === count, 10_000)
+    } finally {
+      for (const host of lossy) await net.clearLoss(host)
+    }
+  }
+
   it('with 10 % loss on b, 300 kB images (about 200 fragments each) arrive whole by repair; without it, none', async () => {
     const { group, port } = uniqueEndpoint()
     const images = 20
     await agents.b!.call('sub', { name: 'fix', options: { group, port, ...on('b') } })
     await agents.d!.call('sub', { name: 'fix', options: { group, port, ...on('d'), repair: false } })
     await agents.a!.call('pub', { name: 'fix', options: { group, port, ...on('a') } })
-    await net.injectLoss('b', 0.1)
-    await net.injectLoss('d', 0.1)
-    try {
-      await agents.a!.call('publish', {
-        name: 'fix',
-        topic: 'camera',
-        type: 'Image',
-        count: images,
-        size: 300_000,
-      })
-      await waitFor(async () => (await frames('b', 'fix')).length === images, 10_000)
-    } finally {
-      await net.clearLoss('b')
-      await net.clearLoss('d')
-    }
+    await imagesUnderLoss('fix', images, 300_000, ['b', 'd'])
     const got = await frames('b', 'fix')
     // Repaired images complete later than the ones after them: delivery order is completion order.
     expect(got.map((f) => f.sequence).sort((x, y) => x - y)).toEqual([...Array(images).keys()])
@@ -248,22 +245,9 @@ describe.skipIf(netns.skip)('multi-host (network namespaces)', () => {
   it('repair over IPv6: with 10 % loss on b, 100 kB images arrive whole', async () => {
     const { port } = uniqueEndpoint()
     const group = `ff15::${port.toString(16)}`
-    const images = 10
     await agents.b!.call('sub', { name: 'fix6', options: { group, port, ...on('b') } })
     await agents.a!.call('pub', { name: 'fix6', options: { group, port, ...on('a') } })
-    await net.injectLoss('b', 0.1)
-    try {
-      await agents.a!.call('publish', {
-        name: 'fix6',
-        topic: 'camera',
-        type: 'Image',
-        count: images,
-        size: 100_000,
-      })
-      await waitFor(async () => (await frames('b', 'fix6')).length === images, 10_000)
-    } finally {
-      await net.clearLoss('b')
-    }
+    await imagesUnderLoss('fix6', 10, 100_000, ['b'])
     const b = await stats('b', 'fix6')
     expect(b.received[0]!.gaps).toBe(0)
     expect(b.repair.fragmentsRepaired).toBeGreaterThan(0)
