@@ -37,6 +37,17 @@ describe('DedupCache', () => {
     expect(cache.size).toBe(capacity)
   })
 
+  it('counts every identity forgotten to make room, and nothing else', () => {
+    const capacity = 10
+    const cache = new DedupCache(capacity)
+    for (let i = 0; i < capacity; i++) cache.firstTime(id(i))
+    for (let i = 0; i < capacity; i++) cache.firstTime(id(i)) // repeats: nothing new, nothing forgotten
+    expect(cache.evicted).toBe(0)
+    for (let i = capacity; i < 3 * capacity + 4; i++) cache.firstTime(id(i))
+    expect(cache.evicted).toBe(2 * capacity + 4)
+    expect(cache.size).toBe(capacity)
+  })
+
   it(`holds ${DEFAULT_DEDUP_ENTRIES} by default and refuses a capacity below 1`, () => {
     const cache = new DedupCache()
     for (let i = 0; i <= DEFAULT_DEDUP_ENTRIES; i++) cache.firstTime(id(i))

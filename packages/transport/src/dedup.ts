@@ -1,7 +1,9 @@
 /**
  * Remembers which datagrams (session, topic, sequence, fragment) a relay has already forwarded,
  * so one arriving twice by two paths, or coming back round a loop, is forwarded once.
- * Bounded: the oldest entries are forgotten first.
+ * Bounded: the oldest entries are forgotten first, and counted ({@link DedupCache.evicted}): an
+ * identity forgotten early can pass a second time, so a rising count means the cache is too small
+ * for the traffic, or someone floods it with identities.
  */
 import type { FrameHeader } from './wire/header.js'
 
@@ -17,6 +19,7 @@ export class DedupCache {
   readonly #ring: string[]
   readonly #capacity: number
   #next = 0
+  #evicted = 0
 
   constructor(capacity = DEFAULT_DEDUP_ENTRIES) {
     if (!Number.isInteger(capacity) || capacity < 1)
@@ -32,6 +35,7 @@ export class DedupCache {
     if (this.#ring.length < this.#capacity) this.#ring.push(key)
     else {
       this.#seen.delete(this.#ring[this.#next]!)
+      this.#evicted++
       this.#ring[this.#next] = key
       this.#next = (this.#next + 1) % this.#capacity
     }
@@ -39,7 +43,13 @@ export class DedupCache {
     return true
   }
 
+  /** Identities remembered now (at most the capacity). */
   get size(): number {
     return this.#seen.size
+  }
+
+  /** Identities forgotten to make room for newer ones, since the cache was made. */
+  get evicted(): number {
+    return this.#evicted
   }
 }
