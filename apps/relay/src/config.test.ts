@@ -1,5 +1,6 @@
 import { configHarness } from '@shoal/service/testing'
 import { describe, expect, it } from 'vitest'
+import { MAX_ALLOW_ENTRIES } from './allow-list.js'
 import { relayFlags, resolveRelayConfig, routeSpec } from './config.js'
 
 function parseRoute(direction: 'in' | 'out', spec: string) {
@@ -37,6 +38,51 @@ describe('routeSpec', () => {
     expect(parseRoute(direction, spec).ok).toMatchObject({ spec, ...expected })
   })
 
+  it('reads allow= on every kind of input: addresses and prefixes, repeatable or comma-separated', () => {
+    const texts = (spec: string) => parseRoute('in', spec).ok?.allow?.map((entry) => entry.text)
+    expect(texts('udp://0.0.0.0:7500?allow=10.0.2.7,10.0.3.0/24&allow=fd00::7&topic=imu')).toEqual([
+      '10.0.2.7',
+      '10.0.3.0/24',
+      'fd00::7',
+    ])
+    expect(texts('multicast://239.1.1.1?source=10.0.0.7&allow=10.0.0.0/8')).toEqual(['10.0.0.0/8'])
+    expect(texts('broadcast://10.0.0.255?allow=10.0.0.7')).toEqual(['10.0.0.7'])
+    expect(parseRoute('in', 'udp://0.0.0.0:7500').ok).toMatchObject({ allow: undefined })
+    const most = Array.from({ length: MAX_ALLOW_ENTRIES }, (_, i) => `10.0.${i >> 8}.${i & 255}`)
+    expect(texts(`udp://0.0.0.0:7500?allow=${most.join(',')}`)).toHaveLength(MAX_ALLOW_ENTRIES)
+    expect(parseRoute('in', `udp://0.0.0.0:7500?allow=${most.join(',')},10.1.0.0`).error).toBe(
+      `allow= lists ${MAX_ALLOW_ENTRIES + 1} peers; at most ${MAX_ALLOW_ENTRIES} (use prefixes)`,
+    )
+  })
+
+  it.each([
+    [
+      'in',
+      'udp://0.0.0.0:7500?allow=relay-a.example',
+      'allow=relay-a.example: expected an IPv4 or IPv6 address',
+    ],
+    ['in', 'udp://0.0.0.0:7500?allow=', 'allow=: expected an IPv4 or IPv6 address or prefix'],
+    ['in', 'udp://0.0.0.0:7500?allow=10.0.2.7,', 'allow=: expected an IPv4 or IPv6 address'],
+    [
+      'in',
+      'udp://0.0.0.0:7500?allow=10.0.2.0/33',
+      'allow=10.0.2.0/33: the prefix length of an IPv4 network is 0-32',
+    ],
+    [
+      'in',
+      'udp://0.0.0.0:7500?allow=10.0.2.7/24',
+      'allow=10.0.2.7/24: 10.0.2.7/24 has bits set past the prefix: the network is 10.0.2.0/24',
+    ],
+    [
+      'out',
+      'unicast://10.0.2.7:7500?allow=10.0.2.7',
+      'unicast:// --out takes no option allow; it takes ttl, topic',
+    ],
+    ['out', 'multicast://239.1.1.1?allow=10.0.2.7', 'multicast:// --out takes no option allow'],
+  ] as const)('%s %s fails: %s', (direction, spec, message) => {
+    expect(parseRoute(direction, spec).error).toContain(message)
+  })
+
   it.each([
     ['in', '239.1.1.1:7400', 'expected <scheme>://<host>[:port][?options]'],
     ['in', 'unicast://10.0.0.7:7400', '--in takes multicast://, broadcast://, udp://, not unicast://'],
@@ -50,7 +96,7 @@ describe('routeSpec', () => {
     [
       'in',
       'multicast://239.1.1.1?ttl=2',
-      'multicast:// --in takes no option ttl; it takes interface, source, topic',
+      'multicast:// --in takes no option ttl; it takes interface, source, allow, topic',
     ],
     ['out', 'unicast://h:1?interface=lo', 'unicast:// --out takes no option interface'],
     ['out', 'multicast://239.1.1.1?source=10.0.0.1', 'takes no option source'],
@@ -83,7 +129,7 @@ describe('resolveRelayConfig', () => {
       '3',
     ])
     expect(config.inputs).toMatchObject([
-      { host: '239.1.1.1', port: 7600, ttl: undefined, interface: { name: 'lo' } },
+      { host: '239.1.1.1', port: 7600, ttl: undefined, interface: { name: 'lo' }, allow: undefined },
     ])
     expect(config.outputs).toMatchObject([
       { scheme: 'unicast', port: 7500, ttl: 3 },
@@ -100,6 +146,11 @@ describe('resolveRelayConfig', () => {
     })
     expect(config.inputs.map((route) => route.scheme)).toEqual(['multicast', 'udp'])
     expect(config.outputs).toHaveLength(1)
+  })
+
+  it('keeps each input’s allow=', () => {
+    const config = resolve(['--in', 'udp://0.0.0.0:7500?allow=10.0.2.7', '--out', 'multicast://239.2.2.2'])
+    expect(config.inputs[0]?.allow?.map((entry) => entry.text)).toEqual(['10.0.2.7'])
   })
 
   it.each([

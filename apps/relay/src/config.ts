@@ -18,6 +18,7 @@ import {
   type ValueSchema,
 } from '@shoal/service'
 import { z } from 'zod'
+import { type AllowEntry, MAX_ALLOW_ENTRIES, parseAllowEntry } from './allow-list.js'
 
 export type Direction = 'in' | 'out'
 
@@ -39,9 +40,9 @@ export type RouteScheme = (typeof ROUTE_SCHEMES)[Direction][number]
 const ROUTE_OPTIONS: Readonly<Record<Direction, Readonly<Partial<Record<RouteScheme, readonly string[]>>>>> =
   {
     in: {
-      multicast: ['interface', 'source', 'topic'],
-      broadcast: ['interface', 'topic'],
-      udp: ['topic'],
+      multicast: ['interface', 'source', 'allow', 'topic'],
+      broadcast: ['interface', 'allow', 'topic'],
+      udp: ['allow', 'topic'],
     },
     out: {
       multicast: ['interface', 'ttl', 'topic'],
@@ -64,6 +65,8 @@ export interface RouteSpec {
   readonly source: string | undefined
   /** Topic filters of this route; empty for all. */
   readonly topics: readonly string[]
+  /** `allow=`: the only peers an `--in` route takes datagrams from; undefined when not given. */
+  readonly allow: readonly AllowEntry[] | undefined
 }
 
 const EXAMPLES: Readonly<Record<Direction, string>> = {
@@ -89,9 +92,9 @@ function firstIssue(
 }
 
 /**
- * A route: `<scheme>://<host>[:<port>][?interface=…&ttl=…&source=…&topic=…]`, IPv6 hosts in
- * brackets, `topic` repeatable or comma-separated. Which schemes and options are allowed depends on
- * the direction; see {@link ROUTE_SCHEMES}.
+ * A route: `<scheme>://<host>[:<port>][?interface=…&ttl=…&source=…&allow=…&topic=…]`, IPv6 hosts in
+ * brackets, `topic` and `allow` repeatable or comma-separated. Which schemes and options are allowed
+ * depends on the direction; see {@link ROUTE_SCHEMES}.
  */
 export function routeSpec(direction: Direction): ValueSchema<RouteSpec> {
   const schemes: readonly string[] = ROUTE_SCHEMES[direction]
@@ -143,9 +146,21 @@ export function routeSpec(direction: Direction): ValueSchema<RouteSpec> {
       const allowed = ROUTE_OPTIONS[direction][scheme as RouteScheme] ?? []
       const options: { interface?: InterfaceRef; ttl?: number; source?: string } = {}
       const topics: string[] = []
+      let allow: AllowEntry[] | undefined
       for (const [key, value] of url.searchParams) {
         if (!allowed.includes(key)) {
           return fail(`${scheme}:// --${direction} takes no option ${key}; it takes ${allowed.join(', ')}`)
+        }
+        if (key === 'allow') {
+          allow ??= []
+          for (const item of value.split(',')) {
+            const parsed = parseAllowEntry(item)
+            if (!parsed.ok) return fail(`allow=${item}: ${parsed.message}`)
+            allow.push(parsed.entry)
+          }
+          if (allow.length > MAX_ALLOW_ENTRIES)
+            return fail(`allow= lists ${allow.length} peers; at most ${MAX_ALLOW_ENTRIES} (use prefixes)`)
+          continue
         }
         const values = key === 'topic' ? value.split(',') : [value]
         for (const item of values) {
@@ -168,6 +183,7 @@ export function routeSpec(direction: Direction): ValueSchema<RouteSpec> {
         ttl: options.ttl,
         source: options.source,
         topics,
+        allow,
       }
     })
 }
@@ -231,6 +247,8 @@ export interface Route {
   readonly ttl: number | undefined
   readonly source: string | undefined
   readonly topics: readonly string[]
+  /** `allow=` of an in route; undefined when not given (see `inputAllow` for the default). */
+  readonly allow: readonly AllowEntry[] | undefined
 }
 
 export interface RelayConfig extends Omit<RelayFlags, 'in' | 'out'> {
@@ -255,6 +273,7 @@ export function resolveRelayConfig(values: RelayFlags): RelayConfig {
     ttl: direction === 'out' ? (route.ttl ?? values.ttl) : undefined,
     source: route.source,
     topics: route.topics,
+    allow: route.allow,
   })
   const inputs = inSpecs.map((route) => complete(route, 'in'))
   const outputs = outSpecs.map((route) => complete(route, 'out'))

@@ -10,7 +10,7 @@ await runService({
   description:
     'Forwards Shoal frames between networks: from each --in route (multicast, broadcast, UDP listen) to\n' +
     'every --out route (multicast, broadcast, unicast), filtered by topic, with loop and hop protection.\n' +
-    'Routes: <scheme>://<host>[:port][?interface=..&ttl=..&source=..&topic=..], e.g.\n' +
+    'Routes: <scheme>://<host>[:port][?interface=..&ttl=..&source=..&allow=..&topic=..], e.g.\n' +
     '  --in multicast://239.1.1.1:7400?interface=eth0 --out unicast://10.0.0.7:7400',
   flags: relayFlags,
   resolve: resolveRelayConfig,
