@@ -35,8 +35,12 @@ export {
 export {
   DEFAULT_ROTATE_BYTES,
   DEFAULT_ROTATE_KEEP,
+  RECORDING_MAX_LISTED_SKIPS,
+  RECORDING_RESYNC_CHECK_BYTES,
+  type ReadRecordingOptions,
   type ReadRecordingResult,
   type RecordedFrame,
+  type RecordingSkip,
   RecordWriter,
   type RecordWriterOptions,
   readRecording,
