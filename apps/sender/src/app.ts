@@ -113,7 +113,9 @@ export async function startSender(ctx: ServiceContext<SenderConfig>): Promise<Se
       )
     await sink.settle()
     await publisher.flush().catch(onSendError)
-    ctx.shutdown(why)
+    const failure = source.failure?.()
+    if (failure === undefined) ctx.shutdown(why)
+    else ctx.fail(new Error(failure))
   })().catch((error: unknown) => ctx.fail(error))
 
   return {

@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { formatFingerprint } from '@shoal/schema'
-import { type RecordedFrame, readRecording } from '@shoal/transport'
+import { type ReadRecordingResult, type RecordedFrame, readRecording } from '@shoal/transport'
 import { isAbort, type Source } from './source.js'
 
 export interface ReplayOptions {
@@ -14,11 +14,17 @@ export interface ReplayOptions {
   readonly speed: number
 }
 
-/** Reads the whole recording now, so a missing or foreign file fails at startup. */
+/**
+ * Reads the whole recording now, so a missing or foreign file fails at startup. Damaged stretches
+ * of the file are skipped (the transport's reader goes on at the next good record): they are logged
+ * at the start, counted in the summary, and make the run fail (exit 1) once every good record was
+ * replayed. A tail cut off mid-record (a receiver killed while writing) is only a warning.
+ */
 export function replaySource(options: ReplayOptions): Source {
   const recording = readRecording(options.path)
   const { frames } = recording
   const spanNs = frames.length > 1 ? frames.at(-1)!.receivedAtNs - frames[0]!.receivedAtNs : 0n
+  const damage = describeDamage(options.path, recording)
   return {
     kind: 'replay',
     batched: false,
@@ -27,8 +33,7 @@ export function replaySource(options: ReplayOptions): Source {
       recordedFrames: frames.length,
       recordedSeconds: Number(spanNs / 1_000_000n) / 1000,
       speed: options.speed,
-      ...(recording.truncatedTail ? { truncatedTail: true } : {}),
-      ...(recording.corrupt ? { corrupt: true } : {}),
+      ...skipFields(recording),
     },
     async run(context) {
       const { logger, sink, signal } = context
@@ -37,10 +42,16 @@ export function replaySource(options: ReplayOptions): Source {
           { path: options.path, frames: frames.length },
           `${options.path} ends inside a record (the recorder was stopped mid-write); replaying the ${frames.length} whole records before it`,
         )
-      if (recording.corrupt)
+      if (damage !== undefined)
         logger.warn(
-          { path: options.path, frames: frames.length },
-          `${options.path} has a corrupt record after ${frames.length} good ones; replaying those`,
+          {
+            path: options.path,
+            frames: frames.length,
+            damaged: recording.damagedStretches,
+            skippedBytes: recording.skippedBytes,
+            skips: recording.skips.filter((skip) => skip.reason !== 'truncated').slice(0, 10),
+          },
+          `${damage}; replaying the ${frames.length} good records`,
         )
       const start = performance.now()
       const first = frames[0]?.receivedAtNs ?? 0n
@@ -70,12 +81,33 @@ export function replaySource(options: ReplayOptions): Source {
       }
       return 'end of recording'
     },
-    summary: () => ({
-      recorded: frames.length,
-      ...(recording.truncatedTail ? { truncatedTail: true } : {}),
-      ...(recording.corrupt ? { corrupt: true } : {}),
-    }),
+    summary: () => ({ recorded: frames.length, ...skipFields(recording) }),
+    failure: () =>
+      damage === undefined ? undefined : `${damage}; replayed the ${frames.length} good records`,
   }
+}
+
+/** The summary's and startup log's account of what the reader skipped; nothing for a whole file. */
+function skipFields(recording: ReadRecordingResult): Record<string, unknown> {
+  return {
+    ...(recording.truncatedTail ? { truncatedTail: true } : {}),
+    ...(recording.corrupt ? { damaged: recording.damagedStretches } : {}),
+    ...(recording.skippedBytes > 0 ? { skippedBytes: recording.skippedBytes } : {}),
+  }
+}
+
+/**
+ * `run.rec is damaged: 2 stretches with no good record, the first at byte 4,012 (1,050 bytes
+ * skipped in all)`, or undefined for an undamaged file (a cut-off tail is not damage).
+ */
+function describeDamage(path: string, recording: ReadRecordingResult): string | undefined {
+  if (!recording.corrupt) return undefined
+  const n = recording.damagedStretches
+  const first = recording.skips.find((skip) => skip.reason !== 'truncated')!
+  const gaveUp = recording.skips.some((skip) => skip.reason === 'unsearched')
+    ? '; the rest of the file was not searched (too many false starts)'
+    : ''
+  return `${path} is damaged: ${n} ${n === 1 ? 'stretch' : 'stretches'} with no good record, the first at byte ${first.offset.toLocaleString('en-US')} (${recording.skippedBytes.toLocaleString('en-US')} bytes skipped in all)${gaveUp}`
 }
 
 /** Milliseconds from the first recorded frame; 0 for a frame recorded out of order before it. */

@@ -29,6 +29,11 @@ export interface Source {
   run(context: SourceContext): Promise<string | undefined>
   /** This source's own counts for the summary line (bad lines, replies...). */
   summary(): Readonly<Record<string, unknown>>
+  /**
+   * Why the run fails (exit 1) although the source went to its end, or undefined: a replay that
+   * had to skip damaged parts of its recording. Asked once the source is done and sends settled.
+   */
+  failure?(): string | undefined
 }
 
 /** True for the error an aborted `timers/promises` sleep or an aborted stream throws. */

@@ -1,5 +1,5 @@
 /** Replays of recordings written with the transport's RecordWriter, over 127.0.0.1. */
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Imu, nowStampNs, Temperature } from '@shoal/schema'
@@ -91,6 +91,52 @@ describe('--replay', () => {
     expect(rx.frames().map((f) => f.topic)).toEqual(recorded.map((f) => f.topic))
     expect(result.stderr).toMatch(/ends inside a record/)
     expect(summaryOf(result.stderr).fields).toMatchObject({ frames: '3', truncatedTail: 'true' })
+  })
+
+  it('replays every good record of a damaged recording, reports what it skipped, and exits 1', async () => {
+    const recorded = recordedFrames()
+    const path = writeRecording('damaged.rec', recorded)
+    const bytes = readFileSync(path)
+    // Where each record starts: after the 12-byte file header, each is 8 bytes + its length.
+    const starts: number[] = []
+    for (let at = 12; at < bytes.length; at += 8 + bytes.readUInt32BE(at)) starts.push(at)
+    const second = starts[2]! - starts[1]!
+    bytes[starts[1]! + 30]! ^= 0x04 // a flipped bit in the second record
+    const garbage = Buffer.from('not a record, inserted between the 4th and the 5th')
+    writeFileSync(
+      path,
+      Buffer.concat([bytes.subarray(0, starts[4]), garbage, bytes.subarray(starts[4]!, -3)]),
+    )
+    const endpoint = uniqueEndpoint()
+    const rx = await collect(endpoint, { decode: false })
+    open.push(rx)
+    const running = startCli(BIN, [...endpointArgs(endpoint), '--replay', path, '--speed', '0'])
+    await rx.follow(running)
+    const result = await running.exited
+    expect(result.code).toBe(1)
+    const good = [0, 2, 3, 4].map((i) => recorded[i]!) // the 2nd is damaged, the 6th cut off
+    await waitFor(() => rx.frames().length >= good.length, 5000, `${good.length} frames`)
+    expect(rx.frames().map((f) => [f.topic, Buffer.from(f.payload)])).toEqual(
+      good.map((f) => [f.topic, Buffer.from(f.payload)]),
+    )
+    const skipped = second + garbage.length + (bytes.length - starts[5]! - 3)
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^shoal-send: error: \\S*damaged\\.rec is damaged: 2 stretches with no good record, the first at byte ${starts[1]} \\(${skipped.toLocaleString('en-US')} bytes skipped in all\\); replayed the 4 good records$`,
+        'm',
+      ),
+    )
+    expect(result.stderr).toMatch(/ends inside a record/)
+    expect(summaryOf(result.stderr)).toMatchObject({
+      reason: 'error',
+      fields: {
+        frames: '4',
+        recorded: '4',
+        damaged: '2',
+        skippedBytes: String(skipped),
+        truncatedTail: 'true',
+      },
+    })
   })
 
   it('exits 1 naming --replay when the file is not a recording', async () => {
