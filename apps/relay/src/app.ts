@@ -35,8 +35,10 @@ export async function startRelay(ctx: ServiceContext<RelayConfig>): Promise<Serv
 }
 
 /**
- * `received=… forwarded=… dropped=…` then each drop reason, then `invalid=…`: datagrams the inputs
- * could not read as Shoal frames at all (by reason on /metrics as shoal_drops_total), then acks.
+ * `received=… forwarded=… dropped=…` then each drop reason (`not-allowed` first), then `invalid=…`:
+ * datagrams the inputs could not read as Shoal frames at all (by reason on /metrics as
+ * shoal_drops_total), then acks forwarded and frames that would have moved a session's pinned way
+ * back for acks (`ack-route-conflicts=`: someone else sending with its session id, or a second path).
  */
 export function relaySummary(counters: RelayCounters, transport: TransportStatsLike): Record<string, number> {
   return {
@@ -46,5 +48,6 @@ export function relaySummary(counters: RelayCounters, transport: TransportStatsL
     ...Object.fromEntries(RELAY_DROP_REASONS.map((reason) => [reason, counters.dropped[reason]])),
     invalid: Object.values(transport.drops).reduce<number>((n, d) => n + (d ?? 0), 0),
     acks: counters.acks.forwarded,
+    'ack-route-conflicts': counters.ackRoutes.conflicts,
   }
 }

@@ -2,6 +2,7 @@ import { compileTopicFilter } from '@shoal/transport'
 import {
   decodeFrame,
   encodeAck,
+  encodeControlFrame,
   encodeTopic,
   encodeWholeFrame,
   Flag,
@@ -10,12 +11,15 @@ import {
   writeCrc,
 } from '@shoal/transport/wire'
 import { describe, expect, it } from 'vitest'
-import { MAX_ACK_SESSIONS } from './ack-routes.js'
+import { ACK_ROUTE_IDLE_MS, AckRoutes, MAX_ACK_SESSIONS } from './ack-routes.js'
+import { AllowList } from './allow-list.js'
 import { Forwarder, type ForwarderInput, type ForwarderOutput, totalDropped } from './forwarder.js'
 import { LoopGuard, type SocketAddress } from './loop-guard.js'
 
 const UPSTREAM = { address: '10.77.1.2', port: 50000 }
 const OWN = { address: '10.77.2.3', port: 41000 }
+/** Someone else on the input's segment, with a plain UDP socket. */
+const OUTSIDER = { address: '10.77.1.66', port: 50000 }
 
 interface Options {
   session?: number
@@ -65,27 +69,62 @@ class FakeOutput implements ForwarderOutput {
 class FakeInput implements ForwarderInput {
   readonly accepts
   readonly replies: { data: Uint8Array; to: SocketAddress }[] = []
+  readonly allows?: (address: string) => boolean
+  fail = false
   constructor(
     readonly spec: string,
     topics: string[] = [],
+    allow?: string[],
   ) {
     this.accepts = compileTopicFilter(topics)
+    if (allow !== undefined) {
+      const list = AllowList.of(allow)
+      this.allows = (address) => list.allows(address)
+    }
   }
   async reply(data: Uint8Array, to: SocketAddress) {
+    if (this.fail) throw new Error('EHOSTUNREACH')
     this.replies.push({ data: data.slice(), to })
   }
 }
 
-function setup(inputs: FakeInput[], outputs: FakeOutput[], maxHops = 8) {
-  const guard = new LoopGuard({ maxHops, localAddresses: [OWN.address] })
+interface SetupOptions {
+  maxHops?: number
+  dedupEntries?: number
+  ackRoutes?: AckRoutes
+}
+
+function setup(inputs: FakeInput[], outputs: FakeOutput[], options: SetupOptions | number = {}) {
+  const {
+    maxHops = 8,
+    dedupEntries,
+    ackRoutes,
+  } = typeof options === 'number' ? { maxHops: options } : options
+  const guard = new LoopGuard({
+    maxHops,
+    localAddresses: [OWN.address],
+    ...(dedupEntries === undefined ? {} : { dedupEntries }),
+  })
   guard.addOutput(OWN)
   const errors: string[] = []
   const oversize: [string, number, number][] = []
-  const forwarder = new Forwarder(inputs, outputs, guard, {
-    onSendError: (where) => errors.push(where),
-    onFirstOversize: (...args) => oversize.push(args),
-  })
+  const forwarder = new Forwarder(
+    inputs,
+    outputs,
+    guard,
+    {
+      onSendError: (where) => errors.push(where),
+      onFirstOversize: (...args) => oversize.push(args),
+    },
+    ackRoutes,
+  )
   return { forwarder, errors, oversize }
+}
+
+/** A clock the test moves by hand, ms. */
+function fakeClock() {
+  const clock = { ms: 0, now: () => clock.ms }
+  return clock
 }
 
 const settle = () => new Promise((resolve) => setImmediate(resolve))
@@ -143,6 +182,55 @@ describe('Forwarder', () => {
       dropped: { loop: 1, filtered: 1, 'max-hops': 1, duplicate: 1 },
     })
     expect(counters.forwarded + totalDropped(counters)).toBe(counters.received)
+  })
+
+  it('drops datagrams from a source the input does not allow= first, before any other check', async () => {
+    const out = new FakeOutput('out', ['imu'])
+    const tunnel = new FakeInput('udp://0.0.0.0:7500?allow=10.77.1.2', [], ['10.77.1.2', 'fd00::/64'])
+    const { forwarder } = setup([tunnel, new FakeInput('any host')], [out], 2)
+    const cases = [
+      datagram('imu', { from: OUTSIDER }), // not allowed
+      datagram('gps', { from: OUTSIDER, hops: 9 }), // not allowed, though also filtered and over the hop limit
+      datagram('imu', { from: OWN }), // not allowed, though also a loop
+      datagram('imu', { from: { address: '::ffff:10.77.1.2', port: 50000 } }), // the peer, IPv4-mapped
+      datagram('imu', { sequence: 1, from: { address: 'fd00::1:2', port: 7 } }), // in the prefix
+      datagram('imu', { sequence: 2, from: OUTSIDER }), // not allowed
+    ]
+    for (const d of cases) forwarder.datagram(0, d)
+    forwarder.datagram(1, datagram('imu', { sequence: 3, from: OUTSIDER })) // an input with no allow=
+    await settle()
+    expect(out.got.map((g) => g.sequence)).toEqual([0, 1, 3])
+    const counters = forwarder.counters()
+    expect(counters).toMatchObject({
+      received: 7,
+      forwarded: 3,
+      dropped: { 'not-allowed': 4, loop: 0, filtered: 0, 'max-hops': 0, duplicate: 0 },
+    })
+    expect(counters.forwarded + totalDropped(counters)).toBe(counters.received)
+  })
+
+  it('a datagram not allowed leaves no trace: its identity is not remembered, it makes no way back', async () => {
+    const out = new FakeOutput('out')
+    const input = new FakeInput('tunnel', [], ['10.77.1.2'])
+    const { forwarder } = setup([input], [out])
+    forwarder.datagram(0, datagram('imu', { session: 5, flags: Flag.ACK_REQUEST, from: OUTSIDER }))
+    forwarder.datagram(0, datagram('imu', { session: 5, flags: Flag.ACK_REQUEST })) // the same identity
+    await settle()
+    expect(out.got).toHaveLength(1)
+    expect(forwarder.counters()).toMatchObject({ forwarded: 1, dropped: { 'not-allowed': 1, duplicate: 0 } })
+    expect(forwarder.counters().tables).toEqual({
+      dedup: { entries: 1, evicted: 0 },
+      'ack-routes': { entries: 1, evicted: 0 },
+    })
+  })
+
+  it('counts the identities the de-duplication forgets to make room', () => {
+    const { forwarder } = setup([new FakeInput('in')], [new FakeOutput('out')], { dedupEntries: 3 })
+    for (let sequence = 0; sequence < 10; sequence++) forwarder.datagram(0, datagram('imu', { sequence }))
+    expect(forwarder.counters().tables.dedup).toEqual({ entries: 3, evicted: 7 })
+    // forgotten, so a late copy of the first passes again
+    forwarder.datagram(0, datagram('imu', { sequence: 0 }))
+    expect(forwarder.counters()).toMatchObject({ forwarded: 11, dropped: { duplicate: 0 } })
   })
 
   it('counts a failed send against its output and reports it', async () => {
@@ -203,7 +291,13 @@ describe('Forwarder acks', () => {
     expect(b.replies[0]!.to).toMatchObject(UPSTREAM)
     const sent = decodeFrame(b.replies[0]!.data)
     expect(sent.ok && sent.header).toMatchObject({ kind: FrameKind.ACK, sessionId: 5, hops: 2 })
-    expect(forwarder.counters().acks).toEqual({ forwarded: 1, unroutable: 0, 'max-hops': 0, errors: 0 })
+    expect(forwarder.counters().acks).toEqual({
+      forwarded: 1,
+      malformed: 0,
+      unroutable: 0,
+      'max-hops': 0,
+      errors: 0,
+    })
   })
 
   it('has no way back for sessions that never asked for acks, were dropped, or are unknown', () => {
@@ -238,13 +332,177 @@ describe('Forwarder acks', () => {
     expect(forwarder.counters().acks).toMatchObject({ forwarded: 0, 'max-hops': 1 })
   })
 
-  it(`remembers at most ${MAX_ACK_SESSIONS} sessions, forgetting the least recently seen`, () => {
-    const { forwarder } = setup([new FakeInput('in')], [new FakeOutput('out')])
+  it(`remembers at most ${MAX_ACK_SESSIONS} sessions; an idle one is forgotten for a new one, a live one is not`, async () => {
+    const clock = fakeClock()
+    const ackRoutes = new AckRoutes({ now: clock.now })
+    const { forwarder } = setup([new FakeInput('in')], [new FakeOutput('out')], { ackRoutes })
     for (let session = 1; session <= MAX_ACK_SESSIONS + 1; session++)
       forwarder.datagram(0, datagram('imu', { session, flags: Flag.ACK_REQUEST }))
+    // every route is in use: the last session gets none rather than push a live one out
     expect(forwarder.ackSessions).toBe(MAX_ACK_SESSIONS)
-    forwarder.ack(ack(1))
+    expect(forwarder.counters().ackRoutes).toEqual({ conflicts: 0, moved: 0, refused: 1 })
+    clock.ms += ACK_ROUTE_IDLE_MS
+    forwarder.datagram(0, datagram('imu', { session: 2, sequence: 1, flags: Flag.ACK_REQUEST })) // 2 in use again
+    forwarder.datagram(0, datagram('imu', { session: MAX_ACK_SESSIONS + 2, flags: Flag.ACK_REQUEST }))
+    expect(forwarder.ackSessions).toBe(MAX_ACK_SESSIONS)
+    expect(forwarder.counters().tables['ack-routes']).toEqual({ entries: MAX_ACK_SESSIONS, evicted: 1 })
+    forwarder.ack(ack(1)) // the least recently seen, forgotten
     forwarder.ack(ack(2))
-    expect(forwarder.counters().acks).toMatchObject({ forwarded: 1, unroutable: 1 })
+    forwarder.ack(ack(MAX_ACK_SESSIONS + 1)) // refused
+    forwarder.ack(ack(MAX_ACK_SESSIONS + 2))
+    await settle()
+    expect(forwarder.counters().acks).toMatchObject({ forwarded: 2, unroutable: 2 })
+  })
+})
+
+describe('Forwarder: the way back for acks cannot be taken', () => {
+  const ack = (session: number, hops = 0) => {
+    const data = encodeAck(
+      { sessionId: session, sequence: 0, topic: 'imu' },
+      { receiverSession: 9, receiver: 'rx' },
+    )
+    setHops(data, 0, hops)
+    writeCrc(data, 0, data.length)
+    const decoded = decodeFrame(data)
+    if (!decoded.ok) throw new Error(decoded.reason)
+    return { header: decoded.header, data, from: { address: '10.77.2.9', port: 7400 } }
+  }
+  const asking = { session: 5, flags: Flag.ACK_REQUEST }
+
+  it('a frame with a known session id from another address does not move its way back', async () => {
+    const input = new FakeInput('in')
+    const out = new FakeOutput('out')
+    const { forwarder } = setup([input], [out])
+    forwarder.datagram(0, datagram('imu', { ...asking, sequence: 0 }))
+    // the outsider read session 5 off the wire and sends frames of its own with it, ahead of the publisher
+    for (let sequence = 1; sequence <= 10; sequence++)
+      forwarder.datagram(0, datagram('imu', { ...asking, sequence, from: OUTSIDER }))
+    for (let i = 0; i < 50; i++) forwarder.ack(ack(5))
+    await settle()
+    expect(input.replies).toHaveLength(50)
+    expect(input.replies.every((r) => r.to.address === UPSTREAM.address && r.to.port === UPSTREAM.port)).toBe(
+      true,
+    )
+    expect(forwarder.counters().ackRoutes).toEqual({ conflicts: 10, moved: 0, refused: 0 })
+    // its frames are data like any other (no keys yet): forwarded, and not a drop
+    expect(out.got).toHaveLength(11)
+  })
+
+  it('another port or another input is another place too', async () => {
+    const a = new FakeInput('a')
+    const b = new FakeInput('b')
+    const { forwarder } = setup([a, b], [new FakeOutput('out')])
+    forwarder.datagram(0, datagram('imu', { ...asking, sequence: 0 }))
+    forwarder.datagram(0, datagram('imu', { ...asking, sequence: 1, from: { ...UPSTREAM, port: 1 } }))
+    forwarder.datagram(1, datagram('imu', { ...asking, sequence: 2 }))
+    forwarder.ack(ack(5))
+    await settle()
+    expect(a.replies.map((r) => r.to)).toEqual([{ input: 0, ...UPSTREAM }])
+    expect(forwarder.counters().ackRoutes.conflicts).toBe(2)
+  })
+
+  it(`moves only after ${ACK_ROUTE_IDLE_MS / 1000} s without a frame from the pinned place (a publisher that moved)`, async () => {
+    const clock = fakeClock()
+    const input = new FakeInput('in')
+    const { forwarder } = setup([input], [new FakeOutput('out')], {
+      ackRoutes: new AckRoutes({ now: clock.now }),
+    })
+    const moved = { address: '10.77.1.3', port: 50000 }
+    forwarder.datagram(0, datagram('imu', { ...asking, sequence: 0 }))
+    clock.ms += ACK_ROUTE_IDLE_MS - 1
+    forwarder.datagram(0, datagram('imu', { ...asking, sequence: 1, from: moved })) // too soon
+    clock.ms += 1
+    forwarder.datagram(0, datagram('imu', { ...asking, sequence: 2, from: moved }))
+    forwarder.ack(ack(5))
+    await settle()
+    expect(input.replies.map((r) => r.to.address)).toEqual([moved.address])
+    expect(forwarder.counters().ackRoutes).toEqual({ conflicts: 1, moved: 1, refused: 0 })
+  })
+
+  it('the publisher’s own copies keep its way back in use when forged frames beat them to the relay', async () => {
+    const clock = fakeClock()
+    const input = new FakeInput('in')
+    const { forwarder } = setup([input], [new FakeOutput('out')], {
+      ackRoutes: new AckRoutes({ now: clock.now }),
+    })
+    forwarder.datagram(0, datagram('imu', { ...asking, sequence: 0 }))
+    // from then on the outsider sends each next sequence number first: the publisher's frames are duplicates
+    for (let sequence = 1; sequence <= 4; sequence++) {
+      clock.ms += ACK_ROUTE_IDLE_MS / 2
+      forwarder.datagram(0, datagram('imu', { ...asking, sequence, from: OUTSIDER }))
+      forwarder.datagram(0, datagram('imu', { ...asking, sequence }))
+    }
+    forwarder.ack(ack(5))
+    await settle()
+    expect(input.replies.map((r) => r.to.address)).toEqual([UPSTREAM.address])
+    expect(forwarder.counters()).toMatchObject({
+      dropped: { duplicate: 4 },
+      ackRoutes: { conflicts: 4, moved: 0 },
+    })
+  })
+
+  it('acks do not keep a way back in use: only the session’s frames do', async () => {
+    const clock = fakeClock()
+    const input = new FakeInput('in')
+    const { forwarder } = setup([input], [new FakeOutput('out')], {
+      ackRoutes: new AckRoutes({ now: clock.now }),
+    })
+    forwarder.datagram(0, datagram('imu', { ...asking, sequence: 0 }))
+    for (let i = 0; i < 4; i++) {
+      clock.ms += ACK_ROUTE_IDLE_MS / 2
+      forwarder.ack(ack(5))
+    }
+    forwarder.datagram(0, datagram('imu', { ...asking, sequence: 1, from: OUTSIDER }))
+    expect(forwarder.counters().ackRoutes.moved).toBe(1)
+  })
+})
+
+describe('Forwarder: what goes back upstream is an ack', () => {
+  /** A control frame about session 5 (or `session`), `hops` relays from its receiver. */
+  const control = (
+    payload: Uint8Array,
+    { kind = FrameKind.ACK as FrameKind, hops = 0, session = 5 } = {},
+  ) => {
+    const data = encodeControlFrame(kind, { sessionId: session, sequence: 0, topic: 'imu' }, payload)
+    setHops(data, 0, hops)
+    writeCrc(data, 0, data.length)
+    const decoded = decodeFrame(data)
+    if (!decoded.ok) throw new Error(decoded.reason)
+    return { header: decoded.header, data, from: { address: '10.77.2.9', port: 7400 } }
+  }
+  /** A receiver session and a name of `nameBytes` bytes. */
+  const receiverBody = (nameBytes: number) => new Uint8Array(4 + nameBytes).fill(0x61, 4)
+
+  it('drops and counts acks that are not what a receiver writes; each ack ends under one result', async () => {
+    const input = new FakeInput('in')
+    const { forwarder } = setup([input], [new FakeOutput('out')], 3)
+    forwarder.datagram(0, datagram('imu', { session: 5, flags: Flag.ACK_REQUEST }))
+    const acks = [
+      control(receiverBody(2)), // forwarded
+      control(receiverBody(200)), // the longest name: forwarded
+      control(new Uint8Array(3)), // too short for a receiver session
+      control(receiverBody(201)), // a name longer than receivers write
+      control(new Uint8Array(64_000)), // someone using the relay to send bulk upstream
+      control(receiverBody(2), { kind: FrameKind.NACK }), // not an ack at all
+      control(receiverBody(2), { hops: 3 }), // max-hops
+      control(receiverBody(2), { session: 6 }), // unroutable
+    ]
+    for (const a of acks) forwarder.ack(a)
+    await settle()
+    expect(input.replies).toHaveLength(2)
+    const { acks: counted } = forwarder.counters()
+    expect(counted).toEqual({ forwarded: 2, malformed: 4, unroutable: 1, 'max-hops': 1, errors: 0 })
+    expect(Object.values(counted).reduce((a, b) => a + b)).toBe(acks.length)
+  })
+
+  it('an ack whose send fails is counted as an error, not as forwarded', async () => {
+    const input = new FakeInput('in')
+    input.fail = true
+    const { forwarder, errors } = setup([input], [new FakeOutput('out')])
+    forwarder.datagram(0, datagram('imu', { session: 5, flags: Flag.ACK_REQUEST }))
+    forwarder.ack(control(receiverBody(2)))
+    await settle()
+    expect(forwarder.counters().acks).toMatchObject({ forwarded: 0, errors: 1 })
+    expect(errors).toEqual(['in'])
   })
 })

@@ -4,8 +4,8 @@
  * for acks. No sockets here: inputs and outputs are whatever can `reply` and `forward`.
  */
 import type { FrameHeader, TopicFilter } from '@shoal/transport'
-import { Flag, setHops, writeCrc } from '@shoal/transport/wire'
-import { AckRoutes } from './ack-routes.js'
+import { CRC_LENGTH, decodeAckBody, Flag, FrameKind, setHops, writeCrc } from '@shoal/transport/wire'
+import { type AckRouteCounters, AckRoutes } from './ack-routes.js'
 import { type LoopGuard, RELAY_DROP_REASONS, type RelayDropReason, type SocketAddress } from './loop-guard.js'
 
 export interface ForwarderInput {
@@ -13,6 +13,8 @@ export interface ForwarderInput {
   readonly spec: string
   /** Global `--topic` and this route's `?topic=`. */
   readonly accepts: TopicFilter
+  /** False for a source address this input does not take (`?allow=`); absent: it takes every one. */
+  allows?(address: string): boolean
   /** Sends a datagram from this input's socket (acks going back upstream). */
   reply(data: Uint8Array, to: SocketAddress): Promise<void>
 }
@@ -47,14 +49,32 @@ export interface OutputCounters {
   oversize: number
 }
 
+/**
+ * What became of each ack that arrived on an output socket: every one ends in exactly one of these,
+ * once its send (if any) has finished.
+ */
 export interface AckCounters {
   /** Acks sent on towards their publisher. */
   forwarded: number
-  /** Acks for a session the relay has no way back for (never seen, or forgotten). */
+  /** Acks that are not what a receiver writes (several fragments, no valid receiver body). */
+  malformed: number
+  /** Acks for a session the relay has no way back for (never seen, forgotten, or refused). */
   unroutable: number
   /** Acks that had crossed `--max-hops` relays already. */
   'max-hops': number
+  /** Acks whose send failed (socket errors). */
   errors: number
+}
+
+/** The tables the relay fills from what it receives; each has a cap and counts what it forgets. */
+export const RELAY_TABLES = ['dedup', 'ack-routes'] as const
+export type RelayTable = (typeof RELAY_TABLES)[number]
+
+export interface TableCounters {
+  /** Entries held now. */
+  readonly entries: number
+  /** Entries forgotten to make room for new ones. */
+  readonly evicted: number
 }
 
 export interface RelayCounters {
@@ -66,6 +86,9 @@ export interface RelayCounters {
   readonly dropped: Readonly<Record<RelayDropReason, number>>
   readonly outputs: readonly Readonly<OutputCounters>[]
   readonly acks: Readonly<AckCounters>
+  /** The ways back for acks: frames that would have moved a pinned one, moves after idle, refusals. */
+  readonly ackRoutes: Readonly<Omit<AckRouteCounters, 'evicted'>>
+  readonly tables: Readonly<Record<RelayTable, TableCounters>>
 }
 
 export interface ForwarderEvents {
@@ -80,13 +103,13 @@ export class Forwarder {
   readonly #outputs: readonly ForwarderOutput[]
   readonly #guard: LoopGuard
   readonly #events: ForwarderEvents
-  readonly #ackRoutes = new AckRoutes()
+  readonly #ackRoutes: AckRoutes
   readonly #dropped = Object.fromEntries(RELAY_DROP_REASONS.map((r) => [r, 0])) as Record<
     RelayDropReason,
     number
   >
   readonly #sent: OutputCounters[]
-  readonly #acks: AckCounters = { forwarded: 0, unroutable: 0, 'max-hops': 0, errors: 0 }
+  readonly #acks: AckCounters = { forwarded: 0, malformed: 0, unroutable: 0, 'max-hops': 0, errors: 0 }
   #received = 0
   #forwarded = 0
 
@@ -95,20 +118,29 @@ export class Forwarder {
     outputs: readonly ForwarderOutput[],
     guard: LoopGuard,
     events: ForwarderEvents = {},
+    ackRoutes: AckRoutes = new AckRoutes(),
   ) {
     this.#inputs = inputs
     this.#outputs = outputs
     this.#guard = guard
     this.#events = events
+    this.#ackRoutes = ackRoutes
     this.#sent = outputs.map((output) => ({ route: output.spec, sent: 0, errors: 0, oversize: 0 }))
   }
 
-  /** Forwards or drops one datagram that came in on input number `input`. */
+  /**
+   * Forwards or drops one datagram that came in on input number `input`. The transport has checked
+   * it (magic, version, lengths, CRC, header); the relay checks where it came from, where it has
+   * been and whether it came before.
+   */
   datagram(input: number, { header, data, from }: IncomingDatagram): void {
     this.#received++
     const reason = this.#check(input, header, from)
     if (reason !== undefined) {
       this.#dropped[reason]++
+      // The publisher's own copy, beaten to the relay by a forged one, still shows it is there.
+      if (reason === 'duplicate' && header.flags & Flag.ACK_REQUEST)
+        this.#ackRoutes.confirm(header.sessionId, { input, address: from.address, port: from.port })
       return
     }
     this.#forwarded++
@@ -133,17 +165,27 @@ export class Forwarder {
 
   /** Why a datagram is not forwarded, or undefined when it is; the order is the documented one. */
   #check(input: number, header: FrameHeader, from: SocketAddress): RelayDropReason | undefined {
+    const route = this.#inputs[input]
+    if (route?.allows?.(from.address) === false) return 'not-allowed'
     const guard = this.#guard
     if (guard.isOwnOutput(from)) return 'loop'
-    if (this.#inputs[input]?.accepts(header.topic) !== true) return 'filtered'
+    if (route?.accepts(header.topic) !== true) return 'filtered'
     if (!this.#outputs.some((output) => output.accepts(header.topic))) return 'filtered'
     if (guard.hopsExceeded(header.hops)) return 'max-hops'
     if (!guard.firstTime(header)) return 'duplicate'
     return undefined
   }
 
-  /** Sends an ack back the way its session's frames came, one hop further. */
+  /**
+   * Sends an ack back the way its session's frames came, one hop further. The transport has checked
+   * the frame (lengths, CRC) and that it is an ACK for a session other than the output's own; the
+   * relay passes on only what a receiver writes, and counts each ack under one result.
+   */
   ack({ header, data }: IncomingAck): void {
+    if (!isReceiverAck(header, data)) {
+      this.#acks.malformed++
+      return
+    }
     const route = this.#ackRoutes.lookup(header.sessionId)
     const input = route === undefined ? undefined : this.#inputs[route.input]
     if (route === undefined || input === undefined) {
@@ -156,20 +198,30 @@ export class Forwarder {
     }
     setHops(data, 0, header.hops + 1)
     writeCrc(data, 0, data.length)
-    this.#acks.forwarded++
-    input.reply(data, route).catch((error: unknown) => {
-      this.#acks.errors++
-      this.#events.onSendError?.(input.spec, error)
-    })
+    input.reply(data, route).then(
+      () => {
+        this.#acks.forwarded++
+      },
+      (error: unknown) => {
+        this.#acks.errors++
+        this.#events.onSendError?.(input.spec, error)
+      },
+    )
   }
 
   counters(): RelayCounters {
+    const { conflicts, moved, refused, evicted } = this.#ackRoutes.counters()
     return {
       received: this.#received,
       forwarded: this.#forwarded,
       dropped: { ...this.#dropped },
       outputs: this.#sent.map((counters) => ({ ...counters })),
       acks: { ...this.#acks },
+      ackRoutes: { conflicts, moved, refused },
+      tables: {
+        dedup: { entries: this.#guard.remembered, evicted: this.#guard.forgotten },
+        'ack-routes': { entries: this.#ackRoutes.size, evicted },
+      },
     }
   }
 
@@ -177,6 +229,17 @@ export class Forwarder {
   get ackSessions(): number {
     return this.#ackRoutes.size
   }
+}
+
+/**
+ * True for an ACK as receivers write it (WIRE.md, “ACK”): one fragment, a receiver session and name
+ * of at most `MAX_RECEIVER_NAME_BYTES`. So what a relay sends back upstream is an ack, and small.
+ */
+export function isReceiverAck(header: FrameHeader, data: Uint8Array): boolean {
+  if (header.kind !== FrameKind.ACK || header.fragmentCount !== 1) return false
+  const end = data.length - CRC_LENGTH
+  const start = end - header.payloadLength
+  return start >= 0 && decodeAckBody(data.subarray(start, end)) !== undefined
 }
 
 /** Every drop, summed. */

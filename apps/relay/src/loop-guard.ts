@@ -10,8 +10,11 @@
 import { networkInterfaces } from 'node:os'
 import { DEFAULT_DEDUP_ENTRIES, DedupCache, type FrameHeader } from '@shoal/transport'
 
-/** Why the relay did not forward a datagram, in the order it checks. */
-export const RELAY_DROP_REASONS = ['loop', 'filtered', 'max-hops', 'duplicate'] as const
+/**
+ * Why the relay did not forward a datagram, in the order it checks. `not-allowed` (a source its
+ * input does not take, `?allow=`) comes first and is the Forwarder's; the rest are this guard's.
+ */
+export const RELAY_DROP_REASONS = ['not-allowed', 'loop', 'filtered', 'max-hops', 'duplicate'] as const
 export type RelayDropReason = (typeof RELAY_DROP_REASONS)[number]
 
 export interface SocketAddress {
@@ -83,5 +86,10 @@ export class LoopGuard {
   /** Datagram identities remembered now. */
   get remembered(): number {
     return this.#dedup.size
+  }
+
+  /** Datagram identities forgotten to make room for newer ones. */
+  get forgotten(): number {
+    return this.#dedup.evicted
   }
 }

@@ -3,14 +3,18 @@
  * counters of every input and output come from `registerTransportMetrics`):
  *
  * - `shoal_relay_received_total`, `shoal_relay_forwarded_total`
- * - `shoal_relay_dropped_total{reason}`: `loop`, `filtered`, `max-hops`, `duplicate`
+ * - `shoal_relay_dropped_total{reason}`: `not-allowed`, `loop`, `filtered`, `max-hops`, `duplicate`
  * - `shoal_relay_sent_total{output}`, `shoal_relay_send_errors_total{output}`,
  *   `shoal_relay_oversize_total{output}`
- * - `shoal_relay_acks_total{result}`: `forwarded`, `unroutable`, `max-hops`, `error`
+ * - `shoal_relay_acks_total{result}`: `forwarded`, `malformed`, `unroutable`, `max-hops`, `error`
+ * - `shoal_relay_ack_routes_total{event}`: `conflict`, `moved`, `refused`
+ * - `shoal_relay_table_entries{table}`, `shoal_relay_table_evictions_total{table}`: `dedup`,
+ *   `ack-routes`
  * - `shoal_relay_dedup_entries`, `shoal_relay_info{relay_id} 1`
  */
 import { Counter, Gauge, type Registry } from 'prom-client'
-import type { RelayCounters } from './forwarder.js'
+import { ACK_ROUTE_IDLE_MS } from './ack-routes.js'
+import { RELAY_TABLES, type RelayCounters } from './forwarder.js'
 import { RELAY_DROP_REASONS } from './loop-guard.js'
 
 export interface RelayMetricsSource {
@@ -39,7 +43,7 @@ export function registerRelayMetrics(registry: Registry, relay: RelayMetricsSour
 
   new Counter({
     name: 'shoal_relay_dropped_total',
-    help: 'Datagrams not forwarded, by reason: loop (own output), filtered, max-hops, duplicate.',
+    help: 'Datagrams not forwarded, by reason: not-allowed (source not in allow=), loop (own output), filtered, max-hops, duplicate.',
     labelNames: ['reason'],
     registers,
     collect() {
@@ -69,16 +73,52 @@ export function registerRelayMetrics(registry: Registry, relay: RelayMetricsSour
 
   new Counter({
     name: 'shoal_relay_acks_total',
-    help: 'Acks arriving on output sockets: forwarded towards their publisher, unroutable, max-hops, error.',
+    help: 'Acks arriving on output sockets, each under one result: forwarded towards their publisher, malformed, unroutable, max-hops, error.',
     labelNames: ['result'],
     registers,
     collect() {
       this.reset()
       const { acks } = relay.counters()
       this.inc({ result: 'forwarded' }, acks.forwarded)
+      this.inc({ result: 'malformed' }, acks.malformed)
       this.inc({ result: 'unroutable' }, acks.unroutable)
       this.inc({ result: 'max-hops' }, acks['max-hops'])
       this.inc({ result: 'error' }, acks.errors)
+    },
+  })
+  new Counter({
+    name: 'shoal_relay_ack_routes_total',
+    help: `Ways back for acks: conflict (a frame from elsewhere than its session's pinned way back, which stays), moved (after ${ACK_ROUTE_IDLE_MS / 1000} s unused), refused (a new session, with every way back in use).`,
+    labelNames: ['event'],
+    registers,
+    collect() {
+      this.reset()
+      const { ackRoutes } = relay.counters()
+      this.inc({ event: 'conflict' }, ackRoutes.conflicts)
+      this.inc({ event: 'moved' }, ackRoutes.moved)
+      this.inc({ event: 'refused' }, ackRoutes.refused)
+    },
+  })
+  new Gauge({
+    name: 'shoal_relay_table_entries',
+    help: 'Entries in each table the relay fills from what it receives: dedup (datagram identities), ack-routes (publisher sessions).',
+    labelNames: ['table'],
+    registers,
+    collect() {
+      this.reset()
+      const { tables } = relay.counters()
+      for (const table of RELAY_TABLES) this.set({ table }, tables[table].entries)
+    },
+  })
+  new Counter({
+    name: 'shoal_relay_table_evictions_total',
+    help: 'Entries forgotten to make room for new ones, by table: dedup, ack-routes.',
+    labelNames: ['table'],
+    registers,
+    collect() {
+      this.reset()
+      const { tables } = relay.counters()
+      for (const table of RELAY_TABLES) this.inc({ table }, tables[table].evicted)
     },
   })
   new Gauge({

@@ -15,6 +15,7 @@ import {
   type Subscriber,
   type TransportWarning,
 } from '@shoal/transport'
+import { type InputAllow, inputAllow, OPEN_UDP_INPUT_WARNING } from './allow-list.js'
 import type { RelayConfig, Route } from './config.js'
 import { Forwarder, type RelayCounters } from './forwarder.js'
 import { LoopGuard } from './loop-guard.js'
@@ -23,6 +24,8 @@ import { describeRoute, publisherOptions, resolveHost, routeFilter, subscriberOp
 export interface RelayInput {
   readonly route: Route
   readonly subscriber: Subscriber
+  /** The peers it takes datagrams from, and why those. */
+  readonly allow: InputAllow
 }
 
 export interface RelayOutput {
@@ -69,11 +72,18 @@ export async function openRelay(config: RelayConfig, { logger }: OpenRelayOption
       outputs.push({ route, publisher })
       guard.addOutput(publisher.info.local)
     }
+    // A tunnel's relays send to each other: a udp:// input without allow= takes those peers.
+    const unicastPeers = outputs
+      .filter(({ route }) => route.scheme === 'unicast')
+      .map(({ publisher }) => publisher.info.destination)
     for (const route of config.inputs) {
+      const allow = inputAllow(route, unicastPeers)
       const subscriber = await createSubscriber(subscriberOptions(route)).catch((error: unknown) => {
         throw new Error(`--in ${route.spec}: ${(error as Error).message}`, { cause: error })
       })
-      inputs.push({ route, subscriber })
+      inputs.push({ route, subscriber, allow })
+      if (route.scheme === 'udp' && allow.list === undefined)
+        logger.warn({ route: route.spec, port: subscriber.info.bound.port }, OPEN_UDP_INPUT_WARNING)
     }
   } catch (error) {
     await closeAll()
@@ -82,9 +92,10 @@ export async function openRelay(config: RelayConfig, { logger }: OpenRelayOption
 
   const sendErrors = new Map<string, number>()
   const forwarder = new Forwarder(
-    inputs.map(({ route, subscriber }) => ({
+    inputs.map(({ route, subscriber, allow: { list } }) => ({
       spec: route.spec,
       accepts: routeFilter(config.topic, route.topics),
+      ...(list === undefined ? {} : { allows: (address: string) => list.allows(address) }),
       reply: (data, to) => subscriber.reply(data, to),
     })),
     outputs.map(({ route, publisher }) => ({
@@ -150,8 +161,10 @@ export async function openRelay(config: RelayConfig, { logger }: OpenRelayOption
       ]),
     dedupEntries: () => guard.remembered,
     describe: () => ({
-      inputs: inputs.map(({ route, subscriber }) => ({
+      inputs: inputs.map(({ route, subscriber, allow }) => ({
         ...describeRoute(route),
+        allow: allow.list?.describe() ?? 'any host',
+        ...(allow.source === 'unicast outputs' ? { allowFrom: 'unicast outputs' } : {}),
         bound: `${subscriber.info.bound.address}:${subscriber.info.bound.port}`,
         recvBuffer: subscriber.info.recvBuffer.granted,
       })),

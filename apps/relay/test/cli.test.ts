@@ -53,6 +53,17 @@ describe('shoal-relay', () => {
     },
     { args: ['--out', 'unicast://127.0.0.1:7500'], flag: '--in', message: /needs at least one --in/ },
     {
+      args: ['--in', 'udp://0.0.0.0:7500?allow=10.0.2.7/24', '--out', 'multicast://239.2.2.2'],
+      flag: '--in',
+      message:
+        /^invalid --in udp:\/\/0\.0\.0\.0:7500\?allow=10\.0\.2\.7\/24: allow=10\.0\.2\.7\/24: 10\.0\.2\.7\/24 has bits set past the prefix: the network is 10\.0\.2\.0\/24/,
+    },
+    {
+      args: ['--in', 'udp://0.0.0.0:7500?allow=relay-a.example', '--out', 'multicast://239.2.2.2'],
+      flag: '--in',
+      message: /allow=relay-a\.example: expected an IPv4 or IPv6 address or prefix/,
+    },
+    {
       args: [...ROUTES, '--max-hops', '0'],
       flag: '--max-hops',
       message: /^invalid --max-hops 0: expected an integer 1-255$/,
@@ -84,7 +95,7 @@ describe('shoal-relay', () => {
     const result = await running.exited
     expect(result.code).toBe(0)
     expect(result.stderr).toMatch(
-      /^shoal-relay: stopped \(SIGTERM\) after \d+\.\ds: received=0 forwarded=0 dropped=0 loop=0 filtered=0 max-hops=0 duplicate=0 invalid=0 acks=0$/m,
+      /^shoal-relay: stopped \(SIGTERM\) after \d+\.\ds: received=0 forwarded=0 dropped=0 not-allowed=0 loop=0 filtered=0 max-hops=0 duplicate=0 invalid=0 acks=0 ack-route-conflicts=0$/m,
     )
     expect(result.stdout).toBe('')
   })
@@ -112,9 +123,16 @@ describe('shoal-relay', () => {
     const metrics = parsePrometheusText(await (await fetch(`${url}/metrics`)).text())
     expect(sampleValue(metrics, 'shoal_relay_received_total')).toBe(20)
     expect(sampleValue(metrics, 'shoal_relay_forwarded_total')).toBe(20)
-    for (const reason of ['loop', 'filtered', 'max-hops', 'duplicate'])
+    for (const reason of ['not-allowed', 'loop', 'filtered', 'max-hops', 'duplicate'])
       expect(sampleValue(metrics, 'shoal_relay_dropped_total', { reason })).toBe(0)
     expect(sampleValue(metrics, 'shoal_relay_sent_total', { output: b.route })).toBe(20)
+    expect(sampleValue(metrics, 'shoal_relay_table_entries', { table: 'dedup' })).toBe(20)
+    expect(sampleValue(metrics, 'shoal_relay_table_entries', { table: 'ack-routes' })).toBe(0)
+    for (const table of ['dedup', 'ack-routes'])
+      expect(sampleValue(metrics, 'shoal_relay_table_evictions_total', { table })).toBe(0)
+    for (const event of ['conflict', 'moved', 'refused'])
+      expect(sampleValue(metrics, 'shoal_relay_ack_routes_total', { event })).toBe(0)
+    expect(sampleValue(metrics, 'shoal_relay_acks_total', { result: 'malformed' })).toBe(0)
     expect(sampleValue(metrics, 'shoal_relay_info', { relay_id: 'edge-1' })).toBe(1)
     expect(sampleValue(metrics, 'shoal_frames_total', { direction: 'in', topic: 'imu' })).toBe(20)
     expect(sampleValue(metrics, 'shoal_datagrams_total', { direction: 'in' })).toBe(21)
@@ -124,7 +142,9 @@ describe('shoal-relay', () => {
     running.child.kill('SIGTERM')
     const result = await running.exited
     expect(result.code).toBe(0)
-    expect(result.stderr).toMatch(/: received=20 forwarded=20 dropped=0 .* invalid=1 acks=0$/m)
+    expect(result.stderr).toMatch(
+      /: received=20 forwarded=20 dropped=0 .* invalid=1 acks=0 ack-route-conflicts=0$/m,
+    )
   })
 
   it('a route that cannot open is a runtime failure: exit 1 naming the route', async () => {
