@@ -1,6 +1,6 @@
 import { Imu, Scalar, Temperature, uint64ToBigInt } from '@shoal/schema'
 import { describe, expect, it } from 'vitest'
-import { findType, parseJsonLine } from './json-lines.js'
+import { decodeLine, findType, invalidUtf8At, parseJsonLine } from './json-lines.js'
 
 describe('findType', () => {
   it.each([
@@ -81,5 +81,60 @@ describe('parseJsonLine', () => {
     const result = parseJsonLine(line, 'me')
     expect(result.ok).toBe(false)
     if (!result.ok) expect(result.reason).toMatch(reason)
+  })
+})
+
+describe('decodeLine', () => {
+  const bytes = (...parts: Array<string | number[]>) => Buffer.concat(parts.map((part) => Buffer.from(part)))
+
+  it('decodes UTF-8, keeping every character as it is', () => {
+    const text = '{"topic":"café/温度/🌡"}'
+    expect(decodeLine(bytes(text))).toEqual({ ok: true, text })
+    expect(decodeLine(bytes([0xef, 0xbb, 0xbf], '{}'))).toEqual({ ok: true, text: '\ufeff{}' })
+  })
+
+  it.each([
+    ['a byte that is never UTF-8', bytes('{"topic":"a', [0xff], '"}'), 12, '0xff 0x22 0x7d'],
+    ['Latin-1 é', bytes('{"topic":"caf', [0xe9], '"}'), 14, '0xe9 0x22 0x7d'],
+    ['a sequence cut short', bytes('{"topic":"', [0xe6, 0xb8], '"}'), 11, '0xe6 0xb8 0x22 0x7d'],
+    ['a lone continuation byte', bytes('x', [0x80]), 2, '0x80'],
+    ['an overlong "/"', bytes('a', [0xc0, 0xaf]), 2, '0xc0 0xaf'],
+    ['a surrogate', bytes([0xed, 0xa0, 0x80]), 1, '0xed 0xa0 0x80'],
+    ['past U+10FFFF', bytes([0xf4, 0x90, 0x80, 0x80]), 1, '0xf4 0x90 0x80 0x80'],
+  ])('refuses %s, saying where', (_, line, at, shown) => {
+    expect(decodeLine(line)).toEqual({
+      ok: false,
+      reason: `not valid UTF-8 from byte ${at} of the line (${shown})`,
+    })
+  })
+
+  it('finds a bad sequence exactly when the fatal decoder refuses the bytes', () => {
+    const decoder = new TextDecoder('utf-8', { fatal: true })
+    const agrees = (line: Uint8Array) => {
+      let valid = true
+      try {
+        decoder.decode(line)
+      } catch {
+        valid = false
+      }
+      return (invalidUtf8At(line) === -1) === valid
+    }
+    // Every line of one and two bytes, and three and four bytes around every boundary of the table.
+    const edges = [
+      0x00, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4,
+      0xf5, 0xff,
+    ]
+    const lines: Uint8Array[] = []
+    for (let a = 0; a < 256; a++) {
+      lines.push(Uint8Array.of(a))
+      for (let b = 0; b < 256; b++) lines.push(Uint8Array.of(a, b))
+    }
+    for (const a of edges)
+      for (const b of edges)
+        for (const c of edges) {
+          lines.push(Uint8Array.of(a, b, c), Uint8Array.of(0x41, a, b, c))
+          for (const d of edges) lines.push(Uint8Array.of(a, b, c, d))
+        }
+    expect(lines.filter((line) => !agrees(line))).toEqual([])
   })
 })

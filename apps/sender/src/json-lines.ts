@@ -158,15 +158,72 @@ function publishLine(
     report(line.number, `line longer than ${MAX_JSON_LINE_BYTES} bytes`)
     return undefined
   }
-  const text = line.bytes.toString('utf8')
-  if (text.trim() === '') return undefined
-  const parsed = parseJsonLine(text, sourceId)
+  const text = decodeLine(line.bytes)
+  if (!text.ok) {
+    report(line.number, text.reason)
+    return undefined
+  }
+  if (text.text.trim() === '') return undefined
+  const parsed = parseJsonLine(text.text, sourceId)
   if (!parsed.ok) {
     report(line.number, parsed.reason)
     return undefined
   }
   const { topic, type, payload } = parsed.frame
   return sink.publishEncoded(topic, type.fingerprint, payload) ?? false
+}
+
+/** Decodes lines; never replaces a bad sequence with U+FFFD, and keeps a byte-order mark. */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+/**
+ * A line's text, or why it is not text: input that is not valid UTF-8 is a bad line, never decoded
+ * with replacement characters (which could turn two different topics into one).
+ */
+export function decodeLine(
+  bytes: Uint8Array,
+): { readonly ok: true; readonly text: string } | { readonly ok: false; readonly reason: string } {
+  try {
+    return { ok: true, text: utf8.decode(bytes) }
+  } catch {
+    const at = Math.max(0, invalidUtf8At(bytes))
+    const shown = [...bytes.subarray(at, at + 4)].map((byte) => `0x${byte.toString(16).padStart(2, '0')}`)
+    return { ok: false, reason: `not valid UTF-8 from byte ${at + 1} of the line (${shown.join(' ')})` }
+  }
+}
+
+/**
+ * Where the first sequence that is not well-formed UTF-8 starts (the Unicode standard's table 3-7:
+ * no overlong forms, no surrogates, nothing past U+10FFFF, nothing cut short), or -1 when there is
+ * none. Only for the message: whether a line is UTF-8 is the decoder's call.
+ */
+export function invalidUtf8At(bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; ) {
+    const lead = bytes[i]!
+    if (lead < 0x80) {
+      i++
+      continue
+    }
+    let trailing: number
+    let lo = 0x80
+    let hi = 0xbf
+    if (lead >= 0xc2 && lead <= 0xdf) trailing = 1
+    else if (lead >= 0xe0 && lead <= 0xef) {
+      trailing = 2
+      if (lead === 0xe0) lo = 0xa0
+      if (lead === 0xed) hi = 0x9f
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+      trailing = 3
+      if (lead === 0xf0) lo = 0x90
+      if (lead === 0xf4) hi = 0x8f
+    } else return i
+    for (let k = 1; k <= trailing; k++) {
+      const next = bytes[i + k]
+      if (next === undefined || next < (k === 1 ? lo : 0x80) || next > (k === 1 ? hi : 0xbf)) return i
+    }
+    i += trailing + 1
+  }
+  return -1
 }
 
 function fail(reason: string): ParseResult {

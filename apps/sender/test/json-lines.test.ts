@@ -61,6 +61,45 @@ describe('JSON lines', () => {
     expect(summary.fields).toMatchObject({ frames: '3', lines: '5', badLines: '1' })
   })
 
+  it('refuses a line that is not valid UTF-8 as a bad line, never publishing an altered topic', async () => {
+    const endpoint = uniqueEndpoint()
+    const rx = await collect(endpoint)
+    open.push(rx)
+    const file = join(scratch, 'latin1.jsonl')
+    const line = (topic: string | Buffer) =>
+      Buffer.concat([
+        Buffer.from('{"topic":"'),
+        Buffer.from(topic),
+        Buffer.from('","type":"Scalar","message":{"value":1}}\n'),
+      ])
+    writeFileSync(
+      file,
+      Buffer.concat([
+        line('room/caf\u00e9'), // UTF-8: published
+        line(Buffer.from('room/caf\u00e9', 'latin1')), // Latin-1 é: once U+FFFD, now a bad line
+        line(Buffer.from([0x72, 0x6f, 0x6f, 0x6d, 0x2f, 0xed, 0xa0, 0x80])), // a surrogate: bad
+        line('room/ok'),
+      ]),
+    )
+    const running = startCli(BIN, [...endpointArgs(endpoint), '--input', file])
+    await rx.follow(running)
+    const result = await running.exited
+    expect(result.code).toBe(0)
+    await waitFor(() => rx.frames().length >= 2, 5000, '2 frames')
+    expect(rx.frames().map((f) => f.topic)).toEqual(['room/caf\u00e9', 'room/ok'])
+    expect(result.stderr).toContain(
+      `"msg":"${file}:2: not valid UTF-8 from byte 19 of the line (0xe9 0x22 0x2c 0x22)"`,
+    )
+    expect(result.stderr).toContain(
+      `"msg":"${file}:3: not valid UTF-8 from byte 16 of the line (0xed 0xa0 0x80 0x22)"`,
+    )
+    expect(result.stderr).not.toContain('\ufffd')
+    expect(summaryOf(result.stderr)).toMatchObject({
+      reason: 'end of input',
+      fields: { frames: '2', lines: '4', badLines: '2' },
+    })
+  })
+
   it('reads a file, names it in errors, and stops at --count', async () => {
     const endpoint = uniqueEndpoint()
     const rx = await collect(endpoint)
