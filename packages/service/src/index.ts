@@ -13,6 +13,7 @@ export {
   type LoadedConfig,
   parseConfig,
 } from './config.js'
+export { CONTROL_CHARACTER, escapeControls, escapeJsonControls } from './control-chars.js'
 export {
   CONFIG_EXIT_CODE,
   ConfigError,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { CONTROL_CHARACTER } from './control-chars.js'
 import { createLogger } from './logger.js'
 import { MemorySink } from './testing/memory-sink.js'
 
@@ -40,5 +41,27 @@ describe('createLogger', () => {
     const json = new MemorySink(true)
     createLogger({ name: 'n', destination: json, pretty: false }).info('hello')
     expect(json.json()[0]).toMatchObject({ msg: 'hello' })
+  })
+
+  const hostile = 'rx\u001b[2J\u001b]0;title\u0007\u009b\u202e\u0085'
+
+  it('writes no control character raw in JSON lines, which parse back to what was logged', () => {
+    const sink = new MemorySink(false)
+    createLogger({ name: 'n', destination: sink }).warn({ receiver: hostile, [hostile]: [hostile] }, hostile)
+    expect(sink.text.replace(/\n$/, '')).not.toMatch(CONTROL_CHARACTER)
+    expect(sink.json()[0]).toMatchObject({ msg: hostile, receiver: hostile, [hostile]: [hostile] })
+  })
+
+  it('escapes control characters in every string of a readable line, keeping the lines of a stack', () => {
+    const sink = new MemorySink(true)
+    const error = new Error(`bad ${hostile}`)
+    createLogger({ name: 'n', destination: sink, colorize: false }).warn(
+      { receiver: hostile, nested: { list: [hostile] }, err: error },
+      `${hostile} did not answer`,
+    )
+    expect(sink.text.replaceAll('\n', '').replaceAll('    ', '')).not.toMatch(CONTROL_CHARACTER)
+    expect(sink.text).toContain('WARN: rx\\x1b[2J\\x1b]0;title\\x07\\x9b\\u202e\\x85 did not answer')
+    expect(sink.text).toMatch(/receiver: "rx\\x1b\[2J/)
+    expect(sink.text).toMatch(/Error: bad rx\\x1b\[2J.*\n\s+at /)
   })
 })

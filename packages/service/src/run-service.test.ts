@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { commonFlags } from './common-flags.js'
+import { CONTROL_CHARACTER } from './control-chars.js'
 import { conflict } from './errors.js'
 import { defineFlags, flag } from './flags.js'
 import {
@@ -137,6 +138,23 @@ describe('runService: lifecycle', () => {
       /^shoal-test: stopped \(SIGTERM\) after \d+\.\ds: frames=3 note="two words"$/,
     )
     expect(h.events.listenerCount('SIGTERM')).toBe(0)
+  })
+
+  it('prints no control character that came from the network, in the summary or the log', async () => {
+    const hostile = '\u001b[2J\u001b]0;title\u0007\u009b\u202e'
+    const h = harness((ctx) => {
+      ctx.logger.warn({ topic: hostile }, `receiver ${hostile} did not answer`)
+      return { stop: async () => {}, summary: () => ({ topics: { [hostile]: 1 }, acked: `${hostile}:1` }) }
+    })
+    await started(h, /did not answer/)
+    h.events.emit('SIGTERM')
+    expect(await h.code).toBe(0)
+    expect(h.stderr.text.replaceAll('\n', '')).not.toMatch(CONTROL_CHARACTER)
+    expect(h.stderr.lines().at(-1)).toMatch(
+      /: topics=\{"\\u001b\[2J\\u001b\]0;title\\u0007\\x9b\\u202e":1\} acked=\\x1b\[2J\\x1b\]0;title\\x07\\x9b\\u202e:1$/,
+    )
+    // The JSON records parse back to what was logged.
+    expect(h.stderr.json().find((record) => record.level === 40)).toMatchObject({ topic: hostile })
   })
 
   it('aborts the signal before stop is called, so input stops first', async () => {

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { parseConfig } from './config.js'
+import { escapeControls } from './control-chars.js'
 import { CONFIG_EXIT_CODE, isConfigError } from './errors.js'
 import type { FlagSources, FlagTable, FlagValues } from './flags.js'
 import { createHealth } from './health.js'
@@ -96,7 +97,9 @@ export function runService<T extends FlagTable, C = FlagValues<T>>(
   const events = io.events ?? process
   const exitProcess = io.exit ?? ((code: number) => process.exit(code))
   const stopTimeoutMs = io.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS
-  const print = (line: string) => stderr.write(`${name}: ${line}\n`)
+  // Lines may hold text from the network (a summary's topics): no control character goes out raw.
+  const print = (line: string) =>
+    stderr.write(`${name}: ${line.split('\n').map(escapeControls).join('\n')}\n`)
 
   let resolveDone!: (code: number) => void
   const done = new Promise<number>((resolve) => {
