@@ -1,3 +1,4 @@
+import { escapeJsonControls } from '@shoal/service'
 import type { RawDatagram, ReceivedFrame } from '@shoal/transport'
 import { frameToObject } from './frame-object.js'
 import type { LineWriter } from './line-writer.js'
@@ -6,7 +7,9 @@ import { rawToObject } from './raw.js'
 
 /**
  * `--output json`: one JSON object per line on stdout for every frame (see `FrameObject`) or, with
- * `--raw`, every datagram (see `RawObject`). Nothing else is written to stdout.
+ * `--raw`, every datagram (see `RawObject`). Nothing else is written to stdout. No control character
+ * is written raw: JSON escapes C0, and DEL, C1 and the bidirectional formatting characters are
+ * written as `\u` escapes.
  */
 export class JsonOutput implements Output {
   readonly statsIntervalMs = undefined
@@ -22,12 +25,14 @@ export class JsonOutput implements Output {
     return this.#writer.dropped
   }
 
+  // JSON.stringify escapes C0 controls only: DEL, C1 and bidi characters in topics and string fields
+  // would reach a terminal raw, so they become \u escapes too (the line parses to the same value).
   frame(frame: ReceivedFrame): void {
-    this.#writer.line(JSON.stringify(frameToObject(frame, { full: this.#full })))
+    this.#writer.line(escapeJsonControls(JSON.stringify(frameToObject(frame, { full: this.#full }))))
   }
 
   raw(datagram: RawDatagram): void {
-    this.#writer.line(JSON.stringify(rawToObject(datagram)))
+    this.#writer.line(escapeJsonControls(JSON.stringify(rawToObject(datagram))))
   }
 
   tick(): void {}

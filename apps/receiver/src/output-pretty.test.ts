@@ -1,4 +1,4 @@
-import { Temperature } from '@shoal/schema'
+import { Heartbeat, Image, Scalar, Temperature } from '@shoal/schema'
 import { MemorySink } from '@shoal/service/testing'
 import type { ReceivedFrame, StatsSnapshot } from '@shoal/transport'
 import { describe, expect, it } from 'vitest'
@@ -156,4 +156,104 @@ describe('PrettyOutput elsewhere', () => {
     // The final block, at close.
     expect(sink.text.trimEnd().split('\n').at(-1)).toBe('dropped: bad-crc 2')
   })
+})
+
+describe('PrettyOutput and text from the network', () => {
+  const CLEAR = '\u001b[2J'
+  const TITLE = '\u001b]0;title\u0007'
+  /** What a terminal would act on: C0 but the line feed, DEL, C1, bidirectional formatting. */
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters
+  const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/
+
+  const MESSAGES = [
+    [Scalar, Scalar.create({ value: 1, unit: CLEAR, quantity: `${TITLE}\u009b1m` })],
+    [Heartbeat, Heartbeat.create({ state: 2, detail: `${TITLE}ok\u202e` })],
+    [Image, Image.create({ width: 2, height: 1, encoding: `\u0085rgb8${CLEAR}`, data: new Uint8Array(6) })],
+  ] as const
+
+  function hostile(sequence: number): ReceivedFrame {
+    const [type, message] = MESSAGES[sequence]!
+    const payload = (type.encode as (m: unknown) => Uint8Array)(message)
+    return {
+      topic: `room/${CLEAR}${TITLE}\u202e`,
+      typeName: type.typeName,
+      fingerprint: type.fingerprint,
+      message: type.decode(payload),
+      payload,
+      source: { sessionId: 0xa1b2c3d4, session: 'a1b2c3d4', address: '127.0.0.1', port: 40000 },
+      sequence,
+      hops: 0,
+      ackRequested: false,
+      receivedAt: Date.now(),
+    }
+  }
+
+  it.each([true, false])(
+    'shows topics and string fields escaped (terminal: %s), in frame lines and the stats block',
+    async (tty) => {
+      const sink = new MemorySink(tty)
+      let now = 0
+      const frames = [hostile(0), hostile(1), hostile(2)]
+      const view = new PrettyOutput(new LineWriter(sink), {
+        full: false,
+        tty,
+        columns: () => 300,
+        now: () => now,
+        stats: () => ({
+          sent: [],
+          received: [
+            {
+              source: `a1b2c3d4${CLEAR}`,
+              address: '127.0.0.1:40000',
+              topic: frames[0]!.topic,
+              frames: 3,
+              bytes: 30,
+              datagrams: 3,
+              gaps: 0,
+              duplicates: 0,
+              reordered: 0,
+              jumps: 0,
+              resyncs: 0,
+              drops: {},
+            },
+          ],
+          drops: {},
+          repair: {
+            nacksSent: 0,
+            nacksReceived: 0,
+            fragmentsResent: 0,
+            fragmentsRepaired: 0,
+            unavailable: 0,
+          },
+          datagramsIn: 3,
+          datagramsOut: 0,
+          bytesIn: 90,
+          bytesOut: 0,
+        }),
+      })
+      for (const frame of frames) {
+        view.frame(frame)
+        now += PRETTY_LINE_INTERVAL_MS
+      }
+      view.raw({
+        data: Buffer.from(`${CLEAR}raw${TITLE}`),
+        from: { address: '127.0.0.1', port: 1 },
+        receivedAt: 0,
+      })
+      view.tick()
+      await turn()
+      await view.close()
+      // A terminal view moves the cursor itself (up n lines, clear below): nothing else.
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: the view's own sequences
+      const shown = sink.text.replace(/\u001b\[\d+F\u001b\[J/g, '')
+      expect(shown).not.toMatch(RAW_CONTROL)
+      expect(shown).toContain(
+        'room/\\x1b[2J\\x1b]0;title\\x07\\u202e  a1b2c3d4 #0  1.000 \\x1b[2J (\\x1b]0;title\\x07\\x9b1m)',
+      )
+      expect(shown).toContain('#1  OK  up 0.0 s  \\x1b]0;title\\x07ok\\u202e')
+      expect(shown).toContain('#2  2×1 \\x85rgb8\\x1b[2J  6 bytes')
+      expect(shown).toContain(`hex ${Buffer.from(`${CLEAR}raw${TITLE}`).toString('hex')}`)
+      expect(shown).toMatch(/^a1b2c3d4\\x1b\[2J {2}room\/\\x1b\[2J\\x1b\]0;title\\x07\\u202e +[\d.]+ +3 /m)
+    },
+  )
 })

@@ -1,3 +1,4 @@
+import { escapeControls } from '@shoal/service'
 import type { RawDatagram, ReceivedFrame, StatsSnapshot, StreamStats } from '@shoal/transport'
 import { describeMessage } from './describe-message.js'
 import { frameToObject } from './frame-object.js'
@@ -41,6 +42,7 @@ interface Sampler {
  * stream every {@link PRETTY_LINE_INTERVAL_MS} (a line says how many frames were not shown before
  * it), and below them a stats block per source and topic — rate, frames, gaps, duplicates, drops —
  * redrawn in place on a terminal, or printed every {@link PLAIN_STATS_INTERVAL_MS} elsewhere.
+ * Control characters in what came from the network are shown escaped (`\x1b`, `\u202e`).
  */
 export class PrettyOutput implements Output {
   readonly statsIntervalMs: number
@@ -165,14 +167,16 @@ export class PrettyOutput implements Output {
   #render(): void {
     if (this.#scheduled !== undefined) clearImmediate(this.#scheduled)
     this.#scheduled = undefined
-    const lines = this.#pending
+    // Topics, sources and message fields come from the network: no control character in them reaches
+    // the terminal raw (the view's own escape sequences are written apart from lines).
+    const lines = this.#pending.map(escapeControls)
     this.#pending = []
     if (!this.#options.tty) {
       for (const line of lines) this.#writer.line(line)
       return
     }
     const width = lineWidth(this.#options.columns())
-    const block = this.#statsBlock(this.#options.stats())
+    const block = this.#statsBlock(this.#options.stats()).map(escapeControls)
     if (this.#drawn > 0) this.#writer.write(up(this.#drawn) + CLEAR_BELOW)
     for (const line of [...lines, ...block]) this.#writer.line(cut(line, width))
     this.#writer.flush()
@@ -201,7 +205,8 @@ export class PrettyOutput implements Output {
   #row(stream: StreamStats): string {
     const drops = Object.values(stream.drops).reduce((sum: number, n) => sum + (n ?? 0), 0)
     const rate = this.#marks.get(streamKey(stream))?.rate ?? 0
-    return `${stream.source.padEnd(8)}  ${stream.topic.padEnd(16)} ${columns([rate.toFixed(1), stream.frames, stream.gaps, stream.duplicates, drops])}`
+    // Escaped before padding, so that the columns line up.
+    return `${escapeControls(stream.source).padEnd(8)}  ${escapeControls(stream.topic).padEnd(16)} ${columns([rate.toFixed(1), stream.frames, stream.gaps, stream.duplicates, drops])}`
   }
 }
 

@@ -18,6 +18,8 @@ describe('raw datagrams', () => {
     ['an escape', bytes(0x1b, 0x5b, 0x32, 0x4a)],
     ['DEL', bytes(0x7f)],
     ['a C1 control', Buffer.from('\u0085')],
+    ['a right-to-left override', Buffer.from('abc\u202edef')],
+    ['a bidirectional isolate', Buffer.from('\u2066x\u2069')],
     ['invalid UTF-8', bytes(0xff, 0xfe)],
     ['a truncated sequence', bytes(0xe2, 0x9c)],
   ])('%s is not', (_, data) => {

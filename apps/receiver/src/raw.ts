@@ -12,9 +12,13 @@ export interface RawObject {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
-/** C0 controls but tab, newline and carriage return; DEL; C1 controls. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const UNPRINTABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/
+/**
+ * C0 controls but tab, newline and carriage return; DEL; C1 controls; the bidirectional formatting
+ * characters and the line and paragraph separators (see `escapeControls` of @shoal/service).
+ */
+const UNPRINTABLE =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/
 
 /** The datagram as text when it is valid UTF-8 with nothing unprintable in it, else undefined. */
 export function printableText(data: Uint8Array): string | undefined {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { formatFingerprint, Imu, Temperature } from '@shoal/schema'
+import { formatFingerprint, Imu, Scalar, Temperature } from '@shoal/schema'
 import { parsePrometheusText, sampleValue } from '@shoal/service/testing'
 import { sessionHex } from '@shoal/transport'
 import { encodeTopic, encodeWholeFrame } from '@shoal/transport/wire'
@@ -378,4 +378,35 @@ describe('shoal-recv, stopping', () => {
       await pub.close()
     }
   })
+})
+
+describe('shoal-recv and control characters from the network', () => {
+  const CLEAR = '\u001b[2J'
+  const TITLE = '\u001b]0;title\u0007'
+  const topic = `room/${CLEAR}${TITLE}`
+  const message = { value: 1, unit: `${CLEAR}\u009b1m`, quantity: `${TITLE}\u202e` }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters
+  const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/
+
+  it.each([
+    ['pretty', '\\x1b[2J\\x1b]0;title\\x07'],
+    ['json', '\\u001b[2J\\u001b]0;title\\u0007'],
+  ])(
+    '--output %s prints a hostile topic and fields escaped, and so does the summary',
+    async (output, shown) => {
+      const { rx, pub } = await receiverWithPublisher(['--output', output, '--count', '1'])
+      try {
+        await pub.publish(topic, Scalar, message)
+        const result = await rx.exited
+        expect(result.code).toBe(0)
+        expect(result.stdout).toContain(`room/${shown}`)
+        expect(result.stdout).not.toMatch(RAW_CONTROL)
+        expect(result.stderr).not.toMatch(RAW_CONTROL)
+        expect(summaryLine(result.stderr)).toContain('topics={"room/\\u001b[2J\\u001b]0;title\\u0007":1}')
+        if (output === 'json') expect(jsonLines(result.stdout)[0]).toMatchObject({ topic, message })
+      } finally {
+        await pub.close()
+      }
+    },
+  )
 })
