@@ -5,6 +5,7 @@
  * `--ack-timeout` for more before it exits.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
+import { CONTROL_CHARACTER } from '@shoal/service'
 import type { RawDatagram } from '@shoal/transport'
 import { readLines } from './line-reader.js'
 import { isAbort, type Source } from './source.js'
@@ -98,12 +99,15 @@ export function rawSource(options: RawOptions): Source {
   }
 }
 
-/** The bytes as text when they are valid UTF-8 without control characters other than tab. */
+/**
+ * The bytes as text when they are valid UTF-8 without control characters other than tab: no C0,
+ * DEL or C1 controls, no bidirectional formatting (see `escapeControls` of @shoal/service). A reply
+ * comes from the network, and stdout may be a terminal.
+ */
 function utf8Text(data: Buffer): string | undefined {
   try {
     const text = new TextDecoder('utf-8', { fatal: true }).decode(data)
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters
-    return /[\u0000-\u0008\u000a-\u001f\u007f]/.test(text) ? undefined : text
+    return text.replaceAll('\t', ' ').match(CONTROL_CHARACTER) === null ? text : undefined
   } catch {
     return undefined
   }
