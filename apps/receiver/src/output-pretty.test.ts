@@ -3,7 +3,12 @@ import { MemorySink } from '@shoal/service/testing'
 import type { ReceivedFrame, StatsSnapshot } from '@shoal/transport'
 import { describe, expect, it } from 'vitest'
 import { LineWriter } from './line-writer.js'
-import { PRETTY_LINE_INTERVAL_MS, PrettyOutput } from './output-pretty.js'
+import {
+  MAX_VIEW_STREAMS,
+  PRETTY_LINE_INTERVAL_MS,
+  PrettyOutput,
+  VIEW_STREAM_IDLE_MS,
+} from './output-pretty.js'
 
 const turn = () => new Promise((resolve) => setImmediate(resolve))
 const ESC = '\u001b'
@@ -256,4 +261,91 @@ describe('PrettyOutput and text from the network', () => {
       expect(shown).toMatch(/^a1b2c3d4\\x1b\[2J {2}room\/\\x1b\[2J\\x1b\]0;title\\x07\\u202e +[\d.]+ +3 /m)
     },
   )
+})
+
+describe('PrettyOutput tables', () => {
+  const stream = (i: number, frames: number): StatsSnapshot['received'][number] => ({
+    source: (0x10000000 + i).toString(16),
+    address: '127.0.0.1:40000',
+    topic: `t/${String(i).padStart(6, '0')}`,
+    frames,
+    bytes: frames,
+    datagrams: frames,
+    gaps: 0,
+    duplicates: 0,
+    reordered: 0,
+    jumps: 0,
+    resyncs: 0,
+    drops: {},
+  })
+
+  function view(received: () => StatsSnapshot['received']) {
+    const sink = new MemorySink(false)
+    let now = 0
+    const output = new PrettyOutput(new LineWriter(sink), {
+      full: false,
+      tty: false,
+      columns: () => 200,
+      now: () => now,
+      stats: () => ({
+        sent: [],
+        received: received(),
+        drops: {},
+        repair: { nacksSent: 0, nacksReceived: 0, fragmentsResent: 0, fragmentsRepaired: 0, unavailable: 0 },
+        datagramsIn: 1,
+        datagramsOut: 0,
+        bytesIn: 1,
+        bytesOut: 0,
+      }),
+    })
+    return { sink, output, advance: (ms: number) => (now += ms) }
+  }
+
+  const onTopic = (topic: string, session: string, sequence = 0): ReceivedFrame => ({
+    ...frame(sequence, 20),
+    topic,
+    source: { sessionId: Number.parseInt(session, 16), session, address: '127.0.0.1', port: 1 },
+  })
+
+  it(`keeps line sampling for at most ${MAX_VIEW_STREAMS} streams, forgetting the least recently seen, and says so`, async () => {
+    const { sink, output } = view(() => [])
+    for (let i = 0; i < 5 * MAX_VIEW_STREAMS; i++) output.frame(onTopic(`flood/${i}`, 'deadbeef'))
+    expect(output.tableSizes.samplers).toBe(MAX_VIEW_STREAMS)
+    expect(output.evictedStreams).toBe(4 * MAX_VIEW_STREAMS)
+    output.frame(onTopic('flood/0', 'deadbeef')) // forgotten: shown again at once
+    await output.close()
+    expect(sink.text.split('\n').filter((line) => line.includes(' flood/0 '))).toHaveLength(2)
+    expect(sink.text).toContain(
+      `view: over ${MAX_VIEW_STREAMS} streams at once; ${4 * MAX_VIEW_STREAMS + 1} forgotten`,
+    )
+  })
+
+  it('forgets a stream idle for VIEW_STREAM_IDLE_MS, and the frames it did not show with it', async () => {
+    const { sink, output, advance } = view(() => [])
+    output.frame(onTopic('quiet', 'a1b2c3d4', 0))
+    output.frame(onTopic('busy', 'a1b2c3d4', 0))
+    output.frame(onTopic('quiet', 'a1b2c3d4', 1)) // not shown: within the line interval
+    advance(VIEW_STREAM_IDLE_MS - 1)
+    output.frame(onTopic('busy', 'a1b2c3d4', 1))
+    advance(1)
+    output.tick()
+    expect(output.tableSizes.samplers).toBe(1)
+    expect(output.evictedStreams).toBe(0) // idle is not evicted
+    output.frame(onTopic('quiet', 'a1b2c3d4', 2))
+    await output.close()
+    expect(sink.text).toMatch(/ quiet {2}a1b2c3d4 #2 {2}20\.00 °C\n/) // no (+1): that count went with it
+  })
+
+  it(`measures rates for the first ${MAX_VIEW_STREAMS} streams of the block, and drops those gone from the stats`, async () => {
+    let received = Array.from({ length: 3 * MAX_VIEW_STREAMS }, (_, i) => stream(i, 0))
+    const { sink, output, advance } = view(() => received)
+    output.tick()
+    expect(output.tableSizes.rates).toBe(MAX_VIEW_STREAMS)
+    advance(1000)
+    received = received.slice(0, 10).map((s) => ({ ...s, frames: 50 }))
+    output.tick()
+    expect(output.tableSizes.rates).toBe(10)
+    await output.close()
+    expect(sink.text).toMatch(/^10000000 {2}t\/000000 +50\.0 +50 /m)
+  })
 })

@@ -3,6 +3,7 @@ import type { RawDatagram, ReceivedFrame, StatsSnapshot, StreamStats } from '@sh
 import { describeMessage } from './describe-message.js'
 import { frameToObject } from './frame-object.js'
 import type { LineWriter } from './line-writer.js'
+import { LruMap } from './lru-map.js'
 import type { Output } from './output.js'
 import { describeRaw } from './raw.js'
 
@@ -16,6 +17,14 @@ export const TTY_STATS_INTERVAL_MS = 500
 export const PLAIN_STATS_INTERVAL_MS = 5000
 /** Streams listed in the stats block; the rest are counted in one line. */
 export const MAX_STATS_ROWS = 12
+/**
+ * Streams the view keeps state for (when each last showed a line, and its recent frame counts for
+ * the rate): a stranger can make new sessions and topics as fast as datagrams go, so the view's
+ * tables hold at most this many; the least recently seen makes room, and is counted.
+ */
+export const MAX_VIEW_STREAMS = 1024
+/** A stream with no frame for this long is forgotten by the view (its next frame is shown at once), ms. */
+export const VIEW_STREAM_IDLE_MS = 60_000
 
 /** Move to the start of the line `n` lines up; clear from the cursor to the end of the screen. */
 const up = (n: number) => `\u001b[${n}F`
@@ -34,7 +43,14 @@ export interface PrettyOptions {
 
 interface Sampler {
   lastShown: number
+  lastSeen: number
   notShown: number
+}
+
+/** A stream's (time, frames) at recent ticks, oldest first, and the rate measured over them. */
+interface Mark {
+  samples: Array<[number, number]>
+  rate: number
 }
 
 /**
@@ -49,9 +65,10 @@ export class PrettyOutput implements Output {
   readonly #writer: LineWriter
   readonly #options: PrettyOptions
   readonly #now: () => number
-  readonly #samplers = new Map<string, Sampler>()
-  /** Per stream: (time, frames) at recent ticks, oldest first, and the rate measured over them. */
-  readonly #marks = new Map<string, { samples: Array<[number, number]>; rate: number }>()
+  /** Per stream (session and topic, or sender address): when it last showed a line. */
+  readonly #samplers = new LruMap<string, Sampler>(MAX_VIEW_STREAMS)
+  /** Per stream of the stats snapshot, the first {@link MAX_VIEW_STREAMS} in the block's order. */
+  #marks = new Map<string, Mark>()
   #lastTick: number
   #pending: string[] = []
   /** Lines of the stats block now on the screen, above the cursor. */
@@ -69,6 +86,16 @@ export class PrettyOutput implements Output {
 
   get dropped(): number {
     return this.#writer.dropped
+  }
+
+  /** Streams the view forgot to stay within {@link MAX_VIEW_STREAMS} (shown in the stats block). */
+  get evictedStreams(): number {
+    return this.#samplers.evictions
+  }
+
+  /** Entries in the view's per-stream tables: line sampling, and rates. */
+  get tableSizes(): { readonly samplers: number; readonly rates: number } {
+    return { samplers: this.#samplers.size, rates: this.#marks.size }
   }
 
   frame(frame: ReceivedFrame): void {
@@ -95,7 +122,10 @@ export class PrettyOutput implements Output {
     const now = this.#now()
     const previous = this.#lastTick
     this.#lastTick = now
-    for (const stream of this.#options.stats().received) {
+    // Rates of the streams the block can show, and no others: the table is rebuilt from the
+    // snapshot, so a stream gone from it is gone from here too.
+    const marks = new Map<string, Mark>()
+    for (const stream of inBlockOrder(this.#options.stats().received).slice(0, MAX_VIEW_STREAMS)) {
       const key = streamKey(stream)
       // A stream new since the last tick had 0 frames then.
       const mark = this.#marks.get(key) ?? { samples: [[previous, 0]], rate: 0 }
@@ -104,8 +134,11 @@ export class PrettyOutput implements Output {
       while (mark.samples.length > 2 && now - mark.samples[1]![0] >= RATE_WINDOW_MS) mark.samples.shift()
       const [since, framesThen] = mark.samples[0]!
       mark.rate = now > since ? ((stream.frames - framesThen) * 1000) / (now - since) : 0
-      this.#marks.set(key, mark)
+      marks.set(key, mark)
     }
+    this.#marks = marks
+    for (const [key, sampler] of this.#samplers.entries())
+      if (now - sampler.lastSeen >= VIEW_STREAM_IDLE_MS) this.#samplers.delete(key)
     if (!this.#options.tty) {
       const snapshot = this.#options.stats()
       if (snapshot.datagramsIn > 0) this.#pending.push(...this.#statsBlock(snapshot))
@@ -135,9 +168,10 @@ export class PrettyOutput implements Output {
     const now = this.#now()
     const sampler = this.#samplers.get(key)
     if (sampler === undefined) {
-      this.#samplers.set(key, { lastShown: now, notShown: 0 })
+      this.#samplers.set(key, { lastShown: now, lastSeen: now, notShown: 0 })
       return 0
     }
+    sampler.lastSeen = now
     if (now - sampler.lastShown < PRETTY_LINE_INTERVAL_MS) {
       sampler.notShown++
       return undefined
@@ -184,9 +218,7 @@ export class PrettyOutput implements Output {
   }
 
   #statsBlock(snapshot: StatsSnapshot): string[] {
-    const streams = [...snapshot.received].sort(
-      (a, b) => a.topic.localeCompare(b.topic) || a.source.localeCompare(b.source),
-    )
+    const streams = inBlockOrder(snapshot.received)
     const lines = [
       `${'source'.padEnd(8)}  ${'topic'.padEnd(16)} ${columns(['rate/s', 'frames', 'gaps', 'dups', 'drops'])}`,
       ...streams.slice(0, MAX_STATS_ROWS).map((stream) => this.#row(stream)),
@@ -199,6 +231,11 @@ export class PrettyOutput implements Output {
     if (drops.length > 0) lines.push(`dropped: ${drops.join(', ')}`)
     const { nacksSent, fragmentsRepaired } = snapshot.repair
     if (nacksSent > 0) lines.push(`repair: ${nacksSent} NACKs sent, ${fragmentsRepaired} fragments repaired`)
+    const evicted = this.#samplers.evictions
+    if (evicted > 0)
+      lines.push(
+        `view: over ${MAX_VIEW_STREAMS} streams at once; ${evicted} forgotten (their (+n) counts are lost)`,
+      )
     return lines
   }
 
@@ -214,6 +251,11 @@ const COLUMN_WIDTHS = [9, 10, 7, 6, 6]
 
 function columns(values: readonly (string | number)[]): string {
   return values.map((value, i) => String(value).padStart(COLUMN_WIDTHS[i] ?? 6)).join(' ')
+}
+
+/** The stats block's order: by topic, then source. */
+function inBlockOrder(streams: readonly StreamStats[]): StreamStats[] {
+  return [...streams].sort((a, b) => a.topic.localeCompare(b.topic) || a.source.localeCompare(b.source))
 }
 
 function streamKey(stream: StreamStats): string {

@@ -1,6 +1,6 @@
 import type { RepairStats, StatsSnapshot, StreamStats } from '@shoal/transport'
 import { describe, expect, it } from 'vitest'
-import { summarize } from './summary.js'
+import { MAX_SUMMARY_NAMES, summarize } from './summary.js'
 
 const stream = (
   source: string,
@@ -96,5 +96,22 @@ describe('summarize', () => {
 
   it('counts datagrams in raw mode', () => {
     expect(summarize(snapshot([]), { raw: true, outputDropped: 0 })).toEqual({ datagrams: 99, bytes: 1234 })
+  })
+
+  it(`lists the ${MAX_SUMMARY_NAMES} topics and sources with the most frames, and counts the others`, () => {
+    const many = Array.from({ length: 1000 }, (_, i) =>
+      stream((0x10000000 + i).toString(16), `flood/${String(i).padStart(4, '0')}`, i < 5 ? 100 + i : 1),
+    )
+    const summary = summarize(snapshot(many), { raw: false, outputDropped: 0 })
+    const topics = summary.topics as Record<string, number>
+    expect(Object.keys(topics)).toHaveLength(MAX_SUMMARY_NAMES)
+    expect(Object.keys(topics)).toEqual(Object.keys(topics).sort())
+    expect(topics).toMatchObject({ 'flood/0000': 100, 'flood/0004': 104 })
+    expect(summary).toMatchObject({ frames: 5 * 102 + 995, moreTopics: 1000 - MAX_SUMMARY_NAMES })
+    expect(Object.keys(summary.sources as object)).toHaveLength(MAX_SUMMARY_NAMES)
+    expect(summary.moreSources).toBe(1000 - MAX_SUMMARY_NAMES)
+    expect(summarize(snapshot(many.slice(0, 3)), { raw: false, outputDropped: 0 })).not.toHaveProperty(
+      'moreTopics',
+    )
   })
 })

@@ -1,5 +1,12 @@
 import type { StatsSnapshot } from '@shoal/transport'
 
+/**
+ * Topics and sources listed by name in the summary, those with the most frames: a stranger can make
+ * thousands, and the summary is one line. How many more there were is counted (`moreTopics`,
+ * `moreSources`); their frames are in the totals.
+ */
+export const MAX_SUMMARY_NAMES = 32
+
 export interface SummaryExtras {
   /** Raw mode: datagrams are the unit, there are no frames. */
   readonly raw: boolean
@@ -11,7 +18,7 @@ export interface SummaryExtras {
 /**
  * The final line's fields: totals of frames, payload bytes, gaps (frames lost), duplicates and
  * drops, then drops by reason, repair requests (NACKs sent, fragments that came back) and frames per
- * topic and per source when there are any.
+ * topic and per source when there are any (at most {@link MAX_SUMMARY_NAMES} of each).
  */
 export function summarize(stats: StatsSnapshot, extras: SummaryExtras): Record<string, unknown> {
   if (extras.raw) return { datagrams: stats.datagramsIn, bytes: stats.bytesIn, ...outputFields(extras) }
@@ -43,7 +50,7 @@ export function summarize(stats: StatsSnapshot, extras: SummaryExtras): Record<s
     ...(stats.repair.nacksSent > 0
       ? { nacks: stats.repair.nacksSent, repairedFragments: stats.repair.fragmentsRepaired }
       : {}),
-    ...(stats.received.length > 0 ? { topics: sorted(topics), sources: sorted(sources) } : {}),
+    ...(stats.received.length > 0 ? { ...listed('topics', topics), ...listed('sources', sources) } : {}),
     ...(extras.recorded === undefined
       ? {}
       : {
@@ -59,6 +66,17 @@ function outputFields(extras: SummaryExtras): Record<string, number> {
   return extras.outputDropped > 0 ? { outputDropped: extras.outputDropped } : {}
 }
 
-function sorted(counts: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)))
+/**
+ * `{ topics: {a: 3, b: 1} }`: the {@link MAX_SUMMARY_NAMES} with the most frames, by name, and
+ * `moreTopics: n` when there were more.
+ */
+function listed(key: 'topics' | 'sources', counts: Record<string, number>): Record<string, unknown> {
+  const entries = Object.entries(counts)
+  const shown = entries
+    .sort(([a, m], [b, n]) => n - m || a.localeCompare(b))
+    .slice(0, MAX_SUMMARY_NAMES)
+    .sort(([a], [b]) => a.localeCompare(b))
+  const more = entries.length - shown.length
+  const moreKey = key === 'topics' ? 'moreTopics' : 'moreSources'
+  return { [key]: Object.fromEntries(shown), ...(more > 0 ? { [moreKey]: more } : {}) }
 }
