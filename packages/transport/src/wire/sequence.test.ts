@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { SEQUENCE_WINDOW, SequenceTracker } from './sequence.js'
+import {
+  JUMP_CONFIRM_FRAMES,
+  JUMP_CONFIRM_MS,
+  MAX_SEQUENCE_JUMP,
+  SEQUENCE_WINDOW,
+  SequenceTracker,
+} from './sequence.js'
 
 function run(seqs: number[]) {
   const t = new SequenceTracker()
@@ -24,9 +30,10 @@ describe('SequenceTracker', () => {
     expect(t).toMatchObject({ frames: 2, duplicates: 2, gaps: 0 })
     const far = new SequenceTracker()
     far.observe(0)
-    far.observe(SEQUENCE_WINDOW + 10)
+    for (let s = 1; s <= SEQUENCE_WINDOW + 10; s += MAX_SEQUENCE_JUMP) far.observe(s)
+    expect(far.observe(SEQUENCE_WINDOW + 10)).toBe('gap')
     expect(far.observe(1)).toBe('duplicate') // too old to tell: never counted twice
-    expect(far.gaps).toBe(SEQUENCE_WINDOW + 9)
+    expect(far.duplicates).toBe(1)
   })
 
   it('handles u32 wrap-around', () => {
@@ -80,5 +87,93 @@ describe('SequenceTracker', () => {
     expect(t.observe(5)).toBe('next')
     expect(t.observe(6)).toBe('next')
     expect(t).toMatchObject({ frames: 2, gaps: 0 })
+  })
+
+  describe('a frame far from the stream (a claim, not a fact)', () => {
+    /** A stream heard every 5 ms (200 Hz) from sequence 0 to `to`, at t = 5 × sequence. */
+    const live = (t: SequenceTracker, from: number, to: number) => {
+      for (let s = from; s <= to; s++) expect(t.observe(s, s * 5)).toMatch(/first|next/)
+    }
+
+    it('one frame 2³¹ − 1 ahead is delivered but moves nothing: the real frames keep coming, counted exactly', () => {
+      const t = new SequenceTracker()
+      live(t, 0, 99)
+      expect(t.observe(99 + 0x7fffffff, 499)).toBe('jump')
+      live(t, 100, 2_000)
+      expect(t).toMatchObject({ frames: 2_002, gaps: 0, duplicates: 0, jumps: 1, resyncs: 0 })
+    })
+
+    it('so does a burst of them, while the stream is still heard', () => {
+      const t = new SequenceTracker()
+      live(t, 0, 99)
+      for (let k = 0; k < 50; k++) expect(t.observe(1_000_000 + k, 499)).toBe('jump')
+      live(t, 100, 500)
+      expect(t).toMatchObject({ gaps: 0, resyncs: 0, jumps: 50 })
+    })
+
+    it('one frame just within the jump limit costs the one real frame it claims, and no count', () => {
+      const t = new SequenceTracker()
+      live(t, 0, 99)
+      expect(t.observe(100 + MAX_SEQUENCE_JUMP, 499)).toBe('gap')
+      for (let s = 100; s < 100 + MAX_SEQUENCE_JUMP; s++) expect(t.observe(s, s * 5)).toBe('reordered')
+      expect(t.observe(100 + MAX_SEQUENCE_JUMP, 1_000_000)).toBe('duplicate') // the real one
+      expect(t).toMatchObject({ gaps: 0, duplicates: 1 })
+    })
+
+    it('a far-behind frame is not delivered (too old to tell) and does not move the stream', () => {
+      const t = new SequenceTracker()
+      live(t, 5_000, 5_100)
+      for (let k = 0; k < 10; k++) expect(t.observe(k, 25_500)).toBe('duplicate')
+      live(t, 5_101, 5_200)
+      expect(t).toMatchObject({ gaps: 0, resyncs: 0, frames: 201 })
+    })
+
+    it('a publisher heard again after losing more than the jump limit: the stream follows once confirmed, and the loss is counted', () => {
+      const t = new SequenceTracker()
+      live(t, 0, 99)
+      // 2,000 frames lost (10 s at 200 Hz): the next ones arrive far ahead, with the old position quiet
+      const back = 2_100
+      const at = (s: number) => s * 5
+      for (let k = 0; k < JUMP_CONFIRM_FRAMES - 1; k++) expect(t.observe(back + k, at(back + k))).toBe('jump')
+      expect(t.observe(back + JUMP_CONFIRM_FRAMES, at(back + JUMP_CONFIRM_FRAMES))).toBe('resync')
+      live(t, back + JUMP_CONFIRM_FRAMES + 1, back + 100)
+      // every frame delivered; the 2,000 lost and the one skipped inside the candidate are gaps
+      expect(t).toMatchObject({ resyncs: 1, gaps: 2_000 + 1, duplicates: 0 })
+      expect(t.frames).toBe(100 + 100)
+      expect(t.observe(back + JUMP_CONFIRM_FRAMES - 1, at(back + 200))).toBe('reordered')
+      expect(t.gaps).toBe(2_000)
+    })
+
+    it('a candidate is not confirmed while the old position is still heard within JUMP_CONFIRM_MS', () => {
+      const t = new SequenceTracker()
+      t.observe(0, 0)
+      for (let k = 0; k < 10; k++) t.observe(10_000 + k, 1)
+      expect(t.resyncs).toBe(0)
+      t.observe(1, JUMP_CONFIRM_MS - 1)
+      expect(t.observe(10_010, JUMP_CONFIRM_MS + 1)).toBe('jump')
+      expect(t.observe(10_011, 2 * JUMP_CONFIRM_MS)).toBe('resync')
+    })
+
+    it('a quiet stream moved by forged frames comes back when its publisher is heard again', () => {
+      const t = new SequenceTracker()
+      live(t, 0, 9) // t = 0..45 ms, then quiet
+      for (let k = 0; k < JUMP_CONFIRM_FRAMES; k++) t.observe(1_000_000 + k, 1_000 + k)
+      expect(t.resyncs).toBe(1)
+      // the real publisher goes on at 10, 11, …: far behind the forged position now
+      const verdicts = []
+      for (let s = 10; s < 20; s++) verdicts.push(t.observe(s, 2_000 + s))
+      expect(verdicts.slice(0, JUMP_CONFIRM_FRAMES - 1)).toEqual(['duplicate', 'duplicate'])
+      expect(verdicts[JUMP_CONFIRM_FRAMES - 1]).toBe('resync')
+      expect(verdicts.slice(JUMP_CONFIRM_FRAMES)).toEqual(Array(10 - JUMP_CONFIRM_FRAMES).fill('next'))
+      expect(t.resyncs).toBe(2)
+    })
+
+    it('isFar says which sequences would not move the stream', () => {
+      const t = new SequenceTracker()
+      expect(t.isFar(123)).toBe(false)
+      t.observe(1_000)
+      expect([t.isFar(1_001 + MAX_SEQUENCE_JUMP), t.isFar(1_002 + MAX_SEQUENCE_JUMP)]).toEqual([false, true])
+      expect([t.isFar(1_001 - SEQUENCE_WINDOW), t.isFar(1_000 - SEQUENCE_WINDOW)]).toEqual([false, true])
+    })
   })
 })

@@ -1,69 +1,151 @@
 /**
  * Loss, duplicate and reorder accounting for one (session, topic) stream, from sequence numbers.
  * Sequence numbers are u32 and compared with serial-number arithmetic, so wrap-around is fine.
+ *
+ * A sequence number from the network is a claim, not a fact: anyone on the segment can send a frame
+ * with a stream's session and any sequence. So a frame far from the stream's position never moves
+ * it at once (see {@link MAX_SEQUENCE_JUMP}); it starts a *candidate* position, and the stream moves
+ * there only once that position is confirmed: {@link JUMP_CONFIRM_FRAMES} frames of it, and no frame
+ * at the old position for {@link JUMP_CONFIRM_MS}. One forged datagram therefore never silences a
+ * stream or hides its loss. See WIRE.md (“Loss accounting”, “Security”).
  */
 
 /** How far back a late frame is still recognised as reordered rather than duplicate/stale. */
 export const SEQUENCE_WINDOW = 1024
+/**
+ * Furthest ahead of the expected sequence a frame may be and still move the stream at once. Half
+ * the window: after a forged frame this far ahead, the real frames that follow are still inside the
+ * window (late, not lost), so counts heal by themselves. A frame further ahead (a forgery, or a
+ * publisher heard again after losing this many frames in a row) is delivered but held as a
+ * candidate position until confirmed.
+ */
+export const MAX_SEQUENCE_JUMP = SEQUENCE_WINDOW / 2
+/** Frames at a candidate position needed before the stream moves there. */
+export const JUMP_CONFIRM_FRAMES = 3
+/**
+ * The old position must have been quiet this long (no frame there) before a candidate replaces it,
+ * ms: a stream that is still heard keeps its position whatever a stranger sends.
+ */
+export const JUMP_CONFIRM_MS = 200
 
-export type SequenceVerdict = 'first' | 'next' | 'gap' | 'reordered' | 'duplicate'
+/**
+ * `first`, `next`, `gap`: in order or ahead (delivered). `reordered`: late, inside the window
+ * (delivered). `duplicate`: seen before, or too far behind to tell (not delivered). `jump`: far
+ * ahead of the stream, at a candidate position not yet confirmed (delivered; the stream does not
+ * move). `resync`: the frame that confirmed a candidate position; the stream moved there
+ * (delivered).
+ */
+export type SequenceVerdict = 'first' | 'next' | 'gap' | 'reordered' | 'duplicate' | 'jump' | 'resync'
+
+const WINDOW_MASK = SEQUENCE_WINDOW - 1
+
+/**
+ * The next expected sequence and one bit per sequence of [next − WINDOW, next): seen or not, in 32
+ * words of 32 bits. A plain array, not a Uint32Array: a typed array costs about 1.7 µs to make
+ * (an array literal 13 ns), and a flood of new streams makes one per datagram.
+ */
+class Window {
+  next = 0
+  // biome-ignore format: 32 words, one per line would be 32 lines
+  readonly seen: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+
+  isSeen(sequence: number): boolean {
+    const i = sequence & WINDOW_MASK
+    return ((this.seen[i >>> 5]! >>> (i & 31)) & 1) === 1
+  }
+
+  mark(sequence: number): void {
+    const i = sequence & WINDOW_MASK
+    this.seen[i >>> 5]! |= 1 << (i & 31)
+  }
+
+  /** Moves `next` on by `count`, forgetting what the skipped slots held. */
+  skip(count: number): void {
+    if (count >= SEQUENCE_WINDOW) this.seen.fill(0)
+    else
+      for (let k = 0; k < count; k++) {
+        const i = (this.next + k) & WINDOW_MASK
+        this.seen[i >>> 5]! &= ~(1 << (i & 31))
+      }
+    this.next = (this.next + count) >>> 0
+  }
+}
+
+/** A position far from the stream's, not confirmed yet. */
+interface Candidate {
+  readonly window: Window
+  /** Its first sequence. */
+  readonly first: number
+  /** Ahead of the stream (its frames are delivered) or behind it (they are not). */
+  readonly ahead: boolean
+  /** Distinct frames seen at it. */
+  frames: number
+}
 
 export class SequenceTracker {
-  /** Sequence expected next. */
-  #next = 0
+  readonly #window = new Window()
   #started = false
   /** The first sequence that counts: frames before it were never counted as gaps. */
   #first = 0
-  // One bit per sequence in [next - WINDOW, next): seen or not.
-  readonly #seen = new Uint8Array(SEQUENCE_WINDOW)
+  /** When a frame last arrived at the stream's own position (the caller's clock, ms). */
+  #heardAt = 0
+  #candidate: Candidate | undefined
   frames = 0
   /** Frames missing right now: skipped over and not (yet) arrived late. */
   gaps = 0
   duplicates = 0
   reordered = 0
+  /** Frames that arrived further than {@link MAX_SEQUENCE_JUMP} from the stream's position. */
+  jumps = 0
+  /** Times the stream moved to a confirmed candidate position. */
+  resyncs = 0
 
   /**
    * Starts the stream at `sequence` before any frame of it is complete (the first fragment of a
    * large frame): from then on that frame, and every later one, is a gap if it never arrives.
    * Does nothing once the stream has started.
    */
-  prime(sequence: number): void {
+  prime(sequence: number, now = 0): void {
     if (this.#started) return
-    this.#started = true
-    this.#first = sequence
-    this.#next = sequence
+    this.#start(sequence, now)
+    this.#window.next = sequence
   }
 
-  observe(sequence: number): SequenceVerdict {
+  /** Accounts for one frame that arrived at `now` (ms, any monotonic-enough clock). */
+  observe(sequence: number, now = 0): SequenceVerdict {
+    const window = this.#window
     if (!this.#started) {
-      this.#started = true
-      this.#first = sequence
-      this.#next = (sequence + 1) >>> 0
-      this.#seen[sequence % SEQUENCE_WINDOW] = 1
+      this.#start(sequence, now)
+      window.next = (sequence + 1) >>> 0
+      window.mark(sequence)
       this.frames++
       return 'first'
     }
-    const ahead = (sequence - this.#next) | 0
-    if (ahead >= 0) {
-      this.#advance(ahead)
-      this.#seen[sequence % SEQUENCE_WINDOW] = 1
-      this.#next = (sequence + 1) >>> 0
+    const ahead = (sequence - window.next) | 0
+    if (ahead >= 0 && ahead <= MAX_SEQUENCE_JUMP) {
+      window.skip(ahead + 1)
+      window.mark(sequence)
+      this.#heardAt = now
       this.frames++
       if (ahead === 0) return 'next'
       this.gaps += ahead
       return 'gap'
     }
-    if (-ahead > SEQUENCE_WINDOW || this.#seen[sequence % SEQUENCE_WINDOW] === 1) {
-      this.duplicates++
-      return 'duplicate'
+    if (ahead < 0 && -ahead <= SEQUENCE_WINDOW) {
+      if (window.isSeen(sequence)) {
+        this.duplicates++
+        return 'duplicate'
+      }
+      window.mark(sequence)
+      this.#heardAt = now
+      this.frames++
+      this.reordered++
+      // A frame from before the stream's start (a message repaired, or late, after its successor
+      // started the stream) was never counted as a gap.
+      if (((sequence - this.#first) | 0) >= 0) this.gaps--
+      return 'reordered'
     }
-    this.#seen[sequence % SEQUENCE_WINDOW] = 1
-    this.frames++
-    this.reordered++
-    // A frame from before the stream's start (a message repaired, or late, after its successor
-    // started the stream) was never counted as a gap.
-    if (((sequence - this.#first) | 0) >= 0) this.gaps--
-    return 'reordered'
+    return this.#far(sequence, ahead > 0, now)
   }
 
   /**
@@ -72,17 +154,83 @@ export class SequenceTracker {
    */
   has(sequence: number): boolean {
     if (!this.#started) return false
-    const ahead = (sequence - this.#next) | 0
+    const ahead = (sequence - this.#window.next) | 0
     if (ahead >= 0) return false
-    return -ahead > SEQUENCE_WINDOW || this.#seen[sequence % SEQUENCE_WINDOW] === 1
+    return -ahead > SEQUENCE_WINDOW || this.#window.isSeen(sequence)
   }
 
-  /** Skips `count` sequences starting at `next`, forgetting what their window slots held. */
-  #advance(count: number): void {
-    if (count >= SEQUENCE_WINDOW) {
-      this.#seen.fill(0)
-      return
+  /** Whether `sequence` is too far from the stream's position to move it at once. */
+  isFar(sequence: number): boolean {
+    if (!this.#started) return false
+    const ahead = (sequence - this.#window.next) | 0
+    return ahead > MAX_SEQUENCE_JUMP || ahead < -SEQUENCE_WINDOW
+  }
+
+  #start(sequence: number, now: number): void {
+    this.#started = true
+    this.#first = sequence
+    this.#heardAt = now
+  }
+
+  /** A frame far from the stream's position: a candidate position's, confirmed or not yet. */
+  #far(sequence: number, ahead: boolean, now: number): SequenceVerdict {
+    this.jumps++
+    let candidate = this.#candidate
+    let fresh = candidate === undefined || candidate.ahead !== ahead
+    if (!fresh) {
+      const window = candidate!.window
+      const from = (sequence - window.next) | 0
+      if (from >= 0 && from <= MAX_SEQUENCE_JUMP) {
+        window.skip(from + 1)
+        window.mark(sequence)
+        candidate!.frames++
+      } else if (from < 0 && -from <= SEQUENCE_WINDOW && ((sequence - candidate!.first) | 0) >= 0) {
+        if (window.isSeen(sequence)) {
+          this.duplicates++
+          return 'duplicate'
+        }
+        window.mark(sequence)
+        candidate!.frames++
+      } else fresh = true
     }
-    for (let i = 0; i < count; i++) this.#seen[(this.#next + i) % SEQUENCE_WINDOW] = 0
+    if (fresh) {
+      const window = new Window()
+      window.next = (sequence + 1) >>> 0
+      window.mark(sequence)
+      candidate = { window, first: sequence, ahead, frames: 1 }
+      this.#candidate = candidate
+    }
+    const c = candidate!
+    if (c.frames >= JUMP_CONFIRM_FRAMES && now - this.#heardAt >= JUMP_CONFIRM_MS) {
+      this.#resync(c, now)
+      this.frames++
+      return 'resync'
+    }
+    if (!ahead) {
+      this.duplicates++
+      return 'duplicate'
+    }
+    this.frames++
+    return 'jump'
+  }
+
+  /** Moves the stream to a confirmed candidate position. */
+  #resync(candidate: Candidate, now: number): void {
+    const window = this.#window
+    if (candidate.ahead) {
+      // Frames between the old position and the candidate's, and those missing inside it, are lost.
+      const skipped = (candidate.first - window.next) >>> 0
+      const inside = ((candidate.window.next - candidate.first) >>> 0) - candidate.frames
+      this.gaps += skipped + inside
+    } else {
+      // The stream went back (its position had been moved by frames that then stopped): what was
+      // counted past the candidate's position is not known to be lost.
+      this.#first = candidate.first
+    }
+    window.next = candidate.window.next
+    for (let w = 0; w < window.seen.length; w++) window.seen[w] = candidate.window.seen[w]!
+    this.#candidate = undefined
+    this.#heardAt = now
+    this.resyncs++
   }
 }
