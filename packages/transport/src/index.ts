@@ -10,11 +10,9 @@ export {
   readMtu,
   resolveInterface,
 } from './net/interface.js'
+export { dropsForInode } from './net/kernel-drops.js'
 export { DEFAULT_RECV_BUFFER_BYTES, type Mode, type RecvBufferInfo } from './net/socket.js'
 export {
-  ACK_RETENTION_MS,
-  type AckEntry,
-  type AckReport,
   type BatchOptions,
   CLOSE_REPAIR_MAX_MS,
   CLOSE_REPAIR_QUIET_MS,
@@ -30,8 +28,29 @@ export {
   type PublishOptions,
   type PublishResult,
   type RepairOptions,
-  type WaitForAcksOptions,
 } from './publisher.js'
+export {
+  ALLOCATE_AT_FRACTION,
+  type ReassemblerOptions,
+  type ReassemblerStats,
+  type RepairTiming,
+  SPARE_BUFFERS_MAX,
+  SPARE_BYTES_MAX,
+} from './receive/reassembler.js'
+export {
+  DEFAULT_REPAIR_TIMING,
+  MAX_WANTED_MESSAGES,
+  MAX_WHOLE_MESSAGE_NACKS,
+  REPAIR_TICK_MS,
+  WHOLE_MESSAGE_FRAGMENTS,
+} from './receive/repair-requester.js'
+export {
+  DEFAULT_MAX_STREAMS,
+  DEFAULT_MAX_STREAMS_PER_ADDRESS,
+  DEFAULT_STREAM_IDLE_MS,
+  ESTABLISHED_FRAMES,
+  type StreamLimits,
+} from './receive/stream-table.js'
 export {
   DEFAULT_ROTATE_BYTES,
   DEFAULT_ROTATE_KEEP,
@@ -51,17 +70,39 @@ export {
   REPAIR_WINDOW_BYTES,
   REPAIR_WINDOW_MS,
 } from './repair-window.js'
-export { type RepairStats, type StatsSnapshot, type StreamStats, sessionHex } from './stats.js'
+export {
+  ACK_RETENTION_MS,
+  type AckEntry,
+  type AckReport,
+  MAX_ACK_RECEIVERS,
+  parseExpected,
+  RECEIVER_IDLE_MS,
+  RECEIVER_REPIN_MS,
+  type WaitForAcksOptions,
+} from './send/ack-book.js'
+export {
+  DEFAULT_RESEND_BYTES_PER_SECOND,
+  DEFAULT_RESEND_BYTES_PER_SECOND_PER_REQUESTER,
+  MAX_REPAIR_REQUESTERS,
+  REQUESTER_IDLE_MS,
+  RESEND_BURST_SECONDS,
+  type ResendLimits,
+} from './send/resend-budget.js'
+export {
+  type DatagramOutcome,
+  type RepairStats,
+  type StatsSnapshot,
+  type StreamStats,
+  type StreamTableStats,
+  type StreamTotals,
+  sessionHex,
+} from './stats.js'
 export {
   createSubscriber,
   DEFAULT_QUEUE_LIMIT,
-  DEFAULT_REPAIR_TIMING,
   type ForwardDatagram,
   type FrameSource,
-  MAX_WANTED_MESSAGES,
-  MAX_WHOLE_MESSAGE_NACKS,
   type RawDatagram,
-  REPAIR_TICK_MS,
   type ReceivedFrame,
   Subscriber,
   type SubscriberInfo,
@@ -72,13 +113,6 @@ export {
 export { PACING_SLACK_MS, PACING_TICK_MS } from './token-bucket.js'
 export { compileTopicFilter, type TopicFilter } from './topic-filter.js'
 export { Limits, MAX_DATAGRAM_BYTES, MAX_DATAGRAM_BYTES_IPV6, MIN_DATAGRAM_BUDGET } from './wire/constants.js'
-export {
-  type ReassemblerOptions,
-  type ReassemblerStats,
-  type RepairTiming,
-  SPARE_BUFFERS_MAX,
-  SPARE_BYTES_MAX,
-} from './wire/fragment.js'
 export { DROP_REASONS, type DropReason } from './wire/frame.js'
 export type { FrameHeader } from './wire/header.js'
-export { MAX_NACK_RANGES } from './wire/nack.js'
+export { MAX_NACK_RANGES, NACK_AMPLIFICATION } from './wire/nack.js'

@@ -10,15 +10,31 @@ import type { MessageCodec } from './message-codec.js'
 import { checkLocalPort, checkTtl, type Family } from './net/address.js'
 import { type EndpointOptions, type ResolvedEndpoint, resolveEndpoint, WILDCARD } from './net/endpoint.js'
 import { budgetForMtu, checkBudget } from './net/interface.js'
-import { closeSocket, connectSocket, type Mode, openSocket } from './net/socket.js'
+import {
+  closeSocket,
+  connectSocket,
+  DEFAULT_RECV_BUFFER_BYTES,
+  type Mode,
+  openSocket,
+  sizeRecvBuffer,
+} from './net/socket.js'
 import { type Held, RepairWindow } from './repair-window.js'
-import { emptyRepairStats, type StatsSnapshot, Stream, sessionHex } from './stats.js'
+import { AckBook, type AckReport, ackKey, type WaitForAcksOptions } from './send/ack-book.js'
+import { ResendBudget, type ResendLimits } from './send/resend-budget.js'
+import {
+  countDrop,
+  type DatagramOutcome,
+  emptyRepairStats,
+  type StatsSnapshot,
+  Stream,
+  sessionHex,
+} from './stats.js'
 import { PACING_SLACK_MS, PACING_TICK_MS, TokenBucket } from './token-bucket.js'
 import { decodeAckBody } from './wire/ack.js'
 import { BATCH_LENGTH_PREFIX, BatchBuilder, batchCapacity, batchEntryLength } from './wire/batch.js'
 import { CRC_LENGTH, FIXED_HEADER_LENGTH, Flag, FrameKind, Limits, Offset } from './wire/constants.js'
 import { type FragmentParts, fragmentParts } from './wire/fragment.js'
-import { decodeFrame, writeCrc } from './wire/frame.js'
+import { type DropReason, decodeFrame, writeCrc } from './wire/frame.js'
 import { clearFlags, encodeTopic, type FrameHeader, setHops } from './wire/header.js'
 import { decodeNackBody } from './wire/nack.js'
 import { FrameSlab } from './wire/slab.js'
@@ -64,7 +80,7 @@ export const CLOSE_REPAIR_QUIET_MS = 40
 /** The longest `close()` waits for repairs (see {@link CLOSE_REPAIR_QUIET_MS}), ms. */
 export const CLOSE_REPAIR_MAX_MS = 500
 
-export interface RepairOptions {
+export interface RepairOptions extends ResendLimits {
   /** Bytes of messages held, at most; the oldest go first. Default `REPAIR_WINDOW_BYTES` (64 MiB). */
   windowBytes?: number
   /** A message older than this is no longer held, ms. Default `REPAIR_WINDOW_MS` (1,000). */
@@ -149,33 +165,6 @@ export interface PublishResult {
   bytes: number
 }
 
-export interface AckEntry {
-  receiver: string
-  receiverSession: number
-  address: string
-  port: number
-  /** From publish to ack, ms. */
-  latencyMs: number
-}
-
-export interface AckReport {
-  topic: string
-  sequence: number
-  acked: AckEntry[]
-  /** Expected receivers that did not ack before the timeout. */
-  missing: string[]
-}
-
-export interface WaitForAcksOptions {
-  /** How long to wait, ms. */
-  timeoutMs: number
-  /**
-   * Receivers (by name) that must ack. Default: every receiver that has acked anything on this
-   * publisher before; the wait ends early once all of them have.
-   */
-  expected?: readonly string[]
-}
-
 export interface PublisherInfo {
   mode: Mode
   family: Family
@@ -203,17 +192,6 @@ export interface ForeignAck {
   from: { address: string; port: number }
 }
 
-interface PendingAck {
-  sentAt: number
-  acked: Map<string, AckEntry>
-  /** Wakes a waiter when an ack arrives. */
-  notify: (() => void) | undefined
-  timer: NodeJS.Timeout
-}
-
-/** Pending ack records nobody waits for are forgotten after this long, ms. */
-export const ACK_RETENTION_MS = 60_000
-
 interface TopicState {
   bytes: Uint8Array
   sequence: number
@@ -233,8 +211,12 @@ export class Publisher extends EventEmitter {
   readonly #endpoint: ResolvedEndpoint
   readonly #destination: string
   readonly #topics = new Map<string, TopicState>()
-  readonly #pending = new Map<string, PendingAck>()
-  readonly #receivers = new Set<string>()
+  readonly #acks = new AckBook()
+  /** What NACKs may make this publisher resend (credit per NACK, rates). */
+  readonly #resend: ResendBudget
+  /** What became of every datagram this publisher's socket read. */
+  readonly #outcomes: Partial<Record<DatagramOutcome, number>> = {}
+  readonly #drops: Partial<Record<DropReason, number>> = {}
   readonly #burstBytes: number
   /** Bytes sent since the event loop last had a turn (see #sendAll). */
   #burst = 0
@@ -293,6 +275,8 @@ export class Publisher extends EventEmitter {
       repair === undefined || repair.windowBytes === 0 || repair.windowMs === 0
         ? undefined
         : new RepairWindow(repair.windowBytes, repair.windowMs)
+    this.#resend = new ResendBudget(repair ?? {})
+    this.#acks.onAck = (topic, sequence, entry) => this.emit('ack', { topic, sequence, ...entry })
     this.#socket = socket
     this.#sender = sender ?? socket
     this.#port = sender === undefined ? endpoint.port : undefined
@@ -332,6 +316,11 @@ export class Publisher extends EventEmitter {
         )
       if (windowMs !== undefined && !(windowMs >= 0 && Number.isFinite(windowMs)))
         throw transportError('SHOAL_BAD_OPTION', `repair.windowMs ${windowMs} is not a time of 0 ms or more`)
+      for (const name of ['bytesPerSecond', 'bytesPerSecondPerRequester'] as const) {
+        const rate = options.repair[name]
+        if (rate !== undefined && !(rate > 0 && Number.isFinite(rate)))
+          throw transportError('SHOAL_BAD_OPTION', `repair.${name} ${rate} is not a rate above 0`)
+      }
     }
     const localPort = checkLocalPort(options.localPort ?? 0)
     const budget = checkBudget(
@@ -348,6 +337,8 @@ export class Publisher extends EventEmitter {
       port: localPort,
       reuseAddr: true,
     })
+    // ACKs and NACKs come back to this socket while the publisher is busy sending: room for bursts.
+    sizeRecvBuffer(socket, DEFAULT_RECV_BUFFER_BYTES)
     const loopback = options.loopback ?? true
     const configure = (s: Socket) => {
       if (endpoint.mode === 'multicast') {
@@ -461,7 +452,7 @@ export class Publisher extends EventEmitter {
         ownedBuffer(frame.payload),
       )
     const sequence = this.#sendWhole(state, frame)
-    if (options.ack) this.#expectAcks(topic, sequence)
+    if (options.ack) this.#acks.expect(topic, sequence)
     return new Promise((resolve, reject) =>
       this.#transmit(frame, (error) => {
         if (error === null) resolve({ topic, sequence, datagrams: 1, bytes: frame.length })
@@ -503,7 +494,7 @@ export class Publisher extends EventEmitter {
     const entry = batchEntryLength(state.bytes.length, payload.length)
     if (this.#batch !== undefined && entry <= batchCapacity(this.info.budget)) {
       const sequence = this.#enqueue(state, fingerprint, payload, options.ack ? Flag.ACK_REQUEST : 0, 0)
-      if (options.ack) this.#expectAcks(topic, sequence)
+      if (options.ack) this.#acks.expect(topic, sequence)
       this.#batchWaiters ??= []
       await new Promise<void>((resolve, reject) => this.#batchWaiters!.push({ resolve, reject }))
       return { topic, sequence, datagrams: 1, bytes: entry }
@@ -512,7 +503,7 @@ export class Publisher extends EventEmitter {
     const sequence = state.sequence
     state.sequence = (state.sequence + 1) >>> 0
     let flags = options.ack ? Flag.ACK_REQUEST : 0
-    if (options.ack) this.#expectAcks(topic, sequence)
+    if (options.ack) this.#acks.expect(topic, sequence)
     if (FIXED_HEADER_LENGTH + state.bytes.length + payload.length + CRC_LENGTH <= this.info.budget) {
       const frame = this.#slab.copyFrame(
         flags,
@@ -705,48 +696,30 @@ export class Publisher extends EventEmitter {
     await this.#sendAll([data])
   }
 
-  /** Waits for acks of a frame published with `{ ack: true }`. */
+  /**
+   * Waits for acks of a frame published with `{ ack: true }`. An ACK counts only from where its
+   * receiver is known to answer from (see `send/ack-book.ts`): `expected` may pin a receiver to an
+   * address as `name@address`.
+   */
   waitForAcks(
     result: Pick<PublishResult, 'topic' | 'sequence'>,
     options: WaitForAcksOptions,
   ): Promise<AckReport> {
-    const key = ackKey(result.topic, result.sequence)
-    const pending = this.#pending.get(key)
-    if (pending === undefined)
-      return Promise.reject(
-        transportError('SHOAL_BAD_OPTION', `no ack was requested for ${result.topic} #${result.sequence}`),
-      )
-    return new Promise((resolve) => {
-      const expected = () => options.expected ?? [...this.#receivers]
-      const done = () => {
-        clearTimeout(timer)
-        pending.notify = undefined
-        this.#pending.delete(key)
-        clearTimeout(pending.timer)
-        const acked = [...pending.acked.values()]
-        const missing = expected().filter((name) => !pending.acked.has(name))
-        resolve({ topic: result.topic, sequence: result.sequence, acked, missing })
-      }
-      const timer = setTimeout(done, options.timeoutMs)
-      pending.notify = () => {
-        const want = expected()
-        if (want.length > 0 && want.every((name) => pending.acked.has(name))) done()
-      }
-      pending.notify()
-    })
+    return this.#acks.wait(result, options)
   }
 
-  /** Receivers that have acked anything on this publisher. */
+  /** Receivers known to this publisher (those whose acks it counted), at most `MAX_ACK_RECEIVERS`. */
   knownReceivers(): string[] {
-    return [...this.#receivers]
+    return this.#acks.receivers()
   }
 
   stats(): StatsSnapshot {
     return {
       sent: [...this.#topics.values()].map((t) => t.stream.snapshot('sent')),
       received: [],
-      drops: this.#sendErrors > 0 ? { 'send-failed': this.#sendErrors } : {},
-      repair: { ...this.#repairStats },
+      drops: this.#sendErrors > 0 ? { ...this.#drops, 'send-failed': this.#sendErrors } : { ...this.#drops },
+      repair: { ...this.#repairStats, ...limitedNacks(this.#resend) },
+      outcomes: { ...this.#outcomes },
       datagramsIn: this.#datagramsIn,
       datagramsOut: this.#datagramsOut,
       bytesIn: this.#bytesIn,
@@ -763,8 +736,7 @@ export class Publisher extends EventEmitter {
     await this.flush().catch(() => {})
     await this.#awaitLastRepairs()
     this.#closed = true
-    for (const pending of this.#pending.values()) clearTimeout(pending.timer)
-    this.#pending.clear()
+    this.#acks.clear()
     this.#window?.clear()
     await closeSocket(this.#socket)
     if (this.#sender !== this.#socket) await closeSocket(this.#sender)
@@ -938,73 +910,82 @@ export class Publisher extends EventEmitter {
     })
   }
 
-  #expectAcks(topic: string, sequence: number): void {
-    const key = ackKey(topic, sequence)
-    const timer = setTimeout(() => this.#pending.delete(key), ACK_RETENTION_MS)
-    timer.unref()
-    this.#pending.set(key, { sentAt: performance.now(), acked: new Map(), notify: undefined, timer })
-  }
-
+  /** A datagram on this publisher's socket: an ACK, a NACK, a plain reply (raw mode), or a drop. */
   #onMessage(data: Buffer, address: string, port: number): void {
     this.#datagramsIn++
     this.#bytesIn += data.length
+    this.#outcome(this.#handle(data, address, port))
+  }
+
+  #handle(data: Buffer, address: string, port: number): DatagramOutcome {
     const frame = decodeFrame(data, 0, data.length, { maxMessageBytes: Limits.MAX_MESSAGE_BYTES })
     if (!frame.ok && (frame.reason === 'bad-magic' || frame.reason === 'truncated')) {
       // Not Shoal at all: a plain reply from a bare-socket program (raw mode's duplex).
       this.emit('reply', { data, from: { address, port }, receivedAt: Date.now() })
-      return
+      return 'reply'
     }
-    if (
-      frame.ok &&
-      frame.header.kind === FrameKind.ACK &&
-      frame.header.sessionId !== this.sessionId &&
-      this.listenerCount('foreign-ack') > 0
-    ) {
-      // An ack for frames this publisher forwarded (a relay): the relay passes it on.
-      this.emit('foreign-ack', { header: frame.header, data, from: { address, port } } satisfies ForeignAck)
-      return
+    if (!frame.ok) return this.#refuse(frame.reason, address, port)
+    const { header, payload } = frame
+    if (header.kind === FrameKind.ACK) {
+      const body = decodeAckBody(payload)
+      if (body === undefined) return this.#refuse('bad-ack', address, port)
+      if (header.sessionId !== this.sessionId) {
+        if (this.listenerCount('foreign-ack') === 0) return this.#refuse('foreign-session', address, port)
+        // An ack for frames this publisher forwarded (a relay): the relay passes it on.
+        this.emit('foreign-ack', { header, data, from: { address, port } } satisfies ForeignAck)
+        return 'foreign-ack'
+      }
+      const outcome = this.#acks.receive(header, body, address, port)
+      return outcome === 'ack' ? 'ack' : this.#refuse(outcome, address, port)
     }
-    if (frame.ok && frame.header.kind === FrameKind.NACK && frame.header.sessionId === this.sessionId) {
-      this.#onNack(frame.header, frame.payload, address, port)
-      return
+    if (header.kind === FrameKind.NACK) {
+      if (header.sessionId !== this.sessionId) return this.#refuse('foreign-session', address, port)
+      return this.#onNack(header, payload, data.length, address, port)
     }
-    if (!frame.ok || frame.header.kind !== FrameKind.ACK || frame.header.sessionId !== this.sessionId) {
-      this.emit('warning', { reason: frame.ok ? 'unexpected-frame' : frame.reason, address, port })
-      return
-    }
-    const body = decodeAckBody(frame.payload)
-    if (body === undefined) {
-      this.emit('warning', { reason: 'bad-ack', address, port })
-      return
-    }
-    this.#receivers.add(body.receiver)
-    const pending = this.#pending.get(ackKey(frame.header.topic, frame.header.sequence))
-    if (pending === undefined || pending.acked.has(body.receiver)) return
-    const entry: AckEntry = { ...body, address, port, latencyMs: performance.now() - pending.sentAt }
-    pending.acked.set(body.receiver, entry)
-    this.emit('ack', { topic: frame.header.topic, sequence: frame.header.sequence, ...entry })
-    pending.notify?.()
+    return this.#refuse('unexpected-kind', address, port)
   }
 
-  /** A receiver asks for fragments again: resend those held, at most once per holdoff each. */
-  #onNack(header: FrameHeader, payload: Uint8Array, address: string, port: number): void {
+  /** A datagram this publisher does not take: counted by reason, and a warning. */
+  #refuse(reason: DropReason, address: string, port: number): DropReason {
+    countDrop(this.#drops, reason)
+    if (this.listenerCount('warning') > 0) this.emit('warning', { reason, address, port })
+    return reason
+  }
+
+  #outcome(outcome: DatagramOutcome): void {
+    this.#outcomes[outcome] = (this.#outcomes[outcome] ?? 0) + 1
+  }
+
+  /**
+   * A receiver asks for fragments again: resend those held, each at most once per holdoff, as far
+   * as the NACK's credit and the resend rates allow.
+   */
+  #onNack(
+    header: FrameHeader,
+    payload: Uint8Array,
+    length: number,
+    address: string,
+    port: number,
+  ): DatagramOutcome {
     const body = decodeNackBody(payload)
-    if (body === undefined) {
-      this.emit('warning', { reason: 'bad-nack', address, port })
-      return
-    }
+    if (body === undefined) return this.#refuse('bad-nack', address, port)
     const stats = this.#repairStats
     stats.nacksReceived++
     this.#repairActivityAt = performance.now()
-    const found = this.#window?.resend(ackKey(header.topic, header.sequence), body.ranges)
+    const found = this.#window?.resend(
+      ackKey(header.topic, header.sequence),
+      body.ranges,
+      this.#resend.grant(address, length),
+    )
     if (found === undefined) {
       stats.unavailable++
-      return
+      return 'nack'
     }
     const { held, parts: again } = found
-    if (again.length === 0) return
+    if (again.length === 0) return 'nack'
     stats.fragmentsResent += again.length
     this.#background(this.#sendHeld(again, held, false))
+    return 'nack'
   }
 
   #checkOpen(): void {
@@ -1038,8 +1019,10 @@ function fragmentCountOf(frame: Uint8Array): number {
   return (frame[Offset.FRAGMENT_COUNT]! << 8) | frame[Offset.FRAGMENT_COUNT + 1]!
 }
 
-function ackKey(topic: string, sequence: number): string {
-  return `${sequence}\u0000${topic}`
+/** The repair counters of the resend budget: NACKs whose answer a limit cut short. */
+function limitedNacks(budget: ResendBudget): { creditLimited: number; rateLimited: number } {
+  const { creditLimited, rateLimited } = budget.stats()
+  return { creditLimited, rateLimited }
 }
 
 export function createPublisher(options: PublisherOptions): Promise<Publisher> {

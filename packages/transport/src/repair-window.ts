@@ -3,6 +3,8 @@
  * a window of bytes and time so that receivers missing fragments can ask for them again, and the
  * encoding buffers of messages that left the window, for the next messages to be encoded into.
  */
+
+import type { ResendGrant } from './send/resend-budget.js'
 import type { FragmentParts } from './wire/fragment.js'
 import type { FragmentRange } from './wire/nack.js'
 
@@ -46,6 +48,8 @@ export interface Held {
   released: boolean
   /** performance.now() of each fragment's last resend; made on the first request. */
   resentAt: Float64Array | undefined
+  /** The last request (by number) that considered each fragment: each is considered once per NACK. */
+  askedBy: Uint32Array | undefined
 }
 
 export class RepairWindow {
@@ -56,6 +60,8 @@ export class RepairWindow {
   readonly #held = new Map<string, Held>()
   #heldBytes = 0
   readonly #recycled: Buffer[] = []
+  /** Numbers the requests to `resend`, so that each considers a fragment once. */
+  #requests = 0
   /** Lets go of messages older than the window while the publisher is quiet. */
   #sweeper: NodeJS.Timeout | undefined
 
@@ -84,6 +90,7 @@ export class RepairWindow {
       busy: 1,
       released: false,
       resentAt: undefined,
+      askedBy: undefined,
     }
     // A sequence that wrapped round to a held one: the old message goes.
     const previous = this.#held.get(key)
@@ -105,25 +112,39 @@ export class RepairWindow {
   }
 
   /**
-   * The fragments of the message under `key` to send again for `ranges`: those sent once already
-   * and not resent in the last {@link REPAIR_HOLDOFF_MS}. Undefined when the message is not held.
+   * The fragments of the message under `key` to send again for `ranges`: those sent once already,
+   * not resent in the last {@link REPAIR_HOLDOFF_MS}, and admitted by `grant` (in order; the first
+   * refused ends the answer). Each fragment is considered once however the ranges overlap, so one
+   * NACK costs at most the message's fragment count in work. Undefined when the message is not held.
    */
-  resend(key: string, ranges: readonly FragmentRange[]): { held: Held; parts: FragmentParts[] } | undefined {
+  resend(
+    key: string,
+    ranges: readonly FragmentRange[],
+    grant?: ResendGrant,
+  ): { held: Held; parts: FragmentParts[]; limited: boolean } | undefined {
     const now = this.#now()
     const held = this.#held.get(key)
     if (held === undefined || now - held.heldAt > this.#ms) return undefined
     held.resentAt ??= new Float64Array(held.parts.length).fill(Number.NEGATIVE_INFINITY)
-    const resentAt = held.resentAt
+    held.askedBy ??= new Uint32Array(held.parts.length)
+    const { resentAt, askedBy } = held
+    this.#requests = (this.#requests % 0xffffffff) + 1
+    const request = this.#requests
     const parts: FragmentParts[] = []
     for (const [first, count] of ranges) {
       const end = Math.min(first + count, held.sent)
       for (let index = first; index < end; index++) {
+        if (askedBy[index] === request) continue
+        askedBy[index] = request
         if (now - resentAt[index]! < REPAIR_HOLDOFF_MS) continue
+        const part = held.parts[index]!
+        if (grant !== undefined && !grant.admit(part[0].length + part[1].length + part[2].length))
+          return { held, parts, limited: true }
         resentAt[index] = now
-        parts.push(held.parts[index]!)
+        parts.push(part)
       }
     }
-    return { held, parts }
+    return { held, parts, limited: false }
   }
 
   /** A send from `held` starts (a repair). */

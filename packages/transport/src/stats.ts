@@ -15,8 +15,74 @@ export interface StreamStats {
   gaps: number
   duplicates: number
   reordered: number
+  /**
+   * Frames that arrived further from the stream's position than `MAX_SEQUENCE_JUMP`: a stranger's
+   * claim, or a publisher heard again after a long loss (see WIRE.md “Loss accounting”).
+   */
+  jumps: number
+  /** Times the stream moved to a confirmed new position (after such jumps). */
+  resyncs: number
   /** Frames of this stream dropped after they were recognised, by reason. */
   drops: Partial<Record<DropReason, number>>
+}
+
+/** The counters of several streams added up (receive side: those no longer tracked). */
+export interface StreamTotals {
+  streams: number
+  frames: number
+  bytes: number
+  datagrams: number
+  gaps: number
+  duplicates: number
+  reordered: number
+  jumps: number
+  resyncs: number
+  drops: Partial<Record<DropReason, number>>
+}
+
+export function emptyStreamTotals(): StreamTotals {
+  return {
+    streams: 0,
+    frames: 0,
+    bytes: 0,
+    datagrams: 0,
+    gaps: 0,
+    duplicates: 0,
+    reordered: 0,
+    jumps: 0,
+    resyncs: 0,
+    drops: {},
+  }
+}
+
+/** Adds one stream's counters to `totals`. */
+export function addToTotals(totals: StreamTotals, stream: StreamStats): void {
+  totals.streams++
+  totals.frames += stream.frames
+  totals.bytes += stream.bytes
+  totals.datagrams += stream.datagrams
+  totals.gaps += stream.gaps
+  totals.duplicates += stream.duplicates
+  totals.reordered += stream.reordered
+  totals.jumps += stream.jumps
+  totals.resyncs += stream.resyncs
+  for (const [reason, count] of Object.entries(stream.drops))
+    totals.drops[reason as DropReason] = (totals.drops[reason as DropReason] ?? 0) + (count ?? 0)
+}
+
+/**
+ * The receive side's table of streams (see `receive/stream-table.ts`): how many are tracked, how
+ * many were let go and why, and the counters of those let go, so that totals stay exact.
+ */
+export interface StreamTableStats {
+  /** Streams tracked now. */
+  active: number
+  /** Streams let go to stay within the caps (least recently heard first). */
+  evicted: number
+  /** Streams let go after being idle for the idle time. */
+  expired: number
+  /** Counters of every stream let go, added up: `received` plus these are the totals. */
+  retired: StreamTotals
 }
 
 /** Repair counters of a publisher or a subscriber (each side fills its own). */
@@ -32,11 +98,46 @@ export type RepairStats = {
   fragmentsRepaired: number
   /** NACKs for messages no longer held, or not held at all (publisher). */
   unavailable: number
+  /** NACKs whose answer stopped at their credit, a multiple of their own length (publisher). */
+  creditLimited: number
+  /** NACKs whose answer stopped at a resend rate cap, all requesters' or their own (publisher). */
+  rateLimited: number
 }
 
 export function emptyRepairStats(): RepairStats {
-  return { nacksSent: 0, nacksReceived: 0, fragmentsResent: 0, fragmentsRepaired: 0, unavailable: 0 }
+  return {
+    nacksSent: 0,
+    nacksReceived: 0,
+    fragmentsResent: 0,
+    fragmentsRepaired: 0,
+    unavailable: 0,
+    creditLimited: 0,
+    rateLimited: 0,
+  }
 }
+
+/**
+ * What became of one datagram a subscriber read: exactly one per datagram, so they add up to
+ * `datagramsIn`. `delivered`: a whole frame handed to the application (or, raw, the datagram);
+ * `fragment`: a fragment taken for reassembly (its message, once whole, is delivered or dropped and
+ * counted in `drops`); `batch`: a batch unpacked (its frames counted one by one in `drops` and their
+ * streams); `forwarded`: handed to a relay; `filtered`: a topic not subscribed to; `duplicate`: a frame
+ * or fragment seen before. On a publisher's socket: `ack` (counted), `nack` (answered as far as its
+ * limits allow), `reply` (a plain datagram, raw mode), `foreign-ack` (for a session a relay
+ * forwards). Anything else: the drop reason.
+ */
+export type DatagramOutcome =
+  | 'delivered'
+  | 'fragment'
+  | 'batch'
+  | 'forwarded'
+  | 'filtered'
+  | 'duplicate'
+  | 'ack'
+  | 'nack'
+  | 'reply'
+  | 'foreign-ack'
+  | DropReason
 
 export interface StatsSnapshot {
   sent: StreamStats[]
@@ -45,6 +146,12 @@ export interface StatsSnapshot {
   drops: Partial<Record<DropReason, number>>
   /** Repair of fragmented messages (WIRE.md “Repair”). */
   repair: RepairStats
+  /** Receive side: the stream table's size, evictions and the counters of streams let go. */
+  streams?: StreamTableStats
+  /** Receive side: what became of every datagram read, one outcome each (they add up to `datagramsIn`). */
+  outcomes?: Partial<Record<DatagramOutcome, number>>
+  /** Receive side: datagrams the kernel dropped for the socket, its receive buffer full (Linux). */
+  kernelDrops?: number
   datagramsIn: number
   datagramsOut: number
   bytesIn: number
@@ -67,11 +174,16 @@ export interface Origin {
 /** One stream's live counters. */
 export class Stream {
   readonly tracker = new SequenceTracker()
+  /** Receive side: when a frame of it was last heard, and when its place in the table's order was last renewed (ms). */
+  heardAt = 0
+  orderedAt = 0
   bytes = 0
   datagrams = 0
   framesSent = 0
   /** Newest sequence of a repairable (fragmented, held) message seen: a jump past it is whole messages missing. */
   newestRepairable: number | undefined
+  /** Datagram length of the last repairable fragment seen: what a NACK for a whole message is padded for. */
+  repairDatagramBytes: number | undefined
   readonly drops: Partial<Record<DropReason, number>> = {}
 
   #address: string
@@ -138,6 +250,8 @@ export class Stream {
       gaps: t.gaps,
       duplicates: t.duplicates,
       reordered: t.reordered,
+      jumps: t.jumps,
+      resyncs: t.resyncs,
       drops: { ...this.drops },
     }
   }

@@ -1,7 +1,9 @@
 /**
  * Subscriber: joins a group (or listens for broadcast/unicast), checks and reassembles frames,
  * decodes messages, accounts for loss per (source, topic), and answers ack requests.
- * A bad datagram never throws: it is counted by reason and reported as a `'warning'` event.
+ * A bad datagram never throws: it is counted by reason and reported as a `'warning'` event. Every
+ * datagram read ends in exactly one outcome (`stats().outcomes`), and every table a stranger's
+ * datagrams can grow is bounded (WIRE.md “Security”).
  */
 import { randomBytes } from 'node:crypto'
 import type { Socket } from 'node:dgram'
@@ -12,6 +14,8 @@ import { transportError } from './errors.js'
 import type { CodecRegistry, TopicTypes } from './message-codec.js'
 import { checkTtl } from './net/address.js'
 import { type EndpointOptions, type ResolvedEndpoint, resolveEndpoint, WILDCARD } from './net/endpoint.js'
+import { budgetForMtu } from './net/interface.js'
+import { readKernelDrops, socketInode } from './net/kernel-drops.js'
 import {
   closeSocket,
   DEFAULT_RECV_BUFFER_BYTES,
@@ -19,21 +23,29 @@ import {
   type RecvBufferInfo,
   sizeRecvBuffer,
 } from './net/socket.js'
-import { countDrop, emptyRepairStats, type Origin, type StatsSnapshot, Stream, sessionHex } from './stats.js'
-import { compileTopicFilter, type TopicFilter } from './topic-filter.js'
-import { encodeAck } from './wire/ack.js'
-import { forEachInnerFrame, sealInner } from './wire/batch.js'
-import { Flag, FrameKind, Limits } from './wire/constants.js'
 import {
   type AbandonedMessage,
   Reassembler,
   type ReassemblerOptions,
-  type RepairTarget,
   type RepairTiming,
-} from './wire/fragment.js'
+} from './receive/reassembler.js'
+import { DEFAULT_REPAIR_TIMING, messageKey, RepairRequester } from './receive/repair-requester.js'
+import { type StreamLimits, StreamTable } from './receive/stream-table.js'
+import {
+  countDrop,
+  type DatagramOutcome,
+  emptyRepairStats,
+  type Origin,
+  type StatsSnapshot,
+  type Stream,
+} from './stats.js'
+import { compileTopicFilter, type TopicFilter } from './topic-filter.js'
+import { encodeAck } from './wire/ack.js'
+import { forEachInnerFrame, sealInner } from './wire/batch.js'
+import { Flag, FrameKind, Limits } from './wire/constants.js'
+import { impliedFragmentSize } from './wire/fragment.js'
 import { type DropReason, decodeFrame } from './wire/frame.js'
 import type { FrameHeader } from './wire/header.js'
-import { encodeNack, type FragmentRange, WHOLE_MESSAGE } from './wire/nack.js'
 
 export interface SubscriberOptions extends EndpointOptions {
   /** Topic filters (see topic-filter.ts); default: every topic. */
@@ -58,8 +70,10 @@ export interface SubscriberOptions extends EndpointOptions {
   recvBufferBytes?: number
   /** TTL (IPv6 hop limit) of the unicast datagrams this subscriber sends (acks, replies). 1–255; default: the kernel's. */
   ttl?: number
-  /** Reassembly limits: message size, partial messages, memory, timeout. */
+  /** Reassembly limits: message size, partial messages, memory (in all and per sender address), timeout. */
   reassembly?: ReassemblerOptions
+  /** How many streams (session × topic) are tracked, in all and per sender address, and for how long idle. */
+  streams?: StreamLimits
   /**
    * Ask publishers for fragments missing from messages they hold (frames marked `REPAIRABLE`);
    * `false` never asks. Default on, with {@link DEFAULT_REPAIR_TIMING}.
@@ -67,6 +81,11 @@ export interface SubscriberOptions extends EndpointOptions {
   repair?: Partial<RepairTiming> | boolean
   /** Frames buffered for a slow async iterator before new ones are dropped (`queue-overflow`). Default 65,536. */
   queueLimit?: number
+  /**
+   * Which sender addresses this subscriber takes datagrams from: checked first, before any other
+   * work; a datagram from any other is dropped as `not-allowed`. Default: every address.
+   */
+  allow?: (address: string) => boolean
 }
 
 /** Where a frame came from; shared (frozen) by the frames of a stream from the same place. */
@@ -121,28 +140,12 @@ export interface SubscriberInfo {
   bound: { address: string; port: number }
   recvBuffer: RecvBufferInfo
   name: string
+  /** Largest datagram this subscriber sends (its NACKs): the interface's datagram budget. */
+  budget: number
 }
 
-/** How often partial messages are checked for expiry, ms. */
+/** How often partial messages are checked for expiry, and idle streams let go, ms. */
 export const SWEEP_INTERVAL_MS = 250
-
-/**
- * When a subscriber asks for missing fragments (WIRE.md “Repair”). Holes (a fragment arrived and
- * some before it did not) and a message overtaken by the next one are asked for at once; a
- * message's missing tail after 10 ms without news; what is still missing again every 20 ms after,
- * at most 8 times per message.
- */
-export const DEFAULT_REPAIR_TIMING: RepairTiming = { idleMs: 10, retryMs: 20, maxRetries: 8 }
-/** While repairable messages are partial, idle tails and retries are checked this often, ms. */
-export const REPAIR_TICK_MS = 5
-/**
- * Whole messages asked for when a stream's sequence jumps past repairable messages never seen,
- * at most (the newest ones): more than this were lost together, and the publisher's window
- * would not hold the older ones anyway.
- */
-export const MAX_WHOLE_MESSAGE_NACKS = 16
-/** Whole messages a subscriber is waiting for at once (see MAX_WHOLE_MESSAGE_NACKS), at most. */
-export const MAX_WANTED_MESSAGES = 256
 export const DEFAULT_QUEUE_LIMIT = 65_536
 
 export class Subscriber extends EventEmitter {
@@ -155,31 +158,26 @@ export class Subscriber extends EventEmitter {
   readonly #ack: boolean
   readonly #raw: boolean
   readonly #forward: boolean
+  readonly #allow: ((address: string) => boolean) | undefined
   readonly #reassembler: Reassembler
-  // session id → topic → stream: found per frame without building a key string
-  readonly #streams = new Map<number, Map<string, Stream>>()
+  readonly #streams: StreamTable
   readonly #drops: Partial<Record<DropReason, number>> = {}
+  readonly #outcomes: Partial<Record<DatagramOutcome, number>> = {}
   readonly #sweeper: NodeJS.Timeout
   readonly #maxMessageBytes: number
   readonly #queueLimit: number
-  /** When to ask for repairs; undefined when this subscriber never asks. */
-  readonly #repairTiming: RepairTiming | undefined
-  readonly #repairStats = emptyRepairStats()
-  /**
-   * Whole messages asked for, by reassembly key: asked again every `retryMs` (at most `maxRetries`
-   * times) until they start arriving. At most {@link MAX_WANTED_MESSAGES}; the oldest goes.
-   */
-  readonly #wanted = new Map<
-    string,
-    { target: RepairTarget; stream: Stream; askedAt: number; retries: number }
-  >()
-  #repairTicker: NodeJS.Timeout | undefined
-  #repairCheck: NodeJS.Immediate | undefined
+  /** Asks publishers for what is missing; undefined when this subscriber never asks. */
+  readonly #repair: RepairRequester | undefined
+  /** The socket's inode, for its kernel drop counter; undefined where there is none. */
+  readonly #inode: string | undefined
   #iterating = 0
   #queued = 0
   #datagramsIn = 0
   #bytesIn = 0
   #closed = false
+  #leave: Array<() => void> = []
+  /** Random per subscriber start; sent in acks so a restarted receiver is told apart. */
+  readonly #sessionId = randomBytes(4).readUInt32BE(0)
 
   private constructor(socket: Socket, options: SubscriberOptions, info: SubscriberInfo) {
     super()
@@ -192,16 +190,28 @@ export class Subscriber extends EventEmitter {
     this.#ack = options.ack ?? false
     this.#raw = options.raw ?? false
     this.#forward = options.forward ?? false
+    this.#allow = options.allow
     this.#queueLimit = options.queueLimit ?? DEFAULT_QUEUE_LIMIT
     this.#maxMessageBytes = options.reassembly?.maxMessageBytes ?? Limits.MAX_MESSAGE_BYTES
     this.#reassembler = new Reassembler(options.reassembly)
     this.#reassembler.onAbandon = (abandoned) => this.#onAbandon(abandoned)
+    this.#streams = new StreamTable(options.streams)
     const repair = options.repair ?? true
-    this.#repairTiming =
+    this.#repair =
       repair === false || this.#raw || this.#forward
         ? undefined
-        : { ...DEFAULT_REPAIR_TIMING, ...(repair === true ? {} : repair) }
-    this.#sweeper = setInterval(() => this.#reassembler.sweep(), SWEEP_INTERVAL_MS)
+        : new RepairRequester({
+            timing: { ...DEFAULT_REPAIR_TIMING, ...(repair === true ? {} : repair) },
+            reassembler: this.#reassembler,
+            receiverSession: this.#sessionId,
+            budget: info.budget,
+            send: (nack, to) => this.#sendControl(nack, to, 'nack'),
+          })
+    this.#inode = socketInode(socket)
+    this.#sweeper = setInterval(() => {
+      this.#reassembler.sweep()
+      this.#streams.sweep(Date.now())
+    }, SWEEP_INTERVAL_MS)
     this.#sweeper.unref()
     socket.on('message', (data, rinfo) => this.#onMessage(data, rinfo.address, rinfo.port))
     socket.on('error', (error) => this.#warn({ reason: 'socket-error', detail: error.message }))
@@ -210,6 +220,7 @@ export class Subscriber extends EventEmitter {
   static async create(options: SubscriberOptions): Promise<Subscriber> {
     const endpoint = resolveEndpoint(options, 'subscriber')
     if (typeof options.repair === 'object') checkRepairTiming(options.repair)
+    checkLimits(options)
     const ttl = options.ttl === undefined ? undefined : checkTtl(options.ttl)
     const { family, mode, iface } = endpoint
     // One group: bind the group address, so this socket sees only that group's traffic.
@@ -269,15 +280,12 @@ export class Subscriber extends EventEmitter {
       bound: { address: bound.address, port: bound.port },
       recvBuffer,
       name: options.name ?? `${hostname()}:${process.pid}`,
+      budget: budgetForMtu(iface?.mtu, family),
     }
     const subscriber = new Subscriber(socket, options, info)
     subscriber.#leave = joined
     return subscriber
   }
-
-  #leave: Array<() => void> = []
-  /** Random per subscriber start; sent in acks so a restarted receiver is told apart. */
-  readonly #sessionId = randomBytes(4).readUInt32BE(0)
 
   /** Frames as they arrive. Ends when the subscriber closes. */
   async *[Symbol.asyncIterator](): AsyncIterator<ReceivedFrame> {
@@ -298,19 +306,41 @@ export class Subscriber extends EventEmitter {
     }
   }
 
+  /**
+   * Counters now. `received` lists the streams tracked; `streams.retired` adds up those let go.
+   * `outcomes` says where every datagram read went (they add up to `datagramsIn`); `kernelDrops` is
+   * what the kernel dropped before this subscriber could read it (Linux).
+   */
   stats(): StatsSnapshot {
-    return {
+    const received = []
+    for (const stream of this.#streams.streams()) received.push(stream.snapshot('received'))
+    const snapshot: StatsSnapshot = {
       sent: [],
-      received: [...this.#streams.values()].flatMap((topics) =>
-        [...topics.values()].map((s) => s.snapshot('received')),
-      ),
+      received,
       drops: { ...this.#drops },
-      repair: { ...this.#repairStats, fragmentsRepaired: this.#reassembler.stats().repairedFragments },
+      repair: {
+        ...emptyRepairStats(),
+        nacksSent: this.#repair?.nacksSent ?? 0,
+        fragmentsRepaired: this.#reassembler.stats().repairedFragments,
+      },
+      streams: this.#streams.stats(),
+      outcomes: { ...this.#outcomes },
       datagramsIn: this.#datagramsIn,
       datagramsOut: 0,
       bytesIn: this.#bytesIn,
       bytesOut: 0,
     }
+    const kernelDrops = this.kernelDrops()
+    if (kernelDrops !== undefined) snapshot.kernelDrops = kernelDrops
+    return snapshot
+  }
+
+  /**
+   * Datagrams the kernel dropped for this subscriber's socket because its receive buffer was full
+   * (`/proc/net/udp` drops); undefined where the system does not say.
+   */
+  kernelDrops(): number | undefined {
+    return this.#closed ? undefined : readKernelDrops(this.#inode)
   }
 
   /** Reassembly state: partial messages and bytes held, completions, expiries, evictions. */
@@ -330,9 +360,7 @@ export class Subscriber extends EventEmitter {
     if (this.#closed) return
     this.#closed = true
     clearInterval(this.#sweeper)
-    clearInterval(this.#repairTicker)
-    this.#wanted.clear()
-    if (this.#repairCheck !== undefined) clearImmediate(this.#repairCheck)
+    this.#repair?.close()
     for (const leave of this.#leave) {
       try {
         leave()
@@ -348,8 +376,14 @@ export class Subscriber extends EventEmitter {
   #onMessage(received: Buffer, address: string, port: number): void {
     this.#datagramsIn++
     this.#bytesIn += received.length
+    if (this.#allow !== undefined && !this.#allow(address)) {
+      this.#drop('not-allowed', undefined, address, port)
+      this.#outcome('not-allowed')
+      return
+    }
     const receivedAt = Date.now()
     if (this.#raw) {
+      this.#outcome('delivered')
       this.emit('raw', { data: received, from: { address, port }, receivedAt } satisfies RawDatagram)
       return
     }
@@ -358,21 +392,36 @@ export class Subscriber extends EventEmitter {
     const frame = decodeFrame(data, 0, data.length, { maxMessageBytes: this.#maxMessageBytes })
     if (!frame.ok) {
       this.#drop(frame.reason, undefined, address, port)
+      this.#outcome(frame.reason)
       return
     }
     const { header, payload } = frame
-    if (header.kind === FrameKind.DATA) this.#onData(header, payload, data, address, port, receivedAt)
-    else if (header.kind === FrameKind.BATCH) {
+    if (header.kind === FrameKind.DATA) {
+      this.#outcome(this.#onData(header, payload, data, address, port, receivedAt))
+      return
+    }
+    if (header.kind === FrameKind.BATCH) {
       const whole = forEachInnerFrame(payload, (inner, innerPayload, start, length) => {
         const innerFrame = this.#forward ? sealInner(payload.subarray(start, start + length)) : data
+        // Each inner frame is counted by its own outcome in `drops` and its stream; the datagram once.
         this.#onData(inner, innerPayload, innerFrame, address, port, receivedAt)
       })
-      if (!whole) this.#drop('bad-batch', undefined, address, port)
+      if (whole) this.#outcome('batch')
+      else {
+        this.#drop('bad-batch', undefined, address, port)
+        this.#outcome('bad-batch')
+      }
+      return
     }
-    // ACKs and the reserved control frames are not for subscribers.
+    // ACK, NACK and HEARTBEAT frames are for publishers: here they are someone's mistake, or a probe.
+    this.#drop('unexpected-kind', undefined, address, port, `kind ${header.kind}`)
+    this.#outcome('unexpected-kind')
   }
 
-  /** One DATA frame; `data` is the whole frame (forward mode) or its datagram. */
+  /**
+   * One DATA frame; `data` is the whole frame (forward mode) or its datagram. Returns what became
+   * of its datagram.
+   */
   #onData(
     header: FrameHeader,
     payload: Uint8Array,
@@ -380,42 +429,56 @@ export class Subscriber extends EventEmitter {
     address: string,
     port: number,
     receivedAt: number,
-  ): void {
-    if (!this.#filter(header.topic)) return
-    const stream = this.#stream(header.sessionId, header.topic, address, port)
+  ): DatagramOutcome {
+    if (!this.#filter(header.topic)) return 'filtered'
+    const fragmented = header.fragmentCount > 1
+    if (fragmented && impliedFragmentSize(header) === 0) {
+      // Geometry no real publisher cuts: nothing of it is kept, or forwarded.
+      this.#drop('fragment-mismatch', undefined, address, port)
+      return 'fragment-mismatch'
+    }
+    const stream = this.#streams.get(header.sessionId, header.topic, address, port, receivedAt)
     stream.datagrams++
     if (this.#forward) {
       // Relays account per frame on its first fragment and pass every datagram on; dedup is theirs.
-      if (header.fragmentIndex === 0) stream.tracker.observe(header.sequence)
+      if (header.fragmentIndex === 0) stream.tracker.observe(header.sequence, receivedAt)
       stream.bytes += payload.length
       this.emit('datagram', { header, data, from: { address, port } } satisfies ForwardDatagram)
-      return
+      return 'forwarded'
     }
     let message = payload
-    if (header.fragmentCount > 1) {
+    if (fragmented) {
+      const tracker = stream.tracker
       // The stream starts at the first fragment seen, so that a frame that never completes counts.
-      stream.tracker.prime(header.sequence)
-      const key = reassemblyKey(header)
-      const repair =
-        this.#repairTiming !== undefined && header.flags & Flag.REPAIRABLE
-          ? this.#repairable(header, stream, address, port)
+      tracker.prime(header.sequence, receivedAt)
+      const key = messageKey(header.sessionId, header.sequence, header.topic)
+      const repair = this.#repair
+      // Repairs are asked for only at a position the stream has confirmed: a far-off sequence
+      // (a stranger's claim) makes no NACK.
+      const target =
+        repair !== undefined && header.flags & Flag.REPAIRABLE && !tracker.isFar(header.sequence)
+          ? repair.target(header, stream, address, port, data.length)
           : undefined
-      const result = this.#reassembler.accept(key, header, payload, repair, this.#wanted.has(key))
-      if (this.#reassembler.repairDue) this.#scheduleRepair()
+      const result = this.#reassembler.accept(key, header, payload, target, repair?.isWanted(key), address)
+      repair?.afterFragment()
       if (result.status === 'dropped') {
         this.#drop(result.reason, stream, address, port)
-        return
+        return result.reason
       }
-      if (result.status !== 'complete') return
+      if (result.status === 'duplicate') return 'duplicate'
+      if (result.status !== 'complete') return 'fragment'
       message = result.message
     }
     stream.from(address, port)
-    if (stream.tracker.observe(header.sequence) === 'duplicate') return
+    const verdict = stream.tracker.observe(header.sequence, receivedAt)
+    if (verdict === 'duplicate') return fragmented ? 'fragment' : 'duplicate'
     stream.bytes += message.length
     if (header.flags & Flag.ACK_REQUEST && this.#ack) this.#sendAck(header, address, port)
-    this.#deliver(header, message, stream, address, port, receivedAt)
+    const outcome = this.#deliver(header, message, stream, address, port, receivedAt)
+    return fragmented ? 'fragment' : outcome
   }
 
+  /** Decodes and emits one whole message; returns `delivered` or why it was dropped. */
   #deliver(
     header: FrameHeader,
     message: Uint8Array,
@@ -423,29 +486,29 @@ export class Subscriber extends EventEmitter {
     address: string,
     port: number,
     receivedAt: number,
-  ): void {
+  ): DatagramOutcome {
     const type = this.#registry.byFingerprint(header.fingerprint)
     const expected = this.#topicTypes?.typeFor(header.topic)
     if (expected !== undefined && expected.fingerprint !== header.fingerprint) {
       this.#drop('fingerprint-mismatch', stream, address, port, `expected ${expected.typeName}`)
-      return
+      return 'fingerprint-mismatch'
     }
     let decoded: unknown
     if (this.#decode) {
       if (type === undefined) {
         this.#drop('unknown-type', stream, address, port, `fingerprint ${header.fingerprint.toString(16)}`)
-        return
+        return 'unknown-type'
       }
       try {
         decoded = type.decode(message)
       } catch (error) {
         this.#drop('decode-failed', stream, address, port, (error as Error).message)
-        return
+        return 'decode-failed'
       }
     }
     if (this.#iterating > 0 && this.#queued >= this.#queueLimit) {
       this.#drop('queue-overflow', stream, address, port)
-      return
+      return 'queue-overflow'
     }
     if (this.#iterating > 0) this.#queued++
     const frame: ReceivedFrame = {
@@ -461,118 +524,33 @@ export class Subscriber extends EventEmitter {
       receivedAt,
     }
     this.emit('frame', frame)
-  }
-
-  /**
-   * A fragment of a message its publisher holds: who to ask for what is missing. Asks at once for
-   * the whole of any repairable messages of the stream it jumped past without seeing, and makes
-   * sure idle tails and retries are checked while the message is partial.
-   */
-  #repairable(header: FrameHeader, stream: Stream, address: string, port: number): RepairTarget {
-    const { sessionId, topic, sequence } = header
-    const newest = stream.newestRepairable
-    const ahead = newest === undefined ? 1 : (sequence - newest) | 0
-    if (ahead > 0) {
-      stream.newestRepairable = sequence
-      for (let back = Math.min(ahead - 1, MAX_WHOLE_MESSAGE_NACKS); back >= 1; back--) {
-        const missing = (sequence - back) >>> 0
-        const key = messageKey(sessionId, missing, topic)
-        if (stream.tracker.has(missing) || this.#reassembler.isPartial(key) || this.#wanted.has(key)) continue
-        const target = { sessionId, topic, sequence: missing, address, port }
-        this.#sendNack(target, [WHOLE_MESSAGE])
-        if (this.#wanted.size >= MAX_WANTED_MESSAGES) this.#wanted.delete(this.#wanted.keys().next().value!)
-        this.#wanted.set(key, { target, stream, askedAt: performance.now(), retries: 0 })
-      }
-    }
-    this.#watchRepairs()
-    return { sessionId, topic, sequence, address, port }
-  }
-
-  /** Runs the repair tick while there is anything to watch. */
-  #watchRepairs(): void {
-    if (this.#repairTicker === undefined) {
-      this.#repairTicker = setInterval(this.#repairTick, REPAIR_TICK_MS)
-      this.#repairTicker.unref()
-    }
-  }
-
-  #scheduleRepair(): void {
-    this.#repairCheck ??= setImmediate(this.#repairNow)
-  }
-
-  readonly #repairNow = () => {
-    this.#repairCheck = undefined
-    for (const { target, ranges } of this.#reassembler.repairRequests(this.#repairTiming!))
-      this.#sendNack(target, ranges)
-  }
-
-  readonly #repairTick = () => {
-    this.#repairNow()
-    this.#askAgain()
-    if (!this.#reassembler.hasRepairable() && this.#wanted.size === 0) {
-      clearInterval(this.#repairTicker)
-      this.#repairTicker = undefined
-    }
-  }
-
-  /** Whole messages still wanted: forgotten once they arrive or start to; asked for again. */
-  #askAgain(): void {
-    const { retryMs, maxRetries } = this.#repairTiming!
-    const now = performance.now()
-    for (const [key, wanted] of this.#wanted) {
-      if (wanted.stream.tracker.has(wanted.target.sequence) || this.#reassembler.isPartial(key)) {
-        this.#wanted.delete(key)
-        continue
-      }
-      if (now - wanted.askedAt < retryMs) continue
-      if (wanted.retries >= maxRetries) {
-        this.#wanted.delete(key)
-        continue
-      }
-      wanted.retries++
-      wanted.askedAt = now
-      this.#sendNack(wanted.target, [WHOLE_MESSAGE])
-    }
-  }
-
-  #sendNack(target: RepairTarget, ranges: FragmentRange[]): void {
-    this.#repairStats.nacksSent++
-    const nack = encodeNack(target, { receiverSession: this.#sessionId, ranges })
-    this.#socket.send(nack, target.port, target.address, (error) => {
-      if (error)
-        this.#warn({
-          reason: 'socket-error',
-          address: target.address,
-          port: target.port,
-          detail: `nack: ${error.message}`,
-        })
-    })
+    return 'delivered'
   }
 
   #sendAck(header: FrameHeader, address: string, port: number): void {
     const ack = encodeAck(header, { receiverSession: this.#sessionId, receiver: this.info.name })
-    this.#socket.send(ack, port, address, (error) => {
-      if (error) this.#warn({ reason: 'socket-error', address, port, detail: `ack: ${error.message}` })
+    this.#sendControl(ack, { address, port }, 'ack')
+  }
+
+  #sendControl(datagram: Uint8Array, to: { address: string; port: number }, what: string): void {
+    this.#socket.send(datagram, to.port, to.address, (error) => {
+      if (error)
+        this.#warn({
+          reason: 'socket-error',
+          address: to.address,
+          port: to.port,
+          detail: `${what}: ${error.message}`,
+        })
     })
   }
 
-  #stream(sessionId: number, topic: string, address: string, port: number): Stream {
-    let topics = this.#streams.get(sessionId)
-    if (topics === undefined) {
-      topics = new Map()
-      this.#streams.set(sessionId, topics)
-    }
-    let stream = topics.get(topic)
-    if (stream === undefined) {
-      stream = new Stream(sessionHex(sessionId), address, port, topic)
-      topics.set(topic, stream)
-    }
-    return stream
+  #onAbandon({ key, reason }: AbandonedMessage): void {
+    const [session, topic] = parseMessageKey(key)
+    this.#drop(reason, this.#streams.find(session, topic), undefined, undefined)
   }
 
-  #onAbandon({ key, reason }: AbandonedMessage): void {
-    const [session, topic] = parseReassemblyKey(key)
-    this.#drop(reason, this.#streams.get(session)?.get(topic), undefined, undefined)
+  #outcome(outcome: DatagramOutcome): void {
+    this.#outcomes[outcome] = (this.#outcomes[outcome] ?? 0) + 1
   }
 
   #drop(
@@ -584,12 +562,13 @@ export class Subscriber extends EventEmitter {
   ): void {
     countDrop(this.#drops, reason)
     stream?.drop(reason)
+    if (this.listenerCount('warning') === 0) return
     const warning: TransportWarning = { reason }
     if (address !== undefined) warning.address = address
     if (port !== undefined) warning.port = port
     if (stream !== undefined) warning.topic = stream.topic
     if (detail !== undefined) warning.detail = detail
-    this.#warn(warning)
+    this.emit('warning', warning)
   }
 
   #warn(warning: TransportWarning): void {
@@ -610,16 +589,27 @@ function checkRepairTiming(timing: Partial<RepairTiming>): void {
   }
 }
 
-/** Reassembly key of a fragmented message: `session:sequence:topic`. */
-function reassemblyKey(header: FrameHeader): string {
-  return messageKey(header.sessionId, header.sequence, header.topic)
+/** Table and reassembly limits are positive whole numbers (times: positive numbers). */
+function checkLimits(options: SubscriberOptions): void {
+  const limits: Array<[string, unknown]> = [
+    ...Object.entries(options.streams ?? {}).map(([k, v]): [string, unknown] => [`streams.${k}`, v]),
+    ...Object.entries(options.reassembly ?? {})
+      .filter(([k]) => k !== 'now')
+      .map(([k, v]): [string, unknown] => [`reassembly.${k}`, v]),
+  ]
+  for (const [name, value] of limits) {
+    const time = name.endsWith('Ms')
+    const valid =
+      typeof value === 'number' && value > 0 && (time ? Number.isFinite(value) : Number.isInteger(value))
+    if (!valid)
+      throw transportError(
+        'SHOAL_BAD_OPTION',
+        `${name} ${String(value)} is not ${time ? 'a time above 0' : 'a whole number above 0'}`,
+      )
+  }
 }
 
-function messageKey(sessionId: number, sequence: number, topic: string): string {
-  return `${sessionId}:${sequence}:${topic}`
-}
-
-function parseReassemblyKey(key: string): [number, string] {
+function parseMessageKey(key: string): [number, string] {
   const first = key.indexOf(':')
   const second = key.indexOf(':', first + 1)
   return [Number(key.slice(0, first)), key.slice(second + 1)]

@@ -6,7 +6,7 @@ import { createSocket } from 'node:dgram'
 import { Heartbeat, Image, Imu, type MessageType, NavSatFix, nowStampNs, Temperature } from '@shoal/schema'
 import { describe, expect, it } from 'vitest'
 import { createPublisher, createSubscriber, isTransportError, type ReceivedFrame } from '../src/index.js'
-import { encodeNack, encodeTopic, FrameKind, fragmentMessage } from '../src/wire/index.js'
+import { encodeNack, encodeTopic, FrameKind, fragmentMessage, nackLengthFor } from '../src/wire/index.js'
 import { closeAfterEach, settle, udpHandles, uniqueEndpoint, waitFor } from './support.js'
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
@@ -508,12 +508,14 @@ describe('repair on the publisher', () => {
     expect(sent.datagrams).toBeGreaterThan(1)
     const closing = pub.close()
     const asker = createSocket('udp4')
+    // Padded for two loopback-sized fragments: a NACK earns NACK_AMPLIFICATION × its length.
     const nack = (sequence: number) =>
       new Promise<void>((resolve, reject) =>
         asker.send(
           encodeNack(
             { sessionId: pub.sessionId, sequence, topic: 'camera' },
             { receiverSession: 1, ranges: [[0, 2]] },
+            nackLengthFor(2 * 65_507),
           ),
           pub.info.local.port,
           '127.0.0.1',

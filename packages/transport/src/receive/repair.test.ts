@@ -1,15 +1,10 @@
 /** The receiving side of repair: which fragments the Reassembler asks for, and when. */
 import { describe, expect, it } from 'vitest'
-import { Flag, FrameKind } from './constants.js'
-import {
-  fragmentMessage,
-  type MessageHeader,
-  Reassembler,
-  type RepairTarget,
-  type RepairTiming,
-} from './fragment.js'
-import { decodeFrame } from './frame.js'
-import { encodeTopic, type FrameHeader } from './header.js'
+import { Flag, FrameKind } from '../wire/constants.js'
+import { fragmentMessage, type MessageHeader } from '../wire/fragment.js'
+import { decodeFrame } from '../wire/frame.js'
+import { encodeTopic, type FrameHeader } from '../wire/header.js'
+import { Reassembler, type RepairTarget, type RepairTiming } from './reassembler.js'
 
 const timing: RepairTiming = { idleMs: 10, retryMs: 20, maxRetries: 2 }
 const topic = 'camera'

@@ -3,7 +3,7 @@
  * The header repeats the acknowledged frame's session, sequence and topic; the payload names the
  * receiver. See WIRE.md (“ACK”).
  */
-import { FrameKind, LITTLE_ENDIAN } from './constants.js'
+import { CRC_LENGTH, FIXED_HEADER_LENGTH, FrameKind, LITTLE_ENDIAN, MAX_HEADER_LENGTH } from './constants.js'
 import { encodedFrameLength, encodeFrameInto } from './frame.js'
 import { encodeTopic, type FrameHeader } from './header.js'
 
@@ -18,7 +18,7 @@ export interface AckBody {
 }
 
 const encoder = new TextEncoder()
-const decoder = new TextDecoder()
+const decoder = new TextDecoder('utf-8', { fatal: true })
 
 export function encodeAck(
   acked: Pick<FrameHeader, 'sessionId' | 'sequence' | 'topic'>,
@@ -33,14 +33,21 @@ export function encodeAck(
 
 /**
  * A control frame (ACK, NACK) about one DATA frame: its session, sequence and topic in the header,
- * fingerprint 0, one fragment, `payload` as given.
+ * fingerprint 0, one fragment, `payload` as given. `length`: pad the frame with a zero header
+ * extension to at least this many bytes (as far as the u16 header length allows).
  */
 export function encodeControlFrame(
   kind: FrameKind,
   about: Pick<FrameHeader, 'sessionId' | 'sequence' | 'topic'>,
   payload: Uint8Array,
+  length = 0,
 ): Uint8Array {
   const topicBytes = encodeTopic(about.topic)
+  const unpadded = FIXED_HEADER_LENGTH + topicBytes.length + payload.length + CRC_LENGTH
+  const extensionLength = Math.max(
+    0,
+    Math.min(length - unpadded, MAX_HEADER_LENGTH - FIXED_HEADER_LENGTH - topicBytes.length),
+  )
   const header: FrameHeader = {
     kind,
     flags: 0,
@@ -54,7 +61,7 @@ export function encodeControlFrame(
     fragmentIndex: 0,
     fragmentCount: 1,
     payloadLength: payload.length,
-    extensionLength: 0,
+    extensionLength,
   }
   const out = new Uint8Array(encodedFrameLength(header, topicBytes))
   encodeFrameInto(header, topicBytes, payload, out, 0)
@@ -69,5 +76,9 @@ export function decodeAckBody(payload: Uint8Array): AckBody | undefined {
     ACK_RECEIVER_OFFSET,
     LITTLE_ENDIAN,
   )
-  return { receiverSession, receiver: decoder.decode(payload.subarray(ACK_NAME_OFFSET)) }
+  try {
+    return { receiverSession, receiver: decoder.decode(payload.subarray(ACK_NAME_OFFSET)) }
+  } catch {
+    return undefined // not UTF-8
+  }
 }

@@ -34,6 +34,8 @@ export const Offset = {
 
 /** Size of the fixed part of the header, before the topic. */
 export const FIXED_HEADER_LENGTH = 36
+/** Largest header (u16 header length): fixed part, topic and extension. */
+export const MAX_HEADER_LENGTH = 0xffff
 /** The CRC32 trailer after the payload. */
 export const CRC_LENGTH = 4
 /** Topic names are 1..255 bytes of UTF-8. */
@@ -95,6 +97,10 @@ export const Limits = {
   MAX_PARTIAL_MESSAGES: 64,
   /** Bytes held by partial messages before the oldest is evicted. */
   MAX_PARTIAL_BYTES: 256 * 1024 * 1024,
+  /** Partial messages from one sender address before its oldest is evicted. */
+  MAX_PARTIAL_MESSAGES_PER_SOURCE: 32,
+  /** Bytes held by the partial messages of one sender address before its oldest is evicted. */
+  MAX_PARTIAL_BYTES_PER_SOURCE: 128 * 1024 * 1024,
   /** A partial message with no new fragment for this long is expired, ms. */
   REASSEMBLY_TIMEOUT_MS: 2_000,
   /** Default relay hop limit. */

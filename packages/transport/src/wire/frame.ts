@@ -42,6 +42,22 @@ export const DROP_REASONS = [
   'fragment-mismatch',
   'queue-overflow',
   'bad-batch',
+  /** A control frame (ACK, NACK, HEARTBEAT) where it has no use: at a subscriber, or a relay's input. */
+  'unexpected-kind',
+  /** From a sender address the subscriber was told not to take datagrams from (`allow`). */
+  'not-allowed',
+  /** Publisher side: an ACK whose payload is not a receiver session and a UTF-8 name. */
+  'bad-ack',
+  /** Publisher side: a NACK whose payload is not 1 to 64 non-empty ranges. */
+  'bad-nack',
+  /** Publisher side: an ACK for a frame that asked for none (or whose wait is over). */
+  'ack-unrequested',
+  /** Publisher side: an ACK in a known receiver's name from another address (see WIRE.md “Security”). */
+  'ack-impostor',
+  /** Publisher side: an ACK from a new receiver while the publisher knows as many as it keeps. */
+  'ack-receivers-full',
+  /** Publisher side: an ACK or NACK for another publisher's session. */
+  'foreign-session',
   /** Send side: the kernel refused a datagram (e.g. no route); its frames did not go out. */
   'send-failed',
 ] as const

@@ -23,9 +23,28 @@ export interface NackBody {
   ranges: FragmentRange[]
 }
 
+/**
+ * A publisher answers a NACK with at most this many times the NACK's own datagram length of
+ * resent datagrams (per holdoff: a fragment resent lately costs nothing), so that a forged NACK
+ * cannot make it send much more than it costs to send. A receiver asking for more pads its NACK
+ * (header extension, zeros) to 1/this of what it asks for, or asks in several NACKs. See WIRE.md
+ * (“Repair”, “Security”).
+ */
+export const NACK_AMPLIFICATION = 16
+
+/** The datagram length a NACK asking for `requested` bytes of datagrams must have. */
+export function nackLengthFor(requested: number): number {
+  return Math.ceil(requested / NACK_AMPLIFICATION)
+}
+
+/**
+ * A NACK datagram. `length`: pad it (with a zero header extension) to at least this many bytes,
+ * so that the publisher answers with up to {@link NACK_AMPLIFICATION} times as much.
+ */
 export function encodeNack(
   about: Pick<FrameHeader, 'sessionId' | 'sequence' | 'topic'>,
   body: NackBody,
+  length = 0,
 ): Uint8Array {
   const ranges = body.ranges.slice(0, MAX_NACK_RANGES)
   const payload = new Uint8Array(NACK_RANGES_OFFSET + ranges.length * NACK_RANGE_BYTES)
@@ -35,7 +54,7 @@ export function encodeNack(
     view.setUint16(NACK_RANGES_OFFSET + i * NACK_RANGE_BYTES, first, LITTLE_ENDIAN)
     view.setUint16(NACK_RANGES_OFFSET + i * NACK_RANGE_BYTES + 2, count, LITTLE_ENDIAN)
   })
-  return encodeControlFrame(FrameKind.NACK, about, payload)
+  return encodeControlFrame(FrameKind.NACK, about, payload, length)
 }
 
 /**
@@ -56,17 +75,21 @@ export function decodeNackBody(payload: Uint8Array): NackBody | undefined {
   return { receiverSession: view.getUint32(0, LITTLE_ENDIAN), ranges }
 }
 
-/** The indices below `end` that `seen` does not mark, as ranges (at most {@link MAX_NACK_RANGES}). */
-export function missingRanges(seen: Uint8Array, start: number, end: number): FragmentRange[] {
+/** The indices in [start, end) that `isSeen` denies, as ranges (at most {@link MAX_NACK_RANGES}). */
+export function missingRanges(
+  isSeen: (index: number) => boolean,
+  start: number,
+  end: number,
+): FragmentRange[] {
   const ranges: FragmentRange[] = []
   let i = start
   while (i < end && ranges.length < MAX_NACK_RANGES) {
-    if (seen[i] === 1) {
+    if (isSeen(i)) {
       i++
       continue
     }
     const first = i
-    while (i < end && seen[i] !== 1) i++
+    while (i < end && !isSeen(i)) i++
     ranges.push([first, i - first])
   }
   return ranges

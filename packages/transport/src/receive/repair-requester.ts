@@ -1,0 +1,246 @@
+/**
+ * The receiving side of repair (WIRE.md “Repair”): when to ask a publisher for the fragments of its
+ * messages that did not arrive, and the NACKs that ask. Holes and overtaken messages are asked for
+ * at once, idle tails and retries on a tick that runs only while there is something to watch, and
+ * messages a stream jumped past are asked for whole.
+ *
+ * Every NACK is padded to 1/{@link NACK_AMPLIFICATION} of what it asks for (the publisher answers
+ * no more than that multiple of a NACK's length), and what does not fit one datagram is asked for
+ * in several.
+ */
+import type { Stream } from '../stats.js'
+import { CRC_LENGTH, FIXED_HEADER_LENGTH } from '../wire/constants.js'
+import { encodeTopic, type FrameHeader } from '../wire/header.js'
+import {
+  encodeNack,
+  type FragmentRange,
+  MAX_NACK_RANGES,
+  NACK_AMPLIFICATION,
+  nackLengthFor,
+  WHOLE_MESSAGE,
+} from '../wire/nack.js'
+import type { Reassembler, RepairTarget, RepairTiming } from './reassembler.js'
+
+/**
+ * When a subscriber asks for missing fragments (WIRE.md “Repair”). Holes (a fragment arrived and
+ * some before it did not) and a message overtaken by the next one are asked for at once; a
+ * message's missing tail after 10 ms without news; what is still missing again every 20 ms after,
+ * at most 8 times per message.
+ */
+export const DEFAULT_REPAIR_TIMING: RepairTiming = { idleMs: 10, retryMs: 20, maxRetries: 8 }
+/** While repairable messages are partial, idle tails and retries are checked this often, ms. */
+export const REPAIR_TICK_MS = 5
+/**
+ * Whole messages asked for when a stream's sequence jumps past repairable messages never seen,
+ * at most (the newest ones): more than this were lost together, and the publisher's window
+ * would not hold the older ones anyway.
+ */
+export const MAX_WHOLE_MESSAGE_NACKS = 16
+/** Whole messages a subscriber is waiting for at once (see MAX_WHOLE_MESSAGE_NACKS), at most. */
+export const MAX_WANTED_MESSAGES = 256
+/**
+ * A NACK for a whole message (whose size the receiver cannot know) is padded for this many of the
+ * stream's fragments: the publisher sends the message's first ones, and the rest is then asked for
+ * as the missing tail of a partial message.
+ */
+export const WHOLE_MESSAGE_FRAGMENTS = 2
+/** Datagram bytes of a fragment assumed for a stream none of whose fragments was seen yet. */
+const DEFAULT_FRAGMENT_DATAGRAM = 1_472
+
+export interface RepairRequesterOptions {
+  readonly timing: RepairTiming
+  readonly reassembler: Reassembler
+  /** This receiver's session id, sent in every NACK. */
+  readonly receiverSession: number
+  /** Largest NACK datagram, bytes (the interface's datagram budget). */
+  readonly budget: number
+  /** Sends one NACK datagram. */
+  send(nack: Uint8Array, to: { address: string; port: number }): void
+}
+
+/** One NACK to send: the ranges it asks for and the length to pad it to. */
+export interface PlannedNack {
+  ranges: FragmentRange[]
+  length: number
+}
+
+/**
+ * Splits a request for `ranges` of fragments, each `datagramBytes` long on the wire, into NACKs
+ * that each ask for at most what a NACK of `budget` bytes earns ({@link NACK_AMPLIFICATION} ×) and
+ * carry at most {@link MAX_NACK_RANGES} ranges; each is padded to what it asks for.
+ */
+export function planNacks(
+  ranges: readonly FragmentRange[],
+  datagramBytes: number,
+  budget: number,
+): PlannedNack[] {
+  const perNack = Math.max(1, Math.floor((budget * NACK_AMPLIFICATION) / datagramBytes))
+  const nacks: PlannedNack[] = []
+  let current: FragmentRange[] = []
+  let fragments = 0
+  const flush = () => {
+    if (current.length === 0) return
+    nacks.push({ ranges: current, length: nackLengthFor(fragments * datagramBytes) })
+    current = []
+    fragments = 0
+  }
+  for (const [start, count] of ranges) {
+    let first = start
+    let left = count
+    while (left > 0) {
+      if (fragments === perNack || current.length === MAX_NACK_RANGES) flush()
+      const take = Math.min(left, perNack - fragments)
+      current.push([first, take])
+      fragments += take
+      first += take
+      left -= take
+    }
+  }
+  flush()
+  return nacks
+}
+
+interface Wanted {
+  readonly target: RepairTarget
+  readonly stream: Stream
+  askedAt: number
+  retries: number
+}
+
+export class RepairRequester {
+  readonly #options: RepairRequesterOptions
+  /**
+   * Whole messages asked for, by reassembly key: asked again every `retryMs` (at most `maxRetries`
+   * times) until they start arriving. At most {@link MAX_WANTED_MESSAGES}; the oldest goes.
+   */
+  readonly #wanted = new Map<string, Wanted>()
+  #ticker: NodeJS.Timeout | undefined
+  #check: NodeJS.Immediate | undefined
+  nacksSent = 0
+
+  constructor(options: RepairRequesterOptions) {
+    this.#options = options
+  }
+
+  /** Whether the message under `key` was asked for whole and has not started to arrive. */
+  isWanted(key: string): boolean {
+    return this.#wanted.has(key)
+  }
+
+  /**
+   * A fragment of a message its publisher holds (`datagramBytes` long), from a stream position the
+   * stream has confirmed: whom to ask for what is missing. Asks at once for the whole of any
+   * repairable messages of the stream it jumped past without seeing, and makes sure idle tails
+   * and retries are checked while the message is partial.
+   */
+  target(
+    header: FrameHeader,
+    stream: Stream,
+    address: string,
+    port: number,
+    datagramBytes: number,
+  ): RepairTarget {
+    const { sessionId, topic, sequence } = header
+    stream.repairDatagramBytes = datagramBytes
+    const newest = stream.newestRepairable
+    const ahead = newest === undefined ? 1 : (sequence - newest) | 0
+    if (ahead > 0) {
+      stream.newestRepairable = sequence
+      const reassembler = this.#options.reassembler
+      for (let back = Math.min(ahead - 1, MAX_WHOLE_MESSAGE_NACKS); back >= 1; back--) {
+        const missing = (sequence - back) >>> 0
+        const key = messageKey(sessionId, missing, topic)
+        if (stream.tracker.has(missing) || reassembler.isPartial(key) || this.#wanted.has(key)) continue
+        const target = { sessionId, topic, sequence: missing, address, port }
+        this.#askWhole(target, stream)
+        if (this.#wanted.size >= MAX_WANTED_MESSAGES) this.#wanted.delete(this.#wanted.keys().next().value!)
+        this.#wanted.set(key, { target, stream, askedAt: performance.now(), retries: 0 })
+      }
+    }
+    this.#watch()
+    return { sessionId, topic, sequence, address, port }
+  }
+
+  /** After a fragment was taken: asks at once if it showed a hole or overtook a message. */
+  afterFragment(): void {
+    if (this.#options.reassembler.repairDue) this.#check ??= setImmediate(this.#now)
+  }
+
+  close(): void {
+    clearInterval(this.#ticker)
+    this.#ticker = undefined
+    if (this.#check !== undefined) clearImmediate(this.#check)
+    this.#check = undefined
+    this.#wanted.clear()
+  }
+
+  /** Runs the tick while there is anything to watch. */
+  #watch(): void {
+    if (this.#ticker === undefined) {
+      this.#ticker = setInterval(this.#tick, REPAIR_TICK_MS)
+      this.#ticker.unref()
+    }
+  }
+
+  readonly #now = () => {
+    this.#check = undefined
+    const { reassembler, timing } = this.#options
+    for (const { target, ranges, fragmentSize } of reassembler.repairRequests(timing))
+      this.#ask(target, ranges, fragmentDatagramBytes(target.topic, fragmentSize))
+  }
+
+  readonly #tick = () => {
+    this.#now()
+    this.#askAgain()
+    if (!this.#options.reassembler.hasRepairable() && this.#wanted.size === 0) {
+      clearInterval(this.#ticker)
+      this.#ticker = undefined
+    }
+  }
+
+  /** Whole messages still wanted: forgotten once they arrive or start to; asked for again. */
+  #askAgain(): void {
+    const { timing, reassembler } = this.#options
+    const now = performance.now()
+    for (const [key, wanted] of this.#wanted) {
+      if (wanted.stream.tracker.has(wanted.target.sequence) || reassembler.isPartial(key)) {
+        this.#wanted.delete(key)
+        continue
+      }
+      if (now - wanted.askedAt < timing.retryMs) continue
+      if (wanted.retries >= timing.maxRetries) {
+        this.#wanted.delete(key)
+        continue
+      }
+      wanted.retries++
+      wanted.askedAt = now
+      this.#askWhole(wanted.target, wanted.stream)
+    }
+  }
+
+  #askWhole(target: RepairTarget, stream: Stream): void {
+    const bytes = WHOLE_MESSAGE_FRAGMENTS * (stream.repairDatagramBytes ?? DEFAULT_FRAGMENT_DATAGRAM)
+    this.#send(target, [WHOLE_MESSAGE], Math.min(nackLengthFor(bytes), this.#options.budget))
+  }
+
+  #ask(target: RepairTarget, ranges: FragmentRange[], datagramBytes: number): void {
+    for (const nack of planNacks(ranges, datagramBytes, this.#options.budget))
+      this.#send(target, nack.ranges, nack.length)
+  }
+
+  #send(target: RepairTarget, ranges: FragmentRange[], length: number): void {
+    this.nacksSent++
+    const nack = encodeNack(target, { receiverSession: this.#options.receiverSession, ranges }, length)
+    this.#options.send(nack, target)
+  }
+}
+
+/** Datagram bytes of a fragment with `fragmentSize` bytes of payload on `topic`. */
+function fragmentDatagramBytes(topic: string, fragmentSize: number): number {
+  return FIXED_HEADER_LENGTH + encodeTopic(topic).length + fragmentSize + CRC_LENGTH
+}
+
+/** Reassembly key of a fragmented message: `session:sequence:topic`. */
+export function messageKey(sessionId: number, sequence: number, topic: string): string {
+  return `${sessionId}:${sequence}:${topic}`
+}
