@@ -51,10 +51,13 @@ export {
   type LogSink,
 } from './logger.js'
 export {
+  DEFAULT_METRICS_STREAMS,
   mergeTransportStats,
+  OTHER_STREAMS,
   registerBuildInfo,
   registerTransportMetrics,
   type StreamStatsLike,
+  type StreamTableLike,
   type TransportMetricsOptions,
   type TransportStatsLike,
 } from './metrics.js'

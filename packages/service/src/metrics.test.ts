@@ -1,7 +1,9 @@
 import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import {
+  DEFAULT_METRICS_STREAMS,
   mergeTransportStats,
+  OTHER_STREAMS,
   registerBuildInfo,
   registerTransportMetrics,
   type TransportStatsLike,
@@ -168,7 +170,17 @@ describe('mergeTransportStats', () => {
   it('sums streams with the same source and topic and drops by reason', () => {
     const merged = mergeTransportStats([stats(), stats({ drops: { crc: 1, short: 2 } })])
     expect(merged.sent).toEqual([
-      { source: 'tx-1', topic: 'sensors/imu', frames: 20, bytes: 2000, gaps: 0, duplicates: 0, reordered: 0 },
+      {
+        source: 'tx-1',
+        topic: 'sensors/imu',
+        frames: 20,
+        bytes: 2000,
+        gaps: 0,
+        duplicates: 0,
+        reordered: 0,
+        jumps: 0,
+        resyncs: 0,
+      },
     ])
     expect(merged.received).toHaveLength(2)
     expect(merged.received[0]).toMatchObject({ frames: 16, gaps: 4, duplicates: 2, reordered: 6 })
@@ -184,9 +196,80 @@ describe('mergeTransportStats', () => {
       received: [],
       drops: {},
       repair: {},
+      outcomes: {},
       datagramsIn: 0,
       datagramsOut: 0,
     })
+  })
+})
+
+describe('/metrics under a flood of made-up streams', () => {
+  const stream = (i: number) => ({
+    source: `s${i}`,
+    topic: `t${i}`,
+    frames: i,
+    bytes: i,
+    gaps: 1,
+    duplicates: 0,
+    reordered: 0,
+    jumps: 1,
+    resyncs: 0,
+  })
+
+  it(`gives the ${DEFAULT_METRICS_STREAMS} busiest streams series of their own and adds up the rest, the retired ones included`, async () => {
+    const registry = new Registry()
+    const received = Array.from({ length: 4_096 }, (_, i) => stream(i))
+    registerTransportMetrics(registry, () =>
+      stats({
+        received,
+        streams: {
+          active: 4_096,
+          evicted: 995_904,
+          expired: 0,
+          retired: {
+            streams: 995_904,
+            frames: 995_904,
+            bytes: 0,
+            gaps: 7,
+            duplicates: 0,
+            reordered: 0,
+            jumps: 3,
+            resyncs: 0,
+          },
+        },
+      }),
+    )
+    const text = await registry.metrics()
+    const families = parsePrometheusText(text)
+    const frames = families.get('shoal_frames_total')!.samples.filter((s) => s.labels.direction === 'in')
+    expect(frames).toHaveLength(DEFAULT_METRICS_STREAMS + 1)
+    expect(
+      sampleValue(families, 'shoal_frames_total', { direction: 'in', source: 's4095', topic: 't4095' }),
+    ).toBe(4_095)
+    const shown = received.slice(-DEFAULT_METRICS_STREAMS).reduce((n, s) => n + s.frames, 0)
+    const all = received.reduce((n, s) => n + s.frames, 0)
+    expect(sampleValue(families, 'shoal_frames_total', { direction: 'in', ...OTHER_STREAMS })).toBe(
+      all - shown + 995_904,
+    )
+    expect(sampleValue(families, 'shoal_gaps_total', OTHER_STREAMS)).toBe(4_096 - DEFAULT_METRICS_STREAMS + 7)
+    expect(sampleValue(families, 'shoal_streams', {})).toBe(4_096)
+    expect(sampleValue(families, 'shoal_stream_evictions_total', { reason: 'evicted' })).toBe(995_904)
+    expect(sampleValue(families, 'shoal_sequence_jumps_total', {})).toBe(4_096 + 3)
+    // the page stays small: about 70 series per per-stream metric, whatever the number of streams
+    expect(text.length).toBeLessThan(64 * 1024)
+  })
+
+  it('takes one snapshot per scrape', async () => {
+    const registry = new Registry()
+    let snapshots = 0
+    registerTransportMetrics(registry, () => {
+      snapshots++
+      return stats()
+    })
+    await registry.metrics()
+    expect(snapshots).toBe(1)
+    await registry.metrics()
+    expect(snapshots).toBe(2)
   })
 })
 

@@ -9,6 +9,18 @@ export interface StreamStatsLike {
   readonly gaps: number
   readonly duplicates: number
   readonly reordered: number
+  /** Frames far from the stream's position (a stranger's claim, or a long loss); absent from older transports. */
+  readonly jumps?: number
+  /** Times the stream moved to a confirmed new position; absent from older transports. */
+  readonly resyncs?: number
+}
+
+/** Receive side: the stream table and the counters of the streams it let go (`StreamTableStats`). */
+export interface StreamTableLike {
+  readonly active: number
+  readonly evicted: number
+  readonly expired: number
+  readonly retired: Omit<StreamStatsLike, 'source' | 'topic'> & { readonly streams: number }
 }
 
 /** A transport's counters at one instant; structurally the `StatsSnapshot` of `@shoal/transport`. */
@@ -21,25 +33,80 @@ export interface TransportStatsLike {
   readonly datagramsOut: number
   /** Repair counters by event (`nacksSent`, `fragmentsResent`, …); absent from older transports. */
   readonly repair?: Readonly<Record<string, number>>
+  /** Receive side: streams tracked and let go. */
+  readonly streams?: StreamTableLike
+  /** What became of every datagram read, one outcome each. */
+  readonly outcomes?: Readonly<Partial<Record<string, number>>>
+  /** Datagrams the kernel dropped for the socket(s), their receive buffer full. */
+  readonly kernelDrops?: number
 }
+
+/**
+ * Streams given series of their own on `/metrics`, by default: the busiest by frames. The rest,
+ * and every stream let go, are added up in one series labelled `source="*", topic="*"`, so the
+ * number of series (and a scrape's cost) never grows with the streams a stranger can make up.
+ */
+export const DEFAULT_METRICS_STREAMS = 64
+/** The labels of the series that adds up every stream without one of its own. */
+export const OTHER_STREAMS = { source: '*', topic: '*' } as const
 
 export interface TransportMetricsOptions {
   /** Metric name prefix; `shoal_` by default. */
   readonly prefix?: string
+  /** Streams with series of their own, the busiest; default {@link DEFAULT_METRICS_STREAMS}. */
+  readonly maxStreams?: number
 }
 
 type Direction = 'in' | 'out'
+type StreamField = 'frames' | 'bytes' | 'gaps' | 'duplicates' | 'reordered'
+
+/** One scrape's view of a snapshot: the streams with series of their own, and the rest added up. */
+interface Scrape {
+  readonly stats: TransportStatsLike
+  readonly streams: Record<
+    Direction,
+    { shown: StreamStatsLike[]; other: Record<StreamField, number> | undefined }
+  >
+}
+
+const STREAM_FIELDS: readonly StreamField[] = ['frames', 'bytes', 'gaps', 'duplicates', 'reordered']
+
+/** The `limit` busiest streams by frames, and the rest (with `retired`) added up. */
+function splitStreams(
+  streams: readonly StreamStatsLike[],
+  limit: number,
+  retired?: Partial<Record<StreamField, number>> & { streams?: number },
+): Scrape['streams'][Direction] {
+  const shown =
+    streams.length <= limit ? [...streams] : [...streams].sort((a, b) => b.frames - a.frames).slice(0, limit)
+  const rest = streams.length <= limit ? [] : streams.filter((stream) => !shown.includes(stream))
+  if (rest.length === 0 && (retired?.streams ?? 0) === 0) return { shown, other: undefined }
+  const other = { frames: 0, bytes: 0, gaps: 0, duplicates: 0, reordered: 0 }
+  for (const field of STREAM_FIELDS) {
+    other[field] = retired?.[field] ?? 0
+    for (const stream of rest) other[field] += stream[field]
+  }
+  return { shown, other }
+}
 
 /**
  * Registers counters that read `snapshot()` at scrape time, so `/metrics` shows the transport's exact
- * counts rather than a copy kept in step by hand:
+ * counts rather than a copy kept in step by hand. The snapshot is taken once per scrape.
  *
  * - `shoal_frames_total{direction,topic,source}`, `shoal_bytes_total{direction,topic,source}`
  * - `shoal_gaps_total`, `shoal_duplicates_total`, `shoal_reordered_total` `{topic,source}` (received)
+ *   — per stream for the {@link DEFAULT_METRICS_STREAMS} busiest; every other stream, and every
+ *   stream let go, added up under `source="*", topic="*"`
  * - `shoal_drops_total{reason}`, `shoal_datagrams_total{direction}`
+ * - `shoal_datagram_outcomes_total{outcome}`: what became of every datagram read (one outcome each)
+ * - `shoal_kernel_drops_total`: datagrams the kernel dropped, the socket's receive buffer full
+ * - `shoal_streams` (gauge) and `shoal_stream_evictions_total{reason}` (`evicted`, `expired`)
+ * - `shoal_sequence_jumps_total`, `shoal_sequence_resyncs_total`: frames far from their stream's
+ *   position, and streams moved to a confirmed new position
  * - `shoal_repair_events_total{event}`: NACKs sent and received, fragments resent and repaired,
- *   NACKs for messages no longer held (`nacks_sent`, `nacks_received`, `fragments_resent`,
- *   `fragments_repaired`, `unavailable`)
+ *   NACKs for messages no longer held, NACKs cut short by their credit or a rate cap
+ *   (`nacks_sent`, `nacks_received`, `fragments_resent`, `fragments_repaired`, `unavailable`,
+ *   `credit_limited`, `rate_limited`)
  *
  * Returns a function that removes them again.
  */
@@ -49,15 +116,28 @@ export function registerTransportMetrics(
   options: TransportMetricsOptions = {},
 ): () => void {
   const prefix = options.prefix ?? 'shoal_'
+  const limit = options.maxStreams ?? DEFAULT_METRICS_STREAMS
   const streamLabels = ['topic', 'source'] as const
   const names: string[] = []
 
-  const perStream = (
-    name: string,
-    help: string,
-    field: keyof Omit<StreamStatsLike, 'source' | 'topic'>,
-    directions: readonly Direction[],
-  ) => {
+  // A scrape collects every metric in the order they were registered: the first takes the
+  // snapshot, the others read the same one.
+  let current: Scrape | undefined
+  const scrape = (fresh = false): Scrape => {
+    if (current !== undefined && !fresh) return current
+    const stats = snapshot()
+    current = {
+      stats,
+      streams: {
+        out: splitStreams(stats.sent, limit),
+        in: splitStreams(stats.received, limit, stats.streams?.retired),
+      },
+    }
+    return current
+  }
+  const read = () => scrape().stats
+
+  const perStream = (name: string, help: string, field: StreamField, directions: readonly Direction[]) => {
     names.push(`${prefix}${name}`)
     const labelNames = directions.length > 1 ? (['direction', ...streamLabels] as const) : streamLabels
     new Counter({
@@ -67,12 +147,14 @@ export function registerTransportMetrics(
       registers: [registry],
       collect() {
         this.reset()
-        const stats = snapshot()
+        const { streams } = scrape(names.length > 0 && names[0] === `${prefix}${name}`)
         for (const direction of directions) {
-          for (const stream of direction === 'out' ? stats.sent : stats.received) {
-            const labels = { topic: stream.topic, source: stream.source }
-            this.inc(directions.length > 1 ? { direction, ...labels } : labels, stream[field])
-          }
+          const labelled = (labels: { topic: string; source: string }) =>
+            directions.length > 1 ? { direction, ...labels } : labels
+          const { shown, other } = streams[direction]
+          for (const stream of shown)
+            this.inc(labelled({ topic: stream.topic, source: stream.source }), stream[field])
+          if (other !== undefined) this.inc(labelled(OTHER_STREAMS), other[field])
         }
       },
     })
@@ -90,12 +172,12 @@ export function registerTransportMetrics(
   perStream('duplicates_total', 'Duplicate frames received, by topic and source.', 'duplicates', ['in'])
   perStream('reordered_total', 'Frames received out of order, by topic and source.', 'reordered', ['in'])
 
-  /** A counter with one label, a sample per key of the record `read` returns at scrape time. */
+  /** A counter with one label, a sample per key of the record `pick` returns at scrape time. */
   const perKey = (
     name: string,
     help: string,
     label: string,
-    read: (stats: TransportStatsLike) => Readonly<Partial<Record<string, number>>> | undefined,
+    pick: (stats: TransportStatsLike) => Readonly<Partial<Record<string, number>>> | undefined,
     labelValue: (key: string) => string = (key) => key,
   ) => {
     names.push(`${prefix}${name}`)
@@ -106,31 +188,75 @@ export function registerTransportMetrics(
       registers: [registry],
       collect() {
         this.reset()
-        for (const [key, count] of Object.entries(read(snapshot()) ?? {}))
+        for (const [key, count] of Object.entries(pick(read()) ?? {}))
           this.inc({ [label]: labelValue(key) }, count ?? 0)
       },
     })
   }
 
-  perKey('drops_total', 'Datagrams dropped on receive, by reason.', 'reason', (stats) => stats.drops)
+  /** A metric with no labels, its value read at scrape time. */
+  const single = (
+    name: string,
+    help: string,
+    value: (stats: TransportStatsLike) => number,
+    gauge = false,
+  ) => {
+    names.push(`${prefix}${name}`)
+    const Metric = gauge ? Gauge : Counter
+    new Metric({
+      name: `${prefix}${name}`,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset()
+        const v = value(read())
+        if (gauge) (this as Gauge).set(v)
+        else (this as Counter).inc(v)
+      },
+    })
+  }
 
-  names.push(`${prefix}datagrams_total`)
-  new Counter({
-    name: `${prefix}datagrams_total`,
-    help: 'UDP datagrams received (in) and sent (out).',
-    labelNames: ['direction'],
-    registers: [registry],
-    collect() {
-      this.reset()
-      const stats = snapshot()
-      this.inc({ direction: 'in' }, stats.datagramsIn)
-      this.inc({ direction: 'out' }, stats.datagramsOut)
-    },
-  })
-
+  perKey('drops_total', 'Datagrams and frames dropped, by reason.', 'reason', (stats) => stats.drops)
+  perKey(
+    'datagram_outcomes_total',
+    'What became of every datagram read: delivered, fragment, batch, forwarded, filtered, duplicate, ack, nack, reply, or the drop reason.',
+    'outcome',
+    (stats) => stats.outcomes,
+  )
+  perKey('datagrams_total', 'UDP datagrams received (in) and sent (out).', 'direction', (stats) => ({
+    in: stats.datagramsIn,
+    out: stats.datagramsOut,
+  }))
+  single(
+    'kernel_drops_total',
+    'Datagrams the kernel dropped before they could be read: the receive buffer was full (Linux, /proc/net/udp).',
+    (stats) => stats.kernelDrops ?? 0,
+  )
+  single(
+    'streams',
+    'Streams (source × topic) tracked now, receive side.',
+    (stats) => stats.streams?.active ?? 0,
+    true,
+  )
+  perKey(
+    'stream_evictions_total',
+    'Streams let go: evicted (past the caps, least recently heard first) or expired (idle).',
+    'reason',
+    (stats) => ({ evicted: stats.streams?.evicted ?? 0, expired: stats.streams?.expired ?? 0 }),
+  )
+  single(
+    'sequence_jumps_total',
+    'Frames that arrived far from their stream’s position: a stranger’s claim, or a publisher heard again after a long loss.',
+    (stats) => sumStreams(stats.received, 'jumps') + (stats.streams?.retired.jumps ?? 0),
+  )
+  single(
+    'sequence_resyncs_total',
+    'Times a stream moved to a confirmed new position.',
+    (stats) => sumStreams(stats.received, 'resyncs') + (stats.streams?.retired.resyncs ?? 0),
+  )
   perKey(
     'repair_events_total',
-    'Repair of fragmented messages: NACKs sent and received, fragments resent and repaired, NACKs for messages no longer held.',
+    'Repair of fragmented messages: NACKs sent and received, fragments resent and repaired, NACKs for messages no longer held, NACKs cut short by their credit or a rate cap.',
     'event',
     (stats) => stats.repair,
     snakeCase,
@@ -139,6 +265,12 @@ export function registerTransportMetrics(
   return () => {
     for (const name of names) registry.removeSingleMetric(name)
   }
+}
+
+function sumStreams(streams: readonly StreamStatsLike[], field: 'jumps' | 'resyncs'): number {
+  let sum = 0
+  for (const stream of streams) sum += stream[field] ?? 0
+  return sum
 }
 
 /**
@@ -151,38 +283,59 @@ export function mergeTransportStats(snapshots: readonly TransportStatsLike[]): T
     for (const stream of lists.flat()) {
       const key = JSON.stringify([stream.source, stream.topic])
       const seen = byKey.get(key)
-      byKey.set(
-        key,
-        seen === undefined
-          ? { ...stream }
-          : {
-              source: stream.source,
-              topic: stream.topic,
-              frames: seen.frames + stream.frames,
-              bytes: seen.bytes + stream.bytes,
-              gaps: seen.gaps + stream.gaps,
-              duplicates: seen.duplicates + stream.duplicates,
-              reordered: seen.reordered + stream.reordered,
-            },
-      )
+      byKey.set(key, seen === undefined ? { ...stream } : addStreams(seen, stream))
     }
     return [...byKey.values()]
   }
-  const drops: Record<string, number> = {}
-  const repair: Record<string, number> = {}
-  for (const snapshot of snapshots) {
-    for (const [reason, count] of Object.entries(snapshot.drops))
-      drops[reason] = (drops[reason] ?? 0) + (count ?? 0)
-    for (const [event, count] of Object.entries(snapshot.repair ?? {}))
-      repair[event] = (repair[event] ?? 0) + count
+  const addRecords = (
+    pick: (s: TransportStatsLike) => Readonly<Partial<Record<string, number>>> | undefined,
+  ) => {
+    const sum: Record<string, number> = {}
+    for (const snapshot of snapshots)
+      for (const [key, count] of Object.entries(pick(snapshot) ?? {}))
+        sum[key] = (sum[key] ?? 0) + (count ?? 0)
+    return sum
   }
-  return {
+  const tables = snapshots.flatMap((s) => (s.streams === undefined ? [] : [s.streams]))
+  const kernel = snapshots.flatMap((s) => (s.kernelDrops === undefined ? [] : [s.kernelDrops]))
+  const merged: {
+    -readonly [K in keyof TransportStatsLike]: TransportStatsLike[K]
+  } = {
     sent: merge(snapshots.map((s) => s.sent)),
     received: merge(snapshots.map((s) => s.received)),
-    drops,
-    repair,
+    drops: addRecords((s) => s.drops),
+    repair: addRecords((s) => s.repair),
+    outcomes: addRecords((s) => s.outcomes),
     datagramsIn: snapshots.reduce((sum, s) => sum + s.datagramsIn, 0),
     datagramsOut: snapshots.reduce((sum, s) => sum + s.datagramsOut, 0),
+  }
+  if (tables.length > 0)
+    merged.streams = {
+      active: tables.reduce((sum, t) => sum + t.active, 0),
+      evicted: tables.reduce((sum, t) => sum + t.evicted, 0),
+      expired: tables.reduce((sum, t) => sum + t.expired, 0),
+      retired: tables
+        .map((t) => t.retired)
+        .reduce((a, b) => ({ ...addStreams(a, b), streams: a.streams + b.streams })),
+    }
+  if (kernel.length > 0) merged.kernelDrops = kernel.reduce((sum, n) => sum + n, 0)
+  return merged
+}
+
+/** Two streams' counters added up (the first one's source and topic, if any). */
+function addStreams<T extends Omit<StreamStatsLike, 'source' | 'topic'>>(
+  a: T,
+  b: Omit<StreamStatsLike, 'source' | 'topic'>,
+): T {
+  return {
+    ...a,
+    frames: a.frames + b.frames,
+    bytes: a.bytes + b.bytes,
+    gaps: a.gaps + b.gaps,
+    duplicates: a.duplicates + b.duplicates,
+    reordered: a.reordered + b.reordered,
+    jumps: (a.jumps ?? 0) + (b.jumps ?? 0),
+    resyncs: (a.resyncs ?? 0) + (b.resyncs ?? 0),
   }
 }
 
