@@ -3,7 +3,7 @@ import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { registerTransportMetrics, type ServiceContext, type ServiceHandle } from '@shoal/service'
 import { createPublisher, MAX_DATAGRAM_BYTES, MAX_DATAGRAM_BYTES_IPV6 } from '@shoal/transport'
-import { AckTracker, formatCounts } from './acks.js'
+import { AckTracker, formatCounts, othersFields } from './acks.js'
 import type { SenderConfig } from './config.js'
 import { FrameSink } from './frame-sink.js'
 import { jsonLinesSource } from './json-lines.js'
@@ -132,6 +132,7 @@ export async function startSender(ctx: ServiceContext<SenderConfig>): Promise<Se
             acks: totals.acks,
             acked: Object.fromEntries(totals.acked),
             missing: Object.fromEntries(totals.missing),
+            ...othersFields(totals),
             unacked: totals.unacked,
           },
           `acknowledgements: acked ${formatCounts(totals.acked)}; missing ${formatCounts(totals.missing)}`,
@@ -162,6 +163,7 @@ export async function startSender(ctx: ServiceContext<SenderConfig>): Promise<Se
           acks: totals.acks,
           acked: formatCounts(totals.acked),
           missing: formatCounts(totals.missing),
+          ...othersFields(totals),
           unacked: totals.unacked,
           ...(totals.pending > 0 ? { ackPending: totals.pending } : {}),
         })
