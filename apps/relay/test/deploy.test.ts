@@ -34,6 +34,14 @@ describe('Dockerfile', () => {
     expect(runtime).not.toMatch(/pnpm|npm install/)
     expect(runtime).toMatch(/^USER node$/m)
   })
+
+  it('serves /metrics and /healthz on 127.0.0.1 only, as the README says, and checks health there', () => {
+    const runtime = dockerfile.slice(dockerfile.indexOf('AS runtime'))
+    expect(runtime).toMatch(/^\s+SHOAL_HTTP_HOST=127\.0\.0\.1$/m)
+    expect(runtime).toContain("fetch('http://127.0.0.1:' + process.env.SHOAL_HTTP + '/healthz')")
+    expect(runtime).not.toContain('0.0.0.0')
+    expect(read('README.md')).toContain('**What `/metrics` and `/healthz` expose.**')
+  })
 })
 
 describe('systemd unit', () => {
