@@ -18,6 +18,7 @@ import {
   text,
   topicFilter,
 } from '@shoal/service'
+import { DEFAULT_MAX_STREAMS } from '@shoal/transport'
 
 export const DEFAULT_GROUP_V4 = '239.255.0.1'
 /** The IPv6 counterpart of 239.255.0.1: a transient (T flag), site-local (scope 5) group. */
@@ -79,6 +80,11 @@ export const receiverFlags = defineFlags({
   raw: flag.boolean({ help: 'Print every datagram as received, without decoding Shoal frames' }),
   'no-repair': flag.boolean({
     help: 'Never ask senders to resend lost fragments of large frames (by default they are asked)',
+  }),
+  'max-streams': flag.value(integer(1, 1_000_000), {
+    placeholder: 'n',
+    default: String(DEFAULT_MAX_STREAMS),
+    help: 'Streams (sender session × topic) tracked at once; past it, new and quiet ones go first (counted)',
   }),
   count: flag.value(integer(1, Number.MAX_SAFE_INTEGER), {
     placeholder: 'n',

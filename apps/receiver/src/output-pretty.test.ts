@@ -1,6 +1,6 @@
 import { Heartbeat, Image, Scalar, Temperature } from '@shoal/schema'
 import { MemorySink } from '@shoal/service/testing'
-import type { ReceivedFrame, StatsSnapshot } from '@shoal/transport'
+import type { ReceivedFrame, RepairStats, StatsSnapshot } from '@shoal/transport'
 import { describe, expect, it } from 'vitest'
 import { LineWriter } from './line-writer.js'
 import {
@@ -29,6 +29,16 @@ function frame(sequence: number, celsius: number): ReceivedFrame {
   }
 }
 
+const emptyRepair: RepairStats = {
+  nacksSent: 0,
+  nacksReceived: 0,
+  fragmentsResent: 0,
+  fragmentsRepaired: 0,
+  unavailable: 0,
+  creditLimited: 0,
+  rateLimited: 0,
+}
+
 function setup(tty: boolean, columns = 100) {
   const sink = new MemorySink(tty)
   let now = 1_000_000
@@ -49,11 +59,13 @@ function setup(tty: boolean, columns = 100) {
               gaps: 1,
               duplicates: 0,
               reordered: 0,
+              jumps: 0,
+              resyncs: 0,
               drops: {},
             },
           ],
     drops: frames === 0 ? {} : { 'bad-crc': 2 },
-    repair: { nacksSent: 0, nacksReceived: 0, fragmentsResent: 0, fragmentsRepaired: 0, unavailable: 0 },
+    repair: emptyRepair,
     datagramsIn: frames,
     datagramsOut: 0,
     bytesIn: frames * 50,
@@ -223,13 +235,7 @@ describe('PrettyOutput and text from the network', () => {
             },
           ],
           drops: {},
-          repair: {
-            nacksSent: 0,
-            nacksReceived: 0,
-            fragmentsResent: 0,
-            fragmentsRepaired: 0,
-            unavailable: 0,
-          },
+          repair: emptyRepair,
           datagramsIn: 3,
           datagramsOut: 0,
           bytesIn: 90,
@@ -291,7 +297,7 @@ describe('PrettyOutput tables', () => {
         sent: [],
         received: received(),
         drops: {},
-        repair: { nacksSent: 0, nacksReceived: 0, fragmentsResent: 0, fragmentsRepaired: 0, unavailable: 0 },
+        repair: emptyRepair,
         datagramsIn: 1,
         datagramsOut: 0,
         bytesIn: 1,

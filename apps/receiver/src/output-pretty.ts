@@ -229,6 +229,15 @@ export class PrettyOutput implements Output {
       .filter(([, n]) => (n ?? 0) > 0)
       .map(([reason, n]) => `${reason} ${n}`)
     if (drops.length > 0) lines.push(`dropped: ${drops.join(', ')}`)
+    if ((snapshot.kernelDrops ?? 0) > 0)
+      lines.push(
+        `kernel: ${snapshot.kernelDrops} datagrams dropped on this host, receive buffer full (not lost on the network)`,
+      )
+    const table = snapshot.streams
+    if (table !== undefined && table.evicted + table.expired > 0)
+      lines.push(
+        `streams: ${table.active} tracked, ${table.evicted} let go past the caps, ${table.expired} idle`,
+      )
     const { nacksSent, fragmentsRepaired } = snapshot.repair
     if (nacksSent > 0) lines.push(`repair: ${nacksSent} NACKs sent, ${fragmentsRepaired} fragments repaired`)
     const evicted = this.#samplers.evictions

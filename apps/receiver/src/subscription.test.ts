@@ -23,6 +23,7 @@ const info = (more: Partial<SubscriberInfo>): SubscriberInfo => ({
   interface: 'lo',
   interfaceAddress: '127.0.0.1',
   bound: { address: '239.255.0.1', port: 7400 },
+  budget: 65_507,
   recvBuffer: { requested: 8 * 1024 * 1024, granted: 8 * 1024 * 1024, clamped: false },
   name: 'rx',
   ...more,

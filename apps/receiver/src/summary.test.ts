@@ -17,6 +17,8 @@ const stream = (
   gaps: 0,
   duplicates: 0,
   reordered: 0,
+  jumps: 0,
+  resyncs: 0,
   drops: {},
   ...more,
 })
@@ -35,6 +37,8 @@ const snapshot = (
     fragmentsResent: 0,
     fragmentsRepaired: 0,
     unavailable: 0,
+    creditLimited: 0,
+    rateLimited: 0,
     ...repair,
   },
   datagramsIn: 99,
@@ -113,5 +117,39 @@ describe('summarize', () => {
     expect(summarize(snapshot(many.slice(0, 3)), { raw: false, outputDropped: 0 })).not.toHaveProperty(
       'moreTopics',
     )
+  })
+})
+
+describe('summarize after streams were let go', () => {
+  it('adds the retired streams to the totals and says how many went, and what the kernel dropped', () => {
+    const stats: StatsSnapshot = {
+      ...snapshot([stream('a', 'imu', 10, { gaps: 1, jumps: 2 })]),
+      streams: {
+        active: 1,
+        evicted: 99_999,
+        expired: 3,
+        retired: {
+          streams: 100_002,
+          frames: 100_002,
+          bytes: 5,
+          datagrams: 100_002,
+          gaps: 4,
+          duplicates: 0,
+          reordered: 0,
+          jumps: 1,
+          resyncs: 0,
+          drops: {},
+        },
+      },
+      kernelDrops: 12,
+    }
+    expect(summarize(stats, { raw: false, outputDropped: 0 })).toMatchObject({
+      frames: 100_012,
+      gaps: 5,
+      jumps: 3,
+      kernelDrops: 12,
+      streamsEvicted: 99_999,
+      streamsExpired: 3,
+    })
   })
 })

@@ -17,15 +17,26 @@ export interface SummaryExtras {
 
 /**
  * The final line's fields: totals of frames, payload bytes, gaps (frames lost), duplicates and
- * drops, then drops by reason, repair requests (NACKs sent, fragments that came back) and frames per
- * topic and per source when there are any (at most {@link MAX_SUMMARY_NAMES} of each).
+ * drops (streams no longer tracked included), then drops by reason, datagrams the kernel dropped
+ * (`kernelDrops`, its receive buffer full), frames far from their stream's position (`jumps`),
+ * streams let go (`streamsEvicted`, `streamsExpired`), repair requests (NACKs sent, fragments that
+ * came back) and frames per topic and per source when there are any (at most
+ * {@link MAX_SUMMARY_NAMES} of each, of the streams still tracked).
  */
 export function summarize(stats: StatsSnapshot, extras: SummaryExtras): Record<string, unknown> {
-  if (extras.raw) return { datagrams: stats.datagramsIn, bytes: stats.bytesIn, ...outputFields(extras) }
-  let frames = 0
-  let bytes = 0
-  let gaps = 0
-  let duplicates = 0
+  if (extras.raw)
+    return {
+      datagrams: stats.datagramsIn,
+      bytes: stats.bytesIn,
+      ...kernelFields(stats),
+      ...outputFields(extras),
+    }
+  const retired = stats.streams?.retired
+  let frames = retired?.frames ?? 0
+  let bytes = retired?.bytes ?? 0
+  let gaps = retired?.gaps ?? 0
+  let duplicates = retired?.duplicates ?? 0
+  let jumps = retired?.jumps ?? 0
   const topics: Record<string, number> = {}
   const sources: Record<string, number> = {}
   for (const stream of stats.received) {
@@ -33,6 +44,7 @@ export function summarize(stats: StatsSnapshot, extras: SummaryExtras): Record<s
     bytes += stream.bytes
     gaps += stream.gaps
     duplicates += stream.duplicates
+    jumps += stream.jumps
     topics[stream.topic] = (topics[stream.topic] ?? 0) + stream.frames
     sources[stream.source] = (sources[stream.source] ?? 0) + stream.frames
   }
@@ -47,6 +59,14 @@ export function summarize(stats: StatsSnapshot, extras: SummaryExtras): Record<s
     duplicates,
     drops,
     ...(drops > 0 ? { dropsByReason } : {}),
+    ...kernelFields(stats),
+    ...(jumps > 0 ? { jumps } : {}),
+    ...(stats.streams !== undefined && stats.streams.evicted > 0
+      ? { streamsEvicted: stats.streams.evicted }
+      : {}),
+    ...(stats.streams !== undefined && stats.streams.expired > 0
+      ? { streamsExpired: stats.streams.expired }
+      : {}),
     ...(stats.repair.nacksSent > 0
       ? { nacks: stats.repair.nacksSent, repairedFragments: stats.repair.fragmentsRepaired }
       : {}),
@@ -60,6 +80,11 @@ export function summarize(stats: StatsSnapshot, extras: SummaryExtras): Record<s
         }),
     ...outputFields(extras),
   }
+}
+
+/** Datagrams the kernel dropped before the receiver could read them, when there were any. */
+function kernelFields(stats: StatsSnapshot): Record<string, number> {
+  return (stats.kernelDrops ?? 0) > 0 ? { kernelDrops: stats.kernelDrops! } : {}
 }
 
 function outputFields(extras: SummaryExtras): Record<string, number> {

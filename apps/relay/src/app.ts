@@ -38,7 +38,8 @@ export async function startRelay(ctx: ServiceContext<RelayConfig>): Promise<Serv
  * `received=… forwarded=… dropped=…` then each drop reason (`not-allowed` first), then `invalid=…`:
  * datagrams the inputs could not read as Shoal frames at all (by reason on /metrics as
  * shoal_drops_total), then acks forwarded and frames that would have moved a session's pinned way
- * back for acks (`ack-route-conflicts=`: someone else sending with its session id, or a second path).
+ * back for acks (`ack-route-conflicts=`: someone else sending with its session id, or a second path),
+ * and what the kernel dropped before the inputs could read it (`kernel-drops=`, Linux).
  */
 export function relaySummary(counters: RelayCounters, transport: TransportStatsLike): Record<string, number> {
   return {
@@ -46,8 +47,13 @@ export function relaySummary(counters: RelayCounters, transport: TransportStatsL
     forwarded: counters.forwarded,
     dropped: totalDropped(counters),
     ...Object.fromEntries(RELAY_DROP_REASONS.map((reason) => [reason, counters.dropped[reason]])),
-    invalid: Object.values(transport.drops).reduce<number>((n, d) => n + (d ?? 0), 0),
+    // not-allowed is counted above, where the inputs' subscribers dropped it
+    invalid: Object.entries(transport.drops).reduce<number>(
+      (n, [reason, d]) => (reason === 'not-allowed' ? n : n + (d ?? 0)),
+      0,
+    ),
     acks: counters.acks.forwarded,
     'ack-route-conflicts': counters.ackRoutes.conflicts,
+    ...(transport.kernelDrops === undefined ? {} : { 'kernel-drops': transport.kernelDrops }),
   }
 }

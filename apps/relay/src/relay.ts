@@ -78,7 +78,12 @@ export async function openRelay(config: RelayConfig, { logger }: OpenRelayOption
       .map(({ publisher }) => publisher.info.destination)
     for (const route of config.inputs) {
       const allow = inputAllow(route, unicastPeers)
-      const subscriber = await createSubscriber(subscriberOptions(route)).catch((error: unknown) => {
+      // Datagrams from hosts an input does not take are dropped by its subscriber before any other
+      // work (no decoding, no stream state): a stranger's flood costs one lookup per datagram.
+      const list = allow.list
+      const options = subscriberOptions(route)
+      if (list !== undefined) options.allow = (address) => list.allows(address)
+      const subscriber = await createSubscriber(options).catch((error: unknown) => {
         throw new Error(`--in ${route.spec}: ${(error as Error).message}`, { cause: error })
       })
       inputs.push({ route, subscriber, allow })
@@ -92,10 +97,9 @@ export async function openRelay(config: RelayConfig, { logger }: OpenRelayOption
 
   const sendErrors = new Map<string, number>()
   const forwarder = new Forwarder(
-    inputs.map(({ route, subscriber, allow: { list } }) => ({
+    inputs.map(({ route, subscriber }) => ({
       spec: route.spec,
       accepts: routeFilter(config.topic, route.topics),
-      ...(list === undefined ? {} : { allows: (address: string) => list.allows(address) }),
       reply: (data, to) => subscriber.reply(data, to),
     })),
     outputs.map(({ route, publisher }) => ({
@@ -153,7 +157,17 @@ export async function openRelay(config: RelayConfig, { logger }: OpenRelayOption
   return {
     inputs,
     outputs,
-    counters: () => forwarder.counters(),
+    counters: () => {
+      // Not-allowed datagrams never reach the forwarder: their inputs' subscribers drop them first.
+      const counters = forwarder.counters()
+      let notAllowed = 0
+      for (const { subscriber } of inputs) notAllowed += subscriber.stats().outcomes?.['not-allowed'] ?? 0
+      return {
+        ...counters,
+        received: counters.received + notAllowed,
+        dropped: { ...counters.dropped, 'not-allowed': counters.dropped['not-allowed'] + notAllowed },
+      }
+    },
     transportStats: () =>
       mergeTransportStats([
         ...inputs.map(({ subscriber }) => subscriber.stats()),

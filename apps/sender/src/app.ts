@@ -153,8 +153,12 @@ export async function startSender(ctx: ServiceContext<SenderConfig>): Promise<Se
                     nacks: stats.repair.nacksReceived,
                     resentFragments: stats.repair.fragmentsResent,
                     repairUnavailable: stats.repair.unavailable,
+                    ...(stats.repair.creditLimited + stats.repair.rateLimited > 0
+                      ? { repairLimited: stats.repair.creditLimited + stats.repair.rateLimited }
+                      : {}),
                   }
                 : {}),
+              ...refusedFields(stats.drops),
             }
       Object.assign(summary, source.summary())
       if (acks !== undefined) {
@@ -245,4 +249,13 @@ async function within(promise: Promise<unknown>, ms: number): Promise<void> {
     sleep(ms, undefined, { signal: timeout.signal }).catch(() => {}),
   ])
   timeout.abort()
+}
+
+/**
+ * Datagrams the sender's socket refused (forged or stray acks and NACKs, garbage), by reason, for
+ * the summary: `refused=ack-impostor:40,bad-nack:2`.
+ */
+function refusedFields(drops: Readonly<Partial<Record<string, number>>>): Record<string, string> {
+  const refused = Object.entries(drops).filter(([reason, n]) => reason !== 'send-failed' && (n ?? 0) > 0)
+  return refused.length === 0 ? {} : { refused: refused.map(([reason, n]) => `${reason}:${n}`).join(',') }
 }

@@ -1,4 +1,8 @@
 import { configHarness } from '@shoal/service/testing'
+import {
+  DEFAULT_RESEND_BYTES_PER_SECOND,
+  DEFAULT_RESEND_BYTES_PER_SECOND_PER_REQUESTER,
+} from '@shoal/transport'
 import { describe, expect, it } from 'vitest'
 import { resolveSenderConfig, senderFlags } from './config.js'
 import { publisherOptions } from './network.js'
@@ -80,16 +84,36 @@ describe('resolveSenderConfig', () => {
   })
 
   it('keeps 64 MiB of large frames for repair by default; --repair-window sizes it, 0 turns it off', () => {
-    expect(publisherOptions(resolve([]), true).repair).toEqual({ windowBytes: 64 * 1024 * 1024 })
+    const rates = {
+      bytesPerSecond: DEFAULT_RESEND_BYTES_PER_SECOND,
+      bytesPerSecondPerRequester: DEFAULT_RESEND_BYTES_PER_SECOND_PER_REQUESTER,
+    }
+    expect(publisherOptions(resolve([]), true).repair).toEqual({ windowBytes: 64 * 1024 * 1024, ...rates })
     expect(publisherOptions(resolve(['--repair-window', '8MiB']), true).repair).toEqual({
       windowBytes: 8 * 1024 * 1024,
+      ...rates,
     })
     expect(publisherOptions(resolve(['--repair-window', '0']), true).repair).toBe(false)
     expect(refusal(['--repair-window', 'lots']).flag).toBe('--repair-window')
   })
 
-  it('--expect implies --ack', () => {
+  it('--repair-rate and --repair-rate-per-receiver cap what NACKs make it resend', () => {
+    expect(
+      publisherOptions(resolve(['--repair-rate', '8MiB', '--repair-rate-per-receiver', '1MiB']), true).repair,
+    ).toMatchObject({ bytesPerSecond: 8 * 1024 * 1024, bytesPerSecondPerRequester: 1024 * 1024 })
+    expect(refusal(['--repair-rate', '0']).flag).toBe('--repair-rate')
+    expect(refusal(['--repair-rate-per-receiver', 'fast']).flag).toBe('--repair-rate-per-receiver')
+    expect(refusal(['--raw', '--repair-rate', '1MiB']).flag).toBe('--repair-rate')
+  })
+
+  it('--expect implies --ack, and takes NAME@ADDRESS', () => {
     expect(resolve(['--expect', 'rx-1,rx-2'])).toMatchObject({ ack: true, expect: ['rx-1', 'rx-2'] })
+    expect(resolve(['--expect', 'rx-1@10.0.0.2,rx-2@[fd77::2]']).expect).toEqual([
+      'rx-1@10.0.0.2',
+      'rx-2@[fd77::2]',
+    ])
+    expect(refusal(['--expect', 'rx-1@nowhere']).flag).toBe('--expect')
+    expect(refusal(['--expect', 'rx 1']).flag).toBe('--expect')
   })
 
   it.each([

@@ -8,6 +8,7 @@ import {
   type FlagSources,
   type FlagValues,
   flag,
+  formatSize,
   host,
   identifier,
   integer,
@@ -19,6 +20,8 @@ import {
 } from '@shoal/service'
 import {
   DEFAULT_LINGER_MS,
+  DEFAULT_RESEND_BYTES_PER_SECOND,
+  DEFAULT_RESEND_BYTES_PER_SECOND_PER_REQUESTER,
   Limits,
   MAX_DATAGRAM_BYTES,
   MAX_DATAGRAM_BYTES_IPV6,
@@ -109,6 +112,26 @@ const linger = z
   })
 
 /** Every flag of shoal-send, once: the parser, the help, the README table and the tests read this. */
+/**
+ * `--expect NAME` or `NAME@ADDRESS`: a receiver that must acknowledge, and optionally the one
+ * address its acknowledgements count from (see the Security section of the README).
+ */
+const expectedReceiver = z
+  .string()
+  .trim()
+  .refine(
+    (value) => {
+      const at = value.lastIndexOf('@')
+      const name = at < 0 ? value : value.slice(0, at)
+      const address = at < 0 ? undefined : value.slice(at + 1).replace(/^\[(.*)\]$/, '$1')
+      return /^[A-Za-z0-9._-]{1,64}$/.test(name) && (address === undefined || isIP(address) !== 0)
+    },
+    {
+      error:
+        "expected NAME or NAME@ADDRESS: a receiver's --name (letters, digits, '.', '_', '-') and an IP address",
+    },
+  )
+
 export const senderFlags = defineFlags({
   group: flag.value(multicastGroup(), {
     placeholder: 'address',
@@ -163,9 +186,9 @@ export const senderFlags = defineFlags({
     default: '1s',
     help: 'How long to wait for acknowledgements of each frame, or with --raw for replies after the last datagram',
   }),
-  expect: flag.list(identifier(), {
-    placeholder: 'name',
-    help: 'Receivers (their --name) that must acknowledge; implies --ack',
+  expect: flag.list(expectedReceiver, {
+    placeholder: 'name[@address]',
+    help: 'Receivers (their --name) that must acknowledge, optionally only from that address; implies --ack',
   }),
   raw: flag.boolean({
     help: 'Send plain UDP datagrams: each line of stdin, or the bytes of the --input file',
@@ -184,6 +207,16 @@ export const senderFlags = defineFlags({
     placeholder: 'bytes',
     default: '64MiB',
     help: 'Large (fragmented) frames kept for receivers to ask again for lost fragments; 0 keeps none',
+  }),
+  'repair-rate': flag.value(size({ min: 1 }), {
+    placeholder: 'bytes/s',
+    default: formatSize(DEFAULT_RESEND_BYTES_PER_SECOND),
+    help: 'Most bytes per second resent for all receivers’ repair requests together',
+  }),
+  'repair-rate-per-receiver': flag.value(size({ min: 1 }), {
+    placeholder: 'bytes/s',
+    default: formatSize(DEFAULT_RESEND_BYTES_PER_SECOND_PER_REQUESTER),
+    help: 'Most bytes per second resent for the repair requests of one receiver address',
   }),
   'batch-linger': flag.value(linger, {
     placeholder: 'ms',
@@ -284,8 +317,13 @@ export function resolveSenderConfig(
       '--batch-linger',
       `--batch-linger applies to simulated sensors and JSON lines; ${raw ? '--raw' : '--replay'} sends one frame per datagram`,
     )
-  if (raw && sources.repairWindow !== 'default')
-    throw conflict('--repair-window', '--raw sends plain datagrams, which are never fragmented or repaired')
+  for (const [name, source] of [
+    ['--repair-window', sources.repairWindow],
+    ['--repair-rate', sources.repairRate],
+    ['--repair-rate-per-receiver', sources.repairRatePerReceiver],
+  ] as const)
+    if (raw && source !== 'default')
+      throw conflict(name, '--raw sends plain datagrams, which are never fragmented or repaired')
   if (raw && (rest.ack || rest.expect.length > 0))
     throw conflict(
       rest.ack ? '--ack' : '--expect',

@@ -19,7 +19,14 @@ export function publisherOptions(config: SenderConfig, batched: boolean): Publis
     ttl: config.ttl,
     ...(config.budget === undefined ? {} : { budget: config.budget }),
     batch: batched && config.batchLinger > 0 ? { lingerMs: config.batchLinger } : false,
-    repair: config.repairWindow > 0 ? { windowBytes: config.repairWindow } : false,
+    repair:
+      config.repairWindow > 0
+        ? {
+            windowBytes: config.repairWindow,
+            bytesPerSecond: config.repairRate,
+            bytesPerSecondPerRequester: config.repairRatePerReceiver,
+          }
+        : false,
   }
   if (config.destination.mode === 'multicast') options.group = config.destination.group
   else options.address = config.destination.address

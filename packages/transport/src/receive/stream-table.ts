@@ -21,8 +21,11 @@ import { addToTotals, emptyStreamTotals, Stream, type StreamTableStats, sessionH
 
 /** Streams (session × topic) a subscriber tracks at once, by default. */
 export const DEFAULT_MAX_STREAMS = 4_096
-/** Streams first heard from one sender address (IP) at once, by default. */
-export const DEFAULT_MAX_STREAMS_PER_ADDRESS = 1_024
+/**
+ * Streams first heard from one sender address (IP) at once, by default: a quarter of the table
+ * (1,024 of the default 4,096). A receiver behind a relay hears every stream from the relay's address.
+ */
+export const DEFAULT_MAX_STREAMS_PER_ADDRESS = DEFAULT_MAX_STREAMS / 4
 /** A stream not heard for this long is let go, ms, by default. */
 export const DEFAULT_STREAM_IDLE_MS = 120_000
 /** A stream's place in the least-recently-heard order is renewed at most this often, ms. */
@@ -33,7 +36,7 @@ export const ESTABLISHED_FRAMES = 4
 export interface StreamLimits {
   /** Streams tracked at once. Default {@link DEFAULT_MAX_STREAMS}. */
   maxStreams?: number
-  /** Streams first heard from one sender address at once. Default {@link DEFAULT_MAX_STREAMS_PER_ADDRESS}. */
+  /** Streams first heard from one sender address at once. Default: a quarter of `maxStreams` ({@link DEFAULT_MAX_STREAMS_PER_ADDRESS}). */
   maxStreamsPerAddress?: number
   /** A stream not heard for this long is let go, ms. Default {@link DEFAULT_STREAM_IDLE_MS}. */
   streamIdleMs?: number
@@ -112,7 +115,7 @@ export class StreamTable {
   constructor(limits: StreamLimits = {}) {
     this.#maxStreams = limits.maxStreams ?? DEFAULT_MAX_STREAMS
     this.#maxPerAddress = Math.min(
-      limits.maxStreamsPerAddress ?? DEFAULT_MAX_STREAMS_PER_ADDRESS,
+      limits.maxStreamsPerAddress ?? Math.max(1, Math.floor(this.#maxStreams / 4)),
       this.#maxStreams,
     )
     this.#idleMs = limits.streamIdleMs ?? DEFAULT_STREAM_IDLE_MS
