@@ -27,17 +27,9 @@ export interface StreamStats {
 }
 
 /** The counters of several streams added up (receive side: those no longer tracked). */
-export interface StreamTotals {
+export type StreamTotals = Omit<StreamStats, 'source' | 'address' | 'topic'> & {
+  /** How many streams were added up. */
   streams: number
-  frames: number
-  bytes: number
-  datagrams: number
-  gaps: number
-  duplicates: number
-  reordered: number
-  jumps: number
-  resyncs: number
-  drops: Partial<Record<DropReason, number>>
 }
 
 export function emptyStreamTotals(): StreamTotals {

@@ -1,42 +1,9 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { FrameKind } from '../wire/constants.js'
-import { fragmentMessage, type MessageHeader } from '../wire/fragment.js'
-import { decodeFrame } from '../wire/frame.js'
-import { encodeTopic, type FrameHeader } from '../wire/header.js'
+import { base, decodeAll, pattern, topicBytes } from '../../test/fragments.js'
+import { fragmentMessage } from '../wire/fragment.js'
+import type { FrameHeader } from '../wire/header.js'
 import { ALLOCATE_AT_FRACTION, Reassembler, SPARE_BUFFERS_MAX, SPARE_BYTES_MAX } from './reassembler.js'
-
-const base: MessageHeader = {
-  kind: FrameKind.DATA,
-  flags: 0,
-  hops: 0,
-  topic: 'camera',
-  sessionId: 7,
-  sequence: 1,
-  fingerprint: 99,
-  extensionLength: 0,
-}
-const topicBytes = encodeTopic(base.topic)
-
-function decodeAll(frames: Uint8Array[]) {
-  return frames.map((f) => {
-    const d = decodeFrame(f)
-    if (!d.ok) throw new Error(`fragment rejected: ${d.reason}`)
-    return d
-  })
-}
-
-function pattern(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length)
-  let x = seed | 1
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    out[i] = x & 0xff
-  }
-  return out
-}
 
 describe('Reassembler', () => {
   it('round-trips 0 B to 8 MiB through random order, duplicates and loss', () => {

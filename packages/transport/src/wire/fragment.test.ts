@@ -1,41 +1,9 @@
 import { describe, expect, it } from 'vitest'
+import { base, decodeAll, pattern, topicBytes } from '../../test/fragments.js'
 import { isTransportError } from '../errors.js'
-import { FrameKind, MAX_DATAGRAM_BYTES } from './constants.js'
-import { fragmentMessage, impliedFragmentSize, type MessageHeader } from './fragment.js'
-import { decodeFrame } from './frame.js'
-import { encodeTopic, type FrameHeader } from './header.js'
-
-const base: MessageHeader = {
-  kind: FrameKind.DATA,
-  flags: 0,
-  hops: 0,
-  topic: 'camera',
-  sessionId: 7,
-  sequence: 1,
-  fingerprint: 99,
-  extensionLength: 0,
-}
-const topicBytes = encodeTopic(base.topic)
-
-function decodeAll(frames: Uint8Array[]) {
-  return frames.map((f) => {
-    const d = decodeFrame(f)
-    if (!d.ok) throw new Error(`fragment rejected: ${d.reason}`)
-    return d
-  })
-}
-
-function pattern(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length)
-  let x = seed | 1
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    out[i] = x & 0xff
-  }
-  return out
-}
+import { MAX_DATAGRAM_BYTES } from './constants.js'
+import { fragmentMessage, impliedFragmentSize } from './fragment.js'
+import type { FrameHeader } from './header.js'
 
 describe('fragmentMessage', () => {
   it('keeps every datagram within the budget', () => {
