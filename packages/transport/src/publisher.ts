@@ -10,6 +10,7 @@ import type { MessageCodec } from './message-codec.js'
 import { checkLocalPort, checkTtl, type Family } from './net/address.js'
 import { type EndpointOptions, type ResolvedEndpoint, resolveEndpoint, WILDCARD } from './net/endpoint.js'
 import { budgetForMtu, checkBudget } from './net/interface.js'
+import { readKernelDrops, socketInode } from './net/kernel-drops.js'
 import {
   closeSocket,
   connectSocket,
@@ -217,6 +218,8 @@ export class Publisher extends EventEmitter {
   /** What became of every datagram this publisher's socket read. */
   readonly #outcomes: Partial<Record<DatagramOutcome, number>> = {}
   readonly #drops: Partial<Record<DropReason, number>> = {}
+  /** The control socket's inode, for its kernel drop counter (acks and NACKs lost on this host). */
+  readonly #inode: string | undefined
   readonly #burstBytes: number
   /** Bytes sent since the event loop last had a turn (see #sendAll). */
   #burst = 0
@@ -278,6 +281,7 @@ export class Publisher extends EventEmitter {
     this.#resend = new ResendBudget(repair ?? {})
     this.#acks.onAck = (topic, sequence, entry) => this.emit('ack', { topic, sequence, ...entry })
     this.#socket = socket
+    this.#inode = socketInode(socket)
     this.#sender = sender ?? socket
     this.#port = sender === undefined ? endpoint.port : undefined
     this.#endpoint = endpoint
@@ -714,7 +718,9 @@ export class Publisher extends EventEmitter {
   }
 
   stats(): StatsSnapshot {
+    const kernelDrops = this.#closed ? undefined : readKernelDrops(this.#inode)
     return {
+      ...(kernelDrops === undefined ? {} : { kernelDrops }),
       sent: [...this.#topics.values()].map((t) => t.stream.snapshot('sent')),
       received: [],
       drops: this.#sendErrors > 0 ? { ...this.#drops, 'send-failed': this.#sendErrors } : { ...this.#drops },
