@@ -4,7 +4,6 @@
  * sends well-formed Shoal frames at relays: into a udp:// input that does not take it, and with a
  * real publisher's session id to take the way back for acks. Every socket is on 127.0.0.0/8.
  */
-import { createSocket, type Socket } from 'node:dgram'
 import { fileURLToPath } from 'node:url'
 import { Imu, nowStampNs } from '@shoal/schema'
 import { parsePrometheusText, requireBuilt, sampleValue, startCli } from '@shoal/service/testing'
@@ -19,6 +18,7 @@ import { encodeTopic, encodeWholeFrame, Flag } from '@shoal/transport/wire'
 import { afterEach, describe, expect, it } from 'vitest'
 import { OPEN_UDP_INPUT_WARNING } from '../src/allow-list.js'
 import type { Relay } from '../src/relay.js'
+import { plainSocket } from './fixtures/plain-socket.mjs'
 import { startRelay, uniqueGroup, uniquePort, WAIT_MS, waitFor } from './support.js'
 
 const BIN = fileURLToPath(new URL('../dist/shoal-relay.js', import.meta.url))
@@ -46,19 +46,9 @@ function forged(session: number, sequence: number, { topic = 'imu', flags = 0 } 
 
 /** A plain UDP socket on 127.0.0.2 that keeps count of what comes back to it. */
 async function outsider() {
-  const socket: Socket = createSocket('udp4')
-  const received: Buffer[] = []
-  socket.on('message', (data) => received.push(data))
-  await new Promise<void>((resolve) => socket.bind(0, OUTSIDER_ADDRESS, resolve))
-  socket.setMulticastInterface('127.0.0.1')
-  open.push({ close: () => new Promise<void>((resolve) => socket.close(() => resolve())) })
-  return {
-    received,
-    send: (data: Uint8Array, port: number, address = '127.0.0.1') =>
-      new Promise<void>((resolve, reject) =>
-        socket.send(data, port, address, (error) => (error ? reject(error) : resolve())),
-      ),
-  }
+  const socket = await plainSocket(OUTSIDER_ADDRESS)
+  open.push(socket)
+  return socket
 }
 
 /** A subscriber on a loopback group, keeping every frame. */
