@@ -13,16 +13,11 @@ import { registry as schemaRegistry } from '@shoal/schema'
 import { transportError } from './errors.js'
 import type { CodecRegistry, TopicTypes } from './message-codec.js'
 import { checkTtl } from './net/address.js'
-import { type EndpointOptions, type ResolvedEndpoint, resolveEndpoint, WILDCARD } from './net/endpoint.js'
+import { type EndpointOptions, type ResolvedEndpoint, resolveEndpoint } from './net/endpoint.js'
 import { budgetForMtu } from './net/interface.js'
 import { readKernelDrops, socketInode } from './net/kernel-drops.js'
-import {
-  closeSocket,
-  DEFAULT_RECV_BUFFER_BYTES,
-  openSocket,
-  type RecvBufferInfo,
-  sizeRecvBuffer,
-} from './net/socket.js'
+import { openMembership } from './net/membership.js'
+import { closeSocket, DEFAULT_RECV_BUFFER_BYTES, type RecvBufferInfo } from './net/socket.js'
 import {
   type AbandonedMessage,
   Reassembler,
@@ -223,51 +218,11 @@ export class Subscriber extends EventEmitter {
     checkLimits(options)
     const ttl = options.ttl === undefined ? undefined : checkTtl(options.ttl)
     const { family, mode, iface } = endpoint
-    // One group: bind the group address, so this socket sees only that group's traffic.
-    // Several groups (or IPv6, whose link-scope groups need a zone to bind): the wildcard.
-    const bindAddress =
-      mode === 'multicast'
-        ? family === 4 && endpoint.groups.length === 1
-          ? endpoint.groups[0]!
-          : WILDCARD[family]
-        : mode === 'unicast' && iface !== undefined
-          ? iface.address
-          : WILDCARD[family]
-    const socket = await openSocket({
-      family,
-      address: bindAddress,
-      port: endpoint.port,
+    const { socket, recvBuffer, leave } = await openMembership(endpoint, {
       reuseAddr: options.reuseAddr ?? true,
+      recvBufferBytes: options.recvBufferBytes ?? DEFAULT_RECV_BUFFER_BYTES,
+      ttl,
     })
-    const recvBuffer = sizeRecvBuffer(socket, options.recvBufferBytes ?? DEFAULT_RECV_BUFFER_BYTES)
-    const joined: Array<() => void> = []
-    try {
-      if (mode === 'multicast') {
-        for (const group of endpoint.groups) {
-          if (endpoint.source !== undefined) {
-            socket.addSourceSpecificMembership(endpoint.source, group, iface!.multicastInterface)
-            joined.push(() =>
-              socket.dropSourceSpecificMembership(endpoint.source!, group, iface!.multicastInterface),
-            )
-          } else {
-            socket.addMembership(group, iface!.multicastInterface)
-            joined.push(() => socket.dropMembership(group, iface!.multicastInterface))
-          }
-        }
-        // Acks leave by the same interface the group was joined on.
-        socket.setMulticastInterface(iface!.multicastInterface)
-      } else if (mode === 'broadcast') {
-        socket.setBroadcast(true)
-      }
-      if (ttl !== undefined) socket.setTTL(Math.max(1, ttl))
-    } catch (error) {
-      await closeSocket(socket)
-      throw transportError(
-        'SHOAL_SOCKET',
-        `cannot join ${endpoint.groups.join(', ')} on ${iface?.name}: ${(error as Error).message}`,
-        error,
-      )
-    }
     const bound = socket.address()
     const info: SubscriberInfo = {
       mode,
@@ -283,7 +238,7 @@ export class Subscriber extends EventEmitter {
       budget: budgetForMtu(iface?.mtu, family),
     }
     const subscriber = new Subscriber(socket, options, info)
-    subscriber.#leave = joined
+    subscriber.#leave = leave
     return subscriber
   }
 
