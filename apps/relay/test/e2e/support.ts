@@ -5,6 +5,7 @@
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
 import { randomInt } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { type ExitResult, type Host, watchProcess } from '@shoal/netns'
 import { cleanEnv, type PromFamily, parsePrometheusText, requireBuilt } from '@shoal/service/testing'
@@ -114,13 +115,15 @@ export interface StartOptions {
   readonly input?: string | undefined
   readonly env?: Readonly<Record<string, string>>
   readonly cwd?: string
+  /** SIGKILLed after this long; default {@link PROCESS_LIMIT_MS}. */
+  readonly timeoutMs?: number
 }
 
 /** Starts one app bundle inside a host's namespace, with the caller's SHOAL_* settings cleared. */
 export function startOn(host: Host, app: AppName, args: readonly string[], options: StartOptions = {}) {
   const child = host.node(BIN[app], args, {
     env: cleanEnv(options.env),
-    timeoutMs: PROCESS_LIMIT_MS,
+    timeoutMs: options.timeoutMs ?? PROCESS_LIMIT_MS,
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
   })
   if (options.input !== undefined) child.stdin.end(options.input)
@@ -191,15 +194,92 @@ export function stoppedSummary(exit: ExitResult): Record<string, unknown> {
 const HTTP_GET = fileURLToPath(new URL('./fixtures/http-get.mjs', import.meta.url))
 
 /**
- * `GET /metrics` of an app started with `--http 0`, fetched from inside its host's namespace (the
- * server listens on that namespace's 127.0.0.1), parsed strictly as Prometheus text.
+ * The body of `GET /metrics` of an app started with `--http 0`, fetched from inside its host's
+ * namespace (the server listens on that namespace's 127.0.0.1). Throws on any status but 200.
  */
-export async function scrape(host: Host, p: Running): Promise<Map<string, PromFamily>> {
+export async function scrapeText(host: Host, p: Running): Promise<string> {
   const url = (await p.waitForLog('serving /metrics and /healthz')).url
   if (typeof url !== 'string') throw new Error(`${p.label} logged no url`)
   const got = await host.run(process.execPath, [HTTP_GET, `${url}/metrics`], { timeoutMs: WAIT_MS })
-  if (got.code !== 0) throw new Error(`GET ${url}/metrics in ${host.name}: ${got.code} ${got.stderr}`)
-  return parsePrometheusText(got.stdout)
+  if (got.code !== 0)
+    throw new Error(
+      `GET ${url}/metrics in ${host.name}: ${got.code} ${got.stderr} ${got.stdout.slice(0, 500)}`,
+    )
+  return got.stdout
+}
+
+/** `GET /metrics` (see {@link scrapeText}), parsed strictly as Prometheus text. */
+export async function scrape(host: Host, p: Running): Promise<Map<string, PromFamily>> {
+  return parsePrometheusText(await scrapeText(host, p))
+}
+
+/** The sum of every sample of `name` whose labels include `labels` (0 when there is none). */
+export function sumOf(
+  families: ReadonlyMap<string, PromFamily>,
+  name: string,
+  labels: Readonly<Record<string, string>> = {},
+): number {
+  let sum = 0
+  for (const family of families.values())
+    for (const sample of family.samples)
+      if (sample.name === name && Object.entries(labels).every(([k, v]) => sample.labels[k] === v))
+        sum += sample.value
+  return sum
+}
+
+/** The session id (8 hex digits) a shoal-send logged at startup. */
+export function sessionOf(p: Running): string {
+  const line = p.logs().find((l) => typeof l.session === 'string')
+  if (line === undefined) throw new Error(`${p.label} logged no session: ${p.stderr()}`)
+  return line.session as string
+}
+
+/**
+ * Peak resident memory of a running process, bytes: `VmHWM` of /proc/PID/status. (`ip netns exec`
+ * execs the command, so the child's pid is the app's.)
+ */
+export function peakRss(p: Running): number {
+  const status = readFileSync(`/proc/${p.child.pid}/status`, 'utf8')
+  const kib = /^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1]
+  if (kib === undefined) throw new Error(`${p.label}: no VmHWM in /proc/${p.child.pid}/status`)
+  return Number(kib) * 1024
+}
+
+/** The receive buffer an app's socket got (usable bytes), from its startup log. */
+export function recvBufferOf(p: Running): number {
+  for (const line of p.logs()) {
+    if (typeof line.recvBufferBytes === 'number') return line.recvBufferBytes
+    const inputs = line.inputs
+    if (Array.isArray(inputs) && typeof inputs[0]?.recvBuffer === 'number') return inputs[0].recvBuffer
+  }
+  throw new Error(`${p.label} logged no receive buffer: ${p.stderr()}`)
+}
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
+
+/** Starts a fixture script (`fixtures/NAME`) with this Node inside a host's namespace. */
+export function startFixture(
+  host: Host,
+  name: string,
+  args: readonly string[],
+  timeoutMs = PROCESS_LIMIT_MS,
+): Running {
+  return watch(`${name} on ${host.name}`, host.node(fixture(name), args, { timeoutMs }))
+}
+
+/** Resolves once a fixture has printed `ready` (its sockets are open). */
+export function fixtureReady(p: Running, timeoutMs = WAIT_MS): Promise<true> {
+  return p.waitUntil('ready', () => (p.stdout().includes('ready\n') ? true : undefined), timeoutMs)
+}
+
+/** The JSON line a fixture ends with, once it has exited 0. */
+export async function fixtureResult<T = Record<string, unknown>>(
+  p: Running,
+  timeoutMs = WAIT_MS,
+): Promise<T> {
+  const exit = await p.exited(timeoutMs)
+  if (exit.code !== 0) throw new Error(`${p.label}: exit ${exit.code ?? exit.signal}; stderr: ${exit.stderr}`)
+  return JSON.parse(exit.stdout.trim().split('\n').pop() ?? '{}') as T
 }
 
 /** Resolves once `check` holds, polling every 100 ms; rejects after `timeoutMs` with the last `state`. */
