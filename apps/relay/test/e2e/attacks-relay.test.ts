@@ -1,0 +1,254 @@
+/**
+ * Attacks on a relay (issue 9, "Hostile input"): a host with a plain UDP socket (the fixtures
+ * flood.mjs and fuzzer.mjs: node:dgram and the pure wire codec, no Shoal publisher) on the
+ * relay's input segment, beside a real shoal-send there and a real shoal-recv beyond the relay;
+ * every process in a private network namespace:
+ *
+ *   a (shoal-send) ── lan ── r (shoal-relay) ── far ── c (shoal-recv)
+ *                      └──── x (the attacker)
+ *
+ * The floods are paced by the receive queues of both r's input and c (read from /proc/PID/net/udp
+ * of their namespaces), so that the kernel drops nothing and every count can be exact.
+ */
+import { createNetwork, type Network, requireNetns } from '@shoal/netns'
+import { sampleValue } from '@shoal/service/testing'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  assertBuilt,
+  countBy,
+  eventually,
+  fixtureResult,
+  frames,
+  peakRss,
+  type Running,
+  recvBufferOf,
+  scrape,
+  scrapeText,
+  sessionOf,
+  startFixture,
+  startOn,
+  stopAll,
+  stoppedSummary,
+  sumOf,
+} from './support.js'
+
+const netns = requireNetns()
+const PORT = 7400
+const MiB = 1024 * 1024
+
+/**
+ * Peak RSS (VmHWM) of a relay, and of the receiver beyond it, sent 1,000,000 new streams.
+ * Measured: relay 212 MB, receiver 150 MB (idle: 80 and 78 MB); tables that kept every stream
+ * would need well over 500 MB.
+ */
+const STREAM_FLOOD_RSS_BOUND = 384 * MiB
+/** Peak RSS of a relay sent 1,000,000 fuzzed datagrams. */
+const FUZZ_RSS_BOUND = 384 * MiB
+/** A /metrics scrape of the relay after 1,000,000 streams. Measured: 33 KB. */
+const METRICS_BYTES_BOUND = 64 * 1024
+/** Fixtures and apps of these tests may run this long before the harness kills them. */
+const FLOOD_LIMIT_MS = 170_000
+
+describe.skipIf(netns.skip)('attacks on a relay: a third host with a plain UDP socket', () => {
+  let net: Network
+  const running: Running[] = []
+  let run = 0
+
+  beforeAll(async () => {
+    assertBuilt()
+    net = await createNetwork({
+      hosts: ['a', 'x', 'r', 'c'],
+      segments: [
+        { name: 'lan', hosts: ['a', 'x', 'r'] },
+        { name: 'far', hosts: ['r', 'c'] },
+      ],
+    })
+  }, 30_000)
+
+  afterAll(async () => {
+    await stopAll(running)
+    await net?.destroy()
+  })
+
+  function start(host: string, app: 'send' | 'recv' | 'relay', args: string[]) {
+    const p = startOn(net.host(host), app, args, { timeoutMs: FLOOD_LIMIT_MS })
+    running.push(p)
+    return p
+  }
+
+  /** The relay (lan group → far group), the receiver beyond it, the sender: all ready. */
+  async function pipeline(receiverArgs: string[]) {
+    run++
+    const gin = `239.255.43.${run}`
+    const gout = `239.255.44.${run}`
+    const r = start('r', 'relay', [
+      '--in',
+      `multicast://${gin}:${PORT}?interface=v-lan`,
+      '--out',
+      `multicast://${gout}:${PORT}?interface=v-far`,
+      '--http',
+      '0',
+    ])
+    const c = start('c', 'recv', [
+      '--interface',
+      'v-far',
+      '--group',
+      gout,
+      '--port',
+      String(PORT),
+      ...receiverArgs,
+    ])
+    await Promise.all([r.waitForLog('ready'), c.waitForLog('ready')])
+    const a = start('a', 'send', [
+      '--interface',
+      'v-lan',
+      '--group',
+      gin,
+      '--port',
+      String(PORT),
+      '--sensors',
+      'imu,gps',
+      '--rate',
+      'imu=1000,gps=100',
+    ])
+    await a.waitForLog('ready')
+    const pace = [
+      '--pace',
+      `${r.child.pid},${c.child.pid}`,
+      '--window',
+      String(Math.min(recvBufferOf(r), recvBufferOf(c))),
+    ]
+    return { gin, r, c, a, session: sessionOf(a), pace }
+  }
+
+  function attacker(name: string, args: string[]) {
+    const p = startFixture(net.host('x'), name, ['--iface', net.host('x').ipv4(), ...args], FLOOD_LIMIT_MS)
+    running.push(p)
+    return p
+  }
+
+  /** Every datagram read by the relay's sockets ended in exactly one outcome. */
+  function expectOutcomesAddUp(metrics: Awaited<ReturnType<typeof scrape>>) {
+    expect(sumOf(metrics, 'shoal_datagram_outcomes_total')).toBe(
+      sampleValue(metrics, 'shoal_datagrams_total', { direction: 'in' }),
+    )
+  }
+
+  it('1,000,000 new streams: the relay’s memory and /metrics stay bounded, the real streams reach the receiver beyond it exactly', async () => {
+    const { gin, r, c, a, session, pace } = await pipeline(['--output', 'none', '--http', '0'])
+    const streams = 1_000_000
+    const flood = await fixtureResult<{
+      frames: number
+      datagrams: number
+      seconds: number
+      paceTimeouts: number
+    }>(
+      attacker('flood.mjs', ['--to', `${gin}:${PORT}`, '--streams', String(streams), ...pace]),
+      FLOOD_LIMIT_MS,
+    )
+    expect(flood).toMatchObject({ frames: streams, paceTimeouts: 0 })
+    const sent = stoppedSummary(await a.stop())
+    const total = streams + Number(sent.frames)
+
+    const relayed = await eventually(
+      `the relay to forward all ${total} frames`,
+      () => scrape(net.host('r'), r),
+      (m) => sampleValue(m, 'shoal_relay_forwarded_total') === total,
+    )
+    const started = performance.now()
+    const text = await scrapeText(net.host('r'), r)
+    const scrapeMs = performance.now() - started
+    const relayRss = peakRss(r)
+    const received = await eventually(
+      `the receiver beyond to count all ${total} frames`,
+      () => scrape(net.host('c'), c),
+      (m) => sumOf(m, 'shoal_frames_total', { direction: 'in' }) === total,
+    )
+    const receiverRss = peakRss(c)
+    console.info(
+      `1M streams through a relay: ${flood.datagrams} datagrams in ${flood.seconds.toFixed(1)} s; ` +
+        `peak RSS relay ${(relayRss / MiB).toFixed(0)} MiB, receiver ${(receiverRss / MiB).toFixed(0)} MiB; ` +
+        `relay /metrics ${text.length} bytes in ${scrapeMs.toFixed(0)} ms; ` +
+        `receiver evicted ${sampleValue(received, 'shoal_stream_evictions_total', { reason: 'evicted' })} streams`,
+    )
+    // The relay: everything forwarded, nothing lost, memory and /metrics bounded.
+    expect(sampleValue(relayed, 'shoal_kernel_drops_total'), 'the flood was paced: nothing lost').toBe(0)
+    expect(sampleValue(relayed, 'shoal_relay_received_total')).toBe(total)
+    expectOutcomesAddUp(relayed)
+    expect(relayRss).toBeLessThan(STREAM_FLOOD_RSS_BOUND)
+    expect(text.length).toBeLessThan(METRICS_BYTES_BOUND)
+    // The relay's own streams of the sender kept their series: never evicted by the flood.
+    for (const topic of ['imu', 'gps'])
+      expect(sampleValue(relayed, 'shoal_gaps_total', { topic, source: session }), topic).toBe(0)
+
+    // Beyond the relay every stream comes from the relay's address. The sender's streams, which
+    // are really being published, must still not be pushed out by a flood of one-frame streams:
+    // their series are whole.
+    expect(sampleValue(received, 'shoal_kernel_drops_total'), 'the flood was paced: nothing lost').toBe(0)
+    expect(receiverRss).toBeLessThan(STREAM_FLOOD_RSS_BOUND)
+    const realFrames = ['imu', 'gps'].map(
+      (topic) =>
+        received
+          .get('shoal_frames_total')
+          ?.samples.find(
+            (s) => s.labels.direction === 'in' && s.labels.topic === topic && s.labels.source === session,
+          )?.value ?? 0,
+    )
+    expect(realFrames[0]! + realFrames[1]!, 'the sender’s frames in its own series at the receiver').toBe(
+      Number(sent.frames),
+    )
+    expect(stoppedSummary(await c.stop())).toMatchObject({ frames: total, gaps: 0, duplicates: 0 })
+    expect(stoppedSummary(await r.stop())).toMatchObject({ received: total, forwarded: total, dropped: 0 })
+  }, 200_000)
+
+  it('1,000,000 fuzzed datagrams: the relay does not crash, counts each once, stays bounded, and the real streams get through exactly', async () => {
+    const { gin, r, c, a, session, pace } = await pipeline([
+      '--output',
+      'json',
+      '--topic',
+      'imu',
+      '--topic',
+      'gps',
+    ])
+    const fuzz = await fixtureResult<{ datagrams: number; seconds: number; paceTimeouts: number }>(
+      attacker('fuzzer.mjs', ['--to', `${gin}:${PORT}`, '--count', '1000000', '--avoid', session, ...pace]),
+      FLOOD_LIMIT_MS,
+    )
+    expect(fuzz).toMatchObject({ datagrams: 1_000_000, paceTimeouts: 0 })
+    const sent = stoppedSummary(await a.stop())
+    const rss = peakRss(r)
+    console.info(
+      `fuzz at a relay: ${fuzz.datagrams} datagrams in ${fuzz.seconds.toFixed(1)} s; peak RSS ${(rss / MiB).toFixed(0)} MiB`,
+    )
+    // Still running, and still serving /metrics.
+    expect(r.child.exitCode).toBeNull()
+    const metrics = await eventually(
+      'the relay to read every datagram',
+      () => scrape(net.host('r'), r),
+      (m) =>
+        sampleValue(m, 'shoal_datagrams_total', { direction: 'in' }) +
+          sampleValue(m, 'shoal_kernel_drops_total') ===
+        fuzz.datagrams + Number(sent.datagrams),
+    )
+    expectOutcomesAddUp(metrics)
+    expect(rss).toBeLessThan(FUZZ_RSS_BOUND)
+    // The receiver beyond printed every frame of the sender, per topic 0..n-1 in order, and nothing
+    // else on those topics.
+    await c.waitUntil(`${sent.frames} frames`, () =>
+      frames(c).length >= Number(sent.frames) ? true : undefined,
+    )
+    const got = frames(c)
+    expect(new Set(got.map((f) => f.source.session))).toEqual(new Set([session]))
+    const byTopic = countBy(got, (f) => f.topic)
+    for (const [topic, n] of Object.entries(byTopic))
+      expect(
+        got.filter((f) => f.topic === topic).map((f) => f.sequence),
+        topic,
+      ).toEqual([...Array(n).keys()])
+    expect(got).toHaveLength(Number(sent.frames))
+    const relay = stoppedSummary(await r.stop())
+    // received = forwarded + dropped, always.
+    expect(Number(relay.received)).toBe(Number(relay.forwarded) + Number(relay.dropped))
+    expect(stoppedSummary(await c.stop())).toMatchObject({ frames: Number(sent.frames), gaps: 0 })
+  }, 200_000)
+})
