@@ -103,7 +103,8 @@ describe.skipIf(netns.skip)(
 
     it(`a forged whole-message NACK gets at most ${NACK_AMPLIFICATION} × its own length resent`, async () => {
       const g = group()
-      const b = start('b', 'recv', [...where(g), '--output', 'none'])
+      // The receiver beside it never asks for repairs itself: every resend is the forger's doing.
+      const b = start('b', 'recv', [...where(g), '--output', 'none', '--no-repair'])
       await b.waitForLog('ready')
       const pads = [0, 1_200, 60_000]
       const x = forger('x', g, ['--nack', '--nacks', String(pads.length), '--pad', pads.join(',')])
@@ -112,6 +113,10 @@ describe.skipIf(netns.skip)(
       const result = await fixtureResult<NackResult>(x, 20_000)
       expect(result.session).toBe(sessionOf(a))
       expect(result.nacks).toHaveLength(pads.length)
+      const metrics = await scrape(net.host('a'), a)
+      const repair = (event: string) => sampleValue(metrics, 'shoal_repair_events_total', { event })
+      // The forger's NACKs were the only ones: what came again came for them.
+      expect(repair('nacks_received')).toBe(pads.length)
       for (const nack of result.nacks)
         expect(nack.resentBytes, JSON.stringify(nack)).toBeLessThanOrEqual(
           NACK_AMPLIFICATION * nack.nackBytes,
@@ -128,19 +133,14 @@ describe.skipIf(netns.skip)(
       expect(padded.resentDatagrams).toBe(Math.floor((NACK_AMPLIFICATION * 1_200) / DATAGRAM_BYTES))
       // A NACK as large as a sixteenth of the message gets all of it (a real receiver pads like this).
       expect(large.resentDatagrams).toBe(large.fragments)
-
-      const metrics = await scrape(net.host('a'), a)
-      const repair = (event: string) => sampleValue(metrics, 'shoal_repair_events_total', { event })
-      expect(repair('nacks_received')).toBe(pads.length)
       expect(repair('fragments_resent')).toBe(
         bare.resentDatagrams + padded.resentDatagrams + large.resentDatagrams,
       )
       expect(repair('credit_limited')).toBe(2)
       expect(repair('rate_limited')).toBe(0)
-      const sent = stoppedSummary(await a.stop())
-      expect(sent).toMatchObject({ nacks: pads.length, repairLimited: 2 })
-      // The receiver beside it lost nothing; the resends were duplicates to it.
-      expect(stoppedSummary(await b.stop())).toMatchObject({ gaps: 0, frames: sent.frames })
+      expect(stoppedSummary(await a.stop())).toMatchObject({ nacks: pads.length, repairLimited: 2 })
+      // The receiver beside it asked for nothing; the resends were duplicate fragments to it.
+      expect(stoppedSummary(await b.stop())).not.toHaveProperty('nacks')
     }, 60_000)
 
     it('a NACK storm from two hosts: resends stay under --repair-rate', async () => {
