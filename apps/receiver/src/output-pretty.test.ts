@@ -1,6 +1,6 @@
 import { Heartbeat, Image, Scalar, Temperature } from '@shoal/schema'
 import { MemorySink } from '@shoal/service/testing'
-import type { ReceivedFrame, RepairStats, StatsSnapshot } from '@shoal/transport'
+import { emptyRepairStats, type ReceivedFrame, type RepairStats, type StatsSnapshot } from '@shoal/transport'
 import { describe, expect, it } from 'vitest'
 import { LineWriter } from './line-writer.js'
 import {
@@ -29,15 +29,7 @@ function frame(sequence: number, celsius: number): ReceivedFrame {
   }
 }
 
-const emptyRepair: RepairStats = {
-  nacksSent: 0,
-  nacksReceived: 0,
-  fragmentsResent: 0,
-  fragmentsRepaired: 0,
-  unavailable: 0,
-  creditLimited: 0,
-  rateLimited: 0,
-}
+const emptyRepair: RepairStats = emptyRepairStats()
 
 function setup(tty: boolean, columns = 100) {
   const sink = new MemorySink(tty)

@@ -1,4 +1,4 @@
-import type { RepairStats, StatsSnapshot, StreamStats } from '@shoal/transport'
+import { emptyRepairStats, type RepairStats, type StatsSnapshot, type StreamStats } from '@shoal/transport'
 import { describe, expect, it } from 'vitest'
 import { MAX_SUMMARY_NAMES, summarize } from './summary.js'
 
@@ -31,16 +31,7 @@ const snapshot = (
   sent: [],
   received,
   drops,
-  repair: {
-    nacksSent: 0,
-    nacksReceived: 0,
-    fragmentsResent: 0,
-    fragmentsRepaired: 0,
-    unavailable: 0,
-    creditLimited: 0,
-    rateLimited: 0,
-    ...repair,
-  },
+  repair: { ...emptyRepairStats(), ...repair },
   datagramsIn: 99,
   datagramsOut: 0,
   bytesIn: 1234,
@@ -128,6 +119,7 @@ describe('summarize after streams were let go', () => {
         active: 1,
         evicted: 99_999,
         expired: 3,
+        refused: 0,
         retired: {
           streams: 100_002,
           frames: 100_002,

@@ -25,8 +25,11 @@ export interface ForwarderOutput {
   readonly accepts: TopicFilter
   /** Largest datagram this output's interface carries whole (the publisher's budget). */
   readonly budget: number
-  /** Sends `frame` with its hop count set to `hops` (`publisher.forward`). */
-  forward(frame: Uint8Array, hops: number): Promise<void>
+  /**
+   * Sends `frame` with its hop count set to `hops`, marked `FOREIGN` when `foreign`
+   * (`publisher.forward`).
+   */
+  forward(frame: Uint8Array, hops: number, foreign: boolean): Promise<void>
 }
 
 /** One datagram as the transport's forward mode hands it over. */
@@ -34,6 +37,11 @@ export interface IncomingDatagram {
   readonly header: FrameHeader
   readonly data: Uint8Array
   readonly from: SocketAddress
+  /**
+   * From another sender than its stream's own (the transport's forward mode says): forwarded
+   * marked `FOREIGN`, deduplicated apart from the stream's own frames, and never a way back for acks.
+   */
+  readonly foreign?: boolean
 }
 
 /** An ack arriving on an output socket for a session the relay forwards (`'foreign-ack'`). */
@@ -133,9 +141,9 @@ export class Forwarder {
    * it (magic, version, lengths, CRC, header); the relay checks where it came from, where it has
    * been and whether it came before.
    */
-  datagram(input: number, { header, data, from }: IncomingDatagram): void {
+  datagram(input: number, { header, data, from, foreign = false }: IncomingDatagram): void {
     this.#received++
-    const reason = this.#check(input, header, from)
+    const reason = this.#check(input, header, from, foreign)
     if (reason !== undefined) {
       this.#dropped[reason]++
       // The publisher's own copy, beaten to the relay by a forged one, still shows it is there.
@@ -144,7 +152,7 @@ export class Forwarder {
       return
     }
     this.#forwarded++
-    if (header.flags & Flag.ACK_REQUEST)
+    if (header.flags & Flag.ACK_REQUEST && !foreign)
       this.#ackRoutes.remember(header.sessionId, { input, address: from.address, port: from.port })
     const hops = header.hops + 1
     const outputs = this.#outputs
@@ -156,7 +164,7 @@ export class Forwarder {
       if (data.length > output.budget && counters.oversize++ === 0)
         this.#events.onFirstOversize?.(output.spec, data.length, output.budget)
       // Every output writes the same hop count and CRC into `data`, so sharing it is safe.
-      output.forward(data, hops).catch((error: unknown) => {
+      output.forward(data, hops, foreign).catch((error: unknown) => {
         counters.errors++
         this.#events.onSendError?.(output.spec, error)
       })
@@ -164,7 +172,12 @@ export class Forwarder {
   }
 
   /** Why a datagram is not forwarded, or undefined when it is; the order is the documented one. */
-  #check(input: number, header: FrameHeader, from: SocketAddress): RelayDropReason | undefined {
+  #check(
+    input: number,
+    header: FrameHeader,
+    from: SocketAddress,
+    foreign: boolean,
+  ): RelayDropReason | undefined {
     const route = this.#inputs[input]
     if (route?.allows?.(from.address) === false) return 'not-allowed'
     const guard = this.#guard
@@ -172,7 +185,7 @@ export class Forwarder {
     if (route?.accepts(header.topic) !== true) return 'filtered'
     if (!this.#outputs.some((output) => output.accepts(header.topic))) return 'filtered'
     if (guard.hopsExceeded(header.hops)) return 'max-hops'
-    if (!guard.firstTime(header)) return 'duplicate'
+    if (!guard.firstTime(header, foreign)) return 'duplicate'
     return undefined
   }
 

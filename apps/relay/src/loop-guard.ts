@@ -79,8 +79,11 @@ export class LoopGuard {
   }
 
   /** True the first time a datagram identity is seen; false for every repeat while remembered. */
-  firstTime(header: Pick<FrameHeader, 'sessionId' | 'topic' | 'sequence' | 'fragmentIndex'>): boolean {
-    return this.#dedup.firstTime(header)
+  firstTime(
+    header: Pick<FrameHeader, 'sessionId' | 'topic' | 'sequence' | 'fragmentIndex'>,
+    foreign = false,
+  ): boolean {
+    return this.#dedup.firstTime(header, foreign)
   }
 
   /** Datagram identities remembered now. */

@@ -106,7 +106,7 @@ export async function openRelay(config: RelayConfig, { logger }: OpenRelayOption
       spec: route.spec,
       accepts: compileTopicFilter(route.topics),
       budget: publisher.info.budget,
-      forward: (frame, hops) => publisher.forward(frame, hops),
+      forward: (frame, hops, foreign) => publisher.forward(frame, hops, foreign),
     })),
     guard,
     {
@@ -161,7 +161,7 @@ export async function openRelay(config: RelayConfig, { logger }: OpenRelayOption
       // Not-allowed datagrams never reach the forwarder: their inputs' subscribers drop them first.
       const counters = forwarder.counters()
       let notAllowed = 0
-      for (const { subscriber } of inputs) notAllowed += subscriber.stats().outcomes?.['not-allowed'] ?? 0
+      for (const { subscriber } of inputs) notAllowed += subscriber.outcomes()['not-allowed'] ?? 0
       return {
         ...counters,
         received: counters.received + notAllowed,

@@ -171,3 +171,35 @@ describe('the way back for acks cannot be taken', () => {
     })
   })
 })
+
+describe('forged frames cannot take a stream’s place through a relay', () => {
+  it('frames claiming a publisher’s next 100 sequence numbers first: every real frame still reaches the far side, counted exactly', async () => {
+    const a = uniqueGroup()
+    const b = uniqueGroup()
+    const relay = await track(startRelay(['--in', a.route, '--out', b.route]))
+    const far = await track(createSubscriber({ ...b, interface: '127.0.0.1' }))
+    const frames: ReceivedFrame[] = []
+    far.on('frame', (f: ReceivedFrame) => frames.push(f))
+    const publisher = await track(createPublisher({ ...a, interface: '127.0.0.1' }))
+    const attacker = await outsider()
+    await publisher.publish('imu', Imu, imu(0))
+    await waitFor(() => frames.length === 1, 'the first frame')
+    // The session read off the wire; the next 100 sequence numbers claimed before the publisher.
+    const fake = Imu.encode({ header: { sourceId: 'forger' } })
+    for (let i = 1; i <= 100; i++) {
+      const frame = encodeWholeFrame(0, 0, publisher.sessionId, i, Imu.fingerprint, encodeTopic('imu'), fake)
+      await attacker.send(frame, a.port, a.group)
+    }
+    await waitFor(() => frames.length === 101, 'the forged frames, marked FOREIGN')
+    for (let i = 1; i <= 100; i++) await publisher.publish('imu', Imu, imu(i))
+    await waitFor(() => frames.length === 201, 'the real frames')
+    const real = frames.filter(
+      (f) => (f.message as { header?: { sourceId?: string } }).header?.sourceId === 'imu0',
+    )
+    expect(real.map((f) => f.sequence)).toEqual([...Array(101).keys()])
+    const stream = far.stats().received[0]!
+    // the forged copies were delivered (they are indistinguishable without keys) but moved nothing
+    expect(stream).toMatchObject({ gaps: 0, duplicates: 0, jumps: 100, resyncs: 0 })
+    expect(relay.counters().dropped.duplicate).toBe(0)
+  })
+})

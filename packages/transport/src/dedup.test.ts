@@ -57,3 +57,18 @@ describe('DedupCache', () => {
     expect(() => new DedupCache(0)).toThrow(RangeError)
   })
 })
+
+describe('DedupCache and foreign frames', () => {
+  const header = (sequence: number) => ({ sessionId: 1, topic: 'imu', sequence, fragmentIndex: 0 })
+
+  it('a foreign copy after the stream’s own frame is a repeat; one before it does not block the real frame', () => {
+    const cache = new DedupCache()
+    expect(cache.firstTime(header(1))).toBe(true)
+    expect(cache.firstTime(header(1), true)).toBe(false)
+    // a forged frame claims sequence 2 first
+    expect(cache.firstTime(header(2), true)).toBe(true)
+    expect(cache.firstTime(header(2), true)).toBe(false)
+    expect(cache.firstTime(header(2))).toBe(true)
+    expect(cache.firstTime(header(2))).toBe(false)
+  })
+})

@@ -29,8 +29,19 @@ export class DedupCache {
   }
 
   /** True the first time this datagram identity is offered; false on every repeat. */
-  firstTime(header: Pick<FrameHeader, 'sessionId' | 'topic' | 'sequence' | 'fragmentIndex'>): boolean {
+  firstTime(
+    header: Pick<FrameHeader, 'sessionId' | 'topic' | 'sequence' | 'fragmentIndex'>,
+    foreign = false,
+  ): boolean {
     const key = `${header.sessionId}:${header.sequence}:${header.fragmentIndex}:${header.topic}`
+    if (this.#seen.has(key)) return false
+    // A foreign frame (from another sender than its stream's) is a repeat if the stream's own frame
+    // with its numbers went through, but is remembered apart: a forged copy that comes first must
+    // not make the real frame a duplicate.
+    return this.#remember(foreign ? `f${key}` : key)
+  }
+
+  #remember(key: string): boolean {
     if (this.#seen.has(key)) return false
     if (this.#ring.length < this.#capacity) this.#ring.push(key)
     else {

@@ -39,8 +39,11 @@ export {
 } from './receive/reassembler.js'
 export {
   DEFAULT_REPAIR_TIMING,
+  MAX_NACK_SOURCES,
   MAX_WANTED_MESSAGES,
   MAX_WHOLE_MESSAGE_NACKS,
+  NACK_CREDIT_FRACTION,
+  NACK_CREDIT_MAX_BYTES,
   REPAIR_TICK_MS,
   WHOLE_MESSAGE_FRAGMENTS,
 } from './receive/repair-requester.js'
@@ -90,6 +93,8 @@ export {
 } from './send/resend-budget.js'
 export {
   type DatagramOutcome,
+  emptyRepairStats,
+  OWNER_IDLE_MS,
   type RepairStats,
   type StatsSnapshot,
   type StreamStats,
@@ -102,6 +107,7 @@ export {
   DEFAULT_QUEUE_LIMIT,
   type ForwardDatagram,
   type FrameSource,
+  KERNEL_DROPS_INTERVAL_MS,
   type RawDatagram,
   type ReceivedFrame,
   Subscriber,
@@ -113,6 +119,7 @@ export {
 export { PACING_SLACK_MS, PACING_TICK_MS } from './token-bucket.js'
 export { compileTopicFilter, type TopicFilter } from './topic-filter.js'
 export { Limits, MAX_DATAGRAM_BYTES, MAX_DATAGRAM_BYTES_IPV6, MIN_DATAGRAM_BUDGET } from './wire/constants.js'
+export { MIN_FRAGMENT_BYTES } from './wire/fragment.js'
 export { DROP_REASONS, type DropReason } from './wire/frame.js'
 export type { FrameHeader } from './wire/header.js'
 export { MAX_NACK_RANGES, NACK_AMPLIFICATION } from './wire/nack.js'

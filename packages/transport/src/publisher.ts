@@ -36,7 +36,7 @@ import { BATCH_LENGTH_PREFIX, BatchBuilder, batchCapacity, batchEntryLength } fr
 import { CRC_LENGTH, FIXED_HEADER_LENGTH, Flag, FrameKind, Limits, Offset } from './wire/constants.js'
 import { type FragmentParts, fragmentParts } from './wire/fragment.js'
 import { type DropReason, decodeFrame, writeCrc } from './wire/frame.js'
-import { clearFlags, encodeTopic, type FrameHeader, setHops } from './wire/header.js'
+import { clearFlags, encodeTopic, type FrameHeader, setFlags, setHops } from './wire/header.js'
 import { decodeNackBody } from './wire/nack.js'
 import { FrameSlab } from './wire/slab.js'
 
@@ -666,12 +666,13 @@ export class Publisher extends EventEmitter {
 
   /**
    * Sends an encoded frame received elsewhere (relays): same session and sequence, hop count set
-   * to `hops`, `REPAIRABLE` cleared, CRC recomputed. `frame` is modified in place. Batched when
-   * batching is on.
+   * to `hops`, `REPAIRABLE` cleared, `FOREIGN` set when `foreign` (it came from another sender than
+   * its stream's), CRC recomputed. `frame` is modified in place. Batched when batching is on.
    */
-  async forward(frame: Uint8Array, hops: number): Promise<void> {
+  async forward(frame: Uint8Array, hops: number, foreign = false): Promise<void> {
     this.#checkOpen()
     setHops(frame, 0, hops)
+    if (foreign) setFlags(frame, 0, Flag.FOREIGN)
     // This publisher does not hold the message: its receivers must not ask it for repairs.
     clearFlags(frame, 0, Flag.REPAIRABLE)
     const batch = this.#batch

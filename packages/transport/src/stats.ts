@@ -73,6 +73,8 @@ export interface StreamTableStats {
   evicted: number
   /** Streams let go after being idle for the idle time. */
   expired: number
+  /** New streams not tracked: their address held as many established streams as it may (`streams-full`). */
+  refused: number
   /** Counters of every stream let go, added up: `received` plus these are the totals. */
   retired: StreamTotals
 }
@@ -82,6 +84,8 @@ export interface StreamTableStats {
 export type RepairStats = {
   /** NACKs sent (subscriber). */
   nacksSent: number
+  /** NACKs not sent: the sender address had not sent enough to earn them (subscriber). */
+  nacksSuppressed: number
   /** NACKs received for this publisher's messages (publisher). */
   nacksReceived: number
   /** Fragments sent again (publisher). */
@@ -99,6 +103,7 @@ export type RepairStats = {
 export function emptyRepairStats(): RepairStats {
   return {
     nacksSent: 0,
+    nacksSuppressed: 0,
     nacksReceived: 0,
     fragmentsResent: 0,
     fragmentsRepaired: 0,
@@ -163,6 +168,13 @@ export interface Origin {
   readonly port: number
 }
 
+/**
+ * A stream's sender (the address and port its first frame came from) may be replaced by another
+ * only after it has been silent this long, ms: until then frames of the stream from anywhere else
+ * are foreign (delivered, but they move nothing and count in no gap).
+ */
+export const OWNER_IDLE_MS = 10_000
+
 /** One stream's live counters. */
 export class Stream {
   readonly tracker = new SequenceTracker()
@@ -181,6 +193,10 @@ export class Stream {
   #address: string
   #port: number
   #origin: Origin | undefined
+  /** Receive side: the stream's own sender, and when a frame of it last came from there. */
+  #ownerAddress: string
+  #ownerPort: number
+  #ownerHeardAt = 0
 
   constructor(
     readonly source: string,
@@ -190,6 +206,27 @@ export class Stream {
   ) {
     this.#address = address
     this.#port = port
+    this.#ownerAddress = address
+    this.#ownerPort = port
+  }
+
+  /**
+   * Whether a frame of this stream from `address:port` at `now` (ms) is foreign: from another sender
+   * than the stream's own while that one is still heard (see {@link OWNER_IDLE_MS}), or `flagged`
+   * foreign by a relay. A frame from the stream's sender keeps it current; after its silence, the
+   * first frame from elsewhere makes that the stream's sender.
+   */
+  isForeign(address: string, port: number, now: number, flagged: boolean): boolean {
+    if (flagged) return true
+    if (port === this.#ownerPort && address === this.#ownerAddress) {
+      this.#ownerHeardAt = now
+      return false
+    }
+    if (now - this.#ownerHeardAt < OWNER_IDLE_MS) return true
+    this.#ownerAddress = address
+    this.#ownerPort = port
+    this.#ownerHeardAt = now
+    return false
   }
 
   /** Notes where the stream's latest frame came from (a relay or a restarted route may change it). */

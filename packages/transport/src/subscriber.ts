@@ -108,6 +108,11 @@ export interface ForwardDatagram {
   /** The whole datagram, as received; the receiver may modify it. */
   data: Uint8Array
   from: { address: string; port: number }
+  /**
+   * From another sender than its stream's own (or marked `FOREIGN` by a relay before): a relay
+   * forwards it marked, so that receivers let it move nothing (WIRE.md “Relays”).
+   */
+  foreign: boolean
 }
 
 export interface RawDatagram {
@@ -142,6 +147,8 @@ export interface SubscriberInfo {
 /** How often partial messages are checked for expiry, and idle streams let go, ms. */
 export const SWEEP_INTERVAL_MS = 250
 export const DEFAULT_QUEUE_LIMIT = 65_536
+/** The kernel's drop count is read again at most this often, ms. */
+export const KERNEL_DROPS_INTERVAL_MS = 250
 
 export class Subscriber extends EventEmitter {
   readonly info: SubscriberInfo
@@ -165,6 +172,8 @@ export class Subscriber extends EventEmitter {
   readonly #repair: RepairRequester | undefined
   /** The socket's inode, for its kernel drop counter; undefined where there is none. */
   readonly #inode: string | undefined
+  #kernelDrops: number | undefined
+  #kernelDropsAt = Number.NEGATIVE_INFINITY
   #iterating = 0
   #queued = 0
   #datagramsIn = 0
@@ -205,7 +214,7 @@ export class Subscriber extends EventEmitter {
     this.#inode = socketInode(socket)
     this.#sweeper = setInterval(() => {
       this.#reassembler.sweep()
-      this.#streams.sweep(Date.now())
+      this.#streams.sweep(performance.now())
     }, SWEEP_INTERVAL_MS)
     this.#sweeper.unref()
     socket.on('message', (data, rinfo) => this.#onMessage(data, rinfo.address, rinfo.port))
@@ -276,6 +285,7 @@ export class Subscriber extends EventEmitter {
       repair: {
         ...emptyRepairStats(),
         nacksSent: this.#repair?.nacksSent ?? 0,
+        nacksSuppressed: this.#repair?.nacksSuppressed ?? 0,
         fragmentsRepaired: this.#reassembler.stats().repairedFragments,
       },
       streams: this.#streams.stats(),
@@ -295,7 +305,19 @@ export class Subscriber extends EventEmitter {
    * (`/proc/net/udp` drops); undefined where the system does not say.
    */
   kernelDrops(): number | undefined {
-    return this.#closed ? undefined : readKernelDrops(this.#inode)
+    if (this.#closed) return undefined
+    // Reading /proc/net/udp costs in proportion to the host's UDP sockets: at most once per interval.
+    const now = performance.now()
+    if (now - this.#kernelDropsAt >= KERNEL_DROPS_INTERVAL_MS) {
+      this.#kernelDrops = readKernelDrops(this.#inode)
+      this.#kernelDropsAt = now
+    }
+    return this.#kernelDrops
+  }
+
+  /** What became of the datagrams read so far, by outcome (as in `stats().outcomes`, for less). */
+  outcomes(): Partial<Record<DatagramOutcome, number>> {
+    return { ...this.#outcomes }
   }
 
   /** Reassembly state: partial messages and bytes held, completions, expiries, evictions. */
@@ -336,7 +358,9 @@ export class Subscriber extends EventEmitter {
       this.#outcome('not-allowed')
       return
     }
+    // Wall-clock time for the frame; intervals (stream state, expiry) use the monotonic clock.
     const receivedAt = Date.now()
+    const now = performance.now()
     if (this.#raw) {
       this.#outcome('delivered')
       this.emit('raw', { data: received, from: { address, port }, receivedAt } satisfies RawDatagram)
@@ -352,14 +376,14 @@ export class Subscriber extends EventEmitter {
     }
     const { header, payload } = frame
     if (header.kind === FrameKind.DATA) {
-      this.#outcome(this.#onData(header, payload, data, address, port, receivedAt))
+      this.#outcome(this.#onData(header, payload, data, address, port, receivedAt, now))
       return
     }
     if (header.kind === FrameKind.BATCH) {
       const whole = forEachInnerFrame(payload, (inner, innerPayload, start, length) => {
         const innerFrame = this.#forward ? sealInner(payload.subarray(start, start + length)) : data
         // Each inner frame is counted by its own outcome in `drops` and its stream; the datagram once.
-        this.#onData(inner, innerPayload, innerFrame, address, port, receivedAt)
+        this.#onData(inner, innerPayload, innerFrame, address, port, receivedAt, now)
       })
       if (whole) this.#outcome('batch')
       else {
@@ -375,7 +399,7 @@ export class Subscriber extends EventEmitter {
 
   /**
    * One DATA frame; `data` is the whole frame (forward mode) or its datagram. Returns what became
-   * of its datagram.
+   * of its datagram. `receivedAt` is the wall clock (for the frame), `now` the monotonic one (ms).
    */
   #onData(
     header: FrameHeader,
@@ -384,6 +408,7 @@ export class Subscriber extends EventEmitter {
     address: string,
     port: number,
     receivedAt: number,
+    now: number,
   ): DatagramOutcome {
     if (!this.#filter(header.topic)) return 'filtered'
     const fragmented = header.fragmentCount > 1
@@ -392,29 +417,43 @@ export class Subscriber extends EventEmitter {
       this.#drop('fragment-mismatch', undefined, address, port)
       return 'fragment-mismatch'
     }
-    const stream = this.#streams.get(header.sessionId, header.topic, address, port, receivedAt)
+    const stream = this.#streams.get(header.sessionId, header.topic, address, port, now)
+    if (stream === undefined) {
+      // A new stream from an address full of established ones: not tracked, not delivered.
+      this.#drop('streams-full', undefined, address, port)
+      return 'streams-full'
+    }
     stream.datagrams++
+    // From another sender than the stream's own (or so marked by a relay): delivered, but it
+    // moves nothing, counts in no gap and is never repaired.
+    const foreign = stream.isForeign(address, port, now, (header.flags & Flag.FOREIGN) !== 0)
     if (this.#forward) {
       // Relays account per frame on its first fragment and pass every datagram on; dedup is theirs.
-      if (header.fragmentIndex === 0) stream.tracker.observe(header.sequence, receivedAt)
+      if (header.fragmentIndex === 0) stream.tracker.observe(header.sequence, now, foreign)
       stream.bytes += payload.length
-      this.emit('datagram', { header, data, from: { address, port } } satisfies ForwardDatagram)
+      this.emit('datagram', { header, data, from: { address, port }, foreign } satisfies ForwardDatagram)
       return 'forwarded'
     }
     let message = payload
     if (fragmented) {
       const tracker = stream.tracker
       // The stream starts at the first fragment seen, so that a frame that never completes counts.
-      tracker.prime(header.sequence, receivedAt)
-      const key = messageKey(header.sessionId, header.sequence, header.topic)
+      tracker.prime(header.sequence, now)
+      // A foreign copy is reassembled apart: it cannot corrupt the real message, nor complete it.
+      const key = `${foreign ? 'f' : ''}${messageKey(header.sessionId, header.sequence, header.topic)}`
       const repair = this.#repair
-      // Repairs are asked for only at a position the stream has confirmed: a far-off sequence
-      // (a stranger's claim) makes no NACK.
+      // Repairs are asked for only for the stream's own sender, at a position the stream has
+      // confirmed: a stranger's fragment makes no NACK.
       const target =
-        repair !== undefined && header.flags & Flag.REPAIRABLE && !tracker.isFar(header.sequence)
+        repair !== undefined && header.flags & Flag.REPAIRABLE && !foreign && !tracker.isFar(header.sequence)
           ? repair.target(header, stream, address, port, data.length)
           : undefined
-      const result = this.#reassembler.accept(key, header, payload, target, repair?.isWanted(key), address)
+      const result = this.#reassembler.accept(key, header, payload, {
+        repair: target,
+        askedWhole: repair?.isWanted(key),
+        source: address,
+        datagramBytes: data.length,
+      })
       repair?.afterFragment()
       if (result.status === 'dropped') {
         this.#drop(result.reason, stream, address, port)
@@ -425,7 +464,7 @@ export class Subscriber extends EventEmitter {
       message = result.message
     }
     stream.from(address, port)
-    const verdict = stream.tracker.observe(header.sequence, receivedAt)
+    const verdict = stream.tracker.observe(header.sequence, now, foreign)
     if (verdict === 'duplicate') return fragmented ? 'fragment' : 'duplicate'
     stream.bytes += message.length
     if (header.flags & Flag.ACK_REQUEST && this.#ack) this.#sendAck(header, address, port)

@@ -7,12 +7,17 @@ import { createSocket, type Socket } from 'node:dgram'
 import { Image, Imu, NavSatFix } from '@shoal/schema'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createPublisher, createSubscriber, type ReceivedFrame, type StatsSnapshot } from '../src/index.js'
+import { NACK_CREDIT_FRACTION } from '../src/receive/repair-requester.js'
 import {
   BatchBuilder,
   encodeAck,
+  encodedFrameLength,
+  encodeFrameInto,
   encodeNack,
   encodeTopic,
   encodeWholeFrame,
+  Flag,
+  FrameKind,
   NACK_AMPLIFICATION,
   WHOLE_MESSAGE,
 } from '../src/wire/index.js'
@@ -100,6 +105,43 @@ describe('a subscriber meets strangers', () => {
       'unknown-type': 1,
     })
     expect(outcomesAddUp(stats)).toBe(true)
+  })
+
+  it('one forged fragment declaring a 64 MiB message earns the stranger at most a quarter of its bytes in NACKs', async () => {
+    const { group, port } = uniqueEndpoint()
+    const sub = await track(createSubscriber({ group, port, interface: '127.0.0.1' }))
+    const nacks: Buffer[] = []
+    const socket = createSocket('udp4')
+    strangers.push(socket)
+    socket.on('message', (data) => nacks.push(data))
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.2', resolve))
+    socket.setMulticastInterface('127.0.0.1')
+    const header = {
+      kind: FrameKind.DATA,
+      flags: Flag.REPAIRABLE,
+      hops: 0,
+      topic: 'camera',
+      sessionId: 0xbad,
+      sequence: 0,
+      fingerprint: Image.fingerprint,
+      messageLength: 65_535 * 1_024,
+      fragmentOffset: 0,
+      fragmentIndex: 0,
+      fragmentCount: 65_535,
+      payloadLength: 1_024,
+      extensionLength: 0,
+    }
+    const datagram = new Uint8Array(encodedFrameLength(header, encodeTopic('camera')))
+    encodeFrameInto(header, encodeTopic('camera'), new Uint8Array(1_024), datagram, 0)
+    await new Promise<void>((resolve, reject) =>
+      socket.send(datagram, port, group, (e) => (e ? reject(e) : resolve())),
+    )
+    // the idle tail is asked for after 10 ms, then again 8 times 20 ms apart
+    await waitFor(() => sub.stats().repair.nacksSuppressed > 0, 5_000)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const sent = nacks.reduce((n, d) => n + d.length, 0)
+    expect(sent).toBeLessThanOrEqual(datagram.length * NACK_CREDIT_FRACTION)
+    expect(sub.stats().repair.nacksSent).toBe(nacks.length)
   })
 
   it('allow() drops other senders before anything else is done', async () => {

@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest'
 import { base, decodeAll, pattern, topicBytes } from '../../test/fragments.js'
 import { fragmentMessage } from '../wire/fragment.js'
 import type { FrameHeader } from '../wire/header.js'
-import { ALLOCATE_AT_FRACTION, Reassembler, SPARE_BUFFERS_MAX, SPARE_BYTES_MAX } from './reassembler.js'
+import {
+  ALLOCATE_AT_FRACTION,
+  FRAGMENT_OVERHEAD_BYTES,
+  Reassembler,
+  SPARE_BUFFERS_MAX,
+  SPARE_BYTES_MAX,
+} from './reassembler.js'
 
 describe('Reassembler', () => {
   it('round-trips 0 B to 8 MiB through random order, duplicates and loss', () => {
@@ -128,8 +134,8 @@ describe('Reassembler', () => {
       expect(r.accept(`k${k}`, { ...header, sequence: k }, new Uint8Array(1024)).status).toBe('pending')
     const { partialMessages, partialBytes } = r.stats()
     expect(partialMessages).toBe(32) // one sender address: at most MAX_PARTIAL_MESSAGES_PER_SOURCE
-    // each: its fragment, the fragment's header and CRC, and one bit per fragment
-    expect(partialBytes).toBe(32 * (1024 + 40 + 2048 * 4))
+    // each: its fragment (a payload that owns its memory, and a CRC), what keeps it, one bit per fragment
+    expect(partialBytes).toBe(32 * (1024 + 4 + FRAGMENT_OVERHEAD_BYTES + 2048 * 4))
   })
 
   it(`allocates a message's buffer once ${ALLOCATE_AT_FRACTION * 100} % of it has arrived`, () => {
@@ -138,7 +144,7 @@ describe('Reassembler', () => {
     expect(fragments).toHaveLength(10)
     const held = () => r.stats().partialBytes
     for (const f of fragments.slice(0, 4)) r.accept('k', f.header, f.payload)
-    expect(held()).toBe(4 * (1426 + 40) + 4)
+    expect(held()).toBe(4 * (1426 + 4 + FRAGMENT_OVERHEAD_BYTES) + 4)
     r.accept('k', fragments[4]!.header, fragments[4]!.payload)
     expect(held()).toBe(14_260 + 4)
     let last = r.accept('k', fragments[5]!.header, fragments[5]!.payload)
@@ -150,16 +156,22 @@ describe('Reassembler', () => {
   it('a flood of partial messages from one address pushes out its own, never another address’s', () => {
     const r = new Reassembler({ maxPartialMessages: 8, maxPartialMessagesPerSource: 8 })
     const real = decodeAll(fragmentMessage(base, topicBytes, pattern(5000, 9), 1472))
-    r.accept('real', real[0]!.header, real[0]!.payload, undefined, false, '10.0.0.1')
+    r.accept('real', real[0]!.header, real[0]!.payload, { source: '10.0.0.1' })
     const [forged] = decodeAll(fragmentMessage(base, topicBytes, pattern(5000, 1), 1472))
     for (let k = 0; k < 10_000; k++)
-      r.accept(`forged${k}`, forged!.header, forged!.payload, undefined, false, '10.0.0.66')
+      r.accept(`forged${k}`, forged!.header, forged!.payload, { source: '10.0.0.66' })
     expect(r.isPartial('real')).toBe(true)
     expect(r.stats()).toMatchObject({ partialMessages: 8, evicted: 10_000 - 7 })
-    let result = r.accept('real', real[1]!.header, real[1]!.payload, undefined, false, '10.0.0.1')
-    for (const f of real.slice(2))
-      result = r.accept('real', f.header, f.payload, undefined, false, '10.0.0.1')
+    let result = r.accept('real', real[1]!.header, real[1]!.payload, { source: '10.0.0.1' })
+    for (const f of real.slice(2)) result = r.accept('real', f.header, f.payload, { source: '10.0.0.1' })
     expect(result).toEqual({ status: 'complete', message: pattern(5000, 9) })
+  })
+
+  it('charges a fragment held as it came for its whole datagram, header extension and all', () => {
+    const r = new Reassembler()
+    const [first] = decodeAll(fragmentMessage(base, topicBytes, pattern(5000, 1), 1472))
+    r.accept('k', first!.header, first!.payload, { datagramBytes: 60_000 })
+    expect(r.stats().partialBytes).toBe(60_000 + FRAGMENT_OVERHEAD_BYTES + 4)
   })
 
   it('drops a first fragment whose count and size cannot hold the length it declares', () => {

@@ -10,7 +10,7 @@
  *   from one host pushes out its own partial messages, not another host's;
  * - every message given up (expired, evicted, unfinished) is reported to `onAbandon` and counted.
  */
-import { CRC_LENGTH, FIXED_HEADER_LENGTH, Limits } from '../wire/constants.js'
+import { CRC_LENGTH, Limits } from '../wire/constants.js'
 import { impliedFragmentSize } from '../wire/fragment.js'
 import type { FrameHeader } from '../wire/header.js'
 import { type FragmentRange, MAX_NACK_RANGES, missingRanges } from '../wire/nack.js'
@@ -33,8 +33,8 @@ export const SPARE_BYTES_MAX = 16 * 1024 * 1024
  * fragments are held as they came, so memory is at most 1 / this of the bytes received.
  */
 export const ALLOCATE_AT_FRACTION = 0.5
-/** Memory a held fragment costs beyond its payload, for the caps: its datagram's fixed header and CRC. */
-export const FRAGMENT_OVERHEAD_BYTES = FIXED_HEADER_LENGTH + CRC_LENGTH
+/** Memory a held fragment costs beyond its datagram's bytes, for the caps: the objects that keep it. */
+export const FRAGMENT_OVERHEAD_BYTES = 64
 
 export interface ReassemblerOptions {
   /** Largest message accepted, bytes. Default {@link Limits.MAX_MESSAGE_BYTES} (64 MiB). */
@@ -95,6 +95,20 @@ export interface RepairTiming {
    * for the reassembly timeout. (Fragments newly found missing are always asked for once.)
    */
   maxRetries: number
+}
+
+export interface AcceptOptions {
+  /** Whom to ask for the message's missing fragments (it is repairable). */
+  repair?: RepairTarget | undefined
+  /** The message was asked for whole: its fragments count as repaired. */
+  askedWhole?: boolean | undefined
+  /** The sender address, for the per-address caps. */
+  source?: string
+  /**
+   * Bytes of the datagram the payload is a view of: what holding it as it came costs. Default: the
+   * payload and a CRC (a payload that owns its memory).
+   */
+  datagramBytes?: number
 }
 
 /** One NACK to send: the fragments of `target` that are missing. */
@@ -222,18 +236,15 @@ export class Reassembler {
 
   /**
    * Adds one fragment (`header` from a validated frame, `payload` its bytes). `key` identifies the
-   * message: session, topic and sequence. `repair`: whom to ask for its missing fragments;
-   * `askedWhole`: it was asked for whole (its fragments count as repaired); `source`: the sender
-   * address, for the per-address caps.
+   * message: session, topic and sequence.
    */
   accept(
     key: string,
     header: FrameHeader,
     payload: Uint8Array,
-    repair?: RepairTarget,
-    askedWhole = false,
-    source = '',
+    options: AcceptOptions = {},
   ): ReassemblyResult {
+    const { repair, askedWhole = false, source = '' } = options
     if (header.fragmentCount === 1) {
       this.#stats.completed++
       return { status: 'complete', message: payload }
@@ -271,7 +282,7 @@ export class Reassembler {
     partial.received++
     partial.bytes += payload.length
     partial.lastActivity = now
-    this.#store(partial, payload, header.fragmentOffset)
+    this.#store(partial, payload, header.fragmentOffset, options.datagramBytes)
     if (partial.received < partial.count) return { status: 'pending' }
     this.#remove(partial)
     const buffer = partial.buffer!
@@ -442,8 +453,11 @@ export class Reassembler {
     return partial
   }
 
-  /** Keeps one fragment's payload: in the message's buffer, or as it came until enough has arrived. */
-  #store(partial: Partial, payload: Uint8Array, offset: number): void {
+  /**
+   * Keeps one fragment's payload: in the message's buffer, or as it came until enough has arrived
+   * (then the whole datagram it is a view of stays in memory: `datagramBytes` is charged for it).
+   */
+  #store(partial: Partial, payload: Uint8Array, offset: number, datagramBytes: number | undefined): void {
     if (partial.buffer !== undefined) {
       partial.buffer.set(payload, offset)
       return
@@ -451,7 +465,7 @@ export class Reassembler {
     if (partial.bytes < partial.length * ALLOCATE_AT_FRACTION) {
       partial.staged!.push(payload)
       partial.stagedAt!.push(offset)
-      this.#hold(partial, payload.length + FRAGMENT_OVERHEAD_BYTES)
+      this.#hold(partial, Math.max(datagramBytes ?? 0, payload.length + CRC_LENGTH) + FRAGMENT_OVERHEAD_BYTES)
       return
     }
     // Enough has arrived to be worth the message's whole buffer: it takes the place of the pieces.

@@ -6,7 +6,9 @@
  *
  * Every NACK is padded to 1/{@link NACK_AMPLIFICATION} of what it asks for (the publisher answers
  * no more than that multiple of a NACK's length), and what does not fit one datagram is asked for
- * in several.
+ * in several. What a receiver sends a sender address is bounded by what it received from there
+ * (see {@link NACK_CREDIT_FRACTION}): a stranger's fragment declaring a huge message never turns
+ * into megabytes of NACKs.
  */
 import type { Stream } from '../stats.js'
 import { CRC_LENGTH, FIXED_HEADER_LENGTH } from '../wire/constants.js'
@@ -44,6 +46,17 @@ export const MAX_WANTED_MESSAGES = 256
  * as the missing tail of a partial message.
  */
 export const WHOLE_MESSAGE_FRAGMENTS = 2
+/**
+ * NACK bytes a receiver may send to a sender address: it earns this share of the bytes of
+ * repairable fragments it received from there (a real stream's repair costs about 1/16 of the
+ * bytes lost, so this leaves room for losing most of a stream). A NACK it has no credit for is not
+ * sent (counted: `nacksSuppressed`).
+ */
+export const NACK_CREDIT_FRACTION = 1 / 4
+/** Credit saved up per sender address, at most, bytes. */
+export const NACK_CREDIT_MAX_BYTES = 4 * 1024 * 1024
+/** Sender addresses whose credit is tracked; the least recently heard is forgotten first. */
+export const MAX_NACK_SOURCES = 256
 /** Datagram bytes of a fragment assumed for a stream none of whose fragments was seen yet. */
 const DEFAULT_FRAGMENT_DATAGRAM = 1_472
 
@@ -69,26 +82,23 @@ export interface PlannedNack {
  * that each ask for at most what a NACK of `budget` bytes earns ({@link NACK_AMPLIFICATION} ×) and
  * carry at most {@link MAX_NACK_RANGES} ranges; each is padded to what it asks for.
  */
-export function planNacks(
+export function* planNacks(
   ranges: readonly FragmentRange[],
   datagramBytes: number,
   budget: number,
-): PlannedNack[] {
+): Generator<PlannedNack> {
   const perNack = Math.max(1, Math.floor((budget * NACK_AMPLIFICATION) / datagramBytes))
-  const nacks: PlannedNack[] = []
   let current: FragmentRange[] = []
   let fragments = 0
-  const flush = () => {
-    if (current.length === 0) return
-    nacks.push({ ranges: current, length: nackLengthFor(fragments * datagramBytes) })
-    current = []
-    fragments = 0
-  }
   for (const [start, count] of ranges) {
     let first = start
     let left = count
     while (left > 0) {
-      if (fragments === perNack || current.length === MAX_NACK_RANGES) flush()
+      if (fragments === perNack || current.length === MAX_NACK_RANGES) {
+        yield { ranges: current, length: nackLengthFor(fragments * datagramBytes) }
+        current = []
+        fragments = 0
+      }
       const take = Math.min(left, perNack - fragments)
       current.push([first, take])
       fragments += take
@@ -96,8 +106,7 @@ export function planNacks(
       left -= take
     }
   }
-  flush()
-  return nacks
+  if (current.length > 0) yield { ranges: current, length: nackLengthFor(fragments * datagramBytes) }
 }
 
 interface Wanted {
@@ -116,7 +125,11 @@ export class RepairRequester {
   readonly #wanted = new Map<string, Wanted>()
   #ticker: NodeJS.Timeout | undefined
   #check: NodeJS.Immediate | undefined
+  /** NACK bytes each sender address has earned (insertion order: least recently heard first). */
+  readonly #credit = new Map<string, number>()
   nacksSent = 0
+  /** NACKs not sent for want of credit with their sender address. */
+  nacksSuppressed = 0
 
   constructor(options: RepairRequesterOptions) {
     this.#options = options
@@ -142,6 +155,7 @@ export class RepairRequester {
   ): RepairTarget {
     const { sessionId, topic, sequence } = header
     stream.repairDatagramBytes = datagramBytes
+    this.#earn(address, datagramBytes)
     const newest = stream.newestRepairable
     const ahead = newest === undefined ? 1 : (sequence - newest) | 0
     if (ahead > 0) {
@@ -225,13 +239,31 @@ export class RepairRequester {
 
   #ask(target: RepairTarget, ranges: FragmentRange[], datagramBytes: number): void {
     for (const nack of planNacks(ranges, datagramBytes, this.#options.budget))
-      this.#send(target, nack.ranges, nack.length)
+      if (!this.#send(target, nack.ranges, nack.length)) return
   }
 
-  #send(target: RepairTarget, ranges: FragmentRange[], length: number): void {
-    this.nacksSent++
+  /** Sends one NACK if its sender address has the credit for it; false when it has not. */
+  #send(target: RepairTarget, ranges: FragmentRange[], length: number): boolean {
     const nack = encodeNack(target, { receiverSession: this.#options.receiverSession, ranges }, length)
+    const credit = this.#credit.get(target.address) ?? 0
+    if (credit < nack.length) {
+      this.nacksSuppressed++
+      return false
+    }
+    this.#credit.set(target.address, credit - nack.length)
+    this.nacksSent++
     this.#options.send(nack, target)
+    return true
+  }
+
+  /** Credits `address` with its share of a repairable fragment of `bytes` just received. */
+  #earn(address: string, bytes: number): void {
+    const credits = this.#credit
+    const credit = credits.get(address)
+    if (credit === undefined) {
+      if (credits.size >= MAX_NACK_SOURCES) credits.delete(credits.keys().next().value!)
+    } else credits.delete(address)
+    credits.set(address, Math.min(NACK_CREDIT_MAX_BYTES, (credit ?? 0) + bytes * NACK_CREDIT_FRACTION))
   }
 }
 

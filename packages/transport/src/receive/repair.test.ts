@@ -44,7 +44,7 @@ function setup() {
   const give = (sequence: number, indices: number[]) => {
     const all = fragments(sequence)
     return indices.map(
-      (i) => r.accept(`${sequence}`, all[i]!.header, all[i]!.payload, target(sequence)).status,
+      (i) => r.accept(`${sequence}`, all[i]!.header, all[i]!.payload, { repair: target(sequence) }).status,
     )
   }
   const asks = () => r.repairRequests(timing).map(({ target, ranges }) => [target.sequence, ranges])
@@ -115,7 +115,8 @@ describe('Reassembler repair requests', () => {
     const r = new Reassembler({ now: () => 0 })
     const all = fragments(3)
     const target: RepairTarget = { sessionId: 7, topic, sequence: 3, address: '127.0.0.1', port: 9 }
-    for (const i of [0, 1, 4]) r.accept('3', all[i]!.header, all[i]!.payload, target, true)
+    for (const i of [0, 1, 4])
+      r.accept('3', all[i]!.header, all[i]!.payload, { repair: target, askedWhole: true })
     expect(r.stats().repairedFragments).toBe(3)
     expect(r.repairRequests(timing, 0).map(({ ranges }) => ranges)).toEqual([[[2, 2]]])
   })

@@ -4,7 +4,7 @@ import { DEFAULT_MAX_STREAMS, ESTABLISHED_FRAMES, STREAM_REORDER_MS, StreamTable
 describe('StreamTable', () => {
   it('finds a stream by (session, topic), and makes one only when new', () => {
     const table = new StreamTable()
-    const a = table.get(1, 'imu', '10.0.0.1', 7400, 0)
+    const a = table.get(1, 'imu', '10.0.0.1', 7400, 0)!
     expect(table.get(1, 'imu', '10.0.0.1', 7400, 5)).toBe(a)
     expect(table.get(1, 'gps', '10.0.0.1', 7400, 5)).not.toBe(a)
     expect(table.get(2, 'imu', '10.0.0.1', 7400, 5)).not.toBe(a)
@@ -15,7 +15,7 @@ describe('StreamTable', () => {
 
   it('one address holds at most maxStreamsPerAddress: a flood from it pushes out its own streams only', () => {
     const table = new StreamTable({ maxStreams: 100, maxStreamsPerAddress: 10 })
-    const real = table.get(7, 'imu', '10.0.0.1', 7400, 0)
+    const real = table.get(7, 'imu', '10.0.0.1', 7400, 0)!
     real.tracker.observe(0, 0)
     for (let session = 1_000; session < 101_000; session++) table.get(session, 't', '10.0.0.66', 9999, 1)
     expect(table.size).toBe(11)
@@ -25,7 +25,7 @@ describe('StreamTable', () => {
 
   it('when full, a stream on probation goes first, the least recently heard: established ones stay', () => {
     const table = new StreamTable({ maxStreams: 6, maxStreamsPerAddress: 6 })
-    const real = [table.get(1, 'a', 'A', 1, 0), table.get(2, 'a', 'B', 1, 0)]
+    const real = [table.get(1, 'a', 'A', 1, 0)!, table.get(2, 'a', 'B', 1, 0)!]
     for (const stream of real) for (let s = 0; s < ESTABLISHED_FRAMES; s++) stream.tracker.observe(s, 0)
     table.get(1, 'a', 'A', 1, 1)
     table.get(2, 'a', 'B', 1, 1)
@@ -46,7 +46,7 @@ describe('StreamTable', () => {
 
   it('with only established streams, the least recently heard goes', () => {
     const table = new StreamTable({ maxStreams: 2 })
-    const [a, b] = [table.get(1, 'a', 'A', 1, 0), table.get(2, 'a', 'B', 1, 0)]
+    const [a, b] = [table.get(1, 'a', 'A', 1, 0)!, table.get(2, 'a', 'B', 1, 0)!]
     for (const stream of [a!, b!]) for (let s = 0; s < ESTABLISHED_FRAMES; s++) stream.tracker.observe(s, 0)
     table.get(2, 'a', 'B', 1, 1)
     table.get(1, 'a', 'A', 1, 2)
@@ -57,12 +57,12 @@ describe('StreamTable', () => {
 
   it('lets go of streams idle for streamIdleMs, and keeps their counters in `retired`', () => {
     const table = new StreamTable({ streamIdleMs: 1_000 })
-    const quiet = table.get(1, 'imu', '10.0.0.1', 1, 0)
+    const quiet = table.get(1, 'imu', '10.0.0.1', 1, 0)!
     for (let s = 0; s < 5; s++) quiet.tracker.observe(s, 0)
     quiet.tracker.observe(7, 0)
     quiet.bytes = 500
     quiet.drop('decode-failed')
-    const busy = table.get(2, 'imu', '10.0.0.1', 1, 0)
+    const busy = table.get(2, 'imu', '10.0.0.1', 1, 0)!
     table.get(2, 'imu', '10.0.0.1', 1, 900)
     const retired: string[] = []
     table.onRetire = (stream, reason) => retired.push(`${stream.source}/${stream.topic} ${reason}`)
@@ -85,5 +85,23 @@ describe('StreamTable', () => {
     expect(table.size).toBe(DEFAULT_MAX_STREAMS)
     expect(table.stats().evicted).toBe(1_000_000 - DEFAULT_MAX_STREAMS)
     expect([...table.streams()]).toHaveLength(DEFAULT_MAX_STREAMS)
+  })
+
+  it('an address at its cap gives up its quiet new streams, never an established one: then new ones are refused', () => {
+    const table = new StreamTable({ maxStreams: 100, maxStreamsPerAddress: 4 })
+    const real = table.get(1, 'imu', 'R', 1, 0)!
+    for (let s = 0; s < ESTABLISHED_FRAMES; s++) real.tracker.observe(s, 0)
+    table.get(1, 'imu', 'R', 1, 1)
+    for (let session = 100; session < 200; session++) table.get(session, 't', 'R', 1, 2)
+    expect(table.find(1, 'imu')).toBe(real)
+    expect(table.stats()).toMatchObject({ active: 4, evicted: 100 - 3, refused: 0 })
+    // every stream of the address established: a new one is not tracked at all
+    for (const stream of [...table.streams()])
+      for (let s = 0; s < ESTABLISHED_FRAMES; s++) stream.tracker.observe(s, 3)
+    for (const stream of [...table.streams()])
+      table.get(Number.parseInt(stream.source, 16), stream.topic, 'R', 1, 4)
+    expect(table.get(999, 't', 'R', 1, 5)).toBeUndefined()
+    expect(table.stats()).toMatchObject({ active: 4, refused: 1 })
+    expect(table.get(999, 't', 'OTHER', 1, 5)).toBeDefined()
   })
 })

@@ -3,12 +3,14 @@
  * without bound: every frame from the network may name a new session or topic. See WIRE.md
  * (“Security”).
  *
- * - At most `maxStreams` streams, and at most `maxStreamsPerAddress` first heard from one sender
- *   address (IP): a flood from one host pushes out its own streams, not those of other hosts.
- * - A new stream is on probation until it has delivered {@link ESTABLISHED_FRAMES} frames. When the
- *   table is full, the least recently heard stream on probation goes first, and an established one
- *   only when none is on probation: a flood of one-frame streams, from however many addresses,
- *   never pushes out a stream that is really being published.
+ * - A new stream is on probation until it has delivered {@link ESTABLISHED_FRAMES} frames.
+ * - At most `maxStreamsPerAddress` streams first heard from one sender address (IP): past it, that
+ *   address's least recently heard stream on probation goes; when all of its streams are
+ *   established, the new one is not tracked (its frame is dropped, `streams-full`). A flood from one
+ *   host pushes out its own new streams, never an established one, nor another host's.
+ * - At most `maxStreams` in all: past it, the least recently heard stream on probation goes first,
+ *   an established one only when none is on probation: a flood of one-frame streams, from however
+ *   many addresses, never pushes out a stream that is really being published.
  * - A stream not heard for `streamIdleMs` goes.
  *
  * Every stream let go is counted (evicted or expired), and its counters are added to `retired`, so
@@ -42,18 +44,16 @@ export interface StreamLimits {
   streamIdleMs?: number
 }
 
-/** Which list a stream's link is for: its address's, or its tier's (probation or established). */
-const BY_ADDRESS = 0
-const BY_TIER = 1
-type Link = typeof BY_ADDRESS | typeof BY_TIER
-
 class TrackedStream extends Stream {
-  readonly older: [TrackedStream | undefined, TrackedStream | undefined] = [undefined, undefined]
-  readonly newer: [TrackedStream | undefined, TrackedStream | undefined] = [undefined, undefined]
+  // Links in two lists: its address's (probation or established) and the table's (the same tier).
+  olderHere: TrackedStream | undefined
+  newerHere: TrackedStream | undefined
+  olderAll: TrackedStream | undefined
+  newerAll: TrackedStream | undefined
   established = false
   constructor(
     readonly sessionId: number,
-    readonly group: OrderedList,
+    readonly group: AddressGroup,
     address: string,
     port: number,
     topic: string,
@@ -62,37 +62,65 @@ class TrackedStream extends Stream {
   }
 }
 
-/** Streams, least recently heard first, linked through one of their two links. */
+/** Streams, least recently heard first, linked through the address links or the table links. */
 class OrderedList {
   size = 0
   oldest: TrackedStream | undefined
   newest: TrackedStream | undefined
-  constructor(
-    readonly link: Link,
-    readonly address = '',
-  ) {}
+  constructor(readonly perAddress: boolean) {}
 
   append(stream: TrackedStream): void {
-    const l = this.link
-    stream.older[l] = this.newest
-    stream.newer[l] = undefined
-    if (this.newest === undefined) this.oldest = stream
-    else this.newest.newer[l] = stream
+    const newest = this.newest
+    if (this.perAddress) {
+      stream.olderHere = newest
+      stream.newerHere = undefined
+      if (newest === undefined) this.oldest = stream
+      else newest.newerHere = stream
+    } else {
+      stream.olderAll = newest
+      stream.newerAll = undefined
+      if (newest === undefined) this.oldest = stream
+      else newest.newerAll = stream
+    }
     this.newest = stream
     this.size++
   }
 
   remove(stream: TrackedStream): void {
-    const l = this.link
-    const older = stream.older[l]
-    const newer = stream.newer[l]
+    const older = this.perAddress ? stream.olderHere : stream.olderAll
+    const newer = this.perAddress ? stream.newerHere : stream.newerAll
     if (older === undefined) this.oldest = newer
-    else older.newer[l] = newer
+    else if (this.perAddress) older.newerHere = newer
+    else older.newerAll = newer
     if (newer === undefined) this.newest = older
-    else newer.older[l] = older
-    stream.older[l] = undefined
-    stream.newer[l] = undefined
+    else if (this.perAddress) newer.olderHere = older
+    else newer.olderAll = older
     this.size--
+  }
+}
+
+/** A stream's two tiers, per address or in the whole table. */
+class Tiers {
+  readonly probation: OrderedList
+  readonly established: OrderedList
+  constructor(perAddress: boolean) {
+    this.probation = new OrderedList(perAddress)
+    this.established = new OrderedList(perAddress)
+  }
+
+  of(stream: TrackedStream): OrderedList {
+    return stream.established ? this.established : this.probation
+  }
+
+  get size(): number {
+    return this.probation.size + this.established.size
+  }
+}
+
+/** The streams first heard from one sender address. */
+class AddressGroup extends Tiers {
+  constructor(readonly address: string) {
+    super(true)
   }
 }
 
@@ -102,12 +130,12 @@ export class StreamTable {
   readonly #idleMs: number
   // session id → topic → stream: found per frame without building a key string
   readonly #bySession = new Map<number, Map<string, TrackedStream>>()
-  readonly #groups = new Map<string, OrderedList>()
-  readonly #probation = new OrderedList(BY_TIER)
-  readonly #established = new OrderedList(BY_TIER)
+  readonly #groups = new Map<string, AddressGroup>()
+  readonly #all = new Tiers(false)
   #size = 0
   #evicted = 0
   #expired = 0
+  #refused = 0
   readonly #retired = emptyStreamTotals()
   /** Called for every stream let go. */
   onRetire: ((stream: Stream, reason: 'evicted' | 'expired') => void) | undefined
@@ -121,24 +149,29 @@ export class StreamTable {
     this.#idleMs = limits.streamIdleMs ?? DEFAULT_STREAM_IDLE_MS
   }
 
-  /** The stream of (session, topic), heard now from `address:port`; made when new (within the caps). */
-  get(sessionId: number, topic: string, address: string, port: number, now: number): Stream {
+  /**
+   * The stream of (session, topic), heard now from `address:port`; made when new, within the caps.
+   * Undefined when it is new and its address holds as many established streams as it may.
+   */
+  get(sessionId: number, topic: string, address: string, port: number, now: number): Stream | undefined {
     let topics = this.#bySession.get(sessionId)
     const known = topics?.get(topic)
     if (known !== undefined) {
       known.heardAt = now
       if (now - known.orderedAt >= STREAM_REORDER_MS) this.#renew(known, now)
-      else if (!known.established && known.tracker.frames >= ESTABLISHED_FRAMES) {
-        this.#probation.remove(known)
-        known.established = true
-        this.#established.append(known)
-      }
+      else if (!known.established && known.tracker.frames >= ESTABLISHED_FRAMES) this.#renew(known, now)
       return known
     }
     let group = this.#groups.get(address)
-    if (group !== undefined && group.size >= this.#maxPerAddress) this.#retire(group.oldest!, 'evicted')
-    else if (this.#size >= this.#maxStreams)
-      this.#retire((this.#probation.oldest ?? this.#established.oldest)!, 'evicted')
+    if (group !== undefined && group.size >= this.#maxPerAddress) {
+      const quiet = group.probation.oldest
+      if (quiet === undefined) {
+        this.#refused++
+        return undefined
+      }
+      this.#retire(quiet, 'evicted')
+    } else if (this.#size >= this.#maxStreams)
+      this.#retire((this.#all.probation.oldest ?? this.#all.established.oldest)!, 'evicted')
     // Eviction may have removed the session's last stream, or the address's.
     topics = this.#bySession.get(sessionId)
     if (topics === undefined) {
@@ -147,15 +180,15 @@ export class StreamTable {
     }
     group = this.#groups.get(address)
     if (group === undefined) {
-      group = new OrderedList(BY_ADDRESS, address)
+      group = new AddressGroup(address)
       this.#groups.set(address, group)
     }
     const stream = new TrackedStream(sessionId, group, address, port, topic)
     stream.heardAt = now
     stream.orderedAt = now
     topics.set(topic, stream)
-    group.append(stream)
-    this.#probation.append(stream)
+    group.probation.append(stream)
+    this.#all.probation.append(stream)
     this.#size++
     return stream
   }
@@ -167,7 +200,7 @@ export class StreamTable {
 
   /** Lets go of streams not heard for the idle time; returns how many. */
   sweep(now: number): number {
-    return this.#expire(this.#probation, now) + this.#expire(this.#established, now)
+    return this.#expire(this.#all.probation, now) + this.#expire(this.#all.established, now)
   }
 
   get size(): number {
@@ -185,26 +218,29 @@ export class StreamTable {
       active: this.#size,
       evicted: this.#evicted,
       expired: this.#expired,
+      refused: this.#refused,
       retired: { ...retired, drops: { ...retired.drops } },
     }
   }
 
-  /** Moves a stream heard again to the recent end of its lists; off probation once established. */
-  #renew(stream: TrackedStream, now: number): void {
-    stream.orderedAt = now
-    stream.group.remove(stream)
-    stream.group.append(stream)
-    const tier = stream.established ? this.#established : this.#probation
-    tier.remove(stream)
+  /**
+   * Moves a stream heard again to the recent end of its lists (its order time `at`), off probation
+   * once established.
+   */
+  #renew(stream: TrackedStream, at: number): void {
+    stream.orderedAt = at
+    stream.group.of(stream).remove(stream)
+    this.#all.of(stream).remove(stream)
     if (!stream.established && stream.tracker.frames >= ESTABLISHED_FRAMES) stream.established = true
-    ;(stream.established ? this.#established : this.#probation).append(stream)
+    stream.group.of(stream).append(stream)
+    this.#all.of(stream).append(stream)
   }
 
   #expire(tier: OrderedList, now: number): number {
     let expired = 0
     // The order is by `orderedAt`; every stream after one renewed within the idle time was too.
     for (let stream = tier.oldest; stream !== undefined && now - stream.orderedAt >= this.#idleMs; ) {
-      const newer = stream.newer[BY_TIER]
+      const newer = stream.newerAll
       if (now - stream.heardAt >= this.#idleMs) {
         this.#retire(stream, 'expired')
         expired++
@@ -219,9 +255,9 @@ export class StreamTable {
     topics?.delete(stream.topic)
     if (topics?.size === 0) this.#bySession.delete(stream.sessionId)
     const group = stream.group
-    group.remove(stream)
+    group.of(stream).remove(stream)
     if (group.size === 0) this.#groups.delete(group.address)
-    ;(stream.established ? this.#established : this.#probation).remove(stream)
+    this.#all.of(stream).remove(stream)
     this.#size--
     if (reason === 'evicted') this.#evicted++
     else this.#expired++

@@ -83,6 +83,12 @@ export const Flag = {
    * some of its fragments may ask for them with a NACK. Relays clear it (they hold nothing).
    */
   REPAIRABLE: 1 << 8,
+  /**
+   * Informational: a relay forwarded this frame although it came from another sender than the
+   * frames of its stream the relay had (a forgery, or a second path): receivers deliver it but let
+   * it move nothing and count in no gap (WIRE.md “Loss accounting”, “Relays”).
+   */
+  FOREIGN: 1 << 9,
 } as const
 /** Flags this version implements. A frame with another must-understand bit set is dropped. */
 export const KNOWN_FLAGS = Flag.ACK_REQUEST

@@ -40,13 +40,14 @@ describe('impliedFragmentSize', () => {
     for (const f of frames) expect(impliedFragmentSize(f.header)).toBe(size)
   })
 
-  it('is 0 for a fragment that overlaps, leaves a hole, or declares a length its count cannot hold', () => {
+  it('is 0 for a fragment that overlaps, leaves a hole, declares a length its count cannot hold, or is tiny', () => {
     const h = frames[1]!.header
     const bad: Array<Partial<FrameHeader>> = [
       { fragmentOffset: size - 1 },
       { payloadLength: size - 1 },
       { messageLength: 64 * 1024 * 1024 },
       { messageLength: 2 * size },
+      { fragmentOffset: 100, payloadLength: 100, fragmentCount: 60, messageLength: 5_950 }, // fragments of 100 bytes
     ]
     for (const change of bad) expect(impliedFragmentSize({ ...h, ...change })).toBe(0)
   })

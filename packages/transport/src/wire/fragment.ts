@@ -109,6 +109,9 @@ export function fragmentParts(
   return parts
 }
 
+/** Smallest payload of a fragment that is not its message's last. */
+export const MIN_FRAGMENT_BYTES = 128
+
 /**
  * The fragment size a fragment implies, or 0 when its geometry is impossible. Fragment i sits at
  * i × size; every fragment but the last carries exactly `size` bytes; the last ends the message;
@@ -128,5 +131,8 @@ export function impliedFragmentSize(
   if (!Number.isInteger(size) || size <= 0 || offset !== i * size) return 0
   if (i < n - 1 ? length !== size : offset + length !== header.messageLength || length > size) return 0
   if (!((n - 1) * size < header.messageLength && header.messageLength <= n * size)) return 0
+  // No publisher cuts fragments this small (its smallest budget leaves 217 bytes of payload): a
+  // stranger's thousands of tiny fragments would cost a piece each to hold.
+  if (n > 1 && size < MIN_FRAGMENT_BYTES) return 0
   return size
 }

@@ -44,6 +44,8 @@ export const DROP_REASONS = [
   'bad-batch',
   /** A control frame (ACK, NACK, HEARTBEAT) where it has no use: at a subscriber, or a relay's input. */
   'unexpected-kind',
+  /** A new stream from a sender address that already has as many established streams as it may. */
+  'streams-full',
   /** From a sender address the subscriber was told not to take datagrams from (`allow`). */
   'not-allowed',
   /** Publisher side: an ACK whose payload is not a receiver session and a UTF-8 name. */

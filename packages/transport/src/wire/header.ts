@@ -226,6 +226,12 @@ export function setHops(buf: Uint8Array, offset: number, hops: number): void {
 }
 
 /** Clears `flags` (bits of the u16 flags field) of the frame at `offset`, in place (no CRC update). */
+/** Sets `flags` in the frame at `offset` (bit 15 … 0 over bytes 4–5); the CRC must be rewritten after. */
+export function setFlags(buf: Uint8Array, offset: number, flags: number): void {
+  buf[offset + Offset.FLAGS] = buf[offset + Offset.FLAGS]! | (flags >>> 8)
+  buf[offset + Offset.FLAGS + 1] = buf[offset + Offset.FLAGS + 1]! | (flags & 0xff)
+}
+
 export function clearFlags(buf: Uint8Array, offset: number, flags: number): void {
   buf[offset + Offset.FLAGS] = buf[offset + Offset.FLAGS]! & ~(flags >>> 8)
   buf[offset + Offset.FLAGS + 1] = buf[offset + Offset.FLAGS + 1]! & ~flags

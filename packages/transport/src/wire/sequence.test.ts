@@ -176,4 +176,39 @@ describe('SequenceTracker', () => {
       expect([t.isFar(1_001 - SEQUENCE_WINDOW), t.isFar(1_000 - SEQUENCE_WINDOW)]).toEqual([false, true])
     })
   })
+
+  describe('a foreign frame (from another sender than the stream’s)', () => {
+    it('is delivered, moves nothing and counts in no gap; a repeat of a frame the stream has is a duplicate', () => {
+      const t = new SequenceTracker()
+      for (let s = 0; s < 10; s++) t.observe(s, s)
+      expect(t.observe(5, 10, true)).toBe('duplicate')
+      expect(t.observe(10, 10, true)).toBe('foreign') // the real 10 is still to come
+      expect(t.observe(400, 10, true)).toBe('foreign')
+      expect(t.observe(2 ** 31, 10, true)).toBe('foreign')
+      for (let s = 10; s < 20; s++) expect(t.observe(s, s)).toBe('next')
+      expect(t).toMatchObject({ frames: 23, gaps: 0, duplicates: 1, jumps: 3, resyncs: 0 })
+    })
+
+    it('a slow stream keeps its place however many forged frames come between its own', () => {
+      const t = new SequenceTracker()
+      let verdicts = 0
+      for (let s = 0; s < 10; s++) {
+        expect(t.observe(s, s * 500)).toMatch(/first|next/)
+        // six forged frames 150 ms apart, each 500 further ahead
+        for (let k = 1; k <= 6; k++)
+          if (t.observe(s * 3000 + k * 500, s * 500 + k * 150, true) === 'foreign') verdicts++
+      }
+      expect(verdicts).toBe(60)
+      expect(t).toMatchObject({ gaps: 0, resyncs: 0, duplicates: 0 })
+    })
+  })
+
+  it('a resync less than a window ahead keeps what the old position had seen', () => {
+    const t = new SequenceTracker()
+    for (let s = 0; s < 100; s++) t.observe(s, 0)
+    const at = 100 + MAX_SEQUENCE_JUMP + 10
+    for (let k = 0; k < JUMP_CONFIRM_FRAMES; k++) t.observe(at + k, JUMP_CONFIRM_MS)
+    expect(t.resyncs).toBe(1)
+    expect(t.observe(50, JUMP_CONFIRM_MS)).toBe('duplicate')
+  })
 })

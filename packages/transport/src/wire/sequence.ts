@@ -3,11 +3,18 @@
  * Sequence numbers are u32 and compared with serial-number arithmetic, so wrap-around is fine.
  *
  * A sequence number from the network is a claim, not a fact: anyone on the segment can send a frame
- * with a stream's session and any sequence. So a frame far from the stream's position never moves
- * it at once (see {@link MAX_SEQUENCE_JUMP}); it starts a *candidate* position, and the stream moves
- * there only once that position is confirmed: {@link JUMP_CONFIRM_FRAMES} frames of it, and no frame
- * at the old position for {@link JUMP_CONFIRM_MS}. One forged datagram therefore never silences a
- * stream or hides its loss. See WIRE.md (“Loss accounting”, “Security”).
+ * with a stream's session and any sequence. So:
+ *
+ * - Only frames from the stream's own sender (the caller says which: its address and port) move
+ *   the stream or count in its gaps. A *foreign* frame (from anywhere else) is delivered unless it
+ *   repeats a frame the stream has, and changes nothing.
+ * - Even the stream's own frame, when far from the stream's position (see {@link MAX_SEQUENCE_JUMP}),
+ *   starts a *candidate* position, and the stream moves there only once it is confirmed:
+ *   {@link JUMP_CONFIRM_FRAMES} frames of it, and no frame at the old position for
+ *   {@link JUMP_CONFIRM_MS}. (A publisher heard again after a long loss; or a spoofed source.)
+ *
+ * One forged datagram therefore never silences a stream or hides its loss. See WIRE.md (“Loss
+ * accounting”, “Security”).
  */
 
 /** How far back a late frame is still recognised as reordered rather than duplicate/stale. */
@@ -33,9 +40,18 @@ export const JUMP_CONFIRM_MS = 200
  * (delivered). `duplicate`: seen before, or too far behind to tell (not delivered). `jump`: far
  * ahead of the stream, at a candidate position not yet confirmed (delivered; the stream does not
  * move). `resync`: the frame that confirmed a candidate position; the stream moved there
- * (delivered).
+ * (delivered). `foreign`: from another sender than the stream's, not a repeat of a frame the stream
+ * has (delivered; nothing moves).
  */
-export type SequenceVerdict = 'first' | 'next' | 'gap' | 'reordered' | 'duplicate' | 'jump' | 'resync'
+export type SequenceVerdict =
+  | 'first'
+  | 'next'
+  | 'gap'
+  | 'reordered'
+  | 'duplicate'
+  | 'jump'
+  | 'resync'
+  | 'foreign'
 
 const WINDOW_MASK = SEQUENCE_WINDOW - 1
 
@@ -95,7 +111,10 @@ export class SequenceTracker {
   gaps = 0
   duplicates = 0
   reordered = 0
-  /** Frames that arrived further than {@link MAX_SEQUENCE_JUMP} from the stream's position. */
+  /**
+   * Frames that did not count in the stream's sequence: from another sender than the stream's
+   * (foreign), or further than {@link MAX_SEQUENCE_JUMP} from its position.
+   */
   jumps = 0
   /** Times the stream moved to a confirmed candidate position. */
   resyncs = 0
@@ -111,9 +130,13 @@ export class SequenceTracker {
     this.#window.next = sequence
   }
 
-  /** Accounts for one frame that arrived at `now` (ms, any monotonic-enough clock). */
-  observe(sequence: number, now = 0): SequenceVerdict {
+  /**
+   * Accounts for one frame that arrived at `now` (ms, a monotonic clock). `foreign`: it came from
+   * another sender than the stream's own.
+   */
+  observe(sequence: number, now = 0, foreign = false): SequenceVerdict {
     const window = this.#window
+    if (foreign && this.#started) return this.#foreign(sequence)
     if (!this.#started) {
       this.#start(sequence, now)
       window.next = (sequence + 1) >>> 0
@@ -164,6 +187,18 @@ export class SequenceTracker {
     if (!this.#started) return false
     const ahead = (sequence - this.#window.next) | 0
     return ahead > MAX_SEQUENCE_JUMP || ahead < -SEQUENCE_WINDOW
+  }
+
+  /** A frame from another sender: delivered unless the stream has it; it moves and counts nothing. */
+  #foreign(sequence: number): SequenceVerdict {
+    const behind = (this.#window.next - sequence) | 0
+    if (behind > 0 && behind <= SEQUENCE_WINDOW && this.#window.isSeen(sequence)) {
+      this.duplicates++
+      return 'duplicate'
+    }
+    this.jumps++
+    this.frames++
+    return 'foreign'
   }
 
   #start(sequence: number, now: number): void {
@@ -227,8 +262,16 @@ export class SequenceTracker {
       // counted past the candidate's position is not known to be lost.
       this.#first = candidate.first
     }
-    window.next = candidate.window.next
-    for (let w = 0; w < window.seen.length; w++) window.seen[w] = candidate.window.seen[w]!
+    // Frames the old position had seen that the new window still covers stay seen.
+    const from = window.next
+    const seen = candidate.window
+    for (let back = 1; back <= SEQUENCE_WINDOW; back++) {
+      const sequence = (from - back) >>> 0
+      if (((seen.next - sequence) | 0) > SEQUENCE_WINDOW) break
+      if (((seen.next - sequence) | 0) > 0 && window.isSeen(sequence)) seen.mark(sequence)
+    }
+    window.next = seen.next
+    for (let w = 0; w < window.seen.length; w++) window.seen[w] = seen.seen[w]!
     this.#candidate = undefined
     this.#heardAt = now
     this.resyncs++
