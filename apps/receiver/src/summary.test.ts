@@ -145,3 +145,16 @@ describe('summarize after streams were let go', () => {
     })
   })
 })
+
+describe('summarize with topic names that are Object properties', () => {
+  it('counts __proto__ and constructor like any other topic', () => {
+    const out = summarize(snapshot([stream('a', '__proto__', 3), stream('a', 'constructor', 2)]), {
+      raw: false,
+      outputDropped: 0,
+    })
+    expect(Object.entries(out.topics as object)).toEqual([
+      ['__proto__', 3],
+      ['constructor', 2],
+    ])
+  })
+})

@@ -37,8 +37,8 @@ export function summarize(stats: StatsSnapshot, extras: SummaryExtras): Record<s
   let gaps = retired?.gaps ?? 0
   let duplicates = retired?.duplicates ?? 0
   let jumps = retired?.jumps ?? 0
-  const topics: Record<string, number> = {}
-  const sources: Record<string, number> = {}
+  const topics: Record<string, number> = Object.create(null)
+  const sources: Record<string, number> = Object.create(null)
   for (const stream of stats.received) {
     frames += stream.frames
     bytes += stream.bytes

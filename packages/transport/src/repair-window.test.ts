@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { RECYCLED_BUFFERS_MAX, REPAIR_HOLDOFF_MS, RepairWindow } from './repair-window.js'
+import { mergeRanges, RECYCLED_BUFFERS_MAX, REPAIR_HOLDOFF_MS, RepairWindow } from './repair-window.js'
 import type { FragmentParts } from './wire/fragment.js'
 
 /** `count` fake fragments; part i's body is [i]. */
@@ -85,5 +85,34 @@ describe('RepairWindow', () => {
     let n = 0
     while (w.takeRecycled() !== undefined) n++
     expect(n).toBe(RECYCLED_BUFFERS_MAX)
+  })
+})
+
+describe('mergeRanges', () => {
+  it('sorts, clips and merges overlapping ranges, so a NACK looks at each fragment once', () => {
+    expect(
+      mergeRanges(
+        [
+          [10, 5],
+          [0, 65_535],
+          [3, 2],
+        ],
+        100,
+      ),
+    ).toEqual([[0, 100]])
+    expect(
+      mergeRanges(
+        [
+          [50, 10],
+          [0, 5],
+          [5, 5],
+          [200, 1],
+        ],
+        100,
+      ),
+    ).toEqual([
+      [0, 10],
+      [50, 60],
+    ])
   })
 })

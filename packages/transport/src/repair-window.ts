@@ -48,8 +48,21 @@ export interface Held {
   released: boolean
   /** performance.now() of each fragment's last resend; made on the first request. */
   resentAt: Float64Array | undefined
-  /** The last request (by number) that considered each fragment: each is considered once per NACK. */
-  askedBy: Uint32Array | undefined
+}
+
+/** `ranges` as sorted, disjoint `[first, end)` intervals below `limit`. */
+export function mergeRanges(ranges: readonly FragmentRange[], limit: number): Array<[number, number]> {
+  const sorted = ranges
+    .map(([first, count]): [number, number] => [first, Math.min(first + count, limit)])
+    .filter(([first, end]) => first < end)
+    .sort((a, b) => a[0] - b[0])
+  const merged: Array<[number, number]> = []
+  for (const [first, end] of sorted) {
+    const last = merged[merged.length - 1]
+    if (last !== undefined && first <= last[1]) last[1] = Math.max(last[1], end)
+    else merged.push([first, end])
+  }
+  return merged
 }
 
 export class RepairWindow {
@@ -60,8 +73,6 @@ export class RepairWindow {
   readonly #held = new Map<string, Held>()
   #heldBytes = 0
   readonly #recycled: Buffer[] = []
-  /** Numbers the requests to `resend`, so that each considers a fragment once. */
-  #requests = 0
   /** Lets go of messages older than the window while the publisher is quiet. */
   #sweeper: NodeJS.Timeout | undefined
 
@@ -90,7 +101,6 @@ export class RepairWindow {
       busy: 1,
       released: false,
       resentAt: undefined,
-      askedBy: undefined,
     }
     // A sequence that wrapped round to a held one: the old message goes.
     const previous = this.#held.get(key)
@@ -126,16 +136,11 @@ export class RepairWindow {
     const held = this.#held.get(key)
     if (held === undefined || now - held.heldAt > this.#ms) return undefined
     held.resentAt ??= new Float64Array(held.parts.length).fill(Number.NEGATIVE_INFINITY)
-    held.askedBy ??= new Uint32Array(held.parts.length)
-    const { resentAt, askedBy } = held
-    this.#requests = (this.#requests % 0xffffffff) + 1
-    const request = this.#requests
+    const { resentAt } = held
     const parts: FragmentParts[] = []
-    for (const [first, count] of ranges) {
-      const end = Math.min(first + count, held.sent)
+    // Overlapping ranges merged first: each fragment is looked at once, however the NACK asks.
+    for (const [first, end] of mergeRanges(ranges, held.sent)) {
       for (let index = first; index < end; index++) {
-        if (askedBy[index] === request) continue
-        askedBy[index] = request
         if (now - resentAt[index]! < REPAIR_HOLDOFF_MS) continue
         const part = held.parts[index]!
         if (grant !== undefined && !grant.admit(part[0].length + part[1].length + part[2].length))

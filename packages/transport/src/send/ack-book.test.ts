@@ -62,5 +62,7 @@ describe('AckBook', () => {
     expect(parseExpected('rx-1')).toEqual({ name: 'rx-1', spec: 'rx-1' })
     expect(parseExpected('a@b@10.0.0.1')).toMatchObject({ name: 'a@b', address: '10.0.0.1' })
     expect(parseExpected('rx@[fd77::2]')).toMatchObject({ name: 'rx', address: 'fd77::2' })
+    expect(parseExpected('rx@FD77:0:0::0002')).toMatchObject({ address: 'fd77::2' })
+    expect(parseExpected('rx@::ffff:10.0.0.2')).toMatchObject({ address: '10.0.0.2' })
   })
 })

@@ -10,6 +10,7 @@
  * {@link MAX_ACK_RECEIVERS} receivers are known; an ACK from a further one is refused
  * (`ack-receivers-full`) until a known one has been silent for {@link RECEIVER_IDLE_MS}.
  */
+import { isIP } from 'node:net'
 import { transportError } from '../errors.js'
 import type { AckBody } from '../wire/ack.js'
 import type { FrameHeader } from '../wire/header.js'
@@ -189,12 +190,30 @@ interface Expected {
   spec: string
 }
 
-/** `name` or `name@address` (the last `@`; an IPv6 address may be in brackets). */
+/**
+ * `name` or `name@address` (the last `@`; an IPv6 address may be in brackets), the address written
+ * the way the kernel reports a datagram's source (`FD00::2` is `fd00::2`, `::ffff:10.0.0.2` is
+ * `10.0.0.2`).
+ */
 export function parseExpected(spec: string): Expected {
   const at = spec.lastIndexOf('@')
   if (at <= 0) return { name: spec, spec }
-  const address = spec.slice(at + 1).replace(/^\[(.*)\]$/, '$1')
-  return { name: spec.slice(0, at), address, spec }
+  return {
+    name: spec.slice(0, at),
+    address: canonicalAddress(spec.slice(at + 1).replace(/^\[(.*)\]$/, '$1')),
+    spec,
+  }
+}
+
+/** An IP address as the kernel reports it: IPv6 compressed and lower case, IPv4-mapped as IPv4. */
+export function canonicalAddress(address: string): string {
+  if (isIP(address) !== 6) return address
+  const canonical = new URL(`http://[${address}]`).hostname.slice(1, -1)
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical)
+  if (mapped === null) return canonical
+  const high = Number.parseInt(mapped[1]!, 16)
+  const low = Number.parseInt(mapped[2]!, 16)
+  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`
 }
 
 export function ackKey(topic: string, sequence: number): string {
