@@ -259,6 +259,13 @@ describe('/metrics under a flood of made-up streams', () => {
     expect(text.length).toBeLessThan(64 * 1024)
   })
 
+  it('a count that went below 0 shows as 0 rather than failing the scrape', async () => {
+    const registry = new Registry()
+    registerTransportMetrics(registry, () => stats({ received: [{ ...stream(1), gaps: -5 }] }))
+    const families = parsePrometheusText(await registry.metrics())
+    expect(sampleValue(families, 'shoal_gaps_total', { source: 's1', topic: 't1' })).toBe(0)
+  })
+
   it('takes one snapshot per scrape', async () => {
     const registry = new Registry()
     let snapshots = 0

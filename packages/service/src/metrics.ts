@@ -153,8 +153,8 @@ export function registerTransportMetrics(
             directions.length > 1 ? { direction, ...labels } : labels
           const { shown, other } = streams[direction]
           for (const stream of shown)
-            this.inc(labelled({ topic: stream.topic, source: stream.source }), stream[field])
-          if (other !== undefined) this.inc(labelled(OTHER_STREAMS), other[field])
+            this.inc(labelled({ topic: stream.topic, source: stream.source }), counted(stream[field]))
+          if (other !== undefined) this.inc(labelled(OTHER_STREAMS), counted(other[field]))
         }
       },
     })
@@ -189,7 +189,7 @@ export function registerTransportMetrics(
       collect() {
         this.reset()
         for (const [key, count] of Object.entries(pick(read()) ?? {}))
-          this.inc({ [label]: labelValue(key) }, count ?? 0)
+          this.inc({ [label]: labelValue(key) }, counted(count ?? 0))
       },
     })
   }
@@ -211,7 +211,7 @@ export function registerTransportMetrics(
         this.reset()
         const v = value(read())
         if (gauge) (this as Gauge).set(v)
-        else (this as Counter).inc(v)
+        else (this as Counter).inc(counted(v))
       },
     })
   }
@@ -265,6 +265,14 @@ export function registerTransportMetrics(
   return () => {
     for (const name of names) registry.removeSingleMetric(name)
   }
+}
+
+/**
+ * A count as a Prometheus counter takes it: prom-client throws (and the whole scrape fails) on a
+ * negative increment, so a count that ever went below 0 through a bug shows as 0, not as a 500.
+ */
+function counted(value: number): number {
+  return value > 0 ? value : 0
 }
 
 function sumStreams(streams: readonly StreamStatsLike[], field: 'jumps' | 'resyncs'): number {

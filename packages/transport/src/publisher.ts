@@ -220,6 +220,8 @@ export class Publisher extends EventEmitter {
   readonly #drops: Partial<Record<DropReason, number>> = {}
   /** The control socket's inode, for its kernel drop counter (acks and NACKs lost on this host). */
   readonly #inode: string | undefined
+  /** The kernel's drop count read as the socket closed (its /proc line goes with it). */
+  #kernelDropsAtClose: number | undefined
   readonly #burstBytes: number
   /** Bytes sent since the event loop last had a turn (see #sendAll). */
   #burst = 0
@@ -719,7 +721,7 @@ export class Publisher extends EventEmitter {
   }
 
   stats(): StatsSnapshot {
-    const kernelDrops = this.#closed ? undefined : readKernelDrops(this.#inode)
+    const kernelDrops = this.#closed ? this.#kernelDropsAtClose : readKernelDrops(this.#inode)
     return {
       ...(kernelDrops === undefined ? {} : { kernelDrops }),
       sent: [...this.#topics.values()].map((t) => t.stream.snapshot('sent')),
@@ -742,6 +744,7 @@ export class Publisher extends EventEmitter {
     if (this.#closed) return
     await this.flush().catch(() => {})
     await this.#awaitLastRepairs()
+    this.#kernelDropsAtClose = readKernelDrops(this.#inode)
     this.#closed = true
     this.#acks.clear()
     this.#window?.clear()

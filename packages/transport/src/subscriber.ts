@@ -305,7 +305,8 @@ export class Subscriber extends EventEmitter {
    * (`/proc/net/udp` drops); undefined where the system does not say.
    */
   kernelDrops(): number | undefined {
-    if (this.#closed) return undefined
+    // Once closed, the socket's line in /proc is gone: the count read as it closed stays.
+    if (this.#closed) return this.#kernelDrops
     // Reading /proc/net/udp costs in proportion to the host's UDP sockets: at most once per interval.
     const now = performance.now()
     if (now - this.#kernelDropsAt >= KERNEL_DROPS_INTERVAL_MS) {
@@ -335,6 +336,8 @@ export class Subscriber extends EventEmitter {
   /** Leaves the groups and releases the socket. */
   async close(): Promise<void> {
     if (this.#closed) return
+    this.#kernelDropsAt = Number.NEGATIVE_INFINITY
+    this.kernelDrops()
     this.#closed = true
     clearInterval(this.#sweeper)
     this.#repair?.close()
