@@ -4,7 +4,16 @@
  * for acks. No sockets here: inputs and outputs are whatever can `reply` and `forward`.
  */
 import type { FrameHeader, TopicFilter } from '@shoal/transport'
-import { CRC_LENGTH, decodeAckBody, Flag, FrameKind, setHops, writeCrc } from '@shoal/transport/wire'
+import {
+  CRC_LENGTH,
+  crc32,
+  decodeAckBody,
+  Flag,
+  FrameKind,
+  Offset,
+  setHops,
+  writeCrc,
+} from '@shoal/transport/wire'
 import { type AckRouteCounters, AckRoutes } from './ack-routes.js'
 import { type LoopGuard, RELAY_DROP_REASONS, type RelayDropReason, type SocketAddress } from './loop-guard.js'
 
@@ -143,7 +152,7 @@ export class Forwarder {
    */
   datagram(input: number, { header, data, from, foreign = false }: IncomingDatagram): void {
     this.#received++
-    const reason = this.#check(input, header, from, foreign)
+    const reason = this.#check(input, header, data, from, foreign)
     if (reason !== undefined) {
       this.#dropped[reason]++
       // The publisher's own copy, beaten to the relay by a forged one, still shows it is there.
@@ -175,6 +184,7 @@ export class Forwarder {
   #check(
     input: number,
     header: FrameHeader,
+    data: Uint8Array,
     from: SocketAddress,
     foreign: boolean,
   ): RelayDropReason | undefined {
@@ -185,7 +195,7 @@ export class Forwarder {
     if (route?.accepts(header.topic) !== true) return 'filtered'
     if (!this.#outputs.some((output) => output.accepts(header.topic))) return 'filtered'
     if (guard.hopsExceeded(header.hops)) return 'max-hops'
-    if (!guard.firstTime(header, foreign)) return 'duplicate'
+    if (!guard.firstTime(header, foreign, () => payloadDigest(data))) return 'duplicate'
     return undefined
   }
 
@@ -260,4 +270,13 @@ export function totalDropped(counters: Pick<RelayCounters, 'dropped'>): number {
   let total = 0
   for (const reason of RELAY_DROP_REASONS) total += counters.dropped[reason]
   return total
+}
+
+/**
+ * A checksum of a frame's payload (between its header, whose length is at `Offset.HEADER_LENGTH`,
+ * and its CRC): what tells a second path's copy of a frame from a forgery with the same numbers.
+ */
+function payloadDigest(frame: Uint8Array): number {
+  const headerLength = (frame[Offset.HEADER_LENGTH]! << 8) | frame[Offset.HEADER_LENGTH + 1]!
+  return crc32(frame.subarray(headerLength, frame.length - CRC_LENGTH))
 }

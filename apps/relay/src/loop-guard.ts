@@ -82,8 +82,9 @@ export class LoopGuard {
   firstTime(
     header: Pick<FrameHeader, 'sessionId' | 'topic' | 'sequence' | 'fragmentIndex'>,
     foreign = false,
+    digest?: () => number,
   ): boolean {
-    return this.#dedup.firstTime(header, foreign)
+    return this.#dedup.firstTime(header, foreign, digest)
   }
 
   /** Datagram identities remembered now. */

@@ -95,7 +95,7 @@ describe('shoal-relay', () => {
     const result = await running.exited
     expect(result.code).toBe(0)
     expect(result.stderr).toMatch(
-      /^shoal-relay: stopped \(SIGTERM\) after \d+\.\ds: received=0 forwarded=0 dropped=0 not-allowed=0 loop=0 filtered=0 max-hops=0 duplicate=0 invalid=0 acks=0 ack-route-conflicts=0$/m,
+      /^shoal-relay: stopped \(SIGTERM\) after \d+\.\ds: received=0 forwarded=0 dropped=0 not-allowed=0 loop=0 filtered=0 max-hops=0 duplicate=0 invalid=0 acks=0 ack-route-conflicts=0 kernel-drops=0$/m,
     )
     expect(result.stdout).toBe('')
   })
@@ -143,7 +143,7 @@ describe('shoal-relay', () => {
     const result = await running.exited
     expect(result.code).toBe(0)
     expect(result.stderr).toMatch(
-      /: received=20 forwarded=20 dropped=0 .* invalid=1 acks=0 ack-route-conflicts=0$/m,
+      /: received=20 forwarded=20 dropped=0 .* invalid=1 acks=0 ack-route-conflicts=0 kernel-drops=0$/m,
     )
   })
 

@@ -272,7 +272,7 @@ export function registerTransportMetrics(
  * negative increment, so a count that ever went below 0 through a bug shows as 0, not as a 500.
  */
 function counted(value: number): number {
-  return value > 0 ? value : 0
+  return Math.max(value, 0)
 }
 
 function sumStreams(streams: readonly StreamStatsLike[], field: 'jumps' | 'resyncs'): number {

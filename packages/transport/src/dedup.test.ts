@@ -66,9 +66,22 @@ describe('DedupCache and foreign frames', () => {
     expect(cache.firstTime(header(1))).toBe(true)
     expect(cache.firstTime(header(1), true)).toBe(false)
     // a forged frame claims sequence 2 first
-    expect(cache.firstTime(header(2), true)).toBe(true)
-    expect(cache.firstTime(header(2), true)).toBe(false)
-    expect(cache.firstTime(header(2))).toBe(true)
-    expect(cache.firstTime(header(2))).toBe(false)
+    const forged = () => 0xf0
+    const real = () => 0x0f
+    expect(cache.firstTime(header(2), true, forged)).toBe(true)
+    expect(cache.firstTime(header(2), true, forged)).toBe(false)
+    expect(cache.firstTime(header(2), false, real)).toBe(true)
+    expect(cache.firstTime(header(2), false, real)).toBe(false)
+  })
+
+  it('the stream’s own datagram after a foreign copy with the same payload is a repeat (a second path)', () => {
+    const cache = new DedupCache()
+    expect(cache.firstTime(header(3), true, () => 0xabc)).toBe(true)
+    expect(cache.firstTime(header(3), true, () => 0xabc)).toBe(false)
+    expect(cache.firstTime(header(3), false, () => 0xabc)).toBe(false)
+    expect(cache.firstTime(header(3), false, () => 0xabc)).toBe(false)
+    // a forged copy's payload differs: the real one goes through
+    expect(cache.firstTime(header(4), true, () => 0xbad)).toBe(true)
+    expect(cache.firstTime(header(4), false, () => 0xabc)).toBe(true)
   })
 })

@@ -7,11 +7,17 @@
  */
 import type { FrameHeader } from './wire/header.js'
 
+/** The first character of a foreign identity's key (a stream's own starts with a digit). */
+const F = 'f'.charCodeAt(0)
+
 /** Datagram identities remembered by default. */
 export const DEFAULT_DEDUP_ENTRIES = 65_536
 
 export class DedupCache {
-  readonly #seen = new Set<string>()
+  /** Identity → payload digest (for foreign copies; 0 for a stream's own). */
+  readonly #seen = new Map<string, number>()
+  /** Foreign identities remembered now (their keys start with `f`). */
+  #foreign = 0
   /**
    * The remembered keys in arrival order, as a ring: the slot at `#next` holds the oldest once the
    * ring is full. (Asking a Set for its oldest entry walks past every deleted one: far too slow.)
@@ -28,30 +34,49 @@ export class DedupCache {
     this.#ring = []
   }
 
-  /** True the first time this datagram identity is offered; false on every repeat. */
+  /**
+   * True the first time this datagram identity is offered; false on every repeat. `foreign`: it
+   * came from another sender than its stream's, and `digest()` checksums its payload. A foreign
+   * datagram is a repeat when the stream's own went through, or the same payload came foreign
+   * already; it is remembered apart, so that a forged copy that comes first never makes the real
+   * datagram a repeat, while the stream's own datagram after a foreign copy with the same payload
+   * (a second path) is one.
+   */
   firstTime(
     header: Pick<FrameHeader, 'sessionId' | 'topic' | 'sequence' | 'fragmentIndex'>,
     foreign = false,
+    digest: () => number = () => 0,
   ): boolean {
     const key = `${header.sessionId}:${header.sequence}:${header.fragmentIndex}:${header.topic}`
     if (this.#seen.has(key)) return false
-    // A foreign frame (from another sender than its stream's) is a repeat if the stream's own frame
-    // with its numbers went through, but is remembered apart: a forged copy that comes first must
-    // not make the real frame a duplicate.
-    return this.#remember(foreign ? `f${key}` : key)
+    // Most relays never meet a foreign datagram: only then is there a copy to look for.
+    const copy = this.#foreign > 0 ? this.#seen.get(`f${key}`) : undefined
+    if (foreign) {
+      const payload = digest()
+      if (copy === payload) return false
+      this.#remember(`f${key}`, payload)
+      return true
+    }
+    this.#remember(key, 0)
+    return copy === undefined || copy !== digest()
   }
 
-  #remember(key: string): boolean {
-    if (this.#seen.has(key)) return false
+  #remember(key: string, digest: number): void {
+    if (this.#seen.has(key)) {
+      this.#seen.set(key, digest)
+      return
+    }
+    if (key.charCodeAt(0) === F) this.#foreign++
     if (this.#ring.length < this.#capacity) this.#ring.push(key)
     else {
-      this.#seen.delete(this.#ring[this.#next]!)
+      const oldest = this.#ring[this.#next]!
+      if (oldest.charCodeAt(0) === F) this.#foreign--
+      this.#seen.delete(oldest)
       this.#evicted++
       this.#ring[this.#next] = key
       this.#next = (this.#next + 1) % this.#capacity
     }
-    this.#seen.add(key)
-    return true
+    this.#seen.set(key, digest)
   }
 
   /** Identities remembered now (at most the capacity). */

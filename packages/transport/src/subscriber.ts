@@ -38,6 +38,7 @@ import { compileTopicFilter, type TopicFilter } from './topic-filter.js'
 import { encodeAck } from './wire/ack.js'
 import { forEachInnerFrame, sealInner } from './wire/batch.js'
 import { Flag, FrameKind, Limits } from './wire/constants.js'
+import { crc32 } from './wire/crc.js'
 import { impliedFragmentSize } from './wire/fragment.js'
 import { type DropReason, decodeFrame } from './wire/frame.js'
 import type { FrameHeader } from './wire/header.js'
@@ -432,7 +433,10 @@ export class Subscriber extends EventEmitter {
     const foreign = stream.isForeign(address, port, now, (header.flags & Flag.FOREIGN) !== 0)
     if (this.#forward) {
       // Relays account per frame on its first fragment and pass every datagram on; dedup is theirs.
-      if (header.fragmentIndex === 0) stream.tracker.observe(header.sequence, now, foreign)
+      if (header.fragmentIndex === 0) {
+        const tracker = stream.tracker
+        tracker.observe(header.sequence, now, foreign, foreign || tracker.hasForeign ? crc32(payload) : 0)
+      }
       stream.bytes += payload.length
       this.emit('datagram', { header, data, from: { address, port }, foreign } satisfies ForwardDatagram)
       return 'forwarded'
@@ -467,7 +471,10 @@ export class Subscriber extends EventEmitter {
       message = result.message
     }
     stream.from(address, port)
-    const verdict = stream.tracker.observe(header.sequence, now, foreign)
+    const tracker = stream.tracker
+    // A message digest only where copies by a second path must be told from forgeries.
+    const digest = foreign || tracker.hasForeign ? crc32(message) : 0
+    const verdict = tracker.observe(header.sequence, now, foreign, digest)
     if (verdict === 'duplicate') return fragmented ? 'fragment' : 'duplicate'
     stream.bytes += message.length
     if (header.flags & Flag.ACK_REQUEST && this.#ack) this.#sendAck(header, address, port)

@@ -181,12 +181,24 @@ describe('SequenceTracker', () => {
     it('is delivered, moves nothing and counts in no gap; a repeat of a frame the stream has is a duplicate', () => {
       const t = new SequenceTracker()
       for (let s = 0; s < 10; s++) t.observe(s, s)
-      expect(t.observe(5, 10, true)).toBe('duplicate')
-      expect(t.observe(10, 10, true)).toBe('foreign') // the real 10 is still to come
-      expect(t.observe(400, 10, true)).toBe('foreign')
-      expect(t.observe(2 ** 31, 10, true)).toBe('foreign')
-      for (let s = 10; s < 20; s++) expect(t.observe(s, s)).toBe('next')
-      expect(t).toMatchObject({ frames: 23, gaps: 0, duplicates: 1, jumps: 3, resyncs: 0 })
+      const forged = 0xf0
+      expect(t.observe(5, 10, true, forged)).toBe('duplicate')
+      expect(t.observe(10, 10, true, forged)).toBe('foreign') // the real 10 is still to come
+      expect(t.observe(10, 10, true, forged)).toBe('duplicate') // the same forgery again
+      expect(t.observe(400, 10, true, forged)).toBe('foreign')
+      expect(t.observe(2 ** 31, 10, true, forged)).toBe('foreign')
+      for (let s = 10; s < 20; s++) expect(t.observe(s, s, false, 0x0f)).toBe('next')
+      expect(t).toMatchObject({ frames: 23, gaps: 0, duplicates: 2, jumps: 3, resyncs: 0 })
+    })
+
+    it('a copy of the stream’s own frame that came first by a second path: the own frame counts but is not delivered again', () => {
+      const t = new SequenceTracker()
+      for (let s = 0; s < 10; s++) t.observe(s, s)
+      expect(t.observe(10, 10, true, 0xabc)).toBe('foreign')
+      expect(t.hasForeign).toBe(true)
+      expect(t.observe(10, 11, false, 0xabc)).toBe('duplicate')
+      expect(t.observe(11, 12, false, 0x123)).toBe('next')
+      expect(t).toMatchObject({ frames: 12, gaps: 0, duplicates: 1 })
     })
 
     it('a slow stream keeps its place however many forged frames come between its own', () => {

@@ -87,6 +87,36 @@ class Window {
   }
 }
 
+/**
+ * The foreign frames a stream delivered lately: one slot per sequence modulo the window, holding
+ * its number and message digest. Typed arrays (made once per stream that meets a foreign frame).
+ */
+class ForeignCopies {
+  readonly #sequence = new Uint32Array(SEQUENCE_WINDOW)
+  readonly #digest = new Int32Array(SEQUENCE_WINDOW)
+  readonly #used = new Uint8Array(SEQUENCE_WINDOW)
+
+  /** Remembers a foreign frame; false when the same one is there already. */
+  add(sequence: number, digest: number): boolean {
+    const slot = sequence & WINDOW_MASK
+    if (this.#used[slot] === 1 && this.#sequence[slot] === sequence && this.#digest[slot] === (digest | 0))
+      return false
+    this.#used[slot] = 1
+    this.#sequence[slot] = sequence
+    this.#digest[slot] = digest
+    return true
+  }
+
+  /** Whether a foreign copy of this frame came already (forgetting it: it is needed once). */
+  take(sequence: number, digest: number): boolean {
+    const slot = sequence & WINDOW_MASK
+    if (this.#used[slot] !== 1 || this.#sequence[slot] !== sequence || this.#digest[slot] !== (digest | 0))
+      return false
+    this.#used[slot] = 0
+    return true
+  }
+}
+
 /** A position far from the stream's, not confirmed yet. */
 interface Candidate {
   readonly window: Window
@@ -106,6 +136,8 @@ export class SequenceTracker {
   /** When a frame last arrived at the stream's own position (the caller's clock, ms). */
   #heardAt = 0
   #candidate: Candidate | undefined
+  /** Foreign frames delivered lately, by number and message digest; made on the first. */
+  #copies: ForeignCopies | undefined
   frames = 0
   /** Frames missing right now: skipped over and not (yet) arrived late. */
   gaps = 0
@@ -132,11 +164,28 @@ export class SequenceTracker {
 
   /**
    * Accounts for one frame that arrived at `now` (ms, a monotonic clock). `foreign`: it came from
-   * another sender than the stream's own.
+   * another sender than the stream's own. `digest`: a checksum of its message, needed for a foreign
+   * frame, and for the stream's own once {@link hasForeign} (see {@link #foreign}).
    */
-  observe(sequence: number, now = 0, foreign = false): SequenceVerdict {
+  observe(sequence: number, now = 0, foreign = false, digest = 0): SequenceVerdict {
+    if (foreign && this.#started) return this.#foreign(sequence, digest)
+    const copied = this.#copies?.take(sequence, digest) === true
+    const verdict = this.#observe(sequence, now)
+    if (!copied || verdict === 'duplicate' || verdict === 'jump' || verdict === 'resync') return verdict
+    // The stream's own frame, already delivered as a foreign copy by a second path: counted where it
+    // belongs, not delivered again.
+    this.frames--
+    this.duplicates++
+    return 'duplicate'
+  }
+
+  /** Whether foreign copies were delivered lately: the stream's own frames then need a digest. */
+  get hasForeign(): boolean {
+    return this.#copies !== undefined
+  }
+
+  #observe(sequence: number, now: number): SequenceVerdict {
     const window = this.#window
-    if (foreign && this.#started) return this.#foreign(sequence)
     if (!this.#started) {
       this.#start(sequence, now)
       window.next = (sequence + 1) >>> 0
@@ -190,9 +239,20 @@ export class SequenceTracker {
   }
 
   /** A frame from another sender: delivered unless the stream has it; it moves and counts nothing. */
-  #foreign(sequence: number): SequenceVerdict {
+  /**
+   * A frame from another sender: a duplicate when the stream has its number, or the same message
+   * came already; else delivered, and its message remembered, so that the stream's own frame with
+   * the same number and message (a second path, as through two relays) is not delivered again. A
+   * forged frame's message differs: the real one is still delivered.
+   */
+  #foreign(sequence: number, digest: number): SequenceVerdict {
     const behind = (this.#window.next - sequence) | 0
     if (behind > 0 && behind <= SEQUENCE_WINDOW && this.#window.isSeen(sequence)) {
+      this.duplicates++
+      return 'duplicate'
+    }
+    this.#copies ??= new ForeignCopies()
+    if (!this.#copies.add(sequence, digest)) {
       this.duplicates++
       return 'duplicate'
     }
