@@ -1,8 +1,4 @@
 import { configHarness } from '@shoal/service/testing'
-import {
-  DEFAULT_RESEND_BYTES_PER_SECOND,
-  DEFAULT_RESEND_BYTES_PER_SECOND_PER_REQUESTER,
-} from '@shoal/transport'
 import { describe, expect, it } from 'vitest'
 import { resolveSenderConfig, senderFlags } from './config.js'
 import { publisherOptions } from './network.js'
@@ -84,14 +80,9 @@ describe('resolveSenderConfig', () => {
   })
 
   it('keeps 64 MiB of large frames for repair by default; --repair-window sizes it, 0 turns it off', () => {
-    const rates = {
-      bytesPerSecond: DEFAULT_RESEND_BYTES_PER_SECOND,
-      bytesPerSecondPerRequester: DEFAULT_RESEND_BYTES_PER_SECOND_PER_REQUESTER,
-    }
-    expect(publisherOptions(resolve([]), true).repair).toEqual({ windowBytes: 64 * 1024 * 1024, ...rates })
+    expect(publisherOptions(resolve([]), true).repair).toEqual({ windowBytes: 64 * 1024 * 1024 })
     expect(publisherOptions(resolve(['--repair-window', '8MiB']), true).repair).toEqual({
       windowBytes: 8 * 1024 * 1024,
-      ...rates,
     })
     expect(publisherOptions(resolve(['--repair-window', '0']), true).repair).toBe(false)
     expect(refusal(['--repair-window', 'lots']).flag).toBe('--repair-window')

@@ -8,7 +8,6 @@ import {
   type FlagSources,
   type FlagValues,
   flag,
-  formatSize,
   host,
   identifier,
   integer,
@@ -20,8 +19,6 @@ import {
 } from '@shoal/service'
 import {
   DEFAULT_LINGER_MS,
-  DEFAULT_RESEND_BYTES_PER_SECOND,
-  DEFAULT_RESEND_BYTES_PER_SECOND_PER_REQUESTER,
   Limits,
   MAX_DATAGRAM_BYTES,
   MAX_DATAGRAM_BYTES_IPV6,
@@ -210,12 +207,12 @@ export const senderFlags = defineFlags({
   }),
   'repair-rate': flag.value(size({ min: 1 }), {
     placeholder: 'bytes/s',
-    default: formatSize(DEFAULT_RESEND_BYTES_PER_SECOND),
+    defaultText: 'as much as it sends, at least 16MiB',
     help: 'Most bytes per second resent for all receivers’ repair requests together',
   }),
   'repair-rate-per-receiver': flag.value(size({ min: 1 }), {
     placeholder: 'bytes/s',
-    default: formatSize(DEFAULT_RESEND_BYTES_PER_SECOND_PER_REQUESTER),
+    defaultText: 'half as much as it sends, at least 16MiB',
     help: 'Most bytes per second resent for the repair requests of one receiver address',
   }),
   'batch-linger': flag.value(linger, {

@@ -23,8 +23,10 @@ export function publisherOptions(config: SenderConfig, batched: boolean): Publis
       config.repairWindow > 0
         ? {
             windowBytes: config.repairWindow,
-            bytesPerSecond: config.repairRate,
-            bytesPerSecondPerRequester: config.repairRatePerReceiver,
+            ...(config.repairRate === undefined ? {} : { bytesPerSecond: config.repairRate }),
+            ...(config.repairRatePerReceiver === undefined
+              ? {}
+              : { bytesPerSecondPerRequester: config.repairRatePerReceiver }),
           }
         : false,
   }

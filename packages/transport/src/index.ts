@@ -84,11 +84,13 @@ export {
   type WaitForAcksOptions,
 } from './send/ack-book.js'
 export {
-  DEFAULT_RESEND_BYTES_PER_SECOND,
-  DEFAULT_RESEND_BYTES_PER_SECOND_PER_REQUESTER,
   MAX_REPAIR_REQUESTERS,
   REQUESTER_IDLE_MS,
+  REQUESTER_SHARE,
+  RESEND_BURST_BYTES,
   RESEND_BURST_SECONDS,
+  RESEND_FLOOR_BYTES_PER_SECOND,
+  RESEND_SHARE,
   type ResendLimits,
 } from './send/resend-budget.js'
 export {

@@ -250,6 +250,8 @@ export class Publisher extends EventEmitter {
   readonly #sending = new Set<Promise<void>>()
   #datagramsIn = 0
   #bytesIn = 0
+  /** Bytes sent again for NACKs (part of #bytesOut). */
+  #resentBytes = 0
   #datagramsOut = 0
   #sendErrors = 0
   #bytesOut = 0
@@ -280,7 +282,8 @@ export class Publisher extends EventEmitter {
       repair === undefined || repair.windowBytes === 0 || repair.windowMs === 0
         ? undefined
         : new RepairWindow(repair.windowBytes, repair.windowMs)
-    this.#resend = new ResendBudget(repair ?? {})
+    // Resends are capped relative to what this publisher sent first (its bytes out, less resends).
+    this.#resend = new ResendBudget(repair ?? {}, () => this.#bytesOut - this.#resentBytes)
     this.#acks.onAck = (topic, sequence, entry) => this.emit('ack', { topic, sequence, ...entry })
     this.#socket = socket
     this.#inode = socketInode(socket)
@@ -994,6 +997,7 @@ export class Publisher extends EventEmitter {
     const { held, parts: again } = found
     if (again.length === 0) return 'nack'
     stats.fragmentsResent += again.length
+    for (const [head, body, crc] of again) this.#resentBytes += head.length + body.length + crc.length
     this.#background(this.#sendHeld(again, held, false))
     return 'nack'
   }

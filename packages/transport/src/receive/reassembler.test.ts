@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { base, decodeAll, pattern, topicBytes } from '../../test/fragments.js'
+import { Limits } from '../wire/constants.js'
 import { fragmentMessage } from '../wire/fragment.js'
 import type { FrameHeader } from '../wire/header.js'
 import {
@@ -133,9 +134,11 @@ describe('Reassembler', () => {
     for (let k = 0; k < 1000; k++)
       expect(r.accept(`k${k}`, { ...header, sequence: k }, new Uint8Array(1024)).status).toBe('pending')
     const { partialMessages, partialBytes } = r.stats()
-    expect(partialMessages).toBe(32) // one sender address: at most MAX_PARTIAL_MESSAGES_PER_SOURCE
+    expect(partialMessages).toBe(Limits.MAX_PARTIAL_MESSAGES_PER_SOURCE)
     // each: its fragment (a payload that owns its memory, and a CRC), what keeps it, one bit per fragment
-    expect(partialBytes).toBe(32 * (1024 + 4 + FRAGMENT_OVERHEAD_BYTES + 2048 * 4))
+    expect(partialBytes).toBe(
+      Limits.MAX_PARTIAL_MESSAGES_PER_SOURCE * (1024 + 4 + FRAGMENT_OVERHEAD_BYTES + 2048 * 4),
+    )
   })
 
   it(`allocates a message's buffer once ${ALLOCATE_AT_FRACTION * 100} % of it has arrived`, () => {

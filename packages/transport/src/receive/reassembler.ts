@@ -39,11 +39,11 @@ export const FRAGMENT_OVERHEAD_BYTES = 64
 export interface ReassemblerOptions {
   /** Largest message accepted, bytes. Default {@link Limits.MAX_MESSAGE_BYTES} (64 MiB). */
   maxMessageBytes?: number
-  /** Partial messages held at once. Default {@link Limits.MAX_PARTIAL_MESSAGES} (64). */
+  /** Partial messages held at once. Default {@link Limits.MAX_PARTIAL_MESSAGES} (128). */
   maxPartialMessages?: number
   /** Bytes held by partial messages. Default {@link Limits.MAX_PARTIAL_BYTES} (256 MiB). */
   maxPartialBytes?: number
-  /** Partial messages from one sender address. Default {@link Limits.MAX_PARTIAL_MESSAGES_PER_SOURCE} (32). */
+  /** Partial messages from one sender address. Default {@link Limits.MAX_PARTIAL_MESSAGES_PER_SOURCE} (64). */
   maxPartialMessagesPerSource?: number
   /** Bytes held for one sender address. Default {@link Limits.MAX_PARTIAL_BYTES_PER_SOURCE} (128 MiB). */
   maxPartialBytesPerSource?: number

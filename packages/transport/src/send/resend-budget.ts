@@ -4,22 +4,32 @@
  *
  * - a NACK earns at most {@link NACK_AMPLIFICATION} times its own datagram length of resends (a
  *   fragment resent within the holdoff costs nothing: one resend serves every receiver that asked);
- * - resends from all requesters together are capped at `bytesPerSecond` (a token bucket with a
- *   burst of {@link RESEND_BURST_SECONDS} of the rate);
- * - resends asked for by one requester address (IP) are capped at `bytesPerSecondPerRequester`;
- *   at most {@link MAX_REPAIR_REQUESTERS} requesters are tracked, the least recently heard forgotten
- *   first (counted), and one silent for {@link REQUESTER_IDLE_MS} is forgotten.
+ * - resends from all requesters together are capped: by default at what the publisher itself sent
+ *   lately ({@link RESEND_SHARE} of its first sends, plus {@link RESEND_FLOOR_BYTES_PER_SECOND}), so
+ *   NACKs can at most triple its traffic however fast it publishes; or at `bytesPerSecond`;
+ * - resends asked for by one requester address (IP) are capped the same way at
+ *   {@link REQUESTER_SHARE} of that, or at `bytesPerSecondPerRequester`; at most
+ *   {@link MAX_REPAIR_REQUESTERS} requesters are tracked, the least recently heard forgotten first
+ *   (counted), and one silent for {@link REQUESTER_IDLE_MS} is forgotten.
  *
  * A NACK whose answer is cut short by any of these is counted (`creditLimited`, `rateLimited`);
  * what it asked for beyond is not sent, and never queued.
  */
 import { NACK_AMPLIFICATION } from '../wire/nack.js'
 
-/** Resends from all requesters together, bytes/s, by default: 64 MiB/s. */
-export const DEFAULT_RESEND_BYTES_PER_SECOND = 64 * 1024 * 1024
-/** Resends one requester address may cause, bytes/s, by default: 32 MiB/s. */
-export const DEFAULT_RESEND_BYTES_PER_SECOND_PER_REQUESTER = 32 * 1024 * 1024
-/** Each bucket holds this many seconds of its rate: the burst a loss after a quiet spell may use. */
+/**
+ * By default resends from all requesters together may be this share of the bytes the publisher
+ * sent for the first time (its traffic at most triples), plus the floor. A receiver that lost half
+ * of a camera stream to a full receive buffer needs about as much again.
+ */
+export const RESEND_SHARE = 2
+/** …and one requester's this share of them. */
+export const REQUESTER_SHARE = 1
+/** Resends allowed whatever the publisher sent, bytes/s: a quiet publisher's images can be repaired. */
+export const RESEND_FLOOR_BYTES_PER_SECOND = 16 * 1024 * 1024
+/** Resend bytes saved up at most, by default: a repair window's worth (64 MiB). */
+export const RESEND_BURST_BYTES = 64 * 1024 * 1024
+/** With a fixed rate (`bytesPerSecond`), a bucket holds this many seconds of it. */
 export const RESEND_BURST_SECONDS = 0.25
 /** Requester addresses tracked at once. */
 export const MAX_REPAIR_REQUESTERS = 256
@@ -27,28 +37,41 @@ export const MAX_REPAIR_REQUESTERS = 256
 export const REQUESTER_IDLE_MS = 60_000
 
 export interface ResendLimits {
-  /** All requesters together, bytes/s. Default {@link DEFAULT_RESEND_BYTES_PER_SECOND}. */
+  /**
+   * All requesters together, bytes/s. Default: {@link RESEND_SHARE} of what the publisher sends,
+   * plus {@link RESEND_FLOOR_BYTES_PER_SECOND}.
+   */
   bytesPerSecond?: number
-  /** One requester address, bytes/s. Default {@link DEFAULT_RESEND_BYTES_PER_SECOND_PER_REQUESTER}. */
+  /** One requester address, bytes/s. Default: {@link REQUESTER_SHARE} of what the publisher sends (as much again), plus the floor. */
   bytesPerSecondPerRequester?: number
 }
 
-/** Bytes that accrue at a rate up to a burst: taken whole or not at all. */
+/**
+ * Bytes that accrue at a rate, plus a share of what the publisher sends (`sent()` counts its first
+ * sends), up to a capacity: taken whole or not at all.
+ */
 class Bucket {
   #tokens: number
   #at: number
+  #sentSeen: number
   constructor(
     readonly bytesPerMs: number,
+    readonly share: number,
     readonly capacity: number,
+    readonly sent: () => number,
     now: number,
   ) {
-    this.#tokens = capacity
+    this.#tokens = Math.min(capacity, bytesPerMs * 1000 * RESEND_BURST_SECONDS)
     this.#at = now
+    this.#sentSeen = sent()
   }
 
   take(bytes: number, now: number): boolean {
-    this.#tokens = Math.min(this.capacity, this.#tokens + (now - this.#at) * this.bytesPerMs)
+    const sent = this.sent()
+    const earned = (now - this.#at) * this.bytesPerMs + (sent - this.#sentSeen) * this.share
+    this.#tokens = Math.min(this.capacity, this.#tokens + earned)
     this.#at = now
+    this.#sentSeen = sent
     if (this.#tokens < bytes) return false
     this.#tokens -= bytes
     return true
@@ -81,7 +104,7 @@ export interface ResendBudgetStats {
 
 export class ResendBudget {
   readonly #total: Bucket
-  readonly #perRequester: number
+  readonly #requesterBucket: (now: number) => Bucket
   readonly #now: () => number
   // Insertion order is least-recently-heard order: a requester heard again moves to the end.
   readonly #requesters = new Map<string, Requester>()
@@ -89,11 +112,19 @@ export class ResendBudget {
   #rateLimited = 0
   #forgotten = 0
 
-  constructor(limits: ResendLimits = {}, now: () => number = () => performance.now()) {
+  /** `sent()`: the bytes the publisher has sent for the first time so far (not resends). */
+  constructor(
+    limits: ResendLimits = {},
+    sent: () => number = () => 0,
+    now: () => number = () => performance.now(),
+  ) {
     this.#now = now
-    const total = limits.bytesPerSecond ?? DEFAULT_RESEND_BYTES_PER_SECOND
-    this.#perRequester = limits.bytesPerSecondPerRequester ?? DEFAULT_RESEND_BYTES_PER_SECOND_PER_REQUESTER
-    this.#total = new Bucket(total / 1000, total * RESEND_BURST_SECONDS, now())
+    const bucket = (fixed: number | undefined, share: number, at: number) =>
+      fixed === undefined
+        ? new Bucket(RESEND_FLOOR_BYTES_PER_SECOND / 1000, share, RESEND_BURST_BYTES, sent, at)
+        : new Bucket(fixed / 1000, 0, fixed * RESEND_BURST_SECONDS, sent, at)
+    this.#total = bucket(limits.bytesPerSecond, RESEND_SHARE, now())
+    this.#requesterBucket = (at) => bucket(limits.bytesPerSecondPerRequester, REQUESTER_SHARE, at)
   }
 
   /** The allowance for one NACK of `nackBytes` from `requester` (its IP address). */
@@ -141,8 +172,7 @@ export class ResendBudget {
         this.#requesters.delete(key)
         this.#forgotten++
       }
-      const rate = this.#perRequester
-      requester = { bucket: new Bucket(rate / 1000, rate * RESEND_BURST_SECONDS, now), heardAt: now }
+      requester = { bucket: this.#requesterBucket(now), heardAt: now }
     }
     requester.heardAt = now
     this.#requesters.set(address, requester)

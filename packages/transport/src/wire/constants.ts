@@ -100,11 +100,11 @@ export const Limits = {
   /** Largest message a receiver reassembles, bytes. */
   MAX_MESSAGE_BYTES: 64 * 1024 * 1024,
   /** Partial messages held at once before the oldest is evicted. */
-  MAX_PARTIAL_MESSAGES: 64,
+  MAX_PARTIAL_MESSAGES: 128,
   /** Bytes held by partial messages before the oldest is evicted. */
   MAX_PARTIAL_BYTES: 256 * 1024 * 1024,
   /** Partial messages from one sender address before its oldest is evicted. */
-  MAX_PARTIAL_MESSAGES_PER_SOURCE: 32,
+  MAX_PARTIAL_MESSAGES_PER_SOURCE: 64,
   /** Bytes held by the partial messages of one sender address before its oldest is evicted. */
   MAX_PARTIAL_BYTES_PER_SOURCE: 128 * 1024 * 1024,
   /** A partial message with no new fragment for this long is expired, ms. */
