@@ -103,10 +103,10 @@ describe('SequenceTracker', () => {
       expect(t).toMatchObject({ frames: 2_002, gaps: 0, duplicates: 0, jumps: 1, resyncs: 0 })
     })
 
-    it('so does a burst of them, while the stream is still heard', () => {
+    it('so does a burst of them from another sender, while the stream is still heard', () => {
       const t = new SequenceTracker()
       live(t, 0, 99)
-      for (let k = 0; k < 50; k++) expect(t.observe(1_000_000 + k, 499)).toBe('jump')
+      for (let k = 0; k < 50; k++) expect(t.observe(1_000_000 + k, 499, true, k)).toBe('foreign')
       live(t, 100, 500)
       expect(t).toMatchObject({ gaps: 0, resyncs: 0, jumps: 50 })
     })
@@ -144,14 +144,17 @@ describe('SequenceTracker', () => {
       expect(t.gaps).toBe(2_000)
     })
 
-    it('a candidate is not confirmed while the old position is still heard within JUMP_CONFIRM_MS', () => {
-      const t = new SequenceTracker()
-      t.observe(0, 0)
-      for (let k = 0; k < 10; k++) t.observe(10_000 + k, 1)
-      expect(t.resyncs).toBe(0)
-      t.observe(1, JUMP_CONFIRM_MS - 1)
-      expect(t.observe(10_010, JUMP_CONFIRM_MS + 1)).toBe('jump')
-      expect(t.observe(10_011, 2 * JUMP_CONFIRM_MS)).toBe('resync')
+    it('a candidate ahead is confirmed by its frames; one behind only once the old position has been quiet', () => {
+      const ahead = new SequenceTracker()
+      ahead.observe(0, 0)
+      for (let k = 0; k < JUMP_CONFIRM_FRAMES - 1; k++) expect(ahead.observe(10_000 + k, 1)).toBe('jump')
+      expect(ahead.observe(10_000 + JUMP_CONFIRM_FRAMES - 1, 1)).toBe('resync')
+      const behind = new SequenceTracker()
+      for (let s = 5_000; s < 5_010; s++) behind.observe(s, 0)
+      for (let k = 0; k < 10; k++) expect(behind.observe(k, 1)).toBe('duplicate')
+      behind.observe(5_010, JUMP_CONFIRM_MS - 1)
+      expect(behind.observe(10, JUMP_CONFIRM_MS + 1)).toBe('duplicate')
+      expect(behind.observe(11, 2 * JUMP_CONFIRM_MS)).toBe('resync')
     })
 
     it('a quiet stream moved by forged frames comes back when its publisher is heard again', () => {
@@ -222,5 +225,24 @@ describe('SequenceTracker', () => {
     for (let k = 0; k < JUMP_CONFIRM_FRAMES; k++) t.observe(at + k, JUMP_CONFIRM_MS)
     expect(t.resyncs).toBe(1)
     expect(t.observe(50, JUMP_CONFIRM_MS)).toBe('duplicate')
+  })
+
+  it('a fast stream losing bursts longer than the jump limit while a candidate waits: gaps are exactly what was lost', () => {
+    const t = new SequenceTracker()
+    let sequence = 0
+    let lost = 0
+    let now = 0
+    for (let burst = 0; burst < 50; burst++) {
+      for (let k = 0; k < 1_000; k++) t.observe(sequence++, now)
+      now += 10 // 100,000 frames/s
+      const gap = 600 + burst * 37
+      sequence += gap
+      lost += gap
+    }
+    for (let k = 0; k < 1_000; k++) t.observe(sequence++, (now += 1))
+    now += 1_000
+    for (let k = 0; k < 10; k++) t.observe(sequence++, now)
+    expect(t.gaps).toBe(lost)
+    expect(t.frames).toBe(50 * 1_000 + 1_010)
   })
 })

@@ -10,8 +10,8 @@
  *   repeats a frame the stream has, and changes nothing.
  * - Even the stream's own frame, when far from the stream's position (see {@link MAX_SEQUENCE_JUMP}),
  *   starts a *candidate* position, and the stream moves there only once it is confirmed:
- *   {@link JUMP_CONFIRM_FRAMES} frames of it, and no frame at the old position for
- *   {@link JUMP_CONFIRM_MS}. (A publisher heard again after a long loss; or a spoofed source.)
+ *   {@link JUMP_CONFIRM_FRAMES} frames of it (ahead: its sender went on after a long loss), and
+ *   for a position behind, no frame at the old position for {@link JUMP_CONFIRM_MS} either.
  *
  * One forged datagram therefore never silences a stream or hides its loss. See WIRE.md (“Loss
  * accounting”, “Security”).
@@ -30,8 +30,8 @@ export const MAX_SEQUENCE_JUMP = SEQUENCE_WINDOW / 2
 /** Frames at a candidate position needed before the stream moves there. */
 export const JUMP_CONFIRM_FRAMES = 3
 /**
- * The old position must have been quiet this long (no frame there) before a candidate replaces it,
- * ms: a stream that is still heard keeps its position whatever a stranger sends.
+ * The old position must have been quiet this long (no frame there) before a candidate behind it
+ * replaces it, ms: a stream still heard is not sent back by stale frames.
  */
 export const JUMP_CONFIRM_MS = 200
 
@@ -275,7 +275,9 @@ export class SequenceTracker {
     if (!fresh) {
       const window = candidate!.window
       const from = (sequence - window.next) | 0
-      if (from >= 0 && from <= MAX_SEQUENCE_JUMP) {
+      // A candidate follows its own frames forward however far (a fast stream losing burst after
+      // burst while it waits for confirmation): replacing it would count its frames as lost.
+      if (from >= 0 && (candidate!.ahead || from <= MAX_SEQUENCE_JUMP)) {
         window.skip(from + 1)
         window.mark(sequence)
         candidate!.frames++
@@ -296,7 +298,8 @@ export class SequenceTracker {
       this.#candidate = candidate
     }
     const c = candidate!
-    if (c.frames >= JUMP_CONFIRM_FRAMES && now - this.#heardAt >= JUMP_CONFIRM_MS) {
+    // Ahead: its own sender went on after a loss. Behind: only once the position it holds is quiet.
+    if (c.frames >= JUMP_CONFIRM_FRAMES && (c.ahead || now - this.#heardAt >= JUMP_CONFIRM_MS)) {
       this.#resync(c, now)
       this.frames++
       return 'resync'
