@@ -239,7 +239,7 @@ describe('SequenceTracker', () => {
       sequence += gap
       lost += gap
     }
-    for (let k = 0; k < 1_000; k++) t.observe(sequence++, (now += 1))
+    for (let k = 0; k < 1_000; k++) t.observe(sequence++, now + k)
     now += 1_000
     for (let k = 0; k < 10; k++) t.observe(sequence++, now)
     expect(t.gaps).toBe(lost)
