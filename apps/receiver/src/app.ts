@@ -5,7 +5,14 @@ import {
   type ServiceContext,
   type ServiceHandle,
 } from '@shoal/service'
-import { createSubscriber, type RawDatagram, type ReceivedFrame, type Subscriber } from '@shoal/transport'
+import {
+  createSubscriber,
+  type RawDatagram,
+  type ReceivedFrame,
+  SOURCE_GONE_MS,
+  type SourceEvent,
+  type Subscriber,
+} from '@shoal/transport'
 import { createWallClockNs } from './clock.js'
 import type { ReceiverConfig } from './config.js'
 import { createOutput } from './output.js'
@@ -45,6 +52,14 @@ export async function startReceiver(ctx: ServiceContext<ReceiverConfig>): Promis
   })
   const warnings = new WarningLog(logger)
   subscriber.on('warning', (warning) => warnings.warn(warning))
+  // A publisher not heard (no frame, no heartbeat) for SOURCE_GONE_MS: its process stopped, or the
+  // network between is down; and heard again. One line per source and change (sources are bounded).
+  subscriber.on('source', (event: SourceEvent) => {
+    const fields = { source: event.session, address: event.address, port: event.port }
+    if (event.state === 'gone')
+      logger.info(fields, `source ${event.session} gone: not heard for ${SOURCE_GONE_MS / 1000} s`)
+    else logger.debug(fields, `source ${event.session} alive`)
+  })
   registerTransportMetrics(ctx.registry, () => mergeTransportStats([subscriber.stats()]))
 
   // --count: frames past the count are neither shown nor recorded.

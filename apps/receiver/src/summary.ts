@@ -19,7 +19,7 @@ export interface SummaryExtras {
  * The final line's fields: totals of frames, payload bytes, gaps (frames lost), duplicates and
  * drops (streams no longer tracked included), then drops by reason, datagrams the kernel dropped
  * (`kernelDrops`, its receive buffer full), frames far from their stream's position (`jumps`),
- * streams let go (`streamsEvicted`, `streamsExpired`), repair requests (NACKs sent, fragments that
+ * streams let go (`streamsEvicted`, `streamsExpired`), publishers gone (`sourcesGone`), repair requests (NACKs sent, fragments that
  * came back) and frames per topic and per source when there are any (at most
  * {@link MAX_SUMMARY_NAMES} of each, of the streams still tracked).
  */
@@ -67,6 +67,8 @@ export function summarize(stats: StatsSnapshot, extras: SummaryExtras): Record<s
     ...(stats.streams !== undefined && stats.streams.expired > 0
       ? { streamsExpired: stats.streams.expired }
       : {}),
+    // publishers that stopped (no frame, no heartbeat) while the receiver ran
+    ...((stats.sources?.gone ?? 0) > 0 ? { sourcesGone: stats.sources?.gone } : {}),
     ...(stats.repair.nacksSent > 0
       ? { nacks: stats.repair.nacksSent, repairedFragments: stats.repair.fragmentsRepaired }
       : {}),

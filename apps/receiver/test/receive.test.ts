@@ -298,7 +298,9 @@ describe('shoal-recv, bad datagrams, /metrics and /healthz', () => {
         sampleValue(metrics, 'shoal_frames_total', { direction: 'in', topic: 'temperature', source }),
       ).toBe(1)
       expect(sampleValue(metrics, 'shoal_gaps_total', { topic: 'imu', source })).toBe(0)
-      expect(sampleValue(metrics, 'shoal_datagrams_total', { direction: 'in' })).toBe(10)
+      // the frames' and bad datagrams, and the publisher's heartbeats
+      const beats = sampleValue(metrics, 'shoal_heartbeats_total', { direction: 'in' })
+      expect(sampleValue(metrics, 'shoal_datagrams_total', { direction: 'in' })).toBe(10 + beats)
       expect(sampleValue(metrics, 'shoal_build_info', { service: 'shoal-recv' })).toBe(1)
       expect(rx.child.exitCode).toBeNull()
 

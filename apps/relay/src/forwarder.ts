@@ -94,7 +94,18 @@ export interface TableCounters {
   readonly evicted: number
 }
 
+export interface HeartbeatCounters {
+  /** HEARTBEAT frames that came in. */
+  received: number
+  /** Passed on to the outputs. */
+  forwarded: number
+  /** Not passed on: copies (a loop, a second path), the relay's own output, past --max-hops. */
+  dropped: number
+}
+
 export interface RelayCounters {
+  /** Publishers' heartbeats, counted apart from frames (`received` and `forwarded` are frames). */
+  readonly heartbeats: Readonly<HeartbeatCounters>
   /** Datagrams that came in (the frames of a batch one by one). */
   readonly received: number
   /** Datagrams forwarded to at least one output. */
@@ -129,6 +140,7 @@ export class Forwarder {
   readonly #acks: AckCounters = { forwarded: 0, malformed: 0, unroutable: 0, 'max-hops': 0, errors: 0 }
   #received = 0
   #forwarded = 0
+  readonly #heartbeats: HeartbeatCounters = { received: 0, forwarded: 0, dropped: 0 }
 
   constructor(
     inputs: readonly ForwarderInput[],
@@ -151,6 +163,10 @@ export class Forwarder {
    * been and whether it came before.
    */
   datagram(input: number, { header, data, from, foreign = false }: IncomingDatagram): void {
+    if (header.kind === FrameKind.HEARTBEAT) {
+      this.#heartbeat(header, data, from)
+      return
+    }
     this.#received++
     const reason = this.#check(input, header, data, from, foreign)
     if (reason !== undefined) {
@@ -167,7 +183,7 @@ export class Forwarder {
     const outputs = this.#outputs
     for (let i = 0; i < outputs.length; i++) {
       const output = outputs[i]!
-      if (!output.accepts(header.topic)) continue
+      if (!passes(output, header)) continue
       const counters = this.#sent[i]!
       counters.sent++
       if (data.length > output.budget && counters.oversize++ === 0)
@@ -192,8 +208,8 @@ export class Forwarder {
     if (route?.allows?.(from.address) === false) return 'not-allowed'
     const guard = this.#guard
     if (guard.isOwnOutput(from)) return 'loop'
-    if (route?.accepts(header.topic) !== true) return 'filtered'
-    if (!this.#outputs.some((output) => output.accepts(header.topic))) return 'filtered'
+    if (route === undefined || !passes(route, header)) return 'filtered'
+    if (!this.#outputs.some((output) => passes(output, header))) return 'filtered'
     if (guard.hopsExceeded(header.hops)) return 'max-hops'
     if (!guard.firstTime(header, foreign, () => payloadDigest(data))) return 'duplicate'
     return undefined
@@ -232,9 +248,30 @@ export class Forwarder {
     )
   }
 
+  /**
+   * A publisher's HEARTBEAT: passed on to every output (its entries name every topic, and
+   * receivers read only those of streams they have), once, within the hop limit; counted apart
+   * from frames.
+   */
+  #heartbeat(header: FrameHeader, data: Uint8Array, from: SocketAddress): void {
+    const beats = this.#heartbeats
+    beats.received++
+    const guard = this.#guard
+    if (guard.isOwnOutput(from) || guard.hopsExceeded(header.hops) || !guard.firstTime(header)) {
+      beats.dropped++
+      return
+    }
+    beats.forwarded++
+    for (const output of this.#outputs)
+      output
+        .forward(data, header.hops + 1, false)
+        .catch((error: unknown) => this.#events.onSendError?.(output.spec, error))
+  }
+
   counters(): RelayCounters {
     const { conflicts, moved, refused, evicted } = this.#ackRoutes.counters()
     return {
+      heartbeats: { ...this.#heartbeats },
       received: this.#received,
       forwarded: this.#forwarded,
       dropped: { ...this.#dropped },
@@ -279,4 +316,12 @@ export function totalDropped(counters: Pick<RelayCounters, 'dropped'>): number {
 function payloadDigest(frame: Uint8Array): number {
   const headerLength = (frame[Offset.HEADER_LENGTH]! << 8) | frame[Offset.HEADER_LENGTH + 1]!
   return crc32(frame.subarray(headerLength, frame.length - CRC_LENGTH))
+}
+
+/**
+ * Whether a route's topic filter lets a datagram through. A HEARTBEAT (topic `*`) lists every
+ * topic of its publisher and goes everywhere: receivers read only the entries of streams they have.
+ */
+function passes(route: { readonly accepts: TopicFilter }, header: FrameHeader): boolean {
+  return header.kind === FrameKind.HEARTBEAT || route.accepts(header.topic)
 }

@@ -2,7 +2,8 @@
  * The relay's own counters on `/metrics`, read from the relay at scrape time (the transport's
  * counters of every input and output come from `registerTransportMetrics`):
  *
- * - `shoal_relay_received_total`, `shoal_relay_forwarded_total`
+ * - `shoal_relay_received_total`, `shoal_relay_forwarded_total` (frames)
+ * - `shoal_relay_heartbeats_total{result}`: `received`, `forwarded`, `dropped`
  * - `shoal_relay_dropped_total{reason}`: `not-allowed`, `loop`, `filtered`, `max-hops`, `duplicate`
  * - `shoal_relay_sent_total{output}`, `shoal_relay_send_errors_total{output}`,
  *   `shoal_relay_oversize_total{output}`
@@ -40,6 +41,19 @@ export function registerRelayMetrics(registry: Registry, relay: RelayMetricsSour
     (c) => c.received,
   )
   total('shoal_relay_forwarded_total', 'Datagrams forwarded to at least one output.', (c) => c.forwarded)
+  new Counter({
+    name: 'shoal_relay_heartbeats_total',
+    help: 'Publishers’ HEARTBEAT frames: received, forwarded to the outputs, dropped (copies, own output, max-hops).',
+    labelNames: ['result'],
+    registers,
+    collect() {
+      this.reset()
+      const { heartbeats } = relay.counters()
+      this.inc({ result: 'received' }, heartbeats.received)
+      this.inc({ result: 'forwarded' }, heartbeats.forwarded)
+      this.inc({ result: 'dropped' }, heartbeats.dropped)
+    },
+  })
 
   new Counter({
     name: 'shoal_relay_dropped_total',

@@ -99,7 +99,15 @@ describe('publisherOptions (--out)', () => {
   it('multicast: group, interface and TTL of the route, batching on', () => {
     expect(
       publisherOptions(output('multicast://239.2.2.2:7500?interface=127.0.0.1&ttl=4'), '239.2.2.2'),
-    ).toEqual({ mode: 'multicast', group: '239.2.2.2', port: 7500, interface: '127.0.0.1', ttl: 4, batch })
+    ).toEqual({
+      mode: 'multicast',
+      group: '239.2.2.2',
+      port: 7500,
+      interface: '127.0.0.1',
+      ttl: 4,
+      batch,
+      heartbeat: false,
+    })
   })
 
   it('--ttl applies where the route has no ?ttl=', () => {
@@ -116,6 +124,7 @@ describe('publisherOptions (--out)', () => {
       port: 7500,
       ttl: 3,
       batch,
+      heartbeat: false,
     })
   })
 
@@ -129,6 +138,7 @@ describe('publisherOptions (--out)', () => {
       interface: 'lo',
       ttl: 1,
       batch,
+      heartbeat: false,
     })
   })
 })

@@ -82,6 +82,8 @@ export function publisherOptions(route: Route, address: string): PublisherOption
     port: route.port,
     ttl: route.ttl ?? 1,
     batch: { lingerMs: OUTPUT_LINGER_MS },
+    // A relay forwards its publishers' heartbeats; it is no source of its own.
+    heartbeat: false,
   } as const
   switch (route.scheme) {
     case 'multicast':

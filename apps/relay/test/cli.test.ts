@@ -121,12 +121,15 @@ describe('shoal-relay', () => {
     expect(await health.json()).toMatchObject({ relayId: 'edge-1', inputs: 1, outputs: 1 })
 
     const metrics = parsePrometheusText(await (await fetch(`${url}/metrics`)).text())
+    // the publisher's heartbeats, counted apart from frames, pass through too
+    const beats = sampleValue(metrics, 'shoal_relay_heartbeats_total', { result: 'received' })
+    expect(sampleValue(metrics, 'shoal_relay_heartbeats_total', { result: 'forwarded' })).toBe(beats)
     expect(sampleValue(metrics, 'shoal_relay_received_total')).toBe(20)
     expect(sampleValue(metrics, 'shoal_relay_forwarded_total')).toBe(20)
     for (const reason of ['not-allowed', 'loop', 'filtered', 'max-hops', 'duplicate'])
       expect(sampleValue(metrics, 'shoal_relay_dropped_total', { reason })).toBe(0)
     expect(sampleValue(metrics, 'shoal_relay_sent_total', { output: b.route })).toBe(20)
-    expect(sampleValue(metrics, 'shoal_relay_table_entries', { table: 'dedup' })).toBe(20)
+    expect(sampleValue(metrics, 'shoal_relay_table_entries', { table: 'dedup' })).toBe(20 + beats)
     expect(sampleValue(metrics, 'shoal_relay_table_entries', { table: 'ack-routes' })).toBe(0)
     for (const table of ['dedup', 'ack-routes'])
       expect(sampleValue(metrics, 'shoal_relay_table_evictions_total', { table })).toBe(0)
@@ -135,7 +138,7 @@ describe('shoal-relay', () => {
     expect(sampleValue(metrics, 'shoal_relay_acks_total', { result: 'malformed' })).toBe(0)
     expect(sampleValue(metrics, 'shoal_relay_info', { relay_id: 'edge-1' })).toBe(1)
     expect(sampleValue(metrics, 'shoal_frames_total', { direction: 'in', topic: 'imu' })).toBe(20)
-    expect(sampleValue(metrics, 'shoal_datagrams_total', { direction: 'in' })).toBe(21)
+    expect(sampleValue(metrics, 'shoal_datagrams_total', { direction: 'in' })).toBe(21 + beats)
     expect(sampleValue(metrics, 'shoal_drops_total', { reason: 'bad-magic' })).toBe(1)
     expect(sampleValue(metrics, 'shoal_datagrams_total', { direction: 'out' })).toBeGreaterThan(0)
 

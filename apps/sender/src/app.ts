@@ -147,7 +147,9 @@ export async function startSender(ctx: ServiceContext<SenderConfig>): Promise<Se
           : {
               frames: stats.sent.reduce((sum, s) => sum + s.frames, 0),
               bytes: stats.sent.reduce((sum, s) => sum + s.bytes, 0),
-              datagrams: stats.datagramsOut,
+              // datagrams of frames (and their resends); heartbeats are counted on their own
+              datagrams: stats.datagramsOut - (stats.heartbeats?.sent ?? 0),
+              ...((stats.heartbeats?.sent ?? 0) > 0 ? { heartbeats: stats.heartbeats?.sent } : {}),
               ...(stats.repair.nacksReceived > 0
                 ? {
                     nacks: stats.repair.nacksReceived,

@@ -19,6 +19,8 @@ import {
 } from '@shoal/service'
 import {
   DEFAULT_LINGER_MS,
+  HEARTBEAT_MAX_MS,
+  HEARTBEAT_MIN_MS,
   Limits,
   MAX_DATAGRAM_BYTES,
   MAX_DATAGRAM_BYTES_IPV6,
@@ -212,8 +214,16 @@ export const senderFlags = defineFlags({
   }),
   'repair-rate-per-receiver': flag.value(size({ min: 1 }), {
     placeholder: 'bytes/s',
-    defaultText: 'half as much as it sends, at least 16MiB',
+    defaultText: 'as much as it sends, at least 16MiB',
     help: 'Most bytes per second resent for the repair requests of one receiver address',
+  }),
+  'heartbeat-max': flag.value(duration({ min: HEARTBEAT_MIN_MS, max: 60_000 }), {
+    placeholder: 'duration',
+    default: `${HEARTBEAT_MAX_MS / 1000}s`,
+    help: 'Longest wait between heartbeats (each topic’s last sequence, so receivers see tail loss and a gone sender)',
+  }),
+  'no-heartbeat': flag.boolean({
+    help: 'Send no heartbeats: receivers see loss after a topic’s last frame only when the next one comes',
   }),
   'batch-linger': flag.value(linger, {
     placeholder: 'ms',
@@ -318,6 +328,7 @@ export function resolveSenderConfig(
     ['--repair-window', sources.repairWindow],
     ['--repair-rate', sources.repairRate],
     ['--repair-rate-per-receiver', sources.repairRatePerReceiver],
+    ['--heartbeat-max', sources.heartbeatMax],
   ] as const)
     if (raw && source !== 'default')
       throw conflict(name, '--raw sends plain datagrams, which are never fragmented or repaired')

@@ -266,6 +266,17 @@ describe('/metrics under a flood of made-up streams', () => {
     expect(sampleValue(families, 'shoal_gaps_total', { source: 's1', topic: 't1' })).toBe(0)
   })
 
+  it('shows sources alive and gone, and heartbeats both ways', async () => {
+    const registry = new Registry()
+    registerTransportMetrics(registry, () =>
+      stats({ sources: { alive: 2, gone: 1 }, heartbeats: { sent: 5, received: 7 } }),
+    )
+    const families = parsePrometheusText(await registry.metrics())
+    expect(sampleValue(families, 'shoal_sources', { state: 'alive' })).toBe(2)
+    expect(sampleValue(families, 'shoal_sources', { state: 'gone' })).toBe(1)
+    expect(sampleValue(families, 'shoal_heartbeats_total', { direction: 'in' })).toBe(7)
+  })
+
   it('takes one snapshot per scrape', async () => {
     const registry = new Registry()
     let snapshots = 0

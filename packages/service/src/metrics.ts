@@ -39,6 +39,10 @@ export interface TransportStatsLike {
   readonly outcomes?: Readonly<Partial<Record<string, number>>>
   /** Datagrams the kernel dropped for the socket(s), their receive buffer full. */
   readonly kernelDrops?: number
+  /** HEARTBEAT frames sent and taken. */
+  readonly heartbeats?: { readonly sent: number; readonly received: number }
+  /** Receive side: publishers heard, alive or gone. */
+  readonly sources?: { readonly alive: number; readonly gone: number }
 }
 
 /**
@@ -101,6 +105,7 @@ function splitStreams(
  * - `shoal_datagram_outcomes_total{outcome}`: what became of every datagram read (one outcome each)
  * - `shoal_kernel_drops_total`: datagrams the kernel dropped, the socket's receive buffer full
  * - `shoal_streams` (gauge) and `shoal_stream_evictions_total{reason}` (`evicted`, `expired`)
+ * - `shoal_sources{state}` (gauge: `alive`, `gone`) and `shoal_heartbeats_total{direction}`
  * - `shoal_sequence_jumps_total`, `shoal_sequence_resyncs_total`: frames far from their stream's
  *   position, and streams moved to a confirmed new position
  * - `shoal_repair_events_total{event}`: NACKs sent and received, fragments resent and repaired,
@@ -238,6 +243,23 @@ export function registerTransportMetrics(
     (stats) => stats.streams?.active ?? 0,
     true,
   )
+  names.push(`${prefix}sources`)
+  new Gauge({
+    name: `${prefix}sources`,
+    help: 'Publishers (sessions) heard, by state: alive, or gone (not heard, no frame and no heartbeat, for 3 s).',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      this.reset()
+      const sources = read().sources
+      this.set({ state: 'alive' }, sources?.alive ?? 0)
+      this.set({ state: 'gone' }, sources?.gone ?? 0)
+    },
+  })
+  perKey('heartbeats_total', 'HEARTBEAT frames sent (out) and taken (in).', 'direction', (stats) => ({
+    out: stats.heartbeats?.sent ?? 0,
+    in: stats.heartbeats?.received ?? 0,
+  }))
   perKey(
     'stream_evictions_total',
     'Streams let go: evicted (past the caps, least recently heard first) or expired (idle).',
@@ -327,6 +349,18 @@ export function mergeTransportStats(snapshots: readonly TransportStatsLike[]): T
         .reduce((a, b) => ({ ...addStreams(a, b), streams: a.streams + b.streams })),
     }
   if (kernel.length > 0) merged.kernelDrops = kernel.reduce((sum, n) => sum + n, 0)
+  const beats = snapshots.flatMap((s) => (s.heartbeats === undefined ? [] : [s.heartbeats]))
+  if (beats.length > 0)
+    merged.heartbeats = {
+      sent: beats.reduce((sum, b) => sum + b.sent, 0),
+      received: beats.reduce((sum, b) => sum + b.received, 0),
+    }
+  const sources = snapshots.flatMap((s) => (s.sources === undefined ? [] : [s.sources]))
+  if (sources.length > 0)
+    merged.sources = {
+      alive: sources.reduce((sum, x) => sum + x.alive, 0),
+      gone: sources.reduce((sum, x) => sum + x.gone, 0),
+    }
   return merged
 }
 

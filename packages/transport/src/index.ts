@@ -47,6 +47,7 @@ export {
   REPAIR_TICK_MS,
   WHOLE_MESSAGE_FRAGMENTS,
 } from './receive/repair-requester.js'
+export { SOURCE_GONE_MS, type SourceEvent } from './receive/sources.js'
 export {
   DEFAULT_MAX_STREAMS,
   DEFAULT_MAX_STREAMS_PER_ADDRESS,
@@ -83,6 +84,7 @@ export {
   RECEIVER_REPIN_MS,
   type WaitForAcksOptions,
 } from './send/ack-book.js'
+export { HEARTBEAT_MAX_MS, HEARTBEAT_MIN_MS, type HeartbeatTiming } from './send/heartbeat.js'
 export {
   MAX_REPAIR_REQUESTERS,
   REQUESTER_IDLE_MS,

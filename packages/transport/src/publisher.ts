@@ -21,6 +21,12 @@ import {
 } from './net/socket.js'
 import { type Held, RepairWindow } from './repair-window.js'
 import { AckBook, type AckReport, ackKey, type WaitForAcksOptions } from './send/ack-book.js'
+import {
+  HEARTBEAT_MAX_MS,
+  HEARTBEAT_MIN_MS,
+  HeartbeatScheduler,
+  type HeartbeatTiming,
+} from './send/heartbeat.js'
 import { ResendBudget, type ResendLimits } from './send/resend-budget.js'
 import {
   countDrop,
@@ -37,6 +43,7 @@ import { CRC_LENGTH, FIXED_HEADER_LENGTH, Flag, FrameKind, Limits, Offset } from
 import { type FragmentParts, fragmentParts } from './wire/fragment.js'
 import { type DropReason, decodeFrame, writeCrc } from './wire/frame.js'
 import { clearFlags, encodeTopic, type FrameHeader, setFlags, setHops } from './wire/header.js'
+import { encodeHeartbeats, type HeartbeatTopic } from './wire/heartbeat.js'
 import { decodeNackBody } from './wire/nack.js'
 import { FrameSlab } from './wire/slab.js'
 
@@ -63,6 +70,12 @@ export interface PublisherOptions extends Omit<EndpointOptions, 'source'> {
    * {@link RepairOptions}); `false` to hold nothing. Default on, with the default window.
    */
   repair?: RepairOptions | boolean
+  /**
+   * Send HEARTBEAT frames (each topic's last sequence) when quiet, so receivers see loss after a
+   * stream's last frame and tell a quiet publisher from a gone one (see {@link HeartbeatTiming});
+   * `false` sends none (relays: they forward their publishers' heartbeats). Default on.
+   */
+  heartbeat?: Partial<HeartbeatTiming> | boolean
 }
 
 /**
@@ -199,6 +212,8 @@ interface TopicState {
   stream: Stream
   /** The topic's last message was fragmented: encode the next into a recycled buffer first. */
   large: boolean
+  /** Fragmented messages of the topic still being sent: heartbeats leave the topic out meanwhile. */
+  inFlight: number
 }
 
 export class Publisher extends EventEmitter {
@@ -215,6 +230,11 @@ export class Publisher extends EventEmitter {
   readonly #acks = new AckBook()
   /** What NACKs may make this publisher resend (credit per NACK, rates). */
   readonly #resend: ResendBudget
+  /** When to send HEARTBEAT frames; undefined when this publisher sends none. */
+  readonly #heartbeat: HeartbeatScheduler | undefined
+  /** HEARTBEAT frames sent so far (their sequence numbers), and those the kernel refused. */
+  #heartbeatsSent = 0
+  #heartbeatErrors = 0
   /** What became of every datagram this publisher's socket read. */
   readonly #outcomes: Partial<Record<DatagramOutcome, number>> = {}
   readonly #drops: Partial<Record<DropReason, number>> = {}
@@ -285,6 +305,18 @@ export class Publisher extends EventEmitter {
     // Resends are capped relative to what this publisher sent first (its bytes out, less resends).
     this.#resend = new ResendBudget(repair ?? {}, () => this.#bytesOut - this.#resentBytes)
     this.#acks.onAck = (topic, sequence, entry) => this.emit('ack', { topic, sequence, ...entry })
+    const heartbeat = options.heartbeat ?? true
+    this.#heartbeat =
+      heartbeat === false
+        ? undefined
+        : new HeartbeatScheduler(
+            {
+              minMs: HEARTBEAT_MIN_MS,
+              maxMs: HEARTBEAT_MAX_MS,
+              ...(heartbeat === true ? {} : heartbeat),
+            },
+            () => this.#beat(),
+          )
     this.#socket = socket
     this.#inode = socketInode(socket)
     this.#sender = sender ?? socket
@@ -330,6 +362,16 @@ export class Publisher extends EventEmitter {
         if (rate !== undefined && !(rate > 0 && Number.isFinite(rate)))
           throw transportError('SHOAL_BAD_OPTION', `repair.${name} ${rate} is not a rate above 0`)
       }
+    }
+    if (typeof options.heartbeat === 'object') {
+      const { minMs = HEARTBEAT_MIN_MS, maxMs = HEARTBEAT_MAX_MS } = options.heartbeat
+      if (!(minMs >= 1 && Number.isFinite(minMs)))
+        throw transportError('SHOAL_BAD_OPTION', `heartbeat.minMs ${minMs} is not a time of 1 ms or more`)
+      if (!(maxMs >= minMs && Number.isFinite(maxMs)))
+        throw transportError(
+          'SHOAL_BAD_OPTION',
+          `heartbeat.maxMs ${maxMs} is not a time of heartbeat.minMs or more`,
+        )
     }
     const localPort = checkLocalPort(options.localPort ?? 0)
     const budget = checkBudget(
@@ -525,6 +567,7 @@ export class Publisher extends EventEmitter {
       )
       await this.#sendAll([frame])
       state.stream.sent(payload.length, 1)
+      this.#heartbeat?.activity()
       return { topic, sequence, datagrams: 1, bytes: frame.length }
     }
     // Fragmented: held for repair when the window can hold it at all.
@@ -552,11 +595,18 @@ export class Publisher extends EventEmitter {
     const held = repairable ? window!.hold(ackKey(topic, sequence), frames, payload.length, owned) : undefined
     // One fragmented message at a time, in the order they were published: interleaved, a later
     // one would make receivers take the earlier one's unsent tail for lost.
+    state.inFlight++
+    this.#heartbeat?.activity()
     const sending = this.#fragmented.then(() =>
       held === undefined ? this.#sendAll(frames) : this.#sendHeld(frames, held, true),
     )
     this.#fragmented = sending.catch(() => {})
-    await sending
+    try {
+      await sending
+    } finally {
+      state.inFlight--
+      this.#heartbeat?.activity()
+    }
     if (held !== undefined) this.#repairActivityAt = performance.now()
     state.stream.sent(payload.length, frames.length)
     return { topic, sequence, datagrams: frames.length, bytes }
@@ -681,9 +731,11 @@ export class Publisher extends EventEmitter {
     // This publisher does not hold the message: its receivers must not ask it for repairs.
     clearFlags(frame, 0, Flag.REPAIRABLE)
     const batch = this.#batch
-    // Only whole frames go into a batch (WIRE.md, BATCH): a fragment goes out on its own.
+    // Only whole DATA frames go into a batch (WIRE.md, BATCH): a fragment or a HEARTBEAT goes out
+    // on its own.
     if (
       batch !== undefined &&
+      frame[Offset.KIND] === FrameKind.DATA &&
       frame.length - CRC_LENGTH + BATCH_LENGTH_PREFIX <= batchCapacity(this.info.budget) &&
       fragmentCountOf(frame) === 1
     ) {
@@ -732,6 +784,7 @@ export class Publisher extends EventEmitter {
       drops: this.#sendErrors > 0 ? { ...this.#drops, 'send-failed': this.#sendErrors } : { ...this.#drops },
       repair: { ...this.#repairStats, ...limitedNacks(this.#resend) },
       outcomes: { ...this.#outcomes },
+      heartbeats: { sent: this.#heartbeatsSent, received: 0, failed: this.#heartbeatErrors },
       datagramsIn: this.#datagramsIn,
       datagramsOut: this.#datagramsOut,
       bytesIn: this.#bytesIn,
@@ -747,6 +800,11 @@ export class Publisher extends EventEmitter {
     if (this.#closed) return
     await this.flush().catch(() => {})
     await this.#awaitLastRepairs()
+    if (this.#heartbeat !== undefined) {
+      // A last heartbeat: receivers see at once what they lost of the last frames.
+      this.#heartbeat.close()
+      await this.#sendAll(this.#heartbeats()).catch(() => {})
+    }
     this.#kernelDropsAtClose = readKernelDrops(this.#inode)
     this.#closed = true
     this.#acks.clear()
@@ -759,7 +817,7 @@ export class Publisher extends EventEmitter {
     let state = this.#topics.get(topic)
     if (state === undefined) {
       const stream = new Stream(sessionHex(this.sessionId), this.#destination, this.#endpoint.port, topic)
-      state = { bytes: encodeTopic(topic), sequence: 0, stream, large: false }
+      state = { bytes: encodeTopic(topic), sequence: 0, stream, large: false, inFlight: 0 }
       this.#topics.set(topic, state)
     }
     return state
@@ -840,6 +898,7 @@ export class Publisher extends EventEmitter {
   /** Bookkeeping of a frame just added to the batch. */
   #appended(state: TopicState, payloadLength: number): void {
     state.stream.sent(payloadLength, 0) // its datagram is the batch's, counted at flush
+    this.#heartbeat?.activity()
     this.#scheduleFlush()
   }
 
@@ -847,10 +906,36 @@ export class Publisher extends EventEmitter {
   #sendWhole(state: TopicState, frame: Uint8Array): number {
     const sequence = state.sequence
     state.sequence = (sequence + 1) >>> 0
+    this.#heartbeat?.activity()
     state.stream.sent(frame.length - FIXED_HEADER_LENGTH - state.bytes.length - CRC_LENGTH, 1)
     this.#datagramsOut++
     this.#bytesOut += frame.length
     return sequence
+  }
+
+  /**
+   * The heartbeat datagrams for now: each topic's last sequence, but for topics with a fragmented
+   * message still going out (listing it would show its receivers a loss that is only late).
+   */
+  #heartbeats(): Uint8Array[] {
+    const topics: HeartbeatTopic[] = []
+    for (const state of this.#topics.values())
+      if (state.stream.framesSent > 0 && state.inFlight === 0)
+        topics.push({ topicBytes: state.bytes, sequence: (state.sequence - 1) >>> 0 })
+    const datagrams = encodeHeartbeats(this.sessionId, this.#heartbeatsSent, topics, this.info.budget)
+    this.#heartbeatsSent = (this.#heartbeatsSent + datagrams.length) >>> 0
+    return datagrams
+  }
+
+  /** Sends a heartbeat now (the scheduler's beat), after the pending batch. */
+  #beat(): void {
+    if (this.#closed) return
+    this.#flushBatch()
+    for (const datagram of this.#heartbeats()) {
+      this.#datagramsOut++
+      this.#bytesOut += datagram.length
+      this.#transmit(datagram, this.#afterHeartbeat)
+    }
   }
 
   #sendError(error: Error): Error {
@@ -871,6 +956,11 @@ export class Publisher extends EventEmitter {
    * Completion of a send nobody awaits (send(), batches). node:dgram drops a send error silently
    * when no callback is given, so there is always one: a failure is counted and reported.
    */
+  /** A heartbeat the kernel refused: counted apart (no frame was lost), no warning of its own. */
+  readonly #afterHeartbeat = (error: Error | null) => {
+    if (error !== null) this.#heartbeatErrors++
+  }
+
   readonly #afterSend = (error: Error | null) => {
     if (error === null) return
     this.#sendErrors++

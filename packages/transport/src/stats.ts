@@ -134,6 +134,7 @@ export type DatagramOutcome =
   | 'nack'
   | 'reply'
   | 'foreign-ack'
+  | 'heartbeat'
   | DropReason
 
 export interface StatsSnapshot {
@@ -149,6 +150,10 @@ export interface StatsSnapshot {
   outcomes?: Partial<Record<DatagramOutcome, number>>
   /** Receive side: datagrams the kernel dropped for the socket, its receive buffer full (Linux). */
   kernelDrops?: number
+  /** HEARTBEAT frames sent, and refused by the kernel (publisher); taken (subscriber). */
+  heartbeats?: { sent: number; received: number; failed?: number }
+  /** Receive side: the publishers (sessions) heard, alive or gone (see WIRE.md “HEARTBEAT”). */
+  sources?: { alive: number; gone: number }
   datagramsIn: number
   datagramsOut: number
   bytesIn: number
@@ -216,6 +221,16 @@ export class Stream {
    * foreign by a relay. A frame from the stream's sender keeps it current; after its silence, the
    * first frame from elsewhere makes that the stream's sender.
    */
+  /** The stream's sender: where its own frames come from. */
+  get ownerAddress(): { address: string; port: number } {
+    return { address: this.#ownerAddress, port: this.#ownerPort }
+  }
+
+  /** When a frame or heartbeat from the stream's sender last came (the receiver's clock, ms). */
+  get ownerHeardAt(): number {
+    return this.#ownerHeardAt
+  }
+
   isForeign(address: string, port: number, now: number, flagged: boolean): boolean {
     if (flagged) return true
     if (port === this.#ownerPort && address === this.#ownerAddress) {

@@ -25,6 +25,7 @@ import {
   type RepairTiming,
 } from './receive/reassembler.js'
 import { DEFAULT_REPAIR_TIMING, messageKey, RepairRequester } from './receive/repair-requester.js'
+import { SOURCE_GONE_MS, SourceTable } from './receive/sources.js'
 import { type StreamLimits, StreamTable } from './receive/stream-table.js'
 import {
   countDrop,
@@ -42,6 +43,7 @@ import { crc32 } from './wire/crc.js'
 import { impliedFragmentSize } from './wire/fragment.js'
 import { type DropReason, decodeFrame } from './wire/frame.js'
 import type { FrameHeader } from './wire/header.js'
+import { decodeHeartbeatBody } from './wire/heartbeat.js'
 
 export interface SubscriberOptions extends EndpointOptions {
   /** Topic filters (see topic-filter.ts); default: every topic. */
@@ -82,6 +84,12 @@ export interface SubscriberOptions extends EndpointOptions {
    * work; a datagram from any other is dropped as `not-allowed`. Default: every address.
    */
   allow?: (address: string) => boolean
+  /**
+   * A publisher (session) not heard for this long, no frame and no heartbeat, is gone: a `'source'`
+   * event says so (and another if it is heard again), ms. Default {@link SOURCE_GONE_MS}: three
+   * heartbeats missed at their slowest.
+   */
+  sourceGoneMs?: number
 }
 
 /** Where a frame came from; shared (frozen) by the frames of a stream from the same place. */
@@ -164,6 +172,9 @@ export class Subscriber extends EventEmitter {
   readonly #allow: ((address: string) => boolean) | undefined
   readonly #reassembler: Reassembler
   readonly #streams: StreamTable
+  /** The publishers heard, alive or gone. */
+  readonly #sources: SourceTable
+  #heartbeatsReceived = 0
   readonly #drops: Partial<Record<DropReason, number>> = {}
   readonly #outcomes: Partial<Record<DatagramOutcome, number>> = {}
   readonly #sweeper: NodeJS.Timeout
@@ -201,6 +212,7 @@ export class Subscriber extends EventEmitter {
     this.#reassembler = new Reassembler(options.reassembly)
     this.#reassembler.onAbandon = (abandoned) => this.#onAbandon(abandoned)
     this.#streams = new StreamTable(options.streams)
+    this.#sources = new SourceTable(options.sourceGoneMs)
     const repair = options.repair ?? true
     this.#repair =
       repair === false || this.#raw || this.#forward
@@ -214,8 +226,10 @@ export class Subscriber extends EventEmitter {
           })
     this.#inode = socketInode(socket)
     this.#sweeper = setInterval(() => {
+      const now = performance.now()
       this.#reassembler.sweep()
-      this.#streams.sweep(performance.now())
+      this.#streams.sweep(now)
+      for (const event of this.#sources.sweep(now, this.#streams.streams())) this.emit('source', event)
     }, SWEEP_INTERVAL_MS)
     this.#sweeper.unref()
     socket.on('message', (data, rinfo) => this.#onMessage(data, rinfo.address, rinfo.port))
@@ -290,6 +304,8 @@ export class Subscriber extends EventEmitter {
         fragmentsRepaired: this.#reassembler.stats().repairedFragments,
       },
       streams: this.#streams.stats(),
+      sources: this.#sources.stats(),
+      heartbeats: { sent: 0, received: this.#heartbeatsReceived },
       outcomes: { ...this.#outcomes },
       datagramsIn: this.#datagramsIn,
       datagramsOut: 0,
@@ -396,7 +412,11 @@ export class Subscriber extends EventEmitter {
       }
       return
     }
-    // ACK, NACK and HEARTBEAT frames are for publishers: here they are someone's mistake, or a probe.
+    if (header.kind === FrameKind.HEARTBEAT) {
+      this.#outcome(this.#onHeartbeat(header, payload, data, address, port, now))
+      return
+    }
+    // ACK and NACK frames are for publishers: here they are someone's mistake, or a probe.
     this.#drop('unexpected-kind', undefined, address, port, `kind ${header.kind}`)
     this.#outcome('unexpected-kind')
   }
@@ -480,6 +500,49 @@ export class Subscriber extends EventEmitter {
     if (header.flags & Flag.ACK_REQUEST && this.#ack) this.#sendAck(header, address, port)
     const outcome = this.#deliver(header, message, stream, address, port, receivedAt)
     return fragmented ? 'fragment' : outcome
+  }
+
+  /**
+   * A publisher's heartbeat: for each of its streams this subscriber tracks, the frames up to the
+   * last one sent that have not arrived are gaps now (and repairable ones are asked for); the
+   * publisher is heard. Only from a stream's own sender: a stranger's heartbeat moves nothing.
+   * Relays pass heartbeats on.
+   */
+  #onHeartbeat(
+    header: FrameHeader,
+    payload: Uint8Array,
+    data: Uint8Array,
+    address: string,
+    port: number,
+    now: number,
+  ): DatagramOutcome {
+    if (this.#forward) {
+      this.emit('datagram', {
+        header,
+        data,
+        from: { address, port },
+        foreign: false,
+      } satisfies ForwardDatagram)
+      return 'forwarded'
+    }
+    const entries = decodeHeartbeatBody(payload)
+    if (entries === undefined) {
+      this.#drop('bad-heartbeat', undefined, address, port)
+      return 'bad-heartbeat'
+    }
+    this.#heartbeatsReceived++
+    const { sessionId } = header
+    const flagged = (header.flags & Flag.FOREIGN) !== 0
+    let own = false
+    for (const { topic, sequence } of entries) {
+      const stream = this.#streams.find(sessionId, topic)
+      if (stream === undefined || stream.isForeign(address, port, now, flagged)) continue
+      own = true
+      if (stream.tracker.tail(sequence, now) > 0)
+        this.#repair?.tail(sessionId, topic, stream, sequence, address, port)
+    }
+    if (own) this.#sources.heartbeat(sessionId, now)
+    return 'heartbeat'
   }
 
   /** Decodes and emits one whole message; returns `delivered` or why it was dropped. */
@@ -600,6 +663,9 @@ function checkLimits(options: SubscriberOptions): void {
     ...Object.entries(options.reassembly ?? {})
       .filter(([k]) => k !== 'now')
       .map(([k, v]): [string, unknown] => [`reassembly.${k}`, v]),
+    ...(options.sourceGoneMs === undefined
+      ? []
+      : [['sourceGoneMs', options.sourceGoneMs] as [string, unknown]]),
   ]
   for (const [name, value] of limits) {
     const time = name.endsWith('Ms')

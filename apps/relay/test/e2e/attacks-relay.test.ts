@@ -229,7 +229,7 @@ describe.skipIf(netns.skip)('attacks on a relay: a third host with a plain UDP s
       (m) =>
         sampleValue(m, 'shoal_datagrams_total', { direction: 'in' }) +
           sampleValue(m, 'shoal_kernel_drops_total') ===
-        fuzz.datagrams + Number(sent.datagrams),
+        fuzz.datagrams + Number(sent.datagrams) + Number(sent.heartbeats ?? 0), // the sender's heartbeats too
     )
     expectOutcomesAddUp(metrics)
     expect(rss).toBeLessThan(FUZZ_RSS_BOUND)

@@ -160,19 +160,46 @@ export class RepairRequester {
     const ahead = newest === undefined ? 1 : (sequence - newest) | 0
     if (ahead > 0) {
       stream.newestRepairable = sequence
-      const reassembler = this.#options.reassembler
-      for (let back = Math.min(ahead - 1, MAX_WHOLE_MESSAGE_NACKS); back >= 1; back--) {
-        const missing = (sequence - back) >>> 0
-        const key = messageKey(sessionId, missing, topic)
-        if (stream.tracker.has(missing) || reassembler.isPartial(key) || this.#wanted.has(key)) continue
-        const target = { sessionId, topic, sequence: missing, address, port }
-        this.#askWhole(target, stream)
-        if (this.#wanted.size >= MAX_WANTED_MESSAGES) this.#wanted.delete(this.#wanted.keys().next().value!)
-        this.#wanted.set(key, { target, stream, askedAt: performance.now(), retries: 0 })
-      }
+      this.#askSkipped(sessionId, topic, stream, sequence, ahead - 1, address, port)
     }
     this.#watch()
     return { sessionId, topic, sequence, address, port }
+  }
+
+  /**
+   * The stream's sender says (HEARTBEAT) that its last frame was `last`: repairable messages of
+   * the stream after the newest seen, up to `last`, were lost whole: asks for them.
+   */
+  tail(sessionId: number, topic: string, stream: Stream, last: number, address: string, port: number): void {
+    const newest = stream.newestRepairable
+    if (newest === undefined) return // a stream of small frames: nothing is held to ask for
+    const after = (last - newest) | 0
+    if (after <= 0) return
+    this.#askSkipped(sessionId, topic, stream, (last + 1) >>> 0, after, address, port)
+    stream.newestRepairable = last
+    this.#watch()
+  }
+
+  /** Asks for the whole of the `count` messages before `before` (the newest 16) not seen. */
+  #askSkipped(
+    sessionId: number,
+    topic: string,
+    stream: Stream,
+    before: number,
+    count: number,
+    address: string,
+    port: number,
+  ): void {
+    const reassembler = this.#options.reassembler
+    for (let back = Math.min(count, MAX_WHOLE_MESSAGE_NACKS); back >= 1; back--) {
+      const missing = (before - back) >>> 0
+      const key = messageKey(sessionId, missing, topic)
+      if (stream.tracker.has(missing) || reassembler.isPartial(key) || this.#wanted.has(key)) continue
+      const target = { sessionId, topic, sequence: missing, address, port }
+      this.#askWhole(target, stream)
+      if (this.#wanted.size >= MAX_WANTED_MESSAGES) this.#wanted.delete(this.#wanted.keys().next().value!)
+      this.#wanted.set(key, { target, stream, askedAt: performance.now(), retries: 0 })
+    }
   }
 
   /** After a fragment was taken: asks at once if it showed a hole or overtook a message. */

@@ -48,6 +48,8 @@ export const DROP_REASONS = [
   'streams-full',
   /** From a sender address the subscriber was told not to take datagrams from (`allow`). */
   'not-allowed',
+  /** A HEARTBEAT whose payload is not whole `[topic, sequence]` entries. */
+  'bad-heartbeat',
   /** Publisher side: an ACK whose payload is not a receiver session and a UTF-8 name. */
   'bad-ack',
   /** Publisher side: a NACK whose payload is not 1 to 64 non-empty ranges. */

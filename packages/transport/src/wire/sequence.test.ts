@@ -245,4 +245,17 @@ describe('SequenceTracker', () => {
     expect(t.gaps).toBe(lost)
     expect(t.frames).toBe(50 * 1_000 + 1_010)
   })
+
+  it('tail: a heartbeat’s last sequence makes the missing tail gaps; a late frame takes its gap back', () => {
+    const t = new SequenceTracker()
+    for (let s = 0; s < 8; s++) t.observe(s, s)
+    expect(t.tail(7, 10)).toBe(0)
+    expect(t.tail(9, 10)).toBe(2)
+    expect(t.gaps).toBe(2)
+    expect(t.observe(9, 11)).toBe('reordered')
+    expect(t.gaps).toBe(1)
+    expect(t.observe(10, 12)).toBe('next')
+    expect(t.tail(10 + MAX_SEQUENCE_JUMP + 1, 13)).toBe(0) // a claim too far ahead is not followed
+    expect(new SequenceTracker().tail(5, 0)).toBe(0)
+  })
 })

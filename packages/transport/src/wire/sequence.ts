@@ -221,6 +221,22 @@ export class SequenceTracker {
   }
 
   /**
+   * The stream's sender says its last frame was `last` (a HEARTBEAT): frames up to it that have
+   * not arrived are gaps from now (one that arrives late still takes its gap back). Returns how many
+   * were missing; 0 when `last` is not ahead of the stream, or further ahead than
+   * {@link MAX_SEQUENCE_JUMP} (a claim the stream does not follow).
+   */
+  tail(last: number, now: number): number {
+    if (!this.#started) return 0
+    const ahead = (((last + 1) >>> 0) - this.#window.next) | 0
+    if (ahead <= 0 || ahead > MAX_SEQUENCE_JUMP) return 0
+    this.#window.skip(ahead)
+    this.gaps += ahead
+    this.#heardAt = now
+    return ahead
+  }
+
+  /**
    * Whether `sequence` has arrived. A sequence older than the window counts as arrived (it can no
    * longer be told apart, and nothing should be asked for it).
    */
