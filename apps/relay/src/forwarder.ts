@@ -164,7 +164,7 @@ export class Forwarder {
    */
   datagram(input: number, { header, data, from, foreign = false }: IncomingDatagram): void {
     if (header.kind === FrameKind.HEARTBEAT) {
-      this.#heartbeat(header, data, from)
+      this.#heartbeat(header, data, from, foreign)
       return
     }
     this.#received++
@@ -253,18 +253,22 @@ export class Forwarder {
    * receivers read only those of streams they have), once, within the hop limit; counted apart
    * from frames.
    */
-  #heartbeat(header: FrameHeader, data: Uint8Array, from: SocketAddress): void {
+  #heartbeat(header: FrameHeader, data: Uint8Array, from: SocketAddress, foreign: boolean): void {
     const beats = this.#heartbeats
     beats.received++
     const guard = this.#guard
-    if (guard.isOwnOutput(from) || guard.hopsExceeded(header.hops) || !guard.firstTime(header)) {
+    if (
+      guard.isOwnOutput(from) ||
+      guard.hopsExceeded(header.hops) ||
+      !guard.firstTime(header, foreign, () => payloadDigest(data))
+    ) {
       beats.dropped++
       return
     }
     beats.forwarded++
     for (const output of this.#outputs)
       output
-        .forward(data, header.hops + 1, false)
+        .forward(data, header.hops + 1, foreign)
         .catch((error: unknown) => this.#events.onSendError?.(output.spec, error))
   }
 

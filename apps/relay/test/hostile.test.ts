@@ -14,7 +14,7 @@ import {
   type ReceivedFrame,
   type Subscriber,
 } from '@shoal/transport'
-import { encodeTopic, encodeWholeFrame, Flag } from '@shoal/transport/wire'
+import { encodeHeartbeats, encodeTopic, encodeWholeFrame, Flag } from '@shoal/transport/wire'
 import { afterEach, describe, expect, it } from 'vitest'
 import { OPEN_UDP_INPUT_WARNING } from '../src/allow-list.js'
 import type { Relay } from '../src/relay.js'
@@ -201,5 +201,30 @@ describe('forged frames cannot take a stream’s place through a relay', () => {
     // the forged copies were delivered (they are indistinguishable without keys) but moved nothing
     expect(stream).toMatchObject({ gaps: 0, duplicates: 0, jumps: 100, resyncs: 0 })
     expect(relay.counters().dropped.duplicate).toBe(0)
+  })
+})
+
+describe('heartbeats through a relay', () => {
+  it('the publisher’s pass, a stranger’s arrive marked FOREIGN and move nothing', async () => {
+    const a = uniqueGroup()
+    const b = uniqueGroup()
+    const relay = await track(startRelay(['--in', a.route, '--out', b.route]))
+    const far = await track(createSubscriber({ ...b, interface: '127.0.0.1' }))
+    const frames: ReceivedFrame[] = []
+    far.on('frame', (f: ReceivedFrame) => frames.push(f))
+    const publisher = await track(
+      createPublisher({ ...a, interface: '127.0.0.1', heartbeat: { minMs: 5, maxMs: 20 } }),
+    )
+    for (let i = 0; i < 10; i++) await publisher.publish('imu', Imu, imu(i))
+    await waitFor(() => frames.length === 10, 'the frames')
+    await waitFor(() => (far.stats().heartbeats?.received ?? 0) >= 2, 'the publisher’s heartbeats')
+    const attacker = await outsider()
+    const topicBytes = encodeTopic('imu')
+    for (const d of encodeHeartbeats(publisher.sessionId, 9_999, [{ topicBytes, sequence: 200 }], 1_472))
+      await attacker.send(d, a.port, a.group)
+    await waitFor(() => relay.counters().heartbeats.forwarded >= 3, 'the forged heartbeat forwarded')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(far.stats().received[0]).toMatchObject({ frames: 10, gaps: 0 })
+    expect(relay.counters()).toMatchObject({ received: 10, forwarded: 10 })
   })
 })

@@ -516,15 +516,6 @@ export class Subscriber extends EventEmitter {
     port: number,
     now: number,
   ): DatagramOutcome {
-    if (this.#forward) {
-      this.emit('datagram', {
-        header,
-        data,
-        from: { address, port },
-        foreign: false,
-      } satisfies ForwardDatagram)
-      return 'forwarded'
-    }
     const entries = decodeHeartbeatBody(payload)
     if (entries === undefined) {
       this.#drop('bad-heartbeat', undefined, address, port)
@@ -533,6 +524,19 @@ export class Subscriber extends EventEmitter {
     this.#heartbeatsReceived++
     const { sessionId } = header
     const flagged = (header.flags & Flag.FOREIGN) !== 0
+    if (this.#forward) {
+      // Passed on marked foreign unless it comes from the sender of a stream of its session here:
+      // receivers beyond then let a stranger's heartbeat move nothing.
+      let foreign = true
+      for (const { topic } of entries) {
+        const stream = this.#streams.find(sessionId, topic)
+        if (stream === undefined) continue
+        foreign = stream.isForeign(address, port, now, flagged)
+        break
+      }
+      this.emit('datagram', { header, data, from: { address, port }, foreign } satisfies ForwardDatagram)
+      return 'forwarded'
+    }
     let own = false
     for (const { topic, sequence } of entries) {
       const stream = this.#streams.find(sessionId, topic)
