@@ -7,9 +7,10 @@
  * counter, fingerprint 0, one fragment) · payload: ( u8 topic length T · topic · u32 last sequence )*
  * · CRC-32.
  */
+
+import { encodeControlFrame } from './ack.js'
 import { CRC_LENGTH, FIXED_HEADER_LENGTH, FrameKind, LITTLE_ENDIAN, MAX_TOPIC_BYTES } from './constants.js'
-import { encodedFrameLength, encodeFrameInto } from './frame.js'
-import { encodeTopic, type FrameHeader } from './header.js'
+import { encodeTopic } from './header.js'
 
 /** The topic of a HEARTBEAT frame (its entries name the real ones). */
 export const HEARTBEAT_TOPIC = '*'
@@ -63,31 +64,13 @@ export function encodeHeartbeats(
       view.setUint32(at + 1 + topicBytes.length, sequence, LITTLE_ENDIAN)
       at += HEARTBEAT_ENTRY_OVERHEAD + topicBytes.length
     }
-    datagrams.push(heartbeatFrame(sessionId, (counter + datagrams.length) >>> 0, payload))
+    const sequence = (counter + datagrams.length) >>> 0
+    datagrams.push(
+      encodeControlFrame(FrameKind.HEARTBEAT, { sessionId, sequence, topic: HEARTBEAT_TOPIC }, payload),
+    )
     start = end
   }
   return datagrams
-}
-
-function heartbeatFrame(sessionId: number, sequence: number, payload: Uint8Array): Uint8Array {
-  const header: FrameHeader = {
-    kind: FrameKind.HEARTBEAT,
-    flags: 0,
-    hops: 0,
-    topic: HEARTBEAT_TOPIC,
-    sessionId,
-    sequence,
-    fingerprint: 0,
-    messageLength: payload.length,
-    fragmentOffset: 0,
-    fragmentIndex: 0,
-    fragmentCount: 1,
-    payloadLength: payload.length,
-    extensionLength: 0,
-  }
-  const out = new Uint8Array(encodedFrameLength(header, HEARTBEAT_TOPIC_BYTES))
-  encodeFrameInto(header, HEARTBEAT_TOPIC_BYTES, payload, out, 0)
-  return out
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true })
