@@ -12,8 +12,20 @@ import {
   startCli,
 } from '@shoal/service/testing'
 import { createPublisher, createSubscriber, type ReceivedFrame } from '@shoal/transport'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { uniqueGroup, uniquePort, waitFor } from './support.js'
+
+/** Relays started by a test: killed after it, whether its assertions passed or not. */
+const started: Array<ReturnType<typeof startCli>> = []
+afterEach(() => {
+  for (const running of started.splice(0))
+    if (running.child.exitCode === null && running.child.signalCode === null) running.child.kill('SIGKILL')
+})
+const start = (...args: Parameters<typeof startCli>) => {
+  const running = startCli(...args)
+  started.push(running)
+  return running
+}
 
 const BIN = fileURLToPath(new URL('../dist/shoal-relay.js', import.meta.url))
 const ROUTES = ['--in', 'multicast://239.1.1.1:7400', '--out', 'unicast://127.0.0.1:7500']
@@ -83,7 +95,7 @@ describe('shoal-relay', () => {
       file,
       `in:\n  - ${uniqueGroup().route.replace('127.0.0.1', 'lo')}\nout:\n  - unicast://127.0.0.1:${port}?ttl=2\nmax-hops: 3\n`,
     )
-    const running = startCli(BIN, ['--config', file])
+    const running = start(BIN, ['--config', file])
     const [line] = await running.waitFor(/^\{.*"msg":"forwarding".*$/m)
     expect(JSON.parse(line)).toMatchObject({
       inputs: [{ scheme: 'multicast', interface: 'lo', bound: expect.stringMatching(/^239\.255\./) }],
@@ -103,7 +115,7 @@ describe('shoal-relay', () => {
   it('serves /metrics (transport and relay counters) and /healthz while forwarding', async () => {
     const a = uniqueGroup()
     const b = uniqueGroup()
-    const running = startCli(BIN, ['--in', a.route, '--out', b.route, '--http', '0', '--relay-id', 'edge-1'])
+    const running = start(BIN, ['--in', a.route, '--out', b.route, '--http', '0', '--relay-id', 'edge-1'])
     const [, url] = await running.waitFor(/"url":"(http:\/\/127\.0\.0\.1:\d+)"/)
     await running.waitFor(/"msg":"ready"/)
     const { frames, close } = await collect(b)
@@ -167,7 +179,7 @@ describe('shoal-relay', () => {
 
       const a = uniqueGroup()
       const b = uniqueGroup()
-      const running = startCli(copy, ['--in', a.route, '--out', b.route], { cwd: dir })
+      const running = start(copy, ['--in', a.route, '--out', b.route], { cwd: dir })
       await running.waitFor(/"msg":"ready"/)
       const { frames, close } = await collect(b)
       const publisher = await createPublisher({ ...a, interface: '127.0.0.1' })
