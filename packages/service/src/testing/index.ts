@@ -10,6 +10,7 @@ export {
 } from './cli.js'
 export { COMMON_CONFIG_ERROR_CASES, type ConfigErrorCase, GROUP_CONFIG_ERROR_CASES } from './cli-cases.js'
 export { type ConfigHarness, configHarness } from './config-harness.js'
+export { type DockerfileHttp, dockerfileHttp } from './dockerfile.js'
 export { MemorySink } from './memory-sink.js'
 export {
   type PromFamily,
