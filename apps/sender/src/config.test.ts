@@ -97,6 +97,13 @@ describe('resolveSenderConfig', () => {
     expect(refusal(['--raw', '--repair-rate', '1MiB']).flag).toBe('--repair-rate')
   })
 
+  it('heartbeats: --heartbeat-max sets the longest wait, --no-heartbeat and --raw send none', () => {
+    expect(publisherOptions(resolve(['--heartbeat-max', '5s']), true).heartbeat).toEqual({ maxMs: 5_000 })
+    expect(publisherOptions(resolve(['--no-heartbeat']), true).heartbeat).toBe(false)
+    expect(refusal(['--raw', '--heartbeat-max', '2s']).flag).toBe('--heartbeat-max')
+    expect(refusal(['--heartbeat-max', '1ms']).flag).toBe('--heartbeat-max')
+  })
+
   it('--expect implies --ack, and takes NAME@ADDRESS', () => {
     expect(resolve(['--expect', 'rx-1,rx-2'])).toMatchObject({ ack: true, expect: ['rx-1', 'rx-2'] })
     expect(resolve(['--expect', 'rx-1@10.0.0.2,rx-2@[fd77::2]']).expect).toEqual([

@@ -328,10 +328,11 @@ export function resolveSenderConfig(
     ['--repair-window', sources.repairWindow],
     ['--repair-rate', sources.repairRate],
     ['--repair-rate-per-receiver', sources.repairRatePerReceiver],
-    ['--heartbeat-max', sources.heartbeatMax],
   ] as const)
     if (raw && source !== 'default')
       throw conflict(name, '--raw sends plain datagrams, which are never fragmented or repaired')
+  if (raw && sources.heartbeatMax !== 'default')
+    throw conflict('--heartbeat-max', '--raw sends plain datagrams and no heartbeats, which are Shoal frames')
   if (raw && (rest.ack || rest.expect.length > 0))
     throw conflict(
       rest.ack ? '--ack' : '--expect',
