@@ -14,14 +14,11 @@ import {
   FrameKind,
   KNOWN_FLAGS,
   LITTLE_ENDIAN,
-  MAGIC,
   MUST_UNDERSTAND_FLAGS,
-  Offset,
-  WIRE_VERSION,
 } from './constants.js'
 import { crc32 } from './crc.js'
 import { encodeFrameInPlace } from './frame.js'
-import { decodeHeader, encodeTopic, type FrameHeader, writeWholeFrameHeader } from './header.js'
+import { decodeHeader, encodeTopic, type FrameHeader, writeHeader, writeWholeFrameHeader } from './header.js'
 
 /** The outer frame's topic. */
 export const BATCH_TOPIC = '*'
@@ -158,22 +155,23 @@ export class BatchBuilder {
   finish(sessionId: number, sequence: number): Uint8Array {
     const v = this.#view
     const payloadLength = this.#at - BATCH_HEADER_LENGTH
-    v.setUint16(Offset.MAGIC, MAGIC, LITTLE_ENDIAN)
-    v.setUint8(Offset.VERSION, WIRE_VERSION)
-    v.setUint8(Offset.KIND, FrameKind.BATCH)
-    v.setUint16(Offset.FLAGS, 0, LITTLE_ENDIAN)
-    v.setUint8(Offset.HOPS, 0)
-    v.setUint8(Offset.TOPIC_LENGTH, BATCH_TOPIC_BYTES.length)
-    v.setUint32(Offset.SESSION, sessionId, LITTLE_ENDIAN)
-    v.setUint32(Offset.SEQUENCE, sequence, LITTLE_ENDIAN)
-    v.setUint32(Offset.FINGERPRINT, 0, LITTLE_ENDIAN)
-    v.setUint32(Offset.MESSAGE_LENGTH, payloadLength, LITTLE_ENDIAN)
-    v.setUint32(Offset.FRAGMENT_OFFSET, 0, LITTLE_ENDIAN)
-    v.setUint16(Offset.FRAGMENT_INDEX, 0, LITTLE_ENDIAN)
-    v.setUint16(Offset.FRAGMENT_COUNT, 1, LITTLE_ENDIAN)
-    v.setUint16(Offset.HEADER_LENGTH, BATCH_HEADER_LENGTH, LITTLE_ENDIAN)
-    v.setUint16(Offset.PAYLOAD_LENGTH, payloadLength, LITTLE_ENDIAN)
-    this.#buf.set(BATCH_TOPIC_BYTES, Offset.TOPIC)
+    writeHeader(
+      this.#buf,
+      0,
+      FrameKind.BATCH,
+      0,
+      0,
+      sessionId,
+      sequence,
+      0,
+      payloadLength,
+      0,
+      0,
+      1,
+      BATCH_TOPIC_BYTES,
+      0,
+      payloadLength,
+    )
     const total = this.#at + CRC_LENGTH
     v.setUint32(this.#at, crc32(this.#buf.subarray(0, this.#at)), LITTLE_ENDIAN)
     const datagram = this.#buf.subarray(0, total)

@@ -6,7 +6,6 @@ import { transportError } from '../errors.js'
 import {
   FIXED_HEADER_LENGTH,
   FrameKind,
-  LITTLE_ENDIAN,
   MAGIC,
   MAX_FRAGMENTS,
   MAX_TOPIC_BYTES,
@@ -69,25 +68,23 @@ export function encodeHeaderInto(
   if (offset < 0 || offset + length > buf.length) throw new RangeError('header does not fit the buffer')
   if (header.fragmentCount < 1 || header.fragmentCount > MAX_FRAGMENTS)
     throw new RangeError(`fragment count ${header.fragmentCount} outside 1-${MAX_FRAGMENTS}`)
-  const view = new DataView(buf.buffer, buf.byteOffset + offset, length)
-  view.setUint16(Offset.MAGIC, MAGIC, LITTLE_ENDIAN)
-  view.setUint8(Offset.VERSION, WIRE_VERSION)
-  view.setUint8(Offset.KIND, header.kind)
-  view.setUint16(Offset.FLAGS, header.flags, LITTLE_ENDIAN)
-  view.setUint8(Offset.HOPS, header.hops)
-  view.setUint8(Offset.TOPIC_LENGTH, topicBytes.length)
-  view.setUint32(Offset.SESSION, header.sessionId, LITTLE_ENDIAN)
-  view.setUint32(Offset.SEQUENCE, header.sequence, LITTLE_ENDIAN)
-  view.setUint32(Offset.FINGERPRINT, header.fingerprint, LITTLE_ENDIAN)
-  view.setUint32(Offset.MESSAGE_LENGTH, header.messageLength, LITTLE_ENDIAN)
-  view.setUint32(Offset.FRAGMENT_OFFSET, header.fragmentOffset, LITTLE_ENDIAN)
-  view.setUint16(Offset.FRAGMENT_INDEX, header.fragmentIndex, LITTLE_ENDIAN)
-  view.setUint16(Offset.FRAGMENT_COUNT, header.fragmentCount, LITTLE_ENDIAN)
-  view.setUint16(Offset.HEADER_LENGTH, length, LITTLE_ENDIAN)
-  view.setUint16(Offset.PAYLOAD_LENGTH, header.payloadLength, LITTLE_ENDIAN)
-  buf.set(topicBytes, offset + Offset.TOPIC)
-  if (header.extensionLength > 0) buf.fill(0, offset + Offset.TOPIC + topicBytes.length, offset + length)
-  return length
+  return writeHeader(
+    buf,
+    offset,
+    header.kind,
+    header.flags,
+    header.hops,
+    header.sessionId,
+    header.sequence,
+    header.fingerprint,
+    header.messageLength,
+    header.fragmentOffset,
+    header.fragmentIndex,
+    header.fragmentCount,
+    topicBytes,
+    header.extensionLength,
+    header.payloadLength,
+  )
 }
 
 /** Why a header could not be read. */
@@ -138,7 +135,7 @@ export function decodeHeader(buf: Uint8Array, offset = 0, length = buf.length - 
 
 /**
  * Writes the header of a whole (unfragmented) DATA frame at `at`: the hot path of small frames,
- * batched or not. Returns the header length. Same layout as {@link encodeHeaderInto}.
+ * batched or not. Returns the header length.
  */
 export function writeWholeFrameHeader(
   buf: Uint8Array,
@@ -151,23 +148,65 @@ export function writeWholeFrameHeader(
   topicBytes: Uint8Array,
   payloadLength: number,
 ): number {
-  const length = FIXED_HEADER_LENGTH + topicBytes.length
+  return writeHeader(
+    buf,
+    at,
+    FrameKind.DATA,
+    flags,
+    hops,
+    sessionId,
+    sequence,
+    fingerprint,
+    payloadLength,
+    0,
+    0,
+    1,
+    topicBytes,
+    0,
+    payloadLength,
+  )
+}
+
+/**
+ * The one writer of the header layout (WIRE.md “Frame”): every DATA, BATCH and control frame's
+ * header is written here, unchecked (callers check what they take from outside). A non-zero
+ * `extensionLength` is zero-filled after the topic. Returns the header length.
+ */
+export function writeHeader(
+  buf: Uint8Array,
+  at: number,
+  kind: FrameKind,
+  flags: number,
+  hops: number,
+  sessionId: number,
+  sequence: number,
+  fingerprint: number,
+  messageLength: number,
+  fragmentOffset: number,
+  fragmentIndex: number,
+  fragmentCount: number,
+  topicBytes: Uint8Array,
+  extensionLength: number,
+  payloadLength: number,
+): number {
+  const length = FIXED_HEADER_LENGTH + topicBytes.length + extensionLength
   put16(buf, at + Offset.MAGIC, MAGIC)
   buf[at + Offset.VERSION] = WIRE_VERSION
-  buf[at + Offset.KIND] = FrameKind.DATA
+  buf[at + Offset.KIND] = kind
   put16(buf, at + Offset.FLAGS, flags)
   buf[at + Offset.HOPS] = hops
   buf[at + Offset.TOPIC_LENGTH] = topicBytes.length
   put32(buf, at + Offset.SESSION, sessionId)
   put32(buf, at + Offset.SEQUENCE, sequence)
   put32(buf, at + Offset.FINGERPRINT, fingerprint)
-  put32(buf, at + Offset.MESSAGE_LENGTH, payloadLength)
-  put32(buf, at + Offset.FRAGMENT_OFFSET, 0)
-  put16(buf, at + Offset.FRAGMENT_INDEX, 0)
-  put16(buf, at + Offset.FRAGMENT_COUNT, 1)
+  put32(buf, at + Offset.MESSAGE_LENGTH, messageLength)
+  put32(buf, at + Offset.FRAGMENT_OFFSET, fragmentOffset)
+  put16(buf, at + Offset.FRAGMENT_INDEX, fragmentIndex)
+  put16(buf, at + Offset.FRAGMENT_COUNT, fragmentCount)
   put16(buf, at + Offset.HEADER_LENGTH, length)
   put16(buf, at + Offset.PAYLOAD_LENGTH, payloadLength)
   buf.set(topicBytes, at + Offset.TOPIC)
+  if (extensionLength > 0) buf.fill(0, at + Offset.TOPIC + topicBytes.length, at + length)
   return length
 }
 
