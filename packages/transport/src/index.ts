@@ -11,6 +11,7 @@ export {
   resolveInterface,
 } from './net/interface.js'
 export { dropsForInode } from './net/kernel-drops.js'
+export { type Datagram, type DatagramLink, type SendDone, UdpLink, type UdpLinkOptions } from './net/link.js'
 export { DEFAULT_RECV_BUFFER_BYTES, type Mode, type RecvBufferInfo } from './net/socket.js'
 export {
   type BatchOptions,

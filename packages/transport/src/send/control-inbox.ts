@@ -1,0 +1,85 @@
+/**
+ * The control inbox: every datagram a publisher's socket reads, sorted. An ACK goes to the ack
+ * book, a NACK to the retransmitter, a plain (non-Shoal) datagram is a raw-mode reply, an ACK of
+ * another session a relay's to pass on; anything else is refused, counted by reason. One outcome
+ * per datagram read (`stats().outcomes`), so they sum to `datagramsIn`.
+ */
+import { countDrop, type DatagramOutcome } from '../stats.js'
+import { decodeAckBody } from '../wire/ack.js'
+import { FrameKind, Limits } from '../wire/constants.js'
+import { type DropReason, decodeFrame } from '../wire/frame.js'
+import type { FrameHeader } from '../wire/header.js'
+import { decodeNackBody, type NackBody } from '../wire/nack.js'
+import type { AckBook } from './ack-book.js'
+
+export interface ControlHandlers {
+  readonly sessionId: number
+  readonly acks: AckBook
+  /** A NACK for this session, well formed. */
+  nack(header: FrameHeader, body: NackBody, length: number, address: string, port: number): void
+  /** A plain datagram: a reply from a bare-socket program (raw mode's duplex). */
+  reply(data: Buffer, address: string, port: number): void
+  /**
+   * An ACK of another session (a relay's forwarded frames): true when someone takes it, false to
+   * refuse it as `foreign-session`.
+   */
+  foreignAck(header: FrameHeader, data: Buffer, address: string, port: number): boolean
+  /** A refused datagram, for the `'warning'` event. */
+  refused(reason: DropReason, address: string, port: number): void
+}
+
+export class ControlInbox {
+  readonly #handlers: ControlHandlers
+  readonly outcomes: Partial<Record<DatagramOutcome, number>> = {}
+  readonly drops: Partial<Record<DropReason, number>> = {}
+  datagramsIn = 0
+  bytesIn = 0
+
+  constructor(handlers: ControlHandlers) {
+    this.#handlers = handlers
+  }
+
+  /** One datagram read from the publisher's socket. */
+  receive(data: Buffer, address: string, port: number): void {
+    this.datagramsIn++
+    this.bytesIn += data.length
+    const outcome = this.#sort(data, address, port)
+    this.outcomes[outcome] = (this.outcomes[outcome] ?? 0) + 1
+  }
+
+  #sort(data: Buffer, address: string, port: number): DatagramOutcome {
+    const h = this.#handlers
+    const frame = decodeFrame(data, 0, data.length, { maxMessageBytes: Limits.MAX_MESSAGE_BYTES })
+    if (!frame.ok && (frame.reason === 'bad-magic' || frame.reason === 'truncated')) {
+      h.reply(data, address, port)
+      return 'reply'
+    }
+    if (!frame.ok) return this.#refuse(frame.reason, address, port)
+    const { header, payload } = frame
+    if (header.kind === FrameKind.ACK) {
+      const body = decodeAckBody(payload)
+      if (body === undefined) return this.#refuse('bad-ack', address, port)
+      if (header.sessionId !== h.sessionId)
+        return h.foreignAck(header, data, address, port)
+          ? 'foreign-ack'
+          : this.#refuse('foreign-session', address, port)
+      const outcome = h.acks.receive(header, body, address, port)
+      return outcome === 'ack' ? 'ack' : this.#refuse(outcome, address, port)
+    }
+    if (header.kind === FrameKind.NACK) {
+      if (header.sessionId !== h.sessionId) return this.#refuse('foreign-session', address, port)
+      const body = decodeNackBody(payload)
+      if (body === undefined) return this.#refuse('bad-nack', address, port)
+      h.nack(header, body, data.length, address, port)
+      return 'nack'
+    }
+    return this.#refuse('unexpected-kind', address, port)
+  }
+
+  /** A datagram this publisher does not take: counted by reason, and a warning. */
+  #refuse(reason: DropReason, address: string, port: number): DropReason {
+    countDrop(this.drops, reason)
+    this.#handlers.refused(reason, address, port)
+    return reason
+  }
+}

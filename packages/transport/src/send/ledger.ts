@@ -1,0 +1,67 @@
+/**
+ * The topic ledger: a publisher's topics and the only place their sequence numbers are handed out
+ * (Aeron: the publication's position). Every frame, whole, batched or fragmented, takes its number
+ * with `take()`; the heartbeat reads each topic's last one.
+ */
+import { Stream, sessionHex } from '../stats.js'
+import { encodeTopic } from '../wire/header.js'
+import type { HeartbeatTopic } from '../wire/heartbeat.js'
+
+export interface TopicState {
+  readonly topic: string
+  readonly bytes: Uint8Array
+  /** The next sequence to hand out. */
+  sequence: number
+  readonly stream: Stream
+  /** The topic's last message was fragmented: encode the next into a recycled buffer first. */
+  large: boolean
+  /** Fragmented messages of the topic still being sent: heartbeats leave the topic out meanwhile. */
+  inFlight: number
+}
+
+export class Ledger {
+  readonly #topics = new Map<string, TopicState>()
+  readonly #session: string
+  readonly #destination: string
+  readonly #port: number
+
+  constructor(sessionId: number, destination: string, port: number) {
+    this.#session = sessionHex(sessionId)
+    this.#destination = destination
+    this.#port = port
+  }
+
+  /** The state of `topic`, created on first use (the topic name is checked then). */
+  topic(topic: string): TopicState {
+    let state = this.#topics.get(topic)
+    if (state === undefined) {
+      const stream = new Stream(this.#session, this.#destination, this.#port, topic)
+      state = { topic, bytes: encodeTopic(topic), sequence: 0, stream, large: false, inFlight: 0 }
+      this.#topics.set(topic, state)
+    }
+    return state
+  }
+
+  /** Hands out the next sequence of `state`. */
+  take(state: TopicState): number {
+    const sequence = state.sequence
+    state.sequence = (sequence + 1) >>> 0
+    return sequence
+  }
+
+  /**
+   * Each topic's last sequence, for a heartbeat: topics with a fragmented message still going out
+   * are left out (listing it would show its receivers a loss that is only late).
+   */
+  heartbeatTopics(): HeartbeatTopic[] {
+    const topics: HeartbeatTopic[] = []
+    for (const state of this.#topics.values())
+      if (state.stream.framesSent > 0 && state.inFlight === 0)
+        topics.push({ topicBytes: state.bytes, sequence: (state.sequence - 1) >>> 0 })
+    return topics
+  }
+
+  states(): IterableIterator<TopicState> {
+    return this.#topics.values()
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * The outbox: the one path every datagram a publisher sends takes, first send, resend, batch or
+ * heartbeat (Aeron: the sender's duty cycle over the term buffer). It paces, counts, and turns a
+ * kernel refusal into a `SHOAL_SOCKET` error; a stage that transforms every datagram (sealing with a
+ * key) sits here, in `#put`.
+ */
+import { transportError } from '../errors.js'
+import type { Datagram, DatagramLink, SendDone } from '../net/link.js'
+import { PACING_TICK_MS, TokenBucket } from '../token-bucket.js'
+import type { FragmentParts } from '../wire/fragment.js'
+
+/** Default `pacing.burstBytes`: a 1 MiB image and its fragment headers, with room to spare. */
+export const DEFAULT_BURST_BYTES = 2 * 1024 * 1024
+
+/** What a datagram is, for the counters: a first send, a resend for a NACK, or a control frame. */
+export type DatagramRole = 'first' | 'resend' | 'control'
+
+export interface OutboxOptions {
+  /** Bytes sent back to back before yielding to the event loop (see `Pacing`). */
+  burstBytes?: number
+  /** Average rate cap of `sendAll`, bytes/s (see `Pacing`). */
+  bytesPerSecond?: number
+}
+
+export interface OutboxCounters {
+  datagramsOut: number
+  bytesOut: number
+  /** Bytes sent again for NACKs (part of `bytesOut`). */
+  resentBytes: number
+  /** Control datagrams (heartbeats) the kernel refused: counted apart, no frame was lost. */
+  controlErrors: number
+  /** Datagrams of frames the kernel refused. */
+  sendErrors: number
+}
+
+/** Something that counts datagrams out of a held message (see RepairWindow's `Held`). */
+export interface SentCounter {
+  sent: number
+}
+
+export class Outbox {
+  readonly #link: DatagramLink
+  readonly #burstBytes: number
+  /** The rate cap (`pacing.bytesPerSecond`), when there is one. */
+  readonly #bucket: TokenBucket | undefined
+  /** Bytes sent since the event loop last had a turn (see sendAll). */
+  #burst = 0
+  readonly counters: OutboxCounters = {
+    datagramsOut: 0,
+    bytesOut: 0,
+    resentBytes: 0,
+    controlErrors: 0,
+    sendErrors: 0,
+  }
+  /** A failed send nobody awaits: the publisher's `'warning'`. */
+  readonly #onSendFailed: (error: Error) => void
+
+  constructor(link: DatagramLink, options: OutboxOptions, onSendFailed: (error: Error) => void) {
+    this.#link = link
+    this.#burstBytes = options.burstBytes ?? DEFAULT_BURST_BYTES
+    this.#bucket =
+      options.bytesPerSecond === undefined
+        ? undefined
+        : new TokenBucket(options.bytesPerSecond, this.#burstBytes)
+    this.#onSendFailed = onSendFailed
+  }
+
+  /** Bytes of first sends so far (what resend caps are relative to). */
+  get firstBytes(): number {
+    return this.counters.bytesOut - this.counters.resentBytes
+  }
+
+  /**
+   * Sends one datagram now, unpaced, and counts it. `done`: its completion (a refusal arrives as a
+   * `SHOAL_SOCKET` error); without one, a refused frame is counted and reported as a warning, a
+   * refused control datagram only counted.
+   */
+  put(datagram: Datagram | FragmentParts, role: DatagramRole, done?: SendDone): void {
+    const length = datagramLength(datagram)
+    this.counters.datagramsOut++
+    this.counters.bytesOut += length
+    if (role === 'resend') this.counters.resentBytes += length
+    this.#link.send(
+      datagram,
+      done === undefined
+        ? role === 'control'
+          ? this.#afterControl
+          : this.#afterSend
+        : (error) => done(error === null ? null : this.error(error)),
+    )
+  }
+
+  /**
+   * Sends datagrams in order, paced (see `Pacing`): resolves when the kernel has every one; rejects
+   * with the first refusal. `counted.sent` counts them out as they go.
+   */
+  async sendAll(
+    datagrams: ReadonlyArray<Uint8Array | FragmentParts>,
+    role: DatagramRole,
+    counted?: SentCounter,
+  ): Promise<void> {
+    const sends: Promise<void>[] = []
+    const bucket = this.#bucket
+    // Rate-capped: bytes of these datagrams not sent yet, and whether the current burst goes on.
+    let unsent = 0
+    if (bucket !== undefined) for (const datagram of datagrams) unsent += datagramLength(datagram)
+    let continuing = false
+    for (const datagram of datagrams) {
+      const length = datagramLength(datagram)
+      if (bucket !== undefined) {
+        // The token bucket (see Pacing): sleep, never spin, until it admits the datagram.
+        for (let wait = bucket.admit(length, unsent, continuing); wait > 0; ) {
+          await Promise.all(sends.splice(0))
+          await sleep(Math.max(wait, PACING_TICK_MS))
+          wait = bucket.admit(length, unsent, false)
+          this.#burst = 0
+        }
+        continuing = true
+        unsent -= length
+      }
+      if (this.#burst >= this.#burstBytes) {
+        // Sends that complete at once call back on the next tick, so back-to-back messages never
+        // let the event loop read sockets (acks, NACKs) or run timers: yield to it after each
+        // burst, counted across messages.
+        this.#burst = 0
+        await Promise.all(sends.splice(0))
+        await yieldToLoop()
+      }
+      sends.push(
+        new Promise((resolve, reject) => this.put(datagram, role, (e) => (e ? reject(e) : resolve()))),
+      )
+      this.#burst += length
+      if (counted !== undefined) counted.sent++
+    }
+    await Promise.all(sends)
+  }
+
+  /** A kernel refusal as the error a caller sees. */
+  error(error: Error): Error {
+    const { address, port } = this.#link.destination
+    return transportError('SHOAL_SOCKET', `send to ${address}:${port} failed: ${error.message}`, error)
+  }
+
+  /**
+   * Completion of a send nobody awaits (send(), batches). node:dgram drops a send error silently
+   * when no callback is given, so there is always one: a failure is counted and reported.
+   */
+  readonly #afterSend = (error: Error | null) => {
+    if (error === null) return
+    this.counters.sendErrors++
+    this.#onSendFailed(error)
+  }
+
+  readonly #afterControl = (error: Error | null) => {
+    if (error !== null) this.counters.controlErrors++
+  }
+}
+
+export function datagramLength(datagram: Datagram | FragmentParts): number {
+  if (datagram instanceof Uint8Array) return datagram.length
+  let length = 0
+  for (const part of datagram) length += part.length
+  return length
+}
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))

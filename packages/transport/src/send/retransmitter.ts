@@ -1,0 +1,148 @@
+/**
+ * The retransmitter: NACKs in, resends out (WIRE.md “Repair”). It holds fragmented messages for a
+ * window of bytes and time (see `RepairOptions`), answers a NACK with the fragments asked for,
+ * each at most once per holdoff, as far as the NACK's credit and the resend rates allow
+ * (`ResendBudget`), and sends them through the outbox like every other datagram.
+ */
+import { type Held, RepairWindow } from '../repair-window.js'
+import { emptyRepairStats, type RepairStats } from '../stats.js'
+import type { FragmentParts } from '../wire/fragment.js'
+import type { FrameHeader } from '../wire/header.js'
+import type { NackBody } from '../wire/nack.js'
+import { ackKey } from './ack-book.js'
+import type { Outbox } from './outbox.js'
+import { sleep } from './outbox.js'
+import { ResendBudget, type ResendLimits } from './resend-budget.js'
+
+/**
+ * On `close()`, a publisher that sent or resent a held message lately waits until its receivers have
+ * been quiet (no NACK) for this long, so that the fragments they lost of its last messages can still
+ * be repaired. A receiver asks for a lost tail within 15 ms and again every 20 ms.
+ */
+export const CLOSE_REPAIR_QUIET_MS = 40
+/** The longest `close()` waits for repairs (see {@link CLOSE_REPAIR_QUIET_MS}), ms. */
+export const CLOSE_REPAIR_MAX_MS = 500
+
+/**
+ * Repair of fragmented messages (WIRE.md “Repair”). The publisher keeps a reference to each
+ * fragmented message it sends (no copy: the frames it already built) for a window of bytes and
+ * time, and marks its fragments `REPAIRABLE`. A receiver that finds fragments missing sends a NACK;
+ * the publisher sends those fragments again, to the same destination, through the same pacing.
+ */
+export interface RepairOptions extends ResendLimits {
+  /** Bytes of messages held, at most; the oldest go first. Default `REPAIR_WINDOW_BYTES` (64 MiB). */
+  windowBytes?: number
+  /** A message older than this is no longer held, ms. Default `REPAIR_WINDOW_MS` (1,000). */
+  windowMs?: number
+}
+
+export class Retransmitter {
+  /** Fragmented messages held for repair; undefined when repair is off. */
+  readonly window: RepairWindow | undefined
+  readonly #budget: ResendBudget
+  readonly #outbox: Outbox
+  readonly #background: (sending: Promise<unknown>) => void
+  readonly #stats = emptyRepairStats()
+  /** When a held message was last sent or a NACK last came (performance.now()). */
+  #activityAt = Number.NEGATIVE_INFINITY
+
+  /**
+   * `options` undefined: repair off. `background` runs a send nobody awaits (the publisher's: a
+   * failure is a warning, flush() waits for it).
+   */
+  constructor(
+    options: RepairOptions | undefined,
+    outbox: Outbox,
+    background: (sending: Promise<unknown>) => void,
+  ) {
+    // A window of 0 bytes or 0 ms holds nothing: no repair.
+    this.window =
+      options === undefined || options.windowBytes === 0 || options.windowMs === 0
+        ? undefined
+        : new RepairWindow(options.windowBytes, options.windowMs)
+    // Resends are capped relative to what this publisher sent first.
+    this.#budget = new ResendBudget(options ?? {}, () => outbox.firstBytes)
+    this.#outbox = outbox
+    this.#background = background
+  }
+
+  /** Holds a fragmented message about to be sent, when the window can hold it at all. */
+  hold(
+    topic: string,
+    sequence: number,
+    parts: FragmentParts[],
+    bytes: number,
+    owned: Buffer | undefined,
+  ): Held | undefined {
+    const window = this.window
+    return window?.fits(bytes) === true
+      ? window.hold(ackKey(topic, sequence), parts, bytes, owned)
+      : undefined
+  }
+
+  /** Whether a message of `bytes` would be held (its fragments are then marked REPAIRABLE). */
+  fits(bytes: number): boolean {
+    return this.window?.fits(bytes) === true
+  }
+
+  /**
+   * Sends datagrams of a held message: all of them the first time (`first`, counting them out in
+   * `held.sent` for repairs), or some again. Its buffer is not recycled while this runs.
+   */
+  async sendHeld(datagrams: ReadonlyArray<FragmentParts>, held: Held, first: boolean): Promise<void> {
+    const window = this.window!
+    if (!first) window.begin(held) // the first send was counted when the message was held
+    try {
+      await this.#outbox.sendAll(datagrams, first ? 'first' : 'resend', first ? held : undefined)
+    } finally {
+      window.end(held)
+      this.#activityAt = performance.now()
+    }
+  }
+
+  /**
+   * A receiver asks for fragments again: resend those held, each at most once per holdoff, as far
+   * as the NACK's credit and the resend rates allow.
+   */
+  onNack(header: FrameHeader, body: NackBody, length: number, address: string): void {
+    const stats = this.#stats
+    stats.nacksReceived++
+    this.#activityAt = performance.now()
+    const found = this.window?.resend(
+      ackKey(header.topic, header.sequence),
+      body.ranges,
+      this.#budget.grant(address, length),
+    )
+    if (found === undefined) {
+      stats.unavailable++
+      return
+    }
+    const { held, parts: again } = found
+    if (again.length === 0) return
+    stats.fragmentsResent += again.length
+    this.#background(this.sendHeld(again, held, false))
+  }
+
+  /** Until receivers have not asked for repairs for CLOSE_REPAIR_QUIET_MS, at most CLOSE_REPAIR_MAX_MS. */
+  async awaitLastRepairs(flush: () => Promise<void>): Promise<void> {
+    if (this.window === undefined || this.window.size === 0) return
+    const deadline = performance.now() + CLOSE_REPAIR_MAX_MS
+    for (;;) {
+      const now = performance.now()
+      const quietFor = now - this.#activityAt
+      if (quietFor >= CLOSE_REPAIR_QUIET_MS || now >= deadline) break
+      await sleep(Math.min(CLOSE_REPAIR_QUIET_MS - quietFor, deadline - now))
+      await flush().catch(() => {})
+    }
+  }
+
+  /** Repair counters, with the NACKs whose answer a limit cut short. */
+  stats(): RepairStats {
+    const { creditLimited, rateLimited } = this.#budget.stats()
+    return { ...this.#stats, creditLimited, rateLimited }
+  }
+
+  clear(): void {
+    this.window?.clear()
+  }
+}

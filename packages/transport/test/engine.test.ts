@@ -1,0 +1,146 @@
+/**
+ * The send engine with no socket: a Publisher over a fake link. What goes out, in which datagrams,
+ * with which sequence numbers; what a NACK brings back; what a kernel refusal does.
+ */
+import { Imu, nowStampNs } from '@shoal/schema'
+import { describe, expect, it } from 'vitest'
+import { Publisher, type PublisherInfo, type PublisherOptions } from '../src/index.js'
+import { decodeFrame, encodeNack, Flag, FrameKind, forEachInnerFrame } from '../src/wire/index.js'
+import { FakeLink } from './fake-link.js'
+
+const SESSION = 0x5eed
+const info = (budget: number): PublisherInfo => ({
+  mode: 'multicast',
+  family: 4,
+  destination: '239.0.0.1',
+  port: 5000,
+  interface: 'lo',
+  interfaceAddress: '127.0.0.1',
+  mtu: 65_536,
+  budget,
+  ttl: 1,
+  loopback: true,
+  sessionId: SESSION,
+  local: { address: '127.0.0.1', port: 40000 },
+})
+
+function publisherOn(options: PublisherOptions = {}, budget = 1_472) {
+  const link = new FakeLink()
+  const publisher = new Publisher(link, info(budget), { heartbeat: false, ...options })
+  return { link, publisher }
+}
+
+const imu = () => ({
+  header: { sourceId: 'imu', frameId: 'base', stampNs: nowStampNs() },
+  angularVelocity: { x: 1, y: 2, z: 3 },
+})
+
+function decoded(datagram: Uint8Array) {
+  const frame = decodeFrame(datagram, 0, datagram.length)
+  if (!frame.ok) throw new Error(`undecodable datagram: ${frame.reason}`)
+  return frame
+}
+
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+describe('send engine over a fake link', () => {
+  it('numbers every frame of a topic from one ledger, whichever entry point sent it', async () => {
+    const { link, publisher } = publisherOn()
+    expect(publisher.send('imu', Imu, imu())).toBe(0)
+    expect((await publisher.publish('imu', Imu, imu())).sequence).toBe(1)
+    expect((await publisher.publishEncoded('imu', Imu.fingerprint, Imu.encode(imu()))).sequence).toBe(2)
+    expect(publisher.send('other', Imu, imu())).toBe(0)
+    await publisher.flush()
+    const sequences = link.take().map((d) => [decoded(d).header.topic, decoded(d).header.sequence])
+    expect(sequences).toEqual([
+      ['imu', 0],
+      ['imu', 1],
+      ['imu', 2],
+      ['other', 0],
+    ])
+    expect(publisher.stats().datagramsOut).toBe(4)
+  })
+
+  it('packs small frames of several topics into one BATCH datagram and counts one datagram', async () => {
+    const { link, publisher } = publisherOn({ batch: true })
+    for (let i = 0; i < 10; i++) publisher.send(i % 2 === 0 ? 'a' : 'b', Imu, imu())
+    await publisher.flush()
+    const [batch, ...rest] = link.take()
+    expect(rest).toEqual([])
+    const frame = decoded(batch!)
+    expect(frame.header.kind).toBe(FrameKind.BATCH)
+    const inner: string[] = []
+    forEachInnerFrame(frame.payload, (header) => inner.push(`${header.topic}${header.sequence}`))
+    expect(inner).toEqual(['a0', 'b0', 'a1', 'b1', 'a2', 'b2', 'a3', 'b3', 'a4', 'b4'])
+    expect(publisher.stats().datagramsOut).toBe(1)
+  })
+
+  it('resends the fragments a NACK names, once per holdoff, through the same outbox', async () => {
+    const { link, publisher } = publisherOn()
+    const payload = new Uint8Array(10_000).fill(7)
+    const result = await publisher.publishEncoded('camera', 1, payload)
+    const fragments = link.take()
+    expect(fragments.length).toBe(result.datagrams)
+    expect(fragments.every((f) => (decoded(f).header.flags & Flag.REPAIRABLE) !== 0)).toBe(true)
+    const nack = encodeNack(
+      { sessionId: SESSION, sequence: result.sequence, topic: 'camera' },
+      { receiverSession: 9, ranges: [[2, 2]] },
+      200,
+    )
+    link.deliver(nack)
+    link.deliver(nack) // within the holdoff: nothing more
+    await publisher.flush()
+    const resent = link.take()
+    expect(resent.map((d) => decoded(d).header.fragmentIndex)).toEqual([2, 3])
+    expect(resent.map((d) => Buffer.from(d))).toEqual(
+      [fragments[2], fragments[3]].map((d) => Buffer.from(d!)),
+    )
+    const stats = publisher.stats()
+    expect(stats.repair).toMatchObject({ nacksReceived: 2, fragmentsResent: 2 })
+    expect(stats.outcomes).toMatchObject({ nack: 2 })
+  })
+
+  it('counts a malformed or foreign control frame by reason and sends nothing for it', async () => {
+    const { link, publisher } = publisherOn()
+    const warnings: unknown[] = []
+    publisher.on('warning', (w) => warnings.push(w))
+    const nack = encodeNack(
+      { sessionId: SESSION + 1, sequence: 0, topic: 't' },
+      { receiverSession: 1, ranges: [[0, 1]] },
+    )
+    link.deliver(nack)
+    const corrupt = Uint8Array.from(
+      encodeNack({ sessionId: SESSION, sequence: 0, topic: 't' }, { receiverSession: 1, ranges: [[0, 1]] }),
+    )
+    corrupt[corrupt.length - 1]! ^= 0xff
+    link.deliver(corrupt)
+    await settle()
+    expect(link.take()).toEqual([])
+    expect(publisher.stats().drops).toMatchObject({ 'foreign-session': 1, 'bad-crc': 1 })
+    expect(warnings).toHaveLength(2)
+  })
+
+  it('turns a kernel refusal into a rejected publish, and a refused send() into a counted warning', async () => {
+    const { link, publisher } = publisherOn()
+    link.refuse = new Error('ENOBUFS')
+    await expect(publisher.publish('imu', Imu, imu())).rejects.toMatchObject({ code: 'SHOAL_SOCKET' })
+    const warnings: Array<{ reason: string }> = []
+    publisher.on('warning', (w) => warnings.push(w))
+    publisher.send('imu', Imu, imu())
+    await settle()
+    expect(warnings.map((w) => w.reason)).toEqual(['send-failed'])
+    expect(publisher.stats().drops['send-failed']).toBe(1)
+  })
+
+  it('sends a last heartbeat with each topic’s last sequence on close, then closes the link', async () => {
+    const link = new FakeLink()
+    const publisher = new Publisher(link, info(1_472), {})
+    publisher.send('imu', Imu, imu())
+    publisher.send('imu', Imu, imu())
+    await publisher.close()
+    const last = decoded(link.sent.at(-1)!)
+    expect(last.header.kind).toBe(FrameKind.HEARTBEAT)
+    expect(publisher.stats().heartbeats.sent).toBeGreaterThanOrEqual(1)
+    expect(link.closed).toBe(true)
+  })
+})
