@@ -2,10 +2,15 @@ import { describe, expect, it } from 'vitest'
 import {
   JUMP_CONFIRM_FRAMES,
   JUMP_CONFIRM_MS,
+  GROWN_AT_FRAMES,
   MAX_SEQUENCE_JUMP,
+  RELIABLE_SEQUENCE_WINDOW,
   SEQUENCE_WINDOW,
   SequenceTracker,
 } from './sequence.js'
+
+/** How far ahead an established stream (past GROWN_AT_FRAMES frames) follows a frame at once. */
+const ESTABLISHED_JUMP = RELIABLE_SEQUENCE_WINDOW / 2
 
 function run(seqs: number[]) {
   const t = new SequenceTracker()
@@ -14,6 +19,23 @@ function run(seqs: number[]) {
 }
 
 describe('SequenceTracker', () => {
+  it('grows its window once a stream is established: a repair 40,000 frames late still counts', () => {
+    const t = new SequenceTracker()
+    for (let s = 0; s < GROWN_AT_FRAMES; s++) t.observe(s)
+    // a lost batch of 800 frames, then 39,200 more frames
+    for (let s = GROWN_AT_FRAMES + 800; s < 40_000; s++) t.observe(s)
+    expect(t.gaps).toBe(800)
+    for (let s = GROWN_AT_FRAMES; s < GROWN_AT_FRAMES + 800; s++) expect(t.observe(s)).toBe('reordered')
+    expect(t).toMatchObject({ gaps: 0, jumps: 0, duplicates: 0, frames: 40_000 })
+    expect(t.observe(100)).toBe('duplicate')
+  })
+
+  it('a new stream keeps the small window: a flood of made-up streams costs 32 words each', () => {
+    const t = new SequenceTracker()
+    for (let s = 0; s < GROWN_AT_FRAMES - 1; s++) t.observe(s)
+    expect(t.observe(GROWN_AT_FRAMES + MAX_SEQUENCE_JUMP + 10)).toBe('jump')
+  })
+
   it('counts in-order frames with no gaps', () => {
     const { t } = run([0, 1, 2, 3])
     expect(t).toMatchObject({ frames: 4, gaps: 0, duplicates: 0, reordered: 0 })
@@ -122,26 +144,27 @@ describe('SequenceTracker', () => {
 
     it('a far-behind frame is not delivered (too old to tell) and does not move the stream', () => {
       const t = new SequenceTracker()
-      live(t, 5_000, 5_100)
+      live(t, 100_000, 100_100)
       for (let k = 0; k < 10; k++) expect(t.observe(k, 25_500)).toBe('duplicate')
-      live(t, 5_101, 5_200)
+      live(t, 100_101, 100_200)
       expect(t).toMatchObject({ gaps: 0, resyncs: 0, frames: 201 })
     })
 
     it('a publisher heard again after losing more than the jump limit: the stream follows once confirmed, and the loss is counted', () => {
       const t = new SequenceTracker()
       live(t, 0, 99)
-      // 2,000 frames lost (10 s at 200 Hz): the next ones arrive far ahead, with the old position quiet
-      const back = 2_100
+      // 40,000 frames lost (more than an established stream's jump limit): the next ones arrive far
+      // ahead, with the old position quiet
+      const back = 40_100
       const at = (s: number) => s * 5
       for (let k = 0; k < JUMP_CONFIRM_FRAMES - 1; k++) expect(t.observe(back + k, at(back + k))).toBe('jump')
       expect(t.observe(back + JUMP_CONFIRM_FRAMES, at(back + JUMP_CONFIRM_FRAMES))).toBe('resync')
       live(t, back + JUMP_CONFIRM_FRAMES + 1, back + 100)
-      // every frame delivered; the 2,000 lost and the one skipped inside the candidate are gaps
-      expect(t).toMatchObject({ resyncs: 1, gaps: 2_000 + 1, duplicates: 0 })
+      // every frame delivered; the 40,000 lost and the one skipped inside the candidate are gaps
+      expect(t).toMatchObject({ resyncs: 1, gaps: 40_000 + 1, duplicates: 0 })
       expect(t.frames).toBe(100 + 100)
       expect(t.observe(back + JUMP_CONFIRM_FRAMES - 1, at(back + 200))).toBe('reordered')
-      expect(t.gaps).toBe(2_000)
+      expect(t.gaps).toBe(40_000)
     })
 
     it('a candidate ahead is confirmed by its frames; one behind only once the old position has been quiet', () => {
@@ -221,7 +244,7 @@ describe('SequenceTracker', () => {
   it('a resync less than a window ahead keeps what the old position had seen', () => {
     const t = new SequenceTracker()
     for (let s = 0; s < 100; s++) t.observe(s, 0)
-    const at = 100 + MAX_SEQUENCE_JUMP + 10
+    const at = 100 + ESTABLISHED_JUMP + 10
     for (let k = 0; k < JUMP_CONFIRM_FRAMES; k++) t.observe(at + k, JUMP_CONFIRM_MS)
     expect(t.resyncs).toBe(1)
     expect(t.observe(50, JUMP_CONFIRM_MS)).toBe('duplicate')

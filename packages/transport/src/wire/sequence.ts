@@ -17,11 +17,26 @@
  * accounting”, “Security”).
  */
 
-/** How far back a late frame is still recognised as reordered rather than duplicate/stale. */
+/**
+ * How far back a late frame is still recognised as reordered rather than duplicate/stale, for a new
+ * stream. A stream that has shown it is real (see {@link GROWN_AT_FRAMES}) grows its window to
+ * {@link RELIABLE_SEQUENCE_WINDOW}.
+ */
 export const SEQUENCE_WINDOW = 1024
 /**
- * Furthest ahead of the expected sequence a frame may be and still move the stream at once. Half
- * the window: after a forged frame this far ahead, the real frames that follow are still inside the
+ * The window of an established stream: repairs of whole frames arrive a round trip and a holdoff
+ * after the frames that overtook them, and retries later still; at 2 M frames/s (batched 45-byte
+ * frames) 65,536 frames are 33 ms. 8 KiB per stream (a Uint32Array), so 32 MiB for a full stream
+ * table (4,096).
+ */
+export const RELIABLE_SEQUENCE_WINDOW = 65_536
+/** Frames a stream takes before its window grows to {@link RELIABLE_SEQUENCE_WINDOW}. */
+export const GROWN_AT_FRAMES = 64
+/** Foreign frames remembered (see `ForeignCopies`): one slot per sequence modulo this. */
+export const FOREIGN_COPIES = 1024
+/**
+ * Furthest ahead of the expected sequence a frame may be and still move a new stream at once (an
+ * established one: half its grown window). Half the window: after a forged frame this far ahead, the real frames that follow are still inside the
  * window (late, not lost), so counts heal by themselves. A frame further ahead (a forgery, or a
  * publisher heard again after losing this many frames in a row) is delivered but held as a
  * candidate position until confirmed.
@@ -53,7 +68,7 @@ export type SequenceVerdict =
   | 'resync'
   | 'foreign'
 
-const WINDOW_MASK = SEQUENCE_WINDOW - 1
+const FOREIGN_MASK = FOREIGN_COPIES - 1
 
 /**
  * The next expected sequence and one bit per sequence of [next − WINDOW, next): seen or not, in 32
@@ -62,28 +77,52 @@ const WINDOW_MASK = SEQUENCE_WINDOW - 1
  */
 class Window {
   next = 0
+  /** Sequences covered, a power of two. */
+  size = SEQUENCE_WINDOW
+  mask = SEQUENCE_WINDOW - 1
   // biome-ignore format: 32 words, one per line would be 32 lines
-  readonly seen: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+  seen: number[] | Uint32Array = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
 
   isSeen(sequence: number): boolean {
-    const i = sequence & WINDOW_MASK
+    const i = sequence & this.mask
     return ((this.seen[i >>> 5]! >>> (i & 31)) & 1) === 1
   }
 
   mark(sequence: number): void {
-    const i = sequence & WINDOW_MASK
+    const i = sequence & this.mask
     this.seen[i >>> 5]! |= 1 << (i & 31)
   }
 
   /** Moves `next` on by `count`, forgetting what the skipped slots held. */
   skip(count: number): void {
-    if (count >= SEQUENCE_WINDOW) this.seen.fill(0)
+    if (count >= this.size) this.seen.fill(0)
     else
       for (let k = 0; k < count; k++) {
-        const i = (this.next + k) & WINDOW_MASK
+        const i = (this.next + k) & this.mask
         this.seen[i >>> 5]! &= ~(1 << (i & 31))
       }
     this.next = (this.next + count) >>> 0
+  }
+
+  /** Covers `size` sequences from now on, keeping what it saw. */
+  grow(size: number): void {
+    const old = { next: this.next, size: this.size, mask: this.mask, seen: this.seen }
+    this.size = size
+    this.mask = size - 1
+    this.seen = new Uint32Array(size >>> 5)
+    this.copy(old as Window)
+  }
+
+  /** Takes `from`'s position and what it saw, as far as this window reaches. */
+  copy(from: Window): void {
+    this.seen.fill(0)
+    this.next = from.next
+    const reach = Math.min(from.size, this.size)
+    for (let back = 1; back <= reach; back++) {
+      const sequence = (from.next - back) >>> 0
+      const i = sequence & from.mask
+      if (((from.seen[i >>> 5]! >>> (i & 31)) & 1) === 1) this.mark(sequence)
+    }
   }
 }
 
@@ -92,13 +131,13 @@ class Window {
  * its number and message digest. Typed arrays (made once per stream that meets a foreign frame).
  */
 class ForeignCopies {
-  readonly #sequence = new Uint32Array(SEQUENCE_WINDOW)
-  readonly #digest = new Int32Array(SEQUENCE_WINDOW)
-  readonly #used = new Uint8Array(SEQUENCE_WINDOW)
+  readonly #sequence = new Uint32Array(FOREIGN_COPIES)
+  readonly #digest = new Int32Array(FOREIGN_COPIES)
+  readonly #used = new Uint8Array(FOREIGN_COPIES)
 
   /** Remembers a foreign frame; false when the same one is there already. */
   add(sequence: number, digest: number): boolean {
-    const slot = sequence & WINDOW_MASK
+    const slot = sequence & FOREIGN_MASK
     if (this.#used[slot] === 1 && this.#sequence[slot] === sequence && this.#digest[slot] === (digest | 0))
       return false
     this.#used[slot] = 1
@@ -109,7 +148,7 @@ class ForeignCopies {
 
   /** Whether a foreign copy of this frame came already (forgetting it: it is needed once). */
   take(sequence: number, digest: number): boolean {
-    const slot = sequence & WINDOW_MASK
+    const slot = sequence & FOREIGN_MASK
     if (this.#used[slot] !== 1 || this.#sequence[slot] !== sequence || this.#digest[slot] !== (digest | 0))
       return false
     this.#used[slot] = 0
@@ -194,16 +233,16 @@ export class SequenceTracker {
       return 'first'
     }
     const ahead = (sequence - window.next) | 0
-    if (ahead >= 0 && ahead <= MAX_SEQUENCE_JUMP) {
+    if (ahead >= 0 && ahead <= window.size >>> 1) {
       window.skip(ahead + 1)
       window.mark(sequence)
       this.#heardAt = now
-      this.frames++
+      if (++this.frames >= GROWN_AT_FRAMES && window.size === SEQUENCE_WINDOW) window.grow(RELIABLE_SEQUENCE_WINDOW)
       if (ahead === 0) return 'next'
       this.gaps += ahead
       return 'gap'
     }
-    if (ahead < 0 && -ahead <= SEQUENCE_WINDOW) {
+    if (ahead < 0 && -ahead <= window.size) {
       if (window.isSeen(sequence)) {
         this.duplicates++
         return 'duplicate'
@@ -229,7 +268,7 @@ export class SequenceTracker {
   tail(last: number, now: number): number {
     if (!this.#started) return 0
     const ahead = (((last + 1) >>> 0) - this.#window.next) | 0
-    if (ahead <= 0 || ahead > MAX_SEQUENCE_JUMP) return 0
+    if (ahead <= 0 || ahead > this.#window.size >>> 1) return 0
     this.#window.skip(ahead)
     this.gaps += ahead
     this.#heardAt = now
@@ -244,14 +283,14 @@ export class SequenceTracker {
     if (!this.#started) return false
     const ahead = (sequence - this.#window.next) | 0
     if (ahead >= 0) return false
-    return -ahead > SEQUENCE_WINDOW || this.#window.isSeen(sequence)
+    return -ahead > this.#window.size || this.#window.isSeen(sequence)
   }
 
   /** Whether `sequence` is too far from the stream's position to move it at once. */
   isFar(sequence: number): boolean {
     if (!this.#started) return false
     const ahead = (sequence - this.#window.next) | 0
-    return ahead > MAX_SEQUENCE_JUMP || ahead < -SEQUENCE_WINDOW
+    return ahead > this.#window.size >>> 1 || ahead < -this.#window.size
   }
 
   /** A frame from another sender: delivered unless the stream has it; it moves and counts nothing. */
@@ -263,7 +302,7 @@ export class SequenceTracker {
    */
   #foreign(sequence: number, digest: number): SequenceVerdict {
     const behind = (this.#window.next - sequence) | 0
-    if (behind > 0 && behind <= SEQUENCE_WINDOW && this.#window.isSeen(sequence)) {
+    if (behind > 0 && behind <= this.#window.size && this.#window.isSeen(sequence)) {
       this.duplicates++
       return 'duplicate'
     }
@@ -342,15 +381,16 @@ export class SequenceTracker {
       this.#first = candidate.first
     }
     // Frames the old position had seen that the new window still covers stay seen.
-    const from = window.next
-    const seen = candidate.window
-    for (let back = 1; back <= SEQUENCE_WINDOW; back++) {
-      const sequence = (from - back) >>> 0
-      if (((seen.next - sequence) | 0) > SEQUENCE_WINDOW) break
-      if (((seen.next - sequence) | 0) > 0 && window.isSeen(sequence)) seen.mark(sequence)
+    const old = new Window()
+    old.grow(window.size)
+    old.copy(window)
+    window.copy(candidate.window)
+    for (let back = 1; back <= old.size; back++) {
+      const sequence = (old.next - back) >>> 0
+      const behind = (window.next - sequence) | 0
+      if (behind > window.size) break
+      if (behind > 0 && old.isSeen(sequence)) window.mark(sequence)
     }
-    window.next = seen.next
-    for (let w = 0; w < window.seen.length; w++) window.seen[w] = seen.seen[w]!
     this.#candidate = undefined
     this.#heardAt = now
     this.resyncs++
