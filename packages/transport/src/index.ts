@@ -20,6 +20,7 @@ export {
   createPublisher,
   DEFAULT_BURST_BYTES,
   DEFAULT_LINGER_MS,
+  type EngineOptions,
   type ForeignAck,
   MAX_LINGER_MS,
   type Pacing,

@@ -23,6 +23,7 @@ import { Ledger } from './send/ledger.js'
 import {
   checkPublisherOptions,
   DEFAULT_LINGER_MS,
+  type EngineOptions,
   type ForeignAck,
   type PublisherInfo,
   type PublisherOptions,
@@ -41,6 +42,7 @@ import { encodeHeartbeats } from './wire/heartbeat.js'
 export {
   type BatchOptions,
   DEFAULT_LINGER_MS,
+  type EngineOptions,
   type ForeignAck,
   MAX_LINGER_MS,
   type Pacing,
@@ -79,7 +81,7 @@ export class Publisher extends EventEmitter {
   #closed = false
 
   /** A publisher over `link` (tests drive one over a fake link); `createPublisher` opens a UDP one. */
-  constructor(link: DatagramLink, info: PublisherInfo, options: PublisherOptions) {
+  constructor(link: DatagramLink, info: PublisherInfo, options: EngineOptions) {
     super()
     checkPublisherOptions(options)
     this.#link = link

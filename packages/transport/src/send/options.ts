@@ -131,8 +131,11 @@ export interface ForeignAck {
   from: { address: string; port: number }
 }
 
+/** The options of the send engine itself (what `new Publisher(link, info, options)` takes). */
+export type EngineOptions = Pick<PublisherOptions, 'pacing' | 'batch' | 'repair' | 'heartbeat'>
+
 /** Checks the options `createPublisher` cannot take from the endpoint; throws `SHOAL_BAD_OPTION`. */
-export function checkPublisherOptions(options: PublisherOptions): void {
+export function checkPublisherOptions(options: EngineOptions): void {
   const linger = typeof options.batch === 'object' ? options.batch.lingerMs : undefined
   if (linger !== undefined && !(linger >= 0 && linger <= MAX_LINGER_MS))
     throw transportError('SHOAL_BAD_OPTION', `batch linger ${linger} ms is outside 0-${MAX_LINGER_MS}`)
