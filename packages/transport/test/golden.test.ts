@@ -10,6 +10,8 @@ import { BatchBuilder } from '../src/wire/batch.js'
 import { Flag, FrameKind } from '../src/wire/constants.js'
 import { decodeFrame, encodedFrameLength, encodeFrameInto, encodeWholeFrame } from '../src/wire/frame.js'
 import { encodeTopic, type FrameHeader } from '../src/wire/header.js'
+import { encodeNackFrames } from '../src/wire/nack-frames.js'
+import { encodeStatuses } from '../src/wire/status.js'
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}.hex`, import.meta.url))
 const payload = Uint8Array.from([0x0a, 0x05, 0x0a, 0x03, 0x69, 0x6d, 0x75, 0x22, 0x02, 0x08, 0x01])
@@ -48,6 +50,20 @@ const frames: Record<string, () => Uint8Array> = {
     b.append(0, 0, 0x0badcafe, 10, 0xb16c9ed1, topic, payload)
     return b.finish(0x0badcafe, 3)
   },
+  status: () =>
+    encodeStatuses(0x0badcafe, 0x01020304, 5, 65_536, [{ topicBytes: topic, sequence: 11 }], 1472)[0]!,
+  'nack-frames': () =>
+    encodeNackFrames(
+      { sessionId: 0x0badcafe, topic: 'imu' },
+      {
+        receiverSession: 0x01020304,
+        ranges: [
+          [8, 2],
+          [0xffffffff, 3],
+        ],
+      },
+      64,
+    ),
 }
 
 describe('golden datagrams', () => {

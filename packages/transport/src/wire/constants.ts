@@ -63,12 +63,33 @@ export const FrameKind = {
   ACK: 1,
   /** A receiver's repair request: fragments of one message it is missing (see WIRE.md “Repair”). */
   NACK: 2,
-  /** Reserved: publisher heartbeat carrying last sequence per topic. Not sent by v1. */
+  /**
+   * A publisher's last sequence per topic, sent when it goes quiet and at least every second, so
+   * receivers see the loss of a stream's last frames and tell a quiet publisher from a gone one
+   * (see WIRE.md “HEARTBEAT”).
+   */
   HEARTBEAT: 3,
   /** Several small DATA frames batched in one datagram. */
   BATCH: 4,
+  /**
+   * A receiver's flow-control status, sent by unicast to a publisher: how many more bytes it can
+   * take and the next sequence it waits for per topic, so the publisher can pace itself to its
+   * receivers (see WIRE.md “STATUS”). Peers from before it drop it as `unknown-kind`.
+   */
+  STATUS: 5,
+  /**
+   * A receiver's repair request for whole frames of one stream, by sequence ranges: the NACK for
+   * what fragment ranges cannot name (small and batched frames, messages it saw nothing of). See
+   * WIRE.md “NACK by sequence”. Peers from before it drop it as `unknown-kind`.
+   */
+  NACK_FRAMES: 6,
 } as const
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind]
+/**
+ * The highest kind this version knows. Kinds are numbered without gaps, so a decoder needs no table:
+ * any kind above it is from a later version and is dropped (`unknown-kind`).
+ */
+export const MAX_FRAME_KIND = FrameKind.NACK_FRAMES
 
 /** Flag bits (bytes 4–5). Bits 0–7 must be understood: a frame with an unknown one is rejected. */
 export const Flag = {

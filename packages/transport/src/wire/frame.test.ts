@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { CRC_LENGTH, Flag, FrameKind, Offset } from './constants.js'
+import { CRC_LENGTH, Flag, FrameKind, MAX_FRAME_KIND, Offset } from './constants.js'
 import { decodeFrame, encodedFrameLength, encodeFrameInto, writeCrc } from './frame.js'
 import { encodeTopic, type FrameHeader } from './header.js'
 
@@ -95,6 +95,12 @@ describe('frame codec', () => {
     corruptPayload[buf.length - CRC_LENGTH - 1]! ^= 1
     expect(decodeFrame(corruptPayload)).toEqual({ ok: false, reason: 'bad-crc' })
     expect(withCrc((b) => (b[Offset.KIND] = 9))).toEqual({ ok: false, reason: 'unknown-kind' })
+    expect(withCrc((b) => (b[Offset.KIND] = MAX_FRAME_KIND + 1))).toEqual({
+      ok: false,
+      reason: 'unknown-kind',
+    })
+    for (const kind of [FrameKind.STATUS, FrameKind.NACK_FRAMES])
+      expect(withCrc((b) => (b[Offset.KIND] = kind))).toMatchObject({ ok: true, header: { kind } })
     expect(withCrc((b) => (b[Offset.FLAGS + 1] = Flag.AUTHENTICATED))).toEqual({
       ok: false,
       reason: 'unsupported-flags',

@@ -7,9 +7,9 @@ import type { MessageCodec } from '../message-codec.js'
 import {
   CRC_LENGTH,
   FIXED_HEADER_LENGTH,
-  FrameKind,
   KNOWN_FLAGS,
   Limits,
+  MAX_FRAME_KIND,
   MUST_UNDERSTAND_FLAGS,
 } from './constants.js'
 import { crc32Range } from './crc.js'
@@ -42,7 +42,10 @@ export const DROP_REASONS = [
   'fragment-mismatch',
   'queue-overflow',
   'bad-batch',
-  /** A control frame (ACK, NACK, HEARTBEAT) where it has no use: at a subscriber, or a relay's input. */
+  /**
+   * A control frame (ACK, NACK, HEARTBEAT, STATUS, NACK_FRAMES) where it has no use: at a
+   * subscriber, or a relay's input.
+   */
   'unexpected-kind',
   /** A new stream from a sender address that already has as many established streams as it may. */
   'streams-full',
@@ -54,6 +57,10 @@ export const DROP_REASONS = [
   'bad-ack',
   /** Publisher side: a NACK whose payload is not 1 to 64 non-empty ranges. */
   'bad-nack',
+  /** Publisher side: a STATUS whose payload is not a receiver session, a window and whole entries. */
+  'bad-status',
+  /** Publisher side: a NACK by sequence whose payload is not 1 to 64 non-empty sequence ranges. */
+  'bad-nack-frames',
   /** Publisher side: an ACK for a frame that asked for none (or whose wait is over). */
   'ack-unrequested',
   /** Publisher side: an ACK in a known receiver's name from another address (see WIRE.md “Security”). */
@@ -136,7 +143,7 @@ export function decodeFrame(
   // The trailer, big-endian, read by hand (a DataView per datagram shows in profiles).
   const trailer = ((buf[end - 4]! << 24) | (buf[end - 3]! << 16) | (buf[end - 2]! << 8) | buf[end - 1]!) >>> 0
   if (crc32Range(buf, offset, end - CRC_LENGTH) !== trailer) return { ok: false, reason: 'bad-crc' }
-  if (header.kind > FrameKind.BATCH) return { ok: false, reason: 'unknown-kind' }
+  if (header.kind > MAX_FRAME_KIND) return { ok: false, reason: 'unknown-kind' }
   if ((header.flags & MUST_UNDERSTAND_FLAGS & ~KNOWN_FLAGS) !== 0)
     return { ok: false, reason: 'unsupported-flags' }
   if (header.messageLength > (options.maxMessageBytes ?? Limits.MAX_MESSAGE_BYTES))
