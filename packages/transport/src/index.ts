@@ -31,6 +31,7 @@ export {
   type PublishResult,
   type RepairOptions,
 } from './publisher.js'
+export { MAX_NACK_SOURCES, NACK_CREDIT_FRACTION, NACK_CREDIT_MAX_BYTES } from './receive/nack-credit.js'
 export {
   ALLOCATE_AT_FRACTION,
   type ReassemblerOptions,
@@ -41,11 +42,8 @@ export {
 } from './receive/reassembler.js'
 export {
   DEFAULT_REPAIR_TIMING,
-  MAX_NACK_SOURCES,
   MAX_WANTED_MESSAGES,
   MAX_WHOLE_MESSAGE_NACKS,
-  NACK_CREDIT_FRACTION,
-  NACK_CREDIT_MAX_BYTES,
   REPAIR_TICK_MS,
   WHOLE_MESSAGE_FRAGMENTS,
 } from './receive/repair-requester.js'

@@ -98,6 +98,14 @@ export type RepairStats = {
   creditLimited: number
   /** NACKs whose answer stopped at a resend rate cap, all requesters' or their own (publisher). */
   rateLimited: number
+  /** Whole frames asked for by NACK_FRAMES, first asks and retries (subscriber). */
+  framesAsked: number
+  /** Missing frames given up on after the last retry; they stay counted lost (subscriber). */
+  framesGivenUp: number
+  /** Missing frames not asked for: more were wanted at once than the cap (subscriber). */
+  framesNotAsked: number
+  /** Whole datagrams (frames, batches) sent again from the sent log for NACK_FRAMES (publisher). */
+  datagramsResent: number
 }
 
 export function emptyRepairStats(): RepairStats {
@@ -110,6 +118,10 @@ export function emptyRepairStats(): RepairStats {
     unavailable: 0,
     creditLimited: 0,
     rateLimited: 0,
+    framesAsked: 0,
+    framesGivenUp: 0,
+    framesNotAsked: 0,
+    datagramsResent: 0,
   }
 }
 
@@ -193,6 +205,8 @@ export class Stream {
   newestRepairable: number | undefined
   /** Datagram length of the last repairable fragment seen: what a NACK for a whole message is padded for. */
   repairDatagramBytes: number | undefined
+  /** Its whole frames come marked REPAIRABLE: its publisher keeps a sent log; lost frames are asked for. */
+  repairableFrames = false
   readonly drops: Partial<Record<DropReason, number>> = {}
 
   #address: string

@@ -18,6 +18,8 @@ import { budgetForMtu } from './net/interface.js'
 import { readKernelDrops, socketInode } from './net/kernel-drops.js'
 import { openMembership } from './net/membership.js'
 import { closeSocket, DEFAULT_RECV_BUFFER_BYTES, type RecvBufferInfo } from './net/socket.js'
+import { FrameRepair } from './receive/frame-repair.js'
+import { NackCredit } from './receive/nack-credit.js'
 import {
   type AbandonedMessage,
   Reassembler,
@@ -27,23 +29,26 @@ import {
 import { DEFAULT_REPAIR_TIMING, messageKey, RepairRequester } from './receive/repair-requester.js'
 import { SOURCE_GONE_MS, SourceTable } from './receive/sources.js'
 import { type StreamLimits, StreamTable } from './receive/stream-table.js'
+import { REAL_CLOCK } from './send/heartbeat.js'
 import {
   countDrop,
   type DatagramOutcome,
   emptyRepairStats,
   type Origin,
+  type RepairStats,
   type StatsSnapshot,
   type Stream,
 } from './stats.js'
 import { compileTopicFilter, type TopicFilter } from './topic-filter.js'
 import { encodeAck } from './wire/ack.js'
 import { forEachInnerFrame, sealInner } from './wire/batch.js'
-import { Flag, FrameKind, Limits } from './wire/constants.js'
+import { CRC_LENGTH, FIXED_HEADER_LENGTH, Flag, FrameKind, Limits } from './wire/constants.js'
 import { crc32 } from './wire/crc.js'
 import { impliedFragmentSize } from './wire/fragment.js'
 import { type DropReason, decodeFrame } from './wire/frame.js'
 import type { FrameHeader } from './wire/header.js'
 import { decodeHeartbeatBody } from './wire/heartbeat.js'
+import type { SequenceVerdict } from './wire/sequence.js'
 
 export interface SubscriberOptions extends EndpointOptions {
   /** Topic filters (see topic-filter.ts); default: every topic. */
@@ -182,6 +187,10 @@ export class Subscriber extends EventEmitter {
   readonly #queueLimit: number
   /** Asks publishers for what is missing; undefined when this subscriber never asks. */
   readonly #repair: RepairRequester | undefined
+  /** Asks for whole frames lost (NACK_FRAMES); undefined when repair is off. */
+  readonly #frameRepair: FrameRepair | undefined
+  /** NACK bytes each sender address earned, shared by both kinds of repair. */
+  readonly #credit: NackCredit
   /** The socket's inode, for its kernel drop counter; undefined where there is none. */
   readonly #inode: string | undefined
   #kernelDrops: number | undefined
@@ -214,16 +223,31 @@ export class Subscriber extends EventEmitter {
     this.#streams = new StreamTable(options.streams)
     this.#sources = new SourceTable(options.sourceGoneMs)
     const repair = options.repair ?? true
-    this.#repair =
-      repair === false || this.#raw || this.#forward
-        ? undefined
-        : new RepairRequester({
-            timing: { ...DEFAULT_REPAIR_TIMING, ...(repair === true ? {} : repair) },
-            reassembler: this.#reassembler,
-            receiverSession: this.#sessionId,
-            budget: info.budget,
-            send: (nack, to) => this.#sendControl(nack, to, 'nack'),
-          })
+    const repairing = repair !== false && !this.#raw && !this.#forward
+    const credit = new NackCredit()
+    const sendNack = (nack: Uint8Array, to: { address: string; port: number }) =>
+      this.#sendControl(nack, to, 'nack')
+    this.#repair = repairing
+      ? new RepairRequester({
+          timing: { ...DEFAULT_REPAIR_TIMING, ...(repair === true ? {} : repair) },
+          reassembler: this.#reassembler,
+          receiverSession: this.#sessionId,
+          budget: info.budget,
+          credit,
+          send: sendNack,
+        })
+      : undefined
+    this.#frameRepair = repairing
+      ? new FrameRepair({
+          credit,
+          receiverSession: this.#sessionId,
+          budget: info.budget,
+          clock: REAL_CLOCK,
+          soon: (ask) => setImmediate(ask),
+          send: sendNack,
+        })
+      : undefined
+    this.#credit = credit
     this.#inode = socketInode(socket)
     this.#sweeper = setInterval(() => {
       const now = performance.now()
@@ -297,12 +321,7 @@ export class Subscriber extends EventEmitter {
       sent: [],
       received,
       drops: { ...this.#drops },
-      repair: {
-        ...emptyRepairStats(),
-        nacksSent: this.#repair?.nacksSent ?? 0,
-        nacksSuppressed: this.#repair?.nacksSuppressed ?? 0,
-        fragmentsRepaired: this.#reassembler.stats().repairedFragments,
-      },
+      repair: this.#repairStats(),
       streams: this.#streams.stats(),
       sources: this.#sources.stats(),
       heartbeats: { sent: 0, received: this.#heartbeatsReceived },
@@ -315,6 +334,19 @@ export class Subscriber extends EventEmitter {
     const kernelDrops = this.kernelDrops()
     if (kernelDrops !== undefined) snapshot.kernelDrops = kernelDrops
     return snapshot
+  }
+
+  #repairStats(): RepairStats {
+    const frames = this.#frameRepair?.stats()
+    return {
+      ...emptyRepairStats(),
+      nacksSent: (this.#repair?.nacksSent ?? 0) + (frames?.nacksSent ?? 0),
+      nacksSuppressed: (this.#repair?.nacksSuppressed ?? 0) + (frames?.nacksSuppressed ?? 0),
+      fragmentsRepaired: this.#reassembler.stats().repairedFragments,
+      framesAsked: frames?.framesAsked ?? 0,
+      framesGivenUp: frames?.framesGivenUp ?? 0,
+      framesNotAsked: frames?.framesNotAsked ?? 0,
+    }
   }
 
   /**
@@ -358,6 +390,7 @@ export class Subscriber extends EventEmitter {
     this.#closed = true
     clearInterval(this.#sweeper)
     this.#repair?.close()
+    this.#frameRepair?.close()
     for (const leave of this.#leave) {
       try {
         leave()
@@ -494,7 +527,10 @@ export class Subscriber extends EventEmitter {
     const tracker = stream.tracker
     // A message digest only where copies by a second path must be told from forgeries.
     const digest = foreign || tracker.hasForeign ? crc32(message) : 0
+    const gapsBefore = tracker.gaps
     const verdict = tracker.observe(header.sequence, now, foreign, digest)
+    if (header.flags & Flag.REPAIRABLE && !foreign && !fragmented)
+      this.#repairable(stream, header, verdict, tracker.gaps - gapsBefore, message.length, address, port)
     if (verdict === 'duplicate') return fragmented ? 'fragment' : 'duplicate'
     stream.bytes += message.length
     if (header.flags & Flag.ACK_REQUEST && this.#ack) this.#sendAck(header, address, port)
@@ -542,11 +578,51 @@ export class Subscriber extends EventEmitter {
       const stream = this.#streams.find(sessionId, topic)
       if (stream === undefined || stream.isForeign(address, port, now, flagged)) continue
       own = true
-      if (stream.tracker.tail(sequence, now) > 0)
-        this.#repair?.tail(sessionId, topic, stream, sequence, address, port)
+      const missing = stream.tracker.tail(sequence, now)
+      if (missing === 0) continue
+      this.#repair?.tail(sessionId, topic, stream, sequence, address, port)
+      if (stream.repairableFrames)
+        this.#frameRepair?.gap(
+          stream,
+          sessionId,
+          topic,
+          (sequence - missing + 1) >>> 0,
+          missing,
+          address,
+          port,
+        )
     }
     if (own) this.#sources.heartbeat(sessionId, now)
     return 'heartbeat'
+  }
+
+  /**
+   * A whole frame its publisher keeps in its sent log (REPAIRABLE), from the stream's own sender:
+   * it earns NACK credit with that address, and the sequences a gap skipped are asked for.
+   */
+  #repairable(
+    stream: Stream,
+    header: FrameHeader,
+    verdict: SequenceVerdict,
+    skipped: number,
+    length: number,
+    address: string,
+    port: number,
+  ): void {
+    const frameRepair = this.#frameRepair
+    if (frameRepair === undefined) return
+    stream.repairableFrames = true
+    this.#credit.earn(address, length + FIXED_HEADER_LENGTH + header.topic.length + CRC_LENGTH)
+    if (verdict === 'gap' && skipped > 0)
+      frameRepair.gap(
+        stream,
+        header.sessionId,
+        header.topic,
+        (header.sequence - skipped) >>> 0,
+        skipped,
+        address,
+        port,
+      )
   }
 
   /** Decodes and emits one whole message; returns `delivered` or why it was dropped. */

@@ -7,7 +7,7 @@ import { createSocket, type Socket } from 'node:dgram'
 import { Image, Imu, NavSatFix } from '@shoal/schema'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createPublisher, createSubscriber, type ReceivedFrame, type StatsSnapshot } from '../src/index.js'
-import { NACK_CREDIT_FRACTION } from '../src/receive/repair-requester.js'
+import { NACK_CREDIT_FRACTION } from '../src/receive/nack-credit.js'
 import {
   BatchBuilder,
   encodeAck,

@@ -7,8 +7,8 @@
  * Every NACK is padded to 1/{@link NACK_AMPLIFICATION} of what it asks for (the publisher answers
  * no more than that multiple of a NACK's length), and what does not fit one datagram is asked for
  * in several. What a receiver sends a sender address is bounded by what it received from there
- * (see {@link NACK_CREDIT_FRACTION}): a stranger's fragment declaring a huge message never turns
- * into megabytes of NACKs.
+ * (`NackCredit`): a stranger's fragment declaring a huge message never turns into megabytes of
+ * NACKs.
  */
 import type { Stream } from '../stats.js'
 import { CRC_LENGTH, FIXED_HEADER_LENGTH } from '../wire/constants.js'
@@ -21,6 +21,7 @@ import {
   nackLengthFor,
   WHOLE_MESSAGE,
 } from '../wire/nack.js'
+import type { NackCredit } from './nack-credit.js'
 import type { Reassembler, RepairTarget, RepairTiming } from './reassembler.js'
 
 /**
@@ -46,17 +47,6 @@ export const MAX_WANTED_MESSAGES = 256
  * as the missing tail of a partial message.
  */
 export const WHOLE_MESSAGE_FRAGMENTS = 2
-/**
- * NACK bytes a receiver may send to a sender address: it earns this share of the bytes of
- * repairable fragments it received from there (a real stream's repair costs about 1/16 of the
- * bytes lost, so this leaves room for losing most of a stream). A NACK it has no credit for is not
- * sent (counted: `nacksSuppressed`).
- */
-export const NACK_CREDIT_FRACTION = 1 / 4
-/** Credit saved up per sender address, at most, bytes. */
-export const NACK_CREDIT_MAX_BYTES = 4 * 1024 * 1024
-/** Sender addresses whose credit is tracked; the least recently heard is forgotten first. */
-export const MAX_NACK_SOURCES = 256
 /** Datagram bytes of a fragment assumed for a stream none of whose fragments was seen yet. */
 const DEFAULT_FRAGMENT_DATAGRAM = 1_472
 
@@ -67,6 +57,8 @@ export interface RepairRequesterOptions {
   readonly receiverSession: number
   /** Largest NACK datagram, bytes (the interface's datagram budget). */
   readonly budget: number
+  /** What this receiver may ask each sender address for (shared with the frame repair). */
+  readonly credit: NackCredit
   /** Sends one NACK datagram. */
   send(nack: Uint8Array, to: { address: string; port: number }): void
 }
@@ -125,8 +117,6 @@ export class RepairRequester {
   readonly #wanted = new Map<string, Wanted>()
   #ticker: NodeJS.Timeout | undefined
   #check: NodeJS.Immediate | undefined
-  /** NACK bytes each sender address has earned (insertion order: least recently heard first). */
-  readonly #credit = new Map<string, number>()
   nacksSent = 0
   /** NACKs not sent for want of credit with their sender address. */
   nacksSuppressed = 0
@@ -155,7 +145,7 @@ export class RepairRequester {
   ): RepairTarget {
     const { sessionId, topic, sequence } = header
     stream.repairDatagramBytes = datagramBytes
-    this.#earn(address, datagramBytes)
+    this.#options.credit.earn(address, datagramBytes)
     const newest = stream.newestRepairable
     const ahead = newest === undefined ? 1 : (sequence - newest) | 0
     if (ahead > 0) {
@@ -272,25 +262,13 @@ export class RepairRequester {
   /** Sends one NACK if its sender address has the credit for it; false when it has not. */
   #send(target: RepairTarget, ranges: FragmentRange[], length: number): boolean {
     const nack = encodeNack(target, { receiverSession: this.#options.receiverSession, ranges }, length)
-    const credit = this.#credit.get(target.address) ?? 0
-    if (credit < nack.length) {
+    if (!this.#options.credit.spend(target.address, nack.length)) {
       this.nacksSuppressed++
       return false
     }
-    this.#credit.set(target.address, credit - nack.length)
     this.nacksSent++
     this.#options.send(nack, target)
     return true
-  }
-
-  /** Credits `address` with its share of a repairable fragment of `bytes` just received. */
-  #earn(address: string, bytes: number): void {
-    const credits = this.#credit
-    const credit = credits.get(address)
-    if (credit === undefined) {
-      if (credits.size >= MAX_NACK_SOURCES) credits.delete(credits.keys().next().value!)
-    } else credits.delete(address)
-    credits.set(address, Math.min(NACK_CREDIT_MAX_BYTES, (credit ?? 0) + bytes * NACK_CREDIT_FRACTION))
   }
 }
 
