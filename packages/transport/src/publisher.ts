@@ -32,6 +32,7 @@ import {
 } from './send/options.js'
 import { Outbox } from './send/outbox.js'
 import { Retransmitter } from './send/retransmitter.js'
+import { SENT_LOG_BYTES, SENT_LOG_MS, SentLog } from './send/sent-log.js'
 import type { StatsSnapshot } from './stats.js'
 import { BATCH_LENGTH_PREFIX, batchCapacity } from './wire/batch.js'
 import { CRC_LENGTH, Flag, FrameKind, Offset } from './wire/constants.js'
@@ -87,9 +88,22 @@ export class Publisher extends EventEmitter {
     this.#link = link
     this.sessionId = info.sessionId
     this.info = info
-    this.#ledger = new Ledger(info.sessionId, info.destination, info.port)
-    this.#outbox = new Outbox(link, options.pacing ?? {}, (error) =>
-      this.emit('warning', { reason: 'send-failed', error }),
+    const repair =
+      options.repair === false ? undefined : options.repair === true ? {} : (options.repair ?? {})
+    // Every first send is kept for repairs within the repair window (a window of 0 keeps nothing).
+    const log =
+      repair === undefined || repair.windowBytes === 0 || repair.windowMs === 0
+        ? undefined
+        : new SentLog({
+            maxBytes: repair.windowBytes ?? SENT_LOG_BYTES,
+            maxAgeMs: repair.windowMs ?? SENT_LOG_MS,
+          })
+    this.#ledger = new Ledger(info.sessionId, info.destination, info.port, log)
+    this.#outbox = new Outbox(
+      link,
+      options.pacing ?? {},
+      (error) => this.emit('warning', { reason: 'send-failed', error }),
+      log,
     )
     const batch = options.batch === true ? {} : options.batch === false ? undefined : options.batch
     // A linger of 0 is no batching: every frame at once, in its own datagram.
@@ -97,9 +111,9 @@ export class Publisher extends EventEmitter {
       batch === undefined || batch.lingerMs === 0
         ? undefined
         : new Batcher(this.#outbox, info.sessionId, info.budget, batch.lingerMs ?? DEFAULT_LINGER_MS)
-    const repair =
-      options.repair === false ? undefined : options.repair === true ? {} : (options.repair ?? {})
-    this.#retransmitter = new Retransmitter(repair, this.#outbox, (sending) => this.#background(sending))
+    this.#retransmitter = new Retransmitter(repair, this.#outbox, this.#ledger, (sending) =>
+      this.#background(sending),
+    )
     this.#acks.onAck = (topic, sequence, entry) => this.emit('ack', { topic, sequence, ...entry })
     const heartbeat = options.heartbeat ?? true
     this.#heartbeat =
@@ -117,6 +131,8 @@ export class Publisher extends EventEmitter {
       sessionId: info.sessionId,
       acks: this.#acks,
       nack: (header, body, length, address) => this.#retransmitter.onNack(header, body, length, address),
+      nackFrames: (header, body, length, address) =>
+        this.#retransmitter.onNackFrames(header, body, length, address),
       reply: (data, address, port) =>
         this.emit('reply', { data, from: { address, port }, receivedAt: Date.now() }),
       foreignAck: (header, data, address, port) => {
@@ -328,12 +344,13 @@ export class Publisher extends EventEmitter {
   async close(): Promise<void> {
     if (this.#closed) return
     await this.flush().catch(() => {})
-    await this.#retransmitter.awaitLastRepairs(() => this.flush())
     if (this.#heartbeat !== undefined) {
-      // A last heartbeat: receivers see at once what they lost of the last frames.
+      // A last heartbeat: receivers see at once what they lost of the last frames, and ask.
       this.#heartbeat.close()
       await this.#outbox.sendAll(this.#heartbeats(), 'control').catch(() => {})
+      this.#retransmitter.touch()
     }
+    await this.#retransmitter.awaitLastRepairs(() => this.flush())
     this.#kernelDropsAtClose = readKernelDrops(this.#link.inode)
     this.#closed = true
     this.#acks.clear()

@@ -5,7 +5,14 @@
 import { Imu, nowStampNs } from '@shoal/schema'
 import { describe, expect, it } from 'vitest'
 import { type EngineOptions, Publisher, type PublisherInfo } from '../src/index.js'
-import { decodeFrame, encodeNack, Flag, FrameKind, forEachInnerFrame } from '../src/wire/index.js'
+import {
+  decodeFrame,
+  encodeNack,
+  encodeNackFrames,
+  Flag,
+  FrameKind,
+  forEachInnerFrame,
+} from '../src/wire/index.js'
 import { FakeLink } from './fake-link.js'
 
 const SESSION = 0x5eed
@@ -142,5 +149,80 @@ describe('send engine over a fake link', () => {
     expect(last.header.kind).toBe(FrameKind.HEARTBEAT)
     expect(publisher.stats().heartbeats?.sent).toBeGreaterThanOrEqual(1)
     expect(link.closed).toBe(true)
+  })
+
+  it('answers NACK_FRAMES from the sent log: the datagrams holding the frames, once per holdoff', async () => {
+    const { link, publisher } = publisherOn({ batch: { lingerMs: 1 } })
+    for (let i = 0; i < 5; i++) publisher.send('imu', Imu, imu())
+    await publisher.flush()
+    for (let i = 0; i < 5; i++) publisher.send('imu', Imu, imu())
+    await publisher.flush()
+    const [first, second] = link.take()
+    const inner: number[] = []
+    forEachInnerFrame(decoded(first!).payload, (header) => {
+      inner.push(header.flags & Flag.REPAIRABLE)
+    })
+    expect(inner.every((flag) => flag !== 0)).toBe(true)
+    const ask = (ranges: Array<[number, number]>, from = '127.0.0.2') =>
+      link.deliver(
+        encodeNackFrames({ sessionId: SESSION, topic: 'imu' }, { receiverSession: 3, ranges }, 400),
+        from,
+      )
+    ask([[3, 4]]) // frames 3..6: both batches
+    ask([[4, 1]], '127.0.0.3') // a second receiver within the holdoff: coalesced, nothing more
+    await settle()
+    expect(link.take().map((d) => Buffer.from(d))).toEqual([Buffer.from(first!), Buffer.from(second!)])
+    expect(publisher.stats().repair).toMatchObject({ nacksReceived: 2, datagramsResent: 2 })
+  })
+
+  it('resends unbatched whole frames, and never makes a topic from a NACK naming another', async () => {
+    const { link, publisher } = publisherOn()
+    for (let i = 0; i < 3; i++) publisher.send('imu', Imu, imu())
+    await publisher.flush()
+    const sent = link.take()
+    link.deliver(
+      encodeNackFrames({ sessionId: SESSION, topic: 'imu' }, { receiverSession: 3, ranges: [[1, 1]] }, 200),
+    )
+    link.deliver(
+      encodeNackFrames(
+        { sessionId: SESSION, topic: 'made-up' },
+        { receiverSession: 3, ranges: [[0, 9]] },
+        200,
+      ),
+    )
+    await settle()
+    expect(link.take().map((d) => Buffer.from(d))).toEqual([Buffer.from(sent[1]!)])
+    expect(publisher.stats().repair).toMatchObject({ datagramsResent: 1, unavailable: 1 })
+    expect(publisher.stats().sent.map((s) => s.topic)).toEqual(['imu'])
+  })
+
+  it('a NACK_FRAMES for every sequence costs bounded work and at most 16 × its length', async () => {
+    const { link, publisher } = publisherOn()
+    for (let i = 0; i < 2_000; i++) publisher.send('imu', Imu, imu())
+    await publisher.flush()
+    link.take()
+    const ranges: Array<[number, number]> = []
+    for (let r = 0; r < 64; r++) ranges.push([r * 65_535, 65_535])
+    const nack = encodeNackFrames({ sessionId: SESSION, topic: 'imu' }, { receiverSession: 3, ranges })
+    link.deliver(nack)
+    await settle()
+    const resent = link.take()
+    const bytes = resent.reduce((n, d) => n + d.length, 0)
+    expect(bytes).toBeLessThanOrEqual(16 * nack.length)
+    expect(resent.length).toBeGreaterThan(0)
+    expect(publisher.stats().repair.creditLimited).toBe(1)
+  })
+
+  it('keeps nothing and marks nothing REPAIRABLE with repair off', async () => {
+    const { link, publisher } = publisherOn({ repair: false })
+    publisher.send('imu', Imu, imu())
+    await publisher.flush()
+    expect(decoded(link.take()[0]!).header.flags & Flag.REPAIRABLE).toBe(0)
+    link.deliver(
+      encodeNackFrames({ sessionId: SESSION, topic: 'imu' }, { receiverSession: 3, ranges: [[0, 1]] }, 200),
+    )
+    await settle()
+    expect(link.take()).toEqual([])
+    expect(publisher.stats().repair.unavailable).toBe(1)
   })
 })

@@ -10,6 +10,7 @@
  */
 import { BatchBuilder } from '../wire/batch.js'
 import type { Outbox } from './outbox.js'
+import type { StreamKey } from './sent-log.js'
 
 interface Waiter {
   resolve: () => void
@@ -30,6 +31,14 @@ export class Batcher {
   /** Frames in the pending batch at the last end-of-turn check. */
   #countAtCheck = 0
   #waiters: Waiter[] | undefined
+  /**
+   * The runs of consecutive sequences of one topic in the pending batch, for the sent log: a batch
+   * of 600 frames of one topic is one note, not 600.
+   */
+  readonly #runKeys: StreamKey[] = []
+  readonly #runFirst: number[] = []
+  readonly #runLast: number[] = []
+  #runs = 0
 
   constructor(outbox: Outbox, sessionId: number, budget: number, lingerMs: number) {
     this.builder = new BatchBuilder(budget)
@@ -48,8 +57,22 @@ export class Batcher {
     if (!this.builder.fits(entryLength)) this.flush()
   }
 
-  /** A frame was appended to the builder: the batch goes out by the rules above. */
-  appended(): void {
+  /**
+   * A frame was appended to the builder: the batch goes out by the rules above. `key` and
+   * `sequence`: the frame's stream in the sent log, when there is one.
+   */
+  appended(key?: StreamKey, sequence = 0): void {
+    if (key !== undefined) {
+      const last = this.#runs - 1
+      if (last >= 0 && this.#runKeys[last] === key && this.#runLast[last] === (sequence - 1) >>> 0)
+        this.#runLast[last] = sequence
+      else {
+        this.#runKeys[this.#runs] = key
+        this.#runFirst[this.#runs] = sequence
+        this.#runLast[this.#runs] = sequence
+        this.#runs++
+      }
+    }
     if (this.#check !== undefined) return
     this.#startedAt = performance.now()
     this.#countAtCheck = 0
@@ -76,16 +99,20 @@ export class Batcher {
     this.#batchSequence = (this.#batchSequence + 1) >>> 0
     const waiters = this.#waiters
     this.#waiters = undefined
-    if (waiters === undefined) {
-      this.#outbox.put(datagram, 'first')
-      return
-    }
-    this.#outbox.put(datagram, 'first', (error) => {
-      for (const w of waiters) {
-        if (error) w.reject(error)
-        else w.resolve()
-      }
-    })
+    const index =
+      waiters === undefined
+        ? this.#outbox.put(datagram, 'first')
+        : this.#outbox.put(datagram, 'first', (error) => {
+            for (const w of waiters) {
+              if (error) w.reject(error)
+              else w.resolve()
+            }
+          })
+    const log = this.#outbox.log
+    if (log !== undefined && index >= 0)
+      for (let r = 0; r < this.#runs; r++)
+        log.note(this.#runKeys[r]!, this.#runFirst[r]!, this.#runLast[r]!, index)
+    this.#runs = 0
   }
 
   /** End of an event-loop turn with a batch pending: send it if it is old enough or nothing came. */

@@ -1,6 +1,6 @@
 /**
  * The control inbox: every datagram a publisher's socket reads, sorted. An ACK goes to the ack
- * book, a NACK to the retransmitter, a plain (non-Shoal) datagram is a raw-mode reply, an ACK of
+ * book, a NACK (fragments) or NACK_FRAMES (whole frames) to the retransmitter, a plain (non-Shoal) datagram is a raw-mode reply, an ACK of
  * another session a relay's to pass on; anything else is refused, counted by reason. One outcome
  * per datagram read (`stats().outcomes`), so they sum to `datagramsIn`.
  */
@@ -10,6 +10,7 @@ import { FrameKind, Limits } from '../wire/constants.js'
 import { type DropReason, decodeFrame } from '../wire/frame.js'
 import type { FrameHeader } from '../wire/header.js'
 import { decodeNackBody, type NackBody } from '../wire/nack.js'
+import { decodeNackFramesBody, type NackFramesBody } from '../wire/nack-frames.js'
 import type { AckBook } from './ack-book.js'
 
 export interface ControlHandlers {
@@ -17,6 +18,8 @@ export interface ControlHandlers {
   readonly acks: AckBook
   /** A NACK for this session, well formed. */
   nack(header: FrameHeader, body: NackBody, length: number, address: string, port: number): void
+  /** A NACK_FRAMES for this session, well formed. */
+  nackFrames(header: FrameHeader, body: NackFramesBody, length: number, address: string, port: number): void
   /** A plain datagram: a reply from a bare-socket program (raw mode's duplex). */
   reply(data: Buffer, address: string, port: number): void
   /**
@@ -71,6 +74,13 @@ export class ControlInbox {
       const body = decodeNackBody(payload)
       if (body === undefined) return this.#refuse('bad-nack', address, port)
       h.nack(header, body, data.length, address, port)
+      return 'nack'
+    }
+    if (header.kind === FrameKind.NACK_FRAMES) {
+      if (header.sessionId !== h.sessionId) return this.#refuse('foreign-session', address, port)
+      const body = decodeNackFramesBody(payload)
+      if (body === undefined) return this.#refuse('bad-nack-frames', address, port)
+      h.nackFrames(header, body, data.length, address, port)
       return 'nack'
     }
     return this.#refuse('unexpected-kind', address, port)

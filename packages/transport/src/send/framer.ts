@@ -11,7 +11,7 @@ import type { AckBook } from './ack-book.js'
 import type { Batcher } from './batcher.js'
 import type { Ledger, TopicState } from './ledger.js'
 import type { PublishOptions, PublishResult } from './options.js'
-import { datagramLength, type Outbox } from './outbox.js'
+import { datagramLength, type LogNote, type Outbox } from './outbox.js'
 import type { Retransmitter } from './retransmitter.js'
 
 /** What the framer works with: the publisher's engine parts. */
@@ -40,11 +40,14 @@ export class Framer {
   readonly #slab = new FrameSlab()
   /** The send of the last fragmented message: the next one starts after it. */
   #fragmented: Promise<void> = Promise.resolve()
+  /** Flags of every whole frame: REPAIRABLE when the outbox keeps a sent log. */
+  readonly #whole: number
 
   constructor(context: FramerContext) {
     this.#context = context
     this.#sessionId = context.sessionId
     this.#budget = context.budget
+    this.#whole = context.outbox.log === undefined ? 0 : Flag.REPAIRABLE
   }
 
   /** `publish()`: encodes `message` and sends it; resolves when the kernel has it (or its batch). */
@@ -65,7 +68,7 @@ export class Framer {
     }
     // Unbatched: a message that fits one datagram is framed in place and sent with one callback,
     // no further promises (this path is the latency of a request/response exchange).
-    const flags = options.ack ? Flag.ACK_REQUEST : 0
+    const flags = (options.ack ? Flag.ACK_REQUEST : 0) | this.#whole
     const frame = this.#slab.encodeFrame(
       type,
       message,
@@ -80,12 +83,13 @@ export class Framer {
       return this.payload(state, type.fingerprint, frame.payload, options, ownedBuffer(frame.payload))
     const sequence = this.#sendWhole(state, frame)
     if (options.ack) this.#context.acks.expect(topic, sequence)
-    return new Promise((resolve, reject) =>
-      this.#context.outbox.put(frame, 'first', (error) => {
+    return new Promise((resolve, reject) => {
+      const index = this.#context.outbox.put(frame, 'first', (error) => {
         if (error === null) resolve({ topic, sequence, datagrams: 1, bytes: frame.length })
         else reject(error)
-      }),
-    )
+      })
+      this.#note(state, sequence, index)
+    })
   }
 
   /** `owned`: the whole buffer `payload` was encoded into by this publisher, free to recycle. */
@@ -101,7 +105,8 @@ export class Framer {
     const entry = batchEntryLength(state.bytes.length, payload.length)
     const batcher = this.#context.batcher
     if (batcher !== undefined && entry <= batchCapacity(this.#budget)) {
-      const sequence = this.#enqueue(batcher, state, fingerprint, payload, options.ack ? Flag.ACK_REQUEST : 0)
+      const flags = (options.ack ? Flag.ACK_REQUEST : 0) | this.#whole
+      const sequence = this.#enqueue(batcher, state, fingerprint, payload, flags)
       if (options.ack) this.#context.acks.expect(topic, sequence)
       await batcher.sent()
       return { topic, sequence, datagrams: 1, bytes: entry }
@@ -112,7 +117,7 @@ export class Framer {
     if (options.ack) this.#context.acks.expect(topic, sequence)
     if (FIXED_HEADER_LENGTH + state.bytes.length + payload.length + CRC_LENGTH <= this.#budget) {
       const frame = this.#slab.copyFrame(
-        flags,
+        flags | this.#whole,
         0,
         this.#sessionId,
         sequence,
@@ -120,7 +125,7 @@ export class Framer {
         state.bytes,
         payload,
       )
-      await this.#context.outbox.sendAll([frame], 'first')
+      await this.#context.outbox.sendAll([frame], 'first', undefined, this.#noteOf(state, sequence))
       state.stream.sent(payload.length, 1)
       this.#context.activity()
       return { topic, sequence, datagrams: 1, bytes: frame.length }
@@ -152,10 +157,11 @@ export class Framer {
     // one would make receivers take the earlier one's unsent tail for lost.
     state.inFlight++
     this.#context.activity()
+    const note = this.#noteOf(state, sequence)
     const sending = this.#fragmented.then(() =>
       held === undefined
-        ? this.#context.outbox.sendAll(frames, 'first')
-        : retransmitter.sendHeld(frames, held, true),
+        ? this.#context.outbox.sendAll(frames, 'first', undefined, note)
+        : retransmitter.sendHeld(frames, held, true, note),
     )
     this.#fragmented = sending.catch(() => {})
     try {
@@ -185,7 +191,7 @@ export class Framer {
       const appended = batcher.builder.appendMessage(
         type,
         message,
-        0,
+        this.#whole,
         0,
         this.#sessionId,
         sequence,
@@ -193,17 +199,17 @@ export class Framer {
       )
       if (typeof appended === 'number') {
         this.#context.ledger.take(state)
-        this.#appended(batcher, state, appended)
+        this.#appended(batcher, state, appended, sequence)
         return sequence
       }
       payload = appended
       if (batchEntryLength(state.bytes.length, payload.length) <= batchCapacity(this.#budget))
-        return this.#enqueue(batcher, state, type.fingerprint, payload, 0)
+        return this.#enqueue(batcher, state, type.fingerprint, payload, this.#whole)
     } else {
       const frame = this.#slab.encodeFrame(
         type,
         message,
-        0,
+        this.#whole,
         0,
         this.#sessionId,
         sequence,
@@ -213,7 +219,7 @@ export class Framer {
       if (frame instanceof Uint8Array) {
         // Whole frame, no batching: one datagram, no promise; a failure is counted by the outbox.
         this.#sendWhole(state, frame)
-        this.#context.outbox.put(frame, 'first')
+        this.#note(state, sequence, this.#context.outbox.put(frame, 'first'))
         return sequence
       }
       payload = frame.payload
@@ -254,15 +260,25 @@ export class Framer {
     batcher.makeRoom(batchEntryLength(state.bytes.length, payload.length))
     const sequence = this.#context.ledger.take(state)
     batcher.builder.append(flags, 0, this.#sessionId, sequence, fingerprint, state.bytes, payload)
-    this.#appended(batcher, state, payload.length)
+    this.#appended(batcher, state, payload.length, sequence)
     return sequence
   }
 
   /** Bookkeeping of a frame just added to the batch. */
-  #appended(batcher: Batcher, state: TopicState, payloadLength: number): void {
+  #appended(batcher: Batcher, state: TopicState, payloadLength: number, sequence: number): void {
     state.stream.sent(payloadLength, 0) // its datagram is the batch's, counted at flush
     this.#context.activity()
-    batcher.appended()
+    batcher.appended(state.key, sequence)
+  }
+
+  /** Notes a whole frame's datagram (log index `index`, -1: not logged) in the sent log. */
+  #note(state: TopicState, sequence: number, index: number): void {
+    if (index >= 0 && state.key !== undefined)
+      this.#context.outbox.log!.note(state.key, sequence, sequence, index)
+  }
+
+  #noteOf(state: TopicState, sequence: number): LogNote | undefined {
+    return state.key === undefined ? undefined : { key: state.key, sequence }
   }
 
   /** Takes the next sequence of `state` for a whole frame about to be sent; counts it. */

@@ -6,6 +6,7 @@
 import { Stream, sessionHex } from '../stats.js'
 import { encodeTopic } from '../wire/header.js'
 import type { HeartbeatTopic } from '../wire/heartbeat.js'
+import type { SentLog, StreamKey } from './sent-log.js'
 
 export interface TopicState {
   readonly topic: string
@@ -17,6 +18,8 @@ export interface TopicState {
   large: boolean
   /** Fragmented messages of the topic still being sent: heartbeats leave the topic out meanwhile. */
   inFlight: number
+  /** The topic's index in the sent log; undefined when there is no log. */
+  readonly key: StreamKey | undefined
 }
 
 export class Ledger {
@@ -24,11 +27,18 @@ export class Ledger {
   readonly #session: string
   readonly #destination: string
   readonly #port: number
+  readonly #log: SentLog | undefined
 
-  constructor(sessionId: number, destination: string, port: number) {
+  constructor(sessionId: number, destination: string, port: number, log: SentLog | undefined) {
     this.#session = sessionHex(sessionId)
     this.#destination = destination
     this.#port = port
+    this.#log = log
+  }
+
+  /** The state of `topic` if this publisher has sent on it (never made from a name off the network). */
+  find(topic: string): TopicState | undefined {
+    return this.#topics.get(topic)
   }
 
   /** The state of `topic`, created on first use (the topic name is checked then). */
@@ -36,7 +46,8 @@ export class Ledger {
     let state = this.#topics.get(topic)
     if (state === undefined) {
       const stream = new Stream(this.#session, this.#destination, this.#port, topic)
-      state = { topic, bytes: encodeTopic(topic), sequence: 0, stream, large: false, inFlight: 0 }
+      const bytes = encodeTopic(topic)
+      state = { topic, bytes, sequence: 0, stream, large: false, inFlight: 0, key: this.#log?.stream(topic) }
       this.#topics.set(topic, state)
     }
     return state

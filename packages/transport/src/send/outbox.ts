@@ -8,12 +8,22 @@ import { transportError } from '../errors.js'
 import type { Datagram, DatagramLink, SendDone } from '../net/link.js'
 import { PACING_TICK_MS, TokenBucket } from '../token-bucket.js'
 import type { FragmentParts } from '../wire/fragment.js'
+import type { SentLog, StreamKey } from './sent-log.js'
 
 /** Default `pacing.burstBytes`: a 1 MiB image and its fragment headers, with room to spare. */
 export const DEFAULT_BURST_BYTES = 2 * 1024 * 1024
 
-/** What a datagram is, for the counters: a first send, a resend for a NACK, or a control frame. */
+/**
+ * What a datagram is: a first send (kept in the sent log), a resend for a NACK, or a control frame
+ * or raw datagram (neither kept nor repaired).
+ */
 export type DatagramRole = 'first' | 'resend' | 'control'
+
+/** The stream and sequence every datagram of a `sendAll` carries (a fragmented message's). */
+export interface LogNote {
+  key: StreamKey
+  sequence: number
+}
 
 export interface OutboxOptions {
   /** Bytes sent back to back before yielding to the event loop (see `Pacing`). */
@@ -54,9 +64,17 @@ export class Outbox {
   }
   /** A failed send nobody awaits: the publisher's `'warning'`. */
   readonly #onSendFailed: (error: Error) => void
+  /** Every first send is kept here for repairs; undefined when repair is off. */
+  readonly log: SentLog | undefined
 
-  constructor(link: DatagramLink, options: OutboxOptions, onSendFailed: (error: Error) => void) {
+  constructor(
+    link: DatagramLink,
+    options: OutboxOptions,
+    onSendFailed: (error: Error) => void,
+    log?: SentLog,
+  ) {
     this.#link = link
+    this.log = log
     this.#burstBytes = options.burstBytes ?? DEFAULT_BURST_BYTES
     this.#bucket =
       options.bytesPerSecond === undefined
@@ -73,9 +91,10 @@ export class Outbox {
   /**
    * Sends one datagram now, unpaced, and counts it. `done`: its completion (a refusal arrives as a
    * `SHOAL_SOCKET` error); without one, a refused frame is counted and reported as a warning, a
-   * refused control datagram only counted.
+   * refused control datagram only counted. Returns the datagram's sent-log index (first sends with
+   * a log), or -1.
    */
-  put(datagram: Datagram | FragmentParts, role: DatagramRole, done?: SendDone): void {
+  put(datagram: Datagram | FragmentParts, role: DatagramRole, done?: SendDone): number {
     const length = datagramLength(datagram)
     this.counters.datagramsOut++
     this.counters.bytesOut += length
@@ -88,16 +107,21 @@ export class Outbox {
           : this.#afterSend
         : (error) => done(error === null ? null : this.error(error)),
     )
+    return role === 'first' && this.log !== undefined
+      ? this.log.append(datagram as Uint8Array | FragmentParts)
+      : -1
   }
 
   /**
    * Sends datagrams in order, paced (see `Pacing`): resolves when the kernel has every one; rejects
-   * with the first refusal. `counted.sent` counts them out as they go.
+   * with the first refusal. `counted.sent` counts them out as they go; `note`: the stream and
+   * sequence each one carries, for the sent log.
    */
   async sendAll(
     datagrams: ReadonlyArray<Uint8Array | FragmentParts>,
     role: DatagramRole,
     counted?: SentCounter,
+    note?: LogNote,
   ): Promise<void> {
     const sends: Promise<void>[] = []
     const bucket = this.#bucket
@@ -126,9 +150,13 @@ export class Outbox {
         await Promise.all(sends.splice(0))
         await yieldToLoop()
       }
+      let index = -1
       sends.push(
-        new Promise((resolve, reject) => this.put(datagram, role, (e) => (e ? reject(e) : resolve()))),
+        new Promise((resolve, reject) => {
+          index = this.put(datagram, role, (e) => (e ? reject(e) : resolve()))
+        }),
       )
+      if (note !== undefined && index >= 0) this.log!.note(note.key, note.sequence, note.sequence, index)
       this.#burst += length
       if (counted !== undefined) counted.sent++
     }

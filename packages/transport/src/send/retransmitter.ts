@@ -1,17 +1,22 @@
 /**
- * The retransmitter: NACKs in, resends out (WIRE.md “Repair”). It holds fragmented messages for a
- * window of bytes and time (see `RepairOptions`), answers a NACK with the fragments asked for,
- * each at most once per holdoff, as far as the NACK's credit and the resend rates allow
- * (`ResendBudget`), and sends them through the outbox like every other datagram.
+ * The retransmitter: NACKs in, resends out (WIRE.md “Repair”, “NACK by sequence”). It holds
+ * fragmented messages for a window of bytes and time (see `RepairOptions`) and answers a NACK with
+ * the fragments asked for; it answers NACK_FRAMES from the outbox's sent log (every datagram first
+ * sent, whole frames and batches) and, for a fragmented message named there, with the whole message.
+ * Each datagram goes again at most once per holdoff (coalescing: one multicast resend serves every
+ * receiver that asked), as far as the NACK's credit and the resend rates allow (`ResendBudget`),
+ * through the outbox like every other datagram.
  */
 import { type Held, RepairWindow } from '../repair-window.js'
 import { emptyRepairStats, type RepairStats } from '../stats.js'
+import { Offset } from '../wire/constants.js'
 import type { FragmentParts } from '../wire/fragment.js'
 import type { FrameHeader } from '../wire/header.js'
-import type { NackBody } from '../wire/nack.js'
+import { type NackBody, WHOLE_MESSAGE } from '../wire/nack.js'
+import type { NackFramesBody } from '../wire/nack-frames.js'
 import { ackKey } from './ack-book.js'
-import type { Outbox } from './outbox.js'
-import { sleep } from './outbox.js'
+import type { Ledger } from './ledger.js'
+import { type LogNote, type Outbox, sleep } from './outbox.js'
 import { ResendBudget, type ResendLimits } from './resend-budget.js'
 
 /**
@@ -29,6 +34,13 @@ export const CLOSE_REPAIR_MAX_MS = 500
  * time, and marks its fragments `REPAIRABLE`. A receiver that finds fragments missing sends a NACK;
  * the publisher sends those fragments again, to the same destination, through the same pacing.
  */
+/**
+ * Look-ups of the sent log one NACK_FRAMES may cost, at most (each returns at most
+ * MAX_RESEND_DATAGRAMS_PER_LOOKUP datagrams): datagrams in their holdoff cost no credit, so a
+ * NACK for 64 × 65,535 sequences resent a moment ago must still cost bounded work.
+ */
+export const MAX_LOOKUPS_PER_NACK = 16
+
 export interface RepairOptions extends ResendLimits {
   /** Bytes of messages held, at most; the oldest go first. Default `REPAIR_WINDOW_BYTES` (64 MiB). */
   windowBytes?: number
@@ -42,6 +54,7 @@ export class Retransmitter {
   readonly #budget: ResendBudget
   readonly #outbox: Outbox
   readonly #background: (sending: Promise<unknown>) => void
+  readonly #ledger: Ledger
   readonly #stats = emptyRepairStats()
   /** When a held message was last sent or a NACK last came (performance.now()). */
   #activityAt = Number.NEGATIVE_INFINITY
@@ -53,8 +66,10 @@ export class Retransmitter {
   constructor(
     options: RepairOptions | undefined,
     outbox: Outbox,
+    ledger: Ledger,
     background: (sending: Promise<unknown>) => void,
   ) {
+    this.#ledger = ledger
     // A window of 0 bytes or 0 ms holds nothing: no repair.
     this.window =
       options === undefined || options.windowBytes === 0 || options.windowMs === 0
@@ -89,11 +104,16 @@ export class Retransmitter {
    * Sends datagrams of a held message: all of them the first time (`first`, counting them out in
    * `held.sent` for repairs), or some again. Its buffer is not recycled while this runs.
    */
-  async sendHeld(datagrams: ReadonlyArray<FragmentParts>, held: Held, first: boolean): Promise<void> {
+  async sendHeld(
+    datagrams: ReadonlyArray<FragmentParts>,
+    held: Held,
+    first: boolean,
+    note?: LogNote,
+  ): Promise<void> {
     const window = this.window!
     if (!first) window.begin(held) // the first send was counted when the message was held
     try {
-      await this.#outbox.sendAll(datagrams, first ? 'first' : 'resend', first ? held : undefined)
+      await this.#outbox.sendAll(datagrams, first ? 'first' : 'resend', first ? held : undefined, note)
     } finally {
       window.end(held)
       this.#activityAt = performance.now()
@@ -123,9 +143,74 @@ export class Retransmitter {
     this.#background(this.sendHeld(again, held, false))
   }
 
+  /**
+   * A receiver asks for whole frames of a stream by sequence: resend the datagrams of the sent log
+   * that hold them (each at most once per holdoff), and the whole of any fragmented message named,
+   * as far as the NACK's credit and the resend rates allow. Sequences no longer held are
+   * `unavailable` (once per NACK).
+   */
+  onNackFrames(header: FrameHeader, body: NackFramesBody, length: number, address: string): void {
+    const stats = this.#stats
+    stats.nacksReceived++
+    const now = performance.now()
+    this.#activityAt = now
+    const log = this.#outbox.log
+    // A topic this publisher never sent on (a name off the network) is never made into one.
+    const key = this.#ledger.find(header.topic)?.key
+    if (log === undefined || key === undefined) {
+      stats.unavailable++
+      return
+    }
+    const grant = this.#budget.grant(address, length)
+    let lookups = 0
+    let missing = 0
+    const messages: number[] = []
+    answer: for (const [first, count] of body.ranges) {
+      let from = first
+      let left = count
+      let fromIndex = 0
+      while (left > 0 && lookups < MAX_LOOKUPS_PER_NACK) {
+        lookups++
+        const found = log.lookup(key, from, left, now, fromIndex)
+        missing += found.missing
+        for (const { index, datagram } of found.datagrams) {
+          if (!(datagram instanceof Uint8Array)) {
+            // A fragment: its message is resent whole from the repair window (which knows when its
+            // buffer is recycled), once per NACK.
+            const sequence = sequenceOf(datagram[0])
+            if (messages.at(-1) !== sequence) messages.push(sequence)
+            continue
+          }
+          if (!log.resendable(index, now)) continue
+          if (!grant.admit(datagram.length)) break answer
+          log.markResent(index, now)
+          this.#outbox.put(datagram, 'resend')
+          stats.datagramsResent++
+        }
+        if (!found.truncated) break
+        left -= (found.next - from) >>> 0
+        from = found.next
+        fromIndex = found.nextIndex
+      }
+    }
+    if (missing > 0) stats.unavailable++
+    for (const sequence of messages) {
+      const again = this.window?.resend(ackKey(header.topic, sequence), [WHOLE_MESSAGE], grant)
+      if (again === undefined || again.parts.length === 0) continue
+      stats.fragmentsResent += again.parts.length
+      this.#background(this.sendHeld(again.parts, again.held, false))
+    }
+  }
+
+  /** Receivers were just told (a last heartbeat) what they may have lost: repairs may follow. */
+  touch(): void {
+    this.#activityAt = performance.now()
+  }
+
   /** Until receivers have not asked for repairs for CLOSE_REPAIR_QUIET_MS, at most CLOSE_REPAIR_MAX_MS. */
   async awaitLastRepairs(flush: () => Promise<void>): Promise<void> {
-    if (this.window === undefined || this.window.size === 0) return
+    const held = (this.window?.size ?? 0) + (this.#outbox.log?.stats().datagrams ?? 0)
+    if (held === 0) return
     const deadline = performance.now() + CLOSE_REPAIR_MAX_MS
     for (;;) {
       const now = performance.now()
@@ -145,4 +230,10 @@ export class Retransmitter {
   clear(): void {
     this.window?.clear()
   }
+}
+
+/** The sequence of a fragment, from its header part (big-endian u32 at `Offset.SEQUENCE`). */
+function sequenceOf(head: Uint8Array): number {
+  const at = Offset.SEQUENCE
+  return ((head[at]! << 24) | (head[at + 1]! << 16) | (head[at + 2]! << 8) | head[at + 3]!) >>> 0
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import {
+  GROWN_AT_FRAMES,
   JUMP_CONFIRM_FRAMES,
   JUMP_CONFIRM_MS,
-  GROWN_AT_FRAMES,
   MAX_SEQUENCE_JUMP,
   RELIABLE_SEQUENCE_WINDOW,
   SEQUENCE_WINDOW,

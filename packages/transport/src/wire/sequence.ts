@@ -237,7 +237,8 @@ export class SequenceTracker {
       window.skip(ahead + 1)
       window.mark(sequence)
       this.#heardAt = now
-      if (++this.frames >= GROWN_AT_FRAMES && window.size === SEQUENCE_WINDOW) window.grow(RELIABLE_SEQUENCE_WINDOW)
+      if (++this.frames >= GROWN_AT_FRAMES && window.size === SEQUENCE_WINDOW)
+        window.grow(RELIABLE_SEQUENCE_WINDOW)
       if (ahead === 0) return 'next'
       this.gaps += ahead
       return 'gap'
