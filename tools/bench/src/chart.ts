@@ -6,7 +6,7 @@
 import { compact } from './format.js'
 import { noiseOf } from './noise.js'
 import type { BenchResults } from './results.js'
-import type { Spread } from './stats.js'
+import { type Spread, scaled, spread } from './stats.js'
 
 export const COLORS = {
   raw: '#9e9e9e',
@@ -16,6 +16,7 @@ export const COLORS = {
   paced: '#b5520f',
   protobufjs: '#6aa56a',
   shoalInto: '#9cc3e6',
+  cyclone: '#8e6bb8',
   target: '#d62728',
   missed: '#d62728',
   met: '#2ca02c',
@@ -207,6 +208,9 @@ function panel(p: Panel, x0: number, y0: number): string {
 }
 
 const TARGET_LINE_H = 34
+/** Closest the targets may be packed (two lines of text) when there are more than fit at TARGET_LINE_H. */
+const MIN_TARGET_LINE_H = 25
+const TARGETS_TOP = 52
 
 function targetsPanel(results: BenchResults, x0: number, y0: number, span: number): string {
   const width = PANEL_W * span
@@ -217,14 +221,18 @@ function targetsPanel(results: BenchResults, x0: number, y0: number, span: numbe
   out.push(text(16, 26, 'Targets', 'font-size="14" font-weight="600"'))
   // About 5.6 px per character at 10.5 px, 5.1 at 9.5 px.
   const room = (px: number) => Math.floor((width - 48) / px)
-  let y = 52
+  let y = TARGETS_TOP
+  const lineH = Math.max(
+    MIN_TARGET_LINE_H,
+    Math.min(TARGET_LINE_H, (PANEL_H - TARGETS_TOP - 8) / Math.max(1, results.targets.length)),
+  )
   for (const t of results.targets) {
     const [mark, color] =
       t.met === undefined ? ['–', '#999'] : t.met ? ['✓', COLORS.met] : ['✗', COLORS.missed]
     out.push(text(16, y, mark, `font-size="13" font-weight="700" fill="${color}"`))
     out.push(text(32, y, clip(t.target, room(5.6)), 'font-size="10.5"'))
     out.push(text(32, y + 13, clip(t.measured, room(5.1)), 'font-size="9.5" fill="#555"'))
-    y += TARGET_LINE_H
+    y += lineH
   }
   out.push('</g>')
   return out.join('\n')
@@ -245,7 +253,20 @@ const lossNote = (loss: Spread | undefined, of: number): Pick<Bar, 'note' | 'not
 
 export function renderChart(results: BenchResults): string {
   const panels: Panel[] = []
-  const { small, image, latency, codec } = results
+  const { small, image, latency, codec, dds } = results
+  // The Cyclone DDS peer: a bar beside Shoal's where its panel exists, a panel of its own otherwise.
+  const cycloneSmall: Bar | undefined = dds && {
+    label: 'Cyclone DDS',
+    value: dds.small.rate,
+    color: COLORS.cyclone,
+    ...lossNote(dds.small.lost, spread(dds.small.runs.map((r) => r.delivered)).median),
+  }
+  const cycloneImage: Bar | undefined = dds && {
+    label: 'Cyclone DDS',
+    value: scaled(dds.image.bytesPerSecond, 1e-6),
+    color: COLORS.cyclone,
+    ...lossNote(dds.image.lost, spread(dds.image.runs.map((r) => r.delivered)).median),
+  }
   if (small) {
     const v = small.variants
     const bar = (variant: keyof typeof v, label: string, color: string): Bar => {
@@ -282,6 +303,7 @@ export function renderChart(results: BenchResults): string {
       groups: [
         { label: '', bars: [bar('batched', 'as fast as possible', COLORS.batched)] },
         { label: '', bars: [bar('paced', `offered ${compact(small.batchedRate)}/s`, COLORS.paced)] },
+        ...(cycloneSmall ? [{ label: '', bars: [cycloneSmall] }] : []),
       ],
       targets: [
         { value: 1_000_000, label: 'offered: ≥ 1 M/s, 0 loss', group: 1 },
@@ -316,12 +338,25 @@ export function renderChart(results: BenchResults): string {
               color: COLORS.paced,
               ...lossNote(i.paced.lost, image.frames),
             },
+            ...(cycloneImage ? [cycloneImage] : []),
           ],
         },
       ],
       targets: [{ value: 1_000, label: 'paced: ≥ 1,000 MB/s, 0 lost' }],
     })
   }
+  if (cycloneSmall && !small)
+    panels.push({
+      title: 'Small frames, reliable',
+      unit: `samples/s delivered (${dds!.small.sizeBytes} B)`,
+      groups: [{ label: '', bars: [cycloneSmall] }],
+    })
+  if (cycloneImage && !image)
+    panels.push({
+      title: '1 MiB images, reliable',
+      unit: 'goodput MB/s',
+      groups: [{ label: '', bars: [cycloneImage] }],
+    })
   if (codec) {
     const r = codec.rates
     panels.push({
@@ -351,18 +386,24 @@ export function renderChart(results: BenchResults): string {
       targets: [{ value: 2_500_000, label: 'Shoal batched: ≥ 2.5 M/s' }],
     })
   }
-  if (latency) {
-    const r = latency.impls.raw
-    const s = latency.impls.shoal
+  if (latency || dds) {
+    // ddsperf prints no p99.9: its bar there says n/a.
+    const cyclone = dds && { p50: dds.latency.p50, p99: dds.latency.p99, p999: undefined }
     panels.push({
-      title: 'Latency: multicast ping, unicast pong',
+      title: latency ? 'Latency: multicast ping, unicast pong' : 'Latency: ping, pong',
       unit: 'round trip µs, log scale (lower is better)',
       log: true,
       groups: (['p50', 'p99', 'p999'] as const).map((q) => ({
         label: q === 'p999' ? 'p99.9' : q,
         bars: [
-          { label: 'raw', value: r[q], color: COLORS.raw },
-          { label: 'Shoal', value: s[q], color: COLORS.shoal },
+          ...(latency
+            ? [
+                { label: 'raw', value: latency.impls.raw[q], color: COLORS.raw },
+                { label: 'Shoal', value: latency.impls.shoal[q], color: COLORS.shoal },
+              ]
+            : []),
+          // Three bars a group leave room for a short label only.
+          ...(cyclone ? [{ label: 'DDS', value: cyclone[q], color: COLORS.cyclone }] : []),
         ],
       })),
     })
@@ -424,11 +465,12 @@ export function renderChart(results: BenchResults): string {
   const width = COLS * PANEL_W
   const height = HEADER_H + rows * PANEL_H + FOOTER_H
   const env = results.environment
+  const versus = `Shoal vs raw node:dgram${dds ? ' and Cyclone DDS' : ''}`
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" role="img" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif">`,
-    '<title>Shoal bench: Shoal against raw node:dgram</title>',
+    `<title>Shoal bench: ${versus}</title>`,
     `<rect width="${width}" height="${height}" fill="#f6f7f9"/>`,
-    text(16, 28, 'Shoal bench: Shoal vs raw node:dgram', 'font-size="18" font-weight="700"'),
+    text(16, 28, `Shoal bench: ${versus}`, 'font-size="18" font-weight="700"'),
     text(
       16,
       50,

@@ -10,6 +10,7 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { renderChart } from './chart.js'
 import { BenchContext } from './context.js'
+import { ensureDdsperf } from './ddsperf.js'
 import { describeEnvironment } from './environment.js'
 import { idleProbe } from './interference.js'
 import { type BenchNetwork, openBenchNetwork } from './network.js'
@@ -18,6 +19,7 @@ import { profileTargets, runProfiles } from './profiling.js'
 import { renderReport } from './render.js'
 import type { BenchResults } from './results.js'
 import { runCodec } from './scenarios/codec.js'
+import { runDds } from './scenarios/dds.js'
 import { runImage } from './scenarios/image.js'
 import { runLatency } from './scenarios/latency.js'
 import { runSmall } from './scenarios/small.js'
@@ -63,6 +65,8 @@ async function measure(options: BenchOptions, argv: string[]): Promise<BenchResu
   const started = new Date()
   const stamp = started.toISOString().replace(/[:.]/g, '-').slice(0, 19)
   const needsNetwork = options.only.some((s) => s !== 'codec')
+  // Before anything is measured: a missing peer is installed (or reported) up front, not after minutes of runs.
+  if (options.only.includes('dds')) ensureDdsperf((line) => process.stderr.write(`${line}\n`))
   let network: BenchNetwork | undefined
   if (needsNetwork) {
     try {
@@ -91,6 +95,7 @@ async function measure(options: BenchOptions, argv: string[]): Promise<BenchResu
       if (scenario === 'small') partial.small = await runSmall(ctx)
       if (scenario === 'image') partial.image = await runImage(ctx)
       if (scenario === 'latency') partial.latency = await runLatency(ctx)
+      if (scenario === 'dds') partial.dds = await runDds(ctx)
       if (scenario === 'codec') partial.codec = await runCodec(ctx)
     }
     const provisional = { ...partial, finishedAt: '', durationS: 0 }

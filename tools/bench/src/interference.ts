@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 /** /proc/stat counts in USER_HZ ticks, 100 per second on Linux. */
-const TICKS_PER_SECOND = 100
+export const TICKS_PER_SECOND = 100
 /** Other processes' use, in cores, from which a measurement is flagged as noisy. */
 export const NOISY_CORES = 0.15
 

@@ -1,7 +1,8 @@
 /**
  * The bench's private network: one namespace (via @shoal/netns) holding only `lo`, so no socket a
- * worker opens can reach eth0 or any other real interface. Multicast routes to `lo`, and every
- * socket is also pinned to 127.0.0.1 by its options.
+ * worker opens can reach eth0 or any other real interface. Multicast routes to `lo` (which is
+ * flagged MULTICAST), and every Shoal socket is also pinned to 127.0.0.1 by its options; Cyclone
+ * DDS is configured for `lo` only (../ddsperf.ts).
  */
 import { createNetwork, type Host, type Network } from '@shoal/netns'
 
@@ -25,6 +26,10 @@ export async function openBenchNetwork(): Promise<BenchNetwork> {
       throw new Error(`the bench namespace must hold only lo; it has: ${names.join(', ') || links.stderr}`)
     const route = await host.run('ip', ['route', 'add', '224.0.0.0/4', 'dev', 'lo'])
     if (route.code !== 0) throw new Error(`ip route add 224.0.0.0/4 dev lo: ${route.stderr.trim()}`)
+    // Cyclone DDS (the dds scenario) picks interfaces by their MULTICAST flag, which lo lacks by
+    // default; set for every scenario, so that all of them run on the same lo.
+    const multicast = await host.run('ip', ['link', 'set', 'lo', 'multicast', 'on'])
+    if (multicast.code !== 0) throw new Error(`ip link set lo multicast on: ${multicast.stderr.trim()}`)
     return { host, ns: host.ns, destroy: () => net.destroy() }
   } catch (error) {
     await net.destroy()

@@ -3,7 +3,7 @@ import { NOISY_CORES } from './interference.js'
 import type { BenchResults } from './results.js'
 
 export interface Noise {
-  scenario: 'small' | 'image' | 'latency' | 'codec'
+  scenario: 'small' | 'image' | 'latency' | 'codec' | 'dds'
   /** 1-based numbers of the runs where another process used ≥ NOISY_CORES. */
   runs: number[]
   /** Most cores other processes used during any measurement of the scenario. */
@@ -23,9 +23,11 @@ function summarise(scenario: Noise['scenario'], samples: Sample[]): Noise {
   return { scenario, runs: [...runs].sort((a, b) => a - b), maxCores }
 }
 
-export function noiseOf(results: Pick<BenchResults, 'small' | 'image' | 'latency' | 'codec'>): Noise[] {
+export function noiseOf(
+  results: Pick<BenchResults, 'small' | 'image' | 'latency' | 'codec' | 'dds'>,
+): Noise[] {
   const out: Noise[] = []
-  const { small, image, latency, codec } = results
+  const { small, image, latency, codec, dds } = results
   if (small)
     out.push(
       summarise(
@@ -54,6 +56,7 @@ export function noiseOf(results: Pick<BenchResults, 'small' | 'image' | 'latency
         codec.othersCores.map((othersCores, run) => ({ run, othersCores })),
       ),
     )
+  if (dds) out.push(summarise('dds', [...dds.small.runs, ...dds.image.runs, ...dds.latency.runs]))
   return out
 }
 

@@ -1,6 +1,7 @@
 /** The bench's flags: parsing, defaults and the usage text. Bad flags are a UsageError (exit 2). */
 
-export const SCENARIOS = ['small', 'image', 'latency', 'codec'] as const
+/** In the order they run; `dds` (the Cyclone DDS peer) right after the Shoal scenarios it is compared with. */
+export const SCENARIOS = ['small', 'image', 'latency', 'dds', 'codec'] as const
 export type Scenario = (typeof SCENARIOS)[number]
 export type ProfileMode = 'auto' | 'always' | 'never'
 
@@ -46,9 +47,9 @@ export const MAX_RUNS = 50
 export const USAGE = `Usage: pnpm bench [-- flags]
        pnpm --filter @shoal/bench bench -- [flags]
 
-Measures Shoal against raw node:dgram, every socket inside a private network namespace that holds
-only loopback (root needed), sender and receiver in separate processes. Prints tables, writes JSON
-and an SVG chart. Never part of \`pnpm test\`.
+Measures Shoal against raw node:dgram and Cyclone DDS's ddsperf, every socket inside a private
+network namespace that holds only loopback (root needed), sender and receiver in separate
+processes. Prints tables, writes JSON and an SVG chart. Never part of \`pnpm test\`.
 
 Flags:
   --only LIST          scenarios, comma-separated (default: all):
@@ -56,11 +57,15 @@ Flags:
                                   Shoal batched (as fast as possible, and paced to --batched-rate)
                          image    1 MiB images: raw dgram, Shoal (unpaced, and paced to --image-rate)
                          latency  multicast ping, unicast pong round trip: raw dgram, Shoal
+                         dds      Cyclone DDS peer (ddsperf, Debian's cyclonedds-tools, installed
+                                  with apt-get if missing): reliable 45 B and 1 MiB throughput,
+                                  ping/pong round trip; same namespace, same CPUs
                          codec    encode+frame, deframe+decode, one frame and batched: protobufjs
                                   alone, Shoal (no sockets)
                          memory   receiver peak RSS: same as small,image
   --runs N             runs of every measurement, 1-${MAX_RUNS} (default ${DEFAULT_RUNS}); tables show the median [min-max]
-  --quick              smaller counts, for a smoke run (about a minute)
+  --quick              smaller counts, for a smoke run (about a minute); Cyclone DDS: 1 timed second
+                       per measurement instead of 3
   --frames N           small frames per raw and unbatched run (default ${DEFAULTS.frames}; quick ${QUICK.frames})
   --batched-frames N   small frames per batched run (default ${DEFAULTS.batchedFrames}; quick ${QUICK.batchedFrames})
   --images N           1 MiB images per run (default ${DEFAULTS.images}; quick ${QUICK.images})

@@ -31,6 +31,9 @@ async function measureProfiled(ctx: BenchContext, target: ProfileTarget): Promis
     case 'small-paced':
       await measureSmall(ctx, 'paced', -1, target)
       return
+    case 'image-unpaced':
+      await measureImage(ctx, 'shoal', -1, target)
+      return
     case 'image-paced':
       await measureImage(ctx, 'paced', -1, target)
       return

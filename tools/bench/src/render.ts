@@ -7,6 +7,15 @@ import { NOISY_CORES } from './interference.js'
 import { describeNoise, type Noise, noiseOf } from './noise.js'
 import type { ProfileSummary } from './profile.js'
 import { EARLY_IMAGES } from './protocol.js'
+import {
+  ddsImageNote,
+  ddsImageRow,
+  ddsLatencyNote,
+  ddsLatencyRow,
+  ddsMemoryRows,
+  ddsSmallNote,
+  ddsSmallRow,
+} from './render-dds.js'
 import type { BenchResults } from './results.js'
 import type { ImageRun } from './scenarios/image.js'
 import { type Spread, spread } from './stats.js'
@@ -87,9 +96,12 @@ function capNote(
   ]
 }
 
-function smallSection(r: NonNullable<BenchResults['small']>): string {
+/** The Shoal rows with the Cyclone DDS row under them; either may be missing (`--only`). */
+function smallSection(results: BenchResults): string {
+  const { small: r, dds } = results
   const rows: string[][] = []
   for (const v of ['raw', 'unbatched', 'publish', 'batched', 'paced'] as const) {
+    if (r === undefined) break
     const x = r.variants[v]
     const name = smallVariantName(v, r.batchedRate)
     if (!x.available) {
@@ -108,16 +120,19 @@ function smallSection(r: NonNullable<BenchResults['small']>): string {
       int(spread(runs.map((run) => run.rcvbufErrors)).median),
     ])
   }
-  const linger = r.lingerMs === undefined ? "the transport's default linger" : `linger ${r.lingerMs} ms`
+  if (dds !== undefined) rows.push(ddsSmallRow(dds, r?.variants.raw.rate.median))
+  const linger = r?.lingerMs === undefined ? "the transport's default linger" : `linger ${r.lingerMs} ms`
   return [
     '## 1 · Small frames',
     '',
-    `shoal.v1.Temperature, **${r.messageBytes} B encoded**; one unbatched Shoal datagram is ${r.datagramBytes} B (topic \`temperature\`). ` +
-      `Per run: raw and both unbatched rows send ${int(r.variants.raw.frames)} frames, both batched rows ${int(r.variants.batched.frames)} (${linger}). ` +
-      'Raw, `send` and batched-as-fast-as-possible run the same loop: 8,192 frames back to back, then a `setImmediate` yield, no backpressure. ' +
-      `The paced row offers ${compact(r.batchedRate)} frames/s: each loop turn sends the frames due by the clock, then yields. ` +
-      "Loss = sent − delivered; gaps = what Shoal's subscriber counted. " +
-      `Receive buffer ${mib(r.recvBufferBytes)} (granted).`,
+    r === undefined
+      ? "Shoal's rows were not measured in this run (`--only`)."
+      : `shoal.v1.Temperature, **${r.messageBytes} B encoded**; one unbatched Shoal datagram is ${r.datagramBytes} B (topic \`temperature\`). ` +
+        `Per run: raw and both unbatched rows send ${int(r.variants.raw.frames)} frames, both batched rows ${int(r.variants.batched.frames)} (${linger}). ` +
+        'Raw, `send` and batched-as-fast-as-possible run the same loop: 8,192 frames back to back, then a `setImmediate` yield, no backpressure. ' +
+        `The paced row offers ${compact(r.batchedRate)} frames/s: each loop turn sends the frames due by the clock, then yields. ` +
+        "Loss = sent − delivered; gaps = what Shoal's subscriber counted. " +
+        `Receive buffer ${mib(r.recvBufferBytes)} (granted).`,
     '',
     table(
       [
@@ -133,21 +148,26 @@ function smallSection(r: NonNullable<BenchResults['small']>): string {
       rows,
       ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     ),
-    '',
-    'The batched target (≥ 1 M frames/s delivered with 0 loss) is judged on the paced row: with no flow control, a sender that ' +
-      "outruns its receiver loses frames by construction, and the as-fast-as-possible row shows how far (the receiver's ceiling). " +
-      'The issue\'s "≥ 7× raw" is judged on the as-fast-as-possible row, which like raw shows what the path can carry. ' +
-      'The unbatched target is judged on `send`, the loop raw runs; `await publish` per frame is shown for information.',
-    ...(r.variants.paced.available
-      ? capNote(
-          'The paced sender',
-          spread(r.variants.paced.runs.map((run) => run.sendRate)).median,
-          r.batchedRate,
-          spread(r.variants.batched.runs.map((run) => run.sendRate)).median,
-          'frames/s',
-          'the pacing loop',
-        )
-      : []),
+    ...(r === undefined
+      ? []
+      : [
+          '',
+          'The batched target (≥ 1 M frames/s delivered with 0 loss) is judged on the paced row: with no flow control, a sender that ' +
+            "outruns its receiver loses frames by construction, and the as-fast-as-possible row shows how far (the receiver's ceiling). " +
+            'The issue\'s "≥ 7× raw" is judged on the as-fast-as-possible row, which like raw shows what the path can carry. ' +
+            'The unbatched target is judged on `send`, the loop raw runs; `await publish` per frame is shown for information.',
+          ...(r.variants.paced.available
+            ? capNote(
+                'The paced sender',
+                spread(r.variants.paced.runs.map((run) => run.sendRate)).median,
+                r.batchedRate,
+                spread(r.variants.batched.runs.map((run) => run.sendRate)).median,
+                'frames/s',
+                'the pacing loop',
+              )
+            : []),
+        ]),
+    ...(dds === undefined ? [] : ['', ddsSmallNote(dds)]),
   ].join('\n')
 }
 
@@ -174,29 +194,34 @@ function repairCell(runs: ReadonlyArray<Pick<ImageRun, 'nacks' | 'resent' | 'rep
   return `${median((r) => r.nacks)} · ${median((r) => r.resent)} · ${median((r) => r.repaired)}`
 }
 
-function imageSection(r: NonNullable<BenchResults['image']>): string {
-  const rows = (['raw', 'shoal', 'paced'] as const).map((variant) => {
-    const x = r.variants[variant]
+/** The Shoal rows with the Cyclone DDS row under them; either may be missing (`--only`). */
+function imageSection(results: BenchResults): string {
+  const { image: r, dds } = results
+  const rows = (r === undefined ? [] : (['raw', 'shoal', 'paced'] as const)).map((variant) => {
+    const x = r!.variants[variant]
     return [
-      imageVariantName(variant, r.pacedBytesPerSecond),
+      imageVariantName(variant, r!.pacedBytesPerSecond),
       withSpread(x.goodput, fixed(0)),
       variant === 'raw' ? '1.00×' : ratio(x.ratio),
-      lossCell(x.lost, r.frames),
+      lossCell(x.lost, r!.frames),
       withSpread(x.lostEarly, int),
       x.gaps === undefined ? '—' : withSpread(x.gaps, int),
       fixed(0)(spread(x.runs.map((run) => run.sendRate)).median),
-      String(r.datagramsPerImage[variant]),
+      String(r!.datagramsPerImage[variant]),
       int(spread(x.runs.map((run) => run.rcvbufErrors)).median),
       repairCell(x.runs),
     ]
   })
+  if (dds !== undefined) rows.push(ddsImageRow(dds, r?.variants.raw.goodput.median))
   return [
     '## 2 · 1 MiB images',
     '',
-    `shoal.v1.Image 512×512 rgba8: ${int(r.dataBytes)} B of pixels, ${int(r.encodedBytes)} B encoded. ${int(r.frames)} images per run, ` +
-      'each sent when the previous one is with the kernel. Goodput = whole images delivered × 1 MiB ÷ time from the first to the last (MB = 10⁶ B). ' +
-      'Raw sends the pixels as 17 datagrams of ≤ 65,507 B with an 8-byte header and reassembles them. ' +
-      `The paced row is the same publisher created with \`pacing: { bytesPerSecond: ${int(r.pacedBytesPerSecond)} }\` (the default burst).`,
+    r === undefined
+      ? "Shoal's rows were not measured in this run (`--only`)."
+      : `shoal.v1.Image 512×512 rgba8: ${int(r.dataBytes)} B of pixels, ${int(r.encodedBytes)} B encoded. ${int(r.frames)} images per run, ` +
+        'each sent when the previous one is with the kernel. Goodput = whole images delivered × 1 MiB ÷ time from the first to the last (MB = 10⁶ B). ' +
+        'Raw sends the pixels as 17 datagrams of ≤ 65,507 B with an 8-byte header and reassembles them. ' +
+        `The paced row is the same publisher created with \`pacing: { bytesPerSecond: ${int(r.pacedBytesPerSecond)} }\` (the default burst).`,
     '',
     table(
       [
@@ -214,29 +239,36 @@ function imageSection(r: NonNullable<BenchResults['image']>): string {
       rows,
       ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     ),
-    '',
-    'The image target (≥ 1,000 MB/s goodput with 0 images lost) is judged on the paced row, over every image of every run. ' +
-      `Loss among the first ${EARLY_IMAGES}, while a fresh receiving process is slowed down by faulting in new memory, has its own column. ` +
-      'Kernel drops are datagrams the receive buffer overflowed with; Shoal’s receiver asks for their fragments again (NACK) and the ' +
-      'publisher resends them (WIRE.md “Repair”): the last column gives the medians of NACKs sent, fragments resent and fragments that ' +
-      'arrived after being asked for.',
-    ...capNote(
-      'The paced publisher',
-      spread(r.variants.paced.runs.map((run) => run.sendRate)).median,
-      r.pacedBytesPerSecond / 1e6,
-      spread(r.variants.shoal.runs.map((run) => run.sendRate)).median,
-      'MB/s',
-      '`pacing.bytesPerSecond`',
-    ),
+    ...(r === undefined
+      ? []
+      : [
+          '',
+          'The image target (≥ 1,000 MB/s goodput with 0 images lost) is judged on the paced row, over every image of every run. ' +
+            `Loss among the first ${EARLY_IMAGES}, while a fresh receiving process is slowed down by faulting in new memory, has its own column. ` +
+            'Kernel drops are datagrams the receive buffer overflowed with; Shoal’s receiver asks for their fragments again (NACK) and the ' +
+            'publisher resends them (WIRE.md “Repair”): the last column gives the medians of NACKs sent, fragments resent and fragments that ' +
+            'arrived after being asked for.',
+          ...capNote(
+            'The paced publisher',
+            spread(r.variants.paced.runs.map((run) => run.sendRate)).median,
+            r.pacedBytesPerSecond / 1e6,
+            spread(r.variants.shoal.runs.map((run) => run.sendRate)).median,
+            'MB/s',
+            '`pacing.bytesPerSecond`',
+          ),
+        ]),
+    ...(dds === undefined ? [] : ['', ddsImageNote(dds)]),
   ].join('\n')
 }
 
-function latencySection(r: NonNullable<BenchResults['latency']>): string {
+/** The Shoal rows with the Cyclone DDS row under them; either may be missing (`--only`). */
+function latencySection(results: BenchResults): string {
+  const { latency: r, dds } = results
   const us = fixed(1)
   const names = { raw: 'raw dgram', shoal: 'Shoal (`send`)', publish: 'Shoal (`publish`), for information' }
-  const variants = (['raw', 'shoal', 'publish'] as const).filter((v) => r.impls[v] !== undefined)
+  const variants = (['raw', 'shoal', 'publish'] as const).filter((v) => r?.impls[v] !== undefined)
   const rows = variants.map((impl) => {
-    const x = r.impls[impl]!
+    const x = r!.impls[impl]!
     return [
       names[impl],
       withSpread(x.p50, us),
@@ -247,13 +279,21 @@ function latencySection(r: NonNullable<BenchResults['latency']>): string {
       withSpread(x.lost, int),
     ]
   })
+  if (dds !== undefined) {
+    const raw = r?.impls.raw
+    rows.push(
+      ddsLatencyRow(dds, raw === undefined ? undefined : { p50: raw.p50.median, p99: raw.p99.median }),
+    )
+  }
   return [
     '## 3 · Latency',
     '',
-    `Round trip in µs: a ping by multicast, the pong back by unicast, one at a time; ${int(r.pings)} timed per run after ${int(r.warmup)} warm-up. ` +
-      'Shoal encodes, frames, checks and decodes on both legs; raw echoes 49 bytes. ' +
-      'Raw sends with `socket.send()` and never waits for it; so does Shoal with `publisher.send()`, the row the targets are judged on. ' +
-      'The `publish` row sends with `publisher.publish()`, a promise per message, on both legs.',
+    r === undefined
+      ? "Round trip in µs. Shoal's rows were not measured in this run (`--only`)."
+      : `Round trip in µs: a ping by multicast, the pong back by unicast, one at a time; ${int(r.pings)} timed per run after ${int(r.warmup)} warm-up. ` +
+        'Shoal encodes, frames, checks and decodes on both legs; raw echoes 49 bytes. ' +
+        'Raw sends with `socket.send()` and never waits for it; so does Shoal with `publisher.send()`, the row the targets are judged on. ' +
+        'The `publish` row sends with `publisher.publish()`, a promise per message, on both legs.',
     '',
     table(['variant', 'p50', 'p99', 'p99.9', 'p50 − raw', 'p99 ÷ raw', 'lost'], rows, [
       'l',
@@ -264,6 +304,7 @@ function latencySection(r: NonNullable<BenchResults['latency']>): string {
       'r',
       'r',
     ]),
+    ...(dds === undefined ? [] : ['', ddsLatencyNote(dds)]),
   ].join('\n')
 }
 
@@ -341,6 +382,8 @@ function memorySection(results: BenchResults): string {
       ])
     }
   }
+  const dds = results.dds === undefined ? undefined : ddsMemoryRows(results.dds)
+  if (dds) rows.push(dds.small)
   if (results.image) {
     const r = results.image
     for (const v of ['raw', 'shoal', 'paced'] as const)
@@ -351,6 +394,7 @@ function memorySection(results: BenchResults): string {
         m(spread(r.variants[v].runs.map((run) => run.receiverReadyRss))),
       ])
   }
+  if (dds) rows.push(dds.image)
   return [
     '## 5 · Receiver memory',
     '',
@@ -358,6 +402,12 @@ function memorySection(results: BenchResults): string {
       'once the socket was open, before any traffic.',
     '',
     table(['during', 'variant', 'peak RSS', 'RSS before traffic'], rows, ['l', 'l', 'r', 'r']),
+    ...(results.dds === undefined
+      ? []
+      : [
+          '',
+          "Cyclone DDS rows: ddsperf's subscriber, read from /proc just before it was stopped; it is a C program, no runtime.",
+        ]),
   ].join('\n')
 }
 
@@ -451,11 +501,14 @@ export function renderReport(results: BenchResults, options: ReportOptions = {})
         'Those runs are noisy; the min–max shows by how much.',
     )
   if (chartHref !== undefined) parts.push('', `![chart](${chartHref})`)
-  if (results.small) parts.push('', smallSection(results.small), ...noiseLine(results, 'small'))
-  if (results.image) parts.push('', imageSection(results.image), ...noiseLine(results, 'image'))
-  if (results.latency) parts.push('', latencySection(results.latency), ...noiseLine(results, 'latency'))
+  // The Cyclone DDS peer has a row in each of the first three tables (and its own noise line under the first).
+  const dds = results.dds !== undefined
+  if (results.small || dds)
+    parts.push('', smallSection(results), ...noiseLine(results, 'small'), ...noiseLine(results, 'dds'))
+  if (results.image || dds) parts.push('', imageSection(results), ...noiseLine(results, 'image'))
+  if (results.latency || dds) parts.push('', latencySection(results), ...noiseLine(results, 'latency'))
   if (results.codec) parts.push('', codecSection(results.codec), ...noiseLine(results, 'codec'))
-  if (results.small || results.image) parts.push('', memorySection(results))
+  if (results.small || results.image || dds) parts.push('', memorySection(results))
   parts.push('', targetsSection(results))
   const profileText = profiles ? profileSection(results.profiles) : ''
   if (profileText !== '') parts.push('', profileText)

@@ -3,6 +3,7 @@
 import type { BenchOptions } from './options.js'
 import type { ProfileSummary } from './profile.js'
 import type { CodecResult } from './scenarios/codec.js'
+import type { DdsResult } from './scenarios/dds.js'
 import type { ImageResult } from './scenarios/image.js'
 import type { LatencyResult } from './scenarios/latency.js'
 import type { SmallResult } from './scenarios/small.js'
@@ -42,6 +43,8 @@ export interface BenchResults {
   image?: ImageResult
   latency?: LatencyResult
   codec?: CodecResult
+  /** The Cyclone DDS peer (ddsperf). */
+  dds?: DdsResult
   targets: TargetResult[]
   profiles: ProfileSummary[]
 }

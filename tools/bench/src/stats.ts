@@ -25,3 +25,8 @@ export function ratios(a: readonly number[], b: readonly number[]): number[] {
 export function differences(a: readonly number[], b: readonly number[]): number[] {
   return a.slice(0, Math.min(a.length, b.length)).map((value, i) => value - b[i]!)
 }
+
+/** Every value of a spread multiplied by `by` (a change of unit). */
+export function scaled(s: Spread, by: number): Spread {
+  return { median: s.median * by, min: s.min * by, max: s.max * by, values: s.values.map((v) => v * by) }
+}
