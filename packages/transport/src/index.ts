@@ -14,6 +14,7 @@ export { dropsForInode } from './net/kernel-drops.js'
 export { type Datagram, type DatagramLink, type SendDone, UdpLink, type UdpLinkOptions } from './net/link.js'
 export { DEFAULT_RECV_BUFFER_BYTES, type Mode, type RecvBufferInfo } from './net/socket.js'
 export {
+  BACK_PRESSURED,
   type BatchOptions,
   CLOSE_REPAIR_MAX_MS,
   CLOSE_REPAIR_QUIET_MS,
@@ -21,6 +22,7 @@ export {
   DEFAULT_BURST_BYTES,
   DEFAULT_LINGER_MS,
   type EngineOptions,
+  type FlowOptions,
   type ForeignAck,
   MAX_LINGER_MS,
   type Pacing,

@@ -17,8 +17,10 @@ import { type DatagramLink, UdpLink } from './net/link.js'
 import { AckBook, type AckReport, type WaitForAcksOptions } from './send/ack-book.js'
 import { Batcher } from './send/batcher.js'
 import { ControlInbox } from './send/control-inbox.js'
+import { FlowControl } from './send/flow-control.js'
+import { FlowGate } from './send/flow-gate.js'
 import { Framer } from './send/framer.js'
-import { HEARTBEAT_MAX_MS, HEARTBEAT_MIN_MS, HeartbeatScheduler } from './send/heartbeat.js'
+import { HEARTBEAT_MAX_MS, HEARTBEAT_MIN_MS, HeartbeatScheduler, REAL_CLOCK } from './send/heartbeat.js'
 import { Ledger } from './send/ledger.js'
 import {
   checkPublisherOptions,
@@ -33,17 +35,20 @@ import {
 import { Outbox } from './send/outbox.js'
 import { Retransmitter } from './send/retransmitter.js'
 import { SENT_LOG_BYTES, SENT_LOG_MS, SentLog } from './send/sent-log.js'
-import type { StatsSnapshot } from './stats.js'
+import { type StatsSnapshot, sessionHex } from './stats.js'
 import { BATCH_LENGTH_PREFIX, batchCapacity } from './wire/batch.js'
 import { CRC_LENGTH, Flag, FrameKind, Offset } from './wire/constants.js'
 import { writeCrc } from './wire/frame.js'
 import { clearFlags, setFlags, setHops } from './wire/header.js'
 import { encodeHeartbeats } from './wire/heartbeat.js'
+import type { StatusBody } from './wire/status.js'
 
 export {
+  BACK_PRESSURED,
   type BatchOptions,
   DEFAULT_LINGER_MS,
   type EngineOptions,
+  type FlowOptions,
   type ForeignAck,
   MAX_LINGER_MS,
   type Pacing,
@@ -111,6 +116,17 @@ export class Publisher extends EventEmitter {
       batch === undefined || batch.lingerMs === 0
         ? undefined
         : new Batcher(this.#outbox, info.sessionId, info.budget, batch.lingerMs ?? DEFAULT_LINGER_MS)
+    const flow = options.flow ?? {}
+    if (log !== undefined && flow !== false)
+      this.#outbox.gate = new FlowGate(
+        new FlowControl({
+          ...(flow.strategy === undefined ? {} : { strategy: flow.strategy }),
+          ...(flow.groupSize === undefined ? {} : { groupSize: flow.groupSize }),
+          ...(flow.receiverTimeoutMs === undefined ? {} : { receiverTimeoutMs: flow.receiverTimeoutMs }),
+        }),
+        log,
+        REAL_CLOCK,
+      )
     this.#retransmitter = new Retransmitter(repair, this.#outbox, this.#ledger, (sending) =>
       this.#background(sending),
     )
@@ -133,6 +149,7 @@ export class Publisher extends EventEmitter {
       nack: (header, body, length, address) => this.#retransmitter.onNack(header, body, length, address),
       nackFrames: (header, body, length, address) =>
         this.#retransmitter.onNackFrames(header, body, length, address),
+      status: (body, address, port) => this.#onStatus(body, address, port),
       reply: (data, address, port) =>
         this.emit('reply', { data, from: { address, port }, receivedAt: Date.now() }),
       foreignAck: (header, data, address, port) => {
@@ -209,10 +226,17 @@ export class Publisher extends EventEmitter {
 
   /**
    * Encodes and queues `message` without waiting (the fast path): batched when batching is on,
-   * otherwise sent at once. Returns the frame's sequence. A send failure is a `'warning'` event.
+   * otherwise sent at once. Returns the frame's sequence, or {@link BACK_PRESSURED} when flow
+   * control holds the publisher back (nothing was sent or numbered: try again after `ready()`).
+   * A send failure is a `'warning'` event.
    */
   send<T>(topic: string, type: MessageCodec<T>, message: T): number {
     return this.#framer.queue(topic, type, message)
+  }
+
+  /** Resolves when the receivers' flow-control window lets a first send go (at once without flow control). */
+  ready(): Promise<void> {
+    return this.#outbox.gate?.ready() ?? Promise.resolve()
   }
 
   /**
@@ -268,6 +292,8 @@ export class Publisher extends EventEmitter {
    */
   async forward(frame: Uint8Array, hops: number, foreign = false): Promise<void> {
     this.#checkOpen()
+    const gate = this.#outbox.gate
+    while (gate !== undefined && !gate.open()) await gate.ready()
     setHops(frame, 0, hops)
     if (foreign) setFlags(frame, 0, Flag.FOREIGN)
     // This publisher does not hold the message: its receivers must not ask it for repairs.
@@ -330,6 +356,7 @@ export class Publisher extends EventEmitter {
       repair: this.#retransmitter.stats(),
       outcomes: { ...inbox.outcomes },
       heartbeats: { sent: this.#heartbeatsSent, received: 0, failed: out.controlErrors },
+      ...(this.#outbox.gate === undefined ? {} : { flow: this.#outbox.gate.stats() }),
       datagramsIn: inbox.datagramsIn,
       datagramsOut: out.datagramsOut,
       bytesIn: inbox.bytesIn,
@@ -343,6 +370,8 @@ export class Publisher extends EventEmitter {
    */
   async close(): Promise<void> {
     if (this.#closed) return
+    // What is pending goes out: flow control waits for no one from here on.
+    this.#outbox.gate?.close()
     await this.flush().catch(() => {})
     if (this.#heartbeat !== undefined) {
       // A last heartbeat: receivers see at once what they lost of the last frames, and ask.
@@ -371,6 +400,24 @@ export class Publisher extends EventEmitter {
     if (this.#closed) return
     this.#batcher?.flush()
     for (const datagram of this.#heartbeats()) this.#outbox.put(datagram, 'control')
+  }
+
+  /**
+   * A receiver's STATUS: its consumed position is the least, over the topics it lists that this
+   * publisher sent on, of where the first frame it has not consumed sits in the sent log.
+   */
+  #onStatus(body: StatusBody, address: string, port: number): void {
+    const gate = this.#outbox.gate
+    const log = this.#outbox.log
+    if (gate === undefined || log === undefined) return
+    let consumed = log.position
+    for (const { topic, sequence } of body.entries) {
+      const key = this.#ledger.find(topic)?.key
+      if (key === undefined) continue
+      const position = log.positionOf(key, sequence)
+      if (position !== undefined && position < consumed) consumed = position
+    }
+    gate.status(`${sessionHex(body.receiverSession)}@${address}:${port}`, consumed, body.windowBytes)
   }
 
   #checkOpen(): void {

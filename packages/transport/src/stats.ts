@@ -1,4 +1,5 @@
 /** Counters per (source, topic) stream, and the snapshot shape both ends report. */
+import type { FlowStats } from './send/flow-gate.js'
 import type { DropReason } from './wire/frame.js'
 import { SequenceTracker } from './wire/sequence.js'
 
@@ -146,6 +147,7 @@ export type DatagramOutcome =
   | 'nack'
   | 'reply'
   | 'foreign-ack'
+  | 'status'
   | 'heartbeat'
   | DropReason
 
@@ -164,6 +166,8 @@ export interface StatsSnapshot {
   kernelDrops?: number
   /** HEARTBEAT frames sent, and refused by the kernel (publisher); taken (subscriber). */
   heartbeats?: { sent: number; received: number; failed?: number }
+  /** Publisher with flow control: receivers tracked, back-pressure, position and limit (WIRE.md “STATUS”). */
+  flow?: FlowStats
   /** Receive side: the publishers (sessions) heard, alive or gone (see WIRE.md “HEARTBEAT”). */
   sources?: { alive: number; gone: number }
   datagramsIn: number

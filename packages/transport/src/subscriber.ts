@@ -28,6 +28,7 @@ import {
 } from './receive/reassembler.js'
 import { DEFAULT_REPAIR_TIMING, messageKey, RepairRequester } from './receive/repair-requester.js'
 import { SOURCE_GONE_MS, SourceTable } from './receive/sources.js'
+import { STATUS_WINDOW_FRACTION, StatusSender } from './receive/status-sender.js'
 import { type StreamLimits, StreamTable } from './receive/stream-table.js'
 import { REAL_CLOCK } from './send/heartbeat.js'
 import {
@@ -78,8 +79,9 @@ export interface SubscriberOptions extends EndpointOptions {
   /** How many streams (session × topic) are tracked, in all and per sender address, and for how long idle. */
   streams?: StreamLimits
   /**
-   * Ask publishers for fragments missing from messages they hold (frames marked `REPAIRABLE`);
-   * `false` never asks. Default on, with {@link DEFAULT_REPAIR_TIMING}.
+   * Ask publishers for frames and fragments they hold (frames marked `REPAIRABLE`) that did not
+   * arrive; `false` never asks. Default on, with {@link DEFAULT_REPAIR_TIMING} for fragments and
+   * `FRAME_REPAIR_RETRY_MS` for whole frames.
    */
   repair?: Partial<RepairTiming> | boolean
   /** Frames buffered for a slow async iterator before new ones are dropped (`queue-overflow`). Default 65,536. */
@@ -95,6 +97,12 @@ export interface SubscriberOptions extends EndpointOptions {
    * heartbeats missed at their slowest.
    */
   sourceGoneMs?: number
+  /**
+   * Tell each publisher heard how far this subscriber consumed its streams and how much more it can
+   * take (STATUS frames, unicast to the publisher), so that it never runs further ahead (flow
+   * control). `false` sends none: publishers then do not wait for this subscriber. Default on.
+   */
+  status?: boolean
 }
 
 /** Where a frame came from; shared (frozen) by the frames of a stream from the same place. */
@@ -191,6 +199,10 @@ export class Subscriber extends EventEmitter {
   readonly #frameRepair: FrameRepair | undefined
   /** NACK bytes each sender address earned, shared by both kinds of repair. */
   readonly #credit: NackCredit
+  /** Flow-control STATUS to the publishers heard; undefined when off (raw, forward, `status: false`). */
+  readonly #status: StatusSender | undefined
+  /** Bytes of frames waiting in the async iterator's queue (they shrink the window offered). */
+  #queuedBytes = 0
   /** The socket's inode, for its kernel drop counter; undefined where there is none. */
   readonly #inode: string | undefined
   #kernelDrops: number | undefined
@@ -248,6 +260,19 @@ export class Subscriber extends EventEmitter {
         })
       : undefined
     this.#credit = credit
+    const status = options.status ?? true
+    this.#status =
+      status && !this.#raw && !this.#forward
+        ? new StatusSender({
+            receiverSession: this.#sessionId,
+            budget: info.budget,
+            windowBytes: () => info.recvBuffer.granted * STATUS_WINDOW_FRACTION - this.#queuedBytes,
+            partialBytes: (sessionId, sequence, topic) =>
+              this.#reassembler.partialBytes(messageKey(sessionId, sequence, topic)),
+            clock: REAL_CLOCK,
+            send: (datagram, to) => this.#sendControl(datagram, to, 'status'),
+          })
+        : undefined
     this.#inode = socketInode(socket)
     this.#sweeper = setInterval(() => {
       const now = performance.now()
@@ -299,6 +324,7 @@ export class Subscriber extends EventEmitter {
     try {
       for await (const [frame] of on(this, 'frame', { signal: ac.signal })) {
         this.#queued--
+        this.#queuedBytes -= (frame as ReceivedFrame).payload.length
         yield frame as ReceivedFrame
       }
     } catch (error) {
@@ -391,6 +417,7 @@ export class Subscriber extends EventEmitter {
     clearInterval(this.#sweeper)
     this.#repair?.close()
     this.#frameRepair?.close()
+    this.#status?.close()
     for (const leave of this.#leave) {
       try {
         leave()
@@ -484,6 +511,16 @@ export class Subscriber extends EventEmitter {
     // From another sender than the stream's own (or so marked by a relay): delivered, but it
     // moves nothing, counts in no gap and is never repaired.
     const foreign = stream.isForeign(address, port, now, (header.flags & Flag.FOREIGN) !== 0)
+    // The publisher hears how far this receiver got (flow control): its own frames only.
+    if (!foreign)
+      this.#status?.heard(
+        stream,
+        header.sessionId,
+        address,
+        port,
+        payload.length + header.topic.length + FIXED_HEADER_LENGTH + CRC_LENGTH,
+        now,
+      )
     if (this.#forward) {
       // Relays account per frame on its first fragment and pass every datagram on; dedup is theirs.
       if (header.fragmentIndex === 0) {
@@ -657,7 +694,10 @@ export class Subscriber extends EventEmitter {
       this.#drop('queue-overflow', stream, address, port)
       return 'queue-overflow'
     }
-    if (this.#iterating > 0) this.#queued++
+    if (this.#iterating > 0) {
+      this.#queued++
+      this.#queuedBytes += message.length
+    }
     const frame: ReceivedFrame = {
       topic: header.topic,
       typeName: type?.typeName,

@@ -4,11 +4,14 @@
  */
 import { Imu, nowStampNs } from '@shoal/schema'
 import { describe, expect, it } from 'vitest'
-import { type EngineOptions, Publisher, type PublisherInfo } from '../src/index.js'
+import { BACK_PRESSURED, type EngineOptions, Publisher, type PublisherInfo } from '../src/index.js'
 import {
   decodeFrame,
+  encodeControlFrame,
   encodeNack,
   encodeNackFrames,
+  encodeStatuses,
+  encodeTopic,
   Flag,
   FrameKind,
   forEachInnerFrame,
@@ -224,5 +227,88 @@ describe('send engine over a fake link', () => {
     await settle()
     expect(link.take()).toEqual([])
     expect(publisher.stats().repair.unavailable).toBe(1)
+  })
+
+  describe('flow control', () => {
+    const status = (next: number, window: number, receiver = 1, topic = 'imu') =>
+      encodeStatuses(
+        SESSION,
+        receiver,
+        0,
+        window,
+        [{ topicBytes: encodeTopic(topic), sequence: next }],
+        1_472,
+      )[0]!
+
+    it('a receiver that consumed nothing holds send() back once its window is used; a STATUS lets it go on', async () => {
+      const { link, publisher } = publisherOn()
+      publisher.send('imu', Imu, imu())
+      const frame = link.take()[0]!.length
+      // consumed nothing past frame 0, room for two more frames
+      link.deliver(status(0, 3 * frame))
+      expect(publisher.send('imu', Imu, imu())).toBe(1)
+      expect(publisher.send('imu', Imu, imu())).toBe(2)
+      expect(publisher.send('imu', Imu, imu())).toBe(BACK_PRESSURED)
+      const waited = publisher.publish('imu', Imu, imu())
+      let done = false
+      void waited.then(() => {
+        done = true
+      })
+      await settle()
+      expect(done).toBe(false)
+      link.deliver(status(3, 3 * frame)) // consumed 0..2
+      expect((await waited).sequence).toBe(3)
+      const flow = publisher.stats().flow!
+      expect(flow).toMatchObject({ receivers: 1, sendsRefused: 1 })
+      expect(flow.backPressure.episodes).toBe(1)
+    })
+
+    it('min waits for the slowest receiver, max for the fastest', async () => {
+      for (const strategy of ['min', 'max'] as const) {
+        const { link, publisher } = publisherOn({ flow: { strategy } })
+        publisher.send('imu', Imu, imu())
+        const frame = link.take()[0]!.length
+        link.deliver(status(0, frame, 1)) // slow: room for nothing more
+        link.deliver(status(1, 10 * frame, 2)) // fast
+        const sent = publisher.send('imu', Imu, imu())
+        expect(sent === BACK_PRESSURED ? 'held' : 'sent').toBe(strategy === 'min' ? 'held' : 'sent')
+      }
+    })
+
+    it('waits for a required group before anything goes out', async () => {
+      const { link, publisher } = publisherOn({ flow: { groupSize: 2 } })
+      expect(publisher.send('imu', Imu, imu())).toBe(BACK_PRESSURED)
+      link.deliver(status(0, 1_000_000, 1))
+      expect(publisher.send('imu', Imu, imu())).toBe(BACK_PRESSURED)
+      link.deliver(status(0, 1_000_000, 2))
+      expect(publisher.send('imu', Imu, imu())).toBe(0)
+    })
+
+    it('a forged STATUS claiming a huge window is clamped; a malformed one is counted, not taken', async () => {
+      const { link, publisher } = publisherOn()
+      publisher.send('imu', Imu, imu())
+      link.deliver(status(0, 0xffff_ffff))
+      // a STATUS whose body is 3 bytes (a valid frame, CRC and all)
+      link.deliver(
+        encodeControlFrame(
+          FrameKind.STATUS,
+          { sessionId: SESSION, sequence: 0, topic: '*' },
+          new Uint8Array(3),
+        ),
+      )
+      await settle()
+      const stats = publisher.stats()
+      expect(stats.flow).toMatchObject({ receivers: 1, clamped: 1 })
+      expect(stats.flow!.limit).toBeLessThanOrEqual(64 * 1024 * 1024 + 1_000)
+      expect(stats.drops).toEqual({ 'bad-status': 1 })
+    })
+
+    it('with flow: false a STATUS changes nothing', async () => {
+      const { link, publisher } = publisherOn({ flow: false })
+      link.deliver(status(0, 0))
+      expect(publisher.send('imu', Imu, imu())).toBe(0)
+      expect(publisher.stats().flow).toBeUndefined()
+      expect(publisher.stats().outcomes).toMatchObject({ status: 1 })
+    })
   })
 })

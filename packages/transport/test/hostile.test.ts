@@ -113,7 +113,10 @@ describe('a subscriber meets strangers', () => {
     const nacks: Buffer[] = []
     const socket = createSocket('udp4')
     strangers.push(socket)
-    socket.on('message', (data) => nacks.push(data))
+    // NACKs only (kind 2): a STATUS would be the subscriber's flow control, not repair.
+    socket.on('message', (data) => {
+      if (data[3] === FrameKind.NACK) nacks.push(data)
+    })
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.2', resolve))
     socket.setMulticastInterface('127.0.0.1')
     const header = {

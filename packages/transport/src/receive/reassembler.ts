@@ -342,6 +342,11 @@ export class Reassembler {
     return requests
   }
 
+  /** Payload bytes of the message under `key` that arrived so far (0 when it is not partial). */
+  partialBytes(key: string): number {
+    return this.#partials.get(key)?.bytes ?? 0
+  }
+
   /** Whether the message under `key` is being reassembled. */
   isPartial(key: string): boolean {
     return this.#partials.has(key)

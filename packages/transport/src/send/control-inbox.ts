@@ -11,6 +11,7 @@ import { type DropReason, decodeFrame } from '../wire/frame.js'
 import type { FrameHeader } from '../wire/header.js'
 import { decodeNackBody, type NackBody } from '../wire/nack.js'
 import { decodeNackFramesBody, type NackFramesBody } from '../wire/nack-frames.js'
+import { decodeStatusBody, type StatusBody } from '../wire/status.js'
 import type { AckBook } from './ack-book.js'
 
 export interface ControlHandlers {
@@ -20,6 +21,8 @@ export interface ControlHandlers {
   nack(header: FrameHeader, body: NackBody, length: number, address: string, port: number): void
   /** A NACK_FRAMES for this session, well formed. */
   nackFrames(header: FrameHeader, body: NackFramesBody, length: number, address: string, port: number): void
+  /** A STATUS for this session, well formed (flow control). */
+  status(body: StatusBody, address: string, port: number): void
   /** A plain datagram: a reply from a bare-socket program (raw mode's duplex). */
   reply(data: Buffer, address: string, port: number): void
   /**
@@ -82,6 +85,13 @@ export class ControlInbox {
       if (body === undefined) return this.#refuse('bad-nack-frames', address, port)
       h.nackFrames(header, body, data.length, address, port)
       return 'nack'
+    }
+    if (header.kind === FrameKind.STATUS) {
+      if (header.sessionId !== h.sessionId) return this.#refuse('foreign-session', address, port)
+      const body = decodeStatusBody(payload)
+      if (body === undefined) return this.#refuse('bad-status', address, port)
+      h.status(body, address, port)
+      return 'status'
     }
     return this.#refuse('unexpected-kind', address, port)
   }

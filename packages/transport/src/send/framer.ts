@@ -10,7 +10,7 @@ import { FrameSlab } from '../wire/slab.js'
 import type { AckBook } from './ack-book.js'
 import type { Batcher } from './batcher.js'
 import type { Ledger, TopicState } from './ledger.js'
-import type { PublishOptions, PublishResult } from './options.js'
+import { BACK_PRESSURED, type PublishOptions, type PublishResult } from './options.js'
 import { datagramLength, type LogNote, type Outbox } from './outbox.js'
 import type { Retransmitter } from './retransmitter.js'
 
@@ -58,6 +58,10 @@ export class Framer {
     options: PublishOptions,
   ): Promise<PublishResult> {
     this.#context.checkOpen()
+    const gate = this.#context.outbox.gate
+    // Flow control: wait for the receivers' window, then frame (the sequence is taken after).
+    if (gate !== undefined && !gate.open())
+      return gate.ready().then(() => this.message(topic, type, message, options))
     const state = this.#context.ledger.topic(topic)
     const recycled = this.#encodeRecycled(state, type, message)
     if (recycled !== undefined)
@@ -101,6 +105,8 @@ export class Framer {
     owned: Buffer | undefined,
   ): Promise<PublishResult> {
     this.#context.checkOpen()
+    const gate = this.#context.outbox.gate
+    while (gate !== undefined && !gate.open()) await gate.ready()
     const topic = state.topic
     const entry = batchEntryLength(state.bytes.length, payload.length)
     const batcher = this.#context.batcher
@@ -180,6 +186,12 @@ export class Framer {
    */
   queue<T>(topic: string, type: MessageCodec<T>, message: T): number {
     this.#context.checkOpen()
+    const gate = this.#context.outbox.gate
+    if (gate !== undefined && !gate.open()) {
+      // Flow control: nothing is framed or numbered; the caller tries again after `ready()`.
+      gate.sendsRefused++
+      return BACK_PRESSURED
+    }
     const state = this.#context.ledger.topic(topic)
     const sequence = state.sequence
     let payload: Uint8Array

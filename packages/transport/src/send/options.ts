@@ -7,6 +7,7 @@ import type { Family } from '../net/address.js'
 import type { EndpointOptions } from '../net/endpoint.js'
 import type { Mode } from '../net/socket.js'
 import type { FrameHeader } from '../wire/header.js'
+import type { FlowStrategy } from './flow-control.js'
 import { HEARTBEAT_MAX_MS, HEARTBEAT_MIN_MS, type HeartbeatTiming } from './heartbeat.js'
 import type { RepairOptions } from './retransmitter.js'
 
@@ -39,6 +40,8 @@ export interface PublisherOptions extends Omit<EndpointOptions, 'source'> {
    * `false` sends none (relays: they forward their publishers' heartbeats). Default on.
    */
   heartbeat?: Partial<HeartbeatTiming> | boolean
+  /** Flow control (see {@link FlowOptions}); `false`: receivers' STATUS is ignored. Default on (`min`). */
+  flow?: FlowOptions | false
 }
 
 /**
@@ -92,6 +95,9 @@ export interface Pacing {
   bytesPerSecond?: number
 }
 
+/** What `send()` returns instead of a sequence when flow control holds the publisher back. */
+export const BACK_PRESSURED = -1
+
 export interface PublishOptions {
   /** Ask every receiver to acknowledge this frame. */
   ack?: boolean
@@ -131,8 +137,26 @@ export interface ForeignAck {
   from: { address: string; port: number }
 }
 
+/**
+ * Flow control (WIRE.md “STATUS”): receivers say how far they consumed and how much more they can
+ * take; the publisher never runs further ahead of them than that (its first sends wait:
+ * `publish()` awaits, `send()` returns `BACK_PRESSURED`). Needs the sent log (repair on).
+ */
+export interface FlowOptions {
+  /**
+   * `min`: as fast as the slowest receiver heard in the last `receiverTimeoutMs` (nothing is lost
+   * for lack of room); `max`: as fast as the fastest (the others repair, or lose what they cannot
+   * repair, counted). Default `min`.
+   */
+  strategy?: FlowStrategy
+  /** Receivers to wait for before anything goes out at all. Default 0. */
+  groupSize?: number
+  /** A receiver silent this long no longer holds the publisher back, ms. Default `FLOW_RECEIVER_TIMEOUT_MS` (2,000). */
+  receiverTimeoutMs?: number
+}
+
 /** The options of the send engine itself (what `new Publisher(link, info, options)` takes). */
-export type EngineOptions = Pick<PublisherOptions, 'pacing' | 'batch' | 'repair' | 'heartbeat'>
+export type EngineOptions = Pick<PublisherOptions, 'pacing' | 'batch' | 'repair' | 'heartbeat' | 'flow'>
 
 /** Checks the options `createPublisher` cannot take from the endpoint; throws `SHOAL_BAD_OPTION`. */
 export function checkPublisherOptions(options: EngineOptions): void {

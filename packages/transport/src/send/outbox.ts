@@ -8,6 +8,7 @@ import { transportError } from '../errors.js'
 import type { Datagram, DatagramLink, SendDone } from '../net/link.js'
 import { PACING_TICK_MS, TokenBucket } from '../token-bucket.js'
 import type { FragmentParts } from '../wire/fragment.js'
+import type { FlowGate } from './flow-gate.js'
 import type { SentLog, StreamKey } from './sent-log.js'
 
 /** Default `pacing.burstBytes`: a 1 MiB image and its fragment headers, with room to spare. */
@@ -66,6 +67,8 @@ export class Outbox {
   readonly #onSendFailed: (error: Error) => void
   /** Every first send is kept here for repairs; undefined when repair is off. */
   readonly log: SentLog | undefined
+  /** Where first sends wait for the receivers (flow control); undefined when off. */
+  gate: FlowGate | undefined
 
   constructor(
     link: DatagramLink,
@@ -129,8 +132,15 @@ export class Outbox {
     let unsent = 0
     if (bucket !== undefined) for (const datagram of datagrams) unsent += datagramLength(datagram)
     let continuing = false
+    const gate = role === 'first' ? this.gate : undefined
     for (const datagram of datagrams) {
       const length = datagramLength(datagram)
+      // Flow control: a first send waits for its receivers' window (checked before each datagram).
+      while (gate !== undefined && !gate.open()) {
+        await Promise.all(sends.splice(0))
+        await gate.ready()
+        this.#burst = 0
+      }
       if (bucket !== undefined) {
         // The token bucket (see Pacing): sleep, never spin, until it admits the datagram.
         for (let wait = bucket.admit(length, unsent, continuing); wait > 0; ) {

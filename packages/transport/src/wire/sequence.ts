@@ -218,6 +218,21 @@ export class SequenceTracker {
     return 'duplicate'
   }
 
+  /** The next sequence the stream expects (every one before it arrived or was skipped over). */
+  get position(): number {
+    return this.#window.next
+  }
+
+  /** The first sequence that counts (undefined before the stream started). */
+  get start(): number | undefined {
+    return this.#started ? this.#first : undefined
+  }
+
+  /** Sequences the window covers behind {@link position}. */
+  get reach(): number {
+    return this.#window.size
+  }
+
   /** Whether foreign copies were delivered lately: the stream's own frames then need a digest. */
   get hasForeign(): boolean {
     return this.#copies !== undefined

@@ -1,0 +1,242 @@
+/**
+ * The status sender: a receiver's flow-control STATUS frames to each publisher it hears (WIRE.md
+ * “STATUS”), unicast to the address its frames come from. Each says, per topic, the next sequence
+ * not yet consumed (every frame before it delivered to the application, or given up as lost) and
+ * how many more bytes the receiver can take (its receive buffer granted, less what waits for the
+ * application). The publisher turns that into how far ahead it may run (`send/flow-control.ts`).
+ *
+ * A status goes when a quarter of the window has arrived from the publisher since the last one
+ * (Aeron's receiver window / 4), within {@link STATUS_INTERVAL_MS} of the position or window
+ * changing (frames consumed, the application draining its queue, a lost frame given up), and every
+ * {@link STATUS_KEEPALIVE_MS} while frames arrive, so the publisher does not time the receiver
+ * out while it sends. A publisher gone quiet gets no keepalives: it times its receivers out, and
+ * hears from them again with its next frames.
+ *
+ * Bounded: statuses for at most {@link MAX_STATUS_SESSIONS} publishers (the first ones heard; a
+ * session not heard for {@link STATUS_SESSION_IDLE_MS} is let go), and only for a stream's own
+ * sender: a stranger's frames make no STATUS.
+ */
+import type { Clock } from '../send/heartbeat.js'
+import type { Stream } from '../stats.js'
+import { encodeTopic } from '../wire/header.js'
+import { encodeStatuses, type StatusTopic } from '../wire/status.js'
+import { FRAME_REPAIR_MAX_RETRIES, FRAME_REPAIR_RETRY_MS } from './frame-repair.js'
+
+/** A status goes at most this often while the receiver's position or window changes, ms. */
+export const STATUS_INTERVAL_MS = 10
+/** A status goes at least this often to a publisher heard lately, ms (its timeout is 2,000). */
+export const STATUS_KEEPALIVE_MS = 500
+/**
+ * The window a receiver offers: this share of its receive buffer granted (the kernel charges each
+ * datagram more than its length), less the bytes waiting for the application.
+ */
+export const STATUS_WINDOW_FRACTION = 0.5
+/** Topics of one publisher a status lists, at most (the first heard). */
+export const MAX_STATUS_TOPICS = 1_024
+/**
+ * Datagrams of a stream from its own sender before it is reported on: one forged datagram makes no
+ * STATUS, and a status goes only after something arrived since the last one, so a receiver never
+ * sends more statuses than it received datagrams.
+ */
+export const STATUS_AFTER_DATAGRAMS = 4
+/** Publishers a receiver sends statuses to, at most. */
+export const MAX_STATUS_SESSIONS = 256
+/** A publisher not heard for this long gets no more statuses, ms. */
+export const STATUS_SESSION_IDLE_MS = 3_000
+/**
+ * How long a missing frame of a repairable stream holds the consumed position back, ms: as long as
+ * the receiver asks for it (its retries), and a little more for the answer.
+ */
+export const STATUS_GIVE_UP_MS = FRAME_REPAIR_RETRY_MS * (FRAME_REPAIR_MAX_RETRIES + 2)
+
+export interface StatusSenderOptions {
+  readonly receiverSession: number
+  /** Largest STATUS datagram, bytes. */
+  readonly budget: number
+  /** How many more bytes this receiver can take now. */
+  readonly windowBytes: () => number
+  /**
+   * Bytes of the message `sequence` of a stream that arrived while it is still partial: they are
+   * out of the receive buffer, so a message larger than the window does not stall its own sending.
+   */
+  readonly partialBytes: (sessionId: number, sequence: number, topic: string) => number
+  readonly clock: Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'>
+  send(datagram: Uint8Array, to: { address: string; port: number }): void
+}
+
+/** One publisher this receiver reports to. */
+interface Session {
+  readonly sessionId: number
+  address: string
+  port: number
+  readonly streams: Stream[]
+  /** Bytes heard from it since the last status. */
+  bytes: number
+  heardAt: number
+  sentAt: number
+  counter: number
+  /** Position and window of the last status sent, to tell whether anything changed. */
+  signature: string
+}
+
+/** Per stream: how far it is consumed, and since when a missing frame holds it back. */
+interface Consumed {
+  next: number
+  stuckAt: number | undefined
+}
+
+export class StatusSender {
+  readonly #options: StatusSenderOptions
+  readonly #sessions = new Map<number, Session>()
+  readonly #streams = new WeakMap<Stream, { session: Session; topicBytes: Uint8Array; consumed: Consumed }>()
+  #timer: unknown
+  statusesSent = 0
+  /** Publishers not reported to: more were heard at once than {@link MAX_STATUS_SESSIONS}. */
+  sessionsRefused = 0
+
+  constructor(options: StatusSenderOptions) {
+    this.#options = options
+  }
+
+  /**
+   * A frame of `stream` from its own sender (`address:port`), `bytes` long on the wire. A status
+   * goes now when a quarter of the window arrived since the last.
+   */
+  heard(stream: Stream, sessionId: number, address: string, port: number, bytes: number, now: number): void {
+    let entry = this.#streams.get(stream)
+    if (entry === undefined) {
+      // A stranger's datagram or two make no STATUS (a reflection towards a forged address).
+      if (stream.datagrams < STATUS_AFTER_DATAGRAMS) return
+      const session = this.#session(sessionId, address, port, now)
+      if (session === undefined || session.streams.length >= MAX_STATUS_TOPICS) return
+      const start = stream.tracker.start ?? stream.tracker.position
+      entry = {
+        session,
+        topicBytes: encodeTopic(stream.topic),
+        consumed: { next: start, stuckAt: undefined },
+      }
+      this.#streams.set(stream, entry)
+      session.streams.push(stream)
+    }
+    const session = entry.session
+    session.heardAt = now
+    session.bytes += bytes
+    if (session.bytes >= this.#options.windowBytes() / 4) this.#send(session, now)
+  }
+
+  close(): void {
+    if (this.#timer !== undefined) this.#options.clock.clearTimeout(this.#timer)
+    this.#timer = undefined
+    this.#sessions.clear()
+  }
+
+  #session(sessionId: number, address: string, port: number, now: number): Session | undefined {
+    let session = this.#sessions.get(sessionId)
+    if (session === undefined) {
+      if (this.#sessions.size >= MAX_STATUS_SESSIONS) {
+        this.sessionsRefused++
+        return undefined
+      }
+      session = {
+        sessionId,
+        address,
+        port,
+        streams: [],
+        bytes: 0,
+        heardAt: now,
+        sentAt: Number.NEGATIVE_INFINITY,
+        counter: 0,
+        signature: '',
+      }
+      this.#sessions.set(sessionId, session)
+      this.#schedule()
+    }
+    return session
+  }
+
+  #schedule(): void {
+    if (this.#timer === undefined && this.#sessions.size > 0)
+      this.#timer = this.#options.clock.setTimeout(this.#tick, STATUS_INTERVAL_MS)
+  }
+
+  readonly #tick = () => {
+    this.#timer = undefined
+    const now = this.#options.clock.now()
+    for (const session of this.#sessions.values()) {
+      if (now - session.heardAt >= STATUS_SESSION_IDLE_MS) {
+        this.#sessions.delete(session.sessionId)
+        continue
+      }
+      // A keepalive only about what arrived since the last status (a publisher gone quiet gets
+      // none); a change (the application drained, a lost frame given up) whenever it happens.
+      if (now - session.sentAt >= STATUS_KEEPALIVE_MS && session.heardAt > session.sentAt)
+        this.#send(session, now)
+      else if (now - session.sentAt >= STATUS_INTERVAL_MS) this.#send(session, now, true)
+    }
+    this.#schedule()
+  }
+
+  /** Sends `session` its status; `ifChanged`: only if position or window moved since the last. */
+  #send(session: Session, now: number, ifChanged = false): void {
+    const topics: StatusTopic[] = []
+    let signature = ''
+    // The window, and the bytes of messages being reassembled at the consumed positions (the
+    // publisher counts them from the message's start).
+    let window = this.#options.windowBytes()
+    for (const stream of session.streams) {
+      const entry = this.#streams.get(stream)!
+      const next = this.#consumed(stream, entry.consumed, now)
+      topics.push({ topicBytes: entry.topicBytes, sequence: next })
+      window += this.#options.partialBytes(session.sessionId, next, stream.topic)
+      signature += `${next},`
+    }
+    window = Math.max(0, Math.floor(window))
+    signature += window
+    if (ifChanged && signature === session.signature) return
+    session.signature = signature
+    session.bytes = 0
+    session.sentAt = now
+    const { receiverSession, budget } = this.#options
+    for (const datagram of encodeStatuses(
+      session.sessionId,
+      receiverSession,
+      session.counter,
+      window,
+      topics,
+      budget,
+    )) {
+      session.counter = (session.counter + 1) >>> 0
+      this.statusesSent++
+      this.#options.send(datagram, session)
+    }
+  }
+
+  /**
+   * The next sequence of `stream` not consumed: past every frame that arrived; a missing frame of
+   * a repairable stream holds it for {@link STATUS_GIVE_UP_MS} (the receiver is asking for it),
+   * one of any other stream not at all.
+   */
+  #consumed(stream: Stream, consumed: Consumed, now: number): number {
+    const tracker = stream.tracker
+    const position = tracker.position
+    // Not further back than the window can tell, nor ahead of the stream (it moved back: resync).
+    const behind = (position - consumed.next) | 0
+    if (behind < 0 || behind > tracker.reach)
+      consumed.next = behind < 0 ? position : (position - tracker.reach) >>> 0
+    // Once the oldest missing frame is given up, so is every frame missing behind the position
+    // now: they were asked for no earlier, and are at worst a little early given up on.
+    let givenUp = !stream.repairableFrames
+    while (consumed.next !== position) {
+      if (!tracker.has(consumed.next)) {
+        if (!givenUp) {
+          consumed.stuckAt ??= now
+          if (now - consumed.stuckAt < STATUS_GIVE_UP_MS) break
+          givenUp = true
+        }
+      }
+      consumed.next = (consumed.next + 1) >>> 0
+      consumed.stuckAt = undefined
+    }
+    return consumed.next
+  }
+}
