@@ -2,7 +2,12 @@ import { open, readFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { registerTransportMetrics, type ServiceContext, type ServiceHandle } from '@shoal/service'
-import { createPublisher, MAX_DATAGRAM_BYTES, MAX_DATAGRAM_BYTES_IPV6 } from '@shoal/transport'
+import {
+  createPublisher,
+  MAX_DATAGRAM_BYTES,
+  MAX_DATAGRAM_BYTES_IPV6,
+  type StatsSnapshot,
+} from '@shoal/transport'
 import { AckTracker, formatCounts, othersFields } from './acks.js'
 import type { SenderConfig } from './config.js'
 import { FrameSink } from './frame-sink.js'
@@ -154,6 +159,7 @@ export async function startSender(ctx: ServiceContext<SenderConfig>): Promise<Se
                 ? {
                     nacks: stats.repair.nacksReceived,
                     resentFragments: stats.repair.fragmentsResent,
+                    resentDatagrams: stats.repair.datagramsResent,
                     repairUnavailable: stats.repair.unavailable,
                     ...(stats.repair.creditLimited + stats.repair.rateLimited > 0
                       ? { repairLimited: stats.repair.creditLimited + stats.repair.rateLimited }
@@ -161,6 +167,7 @@ export async function startSender(ctx: ServiceContext<SenderConfig>): Promise<Se
                   }
                 : {}),
               ...refusedFields(stats.drops),
+              ...flowFields(stats.flow),
             }
       Object.assign(summary, source.summary())
       if (acks !== undefined) {
@@ -178,6 +185,21 @@ export async function startSender(ctx: ServiceContext<SenderConfig>): Promise<Se
       if (sendErrors > 0) summary.sendErrors = sendErrors
       return summary
     },
+  }
+}
+
+/** Flow control in the summary: receivers reporting, and the time the receivers held the sender back. */
+function flowFields(flow: StatsSnapshot['flow']): Record<string, unknown> {
+  if (flow === undefined) return {}
+  return {
+    receivers: flow.receivers,
+    ...(flow.backPressure.episodes > 0
+      ? {
+          backPressuredMs: Math.round(flow.backPressure.totalMs),
+          backPressureWaits: flow.backPressure.episodes,
+        }
+      : {}),
+    ...(flow.timedOut > 0 ? { receiversTimedOut: flow.timedOut } : {}),
   }
 }
 

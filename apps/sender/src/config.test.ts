@@ -104,6 +104,30 @@ describe('resolveSenderConfig', () => {
     expect(refusal(['--heartbeat-max', '1ms']).flag).toBe('--heartbeat-max')
   })
 
+  it('flow control: min by default; --flow, --min-receivers, --receiver-timeout; none turns it off', () => {
+    expect(publisherOptions(resolve([]), true).flow).toEqual({
+      strategy: 'min',
+      groupSize: 0,
+      receiverTimeoutMs: 2_000,
+    })
+    expect(
+      publisherOptions(
+        resolve(['--flow', 'max', '--min-receivers', '3', '--receiver-timeout', '500ms']),
+        true,
+      ).flow,
+    ).toEqual({
+      strategy: 'max',
+      groupSize: 3,
+      receiverTimeoutMs: 500,
+    })
+    expect(publisherOptions(resolve(['--flow', 'none']), true).flow).toBe(false)
+    expect(refusal(['--flow', 'fastest']).flag).toBe('--flow')
+    expect(refusal(['--min-receivers', '-1']).flag).toBe('--min-receivers')
+    expect(refusal(['--flow', 'none', '--min-receivers', '2']).flag).toBe('--min-receivers')
+    expect(refusal(['--raw', '--flow', 'max']).flag).toBe('--flow')
+    expect(refusal(['--repair-window', '0', '--flow', 'min']).flag).toBe('--flow')
+  })
+
   it('--expect implies --ack, and takes NAME@ADDRESS', () => {
     expect(resolve(['--expect', 'rx-1,rx-2'])).toMatchObject({ ack: true, expect: ['rx-1', 'rx-2'] })
     expect(resolve(['--expect', 'rx-1@10.0.0.2,rx-2@[fd77::2]']).expect).toEqual([

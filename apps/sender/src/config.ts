@@ -225,6 +225,21 @@ export const senderFlags = defineFlags({
   'no-heartbeat': flag.boolean({
     help: 'Send no heartbeats: receivers see loss after a topic’s last frame only when the next one comes',
   }),
+  flow: flag.value(oneOf(['min', 'max', 'none'] as const), {
+    placeholder: 'strategy',
+    default: 'min',
+    help: 'Flow control: min = as fast as the slowest receiver (lossless), max = the fastest (the others repair or lose, counted), none = ignore receivers',
+  }),
+  'min-receivers': flag.value(integer(0, 256), {
+    placeholder: 'n',
+    default: '0',
+    help: 'Send nothing until this many receivers report in (flow control)',
+  }),
+  'receiver-timeout': flag.value(duration({ min: 10, max: 600_000 }), {
+    placeholder: 'duration',
+    default: '2s',
+    help: 'A receiver silent this long no longer holds the sender back (flow control)',
+  }),
   'batch-linger': flag.value(linger, {
     placeholder: 'ms',
     default: `${DEFAULT_LINGER_MS}ms`,
@@ -333,6 +348,18 @@ export function resolveSenderConfig(
       throw conflict(name, '--raw sends plain datagrams, which are never fragmented or repaired')
   if (raw && sources.heartbeatMax !== 'default')
     throw conflict('--heartbeat-max', '--raw sends plain datagrams and no heartbeats, which are Shoal frames')
+  for (const [name, source] of [
+    ['--flow', sources.flow],
+    ['--min-receivers', sources.minReceivers],
+    ['--receiver-timeout', sources.receiverTimeout],
+  ] as const) {
+    if (raw && source !== 'default')
+      throw conflict(name, '--raw sends plain datagrams; their readers send no flow-control status')
+    if (name !== '--flow' && values.flow === 'none' && source !== 'default')
+      throw conflict(name, `${name} needs flow control; --flow none turns it off`)
+  }
+  if (rest.repairWindow === 0 && values.flow !== 'none' && sources.flow !== 'default')
+    throw conflict('--flow', '--flow needs the sent log: --repair-window 0 keeps nothing to flow-control')
   if (raw && (rest.ack || rest.expect.length > 0))
     throw conflict(
       rest.ack ? '--ack' : '--expect',

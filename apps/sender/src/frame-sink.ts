@@ -3,7 +3,7 @@
  * requested and awaited with `--ack`, and send failures reported instead of thrown.
  */
 import type { MessageType } from '@shoal/schema'
-import type { Publisher, PublishResult } from '@shoal/transport'
+import { BACK_PRESSURED, type Publisher, type PublishResult } from '@shoal/transport'
 import type { AckTracker } from './acks.js'
 
 export interface FrameSinkOptions {
@@ -40,19 +40,26 @@ export class FrameSink {
 
   /**
    * The fast path (simulated sensors): queues `message` without waiting. Returns false, sending
-   * nothing, once `--count` is reached.
+   * nothing, once `--count` is reached; `'back-pressured'`, sending nothing, while the receivers'
+   * flow-control window is closed (await `ready()` and offer it again, or skip it).
    */
-  send<T>(topic: string, type: MessageType<T>, message: T): boolean {
+  send<T>(topic: string, type: MessageType<T>, message: T): boolean | 'back-pressured' {
     if (this.exhausted) return false
-    this.#accepted++
     try {
-      if (this.#options.acks === undefined) this.#publisher.send(topic, type, message)
-      else this.#track(this.#publisher.publish(topic, type, message, { ack: true }))
+      if (this.#options.acks === undefined) {
+        if (this.#publisher.send(topic, type, message) === BACK_PRESSURED) return 'back-pressured'
+      } else this.#track(this.#publisher.publish(topic, type, message, { ack: true }))
     } catch (error) {
       this.#options.onError(error)
     }
+    this.#accepted++
     this.#checkLimit()
     return true
+  }
+
+  /** Resolves when the receivers' flow-control window lets a frame go. */
+  ready(): Promise<void> {
+    return this.#publisher.ready()
   }
 
   /**

@@ -21,6 +21,14 @@ export function publisherOptions(config: SenderConfig, batched: boolean): Publis
     batch: batched && config.batchLinger > 0 ? { lingerMs: config.batchLinger } : false,
     // Plain datagrams (--raw) carry no Shoal frames: a heartbeat would be garbage to their readers.
     heartbeat: config.noHeartbeat || config.source.kind === 'raw' ? false : { maxMs: config.heartbeatMax },
+    flow:
+      config.flow === 'none'
+        ? false
+        : {
+            strategy: config.flow,
+            groupSize: config.minReceivers,
+            receiverTimeoutMs: config.receiverTimeout,
+          },
     repair:
       config.repairWindow > 0
         ? {

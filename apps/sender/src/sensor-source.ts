@@ -69,7 +69,15 @@ async function runSchedule(
         sent[i]! += behind
       }
       while (sent[i]! < due) {
-        if (signal.aborted || !sink.send(sensor.topic, sensor.type, sensor.sample(sent[i]! / rate))) return
+        if (signal.aborted) return
+        const outcome = sink.send(sensor.topic, sensor.type, sensor.sample(sent[i]! / rate))
+        if (outcome === false) return
+        // Receivers hold the sender back (flow control): wait for their window, then offer the
+        // reading again; readings that fall too far behind meanwhile are skipped, counted.
+        if (outcome === 'back-pressured') {
+          await sink.ready()
+          break
+        }
         sent[i]!++
       }
     }
