@@ -52,6 +52,7 @@ export {
 } from './logger.js'
 export {
   DEFAULT_METRICS_STREAMS,
+  type FlowStatsLike,
   mergeTransportStats,
   OTHER_STREAMS,
   registerBuildInfo,

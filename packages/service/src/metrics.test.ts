@@ -277,6 +277,18 @@ describe('/metrics under a flood of made-up streams', () => {
     expect(sampleValue(families, 'shoal_heartbeats_total', { direction: 'in' })).toBe(7)
   })
 
+  it('shows flow control: receivers, time held back, refused sends; merged across publishers', async () => {
+    const registry = new Registry()
+    const flow = { receivers: 2, timedOut: 1, sendsRefused: 40, backPressure: { episodes: 3, totalMs: 1_500 } }
+    registerTransportMetrics(registry, () => mergeTransportStats([stats({ flow }), stats({ flow })]))
+    const families = parsePrometheusText(await registry.metrics())
+    expect(sampleValue(families, 'shoal_flow_receivers', {})).toBe(4)
+    expect(sampleValue(families, 'shoal_backpressure_seconds_total', {})).toBe(3)
+    expect(sampleValue(families, 'shoal_backpressure_waits_total', {})).toBe(6)
+    expect(sampleValue(families, 'shoal_sends_refused_total', {})).toBe(80)
+    expect(sampleValue(families, 'shoal_flow_receivers_timed_out_total', {})).toBe(2)
+  })
+
   it('takes one snapshot per scrape', async () => {
     const registry = new Registry()
     let snapshots = 0

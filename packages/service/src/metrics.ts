@@ -43,6 +43,16 @@ export interface TransportStatsLike {
   readonly heartbeats?: { readonly sent: number; readonly received: number }
   /** Receive side: publishers heard, alive or gone. */
   readonly sources?: { readonly alive: number; readonly gone: number }
+  /** Publisher with flow control: receivers reporting, time held back, `send()` calls refused. */
+  readonly flow?: FlowStatsLike
+}
+
+/** Flow control of a publisher; structurally the `FlowStats` of `@shoal/transport`. */
+export interface FlowStatsLike {
+  readonly receivers: number
+  readonly timedOut: number
+  readonly sendsRefused: number
+  readonly backPressure: { readonly episodes: number; readonly totalMs: number }
 }
 
 /**
@@ -109,9 +119,13 @@ function splitStreams(
  * - `shoal_sequence_jumps_total`, `shoal_sequence_resyncs_total`: frames far from their stream's
  *   position, and streams moved to a confirmed new position
  * - `shoal_repair_events_total{event}`: NACKs sent and received, fragments resent and repaired,
- *   NACKs for messages no longer held, NACKs cut short by their credit or a rate cap
- *   (`nacks_sent`, `nacks_received`, `fragments_resent`, `fragments_repaired`, `unavailable`,
- *   `credit_limited`, `rate_limited`)
+ *   whole frames asked for, given up on and not asked for, datagrams resent from the sent log,
+ *   NACKs for what is no longer held, NACKs cut short by their credit or a rate cap
+ *   (`nacks_sent`, `nacks_received`, `fragments_resent`, `fragments_repaired`, `frames_asked`,
+ *   `frames_given_up`, `frames_not_asked`, `datagrams_resent`, `unavailable`, `credit_limited`,
+ *   `rate_limited`)
+ * - flow control (publishers): `shoal_flow_receivers` (gauge), `shoal_flow_receivers_timed_out_total`,
+ *   `shoal_backpressure_seconds_total`, `shoal_backpressure_waits_total`, `shoal_sends_refused_total`
  *
  * Returns a function that removes them again.
  */
@@ -276,9 +290,35 @@ export function registerTransportMetrics(
     'Times a stream moved to a confirmed new position.',
     (stats) => sumStreams(stats.received, 'resyncs') + (stats.streams?.retired.resyncs ?? 0),
   )
+  single(
+    'flow_receivers',
+    'Receivers reporting to the publisher (STATUS) now: flow control waits for them.',
+    (stats) => stats.flow?.receivers ?? 0,
+    true,
+  )
+  single(
+    'flow_receivers_timed_out_total',
+    'Receivers that stopped reporting and no longer hold the publisher back.',
+    (stats) => stats.flow?.timedOut ?? 0,
+  )
+  single(
+    'backpressure_seconds_total',
+    'Time the publisher waited for its receivers’ flow-control window.',
+    (stats) => (stats.flow?.backPressure.totalMs ?? 0) / 1000,
+  )
+  single(
+    'backpressure_waits_total',
+    'Times the publisher had to wait for its receivers’ flow-control window.',
+    (stats) => stats.flow?.backPressure.episodes ?? 0,
+  )
+  single(
+    'sends_refused_total',
+    'send() calls refused (BACK_PRESSURED) while the flow-control window was closed.',
+    (stats) => stats.flow?.sendsRefused ?? 0,
+  )
   perKey(
     'repair_events_total',
-    'Repair of fragmented messages: NACKs sent and received, fragments resent and repaired, NACKs for messages no longer held, NACKs cut short by their credit or a rate cap.',
+    'Repair: NACKs sent and received, fragments resent and repaired, whole frames asked for, given up and not asked for, datagrams resent from the sent log, NACKs for what is no longer held, NACKs cut short by their credit or a rate cap.',
     'event',
     (stats) => stats.repair,
     snakeCase,
@@ -354,6 +394,17 @@ export function mergeTransportStats(snapshots: readonly TransportStatsLike[]): T
     merged.heartbeats = {
       sent: beats.reduce((sum, b) => sum + b.sent, 0),
       received: beats.reduce((sum, b) => sum + b.received, 0),
+    }
+  const flows = snapshots.flatMap((s) => (s.flow === undefined ? [] : [s.flow]))
+  if (flows.length > 0)
+    merged.flow = {
+      receivers: flows.reduce((sum, f) => sum + f.receivers, 0),
+      timedOut: flows.reduce((sum, f) => sum + f.timedOut, 0),
+      sendsRefused: flows.reduce((sum, f) => sum + f.sendsRefused, 0),
+      backPressure: {
+        episodes: flows.reduce((sum, f) => sum + f.backPressure.episodes, 0),
+        totalMs: flows.reduce((sum, f) => sum + f.backPressure.totalMs, 0),
+      },
     }
   const sources = snapshots.flatMap((s) => (s.sources === undefined ? [] : [s.sources]))
   if (sources.length > 0)
