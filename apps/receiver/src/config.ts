@@ -79,7 +79,10 @@ export const receiverFlags = defineFlags({
   }),
   raw: flag.boolean({ help: 'Print every datagram as received, without decoding Shoal frames' }),
   'no-repair': flag.boolean({
-    help: 'Never ask senders to resend lost fragments of large frames (by default they are asked)',
+    help: 'Never ask senders to resend lost frames or fragments (by default they are asked)',
+  }),
+  'no-status': flag.boolean({
+    help: 'Send senders no flow-control status: they do not wait for this receiver, which may then lose frames it has no room for',
   }),
   'max-streams': flag.value(integer(1, 1_000_000), {
     placeholder: 'n',
@@ -135,6 +138,8 @@ export function resolveReceiverConfig(
     throw conflict('--record', '--record needs Shoal frames; --raw prints datagrams undecoded')
   if (rest.raw && rest.full)
     throw conflict('--full', '--full needs Shoal frames; --raw prints datagrams undecoded')
+  if (rest.raw && rest.noStatus)
+    throw conflict('--no-status', '--no-status needs Shoal frames; --raw prints datagrams undecoded')
   if (rest.raw && rest.noRepair)
     throw conflict('--no-repair', '--no-repair needs Shoal frames; --raw prints datagrams undecoded')
 

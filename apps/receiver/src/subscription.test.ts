@@ -73,6 +73,11 @@ describe('recvBufferHint', () => {
 
 describe('subscriberOptions', () => {
   const { resolve } = configHarness(receiverFlags, resolveReceiverConfig)
+  it('tells senders how far it got (flow control) unless --no-status', () => {
+    expect(subscriberOptions(resolve([])).status).toBe(true)
+    expect(subscriberOptions(resolve(['--no-status'])).status).toBe(false)
+  })
+
   it('asks senders for lost fragments unless --no-repair', () => {
     expect(subscriberOptions(resolve([])).repair).toBe(true)
     expect(subscriberOptions(resolve(['--no-repair'])).repair).toBe(false)

@@ -17,6 +17,7 @@ export function subscriberOptions(config: ReceiverConfig): SubscriberOptions {
     name: config.name,
     ttl: config.ttl,
     repair: !config.noRepair,
+    status: !config.noStatus,
     streams: { maxStreams: config.maxStreams },
   }
   if (config.listen.mode === 'multicast') {

@@ -20,7 +20,7 @@ export interface SummaryExtras {
  * drops (streams no longer tracked included), then drops by reason, datagrams the kernel dropped
  * (`kernelDrops`, its receive buffer full), frames far from their stream's position (`jumps`),
  * streams let go (`streamsEvicted`, `streamsExpired`), publishers gone (`sourcesGone`), repair requests (NACKs sent, fragments that
- * came back) and frames per topic and per source when there are any (at most
+ * came back, whole frames asked for and given up on) and frames per topic and per source when there are any (at most
  * {@link MAX_SUMMARY_NAMES} of each, of the streams still tracked).
  */
 export function summarize(stats: StatsSnapshot, extras: SummaryExtras): Record<string, unknown> {
@@ -70,7 +70,12 @@ export function summarize(stats: StatsSnapshot, extras: SummaryExtras): Record<s
     // publishers that stopped (no frame, no heartbeat) while the receiver ran
     ...((stats.sources?.gone ?? 0) > 0 ? { sourcesGone: stats.sources?.gone } : {}),
     ...(stats.repair.nacksSent > 0
-      ? { nacks: stats.repair.nacksSent, repairedFragments: stats.repair.fragmentsRepaired }
+      ? {
+          nacks: stats.repair.nacksSent,
+          repairedFragments: stats.repair.fragmentsRepaired,
+          framesAsked: stats.repair.framesAsked,
+          ...(stats.repair.framesGivenUp > 0 ? { framesGivenUp: stats.repair.framesGivenUp } : {}),
+        }
       : {}),
     ...(stats.received.length > 0 ? { ...listed('topics', topics), ...listed('sources', sources) } : {}),
     ...(extras.recorded === undefined
