@@ -8,7 +8,9 @@
  * - paced: the same publisher, but the frames are offered at `rate` per second: each turn of the
  *   loop sends the frames due by the clock (at most `chunk`), then yields with setImmediate.
  * Every loop but `publish` sends at most `chunk` frames back to back and then yields to the event
- * loop with setImmediate: the same structure and the same (absent) backpressure as raw.
+ * loop with setImmediate: the same structure as raw. Shoal's publishers are flow-controlled by
+ * their receivers: a `send()` held back returns BACK_PRESSURED, and the loop waits for `ready()`
+ * (raw has no back-pressure: what the receiver has no room for is lost).
  */
 import { createSocket } from 'node:dgram'
 import { Temperature } from '@shoal/schema'
@@ -39,18 +41,26 @@ function report(sent: number, datagrams: number, elapsedNs: bigint): void {
   emit('result', result)
 }
 
-/** `send(n)` sends n frames; the loop raw and every `send()` variant run. */
-async function fastLoop(send: (n: number) => void): Promise<void> {
+/**
+ * `send(n)` sends up to n frames and returns how many it sent (fewer when the receivers' flow
+ * control holds the publisher back: the loop then waits for `ready()`); the loop raw and every
+ * `send()` variant run.
+ */
+type SendSome = (n: number) => number
+let ready: () => Promise<void> = () => Promise.resolve()
+
+async function fastLoop(send: SendSome): Promise<void> {
   for (let sent = 0; sent < config.frames; ) {
     const n = Math.min(config.chunk, config.frames - sent)
-    send(n)
-    sent += n
-    await yieldToLoop()
+    const done = send(n)
+    sent += done
+    if (done < n) await ready()
+    else await yieldToLoop()
   }
 }
 
 /** The frames due at `rate` per second since the start (at most a chunk a turn), then a yield. */
-async function pacedLoop(rate: number, send: (n: number) => void): Promise<void> {
+async function pacedLoop(rate: number, send: SendSome): Promise<void> {
   const started = process.hrtime.bigint()
   const nsPerFrame = 1e9 / rate
   for (let sent = 0; sent < config.frames; ) {
@@ -59,11 +69,10 @@ async function pacedLoop(rate: number, send: (n: number) => void): Promise<void>
       Math.floor(Number(process.hrtime.bigint() - started) / nsPerFrame) + 1,
     )
     const n = Math.min(config.chunk, due - sent)
-    if (n > 0) {
-      send(n)
-      sent += n
-    }
-    await yieldToLoop()
+    const done = n > 0 ? send(n) : 0
+    sent += done
+    if (done < n) await ready()
+    else await yieldToLoop()
   }
 }
 
@@ -77,6 +86,7 @@ if (config.variant === 'raw') {
   const started = process.hrtime.bigint()
   await fastLoop((n) => {
     for (let i = 0; i < n; i++) socket.send(bytes, config.port, config.group)
+    return n
   })
   const elapsed = process.hrtime.bigint() - started
   await sleep(config.pauseMs)
@@ -111,9 +121,12 @@ if (config.variant === 'raw') {
   }
   let warnings = 0
   publisher.on('warning', () => warnings++)
+  // Held back by flow control (send() returns BACK_PRESSURED, -1): stop, wait for ready(), go on.
   const sendFrames = (n: number) => {
-    for (let i = 0; i < n; i++) fast!.send(SMALL_TOPIC, Temperature, message)
+    for (let i = 0; i < n; i++) if (fast!.send(SMALL_TOPIC, Temperature, message) < 0) return i
+    return n
   }
+  if (typeof (publisher as { ready?: unknown }).ready === 'function') ready = () => publisher.ready()
   emitReady()
   const started = process.hrtime.bigint()
   if (config.variant === 'publish') {
