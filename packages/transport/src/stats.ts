@@ -211,6 +211,8 @@ export class Stream {
   repairDatagramBytes: number | undefined
   /** Its whole frames come marked REPAIRABLE: its publisher keeps a sent log; lost frames are asked for. */
   repairableFrames = false
+  /** This receiver asks its publisher for what it misses of it (frames or fragments): flow control waits a little for repairs. */
+  repairing = false
   readonly drops: Partial<Record<DropReason, number>> = {}
 
   #address: string

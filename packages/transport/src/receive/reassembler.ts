@@ -278,6 +278,9 @@ export class Reassembler {
     if (index > partial.highest) {
       if (index > partial.highest + 1 && partial.repair !== undefined) this.#repairDue = true
       partial.highest = index
+      // The publisher is still sending it (it was held back, by flow control say): what was asked
+      // for meanwhile was only late, so the retries start again.
+      partial.retries = 0
     }
     partial.received++
     partial.bytes += payload.length

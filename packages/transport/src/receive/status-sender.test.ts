@@ -31,7 +31,7 @@ function setup(window = 4_000) {
   const arrive = (s: number) => {
     stream.datagrams++
     stream.tracker.observe(s, clock.now())
-    status.heard(stream, 1, '10.0.0.1', 5000, 100, clock.now())
+    status.heard(stream, 1, s, '10.0.0.1', 5000, 100, clock.now())
   }
   return { clock, status, stream, sent, arrive }
 }
@@ -56,7 +56,7 @@ describe('StatusSender', () => {
 
   it('a missing frame of a repairable stream holds the position for STATUS_GIVE_UP_MS, then is given up', () => {
     const { clock, stream, sent, arrive } = setup(1_000_000)
-    stream.repairableFrames = true
+    stream.repairing = true
     for (let s = 0; s < 10; s++) if (s !== 5) arrive(s)
     clock.advance(STATUS_INTERVAL_MS)
     expect(sent.at(-1)!.entries[0]!.sequence).toBe(5)

@@ -83,6 +83,11 @@ interface Session {
 interface Consumed {
   next: number
   stuckAt: number | undefined
+  /**
+   * One past the newest sequence any datagram of the stream carried: a fragment of a message not
+   * complete yet has been taken off the socket all the same.
+   */
+  end: number
 }
 
 export class StatusSender {
@@ -102,7 +107,15 @@ export class StatusSender {
    * A frame of `stream` from its own sender (`address:port`), `bytes` long on the wire. A status
    * goes now when a quarter of the window arrived since the last.
    */
-  heard(stream: Stream, sessionId: number, address: string, port: number, bytes: number, now: number): void {
+  heard(
+    stream: Stream,
+    sessionId: number,
+    sequence: number,
+    address: string,
+    port: number,
+    bytes: number,
+    now: number,
+  ): void {
     let entry = this.#streams.get(stream)
     if (entry === undefined) {
       // A stranger's datagram or two make no STATUS (a reflection towards a forged address).
@@ -113,11 +126,17 @@ export class StatusSender {
       entry = {
         session,
         topicBytes: encodeTopic(stream.topic),
-        consumed: { next: start, stuckAt: undefined },
+        consumed: { next: start, stuckAt: undefined, end: start },
       }
       this.#streams.set(stream, entry)
       session.streams.push(stream)
     }
+    const consumed = entry.consumed
+    if (
+      ((sequence + 1 - consumed.end) | 0) > 0 &&
+      ((sequence - stream.tracker.position) | 0) <= stream.tracker.reach
+    )
+      consumed.end = (sequence + 1) >>> 0
     const session = entry.session
     session.heardAt = now
     session.bytes += bytes
@@ -212,20 +231,21 @@ export class StatusSender {
   }
 
   /**
-   * The next sequence of `stream` not consumed: past every frame that arrived; a missing frame of
-   * a repairable stream holds it for {@link STATUS_GIVE_UP_MS} (the receiver is asking for it),
-   * one of any other stream not at all.
+   * The next sequence of `stream` not consumed: past every frame that arrived; a missing frame (or
+   * a message still in fragments) of a stream this receiver repairs holds it for
+   * {@link STATUS_GIVE_UP_MS} (the receiver is asking for it), one of any other stream not at all.
    */
   #consumed(stream: Stream, consumed: Consumed, now: number): number {
     const tracker = stream.tracker
-    const position = tracker.position
+    // Up to the newest sequence heard of (a message in fragments counts once any arrived).
+    const position = ((consumed.end - tracker.position) | 0) > 0 ? consumed.end : tracker.position
     // Not further back than the window can tell, nor ahead of the stream (it moved back: resync).
     const behind = (position - consumed.next) | 0
     if (behind < 0 || behind > tracker.reach)
       consumed.next = behind < 0 ? position : (position - tracker.reach) >>> 0
     // Once the oldest missing frame is given up, so is every frame missing behind the position
     // now: they were asked for no earlier, and are at worst a little early given up on.
-    let givenUp = !stream.repairableFrames
+    let givenUp = !stream.repairing
     while (consumed.next !== position) {
       if (!tracker.has(consumed.next)) {
         if (!givenUp) {

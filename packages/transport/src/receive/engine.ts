@@ -1,0 +1,431 @@
+/**
+ * The receive engine: what becomes of every datagram a subscriber reads. A DATA frame is checked
+ * against its stream (sequence, sender), reassembled when fragmented, decoded and delivered; a
+ * BATCH unpacked; a HEARTBEAT shows lost tails and keeps its publisher alive; anything else is
+ * counted by reason. It drives the repair requesters (fragments, whole frames), the ack responder
+ * and the status sender (flow control), and never touches the socket: the subscriber (its host)
+ * sends and emits for it.
+ */
+import { REAL_CLOCK } from '../send/heartbeat.js'
+import {
+  countDrop,
+  type DatagramOutcome,
+  emptyRepairStats,
+  type RepairStats,
+  type StatsSnapshot,
+  type Stream,
+} from '../stats.js'
+import { compileTopicFilter, type TopicFilter } from '../topic-filter.js'
+import { encodeAck } from '../wire/ack.js'
+import { forEachInnerFrame, sealInner } from '../wire/batch.js'
+import { CRC_LENGTH, FIXED_HEADER_LENGTH, Flag, FrameKind, Limits } from '../wire/constants.js'
+import { crc32 } from '../wire/crc.js'
+import { impliedFragmentSize } from '../wire/fragment.js'
+import { type DropReason, decodeFrame } from '../wire/frame.js'
+import type { FrameHeader } from '../wire/header.js'
+import { decodeHeartbeatBody } from '../wire/heartbeat.js'
+import { Delivery } from './delivery.js'
+import type {
+  ForwardDatagram,
+  RawDatagram,
+  SubscriberInfo,
+  SubscriberOptions,
+  TransportWarning,
+} from './options.js'
+import { type AbandonedMessage, Reassembler } from './reassembler.js'
+import { messageKey } from './repair-requester.js'
+import { Repairs } from './repairs.js'
+import { type SourceEvent, SourceTable } from './sources.js'
+import { STATUS_WINDOW_FRACTION, StatusSender } from './status-sender.js'
+import { StreamTable } from './stream-table.js'
+
+/** What the engine needs of its subscriber: events out, datagrams out. */
+export interface EngineHost {
+  emit(event: string, payload: unknown): boolean
+  listenerCount(event: string): number
+  /** Sends one datagram from the subscriber's socket; `done` gets the kernel's refusal, if any. */
+  send(datagram: Uint8Array, to: { address: string; port: number }, done: (error: Error | null) => void): void
+}
+
+export class ReceiveEngine {
+  readonly #host: EngineHost
+  readonly #info: SubscriberInfo
+  readonly #sessionId: number
+  readonly #filter: TopicFilter
+  readonly #ack: boolean
+  readonly #raw: boolean
+  readonly #forward: boolean
+  readonly #allow: ((address: string) => boolean) | undefined
+  readonly #reassembler: Reassembler
+  readonly #streams: StreamTable
+  /** The publishers heard, alive or gone. */
+  readonly #sources: SourceTable
+  #heartbeatsReceived = 0
+  readonly #drops: Partial<Record<DropReason, number>> = {}
+  readonly outcomes: Partial<Record<DatagramOutcome, number>> = {}
+  readonly #maxMessageBytes: number
+  /** Asks publishers for what did not arrive; undefined when this subscriber never asks. */
+  readonly #repairs: Repairs | undefined
+  /** Flow-control STATUS to the publishers heard; undefined when off (raw, forward, `status: false`). */
+  readonly #status: StatusSender | undefined
+  /** Decoding and handing frames to the application (and its queue, which shrinks the window offered). */
+  readonly delivery: Delivery
+  #datagramsIn = 0
+  #bytesIn = 0
+
+  /** `sessionId`: this subscriber's, sent in acks and NACKs so a restarted receiver is told apart. */
+  constructor(options: SubscriberOptions, info: SubscriberInfo, sessionId: number, host: EngineHost) {
+    this.#host = host
+    this.#info = info
+    this.#sessionId = sessionId
+    this.#filter = compileTopicFilter(options.topics)
+    this.#ack = options.ack ?? false
+    this.#raw = options.raw ?? false
+    this.#forward = options.forward ?? false
+    this.#allow = options.allow
+    this.delivery = new Delivery(options, host, (reason, stream, address, port, detail) =>
+      this.#drop(reason, stream, address, port, detail),
+    )
+    this.#maxMessageBytes = options.reassembly?.maxMessageBytes ?? Limits.MAX_MESSAGE_BYTES
+    this.#reassembler = new Reassembler(options.reassembly)
+    this.#reassembler.onAbandon = (abandoned) => this.#onAbandon(abandoned)
+    this.#streams = new StreamTable(options.streams)
+    this.#sources = new SourceTable(options.sourceGoneMs)
+    const sendControl = (datagram: Uint8Array, to: { address: string; port: number }, what: string) =>
+      this.#sendControl(datagram, to, what)
+    const asks = options.repair ?? true
+    this.#repairs =
+      asks === false || this.#raw || this.#forward
+        ? undefined
+        : new Repairs(asks, this.#reassembler, sessionId, info.budget, sendControl)
+    this.#status =
+      (options.status ?? true) && !this.#raw && !this.#forward
+        ? new StatusSender({
+            receiverSession: sessionId,
+            budget: info.budget,
+            windowBytes: () => info.recvBuffer.granted * STATUS_WINDOW_FRACTION - this.delivery.queuedBytes,
+            partialBytes: (session, sequence, topic) =>
+              this.#reassembler.partialBytes(messageKey(session, sequence, topic)),
+            clock: REAL_CLOCK,
+            send: (datagram, to) => sendControl(datagram, to, 'status'),
+          })
+        : undefined
+  }
+
+  /** Expires partial messages and idle streams; returns the sources whose state changed. */
+  sweep(now: number): SourceEvent[] {
+    this.#reassembler.sweep()
+    this.#streams.sweep(now)
+    return this.#sources.sweep(now, this.#streams.streams())
+  }
+
+  /** The counters at this instant (the host adds the kernel's drops). */
+  snapshot(): StatsSnapshot {
+    const received = []
+    for (const stream of this.#streams.streams()) received.push(stream.snapshot('received'))
+    return {
+      sent: [],
+      received,
+      drops: { ...this.#drops },
+      repair: this.repairStats(),
+      streams: this.#streams.stats(),
+      sources: this.#sources.stats(),
+      heartbeats: { sent: 0, received: this.#heartbeatsReceived },
+      outcomes: { ...this.outcomes },
+      datagramsIn: this.#datagramsIn,
+      datagramsOut: 0,
+      bytesIn: this.#bytesIn,
+      bytesOut: 0,
+    }
+  }
+
+  repairStats(): RepairStats {
+    return (
+      this.#repairs?.stats() ?? {
+        ...emptyRepairStats(),
+        fragmentsRepaired: this.#reassembler.stats().repairedFragments,
+      }
+    )
+  }
+
+  /** Reassembly state: partial messages and bytes held, completions, expiries, evictions. */
+  reassemblyStats() {
+    return this.#reassembler.stats()
+  }
+
+  /** Stops every timer and gives up every partial message. */
+  close(): void {
+    this.#repairs?.close()
+    this.#status?.close()
+    this.#reassembler.giveUpAll()
+  }
+
+  /** One datagram read from the socket. */
+  receive(received: Buffer, address: string, port: number): void {
+    this.#datagramsIn++
+    this.#bytesIn += received.length
+    if (this.#allow !== undefined && !this.#allow(address)) {
+      this.#drop('not-allowed', undefined, address, port)
+      this.#outcome('not-allowed')
+      return
+    }
+    // Wall-clock time for the frame; intervals (stream state, expiry) use the monotonic clock.
+    const receivedAt = Date.now()
+    const now = performance.now()
+    if (this.#raw) {
+      this.#outcome('delivered')
+      this.#host.emit('raw', { data: received, from: { address, port }, receivedAt } satisfies RawDatagram)
+      return
+    }
+    // A plain Uint8Array view from here on: its subarrays are cheaper than Buffer's (one per frame).
+    const data = new Uint8Array(received.buffer, received.byteOffset, received.length)
+    const frame = decodeFrame(data, 0, data.length, { maxMessageBytes: this.#maxMessageBytes })
+    if (!frame.ok) {
+      this.#drop(frame.reason, undefined, address, port)
+      this.#outcome(frame.reason)
+      return
+    }
+    const { header, payload } = frame
+    if (header.kind === FrameKind.DATA) {
+      this.#outcome(this.#onData(header, payload, data, address, port, receivedAt, now))
+      return
+    }
+    if (header.kind === FrameKind.BATCH) {
+      const whole = forEachInnerFrame(payload, (inner, innerPayload, start, length) => {
+        const innerFrame = this.#forward ? sealInner(payload.subarray(start, start + length)) : data
+        // Each inner frame is counted by its own outcome in `drops` and its stream; the datagram once.
+        this.#onData(inner, innerPayload, innerFrame, address, port, receivedAt, now)
+      })
+      if (whole) this.#outcome('batch')
+      else {
+        this.#drop('bad-batch', undefined, address, port)
+        this.#outcome('bad-batch')
+      }
+      return
+    }
+    if (header.kind === FrameKind.HEARTBEAT) {
+      this.#outcome(this.#onHeartbeat(header, payload, data, address, port, now))
+      return
+    }
+    // ACK and NACK frames are for publishers: here they are someone's mistake, or a probe.
+    this.#drop('unexpected-kind', undefined, address, port, `kind ${header.kind}`)
+    this.#outcome('unexpected-kind')
+  }
+
+  /**
+   * One DATA frame; `data` is the whole frame (forward mode) or its datagram. Returns what became
+   * of its datagram. `receivedAt` is the wall clock (for the frame), `now` the monotonic one (ms).
+   */
+  #onData(
+    header: FrameHeader,
+    payload: Uint8Array,
+    data: Uint8Array,
+    address: string,
+    port: number,
+    receivedAt: number,
+    now: number,
+  ): DatagramOutcome {
+    if (!this.#filter(header.topic)) return 'filtered'
+    const fragmented = header.fragmentCount > 1
+    if (fragmented && impliedFragmentSize(header) === 0) {
+      // Geometry no real publisher cuts: nothing of it is kept, or forwarded.
+      this.#drop('fragment-mismatch', undefined, address, port)
+      return 'fragment-mismatch'
+    }
+    const stream = this.#streams.get(header.sessionId, header.topic, address, port, now)
+    if (stream === undefined) {
+      // A new stream from an address full of established ones: not tracked, not delivered.
+      this.#drop('streams-full', undefined, address, port)
+      return 'streams-full'
+    }
+    stream.datagrams++
+    // From another sender than the stream's own (or so marked by a relay): delivered, but it
+    // moves nothing, counts in no gap and is never repaired.
+    const foreign = stream.isForeign(address, port, now, (header.flags & Flag.FOREIGN) !== 0)
+    // The publisher hears how far this receiver got (flow control): its own frames only.
+    if (!foreign)
+      this.#status?.heard(
+        stream,
+        header.sessionId,
+        header.sequence,
+        address,
+        port,
+        payload.length + header.topic.length + FIXED_HEADER_LENGTH + CRC_LENGTH,
+        now,
+      )
+    if (this.#forward) {
+      // Relays account per frame on its first fragment and pass every datagram on; dedup is theirs.
+      if (header.fragmentIndex === 0) {
+        const tracker = stream.tracker
+        tracker.observe(header.sequence, now, foreign, foreign || tracker.hasForeign ? crc32(payload) : 0)
+      }
+      stream.bytes += payload.length
+      this.#host.emit('datagram', {
+        header,
+        data,
+        from: { address, port },
+        foreign,
+      } satisfies ForwardDatagram)
+      return 'forwarded'
+    }
+    let message = payload
+    if (fragmented) {
+      const tracker = stream.tracker
+      // The stream starts at the first fragment seen, so that a frame that never completes counts.
+      tracker.prime(header.sequence, now)
+      // A foreign copy is reassembled apart: it cannot corrupt the real message, nor complete it.
+      const key = `${foreign ? 'f' : ''}${messageKey(header.sessionId, header.sequence, header.topic)}`
+      const repair = this.#repairs?.fragments
+      // Repairs are asked for only for the stream's own sender, at a position the stream has
+      // confirmed: a stranger's fragment makes no NACK.
+      const target =
+        repair !== undefined && header.flags & Flag.REPAIRABLE && !foreign && !tracker.isFar(header.sequence)
+          ? repair.target(header, stream, address, port, data.length)
+          : undefined
+      if (target !== undefined) stream.repairing = true
+      const result = this.#reassembler.accept(key, header, payload, {
+        repair: target,
+        askedWhole: repair?.isWanted(key),
+        source: address,
+        datagramBytes: data.length,
+      })
+      repair?.afterFragment()
+      if (result.status === 'dropped') {
+        this.#drop(result.reason, stream, address, port)
+        return result.reason
+      }
+      if (result.status === 'duplicate') return 'duplicate'
+      if (result.status !== 'complete') return 'fragment'
+      message = result.message
+    }
+    stream.from(address, port)
+    const tracker = stream.tracker
+    // A message digest only where copies by a second path must be told from forgeries.
+    const digest = foreign || tracker.hasForeign ? crc32(message) : 0
+    const gapsBefore = tracker.gaps
+    const verdict = tracker.observe(header.sequence, now, foreign, digest)
+    if (header.flags & Flag.REPAIRABLE && !foreign && !fragmented)
+      this.#repairs?.repairable(
+        stream,
+        header,
+        verdict,
+        tracker.gaps - gapsBefore,
+        message.length,
+        address,
+        port,
+      )
+    if (verdict === 'duplicate') return fragmented ? 'fragment' : 'duplicate'
+    stream.bytes += message.length
+    if (header.flags & Flag.ACK_REQUEST && this.#ack) this.#sendAck(header, address, port)
+    const outcome = this.delivery.deliver(header, message, stream, address, port, receivedAt)
+    return fragmented ? 'fragment' : outcome
+  }
+
+  /**
+   * A publisher's heartbeat: for each of its streams this subscriber tracks, the frames up to the
+   * last one sent that have not arrived are gaps now (and repairable ones are asked for); the
+   * publisher is heard. Only from a stream's own sender: a stranger's heartbeat moves nothing.
+   * Relays pass heartbeats on.
+   */
+  #onHeartbeat(
+    header: FrameHeader,
+    payload: Uint8Array,
+    data: Uint8Array,
+    address: string,
+    port: number,
+    now: number,
+  ): DatagramOutcome {
+    const entries = decodeHeartbeatBody(payload)
+    if (entries === undefined) {
+      this.#drop('bad-heartbeat', undefined, address, port)
+      return 'bad-heartbeat'
+    }
+    this.#heartbeatsReceived++
+    const { sessionId } = header
+    const flagged = (header.flags & Flag.FOREIGN) !== 0
+    if (this.#forward) {
+      // Passed on marked foreign unless it comes from the sender of a stream of its session here:
+      // receivers beyond then let a stranger's heartbeat move nothing.
+      let foreign = true
+      for (const { topic } of entries) {
+        const stream = this.#streams.find(sessionId, topic)
+        if (stream === undefined) continue
+        foreign = stream.isForeign(address, port, now, flagged)
+        break
+      }
+      this.#host.emit('datagram', {
+        header,
+        data,
+        from: { address, port },
+        foreign,
+      } satisfies ForwardDatagram)
+      return 'forwarded'
+    }
+    let own = false
+    for (const { topic, sequence } of entries) {
+      const stream = this.#streams.find(sessionId, topic)
+      if (stream === undefined || stream.isForeign(address, port, now, flagged)) continue
+      own = true
+      const missing = stream.tracker.tail(sequence, now)
+      if (missing === 0) continue
+      this.#repairs?.tail(stream, sessionId, topic, sequence, missing, address, port)
+    }
+    if (own) this.#sources.heartbeat(sessionId, now)
+    return 'heartbeat'
+  }
+
+  /** Decodes and emits one whole message; returns `delivered` or why it was dropped. */
+  #sendAck(header: FrameHeader, address: string, port: number): void {
+    const ack = encodeAck(header, { receiverSession: this.#sessionId, receiver: this.#info.name })
+    this.#sendControl(ack, { address, port }, 'ack')
+  }
+
+  #sendControl(datagram: Uint8Array, to: { address: string; port: number }, what: string): void {
+    this.#host.send(datagram, to, (error) => {
+      if (error)
+        this.warn({
+          reason: 'socket-error',
+          address: to.address,
+          port: to.port,
+          detail: `${what}: ${error.message}`,
+        })
+    })
+  }
+
+  #onAbandon({ key, reason }: AbandonedMessage): void {
+    const [session, topic] = parseMessageKey(key)
+    this.#drop(reason, this.#streams.find(session, topic), undefined, undefined)
+  }
+
+  #outcome(outcome: DatagramOutcome): void {
+    this.outcomes[outcome] = (this.outcomes[outcome] ?? 0) + 1
+  }
+
+  #drop(
+    reason: DropReason,
+    stream: Stream | undefined,
+    address?: string,
+    port?: number,
+    detail?: string,
+  ): void {
+    countDrop(this.#drops, reason)
+    stream?.drop(reason)
+    if (this.#host.listenerCount('warning') === 0) return
+    const warning: TransportWarning = { reason }
+    if (address !== undefined) warning.address = address
+    if (port !== undefined) warning.port = port
+    if (stream !== undefined) warning.topic = stream.topic
+    if (detail !== undefined) warning.detail = detail
+    this.#host.emit('warning', warning)
+  }
+
+  warn(warning: TransportWarning): void {
+    if (this.#host.listenerCount('warning') > 0) this.#host.emit('warning', warning)
+  }
+}
+
+function parseMessageKey(key: string): [number, string] {
+  const first = key.indexOf(':')
+  const second = key.indexOf(':', first + 1)
+  return [Number(key.slice(0, first)), key.slice(second + 1)]
+}
