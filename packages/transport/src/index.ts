@@ -33,6 +33,12 @@ export {
   type PublishResult,
   type RepairOptions,
 } from './publisher.js'
+export {
+  FRAME_REPAIR_MAX_RETRIES,
+  FRAME_REPAIR_RETRY_MS,
+  type FrameRepairStats,
+  MAX_WANTED_FRAMES,
+} from './receive/frame-repair.js'
 export { MAX_NACK_SOURCES, NACK_CREDIT_FRACTION, NACK_CREDIT_MAX_BYTES } from './receive/nack-credit.js'
 export {
   ALLOCATE_AT_FRACTION,
@@ -50,6 +56,16 @@ export {
   WHOLE_MESSAGE_FRAGMENTS,
 } from './receive/repair-requester.js'
 export { SOURCE_GONE_MS, type SourceEvent } from './receive/sources.js'
+export {
+  MAX_STATUS_SESSIONS,
+  MAX_STATUS_TOPICS,
+  STATUS_AFTER_DATAGRAMS,
+  STATUS_GIVE_UP_MS,
+  STATUS_INTERVAL_MS,
+  STATUS_KEEPALIVE_MS,
+  STATUS_SESSION_IDLE_MS,
+  STATUS_WINDOW_FRACTION,
+} from './receive/status-sender.js'
 export {
   DEFAULT_MAX_STREAMS,
   DEFAULT_MAX_STREAMS_PER_ADDRESS,
@@ -86,6 +102,15 @@ export {
   RECEIVER_REPIN_MS,
   type WaitForAcksOptions,
 } from './send/ack-book.js'
+export {
+  type BackPressureStats,
+  FLOW_RECEIVER_TIMEOUT_MS,
+  type FlowControlStats,
+  type FlowStrategy,
+  MAX_FLOW_RECEIVERS,
+  MAX_FLOW_WINDOW_BYTES,
+} from './send/flow-control.js'
+export type { FlowStats } from './send/flow-gate.js'
 export { HEARTBEAT_MAX_MS, HEARTBEAT_MIN_MS, type HeartbeatTiming } from './send/heartbeat.js'
 export {
   MAX_REPAIR_REQUESTERS,
@@ -97,6 +122,8 @@ export {
   RESEND_SHARE,
   type ResendLimits,
 } from './send/resend-budget.js'
+export { MAX_LOOKUPS_PER_NACK } from './send/retransmitter.js'
+export { MAX_RESEND_DATAGRAMS_PER_LOOKUP, SENT_LOG_BYTES, SENT_LOG_MS } from './send/sent-log.js'
 export {
   type DatagramOutcome,
   emptyRepairStats,
