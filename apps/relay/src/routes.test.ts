@@ -107,6 +107,8 @@ describe('publisherOptions (--out)', () => {
       ttl: 4,
       batch,
       heartbeat: false,
+      repair: false,
+      flow: false,
     })
   })
 
@@ -125,6 +127,8 @@ describe('publisherOptions (--out)', () => {
       ttl: 3,
       batch,
       heartbeat: false,
+      repair: false,
+      flow: false,
     })
   })
 
@@ -139,6 +143,8 @@ describe('publisherOptions (--out)', () => {
       ttl: 1,
       batch,
       heartbeat: false,
+      repair: false,
+      flow: false,
     })
   })
 })

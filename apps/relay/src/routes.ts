@@ -84,6 +84,10 @@ export function publisherOptions(route: Route, address: string): PublisherOption
     batch: { lingerMs: OUTPUT_LINGER_MS },
     // A relay forwards its publishers' heartbeats; it is no source of its own.
     heartbeat: false,
+    // Nor does it keep a sent log or do flow control yet: its receivers are not its publisher's
+    // (README "Acks through relays").
+    repair: false,
+    flow: false,
   } as const
   switch (route.scheme) {
     case 'multicast':

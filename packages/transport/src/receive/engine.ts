@@ -242,8 +242,9 @@ export class ReceiveEngine {
     // From another sender than the stream's own (or so marked by a relay): delivered, but it
     // moves nothing, counts in no gap and is never repaired.
     const foreign = stream.isForeign(address, port, now, (header.flags & Flag.FOREIGN) !== 0)
-    // The publisher hears how far this receiver got (flow control): its own frames only.
-    if (!foreign)
+    // The publisher hears how far this receiver got (flow control): its own frames only, and only
+    // those it sent here itself (a relay's sender would get a STATUS about another session).
+    if (!foreign && header.hops === 0)
       this.#status?.heard(
         stream,
         header.sessionId,
