@@ -261,13 +261,7 @@ export class ReceiveEngine {
         tracker.observe(header.sequence, now, foreign, foreign || tracker.hasForeign ? crc32(payload) : 0)
       }
       stream.bytes += payload.length
-      this.#host.emit('datagram', {
-        header,
-        data,
-        from: { address, port },
-        foreign,
-      } satisfies ForwardDatagram)
-      return 'forwarded'
+      return this.#forwarded(header, data, address, port, foreign)
     }
     let message = payload
     if (fragmented) {
@@ -354,13 +348,7 @@ export class ReceiveEngine {
         foreign = stream.isForeign(address, port, now, flagged)
         break
       }
-      this.#host.emit('datagram', {
-        header,
-        data,
-        from: { address, port },
-        foreign,
-      } satisfies ForwardDatagram)
-      return 'forwarded'
+      return this.#forwarded(header, data, address, port, foreign)
     }
     let own = false
     for (const { topic, sequence } of entries) {
@@ -376,6 +364,18 @@ export class ReceiveEngine {
   }
 
   /** Decodes and emits one whole message; returns `delivered` or why it was dropped. */
+  /** Hands a datagram to the relay (forward mode). */
+  #forwarded(
+    header: FrameHeader,
+    data: Uint8Array,
+    address: string,
+    port: number,
+    foreign: boolean,
+  ): 'forwarded' {
+    this.#host.emit('datagram', { header, data, from: { address, port }, foreign } satisfies ForwardDatagram)
+    return 'forwarded'
+  }
+
   #sendAck(header: FrameHeader, address: string, port: number): void {
     const ack = encodeAck(header, { receiverSession: this.#sessionId, receiver: this.#info.name })
     this.#sendControl(ack, { address, port }, 'ack')
