@@ -16,6 +16,7 @@ export { DEFAULT_RECV_BUFFER_BYTES, type Mode, type RecvBufferInfo } from './net
 export {
   BACK_PRESSURED,
   type BatchOptions,
+  CLOSE_HEARTBEAT_MS,
   CLOSE_REPAIR_MAX_MS,
   CLOSE_REPAIR_QUIET_MS,
   createPublisher,

@@ -59,6 +59,7 @@ export {
 } from './send/options.js'
 export { DEFAULT_BURST_BYTES } from './send/outbox.js'
 export {
+  CLOSE_HEARTBEAT_MS,
   CLOSE_REPAIR_MAX_MS,
   CLOSE_REPAIR_QUIET_MS,
   type RepairOptions,
@@ -379,7 +380,10 @@ export class Publisher extends EventEmitter {
       await this.#outbox.sendAll(this.#heartbeats(), 'control').catch(() => {})
       this.#retransmitter.touch()
     }
-    await this.#retransmitter.awaitLastRepairs(() => this.flush())
+    await this.#retransmitter.awaitLastRepairs(
+      () => this.flush(),
+      this.#heartbeat === undefined ? undefined : () => this.#outbox.sendAll(this.#heartbeats(), 'control'),
+    )
     this.#kernelDropsAtClose = readKernelDrops(this.#link.inode)
     this.#closed = true
     this.#acks.clear()

@@ -211,6 +211,8 @@ export class Stream {
   repairDatagramBytes: number | undefined
   /** Its whole frames come marked REPAIRABLE: its publisher keeps a sent log; lost frames are asked for. */
   repairableFrames = false
+  /** Length of the last datagram that carried a whole frame of it (a batch): a lost one is resent whole. */
+  frameDatagramBytes: number | undefined
   /** This receiver asks its publisher for what it misses of it (frames or fragments): flow control waits a little for repairs. */
   repairing = false
   readonly drops: Partial<Record<DropReason, number>> = {}

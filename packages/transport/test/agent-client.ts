@@ -75,8 +75,16 @@ export class Agent {
     })
   }
 
+  /** SIGKILLs the agent: its sockets vanish with no goodbye (a crashed host's receiver). */
+  async kill(): Promise<void> {
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return
+    const exited = new Promise((resolve) => this.#child.once('exit', resolve))
+    this.#child.kill('SIGKILL')
+    await exited
+  }
+
   async stop(): Promise<void> {
-    if (this.#child.exitCode !== null) return
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return
     await this.call('exit').catch(() => {})
     if (this.#child.exitCode === null) this.#child.kill('SIGKILL')
   }

@@ -306,6 +306,7 @@ export class ReceiveEngine {
         verdict,
         tracker.gaps - gapsBefore,
         message.length,
+        data.length,
         address,
         port,
       )

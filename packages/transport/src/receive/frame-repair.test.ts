@@ -4,9 +4,11 @@ import { Stream } from '../stats.js'
 import { decodeFrame } from '../wire/frame.js'
 import { decodeNackFramesBody } from '../wire/nack-frames.js'
 import {
+  FRAME_REPAIR_HORIZON_MS,
   FRAME_REPAIR_MAX_RETRIES,
   FRAME_REPAIR_RETRY_MS,
   FrameRepair,
+  frameRetryDelay,
   MAX_WANTED_FRAMES,
 } from './frame-repair.js'
 import { NackCredit } from './nack-credit.js'
@@ -68,12 +70,18 @@ describe('FrameRepair', () => {
     expect(repair.stats()).toMatchObject({ framesAsked: 5, framesGivenUp: 0 })
   })
 
-  it('gives up after the last retry; the frames stay lost', () => {
+  it('asks again backing off (10, 20, 40, then every 80 ms), then gives up; the frames stay lost', () => {
     const { clock, repair, stream, sent, endTurn } = setup()
     seen(stream, new Set([20]))
     repair.gap(stream, 1, 'imu', 20, 1, '10.0.0.1', 5000)
     endTurn()
-    clock.advance(FRAME_REPAIR_RETRY_MS * (FRAME_REPAIR_MAX_RETRIES + 5))
+    clock.advance(frameRetryDelay(0))
+    expect(sent).toHaveLength(2)
+    clock.advance(frameRetryDelay(1) - 1)
+    expect(sent).toHaveLength(2)
+    clock.advance(1)
+    expect(sent).toHaveLength(3)
+    clock.advance(FRAME_REPAIR_HORIZON_MS + 100)
     expect(sent).toHaveLength(1 + FRAME_REPAIR_MAX_RETRIES)
     expect(repair.stats()).toMatchObject({ framesGivenUp: 1 })
     expect(stream.tracker.gaps).toBe(1)

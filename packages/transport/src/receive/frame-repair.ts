@@ -23,10 +23,29 @@ import {
 } from '../wire/nack-frames.js'
 import type { NackCredit } from './nack-credit.js'
 
-/** A missing frame is asked for again this often while it stays missing, ms. */
+/**
+ * A missing frame is asked for again after this long, ms, then after twice as long each time, up to
+ * {@link FRAME_REPAIR_MAX_RETRY_MS}: a publisher busy sending answers late, and asking faster than
+ * it answers only multiplies its resends.
+ */
 export const FRAME_REPAIR_RETRY_MS = 10
-/** Times a missing frame is asked for again after the first, at most. */
-export const FRAME_REPAIR_MAX_RETRIES = 8
+/** The longest wait between two asks for the same frame, ms. */
+export const FRAME_REPAIR_MAX_RETRY_MS = 80
+/**
+ * Times a missing frame is asked for again after the first, at most: 10 + 20 + 40 + 9 × 80 ms, so
+ * the last ask goes about 0.8 s after the first, within the publisher's 1 s sent log.
+ */
+export const FRAME_REPAIR_MAX_RETRIES = 12
+
+/** When the `retries`-th ask again is due after the one before, ms. */
+export function frameRetryDelay(retries: number): number {
+  return Math.min(FRAME_REPAIR_RETRY_MS * 2 ** Math.max(0, retries), FRAME_REPAIR_MAX_RETRY_MS)
+}
+
+/** The longest a missing frame is asked for, ms: from its first ask to its last. */
+export const FRAME_REPAIR_HORIZON_MS = Array.from({ length: FRAME_REPAIR_MAX_RETRIES }, (_, k) =>
+  frameRetryDelay(k),
+).reduce((a, b) => a + b, 0)
 /** Sequences wanted at once, across all streams, at most (8 KiB of ranges, bounded work per tick). */
 export const MAX_WANTED_FRAMES = 262_144
 
@@ -48,8 +67,8 @@ interface Wanted {
   readonly topic: string
   readonly address: string
   readonly port: number
-  /** Missing ranges, oldest first, each with its own retry count. */
-  ranges: Array<{ first: number; count: number; retries: number }>
+  /** Missing ranges, oldest first, each with its own retry count and when it was last asked for. */
+  ranges: Array<{ first: number; count: number; retries: number; askedAt: number }>
   askedAt: number
 }
 
@@ -107,7 +126,7 @@ export class FrameRepair {
       wanted = { stream, sessionId, topic, address, port, ranges: [], askedAt: Number.NEGATIVE_INFINITY }
       this.#wanted.set(stream, wanted)
     }
-    wanted.ranges.push({ first, count, retries: -1 })
+    wanted.ranges.push({ first, count, retries: -1, askedAt: Number.NEGATIVE_INFINITY })
     this.#wantedFrames += count
     if (!this.#askPending) {
       this.#askPending = true
@@ -145,7 +164,9 @@ export class FrameRepair {
       const asking: SequenceRange[] = []
       const kept: Wanted['ranges'] = []
       for (const range of wanted.ranges) {
-        const due = retry ? range.retries >= 0 : range.retries < 0
+        const due = retry
+          ? range.retries >= 0 && now - range.askedAt >= frameRetryDelay(range.retries)
+          : range.retries < 0
         // What of the range is still missing, as ranges (a retry asks only for what did not come).
         const missing: SequenceRange[] = []
         for (let k = 0; k < range.count; ) {
@@ -169,7 +190,8 @@ export class FrameRepair {
           continue
         }
         const retries = due ? range.retries + 1 : range.retries
-        for (const [first, count] of missing) kept.push({ first, count, retries })
+        const askedAt = due ? now : range.askedAt
+        for (const [first, count] of missing) kept.push({ first, count, retries, askedAt })
         if (due) asking.push(...missing)
       }
       wanted.ranges = kept
@@ -183,7 +205,11 @@ export class FrameRepair {
       this.#timer = this.#options.clock.setTimeout(this.#retry, FRAME_REPAIR_RETRY_MS)
   }
 
-  /** NACK_FRAMES for `ranges`, each padded for what it asks (WIRE.md “NACK by sequence”). */
+  /**
+   * NACK_FRAMES for `ranges`, each padded for what it asks (WIRE.md “NACK by sequence”): the frames'
+   * bytes, but at least one whole datagram of the stream per range (a lost batch is resent whole,
+   * and a NACK earns at most 16 times its length), as many NACKs as that takes.
+   */
   #send(wanted: Wanted, ranges: SequenceRange[]): void {
     const { budget, receiverSession, credit } = this.#options
     const stream = wanted.stream
@@ -191,16 +217,15 @@ export class FrameRepair {
     const frames = Math.max(1, stream.tracker.frames)
     const frameBytes =
       Math.ceil(stream.bytes / frames) + FIXED_HEADER_LENGTH + wanted.topic.length + CRC_LENGTH
-    // Frames one NACK may ask for: what a NACK of `budget` bytes earns.
-    const perNack = Math.max(
-      1,
-      Math.floor((Math.min(budget, MAX_DATAGRAM_BYTES) * NACK_AMPLIFICATION) / frameBytes),
-    )
+    const datagramBytes = Math.max(frameBytes, stream.frameDatagramBytes ?? 0)
+    // What one NACK of at most `budget` bytes earns.
+    const capacity = Math.min(budget, MAX_DATAGRAM_BYTES) * NACK_AMPLIFICATION
     let current: SequenceRange[] = []
     let count = 0
+    let cost = 0
     const flush = (): boolean => {
       if (current.length === 0) return true
-      const length = Math.min(budget, nackLengthFor(count * frameBytes))
+      const length = Math.min(budget, nackLengthFor(cost))
       const nack = encodeNackFrames(
         { sessionId: wanted.sessionId, topic: wanted.topic },
         { receiverSession, ranges: current },
@@ -209,6 +234,7 @@ export class FrameRepair {
       current = []
       this.#stats.framesAsked += count
       count = 0
+      cost = 0
       if (!credit.spend(wanted.address, nack.length)) {
         this.#stats.nacksSuppressed++
         return false
@@ -221,10 +247,13 @@ export class FrameRepair {
       let from = first
       let left = n
       while (left > 0) {
-        if (count === perNack || current.length === MAX_NACK_FRAME_RANGES) if (!flush()) return
-        const take = Math.min(left, perNack - count)
+        if (current.length === MAX_NACK_FRAME_RANGES || capacity - cost < frameBytes + datagramBytes)
+          if (!flush()) return
+        const take = Math.max(1, Math.min(left, Math.floor((capacity - cost - datagramBytes) / frameBytes)))
         current.push([from, take])
         count += take
+        // A lost datagram is resent whole: a range costs its frames and one datagram besides.
+        cost += take * frameBytes + datagramBytes
         from = (from + take) >>> 0
         left -= take
       }

@@ -175,6 +175,17 @@ interface Partial {
   overtaken: boolean
 }
 
+/** Repair retries back off to this many times `retryMs` at most. */
+export const REPAIR_BACKOFF_MAX = 4
+
+/**
+ * The wait before the `retries`-th ask again: `retryMs`, then twice and four times as long (a
+ * publisher busy sending answers late; asking faster only multiplies its resends).
+ */
+export function retryDelay(retryMs: number, retries: number): number {
+  return retryMs * Math.min(2 ** retries, REPAIR_BACKOFF_MAX)
+}
+
 const isSeen = (seen: number[], index: number) => ((seen[index >>> 5]! >>> (index & 31)) & 1) === 1
 
 /**
@@ -328,7 +339,7 @@ export class Reassembler {
       const retry =
         partial.askedAt !== undefined &&
         partial.retries < timing.maxRetries &&
-        now - partial.askedAt >= timing.retryMs
+        now - partial.askedAt >= retryDelay(timing.retryMs, partial.retries)
       const from = retry ? 0 : partial.nackedUpTo
       if (end <= from) continue
       const seen = partial.seen

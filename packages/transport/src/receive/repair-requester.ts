@@ -27,10 +27,11 @@ import type { Reassembler, RepairTarget, RepairTiming } from './reassembler.js'
 /**
  * When a subscriber asks for missing fragments (WIRE.md “Repair”). Holes (a fragment arrived and
  * some before it did not) and a message overtaken by the next one are asked for at once; a
- * message's missing tail after 10 ms without news; what is still missing again every 20 ms after,
- * at most 8 times per message.
+ * message's missing tail after 10 ms without news; what is still missing again 20 ms after, then
+ * 40, then every 80 ms (`retryDelay`), at most 12 times per message: the last ask goes about 0.86 s
+ * after the first, within the publisher's 1 s repair window.
  */
-export const DEFAULT_REPAIR_TIMING: RepairTiming = { idleMs: 10, retryMs: 20, maxRetries: 8 }
+export const DEFAULT_REPAIR_TIMING: RepairTiming = { idleMs: 10, retryMs: 20, maxRetries: 12 }
 /** While repairable messages are partial, idle tails and retries are checked this often, ms. */
 export const REPAIR_TICK_MS = 5
 /**

@@ -74,7 +74,7 @@ describe('Reassembler repair requests', () => {
     expect(asks()).toEqual([[2, [[1, 7]]]])
   })
 
-  it('asks again for what is still missing every retryMs, at most maxRetries times, and counts repairs', () => {
+  it('asks again for what is still missing after retryMs, then twice as long, at most maxRetries times, and counts repairs', () => {
     const { r, give, asks, advance } = setup()
     give(1, [0, 3, 7])
     expect(asks()).toEqual([
@@ -92,9 +92,12 @@ describe('Reassembler repair requests', () => {
     expect(asks()).toEqual([])
     advance(1)
     expect(asks()).toEqual([[1, [[5, 2]]]])
+    // the second retry waits twice as long (backing off)
+    advance(timing.retryMs)
+    expect(asks()).toEqual([])
     advance(timing.retryMs)
     expect(asks()).toEqual([[1, [[5, 2]]]])
-    advance(timing.retryMs)
+    advance(timing.retryMs * 8)
     expect(asks()).toEqual([])
     expect(give(1, [5, 6])).toEqual(['pending', 'complete'])
     expect(r.stats().repairedFragments).toBe(5)

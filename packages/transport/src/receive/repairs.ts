@@ -54,6 +54,7 @@ export class Repairs {
   /**
    * A whole frame its publisher keeps in its sent log (REPAIRABLE), from the stream's own sender:
    * it earns NACK credit with that address, and the `skipped` sequences a gap jumped are asked for.
+   * `datagramLength`: the datagram it came in (a batch's), what a lost one costs to resend.
    */
   repairable(
     stream: Stream,
@@ -61,9 +62,12 @@ export class Repairs {
     verdict: SequenceVerdict,
     skipped: number,
     length: number,
+    datagramLength: number,
     address: string,
     port: number,
   ): void {
+    // The largest seen: a NACK padded for less than the datagram it asks for gets nothing back.
+    if (datagramLength > (stream.frameDatagramBytes ?? 0)) stream.frameDatagramBytes = datagramLength
     stream.repairableFrames = true
     stream.repairing = true
     this.#credit.earn(address, length + FIXED_HEADER_LENGTH + header.topic.length + CRC_LENGTH)

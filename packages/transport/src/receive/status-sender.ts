@@ -20,7 +20,7 @@ import type { Clock } from '../send/heartbeat.js'
 import type { Stream } from '../stats.js'
 import { encodeTopic } from '../wire/header.js'
 import { encodeStatuses, type StatusTopic } from '../wire/status.js'
-import { FRAME_REPAIR_MAX_RETRIES, FRAME_REPAIR_RETRY_MS } from './frame-repair.js'
+import { FRAME_REPAIR_HORIZON_MS, FRAME_REPAIR_MAX_RETRY_MS } from './frame-repair.js'
 
 /** A status goes at most this often while the receiver's position or window changes, ms. */
 export const STATUS_INTERVAL_MS = 10
@@ -47,7 +47,7 @@ export const STATUS_SESSION_IDLE_MS = 3_000
  * How long a missing frame of a repairable stream holds the consumed position back, ms: as long as
  * the receiver asks for it (its retries), and a little more for the answer.
  */
-export const STATUS_GIVE_UP_MS = FRAME_REPAIR_RETRY_MS * (FRAME_REPAIR_MAX_RETRIES + 2)
+export const STATUS_GIVE_UP_MS = FRAME_REPAIR_HORIZON_MS + FRAME_REPAIR_MAX_RETRY_MS
 
 export interface StatusSenderOptions {
   readonly receiverSession: number

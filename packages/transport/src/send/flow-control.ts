@@ -205,6 +205,17 @@ export class FlowControl {
     return this.#receivers.size === 0 ? undefined : this.#expiresAt
   }
 
+  /**
+   * Whether every receiver tracked at `now` has consumed up to `position` (false with none): a
+   * closing publisher whose receivers all have everything need not wait for their repairs.
+   */
+  consumedUpTo(position: number, now: number = this.#clock.now()): boolean {
+    this.#refresh(now)
+    if (this.#receivers.size === 0) return false
+    for (const receiver of this.#receivers.values()) if (receiver.consumed < position) return false
+    return true
+  }
+
   stats(): FlowControlStats {
     return {
       receivers: this.#receivers.size,

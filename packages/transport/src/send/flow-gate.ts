@@ -78,6 +78,16 @@ export class FlowGate {
     if (this.#waiters.length > 0) this.#wake()
   }
 
+  /** Whether every receiver reporting has consumed everything first sent (false with none). */
+  caughtUp(): boolean {
+    return this.#flow.consumedUpTo(this.#log.position, this.#clock.now())
+  }
+
+  /** Receivers reporting now. */
+  get receivers(): number {
+    return this.#flow.receivers(this.#clock.now())
+  }
+
   /** The position (bytes first sent). */
   get position(): number {
     return this.#log.position

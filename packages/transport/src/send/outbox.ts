@@ -15,6 +15,15 @@ import type { SentLog, StreamKey } from './sent-log.js'
 export const DEFAULT_BURST_BYTES = 2 * 1024 * 1024
 
 /**
+ * A publisher sending back to back never lets the event loop read its socket (sends complete on the
+ * next tick, so `await publish()` in a loop is all ticks): NACKs and STATUS wait until it stops.
+ * So every {@link YIELD_CHECK_SENDS} sends it looks at the clock, and once {@link YIELD_AFTER_MS}
+ * passed since the event loop last had a turn, the next completion (or datagram) waits for one.
+ */
+export const YIELD_AFTER_MS = 2
+export const YIELD_CHECK_SENDS = 64
+
+/**
  * What a datagram is: a first send (kept in the sent log), a resend for a NACK, or a control frame
  * or raw datagram (neither kept nor repaired).
  */
@@ -56,6 +65,9 @@ export class Outbox {
   readonly #bucket: TokenBucket | undefined
   /** Bytes sent since the event loop last had a turn (see sendAll). */
   #burst = 0
+  /** When the event loop last had a turn that this outbox waited for, and sends since the last look. */
+  #yieldedAt = performance.now()
+  #sinceLook = 0
   readonly counters: OutboxCounters = {
     datagramsOut: 0,
     bytesOut: 0,
@@ -108,7 +120,11 @@ export class Outbox {
         ? role === 'control'
           ? this.#afterControl
           : this.#afterSend
-        : (error) => done(error === null ? null : this.error(error)),
+        : (error) => {
+            const outcome = error === null ? null : this.error(error)
+            if (this.#due()) setImmediate(done, outcome)
+            else done(outcome)
+          },
     )
     return role === 'first' && this.log !== undefined
       ? this.log.append(datagram as Uint8Array | FragmentParts)
@@ -152,13 +168,14 @@ export class Outbox {
         continuing = true
         unsent -= length
       }
-      if (this.#burst >= this.#burstBytes) {
+      if (this.#burst >= this.#burstBytes || this.#due()) {
         // Sends that complete at once call back on the next tick, so back-to-back messages never
         // let the event loop read sockets (acks, NACKs) or run timers: yield to it after each
         // burst, counted across messages.
         this.#burst = 0
         await Promise.all(sends.splice(0))
         await yieldToLoop()
+        this.#yieldedAt = performance.now()
       }
       let index = -1
       sends.push(
@@ -171,6 +188,16 @@ export class Outbox {
       if (counted !== undefined) counted.sent++
     }
     await Promise.all(sends)
+  }
+
+  /** Whether the event loop is owed a turn (see {@link YIELD_AFTER_MS}); looks at the clock rarely. */
+  #due(): boolean {
+    if (++this.#sinceLook < YIELD_CHECK_SENDS) return false
+    this.#sinceLook = 0
+    const now = performance.now()
+    if (now - this.#yieldedAt < YIELD_AFTER_MS) return false
+    this.#yieldedAt = now
+    return true
   }
 
   /** A kernel refusal as the error a caller sees. */

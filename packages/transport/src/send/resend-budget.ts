@@ -132,20 +132,25 @@ export class ResendBudget {
     const now = this.#now()
     const own = this.#requester(requester, now).bucket
     let credit = nackBytes * NACK_AMPLIFICATION
+    // A NACK is counted limited once, however many of its datagrams a limit refused.
+    let creditCounted = false
+    let rateCounted = false
+    const rateLimited = () => {
+      if (!rateCounted) this.#rateLimited++
+      rateCounted = true
+      return false
+    }
     return {
       admit: (bytes) => {
         if (bytes > credit) {
-          this.#creditLimited++
+          if (!creditCounted) this.#creditLimited++
+          creditCounted = true
           return false
         }
-        if (!this.#total.take(bytes, now)) {
-          this.#rateLimited++
-          return false
-        }
+        if (!this.#total.take(bytes, now)) return rateLimited()
         if (!own.take(bytes, now)) {
           this.#total.give(bytes)
-          this.#rateLimited++
-          return false
+          return rateLimited()
         }
         credit -= bytes
         return true

@@ -20,13 +20,20 @@ import { type LogNote, type Outbox, sleep } from './outbox.js'
 import { ResendBudget, type ResendLimits } from './resend-budget.js'
 
 /**
- * On `close()`, a publisher that sent or resent a held message lately waits until its receivers have
- * been quiet (no NACK) for this long, so that the fragments they lost of its last messages can still
- * be repaired. A receiver asks for a lost tail within 15 ms and again every 20 ms.
+ * On `close()`, a publisher that holds anything waits until its receivers have been quiet (no NACK)
+ * for this long, so that what they lost of its last messages can still be repaired: longer than a
+ * receiver's longest wait between two asks (80 ms). Meanwhile it repeats its last heartbeat every
+ * {@link CLOSE_HEARTBEAT_MS}, so that a receiver that lost the last frames and a heartbeat too still
+ * learns of them.
  */
-export const CLOSE_REPAIR_QUIET_MS = 40
-/** The longest `close()` waits for repairs (see {@link CLOSE_REPAIR_QUIET_MS}), ms. */
-export const CLOSE_REPAIR_MAX_MS = 500
+export const CLOSE_REPAIR_QUIET_MS = 100
+/**
+ * The longest `close()` waits for repairs, ms: a receiver asks for a lost frame for about 0.9 s;
+ * with receivers reporting (flow control) it ends as soon as they all have everything.
+ */
+export const CLOSE_REPAIR_MAX_MS = 2_000
+/** How often `close()` repeats the last heartbeat while it waits for repairs, ms. */
+export const CLOSE_HEARTBEAT_MS = 20
 
 /**
  * Repair of fragmented messages (WIRE.md “Repair”). The publisher keeps a reference to each
@@ -165,7 +172,7 @@ export class Retransmitter {
     let lookups = 0
     let missing = 0
     const messages: number[] = []
-    answer: for (const [first, count] of body.ranges) {
+    for (const [first, count] of body.ranges) {
       let from = first
       let left = count
       let fromIndex = 0
@@ -182,7 +189,8 @@ export class Retransmitter {
             continue
           }
           if (!log.resendable(index, now)) continue
-          if (!grant.admit(datagram.length)) break answer
+          // Past its credit this one is not sent; a smaller one after it may still be.
+          if (!grant.admit(datagram.length)) continue
           log.markResent(index, now)
           this.#outbox.put(datagram, 'resend')
           stats.datagramsResent++
@@ -207,17 +215,26 @@ export class Retransmitter {
     this.#activityAt = performance.now()
   }
 
-  /** Until receivers have not asked for repairs for CLOSE_REPAIR_QUIET_MS, at most CLOSE_REPAIR_MAX_MS. */
-  async awaitLastRepairs(flush: () => Promise<void>): Promise<void> {
+  /**
+   * Until every receiver reporting (flow control) has consumed everything, or, with none, until
+   * receivers have not asked for repairs for CLOSE_REPAIR_QUIET_MS; at most CLOSE_REPAIR_MAX_MS.
+   */
+  async awaitLastRepairs(flush: () => Promise<void>, beat?: () => Promise<void>): Promise<void> {
     const held = (this.window?.size ?? 0) + (this.#outbox.log?.stats().datagrams ?? 0)
     if (held === 0) return
     const deadline = performance.now() + CLOSE_REPAIR_MAX_MS
+    const gate = this.#outbox.gate
     for (;;) {
       const now = performance.now()
       const quietFor = now - this.#activityAt
-      if (quietFor >= CLOSE_REPAIR_QUIET_MS || now >= deadline) break
-      await sleep(Math.min(CLOSE_REPAIR_QUIET_MS - quietFor, deadline - now))
+      if (now >= deadline || gate?.caughtUp() === true) break
+      // Receivers that report (STATUS) say when they have everything; without them, quiet it is.
+      if (quietFor >= CLOSE_REPAIR_QUIET_MS && (gate === undefined || gate.receivers === 0)) break
+      await sleep(
+        Math.min(CLOSE_REPAIR_QUIET_MS - quietFor, deadline - now, beat ? CLOSE_HEARTBEAT_MS : Infinity),
+      )
       await flush().catch(() => {})
+      await beat?.().catch(() => {})
     }
   }
 
