@@ -2,7 +2,8 @@
  * Reliability between real hosts: with 20 % of datagrams dropped at random both ways (data on its
  * way into the receivers, NACKs on their way back into the publisher's host), whole-frame repair
  * (NACK_FRAMES) and fragment repair (NACK) deliver every frame of every stream exactly once, the
- * last frames before the publisher closes included. Every host is a private network namespace made
+ * last frames before the publisher closes included, and (receivers `ordered`) in sequence order per
+ * stream. Every host is a private network namespace made
  * by @shoal/netns; nothing here touches the machine's own interfaces.
  * Hosts on segment `lan`: a (three publishers, one per stream), b, c, d (one subscriber each).
  */
@@ -102,7 +103,7 @@ describe.skipIf(netns.skip)('reliable delivery under 20 % loss both ways (networ
   it('small, batched and fragmented frames all arrive exactly once at three receivers, the last ones too', async (context) => {
     const { group, port } = uniqueEndpoint()
     for (const host of RECEIVERS)
-      await agents[host]!.call('sub', { name: 'rel', options: { group, port, ...on(host) } })
+      await agents[host]!.call('sub', { name: 'rel', options: { group, port, ordered: true, ...on(host) } })
     await a().call('pub', { name: 'imu', options: { group, port, ...on('a') } })
     await a().call('pub', { name: 'batched', options: { group, port, batch: true, ...on('a') } })
     const camera = await a().call<{ budget: number }>('pub', {
@@ -212,8 +213,14 @@ describe.skipIf(netns.skip)('reliable delivery under 20 % loss both ways (networ
       expect(s.repair.nacksSent).toBeGreaterThan(0)
       expect(s.repair.framesAsked).toBeGreaterThan(0)
       expect(s.repair.fragmentsRepaired).toBeGreaterThan(0)
-      // Not asserted: the transport does not promise order yet (repaired frames arrive late).
+      // In order per stream: `ordered` held every frame after a gap until the repair came.
       const order = TOPICS.map((t) => `${t} ${delivered[t]!.outOfOrder}`).join(', ')
+      for (const topic of TOPICS)
+        expect({ host, topic, outOfOrder: delivered[topic]!.outOfOrder }).toEqual({
+          host,
+          topic,
+          outOfOrder: 0,
+        })
       report.push(
         `${host}: framesAsked ${s.repair.framesAsked}, nacksSent ${s.repair.nacksSent}, ` +
           `fragmentsRepaired ${s.repair.fragmentsRepaired}, framesGivenUp ${s.repair.framesGivenUp}; ` +

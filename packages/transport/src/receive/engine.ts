@@ -114,6 +114,7 @@ export class ReceiveEngine {
 
   /** Expires partial messages and idle streams; returns the sources whose state changed. */
   sweep(now: number): SourceEvent[] {
+    this.delivery.sweep(now)
     this.#reassembler.sweep()
     this.#streams.sweep(now)
     return this.#sources.sweep(now, this.#streams.streams())
@@ -157,6 +158,7 @@ export class ReceiveEngine {
   close(): void {
     this.#repairs?.close()
     this.#status?.close()
+    this.delivery.release()
     this.#reassembler.giveUpAll()
   }
 
@@ -313,7 +315,7 @@ export class ReceiveEngine {
     if (verdict === 'duplicate') return fragmented ? 'fragment' : 'duplicate'
     stream.bytes += message.length
     if (header.flags & Flag.ACK_REQUEST && this.#ack) this.#sendAck(header, address, port)
-    const outcome = this.delivery.deliver(header, message, stream, address, port, receivedAt)
+    const outcome = this.delivery.deliver(header, message, stream, address, port, receivedAt, verdict, now)
     return fragmented ? 'fragment' : outcome
   }
 

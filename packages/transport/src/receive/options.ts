@@ -64,6 +64,12 @@ export interface SubscriberOptions extends EndpointOptions {
    * control). `false` sends none: publishers then do not wait for this subscriber. Default on.
    */
   status?: boolean
+  /**
+   * Deliver the frames of each stream this subscriber repairs in sequence order: a frame after a
+   * gap waits (at most `ORDER_HOLD_MS`, about 0.9 s, while the gap is asked for) until the gap is
+   * repaired or given up. Default false: frames go as they arrive, repaired ones late.
+   */
+  ordered?: boolean
 }
 
 /** Where a frame came from; shared (frozen) by the frames of a stream from the same place. */
