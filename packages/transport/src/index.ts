@@ -58,8 +58,10 @@ export {
 } from './receive/repair-requester.js'
 export { SOURCE_GONE_MS, type SourceEvent } from './receive/sources.js'
 export {
+  KERNEL_DATAGRAM_OVERHEAD,
   MAX_STATUS_SESSIONS,
   MAX_STATUS_TOPICS,
+  receiveBufferHolds,
   STATUS_AFTER_DATAGRAMS,
   STATUS_GIVE_UP_MS,
   STATUS_INTERVAL_MS,
@@ -142,6 +144,9 @@ export {
   type ForwardDatagram,
   type FrameSource,
   KERNEL_DROPS_INTERVAL_MS,
+  MAX_HELD_BYTES,
+  MAX_HELD_FRAMES,
+  ORDER_HOLD_MS,
   type RawDatagram,
   type ReceivedFrame,
   Subscriber,

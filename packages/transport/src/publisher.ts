@@ -127,6 +127,8 @@ export class Publisher extends EventEmitter {
         }),
         log,
         REAL_CLOCK,
+        // Held back: heartbeats go (an announcement before any frame), so receivers report in.
+        () => this.#heartbeat?.activity(),
       )
     this.#retransmitter = new Retransmitter(repair, this.#outbox, this.#ledger, (sending) =>
       this.#background(sending),
@@ -394,6 +396,8 @@ export class Publisher extends EventEmitter {
   /** The heartbeat datagrams for now (see `Ledger.heartbeatTopics`). */
   #heartbeats(): Uint8Array[] {
     const topics = this.#ledger.heartbeatTopics()
+    // A heartbeat with no topics only announces a publisher waiting for its group to report in.
+    if (topics.length === 0 && this.#outbox.gate?.short !== true) return []
     const datagrams = encodeHeartbeats(this.sessionId, this.#heartbeatsSent, topics, this.info.budget)
     this.#heartbeatsSent = (this.#heartbeatsSent + datagrams.length) >>> 0
     return datagrams

@@ -25,7 +25,7 @@ import {
 } from './receive/options.js'
 import type { DatagramOutcome, StatsSnapshot } from './stats.js'
 
-export { DEFAULT_QUEUE_LIMIT } from './receive/delivery.js'
+export { DEFAULT_QUEUE_LIMIT, MAX_HELD_BYTES, MAX_HELD_FRAMES, ORDER_HOLD_MS } from './receive/delivery.js'
 export type {
   ForwardDatagram,
   FrameSource,

@@ -36,7 +36,7 @@ import { type AbandonedMessage, Reassembler } from './reassembler.js'
 import { messageKey } from './repair-requester.js'
 import { Repairs } from './repairs.js'
 import { type SourceEvent, SourceTable } from './sources.js'
-import { STATUS_WINDOW_FRACTION, StatusSender } from './status-sender.js'
+import { receiveBufferHolds, STATUS_WINDOW_FRACTION, StatusSender } from './status-sender.js'
 import { StreamTable } from './stream-table.js'
 
 /** What the engine needs of its subscriber: events out, datagrams out. */
@@ -71,6 +71,8 @@ export class ReceiveEngine {
   /** Decoding and handing frames to the application (and its queue, which shrinks the window offered). */
   readonly delivery: Delivery
   #datagramsIn = 0
+  /** Average length of the datagrams read lately (see `receiveBufferHolds`), bytes. */
+  #averageDatagram = 1_472
   #bytesIn = 0
 
   /** `sessionId`: this subscriber's, sent in acks and NACKs so a restarted receiver is told apart. */
@@ -103,7 +105,9 @@ export class ReceiveEngine {
         ? new StatusSender({
             receiverSession: sessionId,
             budget: info.budget,
-            windowBytes: () => info.recvBuffer.granted * STATUS_WINDOW_FRACTION - this.delivery.queuedBytes,
+            windowBytes: () =>
+              receiveBufferHolds(info.recvBuffer.granted, this.#averageDatagram) * STATUS_WINDOW_FRACTION -
+              this.delivery.queuedBytes,
             partialBytes: (session, sequence, topic) =>
               this.#reassembler.partialBytes(messageKey(session, sequence, topic)),
             clock: REAL_CLOCK,
@@ -166,6 +170,8 @@ export class ReceiveEngine {
   receive(received: Buffer, address: string, port: number): void {
     this.#datagramsIn++
     this.#bytesIn += received.length
+    // A moving average over about the last 64 datagrams: what the kernel buffer holds of them.
+    this.#averageDatagram += (received.length - this.#averageDatagram) / 64
     if (this.#allow !== undefined && !this.#allow(address)) {
       this.#drop('not-allowed', undefined, address, port)
       this.#outcome('not-allowed')
@@ -363,6 +369,9 @@ export class ReceiveEngine {
       this.#repairs?.tail(stream, sessionId, topic, sequence, missing, address, port)
     }
     if (own) this.#sources.heartbeat(sessionId, now)
+    // Flow control: the publisher hears from this receiver (its group forms, it keeps it); a
+    // relay's forwarded heartbeat gets nothing (the relay is not the publisher).
+    if (header.hops === 0) this.#status?.heartbeat(sessionId, address, port, now)
     return 'heartbeat'
   }
 

@@ -27,10 +27,26 @@ export const STATUS_INTERVAL_MS = 10
 /** A status goes at least this often to a publisher heard lately, ms (its timeout is 2,000). */
 export const STATUS_KEEPALIVE_MS = 500
 /**
- * The window a receiver offers: this share of its receive buffer granted (the kernel charges each
- * datagram more than its length), less the bytes waiting for the application.
+ * The window a receiver offers: this share of what its receive buffer holds of datagrams the size
+ * it gets (see {@link receiveBufferHolds}), less the bytes waiting for the application.
  */
 export const STATUS_WINDOW_FRACTION = 0.5
+/**
+ * What the kernel charges a datagram beyond its bytes in a socket's receive buffer (its buffer's
+ * truesize), bytes: measured on Linux 6 with a 64 KiB buffer, 157 datagrams of 70 bytes fit
+ * (about 834 bytes charged each) and 56 of 1,472 bytes.
+ */
+export const KERNEL_DATAGRAM_OVERHEAD = 768
+
+/**
+ * Bytes of datagrams of `averageBytes` a receive buffer of `granted` usable bytes holds: Linux
+ * reserves twice the size asked for and charges each datagram its bytes and
+ * {@link KERNEL_DATAGRAM_OVERHEAD}, so small datagrams fill it long before their bytes do.
+ */
+export function receiveBufferHolds(granted: number, averageBytes: number): number {
+  const size = Math.max(1, averageBytes)
+  return (2 * granted * size) / (size + KERNEL_DATAGRAM_OVERHEAD)
+}
 /** Topics of one publisher a status lists, at most (the first heard). */
 export const MAX_STATUS_TOPICS = 1_024
 /**
@@ -141,6 +157,28 @@ export class StatusSender {
     session.heardAt = now
     session.bytes += bytes
     if (session.bytes >= this.#options.windowBytes() / 4) this.#send(session, now)
+  }
+
+  /**
+   * A HEARTBEAT of `sessionId` from `address:port`: one status in answer, so a publisher that is
+   * quiet, or waits for its group before its first frame, keeps (or gets) its receivers. For a
+   * publisher reported on, its status (only from its own sender); for one not (yet), an
+   * announcement with no entries, keeping no state. One status per heartbeat, never more.
+   */
+  heartbeat(sessionId: number, address: string, port: number, now: number): void {
+    const session = this.#sessions.get(sessionId)
+    if (session !== undefined) {
+      if (session.address !== address || session.port !== port) return
+      session.heardAt = now
+      this.#send(session, now)
+      return
+    }
+    const { receiverSession, budget } = this.#options
+    const window = Math.max(0, Math.floor(this.#options.windowBytes()))
+    for (const datagram of encodeStatuses(sessionId, receiverSession, 0, window, [], budget)) {
+      this.statusesSent++
+      this.#options.send(datagram, { address, port })
+    }
   }
 
   close(): void {

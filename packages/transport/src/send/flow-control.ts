@@ -188,6 +188,11 @@ export class FlowControl {
     return count === 0 ? Number.POSITIVE_INFINITY : this.#aggregate
   }
 
+  /** Whether fewer receivers than the required group size are tracked at `now`. */
+  short(now: number = this.#clock.now()): boolean {
+    return this.receivers(now) < this.#groupSize
+  }
+
   /** Receivers tracked at `now`. */
   receivers(now: number = this.#clock.now()): number {
     this.#refresh(now)

@@ -40,7 +40,16 @@ export class FlowGate {
   #closed = false
   sendsRefused = 0
 
-  constructor(flow: FlowControl, log: SentLog, clock: Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'>) {
+  /** Called when a wait begins (the publisher announces itself: a required group can form). */
+  readonly #onWait: () => void
+
+  constructor(
+    flow: FlowControl,
+    log: SentLog,
+    clock: Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'>,
+    onWait: () => void = () => {},
+  ) {
+    this.#onWait = onWait
     this.#flow = flow
     this.#log = log
     this.#clock = clock
@@ -65,6 +74,7 @@ export class FlowGate {
   /** Resolves once a first send may go (at once when it may now). */
   ready(): Promise<void> {
     if (this.open()) return Promise.resolve()
+    if (!this.#pressure.waiting) this.#onWait()
     this.#pressure.begin()
     this.#arm()
     return new Promise((resolve) => this.#waiters.push(resolve))
@@ -83,6 +93,11 @@ export class FlowGate {
     return this.#flow.consumedUpTo(this.#log.position, this.#clock.now())
   }
 
+  /** Whether the publisher waits for a required group still short of receivers. */
+  get short(): boolean {
+    return !this.#closed && this.#flow.short(this.#clock.now())
+  }
+
   /** Receivers reporting now. */
   get receivers(): number {
     return this.#flow.receivers(this.#clock.now())
@@ -95,12 +110,14 @@ export class FlowGate {
 
   stats(): FlowStats {
     const now = this.#clock.now()
+    // The limit first: it lets receivers that timed out go, so the counts below agree with it.
+    const limit = this.#flow.limit(this.#log.position, now)
     return {
       ...this.#flow.stats(),
       backPressure: this.#pressure.stats(now),
       sendsRefused: this.sendsRefused,
       position: this.#log.position,
-      limit: this.#flow.limit(this.#log.position, now),
+      limit,
     }
   }
 

@@ -40,7 +40,6 @@ describe('HEARTBEAT frames', () => {
   })
 
   it('refuses a payload that is not whole entries, has an empty or non-UTF-8 topic, or too many', () => {
-    expect(decodeHeartbeatBody(new Uint8Array(0))).toBeUndefined()
     expect(decodeHeartbeatBody(Uint8Array.from([3, 105, 109, 117, 0, 0, 0]))).toBeUndefined() // short sequence
     expect(decodeHeartbeatBody(Uint8Array.from([0, 0, 0, 0, 1]))).toBeUndefined() // empty topic
     expect(decodeHeartbeatBody(Uint8Array.from([1, 0xff, 0, 0, 0, 1]))).toBeUndefined() // not UTF-8
@@ -48,5 +47,12 @@ describe('HEARTBEAT frames', () => {
     for (let i = 0; i < MAX_HEARTBEAT_ENTRIES + 1; i++) many.set([1, 120, 0, 0, 0, 1], i * 6)
     expect(decodeHeartbeatBody(many)).toBeUndefined()
     expect(decodeHeartbeatBody(many.subarray(6))).toHaveLength(MAX_HEARTBEAT_ENTRIES)
+  })
+
+  it('a publisher with no frame sent yet announces itself: one heartbeat with no entries', () => {
+    const [announce, ...rest] = encodeHeartbeats(7, 0, [], 1_472)
+    expect(rest).toEqual([])
+    const frame = decodeFrame(announce!, 0, announce!.length)
+    expect(frame.ok && decodeHeartbeatBody(frame.payload)).toEqual([])
   })
 })

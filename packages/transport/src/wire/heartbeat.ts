@@ -35,7 +35,9 @@ export type HeartbeatTopic = TopicSequence
 
 /**
  * The heartbeat datagrams for `topics`: as many entries in each as fit `budget`, numbered from
- * `counter` on. Each datagram is self-contained. No topics, no datagram.
+ * `counter` on. Each datagram is self-contained. No topics: one heartbeat with no entries (a
+ * publisher that has sent no frame yet announcing itself, so receivers report to it: a required
+ * group forms before the first frame).
  */
 export function encodeHeartbeats(
   sessionId: number,
@@ -44,7 +46,9 @@ export function encodeHeartbeats(
   budget: number,
 ): Uint8Array[] {
   const room = budget - FIXED_HEADER_LENGTH - HEARTBEAT_TOPIC_BYTES.length - CRC_LENGTH
-  return topicEntryPayloads(topics, 0, room, MAX_HEARTBEAT_ENTRIES).map((payload, i) =>
+  const payloads =
+    topics.length === 0 ? [new Uint8Array(0)] : topicEntryPayloads(topics, 0, room, MAX_HEARTBEAT_ENTRIES)
+  return payloads.map((payload, i) =>
     encodeControlFrame(
       FrameKind.HEARTBEAT,
       { sessionId, sequence: (counter + i) >>> 0, topic: HEARTBEAT_TOPIC },
@@ -54,10 +58,10 @@ export function encodeHeartbeats(
 }
 
 /**
- * Reads a heartbeat's entries; undefined when the payload is not whole entries (each a topic of
- * 1–255 bytes of UTF-8 and a sequence), has none, or has more than {@link MAX_HEARTBEAT_ENTRIES}.
+ * Reads a heartbeat's entries (none: an announcement); undefined when the payload is not whole
+ * entries (each a topic of 1–255 bytes of UTF-8 and a sequence) or has more than
+ * {@link MAX_HEARTBEAT_ENTRIES}.
  */
 export function decodeHeartbeatBody(payload: Uint8Array): HeartbeatEntry[] | undefined {
-  const entries = readTopicEntries(payload, 0, MAX_HEARTBEAT_ENTRIES)
-  return entries === undefined || entries.length === 0 ? undefined : entries
+  return readTopicEntries(payload, 0, MAX_HEARTBEAT_ENTRIES)
 }
