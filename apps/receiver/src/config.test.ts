@@ -76,6 +76,8 @@ describe('resolveReceiverConfig', () => {
     [['--raw', '--full'], '--full', '--full needs Shoal frames'],
     [['--raw', '--no-repair'], '--no-repair', '--no-repair needs Shoal frames'],
     [['--raw', '--no-status'], '--no-status', '--no-status needs Shoal frames'],
+    [['--raw', '--ordered'], '--ordered', '--ordered needs Shoal frames'],
+    [['--no-repair', '--ordered'], '--ordered', '--ordered waits for repairs'],
     [['--mode', 'unicast', '--group', '239.1.1.1'], '--group', '--group is for --mode multicast'],
     [['--mode', 'broadcast', '--source', '10.0.0.1'], '--source', '--source is for --mode multicast'],
     [['--mode', 'broadcast', '--ipv6'], '--ipv6', 'IPv6 has no broadcast'],

@@ -81,6 +81,9 @@ export const receiverFlags = defineFlags({
   'no-repair': flag.boolean({
     help: 'Never ask senders to resend lost frames or fragments (by default they are asked)',
   }),
+  ordered: flag.boolean({
+    help: 'Print each sender’s frames in sequence order: after a lost frame, later ones wait (at most about 0.9 s) for its repair',
+  }),
   'no-status': flag.boolean({
     help: 'Send senders no flow-control status: they do not wait for this receiver, which may then lose frames it has no room for',
   }),
@@ -138,6 +141,10 @@ export function resolveReceiverConfig(
     throw conflict('--record', '--record needs Shoal frames; --raw prints datagrams undecoded')
   if (rest.raw && rest.full)
     throw conflict('--full', '--full needs Shoal frames; --raw prints datagrams undecoded')
+  if (rest.raw && rest.ordered)
+    throw conflict('--ordered', '--ordered needs Shoal frames; --raw prints datagrams undecoded')
+  if (rest.noRepair && rest.ordered)
+    throw conflict('--ordered', '--ordered waits for repairs, and --no-repair asks for none')
   if (rest.raw && rest.noStatus)
     throw conflict('--no-status', '--no-status needs Shoal frames; --raw prints datagrams undecoded')
   if (rest.raw && rest.noRepair)

@@ -73,6 +73,11 @@ describe('recvBufferHint', () => {
 
 describe('subscriberOptions', () => {
   const { resolve } = configHarness(receiverFlags, resolveReceiverConfig)
+  it('delivers in order with --ordered, as frames arrive without', () => {
+    expect(subscriberOptions(resolve([])).ordered).toBe(false)
+    expect(subscriberOptions(resolve(['--ordered'])).ordered).toBe(true)
+  })
+
   it('tells senders how far it got (flow control) unless --no-status', () => {
     expect(subscriberOptions(resolve([])).status).toBe(true)
     expect(subscriberOptions(resolve(['--no-status'])).status).toBe(false)

@@ -18,6 +18,7 @@ export function subscriberOptions(config: ReceiverConfig): SubscriberOptions {
     ttl: config.ttl,
     repair: !config.noRepair,
     status: !config.noStatus,
+    ordered: config.ordered,
     streams: { maxStreams: config.maxStreams },
   }
   if (config.listen.mode === 'multicast') {
