@@ -1,7 +1,8 @@
 /** Counters per (source, topic) stream, and the snapshot shape both ends report. */
+
+import { SequenceTracker } from './receive/sequence.js'
 import type { FlowStats } from './send/flow-gate.js'
 import type { DropReason } from './wire/frame.js'
-import { SequenceTracker } from './wire/sequence.js'
 
 export interface StreamStats {
   /** The publisher's session id, 8 hex digits. */
@@ -213,6 +214,8 @@ export class Stream {
   repairableFrames = false
   /** Length of the last datagram that carried a whole frame of it (a batch): a lost one is resent whole. */
   frameDatagramBytes: number | undefined
+  /** The status sender's state for this stream (flow control), when it reports on it. */
+  status: unknown = undefined
   /** This receiver asks its publisher for what it misses of it (frames or fragments): flow control waits a little for repairs. */
   repairing = false
   readonly drops: Partial<Record<DropReason, number>> = {}

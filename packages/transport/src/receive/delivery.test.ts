@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest'
 import { Stream } from '../stats.js'
 import { FrameKind } from '../wire/constants.js'
 import type { FrameHeader } from '../wire/header.js'
-import type { SequenceVerdict } from '../wire/sequence.js'
 import { Delivery, MAX_HELD_FRAMES, ORDER_HOLD_MS } from './delivery.js'
 import type { ReceivedFrame } from './options.js'
+import type { SequenceVerdict } from './sequence.js'
 
 const payload = Imu.encode({ angularVelocity: { x: 1, y: 2, z: 3 } })
 

@@ -15,9 +15,9 @@ import type { DatagramOutcome, Stream } from '../stats.js'
 import { Flag } from '../wire/constants.js'
 import type { DropReason } from '../wire/frame.js'
 import type { FrameHeader } from '../wire/header.js'
-import type { SequenceVerdict } from '../wire/sequence.js'
 import { FRAME_REPAIR_HORIZON_MS, FRAME_REPAIR_MAX_RETRY_MS } from './frame-repair.js'
 import type { ReceivedFrame, SubscriberOptions } from './options.js'
+import type { SequenceVerdict } from './sequence.js'
 
 export const DEFAULT_QUEUE_LIMIT = 65_536
 /** How long frames after a gap wait for it to be repaired (`ordered`), ms: as long as it is asked for. */

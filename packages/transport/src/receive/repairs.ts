@@ -9,11 +9,11 @@ import type { RepairStats, Stream } from '../stats.js'
 import { emptyRepairStats } from '../stats.js'
 import { CRC_LENGTH, FIXED_HEADER_LENGTH } from '../wire/constants.js'
 import type { FrameHeader } from '../wire/header.js'
-import type { SequenceVerdict } from '../wire/sequence.js'
 import { FrameRepair } from './frame-repair.js'
 import { NackCredit } from './nack-credit.js'
 import type { Reassembler, RepairTiming } from './reassembler.js'
 import { DEFAULT_REPAIR_TIMING, RepairRequester } from './repair-requester.js'
+import type { SequenceVerdict } from './sequence.js'
 
 type SendControl = (datagram: Uint8Array, to: { address: string; port: number }, what: string) => void
 

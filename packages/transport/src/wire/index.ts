@@ -1,4 +1,7 @@
 /** The pure wire codec: no sockets. Byte layout in WIRE.md. */
+
+/** The loss tracker moved to `receive/` (it keeps state); still exported here for those who took it from the wire. */
+export * from '../receive/sequence.js'
 export * from './ack.js'
 export * from './batch.js'
 export * from './constants.js'
@@ -9,6 +12,5 @@ export * from './header.js'
 export * from './heartbeat.js'
 export * from './nack.js'
 export * from './nack-frames.js'
-export * from './sequence.js'
 export * from './slab.js'
 export * from './status.js'
