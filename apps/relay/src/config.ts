@@ -220,6 +220,9 @@ export const relayFlags = defineFlags({
     defaultText: 'the host name',
     help: 'This relay’s id, in its logs, /healthz and metrics (shoal_relay_info)',
   }),
+  'hop-repair': flag.boolean({
+    help: 'Repair hop by hop: keep what is forwarded (64 MiB, 1 s) and resend what receivers beyond ask for; ask senders for what this relay missed',
+  }),
   'max-hops': flag.value(integer(1, 255), {
     placeholder: 'n',
     default: '8',

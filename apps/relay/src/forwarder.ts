@@ -38,7 +38,8 @@ export interface ForwarderOutput {
    * Sends `frame` with its hop count set to `hops`, marked `FOREIGN` when `foreign`
    * (`publisher.forward`).
    */
-  forward(frame: Uint8Array, hops: number, foreign: boolean): Promise<void>
+  /** `about`: the frame's session, topic and sequence (the output keeps it for its receivers' repairs). */
+  forward(frame: Uint8Array, hops: number, foreign: boolean, about?: FrameHeader): Promise<void>
 }
 
 /** One datagram as the transport's forward mode hands it over. */
@@ -189,7 +190,7 @@ export class Forwarder {
       if (data.length > output.budget && counters.oversize++ === 0)
         this.#events.onFirstOversize?.(output.spec, data.length, output.budget)
       // Every output writes the same hop count and CRC into `data`, so sharing it is safe.
-      output.forward(data, hops, foreign).catch((error: unknown) => {
+      output.forward(data, hops, foreign, header).catch((error: unknown) => {
         counters.errors++
         this.#events.onSendError?.(output.spec, error)
       })

@@ -66,9 +66,11 @@ export async function openRelay(config: RelayConfig, { logger }: OpenRelayOption
   try {
     for (const route of config.outputs) {
       const address = await resolveHost(route)
-      const publisher = await createPublisher(publisherOptions(route, address)).catch((error: unknown) => {
-        throw new Error(`--out ${route.spec}: ${(error as Error).message}`, { cause: error })
-      })
+      const publisher = await createPublisher(publisherOptions(route, address, config.hopRepair)).catch(
+        (error: unknown) => {
+          throw new Error(`--out ${route.spec}: ${(error as Error).message}`, { cause: error })
+        },
+      )
       outputs.push({ route, publisher })
       guard.addOutput(publisher.info.local)
     }
@@ -81,7 +83,7 @@ export async function openRelay(config: RelayConfig, { logger }: OpenRelayOption
       // Datagrams from hosts an input does not take are dropped by its subscriber before any other
       // work (no decoding, no stream state): a stranger's flood costs one lookup per datagram.
       const list = allow.list
-      const options = subscriberOptions(route)
+      const options = subscriberOptions(route, config.hopRepair)
       if (list !== undefined) options.allow = (address) => list.allows(address)
       const subscriber = await createSubscriber(options).catch((error: unknown) => {
         throw new Error(`--in ${route.spec}: ${(error as Error).message}`, { cause: error })
@@ -106,7 +108,7 @@ export async function openRelay(config: RelayConfig, { logger }: OpenRelayOption
       spec: route.spec,
       accepts: compileTopicFilter(route.topics),
       budget: publisher.info.budget,
-      forward: (frame, hops, foreign) => publisher.forward(frame, hops, foreign),
+      forward: (frame, hops, foreign, about) => publisher.forward(frame, hops, foreign, about),
     })),
     guard,
     {

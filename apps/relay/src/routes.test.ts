@@ -60,6 +60,18 @@ describe('subscriberOptions (--in)', () => {
       source: '127.0.0.2',
       forward: true,
       decode: false,
+      repair: false,
+    })
+  })
+
+  it('--hop-repair: inputs ask their senders, outputs keep a sent log', () => {
+    expect(subscriberOptions(input('multicast://239.1.1.1'), true)).toMatchObject({
+      forward: true,
+      repair: true,
+    })
+    expect(publisherOptions(output('multicast://239.2.2.2'), '239.2.2.2', true)).toMatchObject({
+      repair: true,
+      flow: false,
     })
   })
 
@@ -88,6 +100,7 @@ describe('subscriberOptions (--in)', () => {
       ...expected,
       forward: true,
       decode: false,
+      repair: false,
       reuseAddr: false,
     })
   })

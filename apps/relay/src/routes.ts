@@ -42,8 +42,9 @@ export function interfaceFor(ref: InterfaceRef, host: string): string {
 const WILDCARDS = new Set(['0.0.0.0', '::'])
 
 /** Subscriber options of an `--in` route, in forward mode (the relay sees datagrams, not messages). */
-export function subscriberOptions(route: Route): SubscriberOptions {
-  const common = { port: route.port, forward: true, decode: false } as const
+export function subscriberOptions(route: Route, hopRepair = false): SubscriberOptions {
+  // With --hop-repair the relay asks its senders for what it missed (whole frames and messages).
+  const common = { port: route.port, forward: true, decode: false, repair: hopRepair } as const
   switch (route.scheme) {
     case 'multicast':
       return {
@@ -77,16 +78,16 @@ export function subscriberOptions(route: Route): SubscriberOptions {
  * IP address (unicast routes may name a host). Unicast routes leave the interface to the kernel's
  * routing table: they take no `?interface=`.
  */
-export function publisherOptions(route: Route, address: string): PublisherOptions {
+export function publisherOptions(route: Route, address: string, hopRepair = false): PublisherOptions {
   const common = {
     port: route.port,
     ttl: route.ttl ?? 1,
     batch: { lingerMs: OUTPUT_LINGER_MS },
     // A relay forwards its publishers' heartbeats; it is no source of its own.
     heartbeat: false,
-    // Nor does it keep a sent log or do flow control yet: its receivers are not its publisher's
-    // (README "Acks through relays").
-    repair: false,
+    // With --hop-repair it keeps a sent log of what it forwards and answers its receivers' NACKs
+    // from it; without, it holds nothing. No flow control yet (README "Acks through relays").
+    repair: hopRepair,
     flow: false,
   } as const
   switch (route.scheme) {

@@ -39,6 +39,7 @@ import { type StatsSnapshot, sessionHex } from './stats.js'
 import { BATCH_LENGTH_PREFIX, batchCapacity } from './wire/batch.js'
 import { CRC_LENGTH, Flag, FrameKind, Offset } from './wire/constants.js'
 import { writeCrc } from './wire/frame.js'
+import type { FrameHeader } from './wire/header.js'
 import { clearFlags, setFlags, setHops } from './wire/header.js'
 import { encodeHeartbeats } from './wire/heartbeat.js'
 import type { StatusBody } from './wire/status.js'
@@ -130,8 +131,12 @@ export class Publisher extends EventEmitter {
         // Held back: heartbeats go (an announcement before any frame), so receivers report in.
         () => this.#heartbeat?.activity(),
       )
-    this.#retransmitter = new Retransmitter(repair, this.#outbox, this.#ledger, (sending) =>
-      this.#background(sending),
+    this.#retransmitter = new Retransmitter(
+      repair,
+      this.#outbox,
+      this.#ledger,
+      (sending) => this.#background(sending),
+      info.sessionId,
     )
     this.#acks.onAck = (topic, sequence, entry) => this.emit('ack', { topic, sequence, ...entry })
     const heartbeat = options.heartbeat ?? true
@@ -153,6 +158,7 @@ export class Publisher extends EventEmitter {
       nackFrames: (header, body, length, address) =>
         this.#retransmitter.onNackFrames(header, body, length, address),
       status: (body, address, port) => this.#onStatus(body, address, port),
+      forwards: (sessionId, topic) => this.#ledger.findForwarded(sessionId, topic) !== undefined,
       reply: (data, address, port) =>
         this.emit('reply', { data, from: { address, port }, receivedAt: Date.now() }),
       foreignAck: (header, data, address, port) => {
@@ -290,35 +296,54 @@ export class Publisher extends EventEmitter {
 
   /**
    * Sends an encoded frame received elsewhere (relays): same session and sequence, hop count set
-   * to `hops`, `REPAIRABLE` cleared, `FOREIGN` set when `foreign` (it came from another sender than
-   * its stream's), CRC recomputed. `frame` is modified in place. Batched when batching is on.
+   * to `hops`, `FOREIGN` set when `foreign` (it came from another sender than its stream's), CRC
+   * recomputed. `frame` is modified in place. Batched when batching is on. With `about` (the
+   * frame's session, topic and sequence) and repair on, a DATA frame of the stream's own sender is
+   * kept in this publisher's sent log and marked `REPAIRABLE`: its receivers ask this relay for
+   * what they lose of it (hop-by-hop repair, WIRE.md “Relays”). Otherwise `REPAIRABLE` is cleared.
    */
-  async forward(frame: Uint8Array, hops: number, foreign = false): Promise<void> {
+  async forward(
+    frame: Uint8Array,
+    hops: number,
+    foreign = false,
+    about?: Pick<FrameHeader, 'sessionId' | 'topic' | 'sequence'>,
+  ): Promise<void> {
     this.#checkOpen()
     const gate = this.#outbox.gate
     while (gate !== undefined && !gate.open()) await gate.ready()
     setHops(frame, 0, hops)
     if (foreign) setFlags(frame, 0, Flag.FOREIGN)
-    // This publisher does not hold the message: its receivers must not ask it for repairs.
-    clearFlags(frame, 0, Flag.REPAIRABLE)
+    const data = frame[Offset.KIND] === FrameKind.DATA
+    const key =
+      about !== undefined && data && !foreign
+        ? this.#ledger.forwarded(about.sessionId, about.topic)
+        : undefined
+    if (key !== undefined) setFlags(frame, 0, Flag.REPAIRABLE)
+    else clearFlags(frame, 0, Flag.REPAIRABLE)
     const batcher = this.#batcher
     // Only whole DATA frames go into a batch (WIRE.md, BATCH): a fragment or a HEARTBEAT goes out
     // on its own.
     const entry = frame.length - CRC_LENGTH + BATCH_LENGTH_PREFIX
     if (
       batcher !== undefined &&
-      frame[Offset.KIND] === FrameKind.DATA &&
+      data &&
       entry <= batchCapacity(this.info.budget) &&
       fragmentCountOf(frame) === 1
     ) {
       batcher.makeRoom(entry)
       batcher.builder.appendFrame(frame)
-      batcher.appended()
+      batcher.appended(key, about?.sequence)
       return
     }
     batcher?.flush()
     writeCrc(frame, 0, frame.length)
-    await this.#outbox.sendAll([frame], 'first')
+    if (key === undefined) {
+      await this.#outbox.sendAll([frame], data ? 'first' : 'control')
+      return
+    }
+    // Kept in the log: its own bytes, not a view that would keep a larger receive buffer alive.
+    const kept = frame.buffer.byteLength > 2 * frame.length ? frame.slice() : frame
+    await this.#outbox.sendAll([kept], 'first', undefined, { key, sequence: about!.sequence })
   }
 
   /**

@@ -97,7 +97,8 @@ export class ReceiveEngine {
       this.#sendControl(datagram, to, what)
     const asks = options.repair ?? true
     this.#repairs =
-      asks === false || this.#raw || this.#forward
+      // A relay's input asks too (hop by hop): what it missed, its receivers cannot get from it.
+      asks === false || this.#raw
         ? undefined
         : new Repairs(asks, this.#reassembler, sessionId, info.budget, sendControl)
     this.#status =
@@ -264,10 +265,28 @@ export class ReceiveEngine {
       )
     if (this.#forward) {
       // Relays account per frame on its first fragment and pass every datagram on; dedup is theirs.
+      const repairs = header.flags & Flag.REPAIRABLE && !foreign ? this.#repairs : undefined
       if (header.fragmentIndex === 0) {
         const tracker = stream.tracker
-        tracker.observe(header.sequence, now, foreign, foreign || tracker.hasForeign ? crc32(payload) : 0)
-      }
+        const gapsBefore = tracker.gaps
+        const verdict = tracker.observe(
+          header.sequence,
+          now,
+          foreign,
+          foreign || tracker.hasForeign ? crc32(payload) : 0,
+        )
+        // What the relay missed, it asks its publisher for (whole frames and messages by sequence).
+        repairs?.repairable(
+          stream,
+          header,
+          verdict,
+          tracker.gaps - gapsBefore,
+          payload.length,
+          data.length,
+          address,
+          port,
+        )
+      } else repairs?.earn(address, data.length)
       stream.bytes += payload.length
       return this.#forwarded(header, data, address, port, foreign)
     }
@@ -351,11 +370,13 @@ export class ReceiveEngine {
       // Passed on marked foreign unless it comes from the sender of a stream of its session here:
       // receivers beyond then let a stranger's heartbeat move nothing.
       let foreign = true
-      for (const { topic } of entries) {
+      for (const { topic, sequence } of entries) {
         const stream = this.#streams.find(sessionId, topic)
-        if (stream === undefined) continue
-        foreign = stream.isForeign(address, port, now, flagged)
-        break
+        if (stream === undefined || stream.isForeign(address, port, now, flagged)) continue
+        foreign = false
+        // A lost tail the relay asks for, as a receiver would (hop by hop).
+        const missing = stream.tracker.tail(sequence, now)
+        if (missing > 0) this.#repairs?.tail(stream, sessionId, topic, sequence, missing, address, port)
       }
       return this.#forwarded(header, data, address, port, foreign)
     }

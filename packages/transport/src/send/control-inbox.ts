@@ -21,6 +21,8 @@ export interface ControlHandlers {
   nack(header: FrameHeader, body: NackBody, length: number, address: string, port: number): void
   /** A NACK_FRAMES for this session, well formed. */
   nackFrames(header: FrameHeader, body: NackFramesBody, length: number, address: string, port: number): void
+  /** Whether this publisher forwards (and logs) that session's topic: a relay answers NACKs for it. */
+  forwards(sessionId: number, topic: string): boolean
   /** A STATUS for this session, well formed (flow control). */
   status(body: StatusBody, address: string, port: number): void
   /** A plain datagram: a reply from a bare-socket program (raw mode's duplex). */
@@ -73,14 +75,16 @@ export class ControlInbox {
       return outcome === 'ack' ? 'ack' : this.#refuse(outcome, address, port)
     }
     if (header.kind === FrameKind.NACK) {
-      if (header.sessionId !== h.sessionId) return this.#refuse('foreign-session', address, port)
+      if (header.sessionId !== h.sessionId && !h.forwards(header.sessionId, header.topic))
+        return this.#refuse('foreign-session', address, port)
       const body = decodeNackBody(payload)
       if (body === undefined) return this.#refuse('bad-nack', address, port)
       h.nack(header, body, data.length, address, port)
       return 'nack'
     }
     if (header.kind === FrameKind.NACK_FRAMES) {
-      if (header.sessionId !== h.sessionId) return this.#refuse('foreign-session', address, port)
+      if (header.sessionId !== h.sessionId && !h.forwards(header.sessionId, header.topic))
+        return this.#refuse('foreign-session', address, port)
       const body = decodeNackFramesBody(payload)
       if (body === undefined) return this.#refuse('bad-nack-frames', address, port)
       h.nackFrames(header, body, data.length, address, port)

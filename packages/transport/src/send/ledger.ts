@@ -22,12 +22,22 @@ export interface TopicState {
   readonly key: StreamKey | undefined
 }
 
+/**
+ * Streams of other publishers a relay forwards and keeps in its sent log, at most: the least
+ * recently forwarded is forgotten first (its frames can no longer be asked of this relay).
+ */
+export const MAX_FORWARDED_STREAMS = 4_096
+
 export class Ledger {
   readonly #topics = new Map<string, TopicState>()
   readonly #session: string
   readonly #destination: string
   readonly #port: number
   readonly #log: SentLog | undefined
+  /** `session:topic` → the sent-log index of a stream this publisher forwards (a relay's output). */
+  readonly #forwarded = new Map<string, StreamKey>()
+  /** Forwarded streams forgotten to make room. */
+  forwardedEvicted = 0
 
   constructor(sessionId: number, destination: string, port: number, log: SentLog | undefined) {
     this.#session = sessionHex(sessionId)
@@ -51,6 +61,35 @@ export class Ledger {
       this.#topics.set(topic, state)
     }
     return state
+  }
+
+  /**
+   * The sent-log index of another publisher's stream this one forwards, made on first use
+   * (undefined without a log). The least recently used goes past {@link MAX_FORWARDED_STREAMS}.
+   */
+  forwarded(sessionId: number, topic: string): StreamKey | undefined {
+    const log = this.#log
+    if (log === undefined) return undefined
+    const name = `${sessionId}:${topic}`
+    const forwarded = this.#forwarded
+    let key = forwarded.get(name)
+    if (key !== undefined) {
+      forwarded.delete(name)
+      forwarded.set(name, key)
+      return key
+    }
+    if (forwarded.size >= MAX_FORWARDED_STREAMS) {
+      forwarded.delete(forwarded.keys().next().value!)
+      this.forwardedEvicted++
+    }
+    key = log.stream(topic)
+    forwarded.set(name, key)
+    return key
+  }
+
+  /** The sent-log index of a forwarded stream, if it is still known (never made from a NACK). */
+  findForwarded(sessionId: number, topic: string): StreamKey | undefined {
+    return this.#forwarded.get(`${sessionId}:${topic}`)
   }
 
   /** Hands out the next sequence of `state`. */

@@ -9,7 +9,7 @@
  */
 import { type Held, RepairWindow } from '../repair-window.js'
 import { emptyRepairStats, type RepairStats } from '../stats.js'
-import { Offset } from '../wire/constants.js'
+import { MAX_FRAGMENTS, Offset } from '../wire/constants.js'
 import type { FragmentParts } from '../wire/fragment.js'
 import type { FrameHeader } from '../wire/header.js'
 import { type NackBody, WHOLE_MESSAGE } from '../wire/nack.js'
@@ -62,6 +62,7 @@ export class Retransmitter {
   readonly #outbox: Outbox
   readonly #background: (sending: Promise<unknown>) => void
   readonly #ledger: Ledger
+  readonly #sessionId: number
   readonly #stats = emptyRepairStats()
   /** When a held message was last sent or a NACK last came (performance.now()). */
   #activityAt = Number.NEGATIVE_INFINITY
@@ -75,8 +76,10 @@ export class Retransmitter {
     outbox: Outbox,
     ledger: Ledger,
     background: (sending: Promise<unknown>) => void,
+    sessionId = 0,
   ) {
     this.#ledger = ledger
+    this.#sessionId = sessionId
     // A window of 0 bytes or 0 ms holds nothing: no repair.
     this.window =
       options === undefined || options.windowBytes === 0 || options.windowMs === 0
@@ -135,6 +138,10 @@ export class Retransmitter {
     const stats = this.#stats
     stats.nacksReceived++
     this.#activityAt = performance.now()
+    if (header.sessionId !== this.#sessionId) {
+      this.#resendForwarded(header, body, length, address)
+      return
+    }
     const found = this.window?.resend(
       ackKey(header.topic, header.sequence),
       body.ranges,
@@ -163,7 +170,10 @@ export class Retransmitter {
     this.#activityAt = now
     const log = this.#outbox.log
     // A topic this publisher never sent on (a name off the network) is never made into one.
-    const key = this.#ledger.find(header.topic)?.key
+    const key =
+      header.sessionId === this.#sessionId
+        ? this.#ledger.find(header.topic)?.key
+        : this.#ledger.findForwarded(header.sessionId, header.topic)
     if (log === undefined || key === undefined) {
       stats.unavailable++
       return
@@ -208,6 +218,39 @@ export class Retransmitter {
       stats.fragmentsResent += again.parts.length
       this.#background(this.sendHeld(again.parts, again.held, false))
     }
+  }
+
+  /**
+   * A NACK for fragments of a message this publisher forwarded (a relay): the fragments asked for
+   * that its sent log still holds go again, each at most once per holdoff, within the NACK's
+   * credit. Fragments it never got itself it cannot resend (`unavailable`).
+   */
+  #resendForwarded(header: FrameHeader, body: NackBody, length: number, address: string): void {
+    const log = this.#outbox.log
+    const key = this.#ledger.findForwarded(header.sessionId, header.topic)
+    if (log === undefined || key === undefined) {
+      this.#stats.unavailable++
+      return
+    }
+    const now = performance.now()
+    const grant = this.#budget.grant(address, length)
+    const found = log.lookup(key, header.sequence, 1, now)
+    let missing = found.missing
+    let asked = 0
+    for (const [, count] of body.ranges) asked += count
+    let resent = 0
+    for (const { index, datagram } of found.datagrams) {
+      if (!(datagram instanceof Uint8Array)) continue
+      const fragment = (datagram[Offset.FRAGMENT_INDEX]! << 8) | datagram[Offset.FRAGMENT_INDEX + 1]!
+      if (!body.ranges.some(([first, count]) => fragment >= first && fragment < first + count)) continue
+      resent++
+      if (!log.resendable(index, now) || !grant.admit(datagram.length)) continue
+      log.markResent(index, now)
+      this.#outbox.put(datagram, 'resend')
+      this.#stats.fragmentsResent++
+    }
+    if (resent < asked && asked !== MAX_FRAGMENTS) missing++
+    if (missing > 0) this.#stats.unavailable++
   }
 
   /** Receivers were just told (a last heartbeat) what they may have lost: repairs may follow. */
