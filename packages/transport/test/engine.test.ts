@@ -15,6 +15,7 @@ import {
   Flag,
   FrameKind,
   forEachInnerFrame,
+  fragmentMessage,
 } from '../src/wire/index.js'
 import { FakeLink } from './fake-link.js'
 
@@ -309,6 +310,74 @@ describe('send engine over a fake link', () => {
       expect(publisher.send('imu', Imu, imu())).toBe(0)
       expect(publisher.stats().flow).toBeUndefined()
       expect(publisher.stats().outcomes).toMatchObject({ status: 1 })
+    })
+  })
+
+  describe("a relay's output (forward with `about`): hop-by-hop repair", () => {
+    const OTHER = 0xabc
+    const frameOf = (sequence: number, index = 0, count = 1) => {
+      const payload = new Uint8Array(200).fill(sequence)
+      const frames = fragmentMessage(
+        {
+          kind: FrameKind.DATA,
+          flags: Flag.REPAIRABLE,
+          hops: 0,
+          topic: 'imu',
+          sessionId: OTHER,
+          sequence,
+          fingerprint: 1,
+          extensionLength: 0,
+        },
+        encodeTopic('imu'),
+        count === 1 ? payload : new Uint8Array(count * 600),
+        count === 1 ? 1_472 : 700,
+      )
+      return frames[index]!
+    }
+    const about = (sequence: number) => ({ sessionId: OTHER, topic: 'imu', sequence })
+
+    it('keeps forwarded frames, marks them REPAIRABLE, and answers NACK_FRAMES about their session', async () => {
+      const { link, publisher } = publisherOn()
+      for (let s = 0; s < 3; s++) await publisher.forward(frameOf(s), 1, false, about(s))
+      const sent = link.take()
+      expect(sent.every((d) => (decoded(d).header.flags & Flag.REPAIRABLE) !== 0)).toBe(true)
+      link.deliver(
+        encodeNackFrames({ sessionId: OTHER, topic: 'imu' }, { receiverSession: 3, ranges: [[1, 1]] }, 200),
+      )
+      await settle()
+      expect(link.take().map((d) => Buffer.from(d))).toEqual([Buffer.from(sent[1]!)])
+      expect(publisher.stats().repair.datagramsResent).toBe(1)
+    })
+
+    it('answers a NACK for fragments of a forwarded message it has; one for a session it never forwarded is foreign', async () => {
+      const { link, publisher } = publisherOn()
+      for (let i = 0; i < 4; i++) await publisher.forward(frameOf(7, i, 4), 1, false, about(7))
+      const sent = link.take()
+      link.deliver(
+        encodeNack(
+          { sessionId: OTHER, sequence: 7, topic: 'imu' },
+          { receiverSession: 3, ranges: [[2, 1]] },
+          200,
+        ),
+      )
+      link.deliver(
+        encodeNack(
+          { sessionId: 0x999, sequence: 7, topic: 'imu' },
+          { receiverSession: 3, ranges: [[2, 1]] },
+          200,
+        ),
+      )
+      await settle()
+      expect(link.take().map((d) => decoded(d).header.fragmentIndex)).toEqual([2])
+      expect(Buffer.from(sent[2]!)).toBeDefined()
+      expect(publisher.stats().drops).toMatchObject({ 'foreign-session': 1 })
+    })
+
+    it('without `about`, or for a foreign frame, keeps nothing and clears REPAIRABLE', async () => {
+      const { link, publisher } = publisherOn()
+      await publisher.forward(frameOf(0), 1)
+      await publisher.forward(frameOf(1), 1, true, about(1))
+      expect(link.take().map((d) => decoded(d).header.flags & Flag.REPAIRABLE)).toEqual([0, 0])
     })
   })
 })
