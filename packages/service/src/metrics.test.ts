@@ -279,7 +279,12 @@ describe('/metrics under a flood of made-up streams', () => {
 
   it('shows flow control: receivers, time held back, refused sends; merged across publishers', async () => {
     const registry = new Registry()
-    const flow = { receivers: 2, timedOut: 1, sendsRefused: 40, backPressure: { episodes: 3, totalMs: 1_500 } }
+    const flow = {
+      receivers: 2,
+      timedOut: 1,
+      sendsRefused: 40,
+      backPressure: { episodes: 3, totalMs: 1_500 },
+    }
     registerTransportMetrics(registry, () => mergeTransportStats([stats({ flow }), stats({ flow })]))
     const families = parsePrometheusText(await registry.metrics())
     expect(sampleValue(families, 'shoal_flow_receivers', {})).toBe(4)
