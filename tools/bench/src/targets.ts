@@ -27,10 +27,10 @@ export interface TargetResult {
 }
 
 /**
- * The Shoal rows the Cyclone DDS targets compare with Cyclone's reliable rows (same run). The issue
- * asks for Shoal "reliable, no rate configured"; those rows do not exist until flow control lands,
- * so for now the batched as-fast-as-possible small-frame row and the unpaced image row stand in.
- * Switch them here (the report names whichever row is used).
+ * The Shoal rows the Cyclone DDS targets compare with Cyclone's reliable rows (same run): Shoal
+ * "reliable, no rate configured" is the batched as-fast-as-possible small-frame row and the unpaced
+ * image row, now that publishers are flow-controlled by their receivers and repair whole frames.
+ * The report names whichever row is used.
  */
 export const SHOAL_VS_CYCLONE: { small: SmallVariant; image: ImageVariant } = {
   small: 'batched',
