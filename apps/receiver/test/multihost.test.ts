@@ -92,7 +92,16 @@ describe.skipIf(netns.skip)('shoal-recv across hosts', () => {
     const b = net.host('b')
     await net.injectLoss('b', 0.2)
     try {
-      const rx = await receive(['--interface', b.ifname(), '--group', group, '--port', String(port)])
+      // --no-repair: what the loss took stays lost, so every frame is either shown or dropped.
+      const rx = await receive([
+        '--interface',
+        b.ifname(),
+        '--group',
+        group,
+        '--port',
+        String(port),
+        '--no-repair',
+      ])
       const total = 300
       await publish(total, group, port)
       // Each frame is one datagram: every one was either dropped by the injected loss or shown.

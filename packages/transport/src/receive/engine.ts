@@ -286,7 +286,21 @@ export class ReceiveEngine {
           address,
           port,
         )
-      } else repairs?.earn(address, data.length)
+      }
+      // The fragments of a message it got only part of, it asks for as a receiver would: kept
+      // in reassembly (bounded as a receiver's) only to know what is missing; the message itself
+      // is never delivered here.
+      if (fragmented && repairs !== undefined && !stream.tracker.isFar(header.sequence)) {
+        const fragments = repairs.fragments
+        const key = messageKey(header.sessionId, header.sequence, header.topic)
+        this.#reassembler.accept(key, header, payload, {
+          repair: fragments.target(header, stream, address, port, data.length),
+          askedWhole: fragments.isWanted(key),
+          source: address,
+          datagramBytes: data.length,
+        })
+        fragments.afterFragment()
+      }
       stream.bytes += payload.length
       return this.#forwarded(header, data, address, port, foreign)
     }

@@ -83,11 +83,6 @@ export class Repairs {
       )
   }
 
-  /** Credits `address` with a repairable datagram of `bytes` (a relay's input: a later fragment). */
-  earn(address: string, bytes: number): void {
-    this.#credit.earn(address, bytes)
-  }
-
   /** A heartbeat says `missing` frames up to `last` were lost: ask for what the publisher holds. */
   tail(
     stream: Stream,
