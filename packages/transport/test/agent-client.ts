@@ -95,3 +95,15 @@ export async function startAgent(host: Host): Promise<Agent> {
   await agent.ready
   return agent
 }
+
+/** What the agent's `summary` says of one topic a subscriber delivered. */
+export interface TopicSummary {
+  delivered: number
+  distinct: number
+  duplicates: number[]
+  duplicateCount: number
+  missing: number[]
+  missingCount: number
+  outOfOrder: number
+  highest: number
+}

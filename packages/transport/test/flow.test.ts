@@ -27,7 +27,7 @@ import {
   MAX_NACK_FRAME_COUNT,
   MAX_NACK_FRAME_RANGES,
 } from '../src/wire/index.js'
-import { type Agent, startAgent } from './agent-client.js'
+import { type Agent, startAgent, type TopicSummary } from './agent-client.js'
 import { uniqueEndpoint, waitFor } from './support.js'
 
 const netns = requireNetns()
@@ -53,18 +53,6 @@ const SLOW_RECV_BUFFER_BYTES = 64 * 1024
 const SLOW_QUEUE_LIMIT = 4_000
 /** A bound on waiting for delivery, not a speed check. */
 const DELIVERY_TIMEOUT_MS = 20_000
-
-/** What the agent's `summary` says of one topic a subscriber delivered. */
-interface TopicSummary {
-  delivered: number
-  distinct: number
-  duplicates: number[]
-  duplicateCount: number
-  missing: number[]
-  missingCount: number
-  outOfOrder: number
-  highest: number
-}
 
 interface FrameSummary {
   topic: string

@@ -10,7 +10,7 @@
 import { createNetwork, type Network, requireNetns } from '@shoal/netns'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { StatsSnapshot } from '../src/index.js'
-import { type Agent, startAgent } from './agent-client.js'
+import { type Agent, startAgent, type TopicSummary } from './agent-client.js'
 import { uniqueEndpoint, waitFor } from './support.js'
 
 const netns = requireNetns()
@@ -34,17 +34,6 @@ const BURSTS = { imu: 20, batched: 500, camera: 1 } as const
 /** A bound on waiting for delivery, not a speed check. */
 const DELIVERY_TIMEOUT_MS = 30_000
 
-/** What the agent's `summary` says of one topic a subscriber delivered. */
-interface TopicSummary {
-  delivered: number
-  distinct: number
-  duplicates: number[]
-  duplicateCount: number
-  missing: number[]
-  missingCount: number
-  outOfOrder: number
-  highest: number
-}
 type Summary = Partial<Record<Topic, TopicSummary>>
 
 describe.skipIf(netns.skip)('reliable delivery under 20 % loss both ways (network namespaces)', () => {
