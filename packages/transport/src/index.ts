@@ -13,27 +13,7 @@ export {
 export { dropsForInode } from './net/kernel-drops.js'
 export { type Datagram, type DatagramLink, type SendDone, UdpLink, type UdpLinkOptions } from './net/link.js'
 export { DEFAULT_RECV_BUFFER_BYTES, type Mode, type RecvBufferInfo } from './net/socket.js'
-export {
-  BACK_PRESSURED,
-  type BatchOptions,
-  CLOSE_HEARTBEAT_MS,
-  CLOSE_REPAIR_MAX_MS,
-  CLOSE_REPAIR_QUIET_MS,
-  createPublisher,
-  DEFAULT_BURST_BYTES,
-  DEFAULT_LINGER_MS,
-  type EngineOptions,
-  type FlowOptions,
-  type ForeignAck,
-  MAX_LINGER_MS,
-  type Pacing,
-  Publisher,
-  type PublisherInfo,
-  type PublisherOptions,
-  type PublishOptions,
-  type PublishResult,
-  type RepairOptions,
-} from './publisher.js'
+export { createPublisher, Publisher } from './publisher.js'
 export {
   FRAME_REPAIR_MAX_RETRIES,
   FRAME_REPAIR_RETRY_MS,
@@ -116,6 +96,21 @@ export {
 export type { FlowStats } from './send/flow-gate.js'
 export { HEARTBEAT_MAX_MS, HEARTBEAT_MIN_MS, type HeartbeatTiming } from './send/heartbeat.js'
 export {
+  BACK_PRESSURED,
+  type BatchOptions,
+  DEFAULT_LINGER_MS,
+  type EngineOptions,
+  type FlowOptions,
+  type ForeignAck,
+  MAX_LINGER_MS,
+  type Pacing,
+  type PublisherInfo,
+  type PublisherOptions,
+  type PublishOptions,
+  type PublishResult,
+} from './send/options.js'
+export { DEFAULT_BURST_BYTES } from './send/outbox.js'
+export {
   MAX_REPAIR_REQUESTERS,
   REQUESTER_IDLE_MS,
   REQUESTER_SHARE,
@@ -125,7 +120,13 @@ export {
   RESEND_SHARE,
   type ResendLimits,
 } from './send/resend-budget.js'
-export { MAX_LOOKUPS_PER_NACK } from './send/retransmitter.js'
+export {
+  CLOSE_HEARTBEAT_MS,
+  CLOSE_REPAIR_MAX_MS,
+  CLOSE_REPAIR_QUIET_MS,
+  MAX_LOOKUPS_PER_NACK,
+  type RepairOptions,
+} from './send/retransmitter.js'
 export { MAX_RESEND_DATAGRAMS_PER_LOOKUP, SENT_LOG_BYTES, SENT_LOG_MS } from './send/sent-log.js'
 export {
   type DatagramOutcome,

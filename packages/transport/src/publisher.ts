@@ -35,36 +35,9 @@ import {
 import { Outbox } from './send/outbox.js'
 import { Retransmitter } from './send/retransmitter.js'
 import { SENT_LOG_BYTES, SENT_LOG_MS, SentLog } from './send/sent-log.js'
-import { type StatsSnapshot, sessionHex } from './stats.js'
-import { BATCH_LENGTH_PREFIX, batchCapacity } from './wire/batch.js'
-import { CRC_LENGTH, Flag, FrameKind, Offset } from './wire/constants.js'
-import { writeCrc } from './wire/frame.js'
+import type { StatsSnapshot } from './stats.js'
 import type { FrameHeader } from './wire/header.js'
-import { clearFlags, setFlags, setHops } from './wire/header.js'
 import { encodeHeartbeats } from './wire/heartbeat.js'
-import type { StatusBody } from './wire/status.js'
-
-export {
-  BACK_PRESSURED,
-  type BatchOptions,
-  DEFAULT_LINGER_MS,
-  type EngineOptions,
-  type FlowOptions,
-  type ForeignAck,
-  MAX_LINGER_MS,
-  type Pacing,
-  type PublisherInfo,
-  type PublisherOptions,
-  type PublishOptions,
-  type PublishResult,
-} from './send/options.js'
-export { DEFAULT_BURST_BYTES } from './send/outbox.js'
-export {
-  CLOSE_HEARTBEAT_MS,
-  CLOSE_REPAIR_MAX_MS,
-  CLOSE_REPAIR_QUIET_MS,
-  type RepairOptions,
-} from './send/retransmitter.js'
 
 export class Publisher extends EventEmitter {
   readonly sessionId: number
@@ -157,7 +130,7 @@ export class Publisher extends EventEmitter {
       nack: (header, body, length, address) => this.#retransmitter.onNack(header, body, length, address),
       nackFrames: (header, body, length, address) =>
         this.#retransmitter.onNackFrames(header, body, length, address),
-      status: (body, address, port) => this.#onStatus(body, address, port),
+      status: (body, address, port) => this.#outbox.gate?.statusFrom(body, address, port, this.#ledger),
       forwards: (sessionId, topic) => this.#ledger.findForwarded(sessionId, topic) !== undefined,
       reply: (data, address, port) =>
         this.emit('reply', { data, from: { address, port }, receivedAt: Date.now() }),
@@ -309,41 +282,7 @@ export class Publisher extends EventEmitter {
     about?: Pick<FrameHeader, 'sessionId' | 'topic' | 'sequence'>,
   ): Promise<void> {
     this.#checkOpen()
-    const gate = this.#outbox.gate
-    while (gate !== undefined && !gate.open()) await gate.ready()
-    setHops(frame, 0, hops)
-    if (foreign) setFlags(frame, 0, Flag.FOREIGN)
-    const data = frame[Offset.KIND] === FrameKind.DATA
-    const key =
-      about !== undefined && data && !foreign
-        ? this.#ledger.forwarded(about.sessionId, about.topic)
-        : undefined
-    if (key !== undefined) setFlags(frame, 0, Flag.REPAIRABLE)
-    else clearFlags(frame, 0, Flag.REPAIRABLE)
-    const batcher = this.#batcher
-    // Only whole DATA frames go into a batch (WIRE.md, BATCH): a fragment or a HEARTBEAT goes out
-    // on its own.
-    const entry = frame.length - CRC_LENGTH + BATCH_LENGTH_PREFIX
-    if (
-      batcher !== undefined &&
-      data &&
-      entry <= batchCapacity(this.info.budget) &&
-      fragmentCountOf(frame) === 1
-    ) {
-      batcher.makeRoom(entry)
-      batcher.builder.appendFrame(frame)
-      batcher.appended(key, about?.sequence)
-      return
-    }
-    batcher?.flush()
-    writeCrc(frame, 0, frame.length)
-    if (key === undefined) {
-      await this.#outbox.sendAll([frame], data ? 'first' : 'control')
-      return
-    }
-    // Kept in the log: its own bytes, not a view that would keep a larger receive buffer alive.
-    const kept = frame.buffer.byteLength > 2 * frame.length ? frame.slice() : frame
-    await this.#outbox.sendAll([kept], 'first', undefined, { key, sequence: about!.sequence })
+    await this.#framer.forward(frame, hops, foreign, about)
   }
 
   /**
@@ -435,32 +374,9 @@ export class Publisher extends EventEmitter {
     for (const datagram of this.#heartbeats()) this.#outbox.put(datagram, 'control')
   }
 
-  /**
-   * A receiver's STATUS: its consumed position is the least, over the topics it lists that this
-   * publisher sent on, of where the first frame it has not consumed sits in the sent log.
-   */
-  #onStatus(body: StatusBody, address: string, port: number): void {
-    const gate = this.#outbox.gate
-    const log = this.#outbox.log
-    if (gate === undefined || log === undefined) return
-    let consumed = log.position
-    for (const { topic, sequence } of body.entries) {
-      const key = this.#ledger.find(topic)?.key
-      if (key === undefined) continue
-      const position = log.positionOf(key, sequence)
-      if (position !== undefined && position < consumed) consumed = position
-    }
-    gate.status(`${sessionHex(body.receiverSession)}@${address}:${port}`, consumed, body.windowBytes)
-  }
-
   #checkOpen(): void {
     if (this.#closed) throw transportError('SHOAL_CLOSED', 'the publisher is closed')
   }
-}
-
-/** The fragment count of an encoded frame: big-endian u16 at `Offset.FRAGMENT_COUNT`. */
-function fragmentCountOf(frame: Uint8Array): number {
-  return (frame[Offset.FRAGMENT_COUNT]! << 8) | frame[Offset.FRAGMENT_COUNT + 1]!
 }
 
 export function createPublisher(options: PublisherOptions): Promise<Publisher> {

@@ -7,21 +7,14 @@
  * sends and emits for it.
  */
 import { REAL_CLOCK } from '../send/heartbeat.js'
-import {
-  countDrop,
-  type DatagramOutcome,
-  emptyRepairStats,
-  type RepairStats,
-  type StatsSnapshot,
-  type Stream,
-} from '../stats.js'
+import { type DatagramOutcome, emptyRepairStats, type RepairStats, type StatsSnapshot } from '../stats.js'
 import { compileTopicFilter, type TopicFilter } from '../topic-filter.js'
 import { encodeAck } from '../wire/ack.js'
 import { forEachInnerFrame, sealInner } from '../wire/batch.js'
 import { CRC_LENGTH, FIXED_HEADER_LENGTH, Flag, FrameKind, Limits } from '../wire/constants.js'
 import { crc32 } from '../wire/crc.js'
 import { impliedFragmentSize } from '../wire/fragment.js'
-import { type DropReason, decodeFrame } from '../wire/frame.js'
+import { decodeFrame } from '../wire/frame.js'
 import type { FrameHeader } from '../wire/header.js'
 import { decodeHeartbeatBody } from '../wire/heartbeat.js'
 import { Delivery } from './delivery.js'
@@ -38,6 +31,7 @@ import { Repairs } from './repairs.js'
 import { type SourceEvent, SourceTable } from './sources.js'
 import { receiveBufferHolds, STATUS_WINDOW_FRACTION, StatusSender } from './status-sender.js'
 import { StreamTable } from './stream-table.js'
+import { Tally } from './tally.js'
 
 /** What the engine needs of its subscriber: events out, datagrams out. */
 export interface EngineHost {
@@ -61,8 +55,8 @@ export class ReceiveEngine {
   /** The publishers heard, alive or gone. */
   readonly #sources: SourceTable
   #heartbeatsReceived = 0
-  readonly #drops: Partial<Record<DropReason, number>> = {}
-  readonly outcomes: Partial<Record<DatagramOutcome, number>> = {}
+  /** Outcomes, drops by reason and warnings. */
+  readonly #tally: Tally
   readonly #maxMessageBytes: number
   /** Asks publishers for what did not arrive; undefined when this subscriber never asks. */
   readonly #repairs: Repairs | undefined
@@ -78,6 +72,7 @@ export class ReceiveEngine {
   /** `sessionId`: this subscriber's, sent in acks and NACKs so a restarted receiver is told apart. */
   constructor(options: SubscriberOptions, info: SubscriberInfo, sessionId: number, host: EngineHost) {
     this.#host = host
+    this.#tally = new Tally(host)
     this.#info = info
     this.#sessionId = sessionId
     this.#filter = compileTopicFilter(options.topics)
@@ -86,7 +81,7 @@ export class ReceiveEngine {
     this.#forward = options.forward ?? false
     this.#allow = options.allow
     this.delivery = new Delivery(options, host, (reason, stream, address, port, detail) =>
-      this.#drop(reason, stream, address, port, detail),
+      this.#tally.drop(reason, stream, address, port, detail),
     )
     this.#maxMessageBytes = options.reassembly?.maxMessageBytes ?? Limits.MAX_MESSAGE_BYTES
     this.#reassembler = new Reassembler(options.reassembly)
@@ -132,12 +127,12 @@ export class ReceiveEngine {
     return {
       sent: [],
       received,
-      drops: { ...this.#drops },
+      drops: { ...this.#tally.drops },
       repair: this.repairStats(),
       streams: this.#streams.stats(),
       sources: this.#sources.stats(),
       heartbeats: { sent: 0, received: this.#heartbeatsReceived },
-      outcomes: { ...this.outcomes },
+      outcomes: { ...this.#tally.outcomes },
       datagramsIn: this.#datagramsIn,
       datagramsOut: 0,
       bytesIn: this.#bytesIn,
@@ -152,6 +147,15 @@ export class ReceiveEngine {
         fragmentsRepaired: this.#reassembler.stats().repairedFragments,
       }
     )
+  }
+
+  /** What became of the datagrams read so far, by outcome. */
+  get outcomes(): Partial<Record<DatagramOutcome, number>> {
+    return this.#tally.outcomes
+  }
+
+  warn(warning: TransportWarning): void {
+    this.#tally.warn(warning)
   }
 
   /** Reassembly state: partial messages and bytes held, completions, expiries, evictions. */
@@ -174,15 +178,15 @@ export class ReceiveEngine {
     // A moving average over about the last 64 datagrams: what the kernel buffer holds of them.
     this.#averageDatagram += (received.length - this.#averageDatagram) / 64
     if (this.#allow !== undefined && !this.#allow(address)) {
-      this.#drop('not-allowed', undefined, address, port)
-      this.#outcome('not-allowed')
+      this.#tally.drop('not-allowed', undefined, address, port)
+      this.#tally.outcome('not-allowed')
       return
     }
     // Wall-clock time for the frame; intervals (stream state, expiry) use the monotonic clock.
     const receivedAt = Date.now()
     const now = performance.now()
     if (this.#raw) {
-      this.#outcome('delivered')
+      this.#tally.outcome('delivered')
       this.#host.emit('raw', { data: received, from: { address, port }, receivedAt } satisfies RawDatagram)
       return
     }
@@ -190,13 +194,13 @@ export class ReceiveEngine {
     const data = new Uint8Array(received.buffer, received.byteOffset, received.length)
     const frame = decodeFrame(data, 0, data.length, { maxMessageBytes: this.#maxMessageBytes })
     if (!frame.ok) {
-      this.#drop(frame.reason, undefined, address, port)
-      this.#outcome(frame.reason)
+      this.#tally.drop(frame.reason, undefined, address, port)
+      this.#tally.outcome(frame.reason)
       return
     }
     const { header, payload } = frame
     if (header.kind === FrameKind.DATA) {
-      this.#outcome(this.#onData(header, payload, data, address, port, receivedAt, now))
+      this.#tally.outcome(this.#onData(header, payload, data, address, port, receivedAt, now))
       return
     }
     if (header.kind === FrameKind.BATCH) {
@@ -205,20 +209,20 @@ export class ReceiveEngine {
         // Each inner frame is counted by its own outcome in `drops` and its stream; the datagram once.
         this.#onData(inner, innerPayload, innerFrame, address, port, receivedAt, now)
       })
-      if (whole) this.#outcome('batch')
+      if (whole) this.#tally.outcome('batch')
       else {
-        this.#drop('bad-batch', undefined, address, port)
-        this.#outcome('bad-batch')
+        this.#tally.drop('bad-batch', undefined, address, port)
+        this.#tally.outcome('bad-batch')
       }
       return
     }
     if (header.kind === FrameKind.HEARTBEAT) {
-      this.#outcome(this.#onHeartbeat(header, payload, data, address, port, now))
+      this.#tally.outcome(this.#onHeartbeat(header, payload, data, address, port, now))
       return
     }
     // ACK and NACK frames are for publishers: here they are someone's mistake, or a probe.
-    this.#drop('unexpected-kind', undefined, address, port, `kind ${header.kind}`)
-    this.#outcome('unexpected-kind')
+    this.#tally.drop('unexpected-kind', undefined, address, port, `kind ${header.kind}`)
+    this.#tally.outcome('unexpected-kind')
   }
 
   /**
@@ -238,13 +242,13 @@ export class ReceiveEngine {
     const fragmented = header.fragmentCount > 1
     if (fragmented && impliedFragmentSize(header) === 0) {
       // Geometry no real publisher cuts: nothing of it is kept, or forwarded.
-      this.#drop('fragment-mismatch', undefined, address, port)
+      this.#tally.drop('fragment-mismatch', undefined, address, port)
       return 'fragment-mismatch'
     }
     const stream = this.#streams.get(header.sessionId, header.topic, address, port, now)
     if (stream === undefined) {
       // A new stream from an address full of established ones: not tracked, not delivered.
-      this.#drop('streams-full', undefined, address, port)
+      this.#tally.drop('streams-full', undefined, address, port)
       return 'streams-full'
     }
     stream.datagrams++
@@ -266,41 +270,22 @@ export class ReceiveEngine {
     if (this.#forward) {
       // Relays account per frame on its first fragment and pass every datagram on; dedup is theirs.
       const repairs = header.flags & Flag.REPAIRABLE && !foreign ? this.#repairs : undefined
-      if (header.fragmentIndex === 0) {
-        const tracker = stream.tracker
-        const gapsBefore = tracker.gaps
-        const verdict = tracker.observe(
-          header.sequence,
-          now,
-          foreign,
-          foreign || tracker.hasForeign ? crc32(payload) : 0,
-        )
-        // What the relay missed, it asks its publisher for (whole frames and messages by sequence).
-        repairs?.repairable(
-          stream,
-          header,
-          verdict,
-          tracker.gaps - gapsBefore,
-          payload.length,
-          data.length,
-          address,
-          port,
-        )
-      }
-      // The fragments of a message it got only part of, it asks for as a receiver would: kept
-      // in reassembly (bounded as a receiver's) only to know what is missing; the message itself
-      // is never delivered here.
-      if (fragmented && repairs !== undefined && !stream.tracker.isFar(header.sequence)) {
-        const fragments = repairs.fragments
-        const key = messageKey(header.sessionId, header.sequence, header.topic)
-        this.#reassembler.accept(key, header, payload, {
-          repair: fragments.target(header, stream, address, port, data.length),
-          askedWhole: fragments.isWanted(key),
-          source: address,
-          datagramBytes: data.length,
-        })
-        fragments.afterFragment()
-      }
+      const tracker = stream.tracker
+      const gapsBefore = tracker.gaps
+      const verdict =
+        header.fragmentIndex === 0
+          ? tracker.observe(header.sequence, now, foreign, foreign || tracker.hasForeign ? crc32(payload) : 0)
+          : undefined
+      repairs?.relayed(
+        stream,
+        header,
+        verdict,
+        tracker.gaps - gapsBefore,
+        payload,
+        data.length,
+        address,
+        port,
+      )
       stream.bytes += payload.length
       return this.#forwarded(header, data, address, port, foreign)
     }
@@ -327,7 +312,7 @@ export class ReceiveEngine {
       })
       repair?.afterFragment()
       if (result.status === 'dropped') {
-        this.#drop(result.reason, stream, address, port)
+        this.#tally.drop(result.reason, stream, address, port)
         return result.reason
       }
       if (result.status === 'duplicate') return 'duplicate'
@@ -374,35 +359,25 @@ export class ReceiveEngine {
   ): DatagramOutcome {
     const entries = decodeHeartbeatBody(payload)
     if (entries === undefined) {
-      this.#drop('bad-heartbeat', undefined, address, port)
+      this.#tally.drop('bad-heartbeat', undefined, address, port)
       return 'bad-heartbeat'
     }
     this.#heartbeatsReceived++
     const { sessionId } = header
     const flagged = (header.flags & Flag.FOREIGN) !== 0
-    if (this.#forward) {
-      // Passed on marked foreign unless it comes from the sender of a stream of its session here:
-      // receivers beyond then let a stranger's heartbeat move nothing.
-      let foreign = true
-      for (const { topic, sequence } of entries) {
-        const stream = this.#streams.find(sessionId, topic)
-        if (stream === undefined || stream.isForeign(address, port, now, flagged)) continue
-        foreign = false
-        // A lost tail the relay asks for, as a receiver would (hop by hop).
-        const missing = stream.tracker.tail(sequence, now)
-        if (missing > 0) this.#repairs?.tail(stream, sessionId, topic, sequence, missing, address, port)
-      }
-      return this.#forwarded(header, data, address, port, foreign)
-    }
+    // The lost tails of the streams of its session from its sender are asked for (a relay's input
+    // too: hop by hop); a stranger's heartbeat moves nothing.
     let own = false
     for (const { topic, sequence } of entries) {
       const stream = this.#streams.find(sessionId, topic)
       if (stream === undefined || stream.isForeign(address, port, now, flagged)) continue
       own = true
       const missing = stream.tracker.tail(sequence, now)
-      if (missing === 0) continue
-      this.#repairs?.tail(stream, sessionId, topic, sequence, missing, address, port)
+      if (missing > 0) this.#repairs?.tail(stream, sessionId, topic, sequence, missing, address, port)
     }
+    // Relays pass it on, marked foreign unless it came from a stream's own sender: receivers beyond
+    // then let a stranger's heartbeat move nothing.
+    if (this.#forward) return this.#forwarded(header, data, address, port, !own)
     if (own) this.#sources.heartbeat(sessionId, now)
     // Flow control: the publisher hears from this receiver (its group forms, it keeps it); a
     // relay's forwarded heartbeat gets nothing (the relay is not the publisher).
@@ -431,7 +406,7 @@ export class ReceiveEngine {
   #sendControl(datagram: Uint8Array, to: { address: string; port: number }, what: string): void {
     this.#host.send(datagram, to, (error) => {
       if (error)
-        this.warn({
+        this.#tally.warn({
           reason: 'socket-error',
           address: to.address,
           port: to.port,
@@ -442,33 +417,7 @@ export class ReceiveEngine {
 
   #onAbandon({ key, reason }: AbandonedMessage): void {
     const [session, topic] = parseMessageKey(key)
-    this.#drop(reason, this.#streams.find(session, topic), undefined, undefined)
-  }
-
-  #outcome(outcome: DatagramOutcome): void {
-    this.outcomes[outcome] = (this.outcomes[outcome] ?? 0) + 1
-  }
-
-  #drop(
-    reason: DropReason,
-    stream: Stream | undefined,
-    address?: string,
-    port?: number,
-    detail?: string,
-  ): void {
-    countDrop(this.#drops, reason)
-    stream?.drop(reason)
-    if (this.#host.listenerCount('warning') === 0) return
-    const warning: TransportWarning = { reason }
-    if (address !== undefined) warning.address = address
-    if (port !== undefined) warning.port = port
-    if (stream !== undefined) warning.topic = stream.topic
-    if (detail !== undefined) warning.detail = detail
-    this.#host.emit('warning', warning)
-  }
-
-  warn(warning: TransportWarning): void {
-    if (this.#host.listenerCount('warning') > 0) this.#host.emit('warning', warning)
+    this.#tally.drop(reason, this.#streams.find(session, topic), undefined, undefined)
   }
 }
 

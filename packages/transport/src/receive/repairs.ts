@@ -12,7 +12,7 @@ import type { FrameHeader } from '../wire/header.js'
 import { FrameRepair } from './frame-repair.js'
 import { NackCredit } from './nack-credit.js'
 import type { Reassembler, RepairTiming } from './reassembler.js'
-import { DEFAULT_REPAIR_TIMING, RepairRequester } from './repair-requester.js'
+import { DEFAULT_REPAIR_TIMING, messageKey, RepairRequester } from './repair-requester.js'
 import type { SequenceVerdict } from './sequence.js'
 
 type SendControl = (datagram: Uint8Array, to: { address: string; port: number }, what: string) => void
@@ -81,6 +81,36 @@ export class Repairs {
         address,
         port,
       )
+  }
+
+  /**
+   * A datagram a relay's input passes on (forward mode), from its stream's own sender: what the
+   * relay missed it asks for, as a receiver would — whole frames and messages by sequence (on a
+   * message's first fragment, `verdict` its stream's), and the fragments missing from a message it
+   * got part of (kept in reassembly, bounded as a receiver's, only to know what is missing; the
+   * message itself is never delivered).
+   */
+  relayed(
+    stream: Stream,
+    header: FrameHeader,
+    verdict: SequenceVerdict | undefined,
+    skipped: number,
+    payload: Uint8Array,
+    datagramLength: number,
+    address: string,
+    port: number,
+  ): void {
+    if (verdict !== undefined)
+      this.repairable(stream, header, verdict, skipped, payload.length, datagramLength, address, port)
+    if (header.fragmentCount === 1 || stream.tracker.isFar(header.sequence)) return
+    const key = messageKey(header.sessionId, header.sequence, header.topic)
+    this.#reassembler.accept(key, header, payload, {
+      repair: this.fragments.target(header, stream, address, port, datagramLength),
+      askedWhole: this.fragments.isWanted(key),
+      source: address,
+      datagramBytes: datagramLength,
+    })
+    this.fragments.afterFragment()
   }
 
   /** A heartbeat says `missing` frames up to `last` were lost: ask for what the publisher holds. */

@@ -9,6 +9,8 @@
  * crosses it): it checks before a datagram, not inside one.
  */
 
+import { sessionHex } from '../stats.js'
+import type { StatusBody } from '../wire/status.js'
 import {
   BackPressure,
   type BackPressureStats,
@@ -16,6 +18,7 @@ import {
   type FlowControlStats,
 } from './flow-control.js'
 import type { Clock } from './heartbeat.js'
+import type { Ledger } from './ledger.js'
 import type { SentLog } from './sent-log.js'
 
 export interface FlowStats extends FlowControlStats {
@@ -78,6 +81,23 @@ export class FlowGate {
     this.#pressure.begin()
     this.#arm()
     return new Promise((resolve) => this.#waiters.push(resolve))
+  }
+
+  /**
+   * A receiver's STATUS: its consumed position is the least, over the topics it lists that this
+   * publisher sent on, of where the first frame it has not consumed sits in the sent log (with none,
+   * the position now). Receivers are told apart by session and address.
+   */
+  statusFrom(body: StatusBody, address: string, port: number, ledger: Ledger): void {
+    const log = this.#log
+    let consumed = log.position
+    for (const { topic, sequence } of body.entries) {
+      const key = ledger.find(topic)?.key
+      if (key === undefined) continue
+      const position = log.positionOf(key, sequence)
+      if (position !== undefined && position < consumed) consumed = position
+    }
+    this.status(`${sessionHex(body.receiverSession)}@${address}:${port}`, consumed, body.windowBytes)
   }
 
   /** A receiver's STATUS, already turned into its consumed position. */

@@ -3,9 +3,11 @@
  * from the ledger, out through the batcher or the outbox. The only writer of DATA frames.
  */
 import type { MessageCodec } from '../message-codec.js'
-import { batchCapacity, batchEntryLength } from '../wire/batch.js'
-import { CRC_LENGTH, FIXED_HEADER_LENGTH, Flag, FrameKind } from '../wire/constants.js'
+import { BATCH_LENGTH_PREFIX, batchCapacity, batchEntryLength } from '../wire/batch.js'
+import { CRC_LENGTH, FIXED_HEADER_LENGTH, Flag, FrameKind, Offset } from '../wire/constants.js'
 import { fragmentParts } from '../wire/fragment.js'
+import { writeCrc } from '../wire/frame.js'
+import { clearFlags, type FrameHeader, setFlags, setHops } from '../wire/header.js'
 import { FrameSlab } from '../wire/slab.js'
 import type { AckBook } from './ack-book.js'
 import type { Batcher } from './batcher.js'
@@ -300,6 +302,50 @@ export class Framer {
     state.stream.sent(frame.length - FIXED_HEADER_LENGTH - state.bytes.length - CRC_LENGTH, 1)
     return sequence
   }
+
+  /** `publisher.forward()`: see there. */
+  async forward(
+    frame: Uint8Array,
+    hops: number,
+    foreign = false,
+    about?: Pick<FrameHeader, 'sessionId' | 'topic' | 'sequence'>,
+  ): Promise<void> {
+    const gate = this.#context.outbox.gate
+    while (gate !== undefined && !gate.open()) await gate.ready()
+    setHops(frame, 0, hops)
+    if (foreign) setFlags(frame, 0, Flag.FOREIGN)
+    const data = frame[Offset.KIND] === FrameKind.DATA
+    const key =
+      about !== undefined && data && !foreign
+        ? this.#context.ledger.forwarded(about.sessionId, about.topic)
+        : undefined
+    if (key !== undefined) setFlags(frame, 0, Flag.REPAIRABLE)
+    else clearFlags(frame, 0, Flag.REPAIRABLE)
+    const batcher = this.#context.batcher
+    // Only whole DATA frames go into a batch (WIRE.md, BATCH): a fragment or a HEARTBEAT goes out
+    // on its own.
+    const entry = frame.length - CRC_LENGTH + BATCH_LENGTH_PREFIX
+    if (
+      batcher !== undefined &&
+      data &&
+      entry <= batchCapacity(this.#budget) &&
+      fragmentCountOf(frame) === 1
+    ) {
+      batcher.makeRoom(entry)
+      batcher.builder.appendFrame(frame)
+      batcher.appended(key, about?.sequence)
+      return
+    }
+    batcher?.flush()
+    writeCrc(frame, 0, frame.length)
+    if (key === undefined) {
+      await this.#context.outbox.sendAll([frame], data ? 'first' : 'control')
+      return
+    }
+    // Kept in the log: its own bytes, not a view that would keep a larger receive buffer alive.
+    const kept = frame.buffer.byteLength > 2 * frame.length ? frame.slice() : frame
+    await this.#context.outbox.sendAll([kept], 'first', undefined, { key, sequence: about!.sequence })
+  }
 }
 
 /**
@@ -312,4 +358,9 @@ function ownedBuffer(payload: Uint8Array): Buffer | undefined {
   return memory instanceof ArrayBuffer && memory.byteLength > Buffer.poolSize
     ? Buffer.from(memory)
     : undefined
+}
+
+/** The fragment count of an encoded frame: big-endian u16 at `Offset.FRAGMENT_COUNT`. */
+function fragmentCountOf(frame: Uint8Array): number {
+  return (frame[Offset.FRAGMENT_COUNT]! << 8) | frame[Offset.FRAGMENT_COUNT + 1]!
 }
