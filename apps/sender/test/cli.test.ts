@@ -101,7 +101,7 @@ describe('shoal-send', () => {
     expect(JSON.parse(hint).msg).toMatch(/--interface \S+, and --ttl N/)
     expect(result.stderr).toMatch(/"msg":"stopped"/)
     expect(result.stderr).toMatch(
-      /^shoal-send: stopped \(SIGTERM\) after \d+\.\ds: frames=\d+ bytes=\d+ datagrams=\d+( heartbeats=\d+)?$/m,
+      /^shoal-send: stopped \(SIGTERM\) after \d+\.\ds: frames=\d+ bytes=\d+ datagrams=\d+( heartbeats=\d+)?( receivers=\d+)?$/m,
     )
     expect(result.stdout).toBe('')
   })

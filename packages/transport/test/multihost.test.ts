@@ -238,7 +238,9 @@ describe.skipIf(netns.skip)('multi-host (network namespaces)', () => {
     expect(b.repair.fragmentsRepaired).toBeGreaterThan(images * 10)
     const a = await stats('a', 'fix')
     expect(a.repair.nacksReceived).toBeGreaterThan(0)
-    expect(a.repair.fragmentsResent).toBeGreaterThanOrEqual(b.repair.fragmentsRepaired)
+    // Not ≥ b's repaired count: a fragment asked for while the publisher was held back by flow
+    // control and then sent the first time counts as repaired at b, not as resent at a.
+    expect(a.repair.fragmentsResent).toBeGreaterThan(0)
     // d does not ask: an image of about 200 fragments at 10 % loss essentially never arrives whole.
     const d = await stats('d', 'fix')
     expect(d.repair.nacksSent).toBe(0)
@@ -254,8 +256,6 @@ describe.skipIf(netns.skip)('multi-host (network namespaces)', () => {
     const b = await stats('b', 'fix6')
     expect(b.received[0]!.gaps).toBe(0)
     expect(b.repair.fragmentsRepaired).toBeGreaterThan(0)
-    expect((await stats('a', 'fix6')).repair.fragmentsResent).toBeGreaterThanOrEqual(
-      b.repair.fragmentsRepaired,
-    )
+    expect((await stats('a', 'fix6')).repair.fragmentsResent).toBeGreaterThan(0)
   })
 })
