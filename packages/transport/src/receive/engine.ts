@@ -41,6 +41,9 @@ export interface EngineHost {
   send(datagram: Uint8Array, to: { address: string; port: number }, done: (error: Error | null) => void): void
 }
 
+/** The first guess at the length of the datagrams a receiver gets, bytes (see `#averageDatagram`). */
+export const INITIAL_AVERAGE_DATAGRAM_BYTES = 64
+
 export class ReceiveEngine {
   readonly #host: EngineHost
   readonly #info: SubscriberInfo
@@ -65,8 +68,12 @@ export class ReceiveEngine {
   /** Decoding and handing frames to the application (and its queue, which shrinks the window offered). */
   readonly delivery: Delivery
   #datagramsIn = 0
-  /** Average length of the datagrams read lately (see `receiveBufferHolds`), bytes. */
-  #averageDatagram = 1_472
+  /**
+   * Average length of the datagrams read lately (see `receiveBufferHolds`), bytes. It starts small:
+   * until it has seen datagrams, a receiver offers the window small ones would fill (a large first
+   * guess let a publisher of 70-byte frames overflow a slow receiver's buffer at the start).
+   */
+  #averageDatagram = INITIAL_AVERAGE_DATAGRAM_BYTES
   #bytesIn = 0
 
   /** `sessionId`: this subscriber's, sent in acks and NACKs so a restarted receiver is told apart. */
