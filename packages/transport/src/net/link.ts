@@ -20,6 +20,14 @@ import {
 
 /** One datagram: whole, or gathered from parts in one sendmsg (fragments: no copy of the message). */
 export type Datagram = Uint8Array | readonly Uint8Array[]
+/** The bytes a datagram puts on the wire: its parts together (a fragment's head, body and CRC). */
+export function datagramLength(datagram: Datagram): number {
+  if (datagram instanceof Uint8Array) return datagram.length
+  let length = 0
+  for (const part of datagram) length += part.length
+  return length
+}
+
 /** A send's completion: null once the kernel has the datagram. */
 export type SendDone = (error: Error | null) => void
 

@@ -5,11 +5,13 @@
  * key) sits here, in `#put`.
  */
 import { transportError } from '../errors.js'
-import type { Datagram, DatagramLink, SendDone } from '../net/link.js'
+import { type Datagram, type DatagramLink, datagramLength, type SendDone } from '../net/link.js'
 import { PACING_TICK_MS, TokenBucket } from '../token-bucket.js'
 import type { FragmentParts } from '../wire/fragment.js'
 import type { FlowGate } from './flow-gate.js'
 import type { SentLog, StreamKey } from './sent-log.js'
+
+export { datagramLength } from '../net/link.js'
 
 /** Default `pacing.burstBytes`: a 1 MiB image and its fragment headers, with room to spare. */
 export const DEFAULT_BURST_BYTES = 2 * 1024 * 1024
@@ -219,13 +221,6 @@ export class Outbox {
   readonly #afterControl = (error: Error | null) => {
     if (error !== null) this.counters.controlErrors++
   }
-}
-
-export function datagramLength(datagram: Datagram | FragmentParts): number {
-  if (datagram instanceof Uint8Array) return datagram.length
-  let length = 0
-  for (const part of datagram) length += part.length
-  return length
 }
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve))

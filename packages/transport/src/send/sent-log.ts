@@ -28,6 +28,7 @@
  * go on from, even inside a message of thousands of fragments).
  */
 import { transportError } from '../errors.js'
+import { datagramLength } from '../net/link.js'
 import { REPAIR_HOLDOFF_MS } from '../repair-window.js'
 import { CRC_LENGTH, FIXED_HEADER_LENGTH } from '../wire/constants.js'
 import type { FragmentParts } from '../wire/fragment.js'
@@ -72,12 +73,8 @@ export type LoggedDatagram = Uint8Array | FragmentParts
 /** The time a policy runs on: `performance.now()` by default, a fake one in tests. */
 export type NowClock = Pick<Clock, 'now'>
 
-/** The bytes a datagram puts on the wire (a fragment's three parts together). */
-export function loggedLength(datagram: LoggedDatagram): number {
-  return datagram instanceof Uint8Array
-    ? datagram.length
-    : datagram[0].length + datagram[1].length + datagram[2].length
-}
+/** The bytes a datagram puts on the wire (a fragment's three parts together): one definition, the link's. */
+export { datagramLength as loggedLength } from '../net/link.js'
 
 export interface SentLogOptions {
   /** Bytes held at most. Default {@link SENT_LOG_BYTES}. */
@@ -228,7 +225,7 @@ export class SentLog {
     this.#positions[slot] = this.#position
     this.#appendedAt[slot] = now
     this.#resentAt[slot] = Number.NEGATIVE_INFINITY
-    this.#position += loggedLength(datagram)
+    this.#position += datagramLength(datagram)
     this.#next = index + 1
     this.#evict(now)
     return index
