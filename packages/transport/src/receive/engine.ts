@@ -103,8 +103,10 @@ export class ReceiveEngine {
       asks === false || this.#raw
         ? undefined
         : new Repairs(asks, this.#reassembler, sessionId, info.budget, sendControl)
+    // A relay's input reports upstream only when it repairs (hop by hop): then its publisher
+    // closes only once the relay holds everything, as it would for a receiver.
     this.#status =
-      (options.status ?? true) && !this.#raw && !this.#forward
+      (options.status ?? true) && !this.#raw && (!this.#forward || this.#repairs !== undefined)
         ? new StatusSender({
             receiverSession: sessionId,
             budget: info.budget,

@@ -11,14 +11,14 @@ import {
   StatusSender,
 } from './status-sender.js'
 
-function setup(window = 4_000) {
+function setup(window = 4_000, partial: ReadonlySet<number> = new Set()) {
   const clock = new FakeClock()
   const sent: StatusBody[] = []
   const status = new StatusSender({
     receiverSession: 9,
     budget: 1_472,
     windowBytes: () => window,
-    partialBytes: () => 0,
+    partialBytes: (_session, sequence) => (partial.has(sequence) ? 1_400 : 0),
     clock,
     send: (datagram) => {
       const frame = decodeFrame(datagram, 0, datagram.length)
@@ -61,6 +61,21 @@ describe('StatusSender', () => {
     clock.advance(STATUS_INTERVAL_MS)
     expect(sent.at(-1)!.entries[0]!.sequence).toBe(5)
     clock.advance(STATUS_GIVE_UP_MS)
+    arrive(10)
+    clock.advance(STATUS_INTERVAL_MS)
+    expect(sent.at(-1)!.entries[0]!.sequence).toBe(11)
+  })
+
+  it('a message still in fragments holds the position like a missing one (a relay tracks it by its first fragment)', () => {
+    const partial = new Set([5])
+    const { clock, stream, sent, arrive } = setup(1_000_000, partial)
+    stream.repairing = true
+    for (let s = 0; s < 10; s++) arrive(s) // frame 5's first fragment counts as arrived
+    clock.advance(STATUS_INTERVAL_MS)
+    expect(sent.at(-1)!.entries[0]!.sequence).toBe(5)
+    // Its bytes are out of the receive buffer: added to the window.
+    expect(sent.at(-1)!.windowBytes).toBe(1_001_400)
+    partial.delete(5) // completed
     arrive(10)
     clock.advance(STATUS_INTERVAL_MS)
     expect(sent.at(-1)!.entries[0]!.sequence).toBe(11)

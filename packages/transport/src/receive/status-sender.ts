@@ -249,7 +249,7 @@ export class StatusSender {
     let window = this.#options.windowBytes()
     for (const stream of session.streams) {
       const entry = stream.status as StatusEntry
-      const next = this.#consumed(stream, entry.consumed, now)
+      const next = this.#consumed(session.sessionId, stream, entry.consumed, now)
       topics.push({ topicBytes: entry.topicBytes, sequence: next })
       window += this.#options.partialBytes(session.sessionId, next, stream.topic)
       signature += `${next},`
@@ -280,7 +280,7 @@ export class StatusSender {
    * a message still in fragments) of a stream this receiver repairs holds it for
    * {@link STATUS_GIVE_UP_MS} (the receiver is asking for it), one of any other stream not at all.
    */
-  #consumed(stream: Stream, consumed: Consumed, now: number): number {
+  #consumed(sessionId: number, stream: Stream, consumed: Consumed, now: number): number {
     const tracker = stream.tracker
     // Up to the newest sequence heard of (a message in fragments counts once any arrived).
     const position = ((consumed.end - tracker.position) | 0) > 0 ? consumed.end : tracker.position
@@ -292,7 +292,11 @@ export class StatusSender {
     // now: they were asked for no earlier, and are at worst a little early given up on.
     let givenUp = !stream.repairing
     while (consumed.next !== position) {
-      if (!tracker.has(consumed.next)) {
+      // Missing, or (a relay's input tracks a message by its first fragment) still in fragments.
+      if (
+        !tracker.has(consumed.next) ||
+        (stream.repairing && this.#options.partialBytes(sessionId, consumed.next, stream.topic) > 0)
+      ) {
         if (!givenUp) {
           consumed.stuckAt ??= now
           if (now - consumed.stuckAt < STATUS_GIVE_UP_MS) break
