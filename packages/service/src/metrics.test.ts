@@ -277,6 +277,21 @@ describe('/metrics under a flood of made-up streams', () => {
     expect(sampleValue(families, 'shoal_heartbeats_total', { direction: 'in' })).toBe(7)
   })
 
+  it('shows a receiver’s STATUS frames sent and publishers refused, and the repair events of ordered delivery and forwarding', async () => {
+    const registry = new Registry()
+    registerTransportMetrics(registry, () =>
+      stats({
+        status: { sent: 12, sessionsRefused: 3 },
+        repair: { orderSkipped: 4, forwardedEvicted: 2 },
+      }),
+    )
+    const families = parsePrometheusText(await registry.metrics())
+    expect(sampleValue(families, 'shoal_status_total', { event: 'sent' })).toBe(12)
+    expect(sampleValue(families, 'shoal_status_total', { event: 'sessions_refused' })).toBe(3)
+    expect(sampleValue(families, 'shoal_repair_events_total', { event: 'order_skipped' })).toBe(4)
+    expect(sampleValue(families, 'shoal_repair_events_total', { event: 'forwarded_evicted' })).toBe(2)
+  })
+
   it('shows flow control: receivers, time held back, refused sends; merged across publishers', async () => {
     const registry = new Registry()
     const flow = {

@@ -45,6 +45,8 @@ export interface TransportStatsLike {
   readonly sources?: { readonly alive: number; readonly gone: number }
   /** Publisher with flow control: receivers reporting, time held back, `send()` calls refused. */
   readonly flow?: FlowStatsLike
+  /** Receive side, flow control: STATUS frames sent, publishers not reported to (table full). */
+  readonly status?: { readonly sent: number; readonly sessionsRefused: number }
 }
 
 /** Flow control of a publisher; structurally the `FlowStats` of `@shoal/transport`. */
@@ -116,6 +118,8 @@ function splitStreams(
  * - `shoal_kernel_drops_total`: datagrams the kernel dropped, the socket's receive buffer full
  * - `shoal_streams` (gauge) and `shoal_stream_evictions_total{reason}` (`evicted`, `expired`)
  * - `shoal_sources{state}` (gauge: `alive`, `gone`) and `shoal_heartbeats_total{direction}`
+ * - `shoal_status_total{event}`: STATUS frames a receiver sent (`sent`), publishers it did not
+ *   report to, its table full (`sessions_refused`)
  * - `shoal_sequence_jumps_total`, `shoal_sequence_resyncs_total`: frames far from their stream's
  *   position, and streams moved to a confirmed new position
  * - `shoal_repair_events_total{event}`: NACKs sent and received, fragments resent and repaired,
@@ -123,7 +127,7 @@ function splitStreams(
  *   NACKs for what is no longer held, NACKs cut short by their credit or a rate cap
  *   (`nacks_sent`, `nacks_received`, `fragments_resent`, `fragments_repaired`, `frames_asked`,
  *   `frames_given_up`, `frames_not_asked`, `datagrams_resent`, `unavailable`, `credit_limited`,
- *   `rate_limited`)
+ *   `rate_limited`, `order_skipped`, `forwarded_evicted`)
  * - flow control (publishers): `shoal_flow_receivers` (gauge), `shoal_flow_receivers_timed_out_total`,
  *   `shoal_backpressure_seconds_total`, `shoal_backpressure_waits_total`, `shoal_sends_refused_total`
  *
@@ -275,6 +279,12 @@ export function registerTransportMetrics(
     in: stats.heartbeats?.received ?? 0,
   }))
   perKey(
+    'status_total',
+    'Flow control, receive side: STATUS frames sent to publishers (sent), and publishers not reported to because the table was full (sessions_refused).',
+    'event',
+    (stats) => ({ sent: stats.status?.sent ?? 0, sessions_refused: stats.status?.sessionsRefused ?? 0 }),
+  )
+  perKey(
     'stream_evictions_total',
     'Streams let go: evicted (past the caps, least recently heard first) or expired (idle).',
     'reason',
@@ -405,6 +415,12 @@ export function mergeTransportStats(snapshots: readonly TransportStatsLike[]): T
         episodes: flows.reduce((sum, f) => sum + f.backPressure.episodes, 0),
         totalMs: flows.reduce((sum, f) => sum + f.backPressure.totalMs, 0),
       },
+    }
+  const statuses = snapshots.flatMap((s) => (s.status === undefined ? [] : [s.status]))
+  if (statuses.length > 0)
+    merged.status = {
+      sent: statuses.reduce((sum, x) => sum + x.sent, 0),
+      sessionsRefused: statuses.reduce((sum, x) => sum + x.sessionsRefused, 0),
     }
   const sources = snapshots.flatMap((s) => (s.sources === undefined ? [] : [s.sources]))
   if (sources.length > 0)

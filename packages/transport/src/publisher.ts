@@ -320,7 +320,7 @@ export class Publisher extends EventEmitter {
       sent: [...this.#ledger.states()].map((t) => t.stream.snapshot('sent')),
       received: [],
       drops: out.sendErrors > 0 ? { ...inbox.drops, 'send-failed': out.sendErrors } : { ...inbox.drops },
-      repair: this.#retransmitter.stats(),
+      repair: { ...this.#retransmitter.stats(), forwardedEvicted: this.#ledger.forwardedEvicted },
       outcomes: { ...inbox.outcomes },
       heartbeats: { sent: this.#heartbeatsSent, received: 0, failed: out.controlErrors },
       ...(this.#outbox.gate === undefined ? {} : { flow: this.#outbox.gate.stats() }),

@@ -108,6 +108,16 @@ export type RepairStats = {
   framesNotAsked: number
   /** Whole datagrams (frames, batches) sent again from the sent log for NACK_FRAMES (publisher). */
   datagramsResent: number
+  /**
+   * Sequences `ordered` delivery moved past once their gap was given up; they stay counted lost
+   * (subscriber).
+   */
+  orderSkipped: number
+  /**
+   * Forwarded streams whose sent-log index was forgotten to make room (a relay's output, past
+   * MAX_FORWARDED_STREAMS): NACKs about them are `unavailable` (publisher).
+   */
+  forwardedEvicted: number
 }
 
 export function emptyRepairStats(): RepairStats {
@@ -124,6 +134,8 @@ export function emptyRepairStats(): RepairStats {
     framesGivenUp: 0,
     framesNotAsked: 0,
     datagramsResent: 0,
+    orderSkipped: 0,
+    forwardedEvicted: 0,
   }
 }
 
@@ -171,6 +183,11 @@ export interface StatsSnapshot {
   flow?: FlowStats
   /** Receive side: the publishers (sessions) heard, alive or gone (see WIRE.md “HEARTBEAT”). */
   sources?: { alive: number; gone: number }
+  /**
+   * Receive side, flow control: STATUS frames sent, and publishers not reported to because more
+   * were heard at once than MAX_STATUS_SESSIONS (WIRE.md “STATUS”).
+   */
+  status?: { sent: number; sessionsRefused: number }
   datagramsIn: number
   datagramsOut: number
   bytesIn: number

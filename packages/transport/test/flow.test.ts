@@ -169,6 +169,12 @@ describe.skipIf(netns.skip)('flow control between hosts (network namespaces)', (
         received: [['imu', FRAMES, 0]],
         drops: {},
       })
+      // It reported (the publisher's waits above came from its STATUS frames), to this one publisher.
+      expect({ host, status: s.status }).toMatchObject({
+        host,
+        status: { sent: expect.any(Number), sessionsRefused: 0 },
+      })
+      expect(s.status!.sent).toBeGreaterThan(0)
       receivers[host] = s
     }
     await agents.a!.call('close', { name })

@@ -141,6 +141,9 @@ export class ReceiveEngine {
       streams: this.#streams.stats(),
       sources: this.#sources.stats(),
       heartbeats: { sent: 0, received: this.#heartbeatsReceived },
+      ...(this.#status === undefined
+        ? {}
+        : { status: { sent: this.#status.statusesSent, sessionsRefused: this.#status.sessionsRefused } }),
       outcomes: { ...this.#tally.outcomes },
       datagramsIn: this.#datagramsIn,
       datagramsOut: 0,
@@ -150,12 +153,12 @@ export class ReceiveEngine {
   }
 
   repairStats(): RepairStats {
-    return (
-      this.#repairs?.stats() ?? {
-        ...emptyRepairStats(),
-        fragmentsRepaired: this.#reassembler.stats().repairedFragments,
-      }
-    )
+    const stats = this.#repairs?.stats() ?? {
+      ...emptyRepairStats(),
+      fragmentsRepaired: this.#reassembler.stats().repairedFragments,
+    }
+    stats.orderSkipped = this.delivery.gapsSkipped
+    return stats
   }
 
   /** What became of the datagrams read so far, by outcome. */
