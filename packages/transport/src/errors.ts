@@ -15,6 +15,7 @@ export const TRANSPORT_ERROR_CODES = [
   'SHOAL_TYPE_MISMATCH',
   'SHOAL_CLOSED',
   'SHOAL_SOCKET',
+  'SHOAL_BAD_KEY',
 ] as const
 export type TransportErrorCode = (typeof TRANSPORT_ERROR_CODES)[number]
 

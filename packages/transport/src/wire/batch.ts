@@ -11,6 +11,7 @@ import type { MessageCodec } from '../message-codec.js'
 import {
   CRC_LENGTH,
   FIXED_HEADER_LENGTH,
+  Flag,
   FrameKind,
   KNOWN_FLAGS,
   LITTLE_ENDIAN,
@@ -205,7 +206,9 @@ export function forEachInnerFrame(
       header.fragmentCount !== 1 ||
       headerLength + header.payloadLength !== length ||
       header.messageLength !== header.payloadLength ||
-      (header.flags & MUST_UNDERSTAND_FLAGS & ~KNOWN_FLAGS) !== 0
+      (header.flags & MUST_UNDERSTAND_FLAGS & ~KNOWN_FLAGS) !== 0 ||
+      // A batch is sealed as a whole, never its inner frames (WIRE.md “Sealing”).
+      (header.flags & (Flag.AUTHENTICATED | Flag.ENCRYPTED)) !== 0
     )
       return false
     // The inner frame's own bytes are payload[start, start + length): a view is made only by

@@ -95,9 +95,12 @@ export const MAX_FRAME_KIND = FrameKind.NACK_FRAMES
 export const Flag = {
   /** The publisher asks every receiver for an ACK frame. */
   ACK_REQUEST: 1 << 0,
-  /** Reserved: payload followed by an AEAD tag; key id and nonce in the header extension. */
+  /**
+   * Sealed with a group key (WIRE.md “Sealing”): key id, salt and counter open the header
+   * extension, a 16-byte AEAD tag follows the payload (counted in its length).
+   */
   AUTHENTICATED: 1 << 1,
-  /** Reserved: payload is encrypted (always together with AUTHENTICATED). */
+  /** The sealed payload is encrypted (always together with AUTHENTICATED). */
   ENCRYPTED: 1 << 2,
   /**
    * Informational: the publisher holds this fragmented message for repair, so a receiver missing
@@ -112,7 +115,7 @@ export const Flag = {
   FOREIGN: 1 << 9,
 } as const
 /** Flags this version implements. A frame with another must-understand bit set is dropped. */
-export const KNOWN_FLAGS = Flag.ACK_REQUEST
+export const KNOWN_FLAGS = Flag.ACK_REQUEST | Flag.AUTHENTICATED | Flag.ENCRYPTED
 /** Bits 0–7: must understand. Bits 8–15: informational, ignored when unknown. */
 export const MUST_UNDERSTAND_FLAGS = 0x00ff
 

@@ -7,12 +7,14 @@ import type { MessageCodec } from '../message-codec.js'
 import {
   CRC_LENGTH,
   FIXED_HEADER_LENGTH,
+  Flag,
   KNOWN_FLAGS,
   Limits,
   MAX_FRAME_KIND,
   MUST_UNDERSTAND_FLAGS,
 } from './constants.js'
 import { crc32Range } from './crc.js'
+import { SEAL_EXTENSION_LENGTH, TAG_LENGTH } from './seal.js'
 import {
   decodeHeader,
   encodeHeaderInto,
@@ -71,6 +73,18 @@ export const DROP_REASONS = [
   'foreign-session',
   /** Send side: the kernel refused a datagram (e.g. no route); its frames did not go out. */
   'send-failed',
+  /** Keyed side: a frame that is not sealed (WIRE.md “Sealing”). */
+  'unauthenticated',
+  /** Keyless side: a sealed frame (it cannot be read without the group's key). */
+  'no-key',
+  /** Sealed under a key id the keyring does not have, or one past its not-after. */
+  'unknown-key',
+  /** Sealed, but its tag does not match: forged, tampered with, or another key under that id. */
+  'bad-tag',
+  /** Sealed with a counter seen already, or older than the replay window. */
+  'replayed',
+  /** A new sender's seal counter too far from this host's clock: an old session replayed, or a bad clock. */
+  'clock-skew',
 ] as const
 export type DropReason = (typeof DROP_REASONS)[number]
 
@@ -148,12 +162,17 @@ export function decodeFrame(
     return { ok: false, reason: 'unsupported-flags' }
   if (header.messageLength > (options.maxMessageBytes ?? Limits.MAX_MESSAGE_BYTES))
     return { ok: false, reason: 'too-large' }
+  // A sealed frame's payload ends in its tag; its geometry is the plaintext's (WIRE.md “Sealing”).
+  const sealed = (header.flags & Flag.AUTHENTICATED) !== 0
+  const plainLength = sealed ? header.payloadLength - TAG_LENGTH : header.payloadLength
   if (
+    (sealed
+      ? plainLength < 0 || header.extensionLength < SEAL_EXTENSION_LENGTH
+      : (header.flags & Flag.ENCRYPTED) !== 0) ||
     header.fragmentCount === 0 ||
     header.fragmentIndex >= header.fragmentCount ||
-    header.fragmentOffset + header.payloadLength > header.messageLength ||
-    (header.fragmentCount === 1 &&
-      (header.fragmentOffset !== 0 || header.payloadLength !== header.messageLength))
+    header.fragmentOffset + plainLength > header.messageLength ||
+    (header.fragmentCount === 1 && (header.fragmentOffset !== 0 || plainLength !== header.messageLength))
   )
     return { ok: false, reason: 'bad-header' }
   return { ok: true, header, payload: buf.subarray(offset + h, offset + h + header.payloadLength) }

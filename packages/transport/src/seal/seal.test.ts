@@ -1,0 +1,201 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { FrameKind } from '../wire/constants.js'
+import { decodeFrame, encodedFrameLength, encodeFrameInto, writeCrc } from '../wire/frame.js'
+import { encodeTopic } from '../wire/header.js'
+import type { FrameHeader } from '../wire/header.js'
+import { SEAL_OVERHEAD } from '../wire/seal.js'
+import { Keyring } from './keyring.js'
+import { Opener } from './opener.js'
+import { MAX_CLOCK_SKEW_MS, REPLAY_WINDOW, ReplayWindow } from './replay-window.js'
+import { type SealMode, Sealer } from './sealer.js'
+
+const KEY_1 = `1 ${'11'.repeat(32)}`
+const KEY_2 = `2 ${'22'.repeat(32)}`
+const ring = (...lines: string[]) => Keyring.parse(lines.join('\n'))
+
+function frame(payload: Uint8Array, overrides: Partial<FrameHeader> = {}): Uint8Array {
+  const header: FrameHeader = {
+    kind: FrameKind.DATA,
+    flags: 0,
+    hops: 0,
+    topic: 'gps',
+    sessionId: 0x1234_5678,
+    sequence: 7,
+    fingerprint: 0xabcd,
+    messageLength: payload.length,
+    fragmentOffset: 0,
+    fragmentIndex: 0,
+    fragmentCount: 1,
+    payloadLength: payload.length,
+    extensionLength: 0,
+    ...overrides,
+  }
+  const topic = encodeTopic(header.topic)
+  const out = new Uint8Array(encodedFrameLength(header, topic))
+  encodeFrameInto(header, topic, payload, out, 0)
+  return out
+}
+
+/** Decodes, then opens: the receive path's first two steps. */
+function receive(opener: Opener, datagram: Uint8Array) {
+  const decoded = decodeFrame(datagram)
+  if (!decoded.ok) return { ok: false as const, reason: decoded.reason }
+  const headerLength = datagram.length - decoded.header.payloadLength - 4
+  const opened = opener.open(datagram, decoded.header, headerLength, decoded.payload)
+  return opened.ok ? { ...opened, header: decoded.header } : opened
+}
+
+const PAYLOAD = new TextEncoder().encode('lat 59.3293 lon 18.0686: a known message')
+
+describe.each<SealMode>(['encrypt', 'authenticate'])('sealing, %s', (mode) => {
+  it('round-trips: the opened frame is the frame that was sealed', () => {
+    const sealer = new Sealer(ring(KEY_1), mode)
+    const sealed = sealer.seal(frame(PAYLOAD)) as Uint8Array
+    expect(sealed.length).toBe(frame(PAYLOAD).length + SEAL_OVERHEAD)
+    const got = receive(new Opener(ring(KEY_1)), sealed)
+    expect(got.ok).toBe(true)
+    if (!got.ok) return
+    expect(Buffer.from(got.payload)).toEqual(Buffer.from(PAYLOAD))
+    expect(got.header).toMatchObject({ flags: 0, extensionLength: 0, payloadLength: PAYLOAD.length, sequence: 7 })
+  })
+
+  it(mode === 'encrypt' ? 'hides the payload' : 'leaves the payload readable', () => {
+    const sealed = Buffer.from(new Sealer(ring(KEY_1), mode).seal(frame(PAYLOAD)) as Uint8Array)
+    expect(sealed.includes(Buffer.from('59.3293'))).toBe(mode === 'authenticate')
+  })
+
+  it('a relay may change the hop count and informational flags; nothing else', () => {
+    const sealed = Buffer.from(new Sealer(ring(KEY_1), mode).seal(frame(PAYLOAD)) as Uint8Array)
+    const relayed = Buffer.from(sealed)
+    relayed[6] = 3 // hops
+    relayed[4] = 0x03 // REPAIRABLE | FOREIGN
+    fixCrc(relayed)
+    expect(receive(new Opener(ring(KEY_1)), relayed).ok).toBe(true)
+  })
+
+  it('every single-byte change of a sealed datagram outside hops and the informational flags is refused', () => {
+    const sealed = Buffer.from(new Sealer(ring(KEY_1), mode).seal(frame(PAYLOAD)) as Uint8Array)
+    for (let i = 0; i < sealed.length - 4; i++) {
+      if (i === 4 || i === 6) continue
+      const tampered = Buffer.from(sealed)
+      tampered[i]! ^= 0x01
+      fixCrc(tampered) // an attacker recomputes the CRC
+      const got = receive(new Opener(ring(KEY_1)), tampered)
+      expect({ i, ok: got.ok }).toEqual({ i, ok: false })
+    }
+  })
+})
+
+describe('keys', () => {
+  it('the highest id seals; every id in the ring opens (rotation without loss)', () => {
+    const old = new Sealer(ring(KEY_1), 'encrypt').seal(frame(PAYLOAD)) as Uint8Array
+    const rotated = new Sealer(ring(KEY_1, KEY_2), 'encrypt')
+    expect(rotated.keyId).toBe(2)
+    const opener = new Opener(ring(KEY_1, KEY_2))
+    expect(receive(opener, old).ok).toBe(true)
+    expect(receive(opener, rotated.seal(frame(PAYLOAD)) as Uint8Array).ok).toBe(true)
+    expect(receive(new Opener(ring(KEY_1)), rotated.seal(frame(PAYLOAD)) as Uint8Array)).toEqual({
+      ok: false,
+      reason: 'unknown-key',
+    })
+  })
+
+  it('another key under the same id fails the tag', () => {
+    const sealed = new Sealer(ring(KEY_1), 'encrypt').seal(frame(PAYLOAD)) as Uint8Array
+    expect(receive(new Opener(ring(`1 ${'33'.repeat(32)}`)), sealed)).toEqual({ ok: false, reason: 'bad-tag' })
+  })
+
+  it('keyed sides refuse unsealed frames; keyless ones recognise sealed frames', () => {
+    expect(receive(new Opener(ring(KEY_1)), frame(PAYLOAD))).toEqual({ ok: false, reason: 'unauthenticated' })
+    const sealed = new Sealer(ring(KEY_1), 'encrypt').seal(frame(PAYLOAD)) as Uint8Array
+    expect(receive(new Opener(undefined), sealed)).toEqual({ ok: false, reason: 'no-key' })
+    expect(receive(new Opener(undefined), frame(PAYLOAD)).ok).toBe(true)
+  })
+
+  it('a sealed datagram is not sealed again (a relay passing on what it cannot open)', () => {
+    const sealer = new Sealer(ring(KEY_1), 'encrypt')
+    const sealed = sealer.seal(frame(PAYLOAD))
+    expect(sealer.seal(sealed)).toBe(sealed)
+  })
+
+  it('key files: malformed lines are named, key material never printed', () => {
+    expect(() => Keyring.parse('# ring\n\n1 abc\n', 'k.keys')).toThrow(/k\.keys:3: key 1: expected 64 hex/)
+    expect(() => Keyring.parse(`${KEY_1}\n${KEY_1}`, 'k')).toThrow(/k:2: key id 1 already on line 1/)
+    expect(() => Keyring.parse('x y', 'k')).toThrow(/k:1: expected `KEY_ID HEX`/)
+    expect(() => Keyring.parse('# nothing', 'k')).toThrow(/no key/)
+    const keyring = ring(KEY_1, KEY_2)
+    for (const shown of [JSON.stringify(keyring), keyring.describe(), String(keyring)])
+      expect(shown).not.toMatch(/1111|2222/)
+    expect(Keyring.parse(Keyring.generate(9)).sealing()?.id).toBe(9)
+  })
+
+  it('a key past its not-after neither seals nor opens', () => {
+    const past = Keyring.parse(`1 ${'11'.repeat(32)} not-after=2020-01-01T00:00:00Z\n${KEY_2}`)
+    expect(past.sealing()?.id).toBe(2)
+    expect(past.key(1)).toBeUndefined()
+  })
+})
+
+describe('replay', () => {
+  it('a datagram opens once; its copy is replayed', () => {
+    const sealed = new Sealer(ring(KEY_1), 'encrypt').seal(frame(PAYLOAD)) as Uint8Array
+    const opener = new Opener(ring(KEY_1))
+    expect(receive(opener, sealed).ok).toBe(true)
+    expect(receive(opener, sealed)).toEqual({ ok: false, reason: 'replayed' })
+  })
+
+  it('datagrams out of order within the window open; ones older than it do not', () => {
+    const window = new ReplayWindow(1_000_000, 0)
+    expect(window.check(1_000_005)).toBe('ok')
+    window.commit(1_000_005, 0)
+    expect(window.check(1_000_003)).toBe('ok')
+    window.commit(1_000_003, 0)
+    expect(window.check(1_000_003)).toBe('replayed')
+    window.commit(1_000_000 + REPLAY_WINDOW + 10, 0)
+    expect(window.check(1_000_005)).toBe('replayed')
+    expect(window.check(1_000_000 + REPLAY_WINDOW + 9)).toBe('ok')
+  })
+
+  it('the window forgets what it slid past, exactly (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 3 * REPLAY_WINDOW }), { minLength: 1, maxLength: 200 }), (steps) => {
+        const base = 2 ** 40
+        const window = new ReplayWindow(base, 0)
+        const seen = new Set([base])
+        let highest = base
+        for (const step of steps) {
+          const c = base + step
+          const expected = highest - c >= REPLAY_WINDOW || seen.has(c) ? 'replayed' : 'ok'
+          const verdict = window.check(c)
+          if (verdict !== expected) return false
+          if (verdict === 'ok') {
+            window.commit(c, 0)
+            seen.add(c)
+            highest = Math.max(highest, c)
+          }
+        }
+        return true
+      }),
+    )
+  })
+
+  it('a new sender whose counter is far from this clock is refused (an old session replayed)', () => {
+    const sealer = new Sealer(ring(KEY_1), 'encrypt')
+    const realNow = performance.now
+    const sealed = sealer.seal(frame(PAYLOAD)) as Uint8Array
+    try {
+      // The receiver's clock is past the skew: the session is new to it and old.
+      performance.now = () => realNow.call(performance) + MAX_CLOCK_SKEW_MS + 1_000
+      expect(receive(new Opener(ring(KEY_1)), sealed)).toEqual({ ok: false, reason: 'clock-skew' })
+    } finally {
+      performance.now = realNow
+    }
+    expect(receive(new Opener(ring(KEY_1)), sealed).ok).toBe(true)
+  })
+})
+
+/** Recomputes a datagram's CRC trailer in place (as an attacker would). */
+function fixCrc(datagram: Buffer): void {
+  writeCrc(datagram, 0, datagram.length)
+}
