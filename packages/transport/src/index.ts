@@ -76,6 +76,23 @@ export {
   REPAIR_WINDOW_MS,
 } from './repair-window.js'
 export {
+  type GroupKey,
+  KEY_BYTES,
+  Keyring,
+  MAX_KEY_FILE_BYTES,
+  MAX_KEY_LINE,
+  MAX_KEYS,
+} from './seal/keyring.js'
+export { OPEN_PROBLEMS, type OpenProblem } from './seal/opener.js'
+export {
+  MAX_CLOCK_SKEW_MS,
+  MAX_SEAL_SESSIONS,
+  REPLAY_WINDOW,
+  SEAL_SESSION_IDLE_MS,
+} from './seal/replay-window.js'
+export type { SealStats } from './seal/seal-stats.js'
+export type { SealMode } from './seal/sealer.js'
+export {
   ACK_RETENTION_MS,
   type AckEntry,
   type AckReport,
@@ -108,6 +125,7 @@ export {
   type PublisherOptions,
   type PublishOptions,
   type PublishResult,
+  type SealOptions,
 } from './send/options.js'
 export { DEFAULT_BURST_BYTES } from './send/outbox.js'
 export {

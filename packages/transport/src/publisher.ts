@@ -14,6 +14,10 @@ import { resolveEndpoint } from './net/endpoint.js'
 import { budgetForMtu, checkBudget } from './net/interface.js'
 import { readKernelDrops } from './net/kernel-drops.js'
 import { type DatagramLink, UdpLink } from './net/link.js'
+import type { Keyring } from './seal/keyring.js'
+import { Opener } from './seal/opener.js'
+import { sealStats } from './seal/seal-stats.js'
+import { Sealer, type SealMode } from './seal/sealer.js'
 import { AckBook, type AckReport, type WaitForAcksOptions } from './send/ack-book.js'
 import { Batcher } from './send/batcher.js'
 import { ControlInbox } from './send/control-inbox.js'
@@ -38,6 +42,7 @@ import { SENT_LOG_BYTES, SENT_LOG_MS, SentLog } from './send/sent-log.js'
 import type { StatsSnapshot } from './stats.js'
 import type { FrameHeader } from './wire/header.js'
 import { encodeHeartbeats } from './wire/heartbeat.js'
+import { SEAL_OVERHEAD } from './wire/seal.js'
 
 export class Publisher extends EventEmitter {
   readonly sessionId: number
@@ -57,6 +62,10 @@ export class Publisher extends EventEmitter {
   /** The kernel's drop count read as the socket closed (its /proc line goes with it). */
   #kernelDropsAtClose: number | undefined
   readonly #framer: Framer
+  /** Opens sealed control frames (and refuses unsealed ones when keyed). */
+  readonly #opener: Opener
+  /** The datagram budget less the seal, when sealed: what frames are cut to. */
+  readonly #frameBudget: number
   /** Sends nobody awaits (large messages from send(), repairs): flush() and close() wait for them. */
   readonly #sending = new Set<Promise<void>>()
   #closed = false
@@ -85,12 +94,18 @@ export class Publisher extends EventEmitter {
       (error) => this.emit('warning', { reason: 'send-failed', error }),
       log,
     )
+    // Sealed: every datagram grows by the seal, so frames are cut to the budget less it.
+    const seal = options.seal
+    if (seal !== undefined) this.#outbox.sealer = new Sealer(seal.keyring, seal.mode ?? 'encrypt')
+    this.#opener = new Opener(seal?.keyring)
+    const budget = seal === undefined ? info.budget : info.budget - SEAL_OVERHEAD
+    this.#frameBudget = budget
     const batch = options.batch === true ? {} : options.batch === false ? undefined : options.batch
     // A linger of 0 is no batching: every frame at once, in its own datagram.
     this.#batcher =
       batch === undefined || batch.lingerMs === 0
         ? undefined
-        : new Batcher(this.#outbox, info.sessionId, info.budget, batch.lingerMs ?? DEFAULT_LINGER_MS)
+        : new Batcher(this.#outbox, info.sessionId, budget, batch.lingerMs ?? DEFAULT_LINGER_MS)
     const flow = options.flow ?? {}
     if (log !== undefined && flow !== false)
       this.#outbox.gate = new FlowGate(
@@ -126,6 +141,7 @@ export class Publisher extends EventEmitter {
           )
     this.#inbox = new ControlInbox({
       sessionId: info.sessionId,
+      opener: this.#opener,
       acks: this.#acks,
       nack: (header, body, length, address) => this.#retransmitter.onNack(header, body, length, address),
       nackFrames: (header, body, length, address) =>
@@ -146,7 +162,7 @@ export class Publisher extends EventEmitter {
     })
     this.#framer = new Framer({
       sessionId: info.sessionId,
-      budget: info.budget,
+      budget,
       ledger: this.#ledger,
       outbox: this.#outbox,
       batcher: this.#batcher,
@@ -311,6 +327,24 @@ export class Publisher extends EventEmitter {
     return this.#acks.receivers()
   }
 
+  /**
+   * Seals from now on with the keyring's highest id, and opens with every id in it (a key file
+   * re-read: rotation without loss). Only for a publisher created with `seal`.
+   */
+  setKeyring(keyring: Keyring): void {
+    const sealer = this.#outbox.sealer
+    if (sealer === undefined)
+      throw transportError('SHOAL_BAD_OPTION', 'setKeyring: this publisher was created without seal')
+    sealer.setKeyring(keyring)
+    this.#opener.setKeyring(keyring)
+  }
+
+  /** How this publisher seals: mode and key id; undefined when it does not. */
+  get sealing(): { mode: SealMode; keyId: number | undefined } | undefined {
+    const sealer = this.#outbox.sealer
+    return sealer === undefined ? undefined : { mode: sealer.mode, keyId: sealer.keyId }
+  }
+
   stats(): StatsSnapshot {
     const kernelDrops = this.#closed ? this.#kernelDropsAtClose : readKernelDrops(this.#link.inode)
     const out = this.#outbox.counters
@@ -324,6 +358,7 @@ export class Publisher extends EventEmitter {
       outcomes: { ...inbox.outcomes },
       heartbeats: { sent: this.#heartbeatsSent, received: 0, failed: out.controlErrors },
       ...(this.#outbox.gate === undefined ? {} : { flow: this.#outbox.gate.stats() }),
+      ...(this.#outbox.sealer === undefined ? {} : { seal: sealStats(this.#outbox.sealer, this.#opener) }),
       datagramsIn: inbox.datagramsIn,
       datagramsOut: out.datagramsOut,
       bytesIn: inbox.bytesIn,
@@ -362,7 +397,7 @@ export class Publisher extends EventEmitter {
     const topics = this.#ledger.heartbeatTopics()
     // A heartbeat with no topics only announces a publisher waiting for its group to report in.
     if (topics.length === 0 && this.#outbox.gate?.short !== true) return []
-    const datagrams = encodeHeartbeats(this.sessionId, this.#heartbeatsSent, topics, this.info.budget)
+    const datagrams = encodeHeartbeats(this.sessionId, this.#heartbeatsSent, topics, this.#frameBudget)
     this.#heartbeatsSent = (this.#heartbeatsSent + datagrams.length) >>> 0
     return datagrams
   }

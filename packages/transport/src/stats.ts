@@ -1,6 +1,7 @@
 /** Counters per (source, topic) stream, and the snapshot shape both ends report. */
 
 import { SequenceTracker } from './receive/sequence.js'
+import type { SealStats } from './seal/seal-stats.js'
 import type { FlowStats } from './send/flow-gate.js'
 import type { DropReason } from './wire/frame.js'
 
@@ -188,6 +189,8 @@ export interface StatsSnapshot {
    * were heard at once than MAX_STATUS_SESSIONS (WIRE.md “STATUS”).
    */
   status?: { sent: number; sessionsRefused: number }
+  /** Keyed (WIRE.md “Sealing”): how this side seals, what it sealed and opened, senders tracked. */
+  seal?: SealStats
   datagramsIn: number
   datagramsOut: number
   bytesIn: number

@@ -5,6 +5,7 @@
  * datagram read ends in exactly one outcome (`stats().outcomes`), and every table a stranger's
  * datagrams can grow is bounded (WIRE.md “Security”).
  */
+
 import { randomBytes } from 'node:crypto'
 import type { Socket } from 'node:dgram'
 import { EventEmitter, on } from 'node:events'
@@ -23,6 +24,7 @@ import {
   type SubscriberInfo,
   type SubscriberOptions,
 } from './receive/options.js'
+import type { Keyring } from './seal/keyring.js'
 import type { DatagramOutcome, StatsSnapshot } from './stats.js'
 
 export { DEFAULT_QUEUE_LIMIT, MAX_HELD_BYTES, MAX_HELD_FRAMES, ORDER_HOLD_MS } from './receive/delivery.js'
@@ -131,6 +133,14 @@ export class Subscriber extends EventEmitter {
    * `outcomes` says where every datagram read went (they add up to `datagramsIn`); `kernelDrops` is
    * what the kernel dropped before this subscriber could read it (Linux).
    */
+  /**
+   * A re-read key file: opens with every id in `keyring`, seals its control frames with the
+   * highest (rotation without loss). Only for a subscriber created with `seal`.
+   */
+  setKeyring(keyring: Keyring): void {
+    this.#engine.setKeyring(keyring)
+  }
+
   stats(): StatsSnapshot {
     const snapshot = this.#engine.snapshot()
     const kernelDrops = this.kernelDrops()

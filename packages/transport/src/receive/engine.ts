@@ -6,6 +6,8 @@
  * and the status sender (flow control), and never touches the socket: the subscriber (its host)
  * sends and emits for it.
  */
+import { transportError } from '../errors.js'
+import type { Keyring } from '../seal/keyring.js'
 import { REAL_CLOCK } from '../send/heartbeat.js'
 import { type DatagramOutcome, emptyRepairStats, type RepairStats, type StatsSnapshot } from '../stats.js'
 import { compileTopicFilter, type TopicFilter } from '../topic-filter.js'
@@ -28,6 +30,7 @@ import type {
 import { type AbandonedMessage, Reassembler } from './reassembler.js'
 import { messageKey } from './repair-requester.js'
 import { Repairs } from './repairs.js'
+import { SealGate } from './seal-gate.js'
 import { type SourceEvent, SourceTable } from './sources.js'
 import { receiveBufferHolds, STATUS_WINDOW_FRACTION, StatusSender } from './status-sender.js'
 import { StreamTable } from './stream-table.js'
@@ -63,6 +66,8 @@ export class ReceiveEngine {
   readonly #maxMessageBytes: number
   /** Asks publishers for what did not arrive; undefined when this subscriber never asks. */
   readonly #repairs: Repairs | undefined
+  /** Opens what arrives and seals what goes out, keyed (WIRE.md “Sealing”). */
+  readonly #seal: SealGate
   /** Flow-control STATUS to the publishers heard; undefined when off (raw, forward, `status: false`). */
   readonly #status: StatusSender | undefined
   /** Decoding and handing frames to the application (and its queue, which shrinks the window offered). */
@@ -95,6 +100,9 @@ export class ReceiveEngine {
     this.#reassembler.onAbandon = (abandoned) => this.#onAbandon(abandoned)
     this.#streams = new StreamTable(options.streams)
     this.#sources = new SourceTable(options.sourceGoneMs)
+    this.#seal = new SealGate(options)
+    // Sealed control frames grow by the seal: they are cut to the budget less it.
+    const budget = this.#seal.controlBudget(info.budget)
     const sendControl = (datagram: Uint8Array, to: { address: string; port: number }, what: string) =>
       this.#sendControl(datagram, to, what)
     const asks = options.repair ?? true
@@ -102,14 +110,14 @@ export class ReceiveEngine {
       // A relay's input asks too (hop by hop): what it missed, its receivers cannot get from it.
       asks === false || this.#raw
         ? undefined
-        : new Repairs(asks, this.#reassembler, sessionId, info.budget, sendControl)
+        : new Repairs(asks, this.#reassembler, sessionId, budget, sendControl)
     // A relay's input reports upstream only when it repairs (hop by hop): then its publisher
     // closes only once the relay holds everything, as it would for a receiver.
     this.#status =
       (options.status ?? true) && !this.#raw && (!this.#forward || this.#repairs !== undefined)
         ? new StatusSender({
             receiverSession: sessionId,
-            budget: info.budget,
+            budget,
             windowBytes: () =>
               receiveBufferHolds(info.recvBuffer.granted, this.#averageDatagram) * STATUS_WINDOW_FRACTION -
               this.delivery.queuedBytes,
@@ -123,6 +131,7 @@ export class ReceiveEngine {
 
   /** Expires partial messages and idle streams; returns the sources whose state changed. */
   sweep(now: number): SourceEvent[] {
+    this.#seal.sweep(now)
     this.delivery.sweep(now)
     this.#reassembler.sweep()
     this.#streams.sweep(now)
@@ -145,6 +154,7 @@ export class ReceiveEngine {
         ? {}
         : { status: { sent: this.#status.statusesSent, sessionsRefused: this.#status.sessionsRefused } }),
       outcomes: { ...this.#tally.outcomes },
+      ...(this.#seal.keyed ? { seal: this.#seal.stats()! } : {}),
       datagramsIn: this.#datagramsIn,
       datagramsOut: 0,
       bytesIn: this.#bytesIn,
@@ -173,6 +183,13 @@ export class ReceiveEngine {
   /** Reassembly state: partial messages and bytes held, completions, expiries, evictions. */
   reassemblyStats() {
     return this.#reassembler.stats()
+  }
+
+  /** A re-read keyring: seal with its highest id, open with every id (see `Subscriber.setKeyring`). */
+  setKeyring(keyring: Keyring): void {
+    if (!this.#seal.keyed)
+      throw transportError('SHOAL_BAD_OPTION', 'setKeyring: this subscriber was created without seal')
+    this.#seal.setKeyring(keyring)
   }
 
   /** Stops every timer and gives up every partial message. */
@@ -210,14 +227,25 @@ export class ReceiveEngine {
       this.#tally.outcome(frame.reason)
       return
     }
-    const { header, payload } = frame
+    const { header } = frame
+    const admitted = this.#seal.admit(data, header, frame.payload)
+    if (!admitted.ok) {
+      this.#tally.drop(admitted.reason, undefined, address, port)
+      this.#tally.outcome(admitted.reason)
+      return
+    }
+    if (admitted.whole) {
+      this.#tally.outcome(this.#forwarded(header, data, address, port, false))
+      return
+    }
+    const payload = admitted.payload
     if (header.kind === FrameKind.DATA) {
-      this.#tally.outcome(this.#onData(header, payload, data, address, port, receivedAt, now))
+      this.#tally.outcome(this.#onData(header, payload, admitted.data, address, port, receivedAt, now))
       return
     }
     if (header.kind === FrameKind.BATCH) {
       const whole = forEachInnerFrame(payload, (inner, innerPayload, start, length) => {
-        const innerFrame = this.#forward ? sealInner(payload.subarray(start, start + length)) : data
+        const innerFrame = this.#forward ? sealInner(payload.subarray(start, start + length)) : admitted.data
         // Each inner frame is counted by its own outcome in `drops` and its stream; the datagram once.
         this.#onData(inner, innerPayload, innerFrame, address, port, receivedAt, now)
       })
@@ -229,7 +257,7 @@ export class ReceiveEngine {
       return
     }
     if (header.kind === FrameKind.HEARTBEAT) {
-      this.#tally.outcome(this.#onHeartbeat(header, payload, data, address, port, now))
+      this.#tally.outcome(this.#onHeartbeat(header, payload, admitted.data, address, port, now))
       return
     }
     // ACK and NACK frames are for publishers: here they are someone's mistake, or a probe.
@@ -416,7 +444,7 @@ export class ReceiveEngine {
   }
 
   #sendControl(datagram: Uint8Array, to: { address: string; port: number }, what: string): void {
-    this.#host.send(datagram, to, (error) => {
+    this.#host.send(this.#seal.seal(datagram), to, (error) => {
       if (error)
         this.#tally.warn({
           reason: 'socket-error',

@@ -2,10 +2,12 @@
  * A subscriber's options, the frames and datagrams it hands out, and the checks `createSubscriber`
  * runs on its options (a bad value is a `SHOAL_BAD_OPTION` error naming it).
  */
+
 import { transportError } from '../errors.js'
 import type { CodecRegistry, TopicTypes } from '../message-codec.js'
 import type { EndpointOptions, ResolvedEndpoint } from '../net/endpoint.js'
 import type { RecvBufferInfo } from '../net/socket.js'
+import type { SealOptions } from '../send/options.js'
 import type { Origin } from '../stats.js'
 import type { DropReason } from '../wire/frame.js'
 import type { FrameHeader } from '../wire/header.js'
@@ -70,6 +72,13 @@ export interface SubscriberOptions extends EndpointOptions {
    * repaired or given up. Default false: frames go as they arrive, repaired ones late.
    */
   ordered?: boolean
+  /**
+   * The group's keyring (WIRE.md “Sealing”): sealed frames are opened, unsealed ones refused
+   * (`unauthenticated`), and the control frames this subscriber sends (ACK, NACK, STATUS) are
+   * sealed with `mode` (default `encrypt`). Without it sealed frames are refused (`no-key`), or,
+   * in forward mode, passed on as they are.
+   */
+  seal?: SealOptions
 }
 
 /** Where a frame came from; shared (frozen) by the frames of a stream from the same place. */

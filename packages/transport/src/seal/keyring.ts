@@ -40,7 +40,10 @@ export class Keyring {
       if (!Number.isInteger(key.id) || key.id < 0 || key.id > 0xffff_ffff)
         throw transportError('SHOAL_BAD_KEY', `key id ${key.id} is not a u32`)
       if (key.secret.length !== KEY_BYTES)
-        throw transportError('SHOAL_BAD_KEY', `key ${key.id} is ${key.secret.length} bytes; a key is ${KEY_BYTES}`)
+        throw transportError(
+          'SHOAL_BAD_KEY',
+          `key ${key.id} is ${key.secret.length} bytes; a key is ${KEY_BYTES}`,
+        )
       if (map.has(key.id)) throw transportError('SHOAL_BAD_KEY', `key id ${key.id} appears twice`)
       map.set(key.id, key)
     }
@@ -66,7 +69,10 @@ export class Keyring {
         throw bad(where, 'expected `KEY_ID HEX`: KEY_ID is a decimal number 0-4294967295')
       const id = Number(idText)
       if (hex === undefined || !/^[0-9a-fA-F]{64}$/.test(hex))
-        throw bad(where, `key ${id}: expected 64 hex characters (a 256-bit key, as \`openssl rand -hex 32\` makes)`)
+        throw bad(
+          where,
+          `key ${id}: expected 64 hex characters (a 256-bit key, as \`openssl rand -hex 32\` makes)`,
+        )
       if (seen.has(id)) throw bad(where, `key id ${id} already on line ${seen.get(id)}`)
       seen.set(id, i + 1)
       let notAfter: number | undefined

@@ -11,9 +11,17 @@
 import { createDecipheriv } from 'node:crypto'
 import { FIXED_HEADER_LENGTH, Flag, Offset } from '../wire/constants.js'
 import type { FrameHeader } from '../wire/header.js'
-import { headerAad, isSealed, nonceOf, readSealFields, SEAL_EXTENSION_LENGTH, SEAL_FLAGS, TAG_LENGTH } from '../wire/seal.js'
+import {
+  headerAad,
+  isSealed,
+  nonceOf,
+  readSealFields,
+  SEAL_EXTENSION_LENGTH,
+  SEAL_FLAGS,
+  TAG_LENGTH,
+} from '../wire/seal.js'
 import type { Keyring } from './keyring.js'
-import { MAX_SEAL_SESSIONS, ReplayTable, type ReplayStats } from './replay-window.js'
+import { MAX_SEAL_SESSIONS, type ReplayStats, ReplayTable } from './replay-window.js'
 import { AEAD, nowMicros, senderKey } from './sealer.js'
 
 /** Why a datagram did not open. */
@@ -75,7 +83,8 @@ export class Opener {
    */
   open(data: Uint8Array, header: FrameHeader, headerLength: number, payload: Uint8Array): OpenResult {
     const keyring = this.#keyring
-    if (!isSealed(header.flags)) return keyring === undefined ? { ok: true, payload } : { ok: false, reason: 'unauthenticated' }
+    if (!isSealed(header.flags))
+      return keyring === undefined ? { ok: true, payload } : { ok: false, reason: 'unauthenticated' }
     if (keyring === undefined) return { ok: false, reason: 'no-key' }
     const at = FIXED_HEADER_LENGTH + data[Offset.TOPIC_LENGTH]!
     const fields = readSealFields(data, at)

@@ -2,13 +2,13 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { FrameKind } from '../wire/constants.js'
 import { decodeFrame, encodedFrameLength, encodeFrameInto, writeCrc } from '../wire/frame.js'
-import { encodeTopic } from '../wire/header.js'
 import type { FrameHeader } from '../wire/header.js'
+import { encodeTopic } from '../wire/header.js'
 import { SEAL_OVERHEAD } from '../wire/seal.js'
 import { Keyring } from './keyring.js'
 import { Opener } from './opener.js'
 import { MAX_CLOCK_SKEW_MS, REPLAY_WINDOW, ReplayWindow } from './replay-window.js'
-import { type SealMode, Sealer } from './sealer.js'
+import { Sealer, type SealMode } from './sealer.js'
 
 const KEY_1 = `1 ${'11'.repeat(32)}`
 const KEY_2 = `2 ${'22'.repeat(32)}`
@@ -57,7 +57,12 @@ describe.each<SealMode>(['encrypt', 'authenticate'])('sealing, %s', (mode) => {
     expect(got.ok).toBe(true)
     if (!got.ok) return
     expect(Buffer.from(got.payload)).toEqual(Buffer.from(PAYLOAD))
-    expect(got.header).toMatchObject({ flags: 0, extensionLength: 0, payloadLength: PAYLOAD.length, sequence: 7 })
+    expect(got.header).toMatchObject({
+      flags: 0,
+      extensionLength: 0,
+      payloadLength: PAYLOAD.length,
+      sequence: 7,
+    })
   })
 
   it(mode === 'encrypt' ? 'hides the payload' : 'leaves the payload readable', () => {
@@ -103,7 +108,10 @@ describe('keys', () => {
 
   it('another key under the same id fails the tag', () => {
     const sealed = new Sealer(ring(KEY_1), 'encrypt').seal(frame(PAYLOAD)) as Uint8Array
-    expect(receive(new Opener(ring(`1 ${'33'.repeat(32)}`)), sealed)).toEqual({ ok: false, reason: 'bad-tag' })
+    expect(receive(new Opener(ring(`1 ${'33'.repeat(32)}`)), sealed)).toEqual({
+      ok: false,
+      reason: 'bad-tag',
+    })
   })
 
   it('keyed sides refuse unsealed frames; keyless ones recognise sealed frames', () => {
@@ -159,24 +167,27 @@ describe('replay', () => {
 
   it('the window forgets what it slid past, exactly (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 3 * REPLAY_WINDOW }), { minLength: 1, maxLength: 200 }), (steps) => {
-        const base = 2 ** 40
-        const window = new ReplayWindow(base, 0)
-        const seen = new Set([base])
-        let highest = base
-        for (const step of steps) {
-          const c = base + step
-          const expected = highest - c >= REPLAY_WINDOW || seen.has(c) ? 'replayed' : 'ok'
-          const verdict = window.check(c)
-          if (verdict !== expected) return false
-          if (verdict === 'ok') {
-            window.commit(c, 0)
-            seen.add(c)
-            highest = Math.max(highest, c)
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 3 * REPLAY_WINDOW }), { minLength: 1, maxLength: 200 }),
+        (steps) => {
+          const base = 2 ** 40
+          const window = new ReplayWindow(base, 0)
+          const seen = new Set([base])
+          let highest = base
+          for (const step of steps) {
+            const c = base + step
+            const expected = highest - c >= REPLAY_WINDOW || seen.has(c) ? 'replayed' : 'ok'
+            const verdict = window.check(c)
+            if (verdict !== expected) return false
+            if (verdict === 'ok') {
+              window.commit(c, 0)
+              seen.add(c)
+              highest = Math.max(highest, c)
+            }
           }
-        }
-        return true
-      }),
+          return true
+        },
+      ),
     )
   })
 

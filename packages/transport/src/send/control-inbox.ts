@@ -4,18 +4,23 @@
  * another session a relay's to pass on; anything else is refused, counted by reason. One outcome
  * per datagram read (`stats().outcomes`), so they sum to `datagramsIn`.
  */
+
+import type { Opener } from '../seal/opener.js'
 import { countDrop, type DatagramOutcome } from '../stats.js'
 import { decodeAckBody } from '../wire/ack.js'
-import { FrameKind, Limits } from '../wire/constants.js'
+import { CRC_LENGTH, FrameKind, Limits } from '../wire/constants.js'
 import { type DropReason, decodeFrame } from '../wire/frame.js'
 import type { FrameHeader } from '../wire/header.js'
 import { decodeNackBody, type NackBody } from '../wire/nack.js'
 import { decodeNackFramesBody, type NackFramesBody } from '../wire/nack-frames.js'
+import { isSealed } from '../wire/seal.js'
 import { decodeStatusBody, type StatusBody } from '../wire/status.js'
 import type { AckBook } from './ack-book.js'
 
 export interface ControlHandlers {
   readonly sessionId: number
+  /** Opens sealed control frames; keyed, it refuses unsealed ones (WIRE.md “Sealing”). */
+  readonly opener?: Opener
   readonly acks: AckBook
   /** A NACK for this session, well formed. */
   nack(header: FrameHeader, body: NackBody, length: number, address: string, port: number): void
@@ -63,7 +68,19 @@ export class ControlInbox {
       return 'reply'
     }
     if (!frame.ok) return this.#refuse(frame.reason, address, port)
-    const { header, payload } = frame
+    const { header } = frame
+    let payload = frame.payload
+    if (h.opener !== undefined && (h.opener.keyed || isSealed(header.flags))) {
+      // A keyless relay passes a sealed ACK for a session it forwarded back as it came: its
+      // publisher, which holds the key, opens it.
+      if (!h.opener.keyed && header.kind === FrameKind.ACK && header.sessionId !== h.sessionId)
+        return h.foreignAck(header, data, address, port)
+          ? 'foreign-ack'
+          : this.#refuse('foreign-session', address, port)
+      const opened = h.opener.open(data, header, data.length - header.payloadLength - CRC_LENGTH, payload)
+      if (!opened.ok) return this.#refuse(opened.reason, address, port)
+      payload = opened.payload
+    }
     if (header.kind === FrameKind.ACK) {
       const body = decodeAckBody(payload)
       if (body === undefined) return this.#refuse('bad-ack', address, port)

@@ -322,12 +322,13 @@ export class Framer {
     if (key !== undefined) setFlags(frame, 0, Flag.REPAIRABLE)
     else clearFlags(frame, 0, Flag.REPAIRABLE)
     const batcher = this.#context.batcher
-    // Only whole DATA frames go into a batch (WIRE.md, BATCH): a fragment or a HEARTBEAT goes out
-    // on its own.
+    // Only whole unsealed DATA frames go into a batch (WIRE.md, BATCH): a fragment, a HEARTBEAT or
+    // a frame sealed by someone else (passed on as it is) goes out on its own.
     const entry = frame.length - CRC_LENGTH + BATCH_LENGTH_PREFIX
     if (
       batcher !== undefined &&
       data &&
+      (frame[Offset.FLAGS + 1]! & Flag.AUTHENTICATED) === 0 &&
       entry <= batchCapacity(this.#budget) &&
       fragmentCountOf(frame) === 1
     ) {

@@ -6,6 +6,8 @@ import { transportError } from '../errors.js'
 import type { Family } from '../net/address.js'
 import type { EndpointOptions } from '../net/endpoint.js'
 import type { Mode } from '../net/socket.js'
+import { Keyring } from '../seal/keyring.js'
+import type { SealMode } from '../seal/sealer.js'
 import type { FrameHeader } from '../wire/header.js'
 import type { FlowStrategy } from './flow-control.js'
 import { HEARTBEAT_MAX_MS, HEARTBEAT_MIN_MS, type HeartbeatTiming } from './heartbeat.js'
@@ -42,6 +44,19 @@ export interface PublisherOptions extends Omit<EndpointOptions, 'source'> {
   heartbeat?: Partial<HeartbeatTiming> | boolean
   /** Flow control (see {@link FlowOptions}); `false`: receivers' STATUS is ignored. Default on (`min`). */
   flow?: FlowOptions | false
+  /**
+   * Seal every datagram with the group's key (WIRE.md “Sealing”), and take only sealed control
+   * frames (ACK, NACK, STATUS). Default: unsealed. Without it a sealed frame forwarded by a relay
+   * goes on as it is.
+   */
+  seal?: SealOptions
+}
+
+/** Sealing with a keyring (see {@link Keyring}). */
+export interface SealOptions {
+  keyring: Keyring
+  /** `encrypt` (default): payloads unreadable without the key; `authenticate`: readable, not forgeable. */
+  mode?: SealMode
 }
 
 /**
@@ -156,7 +171,10 @@ export interface FlowOptions {
 }
 
 /** The options of the send engine itself (what `new Publisher(link, info, options)` takes). */
-export type EngineOptions = Pick<PublisherOptions, 'pacing' | 'batch' | 'repair' | 'heartbeat' | 'flow'>
+export type EngineOptions = Pick<
+  PublisherOptions,
+  'pacing' | 'batch' | 'repair' | 'heartbeat' | 'flow' | 'seal'
+>
 
 /** Checks the options `createPublisher` cannot take from the endpoint; throws `SHOAL_BAD_OPTION`. */
 export function checkPublisherOptions(options: EngineOptions): void {
@@ -186,6 +204,11 @@ export function checkPublisherOptions(options: EngineOptions): void {
         throw transportError('SHOAL_BAD_OPTION', `repair.${name} ${rate} is not a rate above 0`)
     }
   }
+  const mode = options.seal?.mode
+  if (mode !== undefined && mode !== 'encrypt' && mode !== 'authenticate')
+    throw transportError('SHOAL_BAD_OPTION', `seal.mode ${String(mode)} is not encrypt or authenticate`)
+  if (options.seal !== undefined && !(options.seal.keyring instanceof Keyring))
+    throw transportError('SHOAL_BAD_OPTION', 'seal.keyring is not a Keyring (Keyring.parse)')
   if (typeof options.heartbeat === 'object') {
     const { minMs = HEARTBEAT_MIN_MS, maxMs = HEARTBEAT_MAX_MS } = options.heartbeat
     if (!(minMs >= 1 && Number.isFinite(minMs)))

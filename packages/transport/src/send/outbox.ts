@@ -1,11 +1,12 @@
 /**
  * The outbox: the one path every datagram a publisher sends takes, first send, resend, batch or
  * heartbeat (Aeron: the sender's duty cycle over the term buffer). It paces, counts, and turns a
- * kernel refusal into a `SHOAL_SOCKET` error; a stage that transforms every datagram (sealing with a
- * key) sits here, in `#put`.
+ * kernel refusal into a `SHOAL_SOCKET` error; sealing with a key, the stage that transforms every
+ * datagram, sits here, in `put`.
  */
 import { transportError } from '../errors.js'
 import { type Datagram, type DatagramLink, datagramLength, type SendDone } from '../net/link.js'
+import type { Sealer } from '../seal/sealer.js'
 import { PACING_TICK_MS, TokenBucket } from '../token-bucket.js'
 import type { FragmentParts } from '../wire/fragment.js'
 import type { FlowGate } from './flow-gate.js'
@@ -83,6 +84,8 @@ export class Outbox {
   readonly log: SentLog | undefined
   /** Where first sends wait for the receivers (flow control); undefined when off. */
   gate: FlowGate | undefined
+  /** Seals every datagram on its way out (WIRE.md “Sealing”); undefined when unkeyed. */
+  sealer: Sealer | undefined
 
   constructor(
     link: DatagramLink,
@@ -112,12 +115,14 @@ export class Outbox {
    * a log), or -1.
    */
   put(datagram: Datagram | FragmentParts, role: DatagramRole, done?: SendDone): number {
-    const length = datagramLength(datagram)
+    // The sent log keeps the datagram as it was: a resend is sealed anew (a fresh counter).
+    const wire = this.sealer === undefined ? datagram : this.sealer.seal(datagram)
+    const length = datagramLength(wire)
     this.counters.datagramsOut++
     this.counters.bytesOut += length
     if (role === 'resend') this.counters.resentBytes += length
     this.#link.send(
-      datagram,
+      wire,
       done === undefined
         ? role === 'control'
           ? this.#afterControl

@@ -14,7 +14,6 @@ import {
   MUST_UNDERSTAND_FLAGS,
 } from './constants.js'
 import { crc32Range } from './crc.js'
-import { SEAL_EXTENSION_LENGTH, TAG_LENGTH } from './seal.js'
 import {
   decodeHeader,
   encodeHeaderInto,
@@ -22,6 +21,7 @@ import {
   headerLength,
   writeWholeFrameHeader,
 } from './header.js'
+import { SEAL_EXTENSION_LENGTH, TAG_LENGTH } from './seal.js'
 
 /** Reasons a received datagram is dropped. Counted by the subscriber, never thrown. */
 export const DROP_REASONS = [
