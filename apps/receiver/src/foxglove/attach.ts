@@ -1,0 +1,25 @@
+import type { ServiceContext } from '@shoal/service'
+import type { ReceiverConfig } from '../config.js'
+import { registerFoxgloveMetrics } from './metrics.js'
+import { type FoxgloveBridge, startFoxgloveBridge } from './server.js'
+
+/**
+ * `--foxglove PORT`: the receiver's Foxglove WebSocket server, its metrics registered; undefined
+ * without the flag. Started before the subscriber, so that a port in use fails the start at once.
+ */
+export async function startReceiverFoxglove(
+  ctx: ServiceContext<ReceiverConfig>,
+): Promise<FoxgloveBridge | undefined> {
+  const { config, logger } = ctx
+  if (config.foxglove === undefined) return undefined
+  const bridge = await startFoxgloveBridge({
+    host: config.foxgloveHost,
+    port: config.foxglove,
+    maxClients: config.foxgloveMaxClients,
+    sendBufferBytes: config.foxgloveSendBuffer,
+    logger,
+  })
+  registerFoxgloveMetrics(ctx.registry, () => bridge.stats())
+  logger.info({ url: bridge.url }, `Foxglove: Open connection → Foxglove WebSocket → ${bridge.url}`)
+  return bridge
+}
