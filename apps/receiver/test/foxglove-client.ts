@@ -12,6 +12,8 @@ const { FoxgloveClient } = wsProtocol
 
 /** Every wait here is bounded by this, ms (a bound, not a speed check). */
 export const FOXGLOVE_WAIT_MS = 10_000
+/** How long `close()` waits for the close handshake before it destroys the socket, ms. */
+const CLOSE_WAIT_MS = 2_000
 
 /** The conversion Shoal's `MessageType.toObject` uses, so decoded values compare with it directly. */
 export const TO_OBJECT: protobuf.IConversionOptions = {
@@ -135,8 +137,11 @@ export async function connectViewer(url: string, minChannels = 0): Promise<Viewe
     async close() {
       if (ws.readyState === WebSocket.CLOSED) return
       const closed = new Promise((resolve) => ws.once('close', resolve))
+      ws.resume() // a paused socket would never read the server's close frame
       client.close()
+      const timer = setTimeout(() => ws.terminate(), CLOSE_WAIT_MS)
       await closed
+      clearTimeout(timer)
     },
   }
 }

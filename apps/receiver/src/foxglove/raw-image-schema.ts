@@ -1,4 +1,7 @@
-import schemas from '@foxglove/schemas/internal.js'
+// The two modules of `@foxglove/schemas/internal` used here, not its index: that one also loads the
+// ROS generator and its message library (400 kB of the bundle).
+import generator from '@foxglove/schemas/dist/internal/generateProto.js'
+import definitions from '@foxglove/schemas/dist/internal/schemas.js'
 import protobuf from 'protobufjs'
 import descriptor from 'protobufjs/ext/descriptor.js'
 
@@ -59,7 +62,7 @@ let cached: RawImageSchema | undefined
 /** Builds the schema once (parsing and encoding a descriptor: a few milliseconds), then hands out the same. */
 export function rawImageSchema(): RawImageSchema {
   if (cached !== undefined) return cached
-  const source = schemas.generateProto(schemas.foxgloveMessageSchemas.RawImage, [])
+  const source = generator.generateProto(definitions.foxgloveMessageSchemas.RawImage, [])
   const root = new protobuf.Root()
   // protobufjs ships the well-known types as JSON: Timestamp is { int64 seconds = 1; int32 nanos = 2; }.
   const timestamp = protobuf.common.get(TIMESTAMP_FILE)
