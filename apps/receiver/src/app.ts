@@ -15,6 +15,7 @@ import {
 } from '@shoal/transport'
 import { createWallClockNs } from './clock.js'
 import type { ReceiverConfig } from './config.js'
+import { startReceiverFoxglove } from './foxglove/attach.js'
 import { createOutput } from './output.js'
 import { Recorder } from './recorder.js'
 import { describeSubscription, reachHint, recvBufferHint, subscriberOptions } from './subscription.js'
@@ -29,6 +30,7 @@ import { WarningLog } from './warnings.js'
  */
 export async function startReceiver(ctx: ServiceContext<ReceiverConfig>): Promise<ServiceHandle> {
   const { config, logger } = ctx
+  const foxglove = await startReceiverFoxglove(ctx)
   const recorder =
     config.record === undefined
       ? undefined
@@ -39,6 +41,7 @@ export async function startReceiver(ctx: ServiceContext<ReceiverConfig>): Promis
     subscriber = await createSubscriber(subscriberOptions(config))
   } catch (error) {
     recorder?.close()
+    await foxglove?.close()
     throw error
   }
   const info = subscriber.info
@@ -85,6 +88,8 @@ export async function startReceiver(ctx: ServiceContext<ReceiverConfig>): Promis
         ctx.fail(error)
         return
       }
+      // Before the output, which may empty the message's bytes fields (json without --full).
+      foxglove?.publish(frame)
       output.frame(frame)
     })
   }
@@ -109,6 +114,7 @@ export async function startReceiver(ctx: ServiceContext<ReceiverConfig>): Promis
       ...(config.raw ? { raw: true } : {}),
       ...(recorder === undefined ? {} : { record: recorder.path, recordMaxSize: config.recordMaxSize }),
       ...(config.ack ? { ack: info.name } : {}),
+      ...(foxglove === undefined ? {} : { foxglove: foxglove.url }),
     },
     'receiving',
   )
@@ -125,6 +131,7 @@ export async function startReceiver(ctx: ServiceContext<ReceiverConfig>): Promis
       stopped = true
       for (const timer of timers) clearTimeout(timer)
       await subscriber.close()
+      await foxglove?.close()
       warnings.flush()
       await output.close()
       recorder?.close()

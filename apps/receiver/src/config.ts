@@ -19,6 +19,7 @@ import {
   topicFilter,
 } from '@shoal/service'
 import { DEFAULT_MAX_STREAMS } from '@shoal/transport'
+import { checkFoxgloveFlags, foxgloveFlags } from './foxglove/flags.js'
 
 export const DEFAULT_GROUP_V4 = '239.255.0.1'
 /** The IPv6 counterpart of 239.255.0.1: a transient (T flag), site-local (scope 5) group. */
@@ -100,6 +101,7 @@ export const receiverFlags = defineFlags({
     placeholder: 'duration',
     help: 'Stop after this long, e.g. 30s',
   }),
+  ...foxgloveFlags,
   ...modeFlags,
   ...commonFlags,
 })
@@ -149,6 +151,8 @@ export function resolveReceiverConfig(
     throw conflict('--no-status', '--no-status needs Shoal frames; --raw prints datagrams undecoded')
   if (rest.raw && rest.noRepair)
     throw conflict('--no-repair', '--no-repair needs Shoal frames; --raw prints datagrams undecoded')
+
+  checkFoxgloveFlags(values, sources)
 
   let listen: ReceiverListen
   if (mode === 'multicast') {
