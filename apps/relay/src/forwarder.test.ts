@@ -7,13 +7,20 @@ import {
   encodeWholeFrame,
   Flag,
   FrameKind,
+  Offset,
   setHops,
   writeCrc,
 } from '@shoal/transport/wire'
 import { describe, expect, it } from 'vitest'
 import { ACK_ROUTE_IDLE_MS, AckRoutes, MAX_ACK_SESSIONS } from './ack-routes.js'
 import { AllowList } from './allow-list.js'
-import { Forwarder, type ForwarderInput, type ForwarderOutput, totalDropped } from './forwarder.js'
+import {
+  Forwarder,
+  type ForwarderInput,
+  type ForwarderOutput,
+  MAX_SEALED_CONTROL_BYTES,
+  totalDropped,
+} from './forwarder.js'
 import { LoopGuard, type SocketAddress } from './loop-guard.js'
 
 const UPSTREAM = { address: '10.77.1.2', port: 50000 }
@@ -493,6 +500,30 @@ describe('Forwarder: what goes back upstream is an ack', () => {
     const { acks: counted } = forwarder.counters()
     expect(counted).toEqual({ forwarded: 2, malformed: 4, unroutable: 1, 'max-hops': 1, errors: 0 })
     expect(Object.values(counted).reduce((a, b) => a + b)).toBe(acks.length)
+  })
+
+  it('sealed acks and repair requests go back whole (a keyless relay cannot read them), up to a size real ones have', async () => {
+    const input = new FakeInput('in')
+    const { forwarder } = setup([input], [new FakeOutput('out')], 3)
+    forwarder.datagram(0, datagram('imu', { session: 5, flags: Flag.ACK_REQUEST }))
+    const sealed = (kind: FrameKind, bytes: number) => {
+      const a = control(new Uint8Array(bytes), { kind })
+      a.data[Offset.FLAGS + 1]! |= Flag.AUTHENTICATED | Flag.ENCRYPTED
+      a.header.flags |= Flag.AUTHENTICATED | Flag.ENCRYPTED
+      writeCrc(a.data, 0, a.data.length)
+      return a
+    }
+    const frames = [
+      sealed(FrameKind.ACK, 40), // forwarded
+      sealed(FrameKind.NACK, 4_000), // a padded NACK: forwarded
+      sealed(FrameKind.NACK_FRAMES, 200), // forwarded
+      sealed(FrameKind.STATUS, 40), // flow control does not cross a relay
+      sealed(FrameKind.NACK, MAX_SEALED_CONTROL_BYTES), // bulk, whatever it claims to be
+    ]
+    for (const a of frames) forwarder.ack(a)
+    await settle()
+    expect(input.replies).toHaveLength(3)
+    expect(forwarder.counters().acks).toMatchObject({ forwarded: 3, malformed: 2 })
   })
 
   it('an ack whose send fails is counted as an error, not as forwarded', async () => {

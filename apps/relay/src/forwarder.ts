@@ -10,6 +10,7 @@ import {
   decodeAckBody,
   Flag,
   FrameKind,
+  isSealed,
   Offset,
   setHops,
   writeCrc,
@@ -300,8 +301,25 @@ export class Forwarder {
  * True for an ACK as receivers write it (WIRE.md, “ACK”): one fragment, a receiver session and name
  * of at most `MAX_RECEIVER_NAME_BYTES`. So what a relay sends back upstream is an ack, and small.
  */
+/**
+ * Largest sealed control frame passed back upstream, bytes: an ACK with the longest name, or a
+ * NACK padded to earn the resend of a 64 KiB datagram (a sixteenth of it) with 64 ranges.
+ */
+export const MAX_SEALED_CONTROL_BYTES = 8 * 1024
+
 export function isReceiverAck(header: FrameHeader, data: Uint8Array): boolean {
-  if (header.kind !== FrameKind.ACK || header.fragmentCount !== 1) return false
+  if (header.fragmentCount !== 1) return false
+  // Sealed (WIRE.md “Sealing”), it cannot be read without the key: an ACK or a repair request
+  // goes back whole, and the publisher, which holds the key, opens it. Up to a size real ones
+  // have, so that the relay carries no bulk upstream for a stranger.
+  if (isSealed(header.flags))
+    return (
+      data.length <= MAX_SEALED_CONTROL_BYTES &&
+      (header.kind === FrameKind.ACK ||
+        header.kind === FrameKind.NACK ||
+        header.kind === FrameKind.NACK_FRAMES)
+    )
+  if (header.kind !== FrameKind.ACK) return false
   const end = data.length - CRC_LENGTH
   const start = end - header.payloadLength
   return start >= 0 && decodeAckBody(data.subarray(start, end)) !== undefined

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest'
 import {
   createPublisher,
   createSubscriber,
+  type ForeignAck,
   type ForwardDatagram,
   Keyring,
   type ReceivedFrame,
@@ -123,11 +124,14 @@ describe('keys', () => {
     const output = await track(
       createPublisher({ group: b.group, port: b.port, interface: '127.0.0.1', heartbeat: false }),
     )
-    input.on(
-      'datagram',
-      (d: ForwardDatagram) => void output.forward(d.data, d.header.hops + 1, d.foreign, d.header),
-    )
-    const beyond = await collect({ seal: { keyring: KEY_1 } }, b.group, b.port)
+    let upstream: { address: string; port: number } | undefined
+    input.on('datagram', (d: ForwardDatagram) => {
+      upstream = d.from
+      void output.forward(d.data, d.header.hops + 1, d.foreign, d.header)
+    })
+    // The way back, as the relay app does it: a sealed ACK goes to the publisher unopened.
+    output.on('foreign-ack', (a: ForeignAck) => void input.reply(a.data, upstream!))
+    const beyond = await collect({ seal: { keyring: KEY_1 }, ack: true }, b.group, b.port)
     const pub = await track(
       createPublisher({
         group: a.group,
@@ -143,5 +147,9 @@ describe('keys', () => {
     await waitFor(() => beyond.frames.length === 21, 5_000)
     expect(beyond.sub.stats().drops).toEqual({})
     expect(input.stats().drops).toEqual({})
+    const acked = new Promise((resolve) => pub.once('ack', resolve))
+    await pub.publish('imu', Imu, {}, { ack: true })
+    await acked
+    expect(output.stats().outcomes).toMatchObject({ 'foreign-ack': 1 })
   })
 })
