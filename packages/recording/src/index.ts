@@ -3,7 +3,9 @@
  * in the file, so any MCAP reader decodes it) written and read, and one reader over both formats,
  * MCAP and Shoal's own (`SHOALREC`, in @shoal/transport).
  */
+
 export { type Codecs, loadCodecs, MAX_CHUNK_UNCOMPRESSED_BYTES, ZSTD_LEVEL } from './codecs.js'
+export { type DamageReport, describeDamage, skipFields } from './damage.js'
 export {
   isMcapPath,
   MCAP_SUFFIX,
