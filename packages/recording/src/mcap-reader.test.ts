@@ -106,6 +106,16 @@ describe('readMcapFrames', () => {
     ])
   })
 
+  it('loses no channel with a damaged chunk: channels and schemas are written outside chunks', async () => {
+    const { frames, chunks, bytes } = await recording()
+    const damaged = Buffer.from(bytes)
+    const middle = Math.floor((chunks[0]!.start + chunks[0]!.end) / 2)
+    damaged[middle] = damaged[middle]! ^ 0x01
+    const { frames: got, report } = await read(damaged)
+    expect(comparable(got)).toEqual(comparable(frames.slice(FRAMES_PER_CHUNK)))
+    expect(report).toMatchObject({ damagedStretches: 1 })
+  })
+
   it('stops at a record length no record can have, and counts the rest as unsearched', async () => {
     const { frames, chunks, bytes } = await recording()
     const damaged = Buffer.from(bytes)

@@ -170,9 +170,7 @@ export class McapRecordWriter {
     }
     file.channelIds.set(key, id)
     file.channels.push(channel)
-    // In the chunk that first uses it, as @mcap/core's McapWriter does: a stream reader meets it
-    // before the messages.
-    this.#chunk.addChannel(channel)
+    file.unwritten.push(channel)
     return id
   }
 
@@ -187,7 +185,7 @@ export class McapRecordWriter {
     const schema: Schema = { id: file.schemas.length + 1, ...described }
     file.schemas.push(schema)
     file.schemaIds.set(typeName, schema.id)
-    this.#chunk.addSchema(schema)
+    file.unwritten.push(schema)
     return schema.id
   }
 
@@ -207,7 +205,13 @@ export class McapRecordWriter {
       }
     }
     const out = this.#records
-    const chunkStartOffset = BigInt(file.size)
+    // New schemas and channels go just before the chunk, outside it (unlike @mcap/core's McapWriter,
+    // which puts them inside): a damaged chunk then costs its own messages only, never the channel
+    // definitions later chunks need.
+    for (const record of file.unwritten.splice(0))
+      if ('schemaId' in record) out.writeChannel(record)
+      else out.writeSchema(record)
+    const chunkStartOffset = BigInt(file.size + out.length)
     const chunkLength = out.writeChunk({
       messageStartTime: chunk.messageStartTime,
       messageEndTime: chunk.messageEndTime,
@@ -233,7 +237,8 @@ export class McapRecordWriter {
       compressedSize: BigInt(records.byteLength),
       uncompressedSize: BigInt(data.byteLength),
     }
-    // The chunk and its message indexes in one write(2): a kill leaves all of them or a cut tail.
+    // Schemas, channels, the chunk and its message indexes in one write(2): a kill leaves all of
+    // them or a cut tail.
     file.append(out.buffer)
     out.reset()
     chunk.reset()
@@ -304,6 +309,8 @@ export class OpenFile {
   readonly schemaIds = new Map<string, number>()
   readonly channels: Channel[] = []
   readonly channelIds = new Map<string, number>()
+  /** Schemas and channels not written yet: they go out with the next chunk. */
+  readonly unwritten: Array<Schema | Channel> = []
   readonly channelCounts = new Map<number, bigint>()
   readonly chunkIndexes: ChunkIndex[] = []
   messageCount = 0n

@@ -44,7 +44,7 @@ describe('openRecording', () => {
   it('refuses a file of neither format, and a missing one', async () => {
     const path = join(dir, 'x.mcap')
     writeFileSync(path, '{"topic": "imu"}\n')
-    expect(() => recordingFormatOf(path)).toThrow(/neither an MCAP file nor a Shoal recording/)
+    expect(() => recordingFormatOf(path)).toThrow(/not a Shoal recording: neither MCAP nor SHOALREC/)
     await expect(openRecording(join(dir, 'missing.mcap'))).rejects.toThrow(/ENOENT/)
   })
 })

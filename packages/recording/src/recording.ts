@@ -20,7 +20,7 @@ export function recordingFormatOf(path: string): RecordingFormat {
   }
   if (hasMcapMagic(head.subarray(0, read))) return 'mcap'
   if (Buffer.from(head.subarray(0, read)).toString('latin1') === 'SHOALREC') return 'shoal'
-  throw new Error(`${path} is neither an MCAP file nor a Shoal recording (SHOALREC)`)
+  throw new Error(`${path} is not a Shoal recording: neither MCAP nor SHOALREC`)
 }
 
 /** A recording opened for reading, either format. */
