@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { open } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type IReadable, McapIndexedReader, McapStreamReader, type TypedMcapRecord } from '@mcap/core'
+import { type IReadable, McapIndexedReader, McapStreamReader } from '@mcap/core'
 import { loadDecompressHandlers } from '@mcap/support'
 import { Temperature } from '@shoal/schema'
 import { runCli } from '@shoal/service/testing'
@@ -154,7 +154,7 @@ describe('shoal-recv --record FILE.mcap', () => {
       const celsius: number[] = []
       const sequences: number[] = []
       let chunks = 0
-      for (let record: TypedMcapRecord | undefined; (record = reader.nextRecord()) !== undefined; ) {
+      for (let record = reader.nextRecord(); record !== undefined; record = reader.nextRecord()) {
         if (record.type === 'Schema') schemas.set(record.id, record)
         if (record.type === 'Channel') channels.set(record.id, record.schemaId)
         if (record.type === 'MessageIndex') chunks++ // one per channel per chunk: one channel here
