@@ -3,6 +3,7 @@
  * back by MCAP's own libraries (@mcap/core, @mcap/support) and protobufjs with nothing but the
  * schemas in the file, and printed again by `--from` exactly as the live receiver printed it.
  */
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -292,5 +293,41 @@ describe('shoal-recv --from FILE', () => {
     const result = await runCli(BIN, ['--from', 'x.mcap', '--group', '239.1.2.3'])
     expect(result.code).toBe(2)
     expect(result.stderr).toMatch(/--group is for receiving from the network; --from reads a file/)
+  })
+})
+
+describe('shoal-recv --from, with no network to reach', () => {
+  /**
+   * `unshare -n`: a new network namespace, where nothing but loopback exists (brought up, because
+   * the default `--interface 127.0.0.1` is checked when flags are read, even with `--from`).
+   */
+  const probe = spawnSync('unshare', ['-n', 'true'])
+  const missing =
+    probe.status === 0
+      ? undefined
+      : `unshare -n not possible: ${probe.stderr?.toString().trim() || probe.error?.message}`
+
+  it('prints a recording inside a network namespace of its own as it does outside', async (ctx) => {
+    if (missing !== undefined) {
+      if (process.env.CI === 'true') throw new Error(`${missing} (needed when CI=true)`)
+      ctx.skip(missing)
+    }
+    const file = join(dir, 'offline.mcap')
+    const { rx, pub } = await receiverWithPublisher(['--record', file, '--count', '3', '--output', 'json'])
+    try {
+      for (let i = 0; i < 3; i++) await pub.publish('temperature', Temperature, { celsius: i })
+      expect((await rx.exited).code).toBe(0)
+    } finally {
+      await pub.close()
+    }
+    const outside = await runCli(BIN, ['--from', file])
+    const inside = spawnSync(
+      'unshare',
+      ['-n', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, BIN, '--from', file],
+      { encoding: 'utf8' },
+    )
+    expect(inside.status).toBe(0)
+    expect(inside.stdout).toBe(outside.stdout)
+    expect(lines(inside.stdout)).toHaveLength(3)
   })
 })
