@@ -119,9 +119,11 @@ describe('--replay FILE.mcap', () => {
     const recorded = recordedFrames()
     const { path, ends } = await writeMcap('damaged.mcap', recorded)
     const bytes = readFileSync(path)
-    // The 3rd frame's chunk record starts where the 2nd frame's chunk and message index end: an
-    // opcode, a u64 length, and that many bytes. A flipped bit in the middle of it.
-    const chunkStart = ends[1]!
+    // The 3rd frame's records start where the 2nd frame's end: its new Channel record (outside the
+    // chunk), then its chunk. Each record is an opcode, a u64 length, and that many bytes. A flipped
+    // bit in the middle of the chunk (opcode 0x06).
+    let chunkStart = ends[1]!
+    while (bytes[chunkStart] !== 0x06) chunkStart += 9 + Number(bytes.readBigUInt64LE(chunkStart + 1))
     const chunkBytes = 9 + Number(bytes.readBigUInt64LE(chunkStart + 1))
     bytes[chunkStart + Math.floor(chunkBytes / 2)]! ^= 0x10
     writeFileSync(path, bytes)
