@@ -38,6 +38,13 @@ const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 })
 const decimal = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 })
 const count = (n: number) => integer.format(n)
 const perSecond = (n: number) => decimal.format(n)
+/** `42 s`, `12 min`, `3.5 h`, `2.1 d`. */
+function uptime(seconds: number): string {
+  if (seconds < 120) return `${count(seconds)} s`
+  if (seconds < 7200) return `${count(seconds / 60)} min`
+  if (seconds < 172_800) return `${decimal.format(seconds / 3600)} h`
+  return `${decimal.format(seconds / 86_400)} d`
+}
 
 function push(values: number[], value: number) {
   values.push(value)
@@ -169,7 +176,7 @@ function render(summary: WebSummary) {
   const ins = summary.streams.filter((s) => s.dir === 'in')
   const outs = summary.streams.filter((s) => s.dir === 'out')
   const cards: HTMLElement[] = [card('Status', String(health.status ?? '?'), health.status !== 'ready')]
-  if (typeof health.uptimeSeconds === 'number') cards.push(card('Uptime', `${count(health.uptimeSeconds)} s`))
+  if (typeof health.uptimeSeconds === 'number') cards.push(card('Uptime', uptime(health.uptimeSeconds)))
   if (ins.length > 0 || outs.length === 0) cards.push(card('Frames in/s', perSecond(direction('in'))))
   if (outs.length > 0) cards.push(card('Frames out/s', perSecond(direction('out'))))
   const topics = new Set(summary.streams.filter((s) => s.topic !== '*').map((s) => s.topic))
@@ -183,6 +190,14 @@ function render(summary: WebSummary) {
   if (repaired !== undefined) cards.push(card('Repaired', count(repaired)))
   const waits = single(summary, 'backpressure_waits_total')
   if (outs.length > 0 && waits !== undefined) cards.push(card('Back-pressure waits', count(waits), waits > 0))
+  // the relay says how many routes it has when ready (on /healthz)
+  for (const [key, label] of [
+    ['inputs', 'Inputs'],
+    ['outputs', 'Outputs'],
+  ] as const) {
+    const routes = health[key]
+    if (typeof routes === 'number') cards.push(card(label, count(routes)))
+  }
   const relayed = single(summary, 'relay_forwarded_total')
   if (relayed !== undefined) cards.push(card('Relayed', count(relayed)))
   byId('cards').replaceChildren(...cards)
@@ -224,6 +239,7 @@ function render(summary: WebSummary) {
   const kernel = single(summary, 'kernel_drops_total')
   const pick = (names: readonly string[]) =>
     names.flatMap((name) => rowsOf(family(summary, name), name.replace(/_total$/, '')))
+  const backPressure = pick(BACK_PRESSURE)
   const rest = Object.keys(summary.counters)
     .filter((name) => !SHOWN_APART.has(name))
     .sort()
@@ -237,7 +253,8 @@ function render(summary: WebSummary) {
       true,
     ),
     ...group('Repairs', rowsOf(family(summary, 'repair_events_total'))),
-    ...group('Back-pressure', pick(BACK_PRESSURE)),
+    // a receiver registers these too, always 0: shown where something is sent, or not 0
+    ...group('Back-pressure', outs.length > 0 || backPressure.some(([, v]) => v > 0) ? backPressure : []),
     ...group('Sources and streams', pick(RECEIVING)),
     ...group('Relay', pick(rest.filter((name) => name.startsWith('relay_')))),
     ...group('Datagrams', pick(rest.filter((name) => !name.startsWith('relay_')))),
