@@ -21,6 +21,7 @@ export {
   type DoctorEnv,
   type DoctorTarget,
   formatCheck,
+  openTransportProbe,
   type Probe,
   RMEM_MAX_PATH,
   runDoctor,
