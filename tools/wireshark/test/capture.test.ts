@@ -222,7 +222,8 @@ describe.skipIf(netns.skip || tshark.skip)(
       await net?.destroy()
       if (!dir) return
       // SHOAL_KEEP_CAPTURE=1 keeps the capture to open in Wireshark.
-      if (process.env.SHOAL_KEEP_CAPTURE === '1') process.stderr.write(`capture kept: ${join(dir, 'shoal.pcapng')}\n`)
+      if (process.env.SHOAL_KEEP_CAPTURE === '1')
+        process.stderr.write(`capture kept: ${join(dir, 'shoal.pcapng')}\n`)
       else rmSync(dir, { recursive: true, force: true })
     })
 

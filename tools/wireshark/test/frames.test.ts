@@ -3,7 +3,8 @@
  * exactly what Shoal sends), malformed ones included: tshark with the generated dissector must show
  * each value. Needs tshark only (no root): the namespace suite (capture.test.ts) does real traffic.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Image, Imu, NavSatFix } from '@shoal/schema'
@@ -31,9 +32,11 @@ import {
   hex32,
   type Layers,
   one,
+  PROTO_DIR,
   requireTshark,
   shoalLayer,
   summaries,
+  TSHARK_TIMEOUT_MS,
 } from './tshark.js'
 
 const tshark = requireTshark()
@@ -396,6 +399,33 @@ describe.skipIf(tshark.skip)('shoal.lua on datagrams from the transport codecs',
     expect(info('heartbeatAnnounce')).toContain('HEARTBEAT #10 (announcement, no topics yet)')
     expect(info('status')).toContain('STATUS #4 window 1000000: imu next 44')
     expect(info('notShoal')).not.toContain('Shoal')
+  })
+
+  it('loads from the personal plugins folder, with the search path saved in the profile as the GUI does', () => {
+    const home = join(dir, 'home')
+    const plugins = join(home, '.local', 'lib', 'wireshark', 'plugins')
+    const profile = join(home, '.config', 'wireshark')
+    mkdirSync(plugins, { recursive: true })
+    mkdirSync(profile, { recursive: true })
+    copyFileSync(DISSECTOR, join(plugins, 'shoal.lua'))
+    writeFileSync(join(profile, 'protobuf_search_paths'), `"${PROTO_DIR}","TRUE"\n`)
+    writeFileSync(join(profile, 'preferences'), 'protobuf.pbf_as_hf: TRUE\nprotobuf.preload_protos: TRUE\n')
+    const { XDG_CONFIG_HOME: _, ...env } = process.env
+    const filter = 'pbf.shoal.v1.NavSatFix.latitude == 47.5'
+    const fields = ['frame.number', 'shoal.sequence', 'pbf.shoal.v1.NavSatFix.latitude'].flatMap((f) => [
+      '-e',
+      f,
+    ])
+    const run = spawnSync('tshark', ['-n', '-r', pcap, '-Y', filter, '-T', 'fields', ...fields], {
+      env: { ...env, HOME: home },
+      encoding: 'utf8',
+      timeout: TSHARK_TIMEOUT_MS,
+    })
+    expect(run.status, run.stderr).toBe(0)
+    expect(run.stdout.trim().split('\n')).toEqual([
+      `${frameNumber('gps')}\t6\t47.5`,
+      `${frameNumber('batch')}\t5,42,43,7\t47.5`,
+    ])
   })
 
   it('exercises every field the dissector declares', () => {

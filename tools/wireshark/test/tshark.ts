@@ -49,7 +49,11 @@ function probe(): TsharkCapability {
   }
   const dumpcap = spawnSync('dumpcap', ['--version'], { encoding: 'utf8', timeout: TSHARK_TIMEOUT_MS })
   if (dumpcap.error || dumpcap.status !== 0) {
-    return { ok: false, version, reason: 'dumpcap is not installed (it comes with tshark: apt-get install tshark)' }
+    return {
+      ok: false,
+      version,
+      reason: 'dumpcap is not installed (it comes with tshark: apt-get install tshark)',
+    }
   }
   return { ok: true, version }
 }
