@@ -39,6 +39,8 @@ const LOSS = 0.25
 /** How long the lossy run's sender runs. */
 const LOSSY_DURATION = '2s'
 const BATCHED_FRAMES = 20
+/** dumpcap's kernel buffer, MiB (its default, 2, can drop a burst of fragments under load). */
+const CAPTURE_BUFFER_MIB = 32
 /** Between probe datagrams while dumpcap starts. */
 const PROBE_INTERVAL_MS = 50
 /** The camera image of the plain run: 64 × 48 rgb8, about 7 fragments on a 1500-byte MTU. */
@@ -188,9 +190,12 @@ const PROBE = `const s = require('node:dgram').createSocket('udp4'); s.send('pro
  */
 async function startCapture(net: Network, pcap: string): Promise<WatchedProcess> {
   const [a, b] = [net.host('a'), net.host('b')]
-  const capture = watchProcess(b.spawn('dumpcap', ['-i', b.ifname(), '-f', 'udp', '-w', pcap]), {
-    label: 'dumpcap on b',
-  })
+  const capture = watchProcess(
+    b.spawn('dumpcap', ['-i', b.ifname(), '-B', String(CAPTURE_BUFFER_MIB), '-f', 'udp', '-w', pcap]),
+    {
+      label: 'dumpcap on b',
+    },
+  )
   const deadline = Date.now() + WAIT_MS
   while (!/Packets: [1-9]/.test(capture.stderr())) {
     if (Date.now() > deadline) throw new Error(`dumpcap did not start capturing: ${capture.stderr()}`)

@@ -12,6 +12,8 @@ import {
   BatchBuilder,
   encodeAck,
   encodeControlFrame,
+  encodedFrameLength,
+  encodeFrameInto,
   encodeHeartbeats,
   encodeNack,
   encodeNackFrames,
@@ -19,8 +21,10 @@ import {
   encodeTopic,
   encodeWholeFrame,
   Flag,
+  type FrameHeader,
   FrameKind,
   fragmentMessage,
+  Limits,
   WHOLE_MESSAGE,
 } from '@shoal/transport/wire'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -88,6 +92,33 @@ const fragments = fragmentMessage(
   FRAGMENT_BUDGET,
 )
 
+/** One camera fragment with the header fields given, CRC and all: for fragments that do not fit. */
+function fragment(
+  fields: Partial<FrameHeader> & Pick<FrameHeader, 'sequence'>,
+  payloadLength: number,
+): Uint8Array {
+  const header: FrameHeader = {
+    kind: FrameKind.DATA,
+    flags: 0,
+    hops: 0,
+    topic: 'camera',
+    sessionId: SESSION,
+    fingerprint: Image.fingerprint,
+    messageLength: 2 * payloadLength,
+    fragmentOffset: 0,
+    fragmentIndex: 0,
+    fragmentCount: 2,
+    payloadLength,
+    extensionLength: 0,
+    ...fields,
+  }
+  const topicBytes = encodeTopic(header.topic)
+  const out = new Uint8Array(encodedFrameLength(header, topicBytes))
+  encodeFrameInto(header, topicBytes, new Uint8Array(payloadLength), out, 0)
+  return out
+}
+const REFUSED_SIZE = 400
+
 function batch(): Uint8Array {
   const builder = new BatchBuilder(BUDGET)
   builder.append(0, 0, SESSION, 42, Imu.fingerprint, encodeTopic('imu'), imuMessage(9.5))
@@ -118,6 +149,15 @@ const CASES = {
   fragment1: fragments[1]!,
   fragment3: fragments[3]!,
   fragment0Late: fragments[0]!,
+  // Message #20: 2 fragments of 400 bytes, then one that says 3; #21's last fragment ends short of
+  // its message; #22 declares more than a receiver reassembles.
+  refusedFirst: fragment({ sequence: 20 }, REFUSED_SIZE),
+  refusedMismatch: fragment({ sequence: 20, fragmentIndex: 1, fragmentCount: 3 }, REFUSED_SIZE),
+  refusedGeometry: fragment(
+    { sequence: 21, fragmentIndex: 1, fragmentOffset: REFUSED_SIZE },
+    REFUSED_SIZE - 100,
+  ),
+  refusedTooLarge: fragment({ sequence: 22, messageLength: Limits.MAX_MESSAGE_BYTES + 1 }, REFUSED_SIZE),
   ack: encodeAck(imuAbout, { receiverSession: RECEIVER, receiver: 'rx-1' }),
   nack: encodeNack(
     cameraAbout,
@@ -306,6 +346,18 @@ describe.skipIf(tshark.skip)('shoal.lua on datagrams from the transport codecs',
     const offsets = fragments.map((_, i) => one(layer(`fragment${i}` as CaseName), 'shoal.fragment_offset'))
     const size = FRAGMENT_BUDGET - 36 - 'camera'.length - 4
     expect(offsets).toEqual(['0', String(size), String(2 * size), String(3 * size)])
+  })
+
+  it("keeps no fragment that disagrees with its message, breaks its geometry or exceeds receivers' cap", () => {
+    const status = (name: CaseName) => one(layer(name), 'shoal.fragment.status')
+    expect(status('refusedFirst')).toBe('0')
+    expect(status('refusedMismatch')).toBe('4')
+    expect(status('refusedTooLarge')).toBe('5')
+    expect(expertOf('refusedMismatch', 'fragment')).toHaveLength(1)
+    expect(expertOf('refusedTooLarge', 'fragment')).toHaveLength(1)
+    expect(expertOf('refusedFirst', 'fragment')).toHaveLength(0)
+    // A last fragment must end its message: at 400, 300 bytes do not end the declared 800.
+    expect(status('refusedGeometry')).toBe('6')
   })
 
   it('shows ACK, NACK (ranges, whole message, padding) and NACK_FRAMES payloads', () => {
