@@ -70,7 +70,7 @@ local W = {
     { name = "REPAIRABLE", bit = 0x0100 },
     { name = "FOREIGN", bit = 0x0200 },
   },
-  KNOWN_FLAGS = 0x0001,
+  KNOWN_FLAGS = 0x0007,
   MUST_UNDERSTAND_FLAGS = 0x00ff,
   TOPIC_ENTRY_OVERHEAD = 5,
   ACK = { RECEIVER_OFFSET = 0, NAME_OFFSET = 4, MAX_RECEIVER_NAME_BYTES = 200 },
@@ -85,6 +85,7 @@ local W = {
   HEARTBEAT = { TOPIC = "*", MAX_ENTRIES = 1024 },
   STATUS = { TOPIC = "*", RECEIVER_OFFSET = 0, WINDOW_OFFSET = 4, ENTRIES_OFFSET = 8, MAX_ENTRIES = 1024 },
   BATCH = { TOPIC = "*", LENGTH_PREFIX = 2 },
+  SEAL = { EXTENSION_LENGTH = 20, TAG_LENGTH = 16, KEY_ID = 0, SENDER = 4, SENDER_LENGTH = 8, COUNTER = 12 },
   LIMITS = {
     MAX_MESSAGE_BYTES = 67108864,
     MAX_PARTIAL_MESSAGES = 128,
@@ -128,7 +129,7 @@ for fingerprint, name in pairs(TYPES) do TYPE_NAMES[fingerprint] = name end
 
 -- What became of a fragment in reassembly, as shown and filtered (`shoal.fragment.status`).
 local FRAGMENT_STATE = { HELD = 0, COMPLETED = 1, DUPLICATE = 2, LATE = 3, MISMATCH = 4, TOO_LARGE = 5,
-  BAD_GEOMETRY = 6, OFF = 7 }
+  BAD_GEOMETRY = 6, OFF = 7, ENCRYPTED = 8 }
 local FRAGMENT_STATE_TEXT = {
   [FRAGMENT_STATE.HELD] = "held: waiting for the other fragments",
   [FRAGMENT_STATE.COMPLETED] = "completed its message",
@@ -138,6 +139,7 @@ local FRAGMENT_STATE_TEXT = {
   [FRAGMENT_STATE.TOO_LARGE] = "not reassembled: message over the reassembly cap (too-large)",
   [FRAGMENT_STATE.BAD_GEOMETRY] = "not reassembled: outside its message's geometry (fragment-mismatch)",
   [FRAGMENT_STATE.OFF] = "reassembly off (preference)",
+  [FRAGMENT_STATE.ENCRYPTED] = "not reassembled: encrypted (the dissector has no key)",
 }
 
 local F = {
@@ -165,6 +167,13 @@ local F = {
   crc = ProtoField.uint32("shoal.crc", "CRC-32", base.HEX),
   crc_good = ProtoField.bool("shoal.crc.good", "CRC-32 good"),
   crc_computed = ProtoField.uint32("shoal.crc.computed", "CRC-32 computed", base.HEX),
+
+  seal = ProtoField.none("shoal.seal", "Seal"),
+  seal_key_id = ProtoField.uint32("shoal.seal.key_id", "Key id", base.DEC),
+  seal_sender = ProtoField.bytes("shoal.seal.sender", "Sender id"),
+  seal_counter = ProtoField.uint64("shoal.seal.counter", "Counter", base.DEC),
+  seal_tag = ProtoField.bytes("shoal.seal.tag", "AEAD tag"),
+  seal_ciphertext = ProtoField.bytes("shoal.seal.ciphertext", "Ciphertext"),
 
   batch_frames = ProtoField.uint16("shoal.batch.frames", "Frames in the batch", base.DEC),
   batch_entry = ProtoField.none("shoal.batch.entry", "Inner frame"),
@@ -235,9 +244,14 @@ local E = {
     expert.group.UNDECODED, expert.severity.NOTE),
   fragment = ProtoExpert.new("shoal.expert.fragment", "Fragment not reassembled",
     expert.group.REASSEMBLE, expert.severity.NOTE),
+  bad_seal = ProtoExpert.new("shoal.expert.bad_seal", "Sealed frame without room for its seal or tag",
+    expert.group.MALFORMED, expert.severity.ERROR),
+  encrypted = ProtoExpert.new("shoal.expert.encrypted",
+    "Encrypted payload: it opens only with the group key, which this dissector does not have",
+    expert.group.UNDECODED, expert.severity.NOTE),
 }
 shoal.experts = { E.bad_crc, E.truncated, E.bad_length, E.bad_header, E.unknown_kind, E.unsupported_flags,
-  E.bad_payload, E.bad_batch, E.unknown_type, E.fragment }
+  E.bad_payload, E.bad_batch, E.unknown_type, E.fragment, E.bad_seal, E.encrypted }
 
 shoal.prefs.check_crc = Pref.bool("Validate the CRC-32", true,
   "Compute each datagram's CRC-32 and flag mismatches (costs time on large captures)")
@@ -345,6 +359,22 @@ local function looks_like_shoal(tvb, offset, length)
     and header_length <= length
 end
 
+local FLAG = {}
+for _, flag in ipairs(W.FLAGS) do FLAG[flag.name] = flag.bit end
+
+-- The seal extension at `at` (WIRE.md "Sealing"): key id, the sealing side's random sender id and
+-- the counter the nonce is made of. Readable without the key; the dissector has none.
+local function dissect_seal(tvb, at, tree)
+  local seal = tree:add(F.seal, tvb(at, W.SEAL.EXTENSION_LENGTH))
+  local key_id = tvb(at + W.SEAL.KEY_ID, 4)
+  seal:add(F.seal_key_id, key_id)
+  seal:add(F.seal_sender, tvb(at + W.SEAL.SENDER, W.SEAL.SENDER_LENGTH))
+  local counter = tvb(at + W.SEAL.COUNTER, W.SEAL.EXTENSION_LENGTH - W.SEAL.COUNTER)
+  seal:add(F.seal_counter, counter)
+  seal:set_text(string.format("Seal: key %u, sender %s, counter %s", key_id:uint(),
+    tostring(tvb(at + W.SEAL.SENDER, W.SEAL.SENDER_LENGTH):bytes()):lower(), tostring(counter:uint64())))
+end
+
 -- Adds the header of the frame at `offset` (`length` bytes belong to it) to `tree`; returns its
 -- values, or nil when it is malformed (with an expert info on `tree`).
 local function dissect_header(tvb, offset, length, tree)
@@ -382,8 +412,21 @@ local function dissect_header(tvb, offset, length, tree)
   local topic_range = tvb(offset + W.OFFSET.TOPIC, topic_length)
   h.topic = topic_range:string(ENC_UTF_8)
   tree:add(F.topic, topic_range, h.topic)
-  if header_length > topic_end then
-    local extension = tvb(offset + topic_end, header_length - topic_end)
+  local extension_at = topic_end
+  h.sealed = band(h.FLAGS, FLAG.AUTHENTICATED) ~= 0
+  h.encrypted = band(h.FLAGS, FLAG.ENCRYPTED) ~= 0
+  if h.sealed and header_length - topic_end >= W.SEAL.EXTENSION_LENGTH then
+    extension_at = topic_end + W.SEAL.EXTENSION_LENGTH
+    dissect_seal(tvb, offset + topic_end, tree)
+  elseif h.sealed or h.encrypted then
+    h.bad_seal = true
+    tree:add_proto_expert_info(E.bad_seal, h.sealed
+      and string.format("AUTHENTICATED, but a %d-byte header extension has no room for the %d-byte seal",
+        header_length - topic_end, W.SEAL.EXTENSION_LENGTH)
+      or "ENCRYPTED without AUTHENTICATED")
+  end
+  if header_length > extension_at then
+    local extension = tvb(offset + extension_at, header_length - extension_at)
     local item = tree:add(F.extension, extension)
     if h.KIND == W.KIND.NACK or h.KIND == W.KIND.NACK_FRAMES then
       item:append_text(" (padding: a NACK's length sets what it may be answered with)")
@@ -595,19 +638,20 @@ end
 
 -- The fragment's fit in its message's geometry (WIRE.md "Fragmentation"): fragment i at i * size,
 -- every one but the last exactly one size, the last ending the message.
-local function fits_geometry(h, m)
+-- `length`: the fragment's bytes of the message (its payload, less a seal's tag).
+local function fits_geometry(h, m, length)
   if h.FRAGMENT_INDEX >= h.FRAGMENT_COUNT then return false end
-  if h.FRAGMENT_OFFSET + h.PAYLOAD_LENGTH > h.MESSAGE_LENGTH then return false end
+  if h.FRAGMENT_OFFSET + length > h.MESSAGE_LENGTH then return false end
   if h.FRAGMENT_INDEX == h.FRAGMENT_COUNT - 1 then
-    return h.FRAGMENT_OFFSET + h.PAYLOAD_LENGTH == h.MESSAGE_LENGTH
+    return h.FRAGMENT_OFFSET + length == h.MESSAGE_LENGTH
   end
   if m.size == nil then return true end
-  return h.PAYLOAD_LENGTH == m.size and h.FRAGMENT_OFFSET == h.FRAGMENT_INDEX * m.size
+  return length == m.size and h.FRAGMENT_OFFSET == h.FRAGMENT_INDEX * m.size
 end
 
--- First pass: takes the fragment `h` (payload at `payload_at` of `tvb`) of frame `pinfo.number`
--- and records what became of it.
-local function add_fragment(tvb, h, pinfo, payload_at)
+-- First pass: takes the fragment `h` of frame `pinfo.number` (`length` bytes of its message at
+-- `payload_at` of `tvb`) and records what became of it.
+local function add_fragment(tvb, h, pinfo, payload_at, length)
   local frame, key = pinfo.number, message_key(h)
   local note = { key = key }
   by_frame[frame] = note
@@ -622,7 +666,7 @@ local function add_fragment(tvb, h, pinfo, payload_at)
     note.status = FRAGMENT_STATE.MISMATCH
     return
   end
-  if not fits_geometry(h, m) then note.status = FRAGMENT_STATE.BAD_GEOMETRY return end
+  if not fits_geometry(h, m, length) then note.status = FRAGMENT_STATE.BAD_GEOMETRY return end
   if m.fragments[h.FRAGMENT_INDEX] then note.status = FRAGMENT_STATE.DUPLICATE return end
   if partial[key] == nil then
     while partial_count >= REASSEMBLY_MAX_PARTIAL_MESSAGES do forget(oldest_partial().key) end
@@ -631,16 +675,16 @@ local function add_fragment(tvb, h, pinfo, payload_at)
     partial[key] = m
     partial_count = partial_count + 1
   end
-  while partial_bytes + h.PAYLOAD_LENGTH > REASSEMBLY_MAX_PARTIAL_BYTES and partial_count > 1 do
+  while partial_bytes + length > REASSEMBLY_MAX_PARTIAL_BYTES and partial_count > 1 do
     local oldest = oldest_partial()
     if oldest == m then break end
     forget(oldest.key)
   end
-  if h.FRAGMENT_INDEX < h.FRAGMENT_COUNT - 1 then m.size = h.PAYLOAD_LENGTH end
-  m.fragments[h.FRAGMENT_INDEX] = tvb:bytes(payload_at, h.PAYLOAD_LENGTH)
+  if h.FRAGMENT_INDEX < h.FRAGMENT_COUNT - 1 then m.size = length end
+  m.fragments[h.FRAGMENT_INDEX] = tvb:bytes(payload_at, length)
   m.frames[h.FRAGMENT_INDEX] = frame
-  m.have, m.bytes, m.last_seen = m.have + 1, m.bytes + h.PAYLOAD_LENGTH, pinfo.abs_ts
-  partial_bytes = partial_bytes + h.PAYLOAD_LENGTH
+  m.have, m.bytes, m.last_seen = m.have + 1, m.bytes + length, pinfo.abs_ts
+  partial_bytes = partial_bytes + length
   note.status = FRAGMENT_STATE.HELD
   if m.have < m.count then return end
   local message = ByteArray.new()
@@ -692,17 +736,22 @@ local function type_label(fingerprint)
   return TYPES[fingerprint] or hex32(fingerprint)
 end
 
-local function show_fragment(tvb, h, pinfo, tree, payload_at)
-  local label = string.format("DATA %s #%u fragment %u/%u %s", h.topic, h.SEQUENCE, h.FRAGMENT_INDEX + 1,
+local function fragment_label(h)
+  return string.format("DATA %s #%u fragment %u/%u %s", h.topic, h.SEQUENCE, h.FRAGMENT_INDEX + 1,
     h.FRAGMENT_COUNT, type_label(h.FINGERPRINT))
+end
+
+-- A fragment: `length` bytes of its message at `payload_at`.
+local function show_fragment(tvb, h, pinfo, tree, payload_at, length)
+  local label = fragment_label(h)
   if not shoal.prefs.reassemble then
-    tree:add(F.fragment_status, tvb(payload_at, h.PAYLOAD_LENGTH), FRAGMENT_STATE.OFF):set_generated()
+    tree:add(F.fragment_status, tvb(payload_at, length), FRAGMENT_STATE.OFF):set_generated()
     return label
   end
-  if not pinfo.visited then add_fragment(tvb, h, pinfo, payload_at) end
+  if not pinfo.visited then add_fragment(tvb, h, pinfo, payload_at, length) end
   local note, completed = fragment_note(pinfo.number)
   if note == nil then return label end
-  local status_item = tree:add(F.fragment_status, tvb(payload_at, h.PAYLOAD_LENGTH), note.status)
+  local status_item = tree:add(F.fragment_status, tvb(payload_at, length), note.status)
   status_item:set_generated()
   if note.status >= FRAGMENT_STATE.MISMATCH then status_item:add_proto_expert_info(E.fragment) end
   if completed ~= nil and completed ~= pinfo.number then
@@ -723,7 +772,7 @@ local function show_fragment(tvb, h, pinfo, tree, payload_at)
 end
 
 local function dissect_data(tvb, h, pinfo, tree, payload_at, payload_length)
-  if h.FRAGMENT_COUNT > 1 then return show_fragment(tvb, h, pinfo, tree, payload_at) end
+  if h.FRAGMENT_COUNT > 1 then return show_fragment(tvb, h, pinfo, tree, payload_at, payload_length) end
   decode_message(tvb(payload_at, payload_length):tvb(), h.FINGERPRINT, pinfo, tree)
   return string.format("DATA %s #%u %s", h.topic, h.SEQUENCE, type_label(h.FINGERPRINT))
 end
@@ -766,6 +815,19 @@ local function dissect_batch(tvb, h, pinfo, tree, payload_at, payload_length)
   local parts = {}
   for _, topic in ipairs(order) do parts[#parts + 1] = string.format("%s x%d", topic, topics[topic]) end
   return string.format("BATCH #%u: %d frames (%s)", h.SEQUENCE, count, table.concat(parts, ", "))
+end
+
+-- A sealed frame's encrypted payload (any kind): shown as ciphertext, its header's story in Info.
+local function dissect_encrypted(tvb, h, pinfo, tree, payload_at, payload_length)
+  local item = tree:add(F.seal_ciphertext, tvb(payload_at, payload_length))
+  item:add_proto_expert_info(E.encrypted)
+  if h.KIND == W.KIND.DATA and h.FRAGMENT_COUNT > 1 then
+    tree:add(F.fragment_status, tvb(payload_at, payload_length), FRAGMENT_STATE.ENCRYPTED):set_generated()
+    return fragment_label(h) .. " [encrypted]"
+  elseif h.KIND == W.KIND.DATA then
+    return string.format("DATA %s #%u %s [encrypted]", h.topic, h.SEQUENCE, type_label(h.FINGERPRINT))
+  end
+  return string.format("%s %s #%u [encrypted]", h.kind_name, h.topic, h.SEQUENCE)
 end
 
 -- ---------------------------------------------------------------------------------------------
@@ -820,13 +882,28 @@ local function dissect(tvb, pinfo, tree)
     root:add_proto_expert_info(E.bad_length, string.format("Header says %d bytes, datagram has %d", whole, length))
   end
   local payload_tree = root:add(F.payload, tvb(payload_at, payload_length))
+  -- A sealed frame's payload ends with the AEAD tag (counted in its length).
+  local body_length, readable = payload_length, whole <= length and not h.bad_seal
+  if readable and h.sealed then
+    if payload_length < W.SEAL.TAG_LENGTH then
+      root:add_proto_expert_info(E.bad_seal, string.format("a %d-byte payload has no room for the %d-byte tag",
+        payload_length, W.SEAL.TAG_LENGTH))
+      readable = false
+    else
+      body_length = payload_length - W.SEAL.TAG_LENGTH
+      root:add(F.seal_tag, tvb(payload_at + body_length, W.SEAL.TAG_LENGTH)):append_text(" (not verified: no key)")
+    end
+  end
   local info
   local payload_dissector = PAYLOAD_DISSECTORS[h.KIND]
-  if whole <= length and payload_dissector then
-    info = payload_dissector(tvb, h, pinfo, payload_tree, payload_at, payload_length)
+  if readable and h.encrypted then
+    info = dissect_encrypted(tvb, h, pinfo, payload_tree, payload_at, body_length)
+  elseif readable and payload_dissector then
+    info = payload_dissector(tvb, h, pinfo, payload_tree, payload_at, body_length)
   else
     info = string.format("%s %s #%u", h.kind_name, h.topic, h.SEQUENCE)
   end
+  if h.sealed and not h.encrypted then info = info .. " [authenticated]" end
   if whole <= length then dissect_crc(tvb, h, root, crc_at) end
   root:append_text(string.format(", %s, %s, Session %s, Seq %u", h.kind_name, h.topic, hex32(h.SESSION), h.SEQUENCE))
   -- The Protobuf dissector writes its own name and message into the columns: ours go last.

@@ -99,6 +99,14 @@ export function wireConstants(): LuaRecord {
       MAX_ENTRIES: wire.MAX_STATUS_ENTRIES,
     },
     BATCH: { TOPIC: wire.BATCH_TOPIC, LENGTH_PREFIX: wire.BATCH_LENGTH_PREFIX },
+    SEAL: {
+      EXTENSION_LENGTH: wire.SEAL_EXTENSION_LENGTH,
+      TAG_LENGTH: wire.TAG_LENGTH,
+      KEY_ID: wire.SealOffset.KEY_ID,
+      SENDER: wire.SealOffset.SENDER,
+      SENDER_LENGTH: wire.SENDER_LENGTH,
+      COUNTER: wire.SealOffset.COUNTER,
+    },
     LIMITS: {
       MAX_MESSAGE_BYTES: wire.Limits.MAX_MESSAGE_BYTES,
       MAX_PARTIAL_MESSAGES: wire.Limits.MAX_PARTIAL_MESSAGES,

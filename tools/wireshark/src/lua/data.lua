@@ -26,17 +26,22 @@ local function type_label(fingerprint)
   return TYPES[fingerprint] or hex32(fingerprint)
 end
 
-local function show_fragment(tvb, h, pinfo, tree, payload_at)
-  local label = string.format("DATA %s #%u fragment %u/%u %s", h.topic, h.SEQUENCE, h.FRAGMENT_INDEX + 1,
+local function fragment_label(h)
+  return string.format("DATA %s #%u fragment %u/%u %s", h.topic, h.SEQUENCE, h.FRAGMENT_INDEX + 1,
     h.FRAGMENT_COUNT, type_label(h.FINGERPRINT))
+end
+
+-- A fragment: `length` bytes of its message at `payload_at`.
+local function show_fragment(tvb, h, pinfo, tree, payload_at, length)
+  local label = fragment_label(h)
   if not shoal.prefs.reassemble then
-    tree:add(F.fragment_status, tvb(payload_at, h.PAYLOAD_LENGTH), FRAGMENT_STATE.OFF):set_generated()
+    tree:add(F.fragment_status, tvb(payload_at, length), FRAGMENT_STATE.OFF):set_generated()
     return label
   end
-  if not pinfo.visited then add_fragment(tvb, h, pinfo, payload_at) end
+  if not pinfo.visited then add_fragment(tvb, h, pinfo, payload_at, length) end
   local note, completed = fragment_note(pinfo.number)
   if note == nil then return label end
-  local status_item = tree:add(F.fragment_status, tvb(payload_at, h.PAYLOAD_LENGTH), note.status)
+  local status_item = tree:add(F.fragment_status, tvb(payload_at, length), note.status)
   status_item:set_generated()
   if note.status >= FRAGMENT_STATE.MISMATCH then status_item:add_proto_expert_info(E.fragment) end
   if completed ~= nil and completed ~= pinfo.number then
@@ -57,7 +62,7 @@ local function show_fragment(tvb, h, pinfo, tree, payload_at)
 end
 
 local function dissect_data(tvb, h, pinfo, tree, payload_at, payload_length)
-  if h.FRAGMENT_COUNT > 1 then return show_fragment(tvb, h, pinfo, tree, payload_at) end
+  if h.FRAGMENT_COUNT > 1 then return show_fragment(tvb, h, pinfo, tree, payload_at, payload_length) end
   decode_message(tvb(payload_at, payload_length):tvb(), h.FINGERPRINT, pinfo, tree)
   return string.format("DATA %s #%u %s", h.topic, h.SEQUENCE, type_label(h.FINGERPRINT))
 end
@@ -100,4 +105,17 @@ local function dissect_batch(tvb, h, pinfo, tree, payload_at, payload_length)
   local parts = {}
   for _, topic in ipairs(order) do parts[#parts + 1] = string.format("%s x%d", topic, topics[topic]) end
   return string.format("BATCH #%u: %d frames (%s)", h.SEQUENCE, count, table.concat(parts, ", "))
+end
+
+-- A sealed frame's encrypted payload (any kind): shown as ciphertext, its header's story in Info.
+local function dissect_encrypted(tvb, h, pinfo, tree, payload_at, payload_length)
+  local item = tree:add(F.seal_ciphertext, tvb(payload_at, payload_length))
+  item:add_proto_expert_info(E.encrypted)
+  if h.KIND == W.KIND.DATA and h.FRAGMENT_COUNT > 1 then
+    tree:add(F.fragment_status, tvb(payload_at, payload_length), FRAGMENT_STATE.ENCRYPTED):set_generated()
+    return fragment_label(h) .. " [encrypted]"
+  elseif h.KIND == W.KIND.DATA then
+    return string.format("DATA %s #%u %s [encrypted]", h.topic, h.SEQUENCE, type_label(h.FINGERPRINT))
+  end
+  return string.format("%s %s #%u [encrypted]", h.kind_name, h.topic, h.SEQUENCE)
 end

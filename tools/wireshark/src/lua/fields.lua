@@ -24,7 +24,7 @@ for fingerprint, name in pairs(TYPES) do TYPE_NAMES[fingerprint] = name end
 
 -- What became of a fragment in reassembly, as shown and filtered (`shoal.fragment.status`).
 local FRAGMENT_STATE = { HELD = 0, COMPLETED = 1, DUPLICATE = 2, LATE = 3, MISMATCH = 4, TOO_LARGE = 5,
-  BAD_GEOMETRY = 6, OFF = 7 }
+  BAD_GEOMETRY = 6, OFF = 7, ENCRYPTED = 8 }
 local FRAGMENT_STATE_TEXT = {
   [FRAGMENT_STATE.HELD] = "held: waiting for the other fragments",
   [FRAGMENT_STATE.COMPLETED] = "completed its message",
@@ -34,6 +34,7 @@ local FRAGMENT_STATE_TEXT = {
   [FRAGMENT_STATE.TOO_LARGE] = "not reassembled: message over the reassembly cap (too-large)",
   [FRAGMENT_STATE.BAD_GEOMETRY] = "not reassembled: outside its message's geometry (fragment-mismatch)",
   [FRAGMENT_STATE.OFF] = "reassembly off (preference)",
+  [FRAGMENT_STATE.ENCRYPTED] = "not reassembled: encrypted (the dissector has no key)",
 }
 
 local F = {
@@ -61,6 +62,13 @@ local F = {
   crc = ProtoField.uint32("shoal.crc", "CRC-32", base.HEX),
   crc_good = ProtoField.bool("shoal.crc.good", "CRC-32 good"),
   crc_computed = ProtoField.uint32("shoal.crc.computed", "CRC-32 computed", base.HEX),
+
+  seal = ProtoField.none("shoal.seal", "Seal"),
+  seal_key_id = ProtoField.uint32("shoal.seal.key_id", "Key id", base.DEC),
+  seal_sender = ProtoField.bytes("shoal.seal.sender", "Sender id"),
+  seal_counter = ProtoField.uint64("shoal.seal.counter", "Counter", base.DEC),
+  seal_tag = ProtoField.bytes("shoal.seal.tag", "AEAD tag"),
+  seal_ciphertext = ProtoField.bytes("shoal.seal.ciphertext", "Ciphertext"),
 
   batch_frames = ProtoField.uint16("shoal.batch.frames", "Frames in the batch", base.DEC),
   batch_entry = ProtoField.none("shoal.batch.entry", "Inner frame"),
@@ -131,9 +139,14 @@ local E = {
     expert.group.UNDECODED, expert.severity.NOTE),
   fragment = ProtoExpert.new("shoal.expert.fragment", "Fragment not reassembled",
     expert.group.REASSEMBLE, expert.severity.NOTE),
+  bad_seal = ProtoExpert.new("shoal.expert.bad_seal", "Sealed frame without room for its seal or tag",
+    expert.group.MALFORMED, expert.severity.ERROR),
+  encrypted = ProtoExpert.new("shoal.expert.encrypted",
+    "Encrypted payload: it opens only with the group key, which this dissector does not have",
+    expert.group.UNDECODED, expert.severity.NOTE),
 }
 shoal.experts = { E.bad_crc, E.truncated, E.bad_length, E.bad_header, E.unknown_kind, E.unsupported_flags,
-  E.bad_payload, E.bad_batch, E.unknown_type, E.fragment }
+  E.bad_payload, E.bad_batch, E.unknown_type, E.fragment, E.bad_seal, E.encrypted }
 
 shoal.prefs.check_crc = Pref.bool("Validate the CRC-32", true,
   "Compute each datagram's CRC-32 and flag mismatches (costs time on large captures)")

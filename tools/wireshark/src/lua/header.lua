@@ -32,6 +32,22 @@ local function looks_like_shoal(tvb, offset, length)
     and header_length <= length
 end
 
+local FLAG = {}
+for _, flag in ipairs(W.FLAGS) do FLAG[flag.name] = flag.bit end
+
+-- The seal extension at `at` (WIRE.md "Sealing"): key id, the sealing side's random sender id and
+-- the counter the nonce is made of. Readable without the key; the dissector has none.
+local function dissect_seal(tvb, at, tree)
+  local seal = tree:add(F.seal, tvb(at, W.SEAL.EXTENSION_LENGTH))
+  local key_id = tvb(at + W.SEAL.KEY_ID, 4)
+  seal:add(F.seal_key_id, key_id)
+  seal:add(F.seal_sender, tvb(at + W.SEAL.SENDER, W.SEAL.SENDER_LENGTH))
+  local counter = tvb(at + W.SEAL.COUNTER, W.SEAL.EXTENSION_LENGTH - W.SEAL.COUNTER)
+  seal:add(F.seal_counter, counter)
+  seal:set_text(string.format("Seal: key %u, sender %s, counter %s", key_id:uint(),
+    tostring(tvb(at + W.SEAL.SENDER, W.SEAL.SENDER_LENGTH):bytes()):lower(), tostring(counter:uint64())))
+end
+
 -- Adds the header of the frame at `offset` (`length` bytes belong to it) to `tree`; returns its
 -- values, or nil when it is malformed (with an expert info on `tree`).
 local function dissect_header(tvb, offset, length, tree)
@@ -69,8 +85,21 @@ local function dissect_header(tvb, offset, length, tree)
   local topic_range = tvb(offset + W.OFFSET.TOPIC, topic_length)
   h.topic = topic_range:string(ENC_UTF_8)
   tree:add(F.topic, topic_range, h.topic)
-  if header_length > topic_end then
-    local extension = tvb(offset + topic_end, header_length - topic_end)
+  local extension_at = topic_end
+  h.sealed = band(h.FLAGS, FLAG.AUTHENTICATED) ~= 0
+  h.encrypted = band(h.FLAGS, FLAG.ENCRYPTED) ~= 0
+  if h.sealed and header_length - topic_end >= W.SEAL.EXTENSION_LENGTH then
+    extension_at = topic_end + W.SEAL.EXTENSION_LENGTH
+    dissect_seal(tvb, offset + topic_end, tree)
+  elseif h.sealed or h.encrypted then
+    h.bad_seal = true
+    tree:add_proto_expert_info(E.bad_seal, h.sealed
+      and string.format("AUTHENTICATED, but a %d-byte header extension has no room for the %d-byte seal",
+        header_length - topic_end, W.SEAL.EXTENSION_LENGTH)
+      or "ENCRYPTED without AUTHENTICATED")
+  end
+  if header_length > extension_at then
+    local extension = tvb(offset + extension_at, header_length - extension_at)
     local item = tree:add(F.extension, extension)
     if h.KIND == W.KIND.NACK or h.KIND == W.KIND.NACK_FRAMES then
       item:append_text(" (padding: a NACK's length sets what it may be answered with)")

@@ -50,13 +50,28 @@ local function dissect(tvb, pinfo, tree)
     root:add_proto_expert_info(E.bad_length, string.format("Header says %d bytes, datagram has %d", whole, length))
   end
   local payload_tree = root:add(F.payload, tvb(payload_at, payload_length))
+  -- A sealed frame's payload ends with the AEAD tag (counted in its length).
+  local body_length, readable = payload_length, whole <= length and not h.bad_seal
+  if readable and h.sealed then
+    if payload_length < W.SEAL.TAG_LENGTH then
+      root:add_proto_expert_info(E.bad_seal, string.format("a %d-byte payload has no room for the %d-byte tag",
+        payload_length, W.SEAL.TAG_LENGTH))
+      readable = false
+    else
+      body_length = payload_length - W.SEAL.TAG_LENGTH
+      root:add(F.seal_tag, tvb(payload_at + body_length, W.SEAL.TAG_LENGTH)):append_text(" (not verified: no key)")
+    end
+  end
   local info
   local payload_dissector = PAYLOAD_DISSECTORS[h.KIND]
-  if whole <= length and payload_dissector then
-    info = payload_dissector(tvb, h, pinfo, payload_tree, payload_at, payload_length)
+  if readable and h.encrypted then
+    info = dissect_encrypted(tvb, h, pinfo, payload_tree, payload_at, body_length)
+  elseif readable and payload_dissector then
+    info = payload_dissector(tvb, h, pinfo, payload_tree, payload_at, body_length)
   else
     info = string.format("%s %s #%u", h.kind_name, h.topic, h.SEQUENCE)
   end
+  if h.sealed and not h.encrypted then info = info .. " [authenticated]" end
   if whole <= length then dissect_crc(tvb, h, root, crc_at) end
   root:append_text(string.format(", %s, %s, Session %s, Seq %u", h.kind_name, h.topic, hex32(h.SESSION), h.SEQUENCE))
   -- The Protobuf dissector writes its own name and message into the columns: ours go last.

@@ -69,19 +69,20 @@ end
 
 -- The fragment's fit in its message's geometry (WIRE.md "Fragmentation"): fragment i at i * size,
 -- every one but the last exactly one size, the last ending the message.
-local function fits_geometry(h, m)
+-- `length`: the fragment's bytes of the message (its payload, less a seal's tag).
+local function fits_geometry(h, m, length)
   if h.FRAGMENT_INDEX >= h.FRAGMENT_COUNT then return false end
-  if h.FRAGMENT_OFFSET + h.PAYLOAD_LENGTH > h.MESSAGE_LENGTH then return false end
+  if h.FRAGMENT_OFFSET + length > h.MESSAGE_LENGTH then return false end
   if h.FRAGMENT_INDEX == h.FRAGMENT_COUNT - 1 then
-    return h.FRAGMENT_OFFSET + h.PAYLOAD_LENGTH == h.MESSAGE_LENGTH
+    return h.FRAGMENT_OFFSET + length == h.MESSAGE_LENGTH
   end
   if m.size == nil then return true end
-  return h.PAYLOAD_LENGTH == m.size and h.FRAGMENT_OFFSET == h.FRAGMENT_INDEX * m.size
+  return length == m.size and h.FRAGMENT_OFFSET == h.FRAGMENT_INDEX * m.size
 end
 
--- First pass: takes the fragment `h` (payload at `payload_at` of `tvb`) of frame `pinfo.number`
--- and records what became of it.
-local function add_fragment(tvb, h, pinfo, payload_at)
+-- First pass: takes the fragment `h` of frame `pinfo.number` (`length` bytes of its message at
+-- `payload_at` of `tvb`) and records what became of it.
+local function add_fragment(tvb, h, pinfo, payload_at, length)
   local frame, key = pinfo.number, message_key(h)
   local note = { key = key }
   by_frame[frame] = note
@@ -96,7 +97,7 @@ local function add_fragment(tvb, h, pinfo, payload_at)
     note.status = FRAGMENT_STATE.MISMATCH
     return
   end
-  if not fits_geometry(h, m) then note.status = FRAGMENT_STATE.BAD_GEOMETRY return end
+  if not fits_geometry(h, m, length) then note.status = FRAGMENT_STATE.BAD_GEOMETRY return end
   if m.fragments[h.FRAGMENT_INDEX] then note.status = FRAGMENT_STATE.DUPLICATE return end
   if partial[key] == nil then
     while partial_count >= REASSEMBLY_MAX_PARTIAL_MESSAGES do forget(oldest_partial().key) end
@@ -105,16 +106,16 @@ local function add_fragment(tvb, h, pinfo, payload_at)
     partial[key] = m
     partial_count = partial_count + 1
   end
-  while partial_bytes + h.PAYLOAD_LENGTH > REASSEMBLY_MAX_PARTIAL_BYTES and partial_count > 1 do
+  while partial_bytes + length > REASSEMBLY_MAX_PARTIAL_BYTES and partial_count > 1 do
     local oldest = oldest_partial()
     if oldest == m then break end
     forget(oldest.key)
   end
-  if h.FRAGMENT_INDEX < h.FRAGMENT_COUNT - 1 then m.size = h.PAYLOAD_LENGTH end
-  m.fragments[h.FRAGMENT_INDEX] = tvb:bytes(payload_at, h.PAYLOAD_LENGTH)
+  if h.FRAGMENT_INDEX < h.FRAGMENT_COUNT - 1 then m.size = length end
+  m.fragments[h.FRAGMENT_INDEX] = tvb:bytes(payload_at, length)
   m.frames[h.FRAGMENT_INDEX] = frame
-  m.have, m.bytes, m.last_seen = m.have + 1, m.bytes + h.PAYLOAD_LENGTH, pinfo.abs_ts
-  partial_bytes = partial_bytes + h.PAYLOAD_LENGTH
+  m.have, m.bytes, m.last_seen = m.have + 1, m.bytes + length, pinfo.abs_ts
+  partial_bytes = partial_bytes + length
   note.status = FRAGMENT_STATE.HELD
   if m.have < m.count then return end
   local message = ByteArray.new()
