@@ -156,6 +156,19 @@ describe('network interfaces', () => {
     expect(parse(networkInterface(table), '10.9.0.2').error).toMatch(/^no such interface/)
   })
 
+  it.skipIf(process.platform !== 'linux')(
+    'says so when the interface exists but is down or has no address',
+    () => {
+      // The kernel has lo (in /sys/class/net); a table without it is what Node lists for a down one.
+      expect(
+        parse(
+          networkInterface(() => ({})),
+          'lo',
+        ).error,
+      ).toBe('interface lo is down or has no address (ip link set lo up; ip addr add ADDRESS/PREFIX dev lo)')
+    },
+  )
+
   it('checks against this host by default', () => {
     expect(parse(networkInterface(), '127.0.0.1').ok).toMatchObject({ spec: '127.0.0.1' })
     expect(parse(networkInterface(), 'nosuch0').error).toMatch(/^no such interface on this host/)

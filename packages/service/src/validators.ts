@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { type NetworkInterfaceInfo, networkInterfaces } from 'node:os'
 import { z } from 'zod'
@@ -257,12 +258,18 @@ export function networkInterface(list: () => InterfaceTable = networkInterfaces)
         }
       }
       const names = Object.keys(table)
-      ctx.addIssue({
-        code: 'custom',
-        message: `no such interface on this host; expected an interface name or address (${names.join(', ') || 'none found'})`,
-      })
+      // Linux lists an interface that is down, or has no address, in /sys but not in Node's table.
+      const message = interfaceExists(spec)
+        ? `interface ${spec} is down or has no address (ip link set ${spec} up; ip addr add ADDRESS/PREFIX dev ${spec})`
+        : `no such interface on this host; expected an interface name or address (${names.join(', ') || 'none found'})`
+      ctx.addIssue({ code: 'custom', message })
       return z.NEVER
     })
+}
+
+/** Whether the kernel has a network interface of this name (Linux; false elsewhere). */
+function interfaceExists(name: string): boolean {
+  return /^[\w.:-]{1,15}$/.test(name) && existsSync(`/sys/class/net/${name}`)
 }
 
 function addressOf(info: NetworkInterfaceInfo): InterfaceAddress {
