@@ -40,6 +40,15 @@ async function measureProfiled(ctx: BenchContext, target: ProfileTarget): Promis
     case 'latency':
       await measureLatency(ctx, 'shoal', -1, target)
       return
+    case 'small-sealed':
+      await measureSmall(ctx, 'sealed', -1, target)
+      return
+    case 'image-sealed':
+      await measureImage(ctx, 'sealed', -1, target)
+      return
+    case 'latency-sealed':
+      await measureLatency(ctx, 'sealed', -1, target)
+      return
     case 'codec':
       await measureCodec(ctx, target)
       return
