@@ -28,6 +28,8 @@ export interface TargetResult {
   /** undefined: not measured in this run (scenario skipped or variant not available). */
   met: boolean | undefined
   profile: ProfileTarget
+  /** Profiled too when the target is missed: the row it is compared with (a sealed row's unsealed one). */
+  compareWith?: ProfileTarget
 }
 
 /**
@@ -196,6 +198,7 @@ function sealTargets(results: Omit<BenchResults, 'targets' | 'profiles'>): Targe
         : 'not measured',
       met: ok ? sealed.vsUnsealed!.median >= min : undefined,
       profile: 'small-sealed',
+      compareWith: 'small-batched',
     })
   }
   if (image !== undefined) {
@@ -212,6 +215,7 @@ function sealTargets(results: Omit<BenchResults, 'targets' | 'profiles'>): Targe
         : 'not measured',
       met: ok ? sealed.vsUnsealed!.median >= min : undefined,
       profile: 'image-sealed',
+      compareWith: 'image-unpaced',
     })
   }
   if (latency !== undefined) {
@@ -229,6 +233,7 @@ function sealTargets(results: Omit<BenchResults, 'targets' | 'profiles'>): Targe
         : 'not measured',
       met: ok ? sealed.p50VsUnsealed!.median <= SEAL_TARGETS.maxAddedP50Us : undefined,
       profile: 'latency-sealed',
+      compareWith: 'latency',
     })
   }
   return out
