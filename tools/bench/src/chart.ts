@@ -6,6 +6,7 @@
 import { compact } from './format.js'
 import { noiseOf } from './noise.js'
 import type { BenchResults } from './results.js'
+import { SEAL_TARGETS, UNSEALED } from './sealed.js'
 import { type Spread, scaled, spread } from './stats.js'
 
 export const COLORS = {
@@ -17,6 +18,7 @@ export const COLORS = {
   protobufjs: '#6aa56a',
   shoalInto: '#9cc3e6',
   cyclone: '#8e6bb8',
+  sealed: '#1f4e79',
   target: '#d62728',
   missed: '#d62728',
   met: '#2ca02c',
@@ -60,6 +62,8 @@ const HEADER_H = 64
 const FOOTER_H = 26
 const COLS = 3
 const PLOT = { left: 58, right: 14, top: 66, bottom: 62 }
+/** Line height of the target labels at a panel's top right. */
+const TARGET_LABEL_H = 14
 /** Bars at most this wide; labels are laid out to fit them. */
 const MAX_BAR_W = 84
 
@@ -92,14 +96,16 @@ function panel(p: Panel, x0: number, y0: number): string {
     out.push(
       text(
         width - 16,
-        43 + 14 * i,
+        43 + TARGET_LABEL_H * i,
         `- - ${t.label}`,
         `font-size="11" fill="${COLORS.target}" text-anchor="end"`,
       ),
     )
   const plotW = width - PLOT.left - PLOT.right
-  const plotH = PANEL_H - PLOT.top - PLOT.bottom
-  const bottom = PLOT.top + plotH
+  // Two target labels fit beside the plot's top; each one more pushes the plot down a line.
+  const top = PLOT.top + TARGET_LABEL_H * Math.max(0, targets.length - 2)
+  const plotH = PANEL_H - top - PLOT.bottom
+  const bottom = top + plotH
   const values: number[] = []
   for (const g of p.groups)
     for (const b of g.bars)
@@ -212,19 +218,23 @@ const TARGET_LINE_H = 34
 const MIN_TARGET_LINE_H = 25
 const TARGETS_TOP = 52
 
+/** The targets panel is a panel high, or taller when its targets do not fit one packed closest. */
+function targetsHeight(results: BenchResults): number {
+  return Math.max(PANEL_H, TARGETS_TOP + results.targets.length * MIN_TARGET_LINE_H + 8)
+}
+
 function targetsPanel(results: BenchResults, x0: number, y0: number, span: number): string {
   const width = PANEL_W * span
+  const height = targetsHeight(results)
   const out: string[] = [`<g transform="translate(${x0},${y0})">`]
-  out.push(
-    `<rect x="4" y="4" width="${width - 8}" height="${PANEL_H - 8}" rx="6" fill="#fff" stroke="#ddd"/>`,
-  )
+  out.push(`<rect x="4" y="4" width="${width - 8}" height="${height - 8}" rx="6" fill="#fff" stroke="#ddd"/>`)
   out.push(text(16, 26, 'Targets', 'font-size="14" font-weight="600"'))
   // About 5.6 px per character at 10.5 px, 5.1 at 9.5 px.
   const room = (px: number) => Math.floor((width - 48) / px)
   let y = TARGETS_TOP
   const lineH = Math.max(
     MIN_TARGET_LINE_H,
-    Math.min(TARGET_LINE_H, (PANEL_H - TARGETS_TOP - 8) / Math.max(1, results.targets.length)),
+    Math.min(TARGET_LINE_H, (height - TARGETS_TOP - 8) / Math.max(1, results.targets.length)),
   )
   for (const t of results.targets) {
     const [mark, color] =
@@ -254,6 +264,10 @@ const lossNote = (loss: Spread | undefined, of: number): Pick<Bar, 'note' | 'not
 export function renderChart(results: BenchResults): string {
   const panels: Panel[] = []
   const { small, image, latency, codec, dds } = results
+  const sealedTarget = (unsealed: number) =>
+    Number.isFinite(unsealed)
+      ? [{ value: SEAL_TARGETS.minRatio * unsealed, label: `sealed: ≥ ${SEAL_TARGETS.minRatio}× unsealed` }]
+      : []
   // The Cyclone DDS peer: a bar beside Shoal's where its panel exists, a panel of its own otherwise.
   const cycloneSmall: Bar | undefined = dds && {
     label: 'Cyclone DDS',
@@ -271,6 +285,7 @@ export function renderChart(results: BenchResults): string {
     const v = small.variants
     const bar = (variant: keyof typeof v, label: string, color: string): Bar => {
       const x = v[variant]
+      if (x === undefined) return { label, value: undefined, color, note: 'not measured' }
       return {
         label,
         value: x.available ? x.rate : undefined,
@@ -297,52 +312,51 @@ export function renderChart(results: BenchResults): string {
         : {}),
     })
     // One bar per group, so each target line is drawn over the bar it is judged on.
+    const sealed = v.sealed !== undefined
     panels.push({
       title: 'Small frames, batched',
       unit: `frames/s delivered (${small.messageBytes} B)`,
       groups: [
         { label: '', bars: [bar('batched', 'as fast as possible', COLORS.batched)] },
         { label: '', bars: [bar('paced', `offered ${compact(small.batchedRate)}/s`, COLORS.paced)] },
+        ...(sealed ? [{ label: '', bars: [bar('sealed', 'fastest, sealed', COLORS.sealed)] }] : []),
         ...(cycloneSmall ? [{ label: '', bars: [cycloneSmall] }] : []),
       ],
       targets: [
         { value: 1_000_000, label: 'offered: ≥ 1 M/s, 0 loss', group: 1 },
         ...(Number.isFinite(rawRate) ? [{ value: 7 * rawRate, label: 'fastest: ≥ 7× raw', group: 0 }] : []),
+        ...(sealed ? sealedTarget(v[UNSEALED.small].rate.median).map((t) => ({ ...t, group: 2 })) : []),
       ],
     })
   }
   if (image) {
     const i = image.variants
+    const imageBar = (x: (typeof i)['raw'], label: string, color: string): Bar => ({
+      label,
+      value: x.goodput,
+      color,
+      ...lossNote(x.lost, image.frames),
+    })
+    // Groups, so each target line is drawn over the bar it is judged on.
     panels.push({
       title: '1 MiB images',
       unit: 'goodput MB/s',
       groups: [
         {
           label: '',
-          bars: [
-            {
-              label: 'raw dgram',
-              value: i.raw.goodput,
-              color: COLORS.raw,
-              ...lossNote(i.raw.lost, image.frames),
-            },
-            {
-              label: 'Shoal',
-              value: i.shoal.goodput,
-              color: COLORS.shoal,
-              ...lossNote(i.shoal.lost, image.frames),
-            },
-            {
-              label: `paced ${compact(image.pacedBytesPerSecond / 1e6)}`,
-              value: i.paced.goodput,
-              color: COLORS.paced,
-              ...lossNote(i.paced.lost, image.frames),
-            },
-            ...(cycloneImage ? [cycloneImage] : []),
-          ],
+          bars: [imageBar(i.raw, 'raw dgram', COLORS.raw), imageBar(i.shoal, 'Shoal', COLORS.shoal)],
         },
+        ...(i.sealed ? [{ label: '', bars: [imageBar(i.sealed, 'sealed', COLORS.sealed)] }] : []),
+        {
+          label: '',
+          bars: [imageBar(i.paced, `paced ${compact(image.pacedBytesPerSecond / 1e6)}`, COLORS.paced)],
+        },
+        ...(cycloneImage ? [{ label: '', bars: [cycloneImage] }] : []),
       ],
-      targets: [{ value: 1_000, label: 'paced: ≥ 1,000 MB/s, 0 lost' }],
+      targets: [
+        { value: 1_000, label: 'paced: ≥ 1,000 MB/s, 0 lost', group: i.sealed ? 2 : 1 },
+        ...(i.sealed ? sealedTarget(i[UNSEALED.image].goodput.median).map((t) => ({ ...t, group: 1 })) : []),
+      ],
     })
   }
   if (cycloneSmall && !small)
@@ -389,10 +403,14 @@ export function renderChart(results: BenchResults): string {
   if (latency || dds) {
     // ddsperf prints no p99.9: its bar there says n/a.
     const cyclone = dds && { p50: dds.latency.p50, p99: dds.latency.p99, p999: undefined }
+    const sealed = latency?.impls.sealed
+    const bars = (latency ? 2 : 0) + (sealed ? 1 : 0) + (cyclone ? 1 : 0)
     panels.push({
       title: latency ? 'Latency: multicast ping, unicast pong' : 'Latency: ping, pong',
       unit: 'round trip µs, log scale (lower is better)',
       log: true,
+      // Four bars a group need two columns for their labels.
+      span: bars > 3 ? 2 : 1,
       groups: (['p50', 'p99', 'p999'] as const).map((q) => ({
         label: q === 'p999' ? 'p99.9' : q,
         bars: [
@@ -402,6 +420,7 @@ export function renderChart(results: BenchResults): string {
                 { label: 'Shoal', value: latency.impls.shoal[q], color: COLORS.shoal },
               ]
             : []),
+          ...(sealed ? [{ label: 'sealed', value: sealed[q], color: COLORS.sealed }] : []),
           // Three bars a group leave room for a short label only.
           ...(cyclone ? [{ label: 'DDS', value: cyclone[q], color: COLORS.cyclone }] : []),
         ],
@@ -418,7 +437,7 @@ export function renderChart(results: BenchResults): string {
     const groups: Group[] = []
     if (small) {
       const v = small.variants
-      const rss = (variant: keyof typeof v) =>
+      const rss = (variant: Exclude<keyof typeof v, 'sealed'>) =>
         v[variant].available ? toMiB(v[variant].receiverPeakRss) : undefined
       groups.push({
         label: 'small frames',
@@ -461,9 +480,8 @@ export function renderChart(results: BenchResults): string {
     row = placed.length > 0 ? row + 1 : 0
   }
   const targetsAt = { col, row, span: COLS - col }
-  const rows = targetsAt.row + 1
   const width = COLS * PANEL_W
-  const height = HEADER_H + rows * PANEL_H + FOOTER_H
+  const height = HEADER_H + targetsAt.row * PANEL_H + targetsHeight(results) + FOOTER_H
   const env = results.environment
   const versus = `Shoal vs raw node:dgram${dds ? ' and Cyclone DDS' : ''}`
   const out: string[] = [

@@ -1,4 +1,4 @@
-/** Number formatting shared by the tables and the chart. */
+/** Number formatting shared by the tables and the chart, and the tables themselves. */
 import type { Spread } from './stats.js'
 
 /** Three significant digits with a k/M/G suffix: 1,634,000 → "1.63 M", 51,234 → "51.2 k". */
@@ -30,4 +30,15 @@ export function withSpread(s: Spread, f: (n: number) => string): string {
   if (s.values.length === 0 || !Number.isFinite(s.median)) return '—'
   if (s.values.length === 1 || s.min === s.max) return f(s.median)
   return `${f(s.median)} [${f(s.min)}–${f(s.max)}]`
+}
+
+export type Align = 'l' | 'r'
+
+/** A Markdown table padded so that it lines up in a terminal too. */
+export function table(headers: string[], rows: string[][], align: Align[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const cell = (s: string, i: number) => (align[i] === 'r' ? s.padStart(widths[i]!) : s.padEnd(widths[i]!))
+  const line = (cells: string[]) => `| ${cells.map(cell).join(' | ')} |`
+  const rule = `|${widths.map((w, i) => (align[i] === 'r' ? `${'-'.repeat(w + 1)}:` : `${'-'.repeat(w + 2)}`)).join('|')}|`
+  return [line(headers), rule, ...rows.map(line)].join('\n')
 }

@@ -54,14 +54,18 @@ processes. Prints tables, writes JSON and an SVG chart. Never part of \`pnpm tes
 Flags:
   --only LIST          scenarios, comma-separated (default: all):
                          small    45-byte frames: raw dgram, Shoal unbatched (send, publish),
-                                  Shoal batched (as fast as possible, and paced to --batched-rate)
-                         image    1 MiB images: raw dgram, Shoal (unpaced, and paced to --image-rate)
+                                  Shoal batched (as fast as possible, sealed, and paced to
+                                  --batched-rate)
+                         image    1 MiB images: raw dgram, Shoal (unpaced, unpaced sealed, and
+                                  paced to --image-rate)
                          latency  multicast ping, unicast pong round trip: raw dgram, Shoal
+                                  (send, send sealed, publish)
                          dds      Cyclone DDS peer (ddsperf, Debian's cyclonedds-tools, installed
                                   with apt-get if missing): reliable 45 B and 1 MiB throughput,
                                   ping/pong round trip; same namespace, same CPUs
                          codec    encode+frame, deframe+decode, one frame and batched: protobufjs
-                                  alone, Shoal (no sockets)
+                                  alone, Shoal; per datagram: AES-256-GCM seal/open, Ed25519
+                                  sign/verify (no sockets)
                          memory   receiver peak RSS: same as small,image
   --runs N             runs of every measurement, 1-${MAX_RUNS} (default ${DEFAULT_RUNS}); tables show the median [min-max]
   --quick              smaller counts, for a smoke run (about a minute); Cyclone DDS: 1 timed second

@@ -1,7 +1,7 @@
 /**
  * Reads V8 CPU profiles (`node --cpu-prof`) and says where the time went: self time per function,
- * and per area (transport, schema/protobufjs, Node's own JS, GC, native), as a share of the busy
- * (non-idle) time of the process.
+ * and per area (transport, schema/protobufjs, Node's own JS, node:crypto, GC, native), as a share
+ * of the busy (non-idle) time of the process.
  */
 import { readFileSync } from 'node:fs'
 import type { ProfileTarget } from './targets.js'
@@ -52,6 +52,8 @@ export function areaOf(frame: CallFrame): string {
   if (url.includes('/packages/transport/')) return '@shoal/transport'
   if (url.includes('/packages/schema/')) return '@shoal/schema (generated)'
   if (url.includes('protobufjs') || url.includes('/long/')) return 'protobufjs'
+  // Sealing's AES-GCM: the native cipher's time is counted in its JS wrappers (update, final…).
+  if (url.startsWith('node:internal/crypto') || url === 'node:crypto') return 'node:crypto (sealing)'
   if (url.startsWith('node:')) return 'node (dgram, events, timers…)'
   if (url.includes('/tools/bench/')) return 'bench harness'
   return 'other'

@@ -17,7 +17,12 @@ export function profileTargets(ctx: BenchContext, targets: readonly TargetResult
   const mode = ctx.options.profile
   if (mode === 'never') return []
   const picked = targets.filter((t) => (mode === 'always' ? t.met !== undefined : t.met === false))
-  return [...new Set(picked.map((t) => t.profile))]
+  // A sealed row is profiled with its unsealed row, so the report shows what sealing added.
+  return [
+    ...new Set(
+      picked.flatMap((t) => (t.compareWith === undefined ? [t.profile] : [t.profile, t.compareWith])),
+    ),
+  ]
 }
 
 async function measureProfiled(ctx: BenchContext, target: ProfileTarget): Promise<void> {
@@ -39,6 +44,15 @@ async function measureProfiled(ctx: BenchContext, target: ProfileTarget): Promis
       return
     case 'latency':
       await measureLatency(ctx, 'shoal', -1, target)
+      return
+    case 'small-sealed':
+      await measureSmall(ctx, 'sealed', -1, target)
+      return
+    case 'image-sealed':
+      await measureImage(ctx, 'sealed', -1, target)
+      return
+    case 'latency-sealed':
+      await measureLatency(ctx, 'sealed', -1, target)
       return
     case 'codec':
       await measureCodec(ctx, target)

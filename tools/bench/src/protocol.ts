@@ -12,17 +12,21 @@ export type Impl = 'raw' | 'shoal'
 /**
  * Small-frame variants. `unbatched`: `publisher.send()` per frame, the loop raw runs;
  * `publish`: `await publisher.publish()` per frame (informational); `batched`: `send()` on a
- * batching publisher as fast as possible; `paced`: the same, offered at a fixed rate.
+ * batching publisher as fast as possible; `paced`: the same, offered at a fixed rate; `sealed`:
+ * `batched` with a keyed publisher and subscriber (`seal`, mode `encrypt`).
  */
-export type SmallVariant = 'raw' | 'unbatched' | 'publish' | 'batched' | 'paced'
-/** Image variants: raw dgram; Shoal's publisher unpaced; Shoal's with `pacing.bytesPerSecond`. */
-export type ImageVariant = 'raw' | 'shoal' | 'paced'
+export type SmallVariant = 'raw' | 'unbatched' | 'publish' | 'batched' | 'paced' | 'sealed'
+/**
+ * Image variants: raw dgram; Shoal's publisher unpaced; Shoal's with `pacing.bytesPerSecond`;
+ * `sealed`: unpaced with a keyed publisher and subscriber (mode `encrypt`).
+ */
+export type ImageVariant = 'raw' | 'shoal' | 'paced' | 'sealed'
 /**
  * Latency variants. `shoal`: `publisher.send()` on both legs, never awaited, like raw's
  * `socket.send()`; `publish`: `publisher.publish()` on both legs (a promise per message), for
- * information.
+ * information; `sealed`: `shoal` with every publisher and subscriber keyed (mode `encrypt`).
  */
-export type LatencyVariant = 'raw' | 'shoal' | 'publish'
+export type LatencyVariant = 'raw' | 'shoal' | 'publish' | 'sealed'
 
 interface Bounded {
   /** The worker reports what it has and exits after this long, whatever happens. */
@@ -31,6 +35,8 @@ interface Bounded {
 
 export interface SmallReceiverConfig extends Bounded {
   impl: Impl
+  /** Shoal: a keyed subscriber (the sealed variant). */
+  sealed: boolean
   group: string
   port: number
   iface: string
@@ -58,6 +64,8 @@ export const EARLY_IMAGES = 100
 
 export interface ImageReceiverConfig extends Bounded {
   impl: Impl
+  /** Shoal: a keyed subscriber (the sealed variant). */
+  sealed: boolean
   group: string
   port: number
   iface: string
@@ -101,6 +109,8 @@ export interface PingConfig extends Bounded {
 export interface CodecConfig extends Bounded {
   messages: number
   warmup: number
+  /** How long each per-datagram crypto row is timed, ms (after a warm-up of a fifth of it). */
+  cryptoMs: number
 }
 
 /** Kernel UDP counters of the namespace (/proc/net/snmp), as differences over a measurement. */
@@ -178,6 +188,23 @@ export type CodecRow =
   | 'shoalDecode'
   | 'shoalBatchDecode'
 
+/**
+ * Per-datagram crypto: `seal` and `open` are AES-256-GCM as the transport's Sealer and Opener do
+ * them (mode `encrypt`); `sign` and `verify` are Ed25519 over the whole datagram (node:crypto), what
+ * per-sender signatures would add. Not in the transport: measured to say whether they are affordable.
+ */
+export type CryptoOp = 'seal' | 'open' | 'sign' | 'verify'
+
+export interface CryptoMeasurement {
+  op: CryptoOp
+  /** The datagram as it goes on the wire (sealed: the seal's 36 bytes included); what is signed. */
+  datagramBytes: number
+  /** The unsealed frame the sealer takes (`datagramBytes` − 36); for signatures, `datagramBytes`. */
+  frameBytes: number
+  /** Datagrams per second on one core. */
+  perSecond: number
+}
+
 export interface CodecReport extends WorkerResult {
   messageBytes: number
   frameBytes: number
@@ -185,4 +212,5 @@ export interface CodecReport extends WorkerResult {
   framesPerBatch: number
   /** Messages per second per row. */
   rates: Record<CodecRow, number>
+  crypto: CryptoMeasurement[]
 }

@@ -2,7 +2,7 @@
  * The results as Markdown: the terminal output and the report file are the same text. Tables are
  * padded so they line up in a terminal too.
  */
-import { compact, fixed, int, mib, withSpread } from './format.js'
+import { compact, fixed, int, mib, table, withSpread } from './format.js'
 import { NOISY_CORES } from './interference.js'
 import { describeNoise, type Noise, noiseOf } from './noise.js'
 import type { ProfileSummary } from './profile.js'
@@ -16,11 +16,14 @@ import {
   ddsSmallNote,
   ddsSmallRow,
 } from './render-dds.js'
+import { imageSealNote, latencySealNote, sealSection, smallSealNote } from './render-seal.js'
 import type { BenchResults } from './results.js'
 import type { ImageRun } from './scenarios/image.js'
 import { type Spread, spread } from './stats.js'
 
-type Align = 'l' | 'r'
+/** Table order: each sealed row right under the unsealed row it is judged against. */
+const SMALL_ROWS = ['raw', 'unbatched', 'publish', 'batched', 'sealed', 'paced'] as const
+const IMAGE_ROWS = ['raw', 'shoal', 'sealed', 'paced'] as const
 
 const cores = (c: number | undefined) => (c === undefined ? '?' : c.toFixed(2))
 
@@ -28,14 +31,6 @@ const cores = (c: number | undefined) => (c === undefined ? '?' : c.toFixed(2))
 function noiseLine(results: BenchResults, scenario: Noise['scenario']): string[] {
   const text = describeNoise(noiseOf(results).find((n) => n.scenario === scenario))
   return text === '' ? [] : ['', `⚠ During these measurements ${text}: those runs are noisy.`]
-}
-
-export function table(headers: string[], rows: string[][], align: Align[]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
-  const cell = (s: string, i: number) => (align[i] === 'r' ? s.padStart(widths[i]!) : s.padEnd(widths[i]!))
-  const line = (cells: string[]) => `| ${cells.map(cell).join(' | ')} |`
-  const rule = `|${widths.map((w, i) => (align[i] === 'r' ? `${'-'.repeat(w + 1)}:` : `${'-'.repeat(w + 2)}`)).join('|')}|`
-  return [line(headers), rule, ...rows.map(line)].join('\n')
 }
 
 const ratio = (s: Spread | undefined) => (s === undefined ? '—' : withSpread(s, (n) => `${n.toFixed(2)}×`))
@@ -64,6 +59,8 @@ export function smallVariantName(
       return 'Shoal batched (`send`), as fast as possible'
     case 'paced':
       return `Shoal batched (\`send\`), offered ${compact(rate)} frames/s`
+    case 'sealed':
+      return 'Shoal batched (`send`), sealed (encrypt)'
   }
 }
 
@@ -100,9 +97,10 @@ function capNote(
 function smallSection(results: BenchResults): string {
   const { small: r, dds } = results
   const rows: string[][] = []
-  for (const v of ['raw', 'unbatched', 'publish', 'batched', 'paced'] as const) {
+  for (const v of SMALL_ROWS) {
     if (r === undefined) break
     const x = r.variants[v]
+    if (x === undefined) continue
     const name = smallVariantName(v, r.batchedRate)
     if (!x.available) {
       rows.push([name, x.reason ?? 'not available', '', '', '', '', '', ''])
@@ -156,6 +154,7 @@ function smallSection(results: BenchResults): string {
             "outruns its receiver loses frames by construction, and the as-fast-as-possible row shows how far (the receiver's ceiling). " +
             'The issue\'s "≥ 7× raw" is judged on the as-fast-as-possible row, which like raw shows what the path can carry. ' +
             'The unbatched target is judged on `send`, the loop raw runs; `await publish` per frame is shown for information.',
+          ...smallSealNote(r),
           ...(r.variants.paced.available
             ? capNote(
                 'The paced sender',
@@ -183,6 +182,8 @@ export function imageVariantName(
       return 'Shoal (`publish`), unpaced'
     case 'paced':
       return `Shoal (\`publish\`), \`pacing.bytesPerSecond\` ${int(bytesPerSecond / 1e6)} MB/s`
+    case 'sealed':
+      return 'Shoal (`publish`), unpaced, sealed (encrypt)'
   }
 }
 
@@ -197,8 +198,9 @@ function repairCell(runs: ReadonlyArray<Pick<ImageRun, 'nacks' | 'resent' | 'rep
 /** The Shoal rows with the Cyclone DDS row under them; either may be missing (`--only`). */
 function imageSection(results: BenchResults): string {
   const { image: r, dds } = results
-  const rows = (r === undefined ? [] : (['raw', 'shoal', 'paced'] as const)).map((variant) => {
-    const x = r!.variants[variant]
+  const present = IMAGE_ROWS.filter((v) => r?.variants[v] !== undefined)
+  const rows = (r === undefined ? [] : present).map((variant) => {
+    const x = r!.variants[variant]!
     return [
       imageVariantName(variant, r!.pacedBytesPerSecond),
       withSpread(x.goodput, fixed(0)),
@@ -207,7 +209,7 @@ function imageSection(results: BenchResults): string {
       withSpread(x.lostEarly, int),
       x.gaps === undefined ? '—' : withSpread(x.gaps, int),
       fixed(0)(spread(x.runs.map((run) => run.sendRate)).median),
-      String(r!.datagramsPerImage[variant]),
+      String(r!.datagramsPerImage[variant] ?? '—'),
       int(spread(x.runs.map((run) => run.rcvbufErrors)).median),
       repairCell(x.runs),
     ]
@@ -256,6 +258,7 @@ function imageSection(results: BenchResults): string {
             'MB/s',
             '`pacing.bytesPerSecond`',
           ),
+          ...imageSealNote(r),
         ]),
     ...(dds === undefined ? [] : ['', ddsImageNote(dds)]),
   ].join('\n')
@@ -265,8 +268,13 @@ function imageSection(results: BenchResults): string {
 function latencySection(results: BenchResults): string {
   const { latency: r, dds } = results
   const us = fixed(1)
-  const names = { raw: 'raw dgram', shoal: 'Shoal (`send`)', publish: 'Shoal (`publish`), for information' }
-  const variants = (['raw', 'shoal', 'publish'] as const).filter((v) => r?.impls[v] !== undefined)
+  const names = {
+    raw: 'raw dgram',
+    shoal: 'Shoal (`send`)',
+    sealed: 'Shoal (`send`), sealed (encrypt)',
+    publish: 'Shoal (`publish`), for information',
+  }
+  const variants = (['raw', 'shoal', 'sealed', 'publish'] as const).filter((v) => r?.impls[v] !== undefined)
   const rows = variants.map((impl) => {
     const x = r!.impls[impl]!
     return [
@@ -293,7 +301,8 @@ function latencySection(results: BenchResults): string {
       : `Round trip in µs: a ping by multicast, the pong back by unicast, one at a time; ${int(r.pings)} timed per run after ${int(r.warmup)} warm-up. ` +
         'Shoal encodes, frames, checks and decodes on both legs; raw echoes 49 bytes. ' +
         'Raw sends with `socket.send()` and never waits for it; so does Shoal with `publisher.send()`, the row the targets are judged on. ' +
-        'The `publish` row sends with `publisher.publish()`, a promise per message, on both legs.',
+        'The `publish` row sends with `publisher.publish()`, a promise per message, on both legs. ' +
+        'The sealed row is the `send` row with every publisher and subscriber keyed (AES-256-GCM, mode `encrypt`).',
     '',
     table(['variant', 'p50', 'p99', 'p99.9', 'p50 − raw', 'p99 ÷ raw', 'lost'], rows, [
       'l',
@@ -304,6 +313,7 @@ function latencySection(results: BenchResults): string {
       'r',
       'r',
     ]),
+    ...(r === undefined ? [] : latencySealNote(r)),
     ...(dds === undefined ? [] : ['', ddsLatencyNote(dds)]),
   ].join('\n')
 }
@@ -372,8 +382,9 @@ function memorySection(results: BenchResults): string {
   const m = (s: Spread) => withSpread(s, (n) => (n / 2 ** 20).toFixed(0))
   if (results.small) {
     const r = results.small
-    for (const v of ['raw', 'unbatched', 'publish', 'batched', 'paced'] as const) {
+    for (const v of SMALL_ROWS) {
       const x = r.variants[v]
+      if (x === undefined) continue
       rows.push([
         'small frames',
         smallVariantName(v, r.batchedRate),
@@ -386,13 +397,16 @@ function memorySection(results: BenchResults): string {
   if (dds) rows.push(dds.small)
   if (results.image) {
     const r = results.image
-    for (const v of ['raw', 'shoal', 'paced'] as const)
+    for (const v of IMAGE_ROWS) {
+      const x = r.variants[v]
+      if (x === undefined) continue
       rows.push([
         '1 MiB images',
         imageVariantName(v, r.pacedBytesPerSecond),
-        m(r.variants[v].receiverPeakRss),
-        m(spread(r.variants[v].runs.map((run) => run.receiverReadyRss))),
+        m(x.receiverPeakRss),
+        m(spread(x.runs.map((run) => run.receiverReadyRss))),
       ])
+    }
   }
   if (dds) rows.push(dds.image)
   return [
@@ -509,6 +523,8 @@ export function renderReport(results: BenchResults, options: ReportOptions = {})
   if (results.latency || dds) parts.push('', latencySection(results), ...noiseLine(results, 'latency'))
   if (results.codec) parts.push('', codecSection(results.codec), ...noiseLine(results, 'codec'))
   if (results.small || results.image || dds) parts.push('', memorySection(results))
+  const seal = sealSection(results)
+  if (seal !== '') parts.push('', seal)
   parts.push('', targetsSection(results))
   const profileText = profiles ? profileSection(results.profiles) : ''
   if (profileText !== '') parts.push('', profileText)

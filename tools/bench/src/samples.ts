@@ -3,6 +3,7 @@
  * Shoal always carry the same bytes.
  */
 import { Image, Temperature, toUint64 } from '@shoal/schema'
+import { Keyring, type SealOptions } from '@shoal/transport'
 
 /** The multicast group of every socket scenario; it exists only inside the bench's namespace. */
 export const GROUP = '239.255.77.1'
@@ -15,6 +16,20 @@ export const SMALL_TOPIC = 'temperature'
 export const IMAGE_TOPIC = 'camera'
 export const PING_TOPIC = 'ping'
 export const PONG_TOPIC = 'pong'
+
+/**
+ * The sealed variants' group key: a fixed, public test key (the bytes 0x00, 0x01, … 0x1f), the
+ * same in every worker so sender and receiver share it. Never a secret: it is in this file.
+ */
+export const BENCH_KEY_ID = 1
+export const BENCH_KEY_HEX = Array.from({ length: 32 }, (_, i) => i.toString(16).padStart(2, '0')).join('')
+/** What the sealed variants measure: `encrypt`, the transport's default with a key. */
+export const BENCH_SEAL_MODE = 'encrypt'
+
+/** The `seal` option of every sealed publisher and subscriber. */
+export function benchSeal(): SealOptions {
+  return { keyring: Keyring.parse(`${BENCH_KEY_ID} ${BENCH_KEY_HEX}`, 'bench key'), mode: BENCH_SEAL_MODE }
+}
 
 /** A one-byte datagram: the raw senders' "that was all" marker (no real frame is this short). */
 export const RAW_SENTINEL = Buffer.from([0x45])

@@ -5,6 +5,7 @@
 import { EARLY_IMAGES, type ImageVariant, type SmallVariant } from './protocol.js'
 import { imageVariantName, smallVariantName } from './render.js'
 import type { BenchResults } from './results.js'
+import { SEAL_TARGETS, UNSEALED } from './sealed.js'
 
 /** Which Shoal measurement to profile when a target is missed. */
 export type ProfileTarget =
@@ -15,6 +16,9 @@ export type ProfileTarget =
   | 'image-paced'
   | 'latency'
   | 'codec'
+  | 'small-sealed'
+  | 'image-sealed'
+  | 'latency-sealed'
 
 export interface TargetResult {
   id: string
@@ -24,6 +28,8 @@ export interface TargetResult {
   /** undefined: not measured in this run (scenario skipped or variant not available). */
   met: boolean | undefined
   profile: ProfileTarget
+  /** Profiled too when the target is missed: the row it is compared with (a sealed row's unsealed one). */
+  compareWith?: ProfileTarget
 }
 
 /**
@@ -63,7 +69,8 @@ const int = (n: number) => Math.round(n).toLocaleString('en-US')
  * - unbatched ≥ 0.85× raw: on `send()`, the loop raw runs;
  * - 1 MiB images: on the paced row (`pacing.bytesPerSecond` = `--image-rate`);
  * - codec: on the batched rows (the path small frames take at these rates); the one-frame rows are
- *   shown beside them.
+ *   shown beside them;
+ * - sealing: each sealed row against its unsealed row ({@link UNSEALED}), run by run (see sealTargets).
  */
 export function evaluateTargets(results: Omit<BenchResults, 'targets' | 'profiles'>): TargetResult[] {
   const out: TargetResult[] = []
@@ -142,6 +149,7 @@ export function evaluateTargets(results: Omit<BenchResults, 'targets' | 'profile
       profile: 'latency',
     })
   }
+  out.push(...sealTargets(results))
   out.push(...cycloneTargets(results))
   if (codec !== undefined) {
     const r = codec.rates
@@ -162,6 +170,70 @@ export function evaluateTargets(results: Omit<BenchResults, 'targets' | 'profile
       measured: `${M(r.shoalBatchDecode.median)}/s batched (forEachInnerFrame); one frame: ${M(r.shoalDecode.median)}/s (decodeFrame)`,
       met: r.shoalBatchDecode.median >= 2_500_000,
       profile: 'codec',
+    })
+  }
+  return out
+}
+
+/**
+ * Sealing's cost, judged within each run: the sealed small-frame rate ÷ the unsealed batched
+ * one's, the sealed image goodput ÷ the unsealed unpaced one's, the sealed `send()` p50 − the
+ * unsealed one's; the median over the runs. Not measured when a saved result has no sealed row.
+ */
+function sealTargets(results: Omit<BenchResults, 'targets' | 'profiles'>): TargetResult[] {
+  const { small, image, latency } = results
+  const out: TargetResult[] = []
+  const min = SEAL_TARGETS.minRatio
+  if (small !== undefined) {
+    const sealed = small.variants.sealed
+    const unsealed = small.variants[UNSEALED.small]
+    const ok = sealed?.available === true && sealed.vsUnsealed !== undefined
+    out.push({
+      id: 'seal-small',
+      scenario: 'small',
+      target: `sealed (encrypt) ÷ unsealed, ${smallVariantName(UNSEALED.small, small.batchedRate).replace(/^Shoal /, '')}: ≥ ${min.toFixed(2)}`,
+      measured: ok
+        ? `${x(sealed.vsUnsealed!.median)} (${M(sealed.rate.median)} vs ${M(unsealed.rate.median)} frames/s), ` +
+          `loss ${int(sealed.loss.median)} vs ${int(unsealed.loss.median)}`
+        : 'not measured',
+      met: ok ? sealed.vsUnsealed!.median >= min : undefined,
+      profile: 'small-sealed',
+      compareWith: 'small-batched',
+    })
+  }
+  if (image !== undefined) {
+    const sealed = image.variants.sealed
+    const unsealed = image.variants[UNSEALED.image]
+    const ok = sealed?.vsUnsealed !== undefined
+    out.push({
+      id: 'seal-image',
+      scenario: 'image',
+      target: `sealed (encrypt) ÷ unsealed, 1 MiB images unpaced: ≥ ${min.toFixed(2)}`,
+      measured: ok
+        ? `${x(sealed.vsUnsealed!.median)} (${int(sealed.goodput.median)} vs ${int(unsealed.goodput.median)} MB/s), ` +
+          `lost ${int(sealed.lost.median)} vs ${int(unsealed.lost.median)} images`
+        : 'not measured',
+      met: ok ? sealed.vsUnsealed!.median >= min : undefined,
+      profile: 'image-sealed',
+      compareWith: 'image-unpaced',
+    })
+  }
+  if (latency !== undefined) {
+    const sealed = latency.impls.sealed
+    const unsealed = latency.impls[UNSEALED.latency]
+    const ok = sealed?.p50VsUnsealed !== undefined
+    const sign = (n: number) => (n >= 0 ? '+' : '')
+    out.push({
+      id: 'seal-latency',
+      scenario: 'latency',
+      target: `sealed (encrypt) latency p50 ≤ unsealed (send) + ${SEAL_TARGETS.maxAddedP50Us} µs`,
+      measured: ok
+        ? `${sign(sealed.p50VsUnsealed!.median)}${sealed.p50VsUnsealed!.median.toFixed(1)} µs ` +
+          `(${sealed.p50.median.toFixed(1)} vs ${unsealed.p50.median.toFixed(1)} µs; p99 ${x(sealed.p99VsUnsealed!.median)})`
+        : 'not measured',
+      met: ok ? sealed.p50VsUnsealed!.median <= SEAL_TARGETS.maxAddedP50Us : undefined,
+      profile: 'latency-sealed',
+      compareWith: 'latency',
     })
   }
   return out

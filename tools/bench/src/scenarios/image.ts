@@ -1,8 +1,10 @@
 /**
- * Scenario 2 (and half of 5): 1 MiB images. Per run, raw dgram, Shoal unpaced and Shoal paced
+ * Scenario 2 (and half of 5): 1 MiB images. Per run, raw dgram, Shoal unpaced, Shoal unpaced and
+ * sealed (a keyed publisher and subscriber, mode `encrypt`) and Shoal paced
  * (`pacing.bytesPerSecond` = `--image-rate`) each send a fixed count of images one after the other;
  * goodput (whole images delivered × 1 MiB over the time from the first to the last completed one),
- * frames lost and the receiver's peak RSS are compared.
+ * frames lost and the receiver's peak RSS are compared, and the sealed goodput is divided by the
+ * unsealed unpaced one's of the same run.
  */
 import { Image } from '@shoal/schema'
 import type { BenchContext } from '../context.js'
@@ -15,10 +17,11 @@ import {
   MAX_UDP_PAYLOAD,
   RAW_IMAGE_CHUNK,
 } from '../samples.js'
+import { UNSEALED } from '../sealed.js'
 import { ratios, type Spread, spread } from '../stats.js'
 import { runPair } from './pair.js'
 
-export const IMAGE_VARIANTS: readonly ImageVariant[] = ['raw', 'shoal', 'paced']
+export const IMAGE_VARIANTS: readonly ImageVariant[] = ['raw', 'shoal', 'sealed', 'paced']
 
 export interface ImageRun {
   run: number
@@ -52,6 +55,8 @@ export interface ImageVariantResult {
   runs: ImageRun[]
   goodput: Spread
   ratio: Spread
+  /** Sealed only: per-run goodput ÷ the unsealed unpaced goodput in the same run. */
+  vsUnsealed?: Spread
   lost: Spread
   lostEarly: Spread
   gaps: Spread | undefined
@@ -61,11 +66,12 @@ export interface ImageVariantResult {
 export interface ImageResult {
   dataBytes: number
   encodedBytes: number
-  datagramsPerImage: Record<ImageVariant, number>
+  datagramsPerImage: Record<Exclude<ImageVariant, 'sealed'>, number> & { sealed?: number }
   frames: number
   /** The paced publisher's `pacing.bytesPerSecond`. */
   pacedBytesPerSecond: number
-  variants: Record<ImageVariant, ImageVariantResult>
+  /** `sealed` is absent from results saved before it was measured. */
+  variants: Record<Exclude<ImageVariant, 'sealed'>, ImageVariantResult> & { sealed?: ImageVariantResult }
 }
 
 const PAUSE_MS = 300
@@ -83,7 +89,7 @@ export async function measureImage(
   const { sent, received, othersCores } = await runPair(ctx, {
     receiver: 'image-receiver',
     sender: 'image-sender',
-    receiverConfig: { ...where, impl: variant === 'raw' ? 'raw' : 'shoal' },
+    receiverConfig: { ...where, impl: variant === 'raw' ? 'raw' : 'shoal', sealed: variant === 'sealed' },
     senderConfig: {
       ...where,
       variant,
@@ -126,7 +132,7 @@ function pacedBytesPerSecond(ctx: BenchContext): number {
 }
 
 export async function runImage(ctx: BenchContext): Promise<ImageResult> {
-  const runs: Record<ImageVariant, ImageRun[]> = { raw: [], shoal: [], paced: [] }
+  const runs: Record<ImageVariant, ImageRun[]> = { raw: [], shoal: [], paced: [], sealed: [] }
   for (let run = 0; run < ctx.options.runs; run++) {
     // Rotate the order so that no variant always goes first (or last) in a run.
     const order = IMAGE_VARIANTS.map((_, i) => IMAGE_VARIANTS[(i + run) % IMAGE_VARIANTS.length]!)
@@ -146,7 +152,7 @@ export async function runImage(ctx: BenchContext): Promise<ImageResult> {
   const summarise = (variant: ImageVariant): ImageVariantResult => {
     const list = runs[variant]
     const goodputs = list.map((r) => r.goodput)
-    return {
+    const result: ImageVariantResult = {
       variant,
       runs: list,
       goodput: spread(goodputs),
@@ -161,6 +167,14 @@ export async function runImage(ctx: BenchContext): Promise<ImageResult> {
       gaps: variant === 'raw' ? undefined : spread(list.map((r) => r.gaps ?? Number.NaN)),
       receiverPeakRss: spread(list.map((r) => r.receiverPeakRss)),
     }
+    if (variant === 'sealed')
+      result.vsUnsealed = spread(
+        ratios(
+          goodputs,
+          runs[UNSEALED.image].map((r) => r.goodput),
+        ),
+      )
+    return result
   }
   const shoalDatagrams = (list: ImageRun[]) =>
     list[0] ? Math.round(list[0].datagrams / list[0].sent) : Math.ceil(encodedBytes / MAX_UDP_PAYLOAD)
@@ -171,12 +185,10 @@ export async function runImage(ctx: BenchContext): Promise<ImageResult> {
       raw: Math.ceil(IMAGE_DATA_BYTES / RAW_IMAGE_CHUNK),
       shoal: shoalDatagrams(runs.shoal),
       paced: shoalDatagrams(runs.paced),
+      sealed: shoalDatagrams(runs.sealed),
     },
     frames: ctx.options.images,
     pacedBytesPerSecond: pacedBytesPerSecond(ctx),
-    variants: Object.fromEntries(IMAGE_VARIANTS.map((v) => [v, summarise(v)])) as Record<
-      ImageVariant,
-      ImageVariantResult
-    >,
+    variants: Object.fromEntries(IMAGE_VARIANTS.map((v) => [v, summarise(v)])) as ImageResult['variants'],
   }
 }

@@ -3,13 +3,15 @@
  * unicast; the pinger times each round trip with process.hrtime.bigint(). Per run, raw dgram and
  * Shoal each do the same number of round trips; Shoal's p50 is compared with raw's as a difference
  * and its p99 as a ratio, within the run. Shoal is measured with `send()` on both legs (never
- * awaited, as raw never waits for its sends: the targets are judged on it) and with `publish()`
- * (a promise per message), for information.
+ * awaited, as raw never waits for its sends: the targets are judged on it), with `send()` and every
+ * end keyed (`sealed`: its p50 is also compared with the unsealed `send()` row's), and with
+ * `publish()` (a promise per message), for information.
  */
 import type { BenchContext } from '../context.js'
 import { CpuWindow } from '../interference.js'
 import type { LatencyVariant, PingReport, WorkerResult } from '../protocol.js'
 import { GROUP, LOOPBACK } from '../samples.js'
+import { UNSEALED } from '../sealed.js'
 import { differences, ratios, type Spread, spread } from '../stats.js'
 
 export interface LatencyRun extends Omit<PingReport, 'event' | 'cpuUs'> {
@@ -29,13 +31,20 @@ export interface LatencyImplResult {
   p50Delta: Spread
   /** Per run: this p99 ÷ raw's p99. */
   p99Ratio: Spread
+  /** Sealed only: per run, this p50 − the unsealed `send()` row's p50, µs. */
+  p50VsUnsealed?: Spread
+  /** Sealed only: per run, this p99 ÷ the unsealed `send()` row's p99. */
+  p99VsUnsealed?: Spread
 }
 
 export interface LatencyResult {
   pings: number
   warmup: number
-  /** `publish` is absent from results saved before it was measured. */
-  impls: Record<'raw' | 'shoal', LatencyImplResult> & { publish?: LatencyImplResult }
+  /** `publish` and `sealed` are absent from results saved before they were measured. */
+  impls: Record<'raw' | 'shoal', LatencyImplResult> & {
+    publish?: LatencyImplResult
+    sealed?: LatencyImplResult
+  }
 }
 
 const TIMEOUT_MS = 100
@@ -89,8 +98,8 @@ export async function measureLatency(
 }
 
 export async function runLatency(ctx: BenchContext): Promise<LatencyResult> {
-  const impls: readonly LatencyVariant[] = ['raw', 'shoal', 'publish']
-  const runs: Record<LatencyVariant, LatencyRun[]> = { raw: [], shoal: [], publish: [] }
+  const impls: readonly LatencyVariant[] = ['raw', 'shoal', 'sealed', 'publish']
+  const runs: Record<LatencyVariant, LatencyRun[]> = { raw: [], shoal: [], sealed: [], publish: [] }
   for (let run = 0; run < ctx.options.runs; run++) {
     const order = run % 2 === 0 ? impls : [...impls].reverse()
     for (const impl of order) {
@@ -107,7 +116,8 @@ export async function runLatency(ctx: BenchContext): Promise<LatencyResult> {
     const list = runs[impl]
     const p50s = list.map((r) => r.p50Us)
     const p99s = list.map((r) => r.p99Us)
-    return {
+    const unsealed = runs[UNSEALED.latency]
+    const result: LatencyImplResult = {
       impl,
       runs: list,
       p50: spread(p50s),
@@ -127,10 +137,30 @@ export async function runLatency(ctx: BenchContext): Promise<LatencyResult> {
         ),
       ),
     }
+    if (impl === 'sealed') {
+      result.p50VsUnsealed = spread(
+        differences(
+          p50s,
+          unsealed.map((r) => r.p50Us),
+        ),
+      )
+      result.p99VsUnsealed = spread(
+        ratios(
+          p99s,
+          unsealed.map((r) => r.p99Us),
+        ),
+      )
+    }
+    return result
   }
   return {
     pings: ctx.options.pings,
     warmup: Math.ceil(ctx.options.pings / 10),
-    impls: { raw: summarise('raw'), shoal: summarise('shoal'), publish: summarise('publish') },
+    impls: {
+      raw: summarise('raw'),
+      shoal: summarise('shoal'),
+      sealed: summarise('sealed'),
+      publish: summarise('publish'),
+    },
   }
 }

@@ -1,9 +1,10 @@
 /**
  * Scenario 1 (and half of 5): small frames. Per run, raw dgram, Shoal unbatched (`send`, and
- * `publish` for information) and Shoal batched each send a fixed count as fast as they can, and
- * Shoal batched once more at a fixed offered rate (`--batched-rate`); the receiver's delivered
- * rate, the loss and its peak RSS are compared, and each Shoal rate is divided by raw's of the
- * same run.
+ * `publish` for information), Shoal batched and Shoal batched sealed (a keyed publisher and
+ * subscriber, mode `encrypt`) each send a fixed count as fast as they can, and Shoal batched once
+ * more at a fixed offered rate (`--batched-rate`); the receiver's delivered rate, the loss and its
+ * peak RSS are compared, each Shoal rate is divided by raw's of the same run, and the sealed rate
+ * by the unsealed batched one's.
  */
 import { Temperature } from '@shoal/schema'
 import { encodedFrameLength, encodeTopic } from '@shoal/transport/wire'
@@ -11,11 +12,19 @@ import { batchingAvailable } from '../batching.js'
 import type { BenchContext } from '../context.js'
 import type { SmallVariant } from '../protocol.js'
 import { GROUP, LOOPBACK, SMALL_TOPIC, temperatureSample } from '../samples.js'
+import { UNSEALED } from '../sealed.js'
 import { ratios, type Spread, spread } from '../stats.js'
 import { runPair } from './pair.js'
 
-export const SMALL_VARIANTS: readonly SmallVariant[] = ['raw', 'unbatched', 'publish', 'batched', 'paced']
-const BATCHED: ReadonlySet<SmallVariant> = new Set(['batched', 'paced'])
+export const SMALL_VARIANTS: readonly SmallVariant[] = [
+  'raw',
+  'unbatched',
+  'publish',
+  'batched',
+  'sealed',
+  'paced',
+]
+const BATCHED: ReadonlySet<SmallVariant> = new Set(['batched', 'paced', 'sealed'])
 
 export interface SmallRun {
   run: number
@@ -50,6 +59,8 @@ export interface SmallVariantResult {
   rate: Spread
   /** Per-run rate ÷ raw's rate in the same run. */
   ratio: Spread
+  /** Sealed only: per-run rate ÷ the unsealed batched rate in the same run. */
+  vsUnsealed?: Spread
   loss: Spread
   gaps: Spread | undefined
   receiverPeakRss: Spread
@@ -63,7 +74,8 @@ export interface SmallResult {
   lingerMs: number | undefined
   /** Frames/s the paced batched sender offers. */
   batchedRate: number
-  variants: Record<SmallVariant, SmallVariantResult>
+  /** `sealed` is absent from results saved before it was measured. */
+  variants: Record<Exclude<SmallVariant, 'sealed'>, SmallVariantResult> & { sealed?: SmallVariantResult }
 }
 
 const PAUSE_MS = 300
@@ -92,7 +104,12 @@ export async function measureSmall(
   const { sent, received, othersCores } = await runPair(ctx, {
     receiver: 'small-receiver',
     sender: 'small-sender',
-    receiverConfig: { ...where, impl: variant === 'raw' ? 'raw' : 'shoal', frames },
+    receiverConfig: {
+      ...where,
+      impl: variant === 'raw' ? 'raw' : 'shoal',
+      sealed: variant === 'sealed',
+      frames,
+    },
     senderConfig: {
       ...where,
       variant,
@@ -136,6 +153,7 @@ export async function runSmall(ctx: BenchContext): Promise<SmallResult> {
     publish: [],
     batched: [],
     paced: [],
+    sealed: [],
   }
   let recvBufferBytes = 0
   for (let run = 0; run < ctx.options.runs; run++) {
@@ -171,6 +189,13 @@ export async function runSmall(ctx: BenchContext): Promise<SmallResult> {
       gaps: variant === 'raw' ? undefined : spread(list.map((r) => r.gaps ?? Number.NaN)),
       receiverPeakRss: spread(list.map((r) => r.receiverPeakRss)),
     }
+    if (variant === 'sealed')
+      result.vsUnsealed = spread(
+        ratios(
+          rates,
+          runs[UNSEALED.small].map((r) => r.rate),
+        ),
+      )
     if (!result.available) result.reason = 'not available yet (no publisher.send/flush in @shoal/transport)'
     return result
   }
@@ -179,10 +204,7 @@ export async function runSmall(ctx: BenchContext): Promise<SmallResult> {
     recvBufferBytes,
     lingerMs: ctx.options.lingerMs,
     batchedRate: ctx.options.batchedRate,
-    variants: Object.fromEntries(SMALL_VARIANTS.map((v) => [v, summarise(v)])) as Record<
-      SmallVariant,
-      SmallVariantResult
-    >,
+    variants: Object.fromEntries(SMALL_VARIANTS.map((v) => [v, summarise(v)])) as SmallResult['variants'],
   }
 }
 

@@ -13,6 +13,8 @@
  * - shoalBatchDecode: `decodeFrame` once per batch datagram (one CRC over the batch), then
  *   `forEachInnerFrame` + decode per frame: what a subscriber does with a batch.
  * Each row is warmed up, then timed over `messages` iterations, one after the other, in a fresh process per run.
+ * Then the per-datagram crypto rows (./crypto-rows.ts): AES-256-GCM seal and open as the transport
+ * seals, Ed25519 sign and verify, each timed for `cryptoMs`.
  */
 import { Temperature } from '@shoal/schema'
 import {
@@ -29,6 +31,7 @@ import {
 } from '@shoal/transport/wire'
 import type { CodecConfig, CodecReport, CodecRow } from '../protocol.js'
 import { MAX_UDP_PAYLOAD, SMALL_TOPIC, temperatureSample } from '../samples.js'
+import { cryptoSink, measureCrypto } from './crypto-rows.js'
 import { armDeadline, emit, emitReady, readConfig } from './io.js'
 
 const config = readConfig<CodecConfig>()
@@ -159,6 +162,7 @@ const report: CodecReport = {
   frameBytes: frame.length,
   framesPerBatch: batch.frames,
   rates,
+  crypto: measureCrypto(config.cryptoMs),
 }
-emit('result', { ...report, sink: sink % 1000 })
+emit('result', { ...report, sink: (sink + cryptoSink()) % 1000 })
 process.exit(0)

@@ -3,13 +3,15 @@
  * - raw: puts each image's datagrams together in a fresh 1 MiB buffer (what a bare-socket program
  *   must do to use the image) and counts the complete ones; an image still incomplete when 8 newer
  *   ones have started is given up.
- * - shoal: counts the subscriber's decoded `Image` frames and reports its gap accounting.
+ * - shoal: counts the subscriber's decoded `Image` frames and reports its gap accounting; keyed
+ *   (`sealed`), the subscriber opens every fragment first.
  * Both note which of the first EARLY_IMAGES arrived, so loss while the receiver is cold shows apart.
  */
 import { createSocket } from 'node:dgram'
 import { createSubscriber } from '@shoal/transport'
 import { EARLY_IMAGES, type ImageReceiverConfig } from '../protocol.js'
 import {
+  benchSeal,
   IMAGE_DATA_BYTES,
   IMAGE_TOPIC,
   RAW_IMAGE_CHUNK,
@@ -59,6 +61,7 @@ if (config.impl === 'raw') {
     port: config.port,
     interface: config.iface,
     topics: [IMAGE_TOPIC],
+    ...(config.sealed ? { seal: benchSeal() } : {}),
   })
   tally.subscriber = subscriber
   tally.recvBufferBytes = subscriber.info.recvBuffer.granted

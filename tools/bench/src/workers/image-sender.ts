@@ -7,12 +7,15 @@
  * - shoal: `await publisher.publish('camera', Image, image)` (encode, fragment to the loopback
  *   budget of 65,507 bytes, send with the default pacing).
  * - paced: the same with `createPublisher({ pacing: { bytesPerSecond } })`.
+ * - sealed: unpaced with `seal` (the bench's test key, mode `encrypt`): every fragment is sealed
+ *   on its own, and so are the receiver's NACKs and STATUS frames.
  */
 import { createSocket } from 'node:dgram'
 import { Image } from '@shoal/schema'
 import { createPublisher, type PublisherOptions } from '@shoal/transport'
 import type { ImageSenderConfig, SenderReport } from '../protocol.js'
 import {
+  benchSeal,
   IMAGE_DATA_BYTES,
   IMAGE_TOPIC,
   imageSample,
@@ -83,6 +86,7 @@ if (config.variant === 'raw') {
     if (config.bytesPerSecond === undefined) throw new Error('the paced variant needs bytesPerSecond')
     options.pacing = { bytesPerSecond: config.bytesPerSecond }
   }
+  if (config.variant === 'sealed') options.seal = benchSeal()
   const publisher = await createPublisher(options)
   emitReady()
   const started = process.hrtime.bigint()

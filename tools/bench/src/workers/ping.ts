@@ -5,12 +5,13 @@
  * - raw: a bare socket sends [u32 sequence][45-byte Temperature] and matches the echoed sequence.
  * - shoal: a multicast publisher sends a Temperature whose `celsius` is the sequence; a unicast
  *   subscriber on the pong port receives the pong and matches it.
+ * - sealed: the same, `send()`, with the publisher and the subscriber keyed (mode `encrypt`).
  */
 import { createSocket } from 'node:dgram'
 import { Temperature } from '@shoal/schema'
 import { createPublisher, createSubscriber } from '@shoal/transport'
 import type { PingConfig, PingReport } from '../protocol.js'
-import { PING_TOPIC, PONG_TOPIC, temperatureSample } from '../samples.js'
+import { benchSeal, PING_TOPIC, PONG_TOPIC, temperatureSample } from '../samples.js'
 import { armDeadline, emit, emitReady, readConfig } from './io.js'
 import { openRawSender } from './raw-socket.js'
 
@@ -69,24 +70,27 @@ if (config.variant === 'raw') {
   }
   socket.on('message', (data) => pong(data.readUInt32BE(0), process.hrtime.bigint(), send))
 } else {
+  const seal = config.variant === 'sealed' ? { seal: benchSeal() } : {}
   const subscriber = await createSubscriber({
     mode: 'unicast',
     port: config.pongPort,
     interface: config.iface,
     topics: [PONG_TOPIC],
+    ...seal,
   })
   const publisher = await createPublisher({
     group: config.group,
     port: config.port,
     interface: config.iface,
     ttl: 1,
+    ...seal,
   })
   const message = temperatureSample()
   publisher.on('warning', (warning: { error?: Error }) => emit('warning', { message: String(warning.error) }))
   send = () => {
     message.celsius = sequence
     sentAt = process.hrtime.bigint()
-    if (config.variant === 'shoal') publisher.send(PING_TOPIC, Temperature, message)
+    if (config.variant !== 'publish') publisher.send(PING_TOPIC, Temperature, message)
     else
       publisher
         .publish(PING_TOPIC, Temperature, message)

@@ -4,12 +4,13 @@
  * - raw: echoes the datagram from the same socket (the pinger sends from its pong port).
  * - shoal: a subscriber on the group; each decoded ping is published back, as a new frame on topic
  *   `pong`, by a unicast publisher aimed at the pinger's pong port.
+ * - sealed: the same, `send()`, with the subscriber and the publisher keyed (mode `encrypt`).
  */
 import { createSocket } from 'node:dgram'
 import { Temperature } from '@shoal/schema'
 import { createPublisher, createSubscriber } from '@shoal/transport'
 import type { PongConfig } from '../protocol.js'
-import { PING_TOPIC, PONG_TOPIC } from '../samples.js'
+import { benchSeal, PING_TOPIC, PONG_TOPIC } from '../samples.js'
 import { armDeadline, emit, emitReady, onStop, readConfig } from './io.js'
 import { openRawReceiver } from './raw-socket.js'
 
@@ -31,23 +32,26 @@ if (config.variant === 'raw') {
     socket.send(data, from.port, from.address)
   })
 } else {
+  const seal = config.variant === 'sealed' ? { seal: benchSeal() } : {}
   const subscriber = await createSubscriber({
     group: config.group,
     port: config.port,
     interface: config.iface,
     topics: [PING_TOPIC],
+    ...seal,
   })
   const publisher = await createPublisher({
     mode: 'unicast',
     address: config.iface,
     port: config.pongPort,
     interface: config.iface,
+    ...seal,
   })
   publisher.on('warning', (warning: { error?: Error }) => emit('warning', { message: String(warning.error) }))
   subscriber.on('frame', (frame: { message: unknown }) => {
     answered++
     const message = frame.message as Parameters<typeof Temperature.encode>[0]
-    if (config.variant === 'shoal') publisher.send(PONG_TOPIC, Temperature, message)
+    if (config.variant !== 'publish') publisher.send(PONG_TOPIC, Temperature, message)
     else
       publisher
         .publish(PONG_TOPIC, Temperature, message)

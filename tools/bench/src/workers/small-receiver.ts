@@ -1,12 +1,12 @@
 /**
  * Scenario 1, receive side. `raw` counts plain datagrams on a bare socket; `shoal` counts the
  * decoded frames of a subscriber (batched or not: the subscriber unpacks batches) and reports its
- * gap accounting.
+ * gap accounting; keyed (`sealed`), the subscriber opens every datagram first.
  */
 import { createSocket } from 'node:dgram'
 import { createSubscriber } from '@shoal/transport'
 import type { SmallReceiverConfig } from '../protocol.js'
-import { RAW_SENTINEL, SMALL_TOPIC } from '../samples.js'
+import { benchSeal, RAW_SENTINEL, SMALL_TOPIC } from '../samples.js'
 import { readConfig } from './io.js'
 import { openRawReceiver } from './raw-socket.js'
 import { ReceiverTally } from './receiver-tally.js'
@@ -29,6 +29,7 @@ if (config.impl === 'raw') {
     port: config.port,
     interface: config.iface,
     topics: [SMALL_TOPIC],
+    ...(config.sealed ? { seal: benchSeal() } : {}),
   })
   tally.subscriber = subscriber
   tally.recvBufferBytes = subscriber.info.recvBuffer.granted

@@ -7,6 +7,8 @@
  * - batched: `publisher.send()` per frame on a publisher with `batch`, then `flush()`.
  * - paced: the same publisher, but the frames are offered at `rate` per second: each turn of the
  *   loop sends the frames due by the clock (at most `chunk`), then yields with setImmediate.
+ * - sealed: `batched` with `seal` (the bench's test key, mode `encrypt`): every batch datagram is
+ *   sealed on its way out, and the receiver's control frames are sealed too.
  * Every loop but `publish` sends at most `chunk` frames back to back and then yields to the event
  * loop with setImmediate: the same structure as raw. Shoal's publishers are flow-controlled by
  * their receivers: a `send()` held back returns BACK_PRESSURED, and the loop waits for `ready()`
@@ -17,7 +19,7 @@ import { Temperature } from '@shoal/schema'
 import { createPublisher, type PublisherOptions } from '@shoal/transport'
 import { asBatching, type BatchOptions } from '../batching.js'
 import type { SenderReport, SmallSenderConfig } from '../protocol.js'
-import { RAW_SENTINEL, SMALL_TOPIC, temperatureSample } from '../samples.js'
+import { benchSeal, RAW_SENTINEL, SMALL_TOPIC, temperatureSample } from '../samples.js'
 import { armDeadline, emit, emitReady, peakRssBytes, readConfig, sleep, yieldToLoop } from './io.js'
 import { openRawSender } from './raw-socket.js'
 
@@ -98,7 +100,7 @@ if (config.variant === 'raw') {
   report(config.frames, config.frames, elapsed)
   socket.close()
 } else {
-  const batched = config.variant === 'batched' || config.variant === 'paced'
+  const batched = config.variant === 'batched' || config.variant === 'paced' || config.variant === 'sealed'
   const options: PublisherOptions & { batch?: BatchOptions } = {
     group: config.group,
     port: config.port,
@@ -106,6 +108,7 @@ if (config.variant === 'raw') {
     ttl: 1,
   }
   if (batched) options.batch = config.lingerMs === undefined ? {} : { lingerMs: config.lingerMs }
+  if (config.variant === 'sealed') options.seal = benchSeal()
   const publisher = await createPublisher(options)
   const fast = asBatching(publisher)
   if (fast === undefined && config.variant !== 'publish') {
