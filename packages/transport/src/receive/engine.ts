@@ -122,7 +122,10 @@ export class ReceiveEngine {
               receiveBufferHolds(info.recvBuffer.granted, this.#averageDatagram) * STATUS_WINDOW_FRACTION -
               this.delivery.queuedBytes,
             partialBytes: (session, sequence, topic) =>
-              this.#reassembler.partialBytes(messageKey(session, sequence, topic)),
+              this.#reassembler.partials === 0
+                ? 0
+                : this.#reassembler.partialBytes(messageKey(session, sequence, topic)),
+            firstFragments: this.#forward,
             clock: REAL_CLOCK,
             send: (datagram, to) => sendControl(datagram, to, 'status'),
           })

@@ -245,6 +245,11 @@ export class Reassembler {
   }
 
   /** Payload bytes of the message under `key` that arrived so far (0 when it is not partial). */
+  /** Partial messages held now. */
+  get partials(): number {
+    return this.#partials.size
+  }
+
   partialBytes(key: string): number {
     return this.#partials.get(key)?.bytes ?? 0
   }

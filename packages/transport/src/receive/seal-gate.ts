@@ -74,8 +74,10 @@ export class SealGate {
 
   /** A control frame as it goes out: sealed when keyed. */
   seal(datagram: Uint8Array): Uint8Array {
-    // A whole datagram in, a whole one out.
-    return this.#sealer === undefined ? datagram : (this.#sealer.seal(datagram) as Uint8Array)
+    if (this.#sealer === undefined) return datagram
+    const sealed = this.#sealer.seal(datagram)
+    // Control frames are small: one buffer for the socket.
+    return sealed instanceof Uint8Array ? sealed : Buffer.concat(sealed as readonly Uint8Array[])
   }
 
   setKeyring(keyring: Keyring): void {

@@ -19,6 +19,7 @@ function setup(window = 4_000, partial: ReadonlySet<number> = new Set()) {
     budget: 1_472,
     windowBytes: () => window,
     partialBytes: (_session, sequence) => (partial.has(sequence) ? 1_400 : 0),
+    firstFragments: true,
     clock,
     send: (datagram) => {
       const frame = decodeFrame(datagram, 0, datagram.length)

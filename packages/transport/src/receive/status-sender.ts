@@ -76,6 +76,12 @@ export interface StatusSenderOptions {
    * out of the receive buffer, so a message larger than the window does not stall its own sending.
    */
   readonly partialBytes: (sessionId: number, sequence: number, topic: string) => number
+  /**
+   * A relay's input (forward mode) tracks a message by its first fragment: a message still in
+   * fragments must hold the consumed position too. A receiver tracks a message once it is whole,
+   * so it needs no such look-up per frame.
+   */
+  readonly firstFragments?: boolean
   readonly clock: Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'>
   send(datagram: Uint8Array, to: { address: string; port: number }): void
 }
@@ -121,8 +127,11 @@ export class StatusSender {
   /** Publishers not reported to: more were heard at once than {@link MAX_STATUS_SESSIONS}. */
   sessionsRefused = 0
 
+  readonly #firstFragments: boolean
+
   constructor(options: StatusSenderOptions) {
     this.#options = options
+    this.#firstFragments = options.firstFragments === true
   }
 
   /**
@@ -295,7 +304,9 @@ export class StatusSender {
       // Missing, or (a relay's input tracks a message by its first fragment) still in fragments.
       if (
         !tracker.has(consumed.next) ||
-        (stream.repairing && this.#options.partialBytes(sessionId, consumed.next, stream.topic) > 0)
+        (this.#firstFragments &&
+          stream.repairing &&
+          this.#options.partialBytes(sessionId, consumed.next, stream.topic) > 0)
       ) {
         if (!givenUp) {
           consumed.stuckAt ??= now

@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import type { Datagram } from '../net/link.js'
 import { FrameKind } from '../wire/constants.js'
 import { decodeFrame, encodedFrameLength, encodeFrameInto, writeCrc } from '../wire/frame.js'
 import type { FrameHeader } from '../wire/header.js'
@@ -46,12 +47,17 @@ function receive(opener: Opener, datagram: Uint8Array) {
   return opened.ok ? { ...opened, header: decoded.header } : opened
 }
 
+/** A sealed datagram as the socket gathers it: one buffer. */
+function whole(datagram: Datagram): Buffer {
+  return datagram instanceof Uint8Array ? Buffer.from(datagram) : Buffer.concat(datagram as readonly Uint8Array[])
+}
+
 const PAYLOAD = new TextEncoder().encode('lat 59.3293 lon 18.0686: a known message')
 
 describe.each<SealMode>(['encrypt', 'authenticate'])('sealing, %s', (mode) => {
   it('round-trips: the opened frame is the frame that was sealed', () => {
     const sealer = new Sealer(ring(KEY_1), mode)
-    const sealed = sealer.seal(frame(PAYLOAD)) as Uint8Array
+    const sealed = whole(sealer.seal(frame(PAYLOAD)))
     expect(sealed.length).toBe(frame(PAYLOAD).length + SEAL_OVERHEAD)
     const got = receive(new Opener(ring(KEY_1)), sealed)
     expect(got.ok).toBe(true)
@@ -66,12 +72,12 @@ describe.each<SealMode>(['encrypt', 'authenticate'])('sealing, %s', (mode) => {
   })
 
   it(mode === 'encrypt' ? 'hides the payload' : 'leaves the payload readable', () => {
-    const sealed = Buffer.from(new Sealer(ring(KEY_1), mode).seal(frame(PAYLOAD)) as Uint8Array)
+    const sealed = whole(new Sealer(ring(KEY_1), mode).seal(frame(PAYLOAD)))
     expect(sealed.includes(Buffer.from('59.3293'))).toBe(mode === 'authenticate')
   })
 
   it('a relay may change the hop count and informational flags; nothing else', () => {
-    const sealed = Buffer.from(new Sealer(ring(KEY_1), mode).seal(frame(PAYLOAD)) as Uint8Array)
+    const sealed = whole(new Sealer(ring(KEY_1), mode).seal(frame(PAYLOAD)))
     const relayed = Buffer.from(sealed)
     relayed[6] = 3 // hops
     relayed[4] = 0x03 // REPAIRABLE | FOREIGN
@@ -80,7 +86,7 @@ describe.each<SealMode>(['encrypt', 'authenticate'])('sealing, %s', (mode) => {
   })
 
   it('every single-byte change of a sealed datagram outside hops and the informational flags is refused', () => {
-    const sealed = Buffer.from(new Sealer(ring(KEY_1), mode).seal(frame(PAYLOAD)) as Uint8Array)
+    const sealed = whole(new Sealer(ring(KEY_1), mode).seal(frame(PAYLOAD)))
     for (let i = 0; i < sealed.length - 4; i++) {
       if (i === 4 || i === 6) continue
       const tampered = Buffer.from(sealed)
@@ -94,20 +100,20 @@ describe.each<SealMode>(['encrypt', 'authenticate'])('sealing, %s', (mode) => {
 
 describe('keys', () => {
   it('the highest id seals; every id in the ring opens (rotation without loss)', () => {
-    const old = new Sealer(ring(KEY_1), 'encrypt').seal(frame(PAYLOAD)) as Uint8Array
+    const old = whole(new Sealer(ring(KEY_1), 'encrypt').seal(frame(PAYLOAD)))
     const rotated = new Sealer(ring(KEY_1, KEY_2), 'encrypt')
     expect(rotated.keyId).toBe(2)
     const opener = new Opener(ring(KEY_1, KEY_2))
     expect(receive(opener, old).ok).toBe(true)
-    expect(receive(opener, rotated.seal(frame(PAYLOAD)) as Uint8Array).ok).toBe(true)
-    expect(receive(new Opener(ring(KEY_1)), rotated.seal(frame(PAYLOAD)) as Uint8Array)).toEqual({
+    expect(receive(opener, whole(rotated.seal(frame(PAYLOAD)))).ok).toBe(true)
+    expect(receive(new Opener(ring(KEY_1)), whole(rotated.seal(frame(PAYLOAD))))).toEqual({
       ok: false,
       reason: 'unknown-key',
     })
   })
 
   it('another key under the same id fails the tag', () => {
-    const sealed = new Sealer(ring(KEY_1), 'encrypt').seal(frame(PAYLOAD)) as Uint8Array
+    const sealed = whole(new Sealer(ring(KEY_1), 'encrypt').seal(frame(PAYLOAD)))
     expect(receive(new Opener(ring(`1 ${'33'.repeat(32)}`)), sealed)).toEqual({
       ok: false,
       reason: 'bad-tag',
@@ -116,7 +122,7 @@ describe('keys', () => {
 
   it('keyed sides refuse unsealed frames; keyless ones recognise sealed frames', () => {
     expect(receive(new Opener(ring(KEY_1)), frame(PAYLOAD))).toEqual({ ok: false, reason: 'unauthenticated' })
-    const sealed = new Sealer(ring(KEY_1), 'encrypt').seal(frame(PAYLOAD)) as Uint8Array
+    const sealed = whole(new Sealer(ring(KEY_1), 'encrypt').seal(frame(PAYLOAD)))
     expect(receive(new Opener(undefined), sealed)).toEqual({ ok: false, reason: 'no-key' })
     expect(receive(new Opener(undefined), frame(PAYLOAD)).ok).toBe(true)
   })
@@ -147,7 +153,7 @@ describe('keys', () => {
 
 describe('replay', () => {
   it('a datagram opens once; its copy is replayed', () => {
-    const sealed = new Sealer(ring(KEY_1), 'encrypt').seal(frame(PAYLOAD)) as Uint8Array
+    const sealed = whole(new Sealer(ring(KEY_1), 'encrypt').seal(frame(PAYLOAD)))
     const opener = new Opener(ring(KEY_1))
     expect(receive(opener, sealed).ok).toBe(true)
     expect(receive(opener, sealed)).toEqual({ ok: false, reason: 'replayed' })
@@ -194,7 +200,7 @@ describe('replay', () => {
   it('a new sender whose counter is far from this clock is refused (an old session replayed)', () => {
     const sealer = new Sealer(ring(KEY_1), 'encrypt')
     const realNow = performance.now
-    const sealed = sealer.seal(frame(PAYLOAD)) as Uint8Array
+    const sealed = whole(sealer.seal(frame(PAYLOAD)))
     try {
       // The receiver's clock is past the skew: the session is new to it and old.
       performance.now = () => realNow.call(performance) + MAX_CLOCK_SKEW_MS + 1_000

@@ -74,7 +74,7 @@ export class Sealer {
   }
 
   /**
-   * The sealed form of `datagram`, an unsealed frame (header, payload, CRC): a new buffer. A
+   * The sealed form of `datagram`, an unsealed frame (header, payload, CRC): new parts to gather. A
    * datagram already sealed (a relay passing on what it cannot open) goes as it is; so does one
    * when no key may seal (counted `noKey`: receivers with the key refuse it).
    */
@@ -98,33 +98,37 @@ export class Sealer {
         : (datagram as readonly Uint8Array[])[1]!
     const topicEnd = FIXED_HEADER_LENGTH + head[Offset.TOPIC_LENGTH]!
     const sealedHeader = headerLength + SEAL_EXTENSION_LENGTH
-    const out = Buffer.allocUnsafe(sealedHeader + payloadLength + TAG_LENGTH + CRC_LENGTH)
-    out.set(head.subarray(0, topicEnd), 0)
-    out.set(head.subarray(topicEnd, headerLength), topicEnd + SEAL_EXTENSION_LENGTH)
+    // Gathered from three parts (header, payload, tag and CRC), as fragments are: the payload,
+    // up to 64 KiB, is never copied again after the cipher wrote it.
+    const top = Buffer.allocUnsafe(sealedHeader)
+    top.set(head.subarray(0, topicEnd), 0)
+    top.set(head.subarray(topicEnd, headerLength), topicEnd + SEAL_EXTENSION_LENGTH)
     const sealFlags = this.mode === 'encrypt' ? Flag.AUTHENTICATED | Flag.ENCRYPTED : Flag.AUTHENTICATED
-    out.writeUInt16BE(flags | sealFlags, Offset.FLAGS)
-    out.writeUInt16BE(sealedHeader, Offset.HEADER_LENGTH)
-    out.writeUInt16BE(payloadLength + TAG_LENGTH, Offset.PAYLOAD_LENGTH)
+    top.writeUInt16BE(flags | sealFlags, Offset.FLAGS)
+    top.writeUInt16BE(sealedHeader, Offset.HEADER_LENGTH)
+    top.writeUInt16BE(payloadLength + TAG_LENGTH, Offset.PAYLOAD_LENGTH)
     const counter = this.#next()
-    writeSealFields(out, topicEnd, { keyId: this.#group!.id, sender: this.sender, counter })
+    writeSealFields(top, topicEnd, { keyId: this.#group!.id, sender: this.sender, counter })
     const cipher = createCipheriv(AEAD, key, nonceOf(counter), { authTagLength: TAG_LENGTH })
-    const aad = headerAad(out, 0, sealedHeader)
+    const aad = headerAad(top, 0, sealedHeader)
+    let body: Uint8Array
     if (this.mode === 'encrypt') {
       cipher.setAAD(aad)
-      const encrypted = cipher.update(payload)
-      out.set(encrypted, sealedHeader)
-      const rest = cipher.final()
-      if (rest.length > 0) out.set(rest, sealedHeader + encrypted.length)
+      body = cipher.update(payload)
+      cipher.final() // GCM is a stream cipher: nothing is held back
     } else {
       cipher.setAAD(Buffer.concat([aad, payload]))
       cipher.final()
-      out.set(payload, sealedHeader)
+      body = payload
     }
-    out.set(cipher.getAuthTag(), sealedHeader + payloadLength)
-    const end = out.length - CRC_LENGTH
-    out.writeUInt32BE(crc32Range(out, 0, end), end)
+    const tail = Buffer.allocUnsafe(TAG_LENGTH + CRC_LENGTH)
+    tail.set(cipher.getAuthTag(), 0)
+    let crc = crc32Range(top, 0, sealedHeader)
+    crc = crc32Range(body, 0, body.length, crc)
+    crc = crc32Range(tail, 0, TAG_LENGTH, crc)
+    tail.writeUInt32BE(crc, TAG_LENGTH)
     this.stats.sealed++
-    return out
+    return [top, body, tail]
   }
 
   #next(): number {
