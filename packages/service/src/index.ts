@@ -1,7 +1,11 @@
 export {
   commonFlags,
+  keyFlags,
   modeFlags,
   networkFlags,
+  SEAL_MODES,
+  type SealModeFlag,
+  sealFlags,
   serviceFlags,
   TRANSPORT_MODES,
   type TransportMode,
@@ -42,6 +46,22 @@ export {
 export { createHealth, type Health, type HealthStatus } from './health.js'
 export { flagSignature, type HelpInfo, renderFlagsMarkdown, renderHelp } from './help.js'
 export { type HttpServerHandle, type HttpServerOptions, startHttpServer } from './http.js'
+export {
+  DEFAULT_NEW_KEY_ID,
+  KEY_FILE_FLAG,
+  KEY_FILE_FORBIDDEN_MODE,
+  type KeyFileRef,
+  NEW_KEY_FILE_MODE,
+  NEW_KEY_FLAG,
+  type NewKeyFile,
+  type ReloadContext,
+  readKeyFile,
+  reloadKeysOnHangup,
+  resolveSeal,
+  type SealSetup,
+  sealedLine,
+  writeNewKeyFile,
+} from './key-file.js'
 export {
   createLogger,
   LOG_LEVELS,
