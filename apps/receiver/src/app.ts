@@ -2,8 +2,10 @@ import {
   formatDuration,
   mergeTransportStats,
   registerTransportMetrics,
+  reloadKeysOnHangup,
   type ServiceContext,
   type ServiceHandle,
+  sealedLine,
 } from '@shoal/service'
 import {
   createSubscriber,
@@ -112,6 +114,16 @@ export async function startReceiver(ctx: ServiceContext<ReceiverConfig>): Promis
     },
     'receiving',
   )
+  const { seal } = config
+  if (seal !== undefined) {
+    logger.info(
+      { seal: seal.mode, keyId: seal.keyring.sealing()?.id, keyIds: seal.keyring.ids() },
+      sealedLine(seal.mode, seal.keyring),
+    )
+    reloadKeysOnHangup(ctx, [{ flag: '--key-file', path: seal.keyFile }], ([keyring]) =>
+      subscriber.setKeyring(keyring!),
+    )
+  }
   const bufferHint = recvBufferHint(info)
   if (bufferHint !== undefined) logger.warn({ recvBuffer: info.recvBuffer }, bufferHint)
   const hint = reachHint(info)

@@ -11,9 +11,12 @@ import {
   identifier,
   integer,
   ipAddress,
+  keyFlags,
   modeFlags,
   multicastGroup,
   oneOf,
+  resolveSeal,
+  type SealSetup,
   size,
   text,
   topicFilter,
@@ -100,6 +103,7 @@ export const receiverFlags = defineFlags({
     placeholder: 'duration',
     help: 'Stop after this long, e.g. 30s',
   }),
+  ...keyFlags,
   ...modeFlags,
   ...commonFlags,
 })
@@ -111,8 +115,11 @@ export type ReceiverListen =
   | { readonly mode: 'multicast'; readonly groups: readonly string[]; readonly source: string | undefined }
   | { readonly mode: 'broadcast' | 'unicast' }
 
-export interface ReceiverConfig extends Omit<ReceiverFlags, 'group' | 'source' | 'mode'> {
+export interface ReceiverConfig
+  extends Omit<ReceiverFlags, 'group' | 'source' | 'mode' | 'keyFile' | 'newKey' | 'newKeyId'> {
   readonly listen: ReceiverListen
+  /** With `--key-file`: only sealed frames are taken, and control frames sent are sealed. */
+  readonly seal: SealSetup | undefined
 }
 
 /** Checks what no single flag can and settles defaults that depend on other flags. */
@@ -120,7 +127,7 @@ export function resolveReceiverConfig(
   values: ReceiverFlags,
   { sources }: { readonly sources: FlagSources<typeof receiverFlags> },
 ): ReceiverConfig {
-  const { group, source, mode, ...rest } = values
+  const { group, source, mode, keyFile, newKey: _newKey, newKeyId: _newKeyId, ...rest } = values
   const family = values.ipv6 ? 6 : 4
   const hint = values.ipv6 ? '' : '; add --ipv6'
 
@@ -149,6 +156,8 @@ export function resolveReceiverConfig(
     throw conflict('--no-status', '--no-status needs Shoal frames; --raw prints datagrams undecoded')
   if (rest.raw && rest.noRepair)
     throw conflict('--no-repair', '--no-repair needs Shoal frames; --raw prints datagrams undecoded')
+  if (rest.raw && keyFile !== undefined)
+    throw conflict('--key-file', '--key-file opens sealed Shoal frames; --raw prints datagrams undecoded')
 
   let listen: ReceiverListen
   if (mode === 'multicast') {
@@ -164,5 +173,5 @@ export function resolveReceiverConfig(
       throw conflict('--ipv6', 'IPv6 has no broadcast; use --mode multicast')
     listen = { mode }
   }
-  return { ...rest, listen }
+  return { ...rest, listen, seal: resolveSeal({ keyFile }) }
 }

@@ -11,6 +11,7 @@ import {
   createSubscriber,
   type ForeignAck,
   type ForwardDatagram,
+  type Keyring,
   type Publisher,
   type Subscriber,
   type TransportWarning,
@@ -44,6 +45,8 @@ export interface Relay {
   dedupEntries(): number
   /** Where each route is bound, for logs and `/healthz`. */
   describe(): Record<string, unknown>
+  /** New keyrings (SIGHUP): the inputs open with `inputs`, the outputs seal with `outputs`. */
+  setKeyrings(inputs: Keyring, outputs: Keyring): void
   /** Stops taking input, leaves every group, sends what is batched, closes every socket. */
   close(): Promise<void>
 }
@@ -66,11 +69,12 @@ export async function openRelay(config: RelayConfig, { logger }: OpenRelayOption
   try {
     for (const route of config.outputs) {
       const address = await resolveHost(route)
-      const publisher = await createPublisher(publisherOptions(route, address, config.hopRepair)).catch(
-        (error: unknown) => {
-          throw new Error(`--out ${route.spec}: ${(error as Error).message}`, { cause: error })
-        },
-      )
+      const options = publisherOptions(route, address, config.hopRepair)
+      if (config.seal !== undefined)
+        options.seal = { keyring: config.seal.out.keyring, mode: config.seal.out.mode }
+      const publisher = await createPublisher(options).catch((error: unknown) => {
+        throw new Error(`--out ${route.spec}: ${(error as Error).message}`, { cause: error })
+      })
       outputs.push({ route, publisher })
       guard.addOutput(publisher.info.local)
     }
@@ -85,6 +89,8 @@ export async function openRelay(config: RelayConfig, { logger }: OpenRelayOption
       const list = allow.list
       const options = subscriberOptions(route, config.hopRepair)
       if (list !== undefined) options.allow = (address) => list.allows(address)
+      if (config.seal !== undefined)
+        options.seal = { keyring: config.seal.in.keyring, mode: config.seal.in.mode }
       const subscriber = await createSubscriber(options).catch((error: unknown) => {
         throw new Error(`--in ${route.spec}: ${(error as Error).message}`, { cause: error })
       })
@@ -176,6 +182,10 @@ export async function openRelay(config: RelayConfig, { logger }: OpenRelayOption
         ...outputs.map(({ publisher }) => publisher.stats()),
       ]),
     dedupEntries: () => guard.remembered,
+    setKeyrings(inRing, outRing) {
+      for (const { subscriber } of inputs) subscriber.setKeyring(inRing)
+      for (const { publisher } of outputs) publisher.setKeyring(outRing)
+    },
     describe: () => ({
       inputs: inputs.map(({ route, subscriber, allow }) => ({
         ...describeRoute(route),
