@@ -7,13 +7,20 @@ import {
   encodeWholeFrame,
   Flag,
   FrameKind,
+  Offset,
   setHops,
   writeCrc,
 } from '@shoal/transport/wire'
 import { describe, expect, it } from 'vitest'
 import { ACK_ROUTE_IDLE_MS, AckRoutes, MAX_ACK_SESSIONS } from './ack-routes.js'
 import { AllowList } from './allow-list.js'
-import { Forwarder, type ForwarderInput, type ForwarderOutput, totalDropped } from './forwarder.js'
+import {
+  Forwarder,
+  type ForwarderInput,
+  type ForwarderOutput,
+  MAX_SEALED_ACK_BYTES,
+  totalDropped,
+} from './forwarder.js'
 import { LoopGuard, type SocketAddress } from './loop-guard.js'
 
 const UPSTREAM = { address: '10.77.1.2', port: 50000 }
@@ -493,6 +500,26 @@ describe('Forwarder: what goes back upstream is an ack', () => {
     const { acks: counted } = forwarder.counters()
     expect(counted).toEqual({ forwarded: 2, malformed: 4, unroutable: 1, 'max-hops': 1, errors: 0 })
     expect(Object.values(counted).reduce((a, b) => a + b)).toBe(acks.length)
+  })
+
+  it('passes a sealed ack back as it came, its body unread (its publisher opens it); not one larger than a sealed ack', async () => {
+    const input = new FakeInput('in')
+    const { forwarder } = setup([input], [new FakeOutput('out')])
+    forwarder.datagram(0, datagram('imu', { session: 5, flags: Flag.ACK_REQUEST }))
+    /** An ACK whose flags say sealed and whose body no receiver would write in the clear. */
+    const sealed = (bytes: number) => {
+      const ack = control(new Uint8Array(bytes).fill(0xee))
+      ack.data[Offset.FLAGS + 1]! |= Flag.AUTHENTICATED | Flag.ENCRYPTED
+      writeCrc(ack.data, 0, ack.data.length)
+      return ack
+    }
+    const ack = sealed(60)
+    forwarder.ack(ack)
+    forwarder.ack(sealed(MAX_SEALED_ACK_BYTES))
+    await settle()
+    expect(input.replies.map((r) => r.data.length)).toEqual([ack.data.length])
+    expect(input.replies[0]!.data.subarray(Offset.TOPIC)).toEqual(ack.data.subarray(Offset.TOPIC))
+    expect(forwarder.counters().acks).toMatchObject({ forwarded: 1, malformed: 1 })
   })
 
   it('an ack whose send fails is counted as an error, not as forwarded', async () => {

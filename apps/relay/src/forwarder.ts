@@ -5,12 +5,18 @@
  */
 import type { FrameHeader, TopicFilter } from '@shoal/transport'
 import {
+  ACK_NAME_OFFSET,
   CRC_LENGTH,
   crc32,
   decodeAckBody,
+  FIXED_HEADER_LENGTH,
   Flag,
   FrameKind,
+  isSealed,
+  MAX_RECEIVER_NAME_BYTES,
+  MAX_TOPIC_BYTES,
   Offset,
+  SEAL_OVERHEAD,
   setHops,
   writeCrc,
 } from '@shoal/transport/wire'
@@ -297,11 +303,28 @@ export class Forwarder {
 }
 
 /**
+ * Largest sealed ACK passed upstream: a receiver's ACK (session, name of at most
+ * `MAX_RECEIVER_NAME_BYTES`) under the longest topic, sealed.
+ */
+export const MAX_SEALED_ACK_BYTES =
+  FIXED_HEADER_LENGTH +
+  MAX_TOPIC_BYTES +
+  SEAL_OVERHEAD +
+  ACK_NAME_OFFSET +
+  MAX_RECEIVER_NAME_BYTES +
+  CRC_LENGTH
+
+/**
  * True for an ACK as receivers write it (WIRE.md, “ACK”): one fragment, a receiver session and name
  * of at most `MAX_RECEIVER_NAME_BYTES`. So what a relay sends back upstream is an ack, and small.
+ * A sealed ACK (WIRE.md “Sealing”) goes back as it came, sealed by its receiver: its body is not
+ * the relay's to read (encrypted, or checked already by a keyed output), only its size.
  */
 export function isReceiverAck(header: FrameHeader, data: Uint8Array): boolean {
   if (header.kind !== FrameKind.ACK || header.fragmentCount !== 1) return false
+  // The datagram's own flags: a keyed output has already cleared the header's seal flags.
+  if (data.length >= FIXED_HEADER_LENGTH && isSealed((data[Offset.FLAGS]! << 8) | data[Offset.FLAGS + 1]!))
+    return data.length <= MAX_SEALED_ACK_BYTES
   const end = data.length - CRC_LENGTH
   const start = end - header.payloadLength
   return start >= 0 && decodeAckBody(data.subarray(start, end)) !== undefined

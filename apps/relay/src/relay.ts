@@ -55,6 +55,31 @@ export interface OpenRelayOptions {
   readonly logger: Logger
 }
 
+/**
+ * What a relay says once per run (each reason), in words, when its keys and the traffic disagree;
+ * every such datagram is still counted (`shoal_drops_total{reason}`, `invalid=`).
+ */
+export const RELAY_SEAL_MISMATCH: Readonly<Record<string, string>> = {
+  // An output without the key hears receivers' sealed NACKs and STATUS: it cannot answer them.
+  'no-key':
+    'sealed control frames (repair requests, status) from downstream: this relay has no key (--key-file), so it cannot answer them; sealed frames still pass, unrepaired on this hop',
+  unauthenticated: 'unsealed frames: this relay has a key (--key-file) and forwards only sealed ones',
+  'unknown-key': 'frames sealed under a key id this relay does not have: not forwarded (--key-file)',
+}
+
+function sealMismatchLog(logger: Logger) {
+  const said = new Set<string>()
+  return (route: string, warning: { reason: string; address?: string; port?: number }) => {
+    const message = RELAY_SEAL_MISMATCH[warning.reason]
+    if (message === undefined || said.has(warning.reason)) return
+    said.add(warning.reason)
+    logger.warn(
+      { route, reason: warning.reason, address: warning.address, port: warning.port },
+      `${message}, from ${warning.address ?? 'an unknown address'}`,
+    )
+  }
+}
+
 /** The first few send failures per route are logged as warnings; the rest are only counted. */
 export const LOGGED_SEND_ERRORS = 5
 
@@ -142,24 +167,27 @@ export async function openRelay(config: RelayConfig, { logger }: OpenRelayOption
   )
 
   let closed = false
+  const mismatch = sealMismatchLog(logger)
   inputs.forEach(({ route, subscriber }, index) => {
     subscriber.on('datagram', (datagram: ForwardDatagram) => {
       if (!closed) forwarder.datagram(index, datagram)
     })
-    subscriber.on('warning', (warning: TransportWarning) =>
-      logger.debug({ route: route.spec, ...warning }, 'input dropped a datagram'),
-    )
+    subscriber.on('warning', (warning: TransportWarning) => {
+      mismatch(route.spec, warning)
+      logger.debug({ route: route.spec, ...warning }, 'input dropped a datagram')
+    })
   })
   for (const { route, publisher } of outputs) {
     publisher.on('foreign-ack', (ack: ForeignAck) => {
       if (!closed) forwarder.ack(ack)
     })
-    publisher.on('warning', (warning: { reason: string; address?: string; port?: number }) =>
+    publisher.on('warning', (warning: { reason: string; address?: string; port?: number }) => {
+      mismatch(route.spec, warning)
       logger.debug(
         { route: route.spec, reason: warning.reason, address: warning.address, port: warning.port },
         'output socket warning',
-      ),
-    )
+      )
+    })
   }
 
   return {
