@@ -184,6 +184,8 @@ export async function startSender(ctx: ServiceContext<SenderConfig>): Promise<Se
                 : {}),
               ...refusedFields(stats.drops),
               ...flowFields(stats.flow),
+              // Keyed: the key id sealing at the end (after a rotation, the new one).
+              ...(stats.seal === undefined ? {} : { keyId: stats.seal.keyId ?? null }),
             }
       Object.assign(summary, source.summary())
       if (acks !== undefined) {

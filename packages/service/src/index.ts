@@ -92,6 +92,7 @@ export {
   type ServiceHandle,
   type ServiceIo,
 } from './run-service.js'
+export { mergeSealStats, registerSealMetrics, type SealStatsLike } from './seal-metrics.js'
 export {
   decimal,
   duration,

@@ -117,11 +117,27 @@ describe.skipIf(netns.skip)('sealed groups: one key file', () => {
     ])
     running.push(x)
     await fixtureReady(x)
-    const a = start('a', 'send', [...on(g), '--key-file', file, '--sensors', 'imu', '--rate', 'imu=500'])
+    const a = start('a', 'send', [
+      ...on(g),
+      '--key-file',
+      file,
+      '--sensors',
+      'imu',
+      '--rate',
+      'imu=500',
+      '--http',
+      '0',
+    ])
+    /** The key ids a's /metrics says it seals with. */
+    const sealingOnMetrics = async () =>
+      [...((await scrape(net.host('a'), a)).get('shoal_sealing_key')?.samples ?? [])].map(
+        (s) => s.labels.key_id,
+      )
     await a.waitForLog('sealed: encrypt, key id 1')
     await grow(b, 200)
     const keyIdsOnTheWire = async () => (await ask<{ keyIds: number[] }>(x, 'capture 20')).keyIds
     expect(await keyIdsOnTheWire()).toEqual([1])
+    expect(await sealingOnMetrics()).toEqual(['1'])
 
     // Add key 2 everywhere; receivers first, so that nothing sealed with 2 finds one without it.
     keys.write('rotate.keys', { 1: k1, 2: k2 })
@@ -131,6 +147,7 @@ describe.skipIf(netns.skip)('sealed groups: one key file', () => {
     await a.waitForLog('keys reloaded: key ids 1, 2; sealing with 2')
     await grow(b, 200)
     expect(await keyIdsOnTheWire()).toEqual([2])
+    expect(await sealingOnMetrics()).toEqual(['2'])
 
     // Remove key 1: nothing seals with it any more.
     keys.write('rotate.keys', { 2: k2 })
@@ -150,8 +167,9 @@ describe.skipIf(netns.skip)('sealed groups: one key file', () => {
     // Not one datagram refused on the way, in either direction.
     expect(sumOf(metrics, 'shoal_drops_total')).toBe(0)
     expect(sent.refused).toBeUndefined()
+    expect(sent.keyId).toBe(2)
     const summary = stoppedSummary(await b.stop())
-    expect(summary).toMatchObject({ frames: sent.frames, drops: 0 })
+    expect(summary).toMatchObject({ frames: sent.frames, drops: 0, keyId: 2 })
     // The sender said which key sealed, at each step, and never a key.
     const said = a
       .logs()
@@ -470,6 +488,11 @@ describe.skipIf(netns.skip)('sealed groups: one key file', () => {
     expect(refused).toBe(Number(sent.datagrams) + Number(sent.heartbeats ?? 0))
     await b.stop()
     expect(stoppedSummary(await d.stop())).toMatchObject({ frames: count, drops: 0 })
+    // /metrics shows both sealing key ids (never a key).
+    const relayMetrics = await scrapeText(net.host('r'), r)
+    expect(relayMetrics).toMatch(/^shoal_sealing_key\{key_id="1"\} 1$/m)
+    expect(relayMetrics).toMatch(/^shoal_sealing_key\{key_id="5"\} 1$/m)
+    expect(leakedKeys([relayMetrics, r.stderr()], keys.made)).toEqual([])
     // SIGHUP re-reads both files.
     r.child.kill('SIGHUP')
     await r.waitForLog(
