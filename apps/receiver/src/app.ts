@@ -15,10 +15,12 @@ import {
   type SourceEvent,
   type Subscriber,
 } from '@shoal/transport'
-import { createWallClockNs } from './clock.js'
-import type { ReceiverConfig } from './config.js'
+import { createReceiveClock } from './clock.js'
+import type { NetworkReceiverConfig, ReceiverConfig } from './config.js'
+import { startReceiverFoxglove } from './foxglove/attach.js'
+import { startFromFile } from './from-file.js'
 import { createOutput } from './output.js'
-import { Recorder } from './recorder.js'
+import { openRecorder, type Recorder } from './recorder.js'
 import { describeSubscription, reachHint, recvBufferHint, subscriberOptions } from './subscription.js'
 import { summarize } from './summary.js'
 import { WarningLog } from './warnings.js'
@@ -30,17 +32,37 @@ import { WarningLog } from './warnings.js'
  * and the final summary; `/healthz` is ready once the socket is bound and the groups joined.
  */
 export async function startReceiver(ctx: ServiceContext<ReceiverConfig>): Promise<ServiceHandle> {
-  const { config, logger } = ctx
-  const recorder =
+  const { listen } = ctx.config
+  if (listen.mode === 'file') return startFromFile(ctx, listen.path)
+  return startNetworkReceiver(ctx, { ...ctx.config, listen })
+}
+
+async function startNetworkReceiver(
+  ctx: ServiceContext<ReceiverConfig>,
+  config: NetworkReceiverConfig,
+): Promise<ServiceHandle> {
+  const { logger } = ctx
+  const foxglove = await startReceiverFoxglove(ctx)
+  const recorder: Recorder | undefined =
     config.record === undefined
       ? undefined
-      : new Recorder(config.record, { maxBytes: config.recordMaxSize, clockNs: createWallClockNs() })
+      : await openRecorder(config.record, {
+          maxBytes: config.recordMaxSize,
+          compression: config.recordCompression,
+          receiveTimeNs: createReceiveClock(),
+          library: `${ctx.name} ${ctx.version}`,
+          onError: (error) => ctx.fail(error),
+        }).catch(async (error: unknown) => {
+          await foxglove?.close()
+          throw error
+        })
 
   let subscriber: Subscriber
   try {
     subscriber = await createSubscriber(subscriberOptions(config))
   } catch (error) {
     recorder?.close()
+    await foxglove?.close()
     throw error
   }
   const info = subscriber.info
@@ -87,6 +109,8 @@ export async function startReceiver(ctx: ServiceContext<ReceiverConfig>): Promis
         ctx.fail(error)
         return
       }
+      // Before the output, which may empty the message's bytes fields (json without --full).
+      foxglove?.publish(frame)
       output.frame(frame)
     })
   }
@@ -109,8 +133,11 @@ export async function startReceiver(ctx: ServiceContext<ReceiverConfig>): Promis
       topics: config.topic.length > 0 ? config.topic : 'all',
       output: config.output,
       ...(config.raw ? { raw: true } : {}),
-      ...(recorder === undefined ? {} : { record: recorder.path, recordMaxSize: config.recordMaxSize }),
+      ...(recorder === undefined
+        ? {}
+        : { record: recorder.path, recordFormat: recorder.format, recordMaxSize: config.recordMaxSize }),
       ...(config.ack ? { ack: info.name } : {}),
+      ...(foxglove === undefined ? {} : { foxglove: foxglove.url }),
     },
     'receiving',
   )
@@ -137,6 +164,7 @@ export async function startReceiver(ctx: ServiceContext<ReceiverConfig>): Promis
       stopped = true
       for (const timer of timers) clearTimeout(timer)
       await subscriber.close()
+      await foxglove?.close()
       warnings.flush()
       await output.close()
       recorder?.close()

@@ -85,10 +85,53 @@ describe('resolveReceiverConfig', () => {
     [['--mode', 'unicast', '--group', '239.1.1.1'], '--group', '--group is for --mode multicast'],
     [['--mode', 'broadcast', '--source', '10.0.0.1'], '--source', '--source is for --mode multicast'],
     [['--mode', 'broadcast', '--ipv6'], '--ipv6', 'IPv6 has no broadcast'],
+    [['--record-compression', 'none'], '--record-compression', 'needs --record <file>.mcap'],
+    [
+      ['--record', 'x.rec', '--record-compression', 'none'],
+      '--record-compression',
+      'needs --record <file>.mcap',
+    ],
+    [['--from', 'x.mcap', '--group', '239.1.1.1'], '--group', '--group is for receiving from the network'],
+    [['--from', 'x.mcap', '--record', 'y.mcap'], '--record', '--from reads a file'],
+    [['--from', 'x.mcap', '--http', '0'], '--http', '--from reads a file'],
+    [['--from', 'x.mcap', '--no-repair'], '--no-repair', '--from reads a file'],
+    [['--from', 'x.mcap', '--max-streams', '5'], '--max-streams', '--from reads a file'],
+    [['--from', 'x.mcap', '--output', 'pretty'], '--output', '--from prints json or none'],
   ])('%j is refused naming %s', (argv, flag, message) => {
     const error = refusal(argv)
     expect(error.flag).toBe(flag)
     expect(error.message).toContain(message)
+  })
+
+  it('--record FILE.mcap takes a compression; MCAP is told by the suffix, any case', () => {
+    expect(resolve(['--record', 'a.MCAP', '--record-compression', 'none'])).toMatchObject({
+      record: 'a.MCAP',
+      recordCompression: 'none',
+    })
+    expect(resolve(['--record', 'a.mcap']).recordCompression).toBe('zstd')
+  })
+
+  it('--from reads a file: json output even on a terminal, with topic, count, duration, full', () => {
+    const config = resolve([
+      '--from',
+      'x.mcap',
+      '--topic',
+      'imu',
+      '--count',
+      '3',
+      '--duration',
+      '1s',
+      '--full',
+    ])
+    expect(config).toMatchObject({
+      listen: { mode: 'file', path: 'x.mcap' },
+      output: 'json',
+      topic: ['imu'],
+      count: 3,
+      duration: 1000,
+      full: true,
+    })
+    expect(resolve(['--from', 'x.mcap', '--output', 'none']).output).toBe('none')
   })
 
   it('makes a valid name of any host name', () => {

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net'
 import { hostname } from 'node:os'
+import { isMcapPath } from '@shoal/recording'
 import {
   commonFlags,
   conflict,
@@ -22,12 +23,20 @@ import {
   topicFilter,
 } from '@shoal/service'
 import { DEFAULT_MAX_STREAMS } from '@shoal/transport'
+import { checkFoxgloveFlags, foxgloveFlags } from './foxglove/flags.js'
 
 export const DEFAULT_GROUP_V4 = '239.255.0.1'
 /** The IPv6 counterpart of 239.255.0.1: a transient (T flag), site-local (scope 5) group. */
 export const DEFAULT_GROUP_V6 = 'ff15::1'
 
 export const OUTPUTS = ['json', 'pretty', 'none'] as const
+export const RECORD_COMPRESSIONS = ['zstd', 'none'] as const
+
+/**
+ * The flags `--from` works with: what to print and when to stop. Every other flag is about the
+ * network, which `--from` never touches (not even `--http`).
+ */
+const FROM_FLAGS = new Set(['from', 'topic', 'output', 'full', 'count', 'duration', 'logLevel', 'config'])
 export type Output = (typeof OUTPUTS)[number]
 
 /** This host's name, made into a valid receiver name. */
@@ -66,7 +75,12 @@ export const receiverFlags = defineFlags({
   }),
   record: flag.value(text('a file path'), {
     placeholder: 'file',
-    help: 'Record received frames to this file, for shoal-send --replay',
+    help: 'Record received frames to this file, for shoal-send --replay: MCAP when it ends in .mcap, else Shoal’s own format',
+  }),
+  'record-compression': flag.value(oneOf(RECORD_COMPRESSIONS), {
+    placeholder: 'kind',
+    default: 'zstd',
+    help: 'Chunk compression of an MCAP --record file: zstd or none',
   }),
   'record-max-size': flag.value(size(), {
     placeholder: 'bytes',
@@ -95,6 +109,10 @@ export const receiverFlags = defineFlags({
     default: String(DEFAULT_MAX_STREAMS),
     help: 'Streams (sender session × topic) tracked at once; past it, new and quiet ones go first (counted)',
   }),
+  from: flag.value(text('a file path'), {
+    placeholder: 'file',
+    help: 'Read frames from a recording (MCAP or Shoal’s own) instead of the network, print them as live, and exit',
+  }),
   count: flag.value(integer(1, Number.MAX_SAFE_INTEGER), {
     placeholder: 'n',
     help: 'Stop after receiving this many frames',
@@ -103,6 +121,7 @@ export const receiverFlags = defineFlags({
     placeholder: 'duration',
     help: 'Stop after this long, e.g. 30s',
   }),
+  ...foxgloveFlags,
   ...keyFlags,
   ...modeFlags,
   ...commonFlags,
@@ -110,10 +129,16 @@ export const receiverFlags = defineFlags({
 
 export type ReceiverFlags = FlagValues<typeof receiverFlags>
 
-/** What to listen to: groups to join, or the port alone for broadcast and unicast. */
+/** What to listen to: groups to join, the port alone for broadcast and unicast, or a file (`--from`). */
 export type ReceiverListen =
   | { readonly mode: 'multicast'; readonly groups: readonly string[]; readonly source: string | undefined }
   | { readonly mode: 'broadcast' | 'unicast' }
+  | { readonly mode: 'file'; readonly path: string }
+
+/** A config that receives from the network (not `--from`). */
+export type NetworkReceiverConfig = ReceiverConfig & {
+  readonly listen: Exclude<ReceiverListen, { readonly mode: 'file' }>
+}
 
 export interface ReceiverConfig
   extends Omit<ReceiverFlags, 'group' | 'source' | 'mode' | 'keyFile' | 'newKey' | 'newKeyId'> {
@@ -127,6 +152,7 @@ export function resolveReceiverConfig(
   values: ReceiverFlags,
   { sources }: { readonly sources: FlagSources<typeof receiverFlags> },
 ): ReceiverConfig {
+  if (values.from !== undefined) return fromFileConfig(values, values.from, sources)
   const { group, source, mode, keyFile, newKey: _newKey, newKeyId: _newKeyId, ...rest } = values
   const family = values.ipv6 ? 6 : 4
   const hint = values.ipv6 ? '' : '; add --ipv6'
@@ -140,6 +166,8 @@ export function resolveReceiverConfig(
   if (sources.recordMaxSize !== 'default' && rest.record === undefined) {
     throw conflict('--record-max-size', '--record-max-size needs --record <file>')
   }
+  if (sources.recordCompression !== 'default' && (rest.record === undefined || !isMcapPath(rest.record)))
+    throw conflict('--record-compression', '--record-compression needs --record <file>.mcap')
   if (rest.raw && rest.ack)
     throw conflict('--ack', '--ack needs Shoal frames; --raw prints datagrams undecoded')
   if (rest.raw && rest.topic.length > 0)
@@ -159,6 +187,8 @@ export function resolveReceiverConfig(
   if (rest.raw && keyFile !== undefined)
     throw conflict('--key-file', '--key-file opens sealed Shoal frames; --raw prints datagrams undecoded')
 
+  checkFoxgloveFlags(values, sources)
+
   let listen: ReceiverListen
   if (mode === 'multicast') {
     const groups =
@@ -174,4 +204,27 @@ export function resolveReceiverConfig(
     listen = { mode }
   }
   return { ...rest, listen, seal: resolveSeal({ keyFile }) }
+}
+
+/** Flag names as typed, from their config keys: `recordMaxSize` is `--record-max-size`. */
+function flagName(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
+}
+
+/**
+ * `--from FILE`: no network flag may be given (each names itself in the error), the output is json
+ * (also on a terminal) or none: `pretty` samples and shows live rates, which a file has not.
+ */
+function fromFileConfig(
+  values: ReceiverFlags,
+  path: string,
+  sources: FlagSources<typeof receiverFlags>,
+): ReceiverConfig {
+  for (const [key, source] of Object.entries(sources))
+    if (source !== 'default' && !FROM_FLAGS.has(key))
+      throw conflict(flagName(key), `${flagName(key)} is for receiving from the network; --from reads a file`)
+  if (sources.output !== 'default' && values.output === 'pretty')
+    throw conflict('--output', '--output pretty shows live rates; --from prints json or none')
+  const { group: _, source: __, mode: ___, ...rest } = values
+  return { ...rest, output: values.output === 'none' ? 'none' : 'json', listen: { mode: 'file', path } }
 }

@@ -28,7 +28,7 @@ export class JsonOutput implements Output {
   // JSON.stringify escapes C0 controls only: DEL, C1 and bidi characters in topics and string fields
   // would reach a terminal raw, so they become \u escapes too (the line parses to the same value).
   frame(frame: ReceivedFrame): void {
-    this.#writer.line(escapeJsonControls(JSON.stringify(frameToObject(frame, { full: this.#full }))))
+    this.#writer.line(frameLine(frame, this.#full))
   }
 
   raw(datagram: RawDatagram): void {
@@ -40,4 +40,9 @@ export class JsonOutput implements Output {
   close(): Promise<void> {
     return this.#writer.drain()
   }
+}
+
+/** One `--output json` line for a frame (without its newline): also what `--from` prints. */
+export function frameLine(frame: ReceivedFrame, full: boolean): string {
+  return escapeJsonControls(JSON.stringify(frameToObject(frame, { full })))
 }

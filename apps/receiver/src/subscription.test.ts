@@ -2,7 +2,7 @@ import type { InterfaceRef } from '@shoal/service'
 import { configHarness } from '@shoal/service/testing'
 import type { SubscriberInfo } from '@shoal/transport'
 import { describe, expect, it } from 'vitest'
-import { receiverFlags, resolveReceiverConfig } from './config.js'
+import { type NetworkReceiverConfig, receiverFlags, resolveReceiverConfig } from './config.js'
 import { interfaceFor, reachHint, recvBufferHint, subscriberOptions } from './subscription.js'
 
 const lo: InterfaceRef = {
@@ -74,17 +74,17 @@ describe('recvBufferHint', () => {
 describe('subscriberOptions', () => {
   const { resolve } = configHarness(receiverFlags, resolveReceiverConfig)
   it('delivers in order with --ordered, as frames arrive without', () => {
-    expect(subscriberOptions(resolve([])).ordered).toBe(false)
-    expect(subscriberOptions(resolve(['--ordered'])).ordered).toBe(true)
+    expect(subscriberOptions(resolve([]) as NetworkReceiverConfig).ordered).toBe(false)
+    expect(subscriberOptions(resolve(['--ordered']) as NetworkReceiverConfig).ordered).toBe(true)
   })
 
   it('tells senders how far it got (flow control) unless --no-status', () => {
-    expect(subscriberOptions(resolve([])).status).toBe(true)
-    expect(subscriberOptions(resolve(['--no-status'])).status).toBe(false)
+    expect(subscriberOptions(resolve([]) as NetworkReceiverConfig).status).toBe(true)
+    expect(subscriberOptions(resolve(['--no-status']) as NetworkReceiverConfig).status).toBe(false)
   })
 
   it('asks senders for lost fragments unless --no-repair', () => {
-    expect(subscriberOptions(resolve([])).repair).toBe(true)
-    expect(subscriberOptions(resolve(['--no-repair'])).repair).toBe(false)
+    expect(subscriberOptions(resolve([]) as NetworkReceiverConfig).repair).toBe(true)
+    expect(subscriberOptions(resolve(['--no-repair']) as NetworkReceiverConfig).repair).toBe(false)
   })
 })

@@ -2,10 +2,10 @@ import { isIP } from 'node:net'
 import { networkInterfaces } from 'node:os'
 import type { InterfaceRef } from '@shoal/service'
 import type { SubscriberInfo, SubscriberOptions } from '@shoal/transport'
-import type { ReceiverConfig } from './config.js'
+import type { NetworkReceiverConfig } from './config.js'
 
 /** The transport subscriber's options for a receiver's config. */
-export function subscriberOptions(config: ReceiverConfig): SubscriberOptions {
+export function subscriberOptions(config: NetworkReceiverConfig): SubscriberOptions {
   const family = config.ipv6 ? 6 : 4
   const options: SubscriberOptions = {
     mode: config.listen.mode,

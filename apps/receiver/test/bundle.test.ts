@@ -30,6 +30,26 @@ describe('the single-file bundle, outside the workspace', () => {
     expect(version.stdout).toMatch(/^shoal-recv \d+\.\d+\.\d+\n$/)
   })
 
+  it('records MCAP and reads it back with --from: the compression is inside the one file', async () => {
+    const file = join(dir, 'run.mcap')
+    const { rx, pub } = await receiverWithPublisher(['--count', '2', '--record', file, '--output', 'json'], {
+      script: copy,
+      cwd: dir,
+    })
+    try {
+      await pub.publish('imu', Imu, { linearAcceleration: { z: 9.81 } })
+      await pub.publish('imu', Imu, { linearAcceleration: { z: 9.7 } })
+      const live = await rx.exited
+      expect(live.code).toBe(0)
+      const from = await runCli(copy, ['--from', file], { cwd: dir })
+      expect(from.code).toBe(0)
+      expect(from.stdout).toBe(live.stdout)
+      expect(jsonLines(from.stdout)).toHaveLength(2)
+    } finally {
+      await pub.close()
+    }
+  })
+
   it('receives on loopback', async () => {
     const { rx, pub } = await receiverWithPublisher(['--count', '1'], { script: copy, cwd: dir })
     try {

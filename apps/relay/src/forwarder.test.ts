@@ -18,7 +18,7 @@ import {
   Forwarder,
   type ForwarderInput,
   type ForwarderOutput,
-  MAX_SEALED_ACK_BYTES,
+  MAX_SEALED_CONTROL_BYTES,
   totalDropped,
 } from './forwarder.js'
 import { LoopGuard, type SocketAddress } from './loop-guard.js'
@@ -502,24 +502,44 @@ describe('Forwarder: what goes back upstream is an ack', () => {
     expect(Object.values(counted).reduce((a, b) => a + b)).toBe(acks.length)
   })
 
-  it('passes a sealed ack back as it came, its body unread (its publisher opens it); not one larger than a sealed ack', async () => {
+  it('sealed acks and repair requests go back whole (a keyless relay cannot read them), up to a size real ones have', async () => {
+    const input = new FakeInput('in')
+    const { forwarder } = setup([input], [new FakeOutput('out')], 3)
+    forwarder.datagram(0, datagram('imu', { session: 5, flags: Flag.ACK_REQUEST }))
+    const sealed = (kind: FrameKind, bytes: number) => {
+      const a = control(new Uint8Array(bytes), { kind })
+      a.data[Offset.FLAGS + 1]! |= Flag.AUTHENTICATED | Flag.ENCRYPTED
+      a.header.flags |= Flag.AUTHENTICATED | Flag.ENCRYPTED
+      writeCrc(a.data, 0, a.data.length)
+      return a
+    }
+    const frames = [
+      sealed(FrameKind.ACK, 40), // forwarded
+      sealed(FrameKind.NACK, 4_000), // a padded NACK: forwarded
+      sealed(FrameKind.NACK_FRAMES, 200), // forwarded
+      sealed(FrameKind.STATUS, 40), // flow control does not cross a relay
+      sealed(FrameKind.NACK, MAX_SEALED_CONTROL_BYTES), // bulk, whatever it claims to be
+    ]
+    for (const a of frames) forwarder.ack(a)
+    await settle()
+    expect(input.replies).toHaveLength(3)
+    expect(forwarder.counters().acks).toMatchObject({ forwarded: 3, malformed: 2 })
+  })
+
+  it('a sealed ack a keyed output has opened (its header says plain) goes back whole, as it came', async () => {
     const input = new FakeInput('in')
     const { forwarder } = setup([input], [new FakeOutput('out')])
     forwarder.datagram(0, datagram('imu', { session: 5, flags: Flag.ACK_REQUEST }))
-    /** An ACK whose flags say sealed and whose body no receiver would write in the clear. */
-    const sealed = (bytes: number) => {
-      const ack = control(new Uint8Array(bytes).fill(0xee))
-      ack.data[Offset.FLAGS + 1]! |= Flag.AUTHENTICATED | Flag.ENCRYPTED
-      writeCrc(ack.data, 0, ack.data.length)
-      return ack
-    }
-    const ack = sealed(60)
+    // The datagram sealed (its body, ciphertext, no receiver would write); the header opened: seal
+    // flags off and the plaintext's length, as the output's control inbox leaves it.
+    const ack = control(new Uint8Array(60).fill(0xee))
+    ack.data[Offset.FLAGS + 1]! |= Flag.AUTHENTICATED | Flag.ENCRYPTED
+    writeCrc(ack.data, 0, ack.data.length)
+    ack.header.payloadLength = 24
     forwarder.ack(ack)
-    forwarder.ack(sealed(MAX_SEALED_ACK_BYTES))
     await settle()
-    expect(input.replies.map((r) => r.data.length)).toEqual([ack.data.length])
-    expect(input.replies[0]!.data.subarray(Offset.TOPIC)).toEqual(ack.data.subarray(Offset.TOPIC))
-    expect(forwarder.counters().acks).toMatchObject({ forwarded: 1, malformed: 1 })
+    expect(input.replies.map((r) => r.data.subarray(Offset.TOPIC))).toEqual([ack.data.subarray(Offset.TOPIC)])
+    expect(forwarder.counters().acks).toMatchObject({ forwarded: 1, malformed: 0 })
   })
 
   it('an ack whose send fails is counted as an error, not as forwarded', async () => {

@@ -5,7 +5,6 @@
  */
 import type { FrameHeader, TopicFilter } from '@shoal/transport'
 import {
-  ACK_NAME_OFFSET,
   CRC_LENGTH,
   crc32,
   decodeAckBody,
@@ -13,10 +12,7 @@ import {
   Flag,
   FrameKind,
   isSealed,
-  MAX_RECEIVER_NAME_BYTES,
-  MAX_TOPIC_BYTES,
   Offset,
-  SEAL_OVERHEAD,
   setHops,
   writeCrc,
 } from '@shoal/transport/wire'
@@ -303,31 +299,37 @@ export class Forwarder {
 }
 
 /**
- * Largest sealed ACK passed upstream: a receiver's ACK (session, name of at most
- * `MAX_RECEIVER_NAME_BYTES`) under the longest topic, sealed.
+ * Largest sealed control frame passed back upstream, bytes: an ACK with the longest name, or a
+ * NACK padded to earn the resend of a 64 KiB datagram (a sixteenth of it) with 64 ranges.
  */
-export const MAX_SEALED_ACK_BYTES =
-  FIXED_HEADER_LENGTH +
-  MAX_TOPIC_BYTES +
-  SEAL_OVERHEAD +
-  ACK_NAME_OFFSET +
-  MAX_RECEIVER_NAME_BYTES +
-  CRC_LENGTH
+export const MAX_SEALED_CONTROL_BYTES = 8 * 1024
 
 /**
  * True for an ACK as receivers write it (WIRE.md, “ACK”): one fragment, a receiver session and name
  * of at most `MAX_RECEIVER_NAME_BYTES`. So what a relay sends back upstream is an ack, and small.
- * A sealed ACK (WIRE.md “Sealing”) goes back as it came, sealed by its receiver: its body is not
- * the relay's to read (encrypted, or checked already by a keyed output), only its size.
  */
 export function isReceiverAck(header: FrameHeader, data: Uint8Array): boolean {
-  if (header.kind !== FrameKind.ACK || header.fragmentCount !== 1) return false
-  // The datagram's own flags: a keyed output has already cleared the header's seal flags.
-  if (data.length >= FIXED_HEADER_LENGTH && isSealed((data[Offset.FLAGS]! << 8) | data[Offset.FLAGS + 1]!))
-    return data.length <= MAX_SEALED_ACK_BYTES
+  if (header.fragmentCount !== 1) return false
+  // Sealed (WIRE.md “Sealing”), it cannot be read without the key: an ACK or a repair request
+  // goes back whole, and the publisher, which holds the key, opens it. Up to a size real ones
+  // have, so that the relay carries no bulk upstream for a stranger. The datagram's own flags say
+  // so: a keyed output has opened it already, and its header says plain.
+  if (isSealed(flagsOf(data)))
+    return (
+      data.length <= MAX_SEALED_CONTROL_BYTES &&
+      (header.kind === FrameKind.ACK ||
+        header.kind === FrameKind.NACK ||
+        header.kind === FrameKind.NACK_FRAMES)
+    )
+  if (header.kind !== FrameKind.ACK) return false
   const end = data.length - CRC_LENGTH
   const start = end - header.payloadLength
   return start >= 0 && decodeAckBody(data.subarray(start, end)) !== undefined
+}
+
+/** The FLAGS field of the frame in `data` (its length checked by the transport already). */
+function flagsOf(data: Uint8Array): number {
+  return data.length < FIXED_HEADER_LENGTH ? 0 : (data[Offset.FLAGS]! << 8) | data[Offset.FLAGS + 1]!
 }
 
 /** Every drop, summed. */

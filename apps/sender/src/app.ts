@@ -234,7 +234,7 @@ async function openSource(
       return jsonLinesSource({ name: source.path, input: await openInput(source.path, stdin), sourceId })
     case 'replay':
       try {
-        return replaySource(source)
+        return await replaySource(source)
       } catch (error) {
         throw new Error(`--replay ${source.path}: ${(error as Error).message}`)
       }

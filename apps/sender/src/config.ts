@@ -176,7 +176,7 @@ export const senderFlags = defineFlags({
   }),
   replay: flag.value(text('a file path'), {
     placeholder: 'file',
-    help: 'Publish a recording made by shoal-recv --record, with its original timing',
+    help: 'Publish a recording made by shoal-recv --record (MCAP or Shoal’s own), with its original timing',
   }),
   speed: flag.value(decimal(0, 1000), {
     placeholder: 'factor',

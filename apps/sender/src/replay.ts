@@ -1,11 +1,18 @@
 /**
- * Replays a recording made by a receiver (`shoal-recv --record`): every recorded frame is published
- * on its recorded topic with its recorded fingerprint and payload, spaced as it was received
- * (`receivedAtNs` deltas), divided by `--speed` (0: as fast as the socket takes them).
+ * Replays a recording made by a receiver (`shoal-recv --record`), MCAP or Shoal's own format (told
+ * apart by the file's first bytes): every recorded frame is published on its recorded topic with its
+ * recorded fingerprint and payload, spaced as it was received (receive times: MCAP log times),
+ * divided by `--speed` (0: as fast as the socket takes them).
  */
 import { setTimeout as sleep } from 'node:timers/promises'
+import {
+  describeDamage,
+  openRecording,
+  type Recording,
+  type RecordingReport,
+  skipFields,
+} from '@shoal/recording'
 import { formatFingerprint } from '@shoal/schema'
-import { type ReadRecordingResult, type RecordedFrame, readRecording } from '@shoal/transport'
 import { isAbort, type Source } from './source.js'
 
 export interface ReplayOptions {
@@ -14,50 +21,60 @@ export interface ReplayOptions {
   readonly speed: number
 }
 
+/** What a first pass over the file found: how many frames, over how long, and what was skipped. */
+interface Survey {
+  readonly frames: number
+  readonly firstNs: bigint
+  readonly spanNs: bigint
+  readonly report: RecordingReport
+}
+
 /**
- * Reads the whole recording now, so a missing or foreign file fails at startup. Damaged stretches
- * of the file are skipped (the transport's reader goes on at the next good record): they are logged
- * at the start, counted in the summary, and make the run fail (exit 1) once every good record was
- * replayed. A tail cut off mid-record (a receiver killed while writing) is only a warning.
+ * Opens the recording now, so a missing or foreign file fails at startup, and reads it through once
+ * (MCAP is streamed, a chunk at a time, then streamed again to send; SHOALREC is read whole, as
+ * before). Damaged stretches of the file are skipped (the reader goes on at the next good record):
+ * they are logged at the start, counted in the summary, and make the run fail (exit 1) once every
+ * good record was replayed. A tail cut off mid-record (a receiver killed while writing) is only a
+ * warning.
  */
-export function replaySource(options: ReplayOptions): Source {
-  const recording = readRecording(options.path)
-  const { frames } = recording
-  const spanNs = frames.length > 1 ? frames.at(-1)!.receivedAtNs - frames[0]!.receivedAtNs : 0n
-  const damage = describeDamage(options.path, recording)
+export async function replaySource(options: ReplayOptions): Promise<Source> {
+  const recording = await openRecording(options.path)
+  const survey = surveyOf(recording)
+  const { frames, report } = survey
+  const damage = describeDamage(options.path, report)
   return {
     kind: 'replay',
     batched: false,
     describe: {
       replay: options.path,
-      recordedFrames: frames.length,
-      recordedSeconds: Number(spanNs / 1_000_000n) / 1000,
+      format: recording.format,
+      recordedFrames: frames,
+      recordedSeconds: Number(survey.spanNs / 1_000_000n) / 1000,
       speed: options.speed,
-      ...skipFields(recording),
+      ...skipFields(report),
     },
     async run(context) {
       const { logger, sink, signal } = context
-      if (recording.truncatedTail)
+      if (report.truncatedTail)
         logger.warn(
-          { path: options.path, frames: frames.length },
-          `${options.path} ends inside a record (the recorder was stopped mid-write); replaying the ${frames.length} whole records before it`,
+          { path: options.path, frames },
+          `${options.path} ends inside a record (the recorder was stopped mid-write); replaying the ${frames} whole records before it`,
         )
       if (damage !== undefined)
         logger.warn(
           {
             path: options.path,
-            frames: frames.length,
-            damaged: recording.damagedStretches,
-            skippedBytes: recording.skippedBytes,
-            skips: recording.skips.filter((skip) => skip.reason !== 'truncated').slice(0, 10),
+            frames,
+            damaged: report.damagedStretches,
+            skippedBytes: report.skippedBytes,
+            skips: report.skips.filter((skip) => skip.reason !== 'truncated').slice(0, 10),
           },
-          `${damage}; replaying the ${frames.length} good records`,
+          `${damage}; replaying the ${frames} good records`,
         )
       const start = performance.now()
-      const first = frames[0]?.receivedAtNs ?? 0n
-      for (const frame of frames) {
+      for (const frame of recording.frames()) {
         if (signal.aborted) return undefined
-        const dueMs = options.speed === 0 ? 0 : offsetMs(frame, first) / options.speed
+        const dueMs = options.speed === 0 ? 0 : offsetMs(frame.receivedAtNs, survey.firstNs) / options.speed
         const wait = start + dueMs - performance.now()
         if (wait > 0) {
           try {
@@ -81,37 +98,28 @@ export function replaySource(options: ReplayOptions): Source {
       }
       return 'end of recording'
     },
-    summary: () => ({ recorded: frames.length, ...skipFields(recording) }),
-    failure: () =>
-      damage === undefined ? undefined : `${damage}; replayed the ${frames.length} good records`,
+    summary: () => ({ recorded: frames, ...skipFields(report) }),
+    failure: () => (damage === undefined ? undefined : `${damage}; replayed the ${frames} good records`),
   }
 }
 
-/** The summary's and startup log's account of what the reader skipped; nothing for a whole file. */
-function skipFields(recording: ReadRecordingResult): Record<string, unknown> {
-  return {
-    ...(recording.truncatedTail ? { truncatedTail: true } : {}),
-    ...(recording.corrupt ? { damaged: recording.damagedStretches } : {}),
-    ...(recording.skippedBytes > 0 ? { skippedBytes: recording.skippedBytes } : {}),
+/** One pass over the file: frames counted (not kept), the first receive time and the span. */
+function surveyOf(recording: Recording): Survey {
+  let frames = 0
+  let firstNs: bigint | undefined
+  let lastNs = 0n
+  for (const frame of recording.frames()) {
+    frames++
+    firstNs ??= frame.receivedAtNs
+    lastNs = frame.receivedAtNs
   }
-}
-
-/**
- * `run.rec is damaged: 2 stretches with no good record, the first at byte 4,012 (1,050 bytes
- * skipped in all)`, or undefined for an undamaged file (a cut-off tail is not damage).
- */
-function describeDamage(path: string, recording: ReadRecordingResult): string | undefined {
-  if (!recording.corrupt) return undefined
-  const n = recording.damagedStretches
-  const first = recording.skips.find((skip) => skip.reason !== 'truncated')!
-  const gaveUp = recording.skips.some((skip) => skip.reason === 'unsearched')
-    ? '; the rest of the file was not searched (too many false starts)'
-    : ''
-  return `${path} is damaged: ${n} ${n === 1 ? 'stretch' : 'stretches'} with no good record, the first at byte ${first.offset.toLocaleString('en-US')} (${recording.skippedBytes.toLocaleString('en-US')} bytes skipped in all)${gaveUp}`
+  const first = firstNs ?? 0n
+  // The report of this pass: later passes read the same file.
+  return { frames, firstNs: first, spanNs: lastNs > first ? lastNs - first : 0n, report: recording.report }
 }
 
 /** Milliseconds from the first recorded frame; 0 for a frame recorded out of order before it. */
-function offsetMs(frame: RecordedFrame, firstNs: bigint): number {
-  const delta = frame.receivedAtNs - firstNs
+function offsetMs(receivedAtNs: bigint, firstNs: bigint): number {
+  const delta = receivedAtNs - firstNs
   return delta > 0n ? Number(delta) / 1e6 : 0
 }

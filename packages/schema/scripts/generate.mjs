@@ -6,11 +6,16 @@
 //   src/gen/shoal.js        pbjs -t static-module -w es6: the fast static encoders/decoders (ESM)
 //   src/gen/shoal.d.ts      pbts over shoal.js: the matching declarations
 //   src/gen/descriptor.ts   pbjs -t json wrapped in a TS module: reflection for fingerprints and the registry
+//   src/gen/descriptor-sets.ts  protoc --include_imports --descriptor_set_out per .proto file: the
+//                               FileDescriptorSet of every message, for self-describing recordings
+//                               (MCAP) and viewers (Foxglove) that decode without Shoal
 //
 // shoal.js/shoal.d.ts are plain JS + declarations, which tsc does not copy, so `build` runs
 // scripts/copy-gen.mjs afterwards to put them next to dist/index.js.
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { spawnSync } from 'node:child_process'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -83,4 +88,63 @@ await writeFile(
     `export const descriptor: INamespace = JSON.parse(${JSON.stringify(compact)})\n`,
 )
 
-console.log(`generated src/gen/{shoal.js,shoal.d.ts,descriptor.ts} from ${protoFiles.length} .proto files`)
+// 4. FileDescriptorSets, made by protoc itself (the reference compiler, the same bytes any protoc user
+//    would get), one per .proto file with its imports, transitively (--include_imports). A message's
+//    set is the one of the file that declares it. protoc is required here: `./dev setup` installs it
+//    (Debian protobuf-compiler); PROTOC=/path/to/protoc overrides the one on PATH.
+const descriptorProto = require('protobufjs/ext/descriptor')
+const protoc = process.env.PROTOC ?? 'protoc'
+const scratch = await mkdtemp(join(tmpdir(), 'shoal-descriptor-sets-'))
+const sets = {}
+const fileOfType = {}
+try {
+  for (const file of protoFiles) {
+    const importPath = relative(protoDir, join(packageDir, file)) // as imports name it: shoal/v1/imu.proto
+    const out = join(scratch, 'set.binpb')
+    const result = spawnSync(
+      protoc,
+      ['-I', relative(packageDir, protoDir), '--include_imports', `--descriptor_set_out=${out}`, importPath],
+      { encoding: 'utf8' },
+    )
+    if (result.error || result.status !== 0) {
+      const reason = result.error?.message ?? result.stderr.trim()
+      throw new Error(
+        `protoc failed on ${importPath} (${reason}); install protobuf-compiler (./dev setup) or set PROTOC`,
+      )
+    }
+    const bytes = await readFile(out)
+    const set = descriptorProto.FileDescriptorSet.decode(bytes)
+    const own = set.file.find((entry) => entry.name === importPath)
+    if (own === undefined) throw new Error(`protoc's descriptor set for ${importPath} lacks the file itself`)
+    sets[importPath] = bytes.toString('base64')
+    const prefix = own.package ? `${own.package}.` : ''
+    const addMessages = (messages, scope) => {
+      for (const message of messages) {
+        const fullName = `${scope}${message.name}`
+        fileOfType[fullName] = importPath
+        addMessages(message.nestedType ?? [], `${fullName}.`)
+      }
+    }
+    addMessages(own.messageType ?? [], prefix)
+  }
+} finally {
+  await rm(scratch, { recursive: true, force: true })
+}
+await writeFile(
+  join(genDir, 'descriptor-sets.ts'),
+  `${BANNER}
+` +
+    `/** Per .proto file (import path): its FileDescriptorSet with imports, as protoc writes it, base64. */
+` +
+    `export const descriptorSets: Readonly<Record<string, string>> = ${JSON.stringify(sets, null, 2)}
+
+` +
+    `/** Per message full name (nested ones too): the .proto file that declares it. */
+` +
+    `export const fileOfType: Readonly<Record<string, string>> = ${JSON.stringify(fileOfType, null, 2)}
+`,
+)
+
+console.log(
+  `generated src/gen/{shoal.js,shoal.d.ts,descriptor.ts,descriptor-sets.ts} from ${protoFiles.length} .proto files`,
+)

@@ -1,7 +1,14 @@
 /**
  * @shoal/schema — Shoal's sensor frame messages (`shoal.v1`), their generated codecs, type
- * fingerprints, the type registry and the topic → type map.
+ * fingerprints, the type registry, the topic → type map and each type's FileDescriptorSet.
  */
+export {
+  describedTypeNames,
+  fileDescriptorSet,
+  PROTOBUF_SCHEMA_ENCODING,
+  type ProtobufSchema,
+  protobufSchema,
+} from './descriptor-set.js'
 export { fingerprintOf, fingerprintSource, formatFingerprint } from './fingerprint.js'
 export { shoal } from './gen/shoal.js'
 export { defineMessageType, type MessageType, type StaticMessageClass } from './message-type.js'

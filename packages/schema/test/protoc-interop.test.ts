@@ -6,10 +6,12 @@
  * with the reason printed, except under CI=true, where a missing protoc fails them.
  */
 import { spawnSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it, type TestContext } from 'vitest'
-import { Image, type MessageType } from '../src/index.js'
+import { fileDescriptorSet, Image, type MessageType } from '../src/index.js'
 import { samples } from './fixtures/samples.js'
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url))
@@ -95,6 +97,27 @@ describe.each(cases)('$name', ({ type, object, text, protoFile }) => {
     requireProtoc(ctx)
     const ours = type.encode(type.fromObject(object))
     expect(hex(ours)).toBe(hex(protocEncode(type, protoFile, text)))
+  })
+})
+
+describe.each(cases)('$name from its FileDescriptorSet alone', ({ type, object, text }) => {
+  it('protoc --descriptor_set_in decodes it, with no .proto file in reach', (ctx) => {
+    requireProtoc(ctx)
+    const dir = mkdtempSync(join(tmpdir(), 'shoal-descriptor-set-'))
+    try {
+      const setFile = join(dir, 'set.binpb')
+      writeFileSync(setFile, fileDescriptorSet(type.typeName)!)
+      const result = spawnSync(protoc, [`--descriptor_set_in=${setFile}`, `--decode=${type.typeName}`], {
+        cwd: dir, // no -I proto: everything protoc knows comes from the set
+        input: type.encode(type.fromObject(object)),
+        maxBuffer: MAX_OUTPUT,
+      })
+      if (result.error) throw result.error
+      expect(result.stderr.toString()).toBe('')
+      expect(withoutComments(result.stdout.toString('utf8'))).toBe(withoutComments(text))
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
 

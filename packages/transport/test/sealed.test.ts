@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest'
 import {
   createPublisher,
   createSubscriber,
+  type ForeignAck,
   type ForwardDatagram,
   Keyring,
   type ReceivedFrame,
@@ -123,11 +124,14 @@ describe('keys', () => {
     const output = await track(
       createPublisher({ group: b.group, port: b.port, interface: '127.0.0.1', heartbeat: false }),
     )
-    input.on(
-      'datagram',
-      (d: ForwardDatagram) => void output.forward(d.data, d.header.hops + 1, d.foreign, d.header),
-    )
-    const beyond = await collect({ seal: { keyring: KEY_1 } }, b.group, b.port)
+    let upstream: { address: string; port: number } | undefined
+    input.on('datagram', (d: ForwardDatagram) => {
+      upstream = d.from
+      void output.forward(d.data, d.header.hops + 1, d.foreign, d.header)
+    })
+    // The way back, as the relay app does it: a sealed ACK goes to the publisher unopened.
+    output.on('foreign-ack', (a: ForeignAck) => void input.reply(a.data, upstream!))
+    const beyond = await collect({ seal: { keyring: KEY_1 }, ack: true }, b.group, b.port)
     const pub = await track(
       createPublisher({
         group: a.group,
@@ -143,5 +147,59 @@ describe('keys', () => {
     await waitFor(() => beyond.frames.length === 21, 5_000)
     expect(beyond.sub.stats().drops).toEqual({})
     expect(input.stats().drops).toEqual({})
+    const acked = new Promise((resolve) => pub.once('ack', resolve))
+    await pub.publish('imu', Imu, {}, { ack: true })
+    await acked
+    expect(output.stats().outcomes).toMatchObject({ 'foreign-ack': 1 })
+  })
+
+  it('a relay with keys opens on its input and seals again on its output, under another site’s key', async () => {
+    const a = uniqueEndpoint()
+    const b = uniqueEndpoint()
+    const input = await track(
+      createSubscriber({
+        group: a.group,
+        port: a.port,
+        interface: '127.0.0.1',
+        forward: true,
+        seal: { keyring: KEY_1 },
+      }),
+    )
+    const output = await track(
+      createPublisher({
+        group: b.group,
+        port: b.port,
+        interface: '127.0.0.1',
+        heartbeat: false,
+        batch: true,
+        seal: { keyring: OTHER_1 },
+      }),
+    )
+    input.on(
+      'datagram',
+      (d: ForwardDatagram) => void output.forward(d.data, d.header.hops + 1, d.foreign, d.header),
+    )
+    const beyond = await collect({ seal: { keyring: OTHER_1 } }, b.group, b.port)
+    const wrongSite = await collect({ seal: { keyring: KEY_1 } }, b.group, b.port)
+    const pub = await track(
+      createPublisher({
+        group: a.group,
+        port: a.port,
+        interface: '127.0.0.1',
+        batch: true,
+        seal: { keyring: KEY_1 },
+      }),
+    )
+    for (let i = 0; i < 20; i++) pub.send('imu', Imu, { linearAcceleration: { x: i, y: 0, z: 0 } })
+    await pub.flush()
+    await pub.publish('camera', Image, image(2))
+    await waitFor(() => beyond.frames.length === 21, 5_000)
+    expect(beyond.sub.stats().drops).toEqual({})
+    const pixels = (beyond.frames.find((f) => f.topic === 'camera')!.message as { data: Uint8Array }).data
+    expect(Buffer.from(pixels).equals(Buffer.from(image(2).data))).toBe(true)
+    expect(output.stats().seal?.sealed).toBeGreaterThan(0)
+    // Sealed under site b's key: site a's key opens none of it.
+    await waitFor(() => (wrongSite.sub.stats().drops['bad-tag'] ?? 0) > 0, 5_000)
+    expect(wrongSite.frames).toEqual([])
   })
 })

@@ -13,21 +13,27 @@
 import { CRC_LENGTH, Limits } from '../wire/constants.js'
 import { impliedFragmentSize } from '../wire/fragment.js'
 import type { FrameHeader } from '../wire/header.js'
-import { type FragmentRange, MAX_NACK_RANGES, missingRanges } from '../wire/nack.js'
+import { MAX_NACK_RANGES, missingRanges } from '../wire/nack.js'
+import type {
+  AbandonedMessage,
+  AcceptOptions,
+  ReassemblerOptions,
+  ReassemblerStats,
+  ReassemblyResult,
+  RepairRequest,
+  RepairTarget,
+  RepairTiming,
+} from './reassembly-types.js'
+import { retryDelay } from './reassembly-types.js'
+import { SpareBuffers } from './spare-buffers.js'
+
+export * from './reassembly-types.js'
+
+export { SPARE_BUFFERS_MAX, SPARE_BYTES_MAX } from './spare-buffers.js'
 
 /** Completed fragmented messages remembered, so their late duplicate fragments are recognised. */
 export const RECENTLY_COMPLETED = 1024
 
-/**
- * Spare reassembly buffers kept for reuse, at most this many. Only the buffer of a partial message
- * that was given up (expired, evicted, or complete with the wrong byte count) is kept: it was never
- * handed out. A completed message's buffer never is: it is the payload the subscriber delivers (and
- * a decoded message's `bytes` fields are views into it), which the user may keep for as long as
- * they like.
- */
-export const SPARE_BUFFERS_MAX = 8
-/** Bytes of spare reassembly buffers kept, at most (see {@link SPARE_BUFFERS_MAX}). */
-export const SPARE_BYTES_MAX = 16 * 1024 * 1024
 /**
  * A partial message's buffer is allocated once this share of its bytes has arrived. Before, its
  * fragments are held as they came, so memory is at most 1 / this of the bytes received.
@@ -35,101 +41,6 @@ export const SPARE_BYTES_MAX = 16 * 1024 * 1024
 export const ALLOCATE_AT_FRACTION = 0.5
 /** Memory a held fragment costs beyond its datagram's bytes, for the caps: the objects that keep it. */
 export const FRAGMENT_OVERHEAD_BYTES = 64
-
-export interface ReassemblerOptions {
-  /** Largest message accepted, bytes. Default {@link Limits.MAX_MESSAGE_BYTES} (64 MiB). */
-  maxMessageBytes?: number
-  /** Partial messages held at once. Default {@link Limits.MAX_PARTIAL_MESSAGES} (128). */
-  maxPartialMessages?: number
-  /** Bytes held by partial messages. Default {@link Limits.MAX_PARTIAL_BYTES} (256 MiB). */
-  maxPartialBytes?: number
-  /** Partial messages from one sender address. Default {@link Limits.MAX_PARTIAL_MESSAGES_PER_SOURCE} (64). */
-  maxPartialMessagesPerSource?: number
-  /** Bytes held for one sender address. Default {@link Limits.MAX_PARTIAL_BYTES_PER_SOURCE} (128 MiB). */
-  maxPartialBytesPerSource?: number
-  /** A partial message with no new fragment for this long expires, ms. Default 2,000. */
-  timeoutMs?: number
-  /** Clock in ms; injectable for tests. */
-  now?: () => number
-}
-
-export interface ReassemblerStats {
-  completed: number
-  duplicateFragments: number
-  expired: number
-  evicted: number
-  mismatched: number
-  tooLarge: number
-  partialMessages: number
-  /** Memory held by partial messages: fragments kept as they came, or their allocated buffers. */
-  partialBytes: number
-  /** Spare buffers kept from given-up messages, and their bytes (see {@link SPARE_BUFFERS_MAX}). */
-  spareBuffers: number
-  spareBytes: number
-  /** Messages reassembled into a spare buffer instead of a new one. */
-  reusedBuffers: number
-  /** Fragments that arrived after they had been asked for (NACKed). */
-  repairedFragments: number
-}
-
-/**
- * Whom to ask for a fragmented message's missing pieces, and which message it is: given for frames
- * marked `REPAIRABLE` when the receiver repairs.
- */
-export interface RepairTarget {
-  readonly sessionId: number
-  readonly topic: string
-  readonly sequence: number
-  readonly address: string
-  readonly port: number
-}
-
-/** When a receiver asks for missing fragments (see WIRE.md “Repair”). */
-export interface RepairTiming {
-  /** A partial message with no new fragment for this long has its missing tail asked for, ms. */
-  idleMs: number
-  /** Fragments asked for and still missing are asked for again after this long, ms. */
-  retryMs: number
-  /**
-   * Times what is still missing of one message is asked for again, at most; after that it waits
-   * for the reassembly timeout. (Fragments newly found missing are always asked for once.)
-   */
-  maxRetries: number
-}
-
-export interface AcceptOptions {
-  /** Whom to ask for the message's missing fragments (it is repairable). */
-  repair?: RepairTarget | undefined
-  /** The message was asked for whole: its fragments count as repaired. */
-  askedWhole?: boolean | undefined
-  /** The sender address, for the per-address caps. */
-  source?: string
-  /**
-   * Bytes of the datagram the payload is a view of: what holding it as it came costs. Default: the
-   * payload and a CRC (a payload that owns its memory).
-   */
-  datagramBytes?: number
-}
-
-/** One NACK to send: the fragments of `target` that are missing. */
-export interface RepairRequest {
-  target: RepairTarget
-  ranges: FragmentRange[]
-  /** Payload bytes of one fragment of the message (the last may be shorter). */
-  fragmentSize: number
-}
-
-export type ReassemblyResult =
-  | { status: 'complete'; message: Uint8Array }
-  | { status: 'pending' }
-  | { status: 'duplicate' }
-  | { status: 'dropped'; reason: 'too-large' | 'fragment-mismatch' }
-
-/** Why partial messages were given up, reported to the caller so it can count them per stream. */
-export interface AbandonedMessage {
-  key: string
-  reason: 'reassembly-expired' | 'reassembly-evicted' | 'reassembly-unfinished'
-}
 
 /** What the partial messages of one sender address hold. */
 interface SourceUsage {
@@ -175,28 +86,7 @@ interface Partial {
   overtaken: boolean
 }
 
-/** Repair retries back off to this many times `retryMs` at most. */
-export const REPAIR_BACKOFF_MAX = 4
-
-/**
- * The wait before the `retries`-th ask again: `retryMs`, then twice and four times as long (a
- * publisher busy sending answers late; asking faster only multiplies its resends).
- */
-export function retryDelay(retryMs: number, retries: number): number {
-  return retryMs * Math.min(2 ** retries, REPAIR_BACKOFF_MAX)
-}
-
 const isSeen = (seen: number[], index: number) => ((seen[index >>> 5]! >>> (index & 31)) & 1) === 1
-
-/**
- * A buffer for a message being reassembled, without zero-filling it first (a 1 MiB image costs a
- * full memset otherwise): it completes only once every byte has been written.
- */
-function allocateUninitialised(length: number): Uint8Array {
-  const memory = Buffer.allocUnsafeSlow(length)
-  // A plain Uint8Array view: the codec hands out Uint8Arrays, whose slice() copies (Buffer's does not).
-  return new Uint8Array(memory.buffer, memory.byteOffset, length)
-}
 
 /**
  * Collects fragments into whole messages. Tolerates reordering and duplicates (a duplicated
@@ -218,8 +108,7 @@ export class Reassembler {
   // Messages completed lately: a late duplicate fragment of one must not start it over.
   readonly #recentlyCompleted = new Set<string>()
   // Buffers of given-up partial messages, never handed out; reused for a message of the same length.
-  readonly #spare: Uint8Array[] = []
-  #spareBytes = 0
+  readonly #spare = new SpareBuffers()
   readonly #stats = {
     completed: 0,
     duplicateFragments: 0,
@@ -227,7 +116,6 @@ export class Reassembler {
     evicted: 0,
     mismatched: 0,
     tooLarge: 0,
-    reusedBuffers: 0,
     repairedFragments: 0,
   }
   /** Set when a fragment shows a hole, or a later message overtook an incomplete one. */
@@ -301,7 +189,7 @@ export class Reassembler {
     this.#remove(partial)
     const buffer = partial.buffer!
     if (partial.bytes !== partial.length) {
-      this.#keepSpare(buffer)
+      this.#spare.keep(buffer)
       this.#stats.mismatched++
       return { status: 'dropped', reason: 'fragment-mismatch' }
     }
@@ -394,8 +282,7 @@ export class Reassembler {
     this.#sources.clear()
     this.#recentlyCompleted.clear()
     this.#partialBytes = 0
-    this.#spare.length = 0
-    this.#spareBytes = 0
+    this.#spare.clear()
   }
 
   stats(): ReassemblerStats {
@@ -403,8 +290,9 @@ export class Reassembler {
       ...this.#stats,
       partialMessages: this.#partials.size,
       partialBytes: this.#partialBytes,
-      spareBuffers: this.#spare.length,
-      spareBytes: this.#spareBytes,
+      spareBuffers: this.#spare.count,
+      spareBytes: this.#spare.bytes,
+      reusedBuffers: this.#spare.reused,
     }
   }
 
@@ -492,7 +380,7 @@ export class Reassembler {
     this.#hold(partial, partial.length - pieces)
     // Uninitialised memory (or a given-up message's) is safe here: the fragments tile the message
     // exactly (checked per fragment), so it completes only when every byte is written.
-    const buffer = this.#buffer(partial.length)
+    const buffer = this.#spare.take(partial.length)
     const staged = partial.staged!
     const stagedAt = partial.stagedAt!
     for (let i = 0; i < staged.length; i++) buffer.set(staged[i]!, stagedAt[i]!)
@@ -536,7 +424,7 @@ export class Reassembler {
 
   #giveUp(partial: Partial, reason: AbandonedMessage['reason']): void {
     this.#remove(partial)
-    if (partial.buffer !== undefined) this.#keepSpare(partial.buffer)
+    if (partial.buffer !== undefined) this.#spare.keep(partial.buffer)
     if (reason === 'reassembly-expired') this.#stats.expired++
     else this.#stats.evicted++
     this.onAbandon?.({ key: partial.key, reason })
@@ -564,36 +452,6 @@ export class Reassembler {
       if (oldest !== undefined) this.#recentlyCompleted.delete(oldest)
     }
     this.#recentlyCompleted.add(key)
-  }
-
-  /** A buffer for a partial message: a spare of that exact length, else a new one. */
-  #buffer(length: number): Uint8Array {
-    const spare = this.#spare
-    for (let i = 0; i < spare.length; i++) {
-      const buffer = spare[i]!
-      if (buffer.length !== length) continue
-      spare.splice(i, 1)
-      this.#spareBytes -= length
-      this.#stats.reusedBuffers++
-      return buffer
-    }
-    return allocateUninitialised(length)
-  }
-
-  /**
-   * Keeps the buffer of a partial message given up, for reuse, within the caps; the oldest spare
-   * makes room. Never called with a buffer that was handed out.
-   */
-  #keepSpare(buffer: Uint8Array): void {
-    if (buffer.length > SPARE_BYTES_MAX) return
-    const spare = this.#spare
-    while (
-      spare.length > 0 &&
-      (spare.length >= SPARE_BUFFERS_MAX || this.#spareBytes + buffer.length > SPARE_BYTES_MAX)
-    )
-      this.#spareBytes -= spare.shift()!.length
-    spare.push(buffer)
-    this.#spareBytes += buffer.length
   }
 
   #remove(partial: Partial): void {

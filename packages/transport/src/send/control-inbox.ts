@@ -41,6 +41,9 @@ export interface ControlHandlers {
   refused(reason: DropReason, address: string, port: number): void
 }
 
+/** Sealed control frames a keyless relay's output passes back upstream, unopened. */
+const PASSED_BACK: ReadonlySet<number> = new Set([FrameKind.ACK, FrameKind.NACK, FrameKind.NACK_FRAMES])
+
 export class ControlInbox {
   readonly #handlers: ControlHandlers
   readonly outcomes: Partial<Record<DatagramOutcome, number>> = {}
@@ -71,9 +74,10 @@ export class ControlInbox {
     const { header } = frame
     let payload = frame.payload
     if (h.opener !== undefined && (h.opener.keyed || isSealed(header.flags))) {
-      // A keyless relay passes a sealed ACK for a session it forwarded back as it came: its
-      // publisher, which holds the key, opens it.
-      if (!h.opener.keyed && header.kind === FrameKind.ACK && header.sessionId !== h.sessionId)
+      // A keyless relay passes a sealed ACK or repair request for a session it forwarded back as
+      // it came: that session's publisher, which holds the key, opens it (repair and acks keep
+      // working through a relay without the key).
+      if (!h.opener.keyed && header.sessionId !== h.sessionId && PASSED_BACK.has(header.kind))
         return h.foreignAck(header, data, address, port)
           ? 'foreign-ack'
           : this.#refuse('foreign-session', address, port)

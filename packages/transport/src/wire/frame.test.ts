@@ -103,8 +103,14 @@ describe('frame codec', () => {
       expect(withCrc((b) => (b[Offset.KIND] = kind))).toMatchObject({ ok: true, header: { kind } })
     expect(withCrc((b) => (b[Offset.FLAGS + 1] = 1 << 3))).toEqual({ ok: false, reason: 'unsupported-flags' })
     // Sealed without a seal extension, or encrypted without being sealed: impossible layouts.
-    expect(withCrc((b) => (b[Offset.FLAGS + 1] = Flag.AUTHENTICATED))).toEqual({ ok: false, reason: 'bad-header' })
-    expect(withCrc((b) => (b[Offset.FLAGS + 1] = Flag.ENCRYPTED))).toEqual({ ok: false, reason: 'bad-header' })
+    expect(withCrc((b) => (b[Offset.FLAGS + 1] = Flag.AUTHENTICATED))).toEqual({
+      ok: false,
+      reason: 'bad-header',
+    })
+    expect(withCrc((b) => (b[Offset.FLAGS + 1] = Flag.ENCRYPTED))).toEqual({
+      ok: false,
+      reason: 'bad-header',
+    })
     expect(withCrc((b) => (b[Offset.FRAGMENT_COUNT + 1] = 0))).toEqual({ ok: false, reason: 'bad-header' })
     expect(withCrc((b) => (b[Offset.MESSAGE_LENGTH] = 0x7f))).toEqual({ ok: false, reason: 'too-large' })
     const extra = new Uint8Array(buf.length + 1)
