@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { configHarness } from '@shoal/service/testing'
 import { afterAll, describe, expect, it } from 'vitest'
-import { defaultReceiverName, receiverFlags, resolveReceiverConfig } from './config.js'
+import {
+  defaultReceiverName,
+  type NetworkReceiverConfig,
+  receiverFlags,
+  resolveReceiverConfig,
+} from './config.js'
 import { subscriberOptions } from './subscription.js'
 
 const { resolve, refusal } = configHarness(receiverFlags, resolveReceiverConfig)
@@ -148,8 +153,11 @@ describe('keys', () => {
   it('--key-file gives the subscriber the keyring; without it, none', () => {
     const config = resolve(['--key-file', file])
     expect(config.seal?.keyring.ids()).toEqual([3])
-    expect(subscriberOptions(config).seal).toEqual({ keyring: config.seal?.keyring, mode: 'encrypt' })
-    expect(subscriberOptions(resolve([])).seal).toBeUndefined()
+    expect(subscriberOptions(config as NetworkReceiverConfig).seal).toEqual({
+      keyring: config.seal?.keyring,
+      mode: 'encrypt',
+    })
+    expect(subscriberOptions(resolve([]) as NetworkReceiverConfig).seal).toBeUndefined()
   })
 
   it('--raw with a key, and --seal (a sender and relay flag), exit 2', () => {

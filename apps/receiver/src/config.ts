@@ -225,6 +225,11 @@ function fromFileConfig(
       throw conflict(flagName(key), `${flagName(key)} is for receiving from the network; --from reads a file`)
   if (sources.output !== 'default' && values.output === 'pretty')
     throw conflict('--output', '--output pretty shows live rates; --from prints json or none')
-  const { group: _, source: __, mode: ___, ...rest } = values
-  return { ...rest, output: values.output === 'none' ? 'none' : 'json', listen: { mode: 'file', path } }
+  const { group: _, source: __, mode: ___, keyFile: _k, newKey: _n, newKeyId: _i, ...rest } = values
+  return {
+    ...rest,
+    output: values.output === 'none' ? 'none' : 'json',
+    listen: { mode: 'file', path },
+    seal: undefined,
+  }
 }
