@@ -16,6 +16,7 @@ import {
   type Subscriber,
   type TransportWarning,
 } from '@shoal/transport'
+import { isSealed } from '@shoal/transport/wire'
 import { type InputAllow, inputAllow, OPEN_UDP_INPUT_WARNING } from './allow-list.js'
 import type { RelayConfig, Route } from './config.js'
 import { Forwarder, type RelayCounters } from './forwarder.js'
@@ -60,12 +61,16 @@ export interface OpenRelayOptions {
  * every such datagram is still counted (`shoal_drops_total{reason}`, `invalid=`).
  */
 export const RELAY_SEAL_MISMATCH: Readonly<Record<string, string>> = {
-  // An output without the key hears receivers' sealed NACKs and STATUS: it cannot answer them.
+  // An output without the key hears receivers' sealed STATUS (acks and repair requests it passes
+  // back unopened): flow control does not cross a relay anyway.
   'no-key':
-    'sealed control frames (repair requests, status) from downstream: this relay has no key (--key-file), so it cannot answer them; sealed frames still pass, unrepaired on this hop',
+    'sealed status from downstream: this relay has no key (--key-file) and cannot read it; sealed frames, acks and repair requests still pass',
   unauthenticated: 'unsealed frames: this relay has a key (--key-file) and forwards only sealed ones',
   'unknown-key': 'frames sealed under a key id this relay does not have: not forwarded (--key-file)',
 }
+
+export const KEYLESS_HOP_REPAIR =
+  'sealed frames pass this relay, which has no key: --hop-repair cannot ask their senders for what it missed (its requests would be unsealed); their receivers ask the senders through it instead. Give the relay --key-file to repair hop by hop'
 
 function sealMismatchLog(logger: Logger) {
   const said = new Set<string>()
@@ -168,9 +173,17 @@ export async function openRelay(config: RelayConfig, { logger }: OpenRelayOption
 
   let closed = false
   const mismatch = sealMismatchLog(logger)
+  // A keyless relay repairing hop by hop cannot seal its repair requests: the senders of sealed
+  // streams refuse them, and repair goes end to end (receivers' sealed requests pass back). Said once.
+  let sealedSeen = config.seal !== undefined || !config.hopRepair
   inputs.forEach(({ route, subscriber }, index) => {
     subscriber.on('datagram', (datagram: ForwardDatagram) => {
-      if (!closed) forwarder.datagram(index, datagram)
+      if (closed) return
+      if (!sealedSeen && isSealed(datagram.header.flags)) {
+        sealedSeen = true
+        logger.warn({ route: route.spec }, KEYLESS_HOP_REPAIR)
+      }
+      forwarder.datagram(index, datagram)
     })
     subscriber.on('warning', (warning: TransportWarning) => {
       mismatch(route.spec, warning)
