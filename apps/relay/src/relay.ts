@@ -16,7 +16,7 @@ import {
   type Subscriber,
   type TransportWarning,
 } from '@shoal/transport'
-import { isSealed } from '@shoal/transport/wire'
+import { FrameKind, isSealed } from '@shoal/transport/wire'
 import { type InputAllow, inputAllow, OPEN_UDP_INPUT_WARNING } from './allow-list.js'
 import type { RelayConfig, Route } from './config.js'
 import { Forwarder, type RelayCounters } from './forwarder.js'
@@ -68,6 +68,9 @@ export const RELAY_SEAL_MISMATCH: Readonly<Record<string, string>> = {
   unauthenticated: 'unsealed frames: this relay has a key (--key-file) and forwards only sealed ones',
   'unknown-key': 'frames sealed under a key id this relay does not have: not forwarded (--key-file)',
 }
+
+export const KEYLESS_BATCH_FILTER =
+  'encrypted batches pass this relay, which has no key: its topic filters cannot see the topics inside them and drop them (counted filtered). Give the relay --key-file, or have the senders not batch (--batch-linger 0)'
 
 export const KEYLESS_HOP_REPAIR =
   'sealed frames pass this relay, which has no key: --hop-repair cannot ask their senders for what it missed (its requests would be unsealed); their receivers ask the senders through it instead. Give the relay --key-file to repair hop by hop'
@@ -176,12 +179,23 @@ export async function openRelay(config: RelayConfig, { logger }: OpenRelayOption
   // A keyless relay repairing hop by hop cannot seal its repair requests: the senders of sealed
   // streams refuse them, and repair goes end to end (receivers' sealed requests pass back). Said once.
   let sealedSeen = config.seal !== undefined || !config.hopRepair
+  // Nor can its topic filters see inside an encrypted batch (topic `*`): they drop it. Said once.
+  const filtered =
+    config.topic.length > 0 ||
+    config.inputs.some((route) => route.topics.length > 0) ||
+    config.outputs.some((route) => route.topics.length > 0)
+  let sealedBatchSeen = config.seal !== undefined || !filtered
   inputs.forEach(({ route, subscriber }, index) => {
     subscriber.on('datagram', (datagram: ForwardDatagram) => {
       if (closed) return
-      if (!sealedSeen && isSealed(datagram.header.flags)) {
+      const { header } = datagram
+      if (!(sealedSeen && sealedBatchSeen) && isSealed(header.flags)) {
+        if (!sealedSeen) logger.warn({ route: route.spec }, KEYLESS_HOP_REPAIR)
         sealedSeen = true
-        logger.warn({ route: route.spec }, KEYLESS_HOP_REPAIR)
+        if (!sealedBatchSeen && header.kind === FrameKind.BATCH) {
+          sealedBatchSeen = true
+          logger.warn({ route: route.spec }, KEYLESS_BATCH_FILTER)
+        }
       }
       forwarder.datagram(index, datagram)
     })

@@ -441,6 +441,36 @@ describe.skipIf(netns.skip)('sealed groups: one key file', () => {
     expect(stoppedSummary(await d.stop())).toMatchObject({ frames: count, drops: 0 })
   }, 60_000)
 
+  it('a relay without the key cannot filter topics inside an encrypted batch: it drops it (counted) and says so once', async () => {
+    const g = group()
+    const file = keys.write('filtered.keys', { 1: keys.key() })
+    const r = start('r', 'relay', [
+      '--in',
+      `multicast://${g}:${PORT}?interface=v-lan`,
+      '--out',
+      `multicast://${g}:${PORT}?interface=v-far`,
+      '--topic',
+      'imu',
+    ])
+    await r.waitForLog('ready')
+    const a = start('a', 'send', [
+      ...on(g),
+      '--key-file',
+      file,
+      '--sensors',
+      'imu,gps',
+      '--rate',
+      'imu=1000,gps=100',
+      '--count',
+      '500',
+    ])
+    expect(stoppedSummary(await a.exited())).toMatchObject({ frames: 500 })
+    await r.waitForLog(/^encrypted batches pass this relay, which has no key/)
+    const relayed = stoppedSummary(await r.stop())
+    expect(Number(relayed.filtered)).toBeGreaterThan(0)
+    expect(r.logs().filter((l) => /^encrypted batches pass/.test(String(l.msg)))).toHaveLength(1)
+  }, 60_000)
+
   it("a relay with both sites' keys opens, checks and seals again: the far site holds only its own key", async () => {
     const g = group()
     const here = keys.write('site-a.keys', { 1: keys.key() })
