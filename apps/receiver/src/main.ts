@@ -3,6 +3,7 @@ import { runService } from '@shoal/service'
 import pkg from '../package.json' with { type: 'json' }
 import { startReceiver } from './app.js'
 import { receiverFlags, resolveReceiverConfig } from './config.js'
+import { receiverDoctorTargets } from './doctor.js'
 
 await runService({
   name: 'shoal-recv',
@@ -13,4 +14,5 @@ await runService({
   flags: receiverFlags,
   resolve: resolveReceiverConfig,
   start: startReceiver,
+  doctor: receiverDoctorTargets,
 })

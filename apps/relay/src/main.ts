@@ -3,6 +3,7 @@ import { runService } from '@shoal/service'
 import pkg from '../package.json' with { type: 'json' }
 import { startRelay } from './app.js'
 import { relayFlags, resolveRelayConfig } from './config.js'
+import { relayDoctorTargets } from './doctor.js'
 
 await runService({
   name: 'shoal-relay',
@@ -15,4 +16,5 @@ await runService({
   flags: relayFlags,
   resolve: resolveRelayConfig,
   start: startRelay,
+  doctor: relayDoctorTargets,
 })

@@ -3,6 +3,7 @@ import { runService } from '@shoal/service'
 import pkg from '../package.json' with { type: 'json' }
 import { startSender } from './app.js'
 import { resolveSenderConfig, senderFlags } from './config.js'
+import { senderDoctorTargets } from './doctor.js'
 
 await runService({
   name: 'shoal-send',
@@ -13,4 +14,5 @@ await runService({
   flags: senderFlags,
   resolve: resolveSenderConfig,
   start: startSender,
+  doctor: senderDoctorTargets,
 })

@@ -22,6 +22,11 @@ export const serviceFlags = defineFlags({
     default: '127.0.0.1',
     help: 'Address the metrics and health server binds',
   }),
+  // Not from the environment: a stray SHOAL_DOCTOR would turn every service into a one-shot check.
+  doctor: flag.boolean({
+    env: false,
+    help: 'Check the interface, route, MTU, buffers, joins and firewall for these flags, send one test frame, print ok or the fix for each, and exit (0 when all pass)',
+  }),
 })
 
 /** Where the data goes: the interface, UDP port and TTL every service's sockets share. */

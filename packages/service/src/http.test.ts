@@ -60,9 +60,49 @@ describe('startHttpServer', () => {
     expect(sampleValue(families, 'shoal_drops_total', { reason: 'crc' })).toBe(2)
   })
 
+  it('serves the web page on / with a policy that allows only its own script, style and origin', async () => {
+    const { server } = await serve()
+    const response = await fetch(`${server.url}/`)
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8')
+    const policy = response.headers.get('content-security-policy') ?? ''
+    expect(policy).toMatch(/default-src 'none'/)
+    expect(policy).toMatch(/script-src 'sha256-[A-Za-z0-9+/]+=*'(;|$)/)
+    expect(policy).toMatch(/connect-src 'self'/)
+    const html = await response.text()
+    expect(html).toMatch(/^<!doctype html>/)
+    expect(html).toContain('/events')
+    // no asset from elsewhere: every src/href is inline data or absent
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//)
+    expect(html).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write/)
+  })
+
+  it('streams summaries of the registry on /events', async () => {
+    const { server, registry, health } = await serve()
+    registerTransportMetrics(registry, () => ({
+      sent: [],
+      received: [{ source: 'a', topic: 'imu', frames: 3, bytes: 30, gaps: 1, duplicates: 0, reordered: 0 }],
+      drops: {},
+      datagramsIn: 3,
+      datagramsOut: 0,
+    }))
+    health.markReady()
+    const controller = new AbortController()
+    const response = await fetch(`${server.url}/events`, { signal: controller.signal })
+    expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader()
+    let text = ''
+    while (!/\ndata: .*\n\n/.test(text)) text += (await reader.read()).value ?? ''
+    controller.abort()
+    const data = JSON.parse(/\ndata: (.*)\n\n/.exec(text)![1]!)
+    expect(data.streams).toEqual([expect.objectContaining({ topic: 'imu', frames: 3, gaps: 1 })])
+    expect(data.health).toMatchObject({ status: 'ready' })
+    expect(server.webClients().refused).toBe(0)
+  })
+
   it('answers 404 elsewhere and 405 to other methods', async () => {
     const { server } = await serve()
-    expect((await fetch(`${server.url}/`)).status).toBe(404)
+    expect((await fetch(`${server.url}/nope`)).status).toBe(404)
     const post = await fetch(`${server.url}/metrics`, { method: 'POST' })
     expect(post.status).toBe(405)
     expect(post.headers.get('allow')).toBe('GET, HEAD')

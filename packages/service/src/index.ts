@@ -19,6 +19,21 @@ export {
 } from './config.js'
 export { CONTROL_CHARACTER, escapeControls, escapeJsonControls } from './control-chars.js'
 export {
+  type CommandResult,
+  checkTarget,
+  type DoctorCheck,
+  type DoctorEnv,
+  type DoctorTarget,
+  formatCheck,
+  openTransportProbe,
+  type Probe,
+  RMEM_MAX_PATH,
+  runDoctor,
+  SELF_TEST_TIMEOUT_MS,
+  SELF_TEST_TOPIC,
+  systemEnv,
+} from './doctor/index.js'
+export {
   CONFIG_EXIT_CODE,
   ConfigError,
   type ConfigErrorCode,

@@ -1,6 +1,9 @@
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { parseConfig } from './config.js'
 import { escapeControls } from './control-chars.js'
+import { systemEnv } from './doctor/env.js'
+import { runDoctor } from './doctor/run.js'
+import type { DoctorEnv, DoctorTarget } from './doctor/types.js'
 import { CONFIG_EXIT_CODE, conflict, isConfigError } from './errors.js'
 import type { FlagSources, FlagTable, FlagValues } from './flags.js'
 import { createHealth } from './health.js'
@@ -56,6 +59,8 @@ export interface ServiceDefinition<T extends FlagTable, C> {
    */
   readonly resolve?: (values: FlagValues<T>, info: { readonly sources: FlagSources<T> }) => C
   start(context: ServiceContext<C>): ServiceHandle | Promise<ServiceHandle>
+  /** What `--doctor` checks for this config (see `doctor/`); without it `--doctor` exits 2. */
+  readonly doctor?: (config: C) => readonly DoctorTarget[]
 }
 
 export interface OutputStream extends NodeJS.WritableStream {
@@ -78,6 +83,8 @@ export interface ServiceIo {
   readonly events?: Pick<NodeJS.EventEmitter, 'on' | 'off'>
   /** How long `stop()` may take before the process exits 1 anyway; 2000 ms by default. */
   readonly stopTimeoutMs?: number
+  /** What `--doctor` reads and runs; this host by default. */
+  readonly doctorEnv?: DoctorEnv
 }
 
 /** The flags every service reads itself; see `commonFlags`. */
@@ -88,6 +95,7 @@ interface CommonValues {
   /** `--new-key` (keyFlags): write a key file and exit instead of running. */
   readonly newKey?: string
   readonly newKeyId?: number
+  readonly doctor?: boolean
 }
 
 export const DEFAULT_STOP_TIMEOUT_MS = 2000
@@ -174,6 +182,24 @@ export function runService<T extends FlagTable, C = FlagValues<T>>(
     print(error.message)
     stderr.write(`Try '${name} --help' for the flags.\n`)
     finish(CONFIG_EXIT_CODE)
+    return done
+  }
+
+  if (common.doctor === true) {
+    if (definition.doctor === undefined) {
+      print('--doctor is not available for this command')
+      finish(CONFIG_EXIT_CODE)
+      return done
+    }
+    const targets = definition.doctor(config)
+    const env = io.doctorEnv ?? systemEnv()
+    runDoctor(targets, env, (line) => stdout.write(`${escapeControls(line)}\n`)).then(
+      finish,
+      (error: unknown) => {
+        print(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+        finish(1)
+      },
+    )
     return done
   }
 

@@ -11,6 +11,7 @@ export {
 export { COMMON_CONFIG_ERROR_CASES, type ConfigErrorCase, GROUP_CONFIG_ERROR_CASES } from './cli-cases.js'
 export { type ConfigHarness, configHarness } from './config-harness.js'
 export { type DockerfileHttp, dockerfileHttp } from './dockerfile.js'
+export { type FakeDoctorEnvOptions, fakeDoctorEnv } from './doctor-env.js'
 export { MemorySink } from './memory-sink.js'
 export {
   type PromFamily,
