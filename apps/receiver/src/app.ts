@@ -2,8 +2,10 @@ import {
   formatDuration,
   mergeTransportStats,
   registerTransportMetrics,
+  reloadKeysOnHangup,
   type ServiceContext,
   type ServiceHandle,
+  sealedLine,
 } from '@shoal/service'
 import {
   createSubscriber,
@@ -139,6 +141,16 @@ async function startNetworkReceiver(
     },
     'receiving',
   )
+  const { seal } = config
+  if (seal !== undefined) {
+    logger.info(
+      { seal: seal.mode, keyId: seal.keyring.sealing()?.id, keyIds: seal.keyring.ids() },
+      sealedLine(seal.mode, seal.keyring),
+    )
+    reloadKeysOnHangup(ctx, [{ flag: '--key-file', path: seal.keyFile }], ([keyring]) =>
+      subscriber.setKeyring(keyring!),
+    )
+  }
   const bufferHint = recvBufferHint(info)
   if (bufferHint !== undefined) logger.warn({ recvBuffer: info.recvBuffer }, bufferHint)
   const hint = reachHint(info)

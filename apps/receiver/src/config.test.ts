@@ -1,6 +1,15 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { configHarness } from '@shoal/service/testing'
-import { describe, expect, it } from 'vitest'
-import { defaultReceiverName, receiverFlags, resolveReceiverConfig } from './config.js'
+import { afterAll, describe, expect, it } from 'vitest'
+import {
+  defaultReceiverName,
+  type NetworkReceiverConfig,
+  receiverFlags,
+  resolveReceiverConfig,
+} from './config.js'
+import { subscriberOptions } from './subscription.js'
 
 const { resolve, refusal } = configHarness(receiverFlags, resolveReceiverConfig)
 
@@ -132,5 +141,27 @@ describe('resolveReceiverConfig', () => {
 
   it('makes a valid name of any host name', () => {
     expect(defaultReceiverName()).toMatch(/^[A-Za-z0-9._-]{1,64}$/)
+  })
+})
+
+describe('keys', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shoal-recv-keys-'))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+  const file = join(dir, 'group.key')
+  writeFileSync(file, `3 ${'0f'.repeat(32)}\n`, { mode: 0o600 })
+
+  it('--key-file gives the subscriber the keyring; without it, none', () => {
+    const config = resolve(['--key-file', file])
+    expect(config.seal?.keyring.ids()).toEqual([3])
+    expect(subscriberOptions(config as NetworkReceiverConfig).seal).toEqual({
+      keyring: config.seal?.keyring,
+      mode: 'encrypt',
+    })
+    expect(subscriberOptions(resolve([]) as NetworkReceiverConfig).seal).toBeUndefined()
+  })
+
+  it('--raw with a key, and --seal (a sender and relay flag), exit 2', () => {
+    expect(refusal(['--raw', '--key-file', file])).toMatchObject({ flag: '--key-file' })
+    expect(() => resolve(['--seal', 'encrypt'])).toThrow(/unknown flag --seal/)
   })
 })

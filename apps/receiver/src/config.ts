@@ -12,9 +12,12 @@ import {
   identifier,
   integer,
   ipAddress,
+  keyFlags,
   modeFlags,
   multicastGroup,
   oneOf,
+  resolveSeal,
+  type SealSetup,
   size,
   text,
   topicFilter,
@@ -119,6 +122,7 @@ export const receiverFlags = defineFlags({
     help: 'Stop after this long, e.g. 30s',
   }),
   ...foxgloveFlags,
+  ...keyFlags,
   ...modeFlags,
   ...commonFlags,
 })
@@ -136,8 +140,11 @@ export type NetworkReceiverConfig = ReceiverConfig & {
   readonly listen: Exclude<ReceiverListen, { readonly mode: 'file' }>
 }
 
-export interface ReceiverConfig extends Omit<ReceiverFlags, 'group' | 'source' | 'mode'> {
+export interface ReceiverConfig
+  extends Omit<ReceiverFlags, 'group' | 'source' | 'mode' | 'keyFile' | 'newKey' | 'newKeyId'> {
   readonly listen: ReceiverListen
+  /** With `--key-file`: only sealed frames are taken, and control frames sent are sealed. */
+  readonly seal: SealSetup | undefined
 }
 
 /** Checks what no single flag can and settles defaults that depend on other flags. */
@@ -146,7 +153,7 @@ export function resolveReceiverConfig(
   { sources }: { readonly sources: FlagSources<typeof receiverFlags> },
 ): ReceiverConfig {
   if (values.from !== undefined) return fromFileConfig(values, values.from, sources)
-  const { group, source, mode, ...rest } = values
+  const { group, source, mode, keyFile, newKey: _newKey, newKeyId: _newKeyId, ...rest } = values
   const family = values.ipv6 ? 6 : 4
   const hint = values.ipv6 ? '' : '; add --ipv6'
 
@@ -177,6 +184,8 @@ export function resolveReceiverConfig(
     throw conflict('--no-status', '--no-status needs Shoal frames; --raw prints datagrams undecoded')
   if (rest.raw && rest.noRepair)
     throw conflict('--no-repair', '--no-repair needs Shoal frames; --raw prints datagrams undecoded')
+  if (rest.raw && keyFile !== undefined)
+    throw conflict('--key-file', '--key-file opens sealed Shoal frames; --raw prints datagrams undecoded')
 
   checkFoxgloveFlags(values, sources)
 
@@ -194,7 +203,7 @@ export function resolveReceiverConfig(
       throw conflict('--ipv6', 'IPv6 has no broadcast; use --mode multicast')
     listen = { mode }
   }
-  return { ...rest, listen }
+  return { ...rest, listen, seal: resolveSeal({ keyFile }) }
 }
 
 /** Flag names as typed, from their config keys: `recordMaxSize` is `--record-max-size`. */
@@ -216,6 +225,11 @@ function fromFileConfig(
       throw conflict(flagName(key), `${flagName(key)} is for receiving from the network; --from reads a file`)
   if (sources.output !== 'default' && values.output === 'pretty')
     throw conflict('--output', '--output pretty shows live rates; --from prints json or none')
-  const { group: _, source: __, mode: ___, ...rest } = values
-  return { ...rest, output: values.output === 'none' ? 'none' : 'json', listen: { mode: 'file', path } }
+  const { group: _, source: __, mode: ___, keyFile: _k, newKey: _n, newKeyId: _i, ...rest } = values
+  return {
+    ...rest,
+    output: values.output === 'none' ? 'none' : 'json',
+    listen: { mode: 'file', path },
+    seal: undefined,
+  }
 }

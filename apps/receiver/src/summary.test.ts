@@ -89,6 +89,36 @@ describe('summarize', () => {
     })
   })
 
+  it('shows a keyed receiver’s key id and sealed datagrams opened, and what no key opened by reason', () => {
+    const extras = { raw: false, outputDropped: 0 }
+    const seal = {
+      mode: 'encrypt' as const,
+      keyId: 2,
+      sealed: 4,
+      unsealed: 0,
+      opened: 37,
+      senders: 1,
+      sendersEvicted: 0,
+      sendersExpired: 0,
+    }
+    expect(
+      summarize(
+        { ...snapshot([stream('s1', 'imu', 37)], { unauthenticated: 5, 'bad-tag': 1 }), seal },
+        extras,
+      ),
+    ).toMatchObject({
+      frames: 37,
+      drops: 6,
+      dropsByReason: { unauthenticated: 5, 'bad-tag': 1 },
+      keyId: 2,
+      opened: 37,
+    })
+    // Without a key: sealed frames are counted, never shown, and there is no key id.
+    const keyless = summarize(snapshot([], { 'no-key': 40 }), extras)
+    expect(keyless).toMatchObject({ frames: 0, drops: 40, dropsByReason: { 'no-key': 40 } })
+    expect(keyless).not.toHaveProperty('keyId')
+  })
+
   it('counts datagrams in raw mode', () => {
     expect(summarize(snapshot([]), { raw: true, outputDropped: 0 })).toEqual({ datagrams: 99, bytes: 1234 })
   })

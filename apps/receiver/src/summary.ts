@@ -17,7 +17,9 @@ export interface SummaryExtras {
 
 /**
  * The final line's fields: totals of frames, payload bytes, gaps (frames lost), duplicates and
- * drops (streams no longer tracked included), then drops by reason, datagrams the kernel dropped
+ * drops (streams no longer tracked included), then drops by reason (sealed frames without a key
+ * are `no-key`, plain ones with a key `unauthenticated`), a keyed receiver's key id and sealed
+ * datagrams opened, datagrams the kernel dropped
  * (`kernelDrops`, its receive buffer full), frames far from their stream's position (`jumps`),
  * streams let go (`streamsEvicted`, `streamsExpired`), publishers gone (`sourcesGone`), repair requests (NACKs sent, fragments that
  * came back, whole frames asked for and given up on) and frames per topic and per source when there are any (at most
@@ -60,6 +62,8 @@ export function summarize(stats: StatsSnapshot, extras: SummaryExtras): Record<s
     drops,
     ...(drops > 0 ? { dropsByReason } : {}),
     ...kernelFields(stats),
+    // Keyed: the key id its control frames are sealed with, and the sealed datagrams that opened.
+    ...(stats.seal === undefined ? {} : { keyId: stats.seal.keyId ?? null, opened: stats.seal.opened }),
     ...(jumps > 0 ? { jumps } : {}),
     ...(stats.streams !== undefined && stats.streams.evicted > 0
       ? { streamsEvicted: stats.streams.evicted }

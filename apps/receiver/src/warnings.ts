@@ -4,6 +4,17 @@ import type { TransportWarning } from '@shoal/transport'
 /** At most one log record per drop reason this often, ms; the others are counted in the next one. */
 export const WARNING_LOG_INTERVAL_MS = 10_000
 
+/**
+ * Drops that mean the group is set up wrong, not that one datagram was bad: said once per run, in
+ * words that say what to do. Every one of them is still counted (`shoal_drops_total{reason}` and
+ * the summary's `dropsByReason`).
+ */
+export const SEAL_MISMATCH_MESSAGES: Readonly<Record<string, (address: string) => string>> = {
+  'no-key': (address) => `sealed frames from ${address}: this receiver has no key (--key-file)`,
+  unauthenticated: (address) =>
+    `unsealed frames from ${address}: this receiver has a key and takes only sealed frames (does the sender have --key-file?)`,
+}
+
 interface ReasonState {
   lastLogged: number
   suppressed: number
@@ -18,6 +29,7 @@ export class WarningLog {
   readonly #logger: Logger
   readonly #now: () => number
   readonly #reasons = new Map<string, ReasonState>()
+  readonly #saidOnce = new Set<string>()
 
   constructor(logger: Logger, now: () => number = Date.now) {
     this.#logger = logger
@@ -25,6 +37,16 @@ export class WarningLog {
   }
 
   warn(warning: TransportWarning): void {
+    const mismatch = SEAL_MISMATCH_MESSAGES[warning.reason]
+    if (mismatch !== undefined) {
+      if (this.#saidOnce.has(warning.reason)) return
+      this.#saidOnce.add(warning.reason)
+      this.#logger.warn(
+        { reason: warning.reason, address: warning.address, port: warning.port },
+        mismatch(warning.address ?? 'an unknown address'),
+      )
+      return
+    }
     const now = this.#now()
     const state = this.#reasons.get(warning.reason)
     if (state !== undefined && now - state.lastLogged < WARNING_LOG_INTERVAL_MS) {

@@ -1,5 +1,6 @@
 import {
   registerTransportMetrics,
+  reloadKeysOnHangup,
   type ServiceContext,
   type ServiceHandle,
   type TransportStatsLike,
@@ -27,6 +28,20 @@ export async function startRelay(ctx: ServiceContext<RelayConfig>): Promise<Serv
     ...relay.describe(),
   }
   logger.info(detail, 'forwarding')
+  const { seal } = config
+  if (seal !== undefined) {
+    const ins = seal.in.keyring.sealing()?.id
+    const outs = seal.out.keyring.sealing()?.id
+    logger.info(
+      { seal: seal.in.mode, keyId: ins, ...(seal.out === seal.in ? {} : { outKeyId: outs }) },
+      seal.out === seal.in
+        ? `sealed: ${seal.in.mode}, key id ${ins ?? 'none'}`
+        : `sealed: ${seal.in.mode}, key id ${ins ?? 'none'} in, key id ${outs ?? 'none'} out`,
+    )
+    const files = [{ flag: '--key-file', path: seal.in.keyFile }]
+    if (seal.out !== seal.in) files.push({ flag: '--out-key-file', path: seal.out.keyFile })
+    reloadKeysOnHangup(ctx, files, ([inRing, outRing]) => relay.setKeyrings(inRing!, outRing ?? inRing!))
+  }
   ctx.ready({ relayId: config.relayId, inputs: relay.inputs.length, outputs: relay.outputs.length })
   return {
     stop: () => relay.close(),

@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { configHarness } from '@shoal/service/testing'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { MAX_ALLOW_ENTRIES } from './allow-list.js'
 import { relayFlags, resolveRelayConfig, routeSpec } from './config.js'
 
@@ -165,5 +168,38 @@ describe('resolveRelayConfig', () => {
     const error = refusal(argv)
     expect(error.flag).toBe(flag)
     expect(error.message).toContain(message)
+  })
+})
+
+describe('keys', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shoal-relay-keys-'))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+  const here = join(dir, 'site-a.key')
+  const there = join(dir, 'site-b.key')
+  writeFileSync(here, `1 ${'0f'.repeat(32)}\n`, { mode: 0o600 })
+  writeFileSync(there, `8 ${'e1'.repeat(32)}\n`, { mode: 0o600 })
+  const routes = ['--in', 'udp://127.0.0.1:7401', '--out', 'unicast://127.0.0.1:7402']
+
+  it('no key: no sealing (sealed frames pass as they are)', () => {
+    expect(resolve(routes).seal).toBeUndefined()
+  })
+
+  it('--key-file keys inputs and outputs alike; --out-key-file gives the outputs another ring', () => {
+    const one = resolve([...routes, '--key-file', here, '--seal', 'authenticate']).seal
+    expect(one?.in).toBe(one?.out)
+    expect(one?.in).toMatchObject({ mode: 'authenticate', keyFile: here })
+    const two = resolve([...routes, '--key-file', here, '--out-key-file', there]).seal
+    expect(two?.in.keyring.ids()).toEqual([1])
+    expect(two?.out.keyring.ids()).toEqual([8])
+    expect(two?.out).toMatchObject({ mode: 'encrypt', keyFile: there })
+  })
+
+  it.each([
+    [['--out-key-file', 'x'], '--out-key-file', /--out-key-file needs --key-file/],
+    [['--seal', 'encrypt'], '--seal', /--seal encrypt needs --key-file/],
+  ])('%j exits 2 naming %s', (argv, flag, message) => {
+    const error = refusal([...routes, ...argv])
+    expect(error.flag).toBe(flag)
+    expect(error.message).toMatch(message)
   })
 })

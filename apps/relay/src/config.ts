@@ -11,8 +11,14 @@ import {
   identifier,
   integer,
   ipAddress,
+  keyFlags,
   multicastGroup,
   networkInterface,
+  readKeyFile,
+  resolveSeal,
+  type SealSetup,
+  sealFlags,
+  text,
   topicFilter,
   ttl as ttlSchema,
   type ValueSchema,
@@ -228,6 +234,17 @@ export const relayFlags = defineFlags({
     default: '8',
     help: 'Drop datagrams that have already crossed this many relays (a backstop against loops)',
   }),
+  ...keyFlags,
+  'key-file': {
+    ...keyFlags['key-file'],
+    help: 'Group keyring (lines KEY_ID HEX, mode 0600): inputs open sealed frames, outputs seal again; re-read on SIGHUP. Without any key, sealed frames pass as they are',
+  },
+  'out-key-file': flag.value(text('a file path'), {
+    placeholder: 'file',
+    defaultText: 'the --key-file',
+    help: 'Keyring the --out routes seal with, when the far side has other keys than this one (needs --key-file)',
+  }),
+  ...sealFlags,
   ...commonFlags,
   interface: {
     ...commonFlags.interface,
@@ -254,14 +271,32 @@ export interface Route {
   readonly allow: readonly AllowEntry[] | undefined
 }
 
-export interface RelayConfig extends Omit<RelayFlags, 'in' | 'out'> {
+/** A keyed relay: what its inputs open with and its outputs seal with (the same, or another site's). */
+export interface RelaySeal {
+  readonly in: SealSetup
+  readonly out: SealSetup
+}
+
+export interface RelayConfig
+  extends Omit<RelayFlags, 'in' | 'out' | 'keyFile' | 'outKeyFile' | 'seal' | 'newKey' | 'newKeyId'> {
   readonly inputs: readonly Route[]
   readonly outputs: readonly Route[]
+  /** With `--key-file`; undefined for a keyless relay (sealed frames pass as they are). */
+  readonly seal: RelaySeal | undefined
 }
 
 /** Applies the flag defaults to each route and refuses relays that cannot work. */
 export function resolveRelayConfig(values: RelayFlags): RelayConfig {
-  const { in: inSpecs, out: outSpecs, ...rest } = values
+  const {
+    in: inSpecs,
+    out: outSpecs,
+    keyFile,
+    outKeyFile,
+    seal: sealMode,
+    newKey: _newKey,
+    newKeyId: _newKeyId,
+    ...rest
+  } = values
   if (inSpecs.length === 0)
     throw conflict('--in', `shoal-relay needs at least one --in <route>, e.g. --in ${EXAMPLES.in}`)
   if (outSpecs.length === 0) {
@@ -297,5 +332,28 @@ export function resolveRelayConfig(values: RelayFlags): RelayConfig {
       )
     }
   }
-  return { ...rest, inputs, outputs }
+  return { ...rest, inputs, outputs, seal: resolveRelaySeal(keyFile, outKeyFile, sealMode) }
+}
+
+/**
+ * `--key-file`, `--out-key-file` and `--seal`. An output key needs an input key: a relay seals again
+ * only what it opened and checked, never vouches for frames anyone could have sent it.
+ */
+function resolveRelaySeal(
+  keyFile: string | undefined,
+  outKeyFile: string | undefined,
+  mode: RelayFlags['seal'],
+): RelaySeal | undefined {
+  if (outKeyFile !== undefined && keyFile === undefined)
+    throw conflict(
+      '--out-key-file',
+      '--out-key-file needs --key-file: the relay seals again only frames it opened with its own key',
+    )
+  const inSeal = resolveSeal({ keyFile, seal: mode })
+  if (inSeal === undefined) return undefined
+  const out =
+    outKeyFile === undefined
+      ? inSeal
+      : { keyring: readKeyFile(outKeyFile, '--out-key-file'), mode: inSeal.mode, keyFile: outKeyFile }
+  return { in: inSeal, out }
 }

@@ -526,6 +526,22 @@ describe('Forwarder: what goes back upstream is an ack', () => {
     expect(forwarder.counters().acks).toMatchObject({ forwarded: 3, malformed: 2 })
   })
 
+  it('a sealed ack a keyed output has opened (its header says plain) goes back whole, as it came', async () => {
+    const input = new FakeInput('in')
+    const { forwarder } = setup([input], [new FakeOutput('out')])
+    forwarder.datagram(0, datagram('imu', { session: 5, flags: Flag.ACK_REQUEST }))
+    // The datagram sealed (its body, ciphertext, no receiver would write); the header opened: seal
+    // flags off and the plaintext's length, as the output's control inbox leaves it.
+    const ack = control(new Uint8Array(60).fill(0xee))
+    ack.data[Offset.FLAGS + 1]! |= Flag.AUTHENTICATED | Flag.ENCRYPTED
+    writeCrc(ack.data, 0, ack.data.length)
+    ack.header.payloadLength = 24
+    forwarder.ack(ack)
+    await settle()
+    expect(input.replies.map((r) => r.data.subarray(Offset.TOPIC))).toEqual([ack.data.subarray(Offset.TOPIC)])
+    expect(forwarder.counters().acks).toMatchObject({ forwarded: 1, malformed: 0 })
+  })
+
   it('an ack whose send fails is counted as an error, not as forwarded', async () => {
     const input = new FakeInput('in')
     input.fail = true

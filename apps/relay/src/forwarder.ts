@@ -8,6 +8,7 @@ import {
   CRC_LENGTH,
   crc32,
   decodeAckBody,
+  FIXED_HEADER_LENGTH,
   Flag,
   FrameKind,
   isSealed,
@@ -298,21 +299,22 @@ export class Forwarder {
 }
 
 /**
- * True for an ACK as receivers write it (WIRE.md, “ACK”): one fragment, a receiver session and name
- * of at most `MAX_RECEIVER_NAME_BYTES`. So what a relay sends back upstream is an ack, and small.
- */
-/**
  * Largest sealed control frame passed back upstream, bytes: an ACK with the longest name, or a
  * NACK padded to earn the resend of a 64 KiB datagram (a sixteenth of it) with 64 ranges.
  */
 export const MAX_SEALED_CONTROL_BYTES = 8 * 1024
 
+/**
+ * True for an ACK as receivers write it (WIRE.md, “ACK”): one fragment, a receiver session and name
+ * of at most `MAX_RECEIVER_NAME_BYTES`. So what a relay sends back upstream is an ack, and small.
+ */
 export function isReceiverAck(header: FrameHeader, data: Uint8Array): boolean {
   if (header.fragmentCount !== 1) return false
   // Sealed (WIRE.md “Sealing”), it cannot be read without the key: an ACK or a repair request
   // goes back whole, and the publisher, which holds the key, opens it. Up to a size real ones
-  // have, so that the relay carries no bulk upstream for a stranger.
-  if (isSealed(header.flags))
+  // have, so that the relay carries no bulk upstream for a stranger. The datagram's own flags say
+  // so: a keyed output has opened it already, and its header says plain.
+  if (isSealed(flagsOf(data)))
     return (
       data.length <= MAX_SEALED_CONTROL_BYTES &&
       (header.kind === FrameKind.ACK ||
@@ -323,6 +325,11 @@ export function isReceiverAck(header: FrameHeader, data: Uint8Array): boolean {
   const end = data.length - CRC_LENGTH
   const start = end - header.payloadLength
   return start >= 0 && decodeAckBody(data.subarray(start, end)) !== undefined
+}
+
+/** The FLAGS field of the frame in `data` (its length checked by the transport already). */
+function flagsOf(data: Uint8Array): number {
+  return data.length < FIXED_HEADER_LENGTH ? 0 : (data[Offset.FLAGS]! << 8) | data[Offset.FLAGS + 1]!
 }
 
 /** Every drop, summed. */

@@ -11,10 +11,12 @@ import {
   createSubscriber,
   type ForeignAck,
   type ForwardDatagram,
+  type Keyring,
   type Publisher,
   type Subscriber,
   type TransportWarning,
 } from '@shoal/transport'
+import { FrameKind, isSealed } from '@shoal/transport/wire'
 import { type InputAllow, inputAllow, OPEN_UDP_INPUT_WARNING } from './allow-list.js'
 import type { RelayConfig, Route } from './config.js'
 import { Forwarder, type RelayCounters } from './forwarder.js'
@@ -44,12 +46,46 @@ export interface Relay {
   dedupEntries(): number
   /** Where each route is bound, for logs and `/healthz`. */
   describe(): Record<string, unknown>
+  /** New keyrings (SIGHUP): the inputs open with `inputs`, the outputs seal with `outputs`. */
+  setKeyrings(inputs: Keyring, outputs: Keyring): void
   /** Stops taking input, leaves every group, sends what is batched, closes every socket. */
   close(): Promise<void>
 }
 
 export interface OpenRelayOptions {
   readonly logger: Logger
+}
+
+/**
+ * What a relay says once per run (each reason), in words, when its keys and the traffic disagree;
+ * every such datagram is still counted (`shoal_drops_total{reason}`, `invalid=`).
+ */
+export const RELAY_SEAL_MISMATCH: Readonly<Record<string, string>> = {
+  // An output without the key hears receivers' sealed STATUS (acks and repair requests it passes
+  // back unopened): flow control does not cross a relay anyway.
+  'no-key':
+    'sealed status from downstream: this relay has no key (--key-file) and cannot read it; sealed frames, acks and repair requests still pass',
+  unauthenticated: 'unsealed frames: this relay has a key (--key-file) and forwards only sealed ones',
+  'unknown-key': 'frames sealed under a key id this relay does not have: not forwarded (--key-file)',
+}
+
+export const KEYLESS_BATCH_FILTER =
+  'encrypted batches pass this relay, which has no key: its topic filters cannot see the topics inside them and drop them (counted filtered). Give the relay --key-file, or have the senders not batch (--batch-linger 0)'
+
+export const KEYLESS_HOP_REPAIR =
+  'sealed frames pass this relay, which has no key: --hop-repair cannot ask their senders for what it missed (its requests would be unsealed); their receivers ask the senders through it instead. Give the relay --key-file to repair hop by hop'
+
+function sealMismatchLog(logger: Logger) {
+  const said = new Set<string>()
+  return (route: string, warning: { reason: string; address?: string; port?: number }) => {
+    const message = RELAY_SEAL_MISMATCH[warning.reason]
+    if (message === undefined || said.has(warning.reason)) return
+    said.add(warning.reason)
+    logger.warn(
+      { route, reason: warning.reason, address: warning.address, port: warning.port },
+      `${message}, from ${warning.address ?? 'an unknown address'}`,
+    )
+  }
 }
 
 /** The first few send failures per route are logged as warnings; the rest are only counted. */
@@ -66,11 +102,12 @@ export async function openRelay(config: RelayConfig, { logger }: OpenRelayOption
   try {
     for (const route of config.outputs) {
       const address = await resolveHost(route)
-      const publisher = await createPublisher(publisherOptions(route, address, config.hopRepair)).catch(
-        (error: unknown) => {
-          throw new Error(`--out ${route.spec}: ${(error as Error).message}`, { cause: error })
-        },
-      )
+      const options = publisherOptions(route, address, config.hopRepair)
+      if (config.seal !== undefined)
+        options.seal = { keyring: config.seal.out.keyring, mode: config.seal.out.mode }
+      const publisher = await createPublisher(options).catch((error: unknown) => {
+        throw new Error(`--out ${route.spec}: ${(error as Error).message}`, { cause: error })
+      })
       outputs.push({ route, publisher })
       guard.addOutput(publisher.info.local)
     }
@@ -85,6 +122,8 @@ export async function openRelay(config: RelayConfig, { logger }: OpenRelayOption
       const list = allow.list
       const options = subscriberOptions(route, config.hopRepair)
       if (list !== undefined) options.allow = (address) => list.allows(address)
+      if (config.seal !== undefined)
+        options.seal = { keyring: config.seal.in.keyring, mode: config.seal.in.mode }
       const subscriber = await createSubscriber(options).catch((error: unknown) => {
         throw new Error(`--in ${route.spec}: ${(error as Error).message}`, { cause: error })
       })
@@ -136,24 +175,46 @@ export async function openRelay(config: RelayConfig, { logger }: OpenRelayOption
   )
 
   let closed = false
+  const mismatch = sealMismatchLog(logger)
+  // A keyless relay repairing hop by hop cannot seal its repair requests: the senders of sealed
+  // streams refuse them, and repair goes end to end (receivers' sealed requests pass back). Said once.
+  let sealedSeen = config.seal !== undefined || !config.hopRepair
+  // Nor can its topic filters see inside an encrypted batch (topic `*`): they drop it. Said once.
+  const filtered =
+    config.topic.length > 0 ||
+    config.inputs.some((route) => route.topics.length > 0) ||
+    config.outputs.some((route) => route.topics.length > 0)
+  let sealedBatchSeen = config.seal !== undefined || !filtered
   inputs.forEach(({ route, subscriber }, index) => {
     subscriber.on('datagram', (datagram: ForwardDatagram) => {
-      if (!closed) forwarder.datagram(index, datagram)
+      if (closed) return
+      const { header } = datagram
+      if (!(sealedSeen && sealedBatchSeen) && isSealed(header.flags)) {
+        if (!sealedSeen) logger.warn({ route: route.spec }, KEYLESS_HOP_REPAIR)
+        sealedSeen = true
+        if (!sealedBatchSeen && header.kind === FrameKind.BATCH) {
+          sealedBatchSeen = true
+          logger.warn({ route: route.spec }, KEYLESS_BATCH_FILTER)
+        }
+      }
+      forwarder.datagram(index, datagram)
     })
-    subscriber.on('warning', (warning: TransportWarning) =>
-      logger.debug({ route: route.spec, ...warning }, 'input dropped a datagram'),
-    )
+    subscriber.on('warning', (warning: TransportWarning) => {
+      mismatch(route.spec, warning)
+      logger.debug({ route: route.spec, ...warning }, 'input dropped a datagram')
+    })
   })
   for (const { route, publisher } of outputs) {
     publisher.on('foreign-ack', (ack: ForeignAck) => {
       if (!closed) forwarder.ack(ack)
     })
-    publisher.on('warning', (warning: { reason: string; address?: string; port?: number }) =>
+    publisher.on('warning', (warning: { reason: string; address?: string; port?: number }) => {
+      mismatch(route.spec, warning)
       logger.debug(
         { route: route.spec, reason: warning.reason, address: warning.address, port: warning.port },
         'output socket warning',
-      ),
-    )
+      )
+    })
   }
 
   return {
@@ -176,6 +237,10 @@ export async function openRelay(config: RelayConfig, { logger }: OpenRelayOption
         ...outputs.map(({ publisher }) => publisher.stats()),
       ]),
     dedupEntries: () => guard.remembered,
+    setKeyrings(inRing, outRing) {
+      for (const { subscriber } of inputs) subscriber.setKeyring(inRing)
+      for (const { publisher } of outputs) publisher.setKeyring(outRing)
+    },
     describe: () => ({
       inputs: inputs.map(({ route, subscriber, allow }) => ({
         ...describeRoute(route),

@@ -1,7 +1,13 @@
 import { open, readFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { registerTransportMetrics, type ServiceContext, type ServiceHandle } from '@shoal/service'
+import {
+  registerTransportMetrics,
+  reloadKeysOnHangup,
+  type ServiceContext,
+  type ServiceHandle,
+  sealedLine,
+} from '@shoal/service'
 import {
   createPublisher,
   MAX_DATAGRAM_BYTES,
@@ -53,6 +59,16 @@ export async function startSender(ctx: ServiceContext<SenderConfig>): Promise<Se
     network.message,
   )
   if (network.hint !== undefined) logger.info(network.hint)
+  const { seal } = config
+  if (seal !== undefined) {
+    logger.info(
+      { seal: seal.mode, keyId: seal.keyring.sealing()?.id, keyIds: seal.keyring.ids() },
+      sealedLine(seal.mode, seal.keyring),
+    )
+    reloadKeysOnHangup(ctx, [{ flag: '--key-file', path: seal.keyFile }], ([keyring]) =>
+      publisher.setKeyring(keyring!),
+    )
+  }
 
   const problems = new ProblemLog(logger)
   const onSendError = (error: unknown) =>
@@ -168,6 +184,8 @@ export async function startSender(ctx: ServiceContext<SenderConfig>): Promise<Se
                 : {}),
               ...refusedFields(stats.drops),
               ...flowFields(stats.flow),
+              // Keyed: the key id sealing at the end (after a rotation, the new one).
+              ...(stats.seal === undefined ? {} : { keyId: stats.seal.keyId ?? null }),
             }
       Object.assign(summary, source.summary())
       if (acks !== undefined) {

@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { configHarness } from '@shoal/service/testing'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { resolveSenderConfig, senderFlags } from './config.js'
 import { publisherOptions } from './network.js'
 
@@ -194,5 +197,41 @@ describe('resolveSenderConfig', () => {
     const error = refusal(argv)
     expect(error.code).toBe('SHOAL_CONFIG_INVALID_VALUE')
     expect(error.flag).toBe(flag)
+  })
+})
+
+describe('keys', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shoal-send-keys-'))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+  const file = join(dir, 'group.key')
+  writeFileSync(file, `1 ${'0f'.repeat(32)}\n7 ${'e1'.repeat(32)}\n`, { mode: 0o600 })
+
+  it('--key-file seals, encrypting unless --seal authenticate; the publisher gets the keyring', () => {
+    const config = resolve(['--key-file', file])
+    expect(config.seal).toMatchObject({ mode: 'encrypt', keyFile: file })
+    expect(config.seal?.keyring.sealing()?.id).toBe(7)
+    expect(publisherOptions(config, true).seal).toEqual({ keyring: config.seal?.keyring, mode: 'encrypt' })
+    expect(resolve(['--seal', 'authenticate'], { SHOAL_KEY_FILE: file }).seal?.mode).toBe('authenticate')
+    expect(resolve([]).seal).toBeUndefined()
+    expect(publisherOptions(resolve([]), true).seal).toBeUndefined()
+  })
+
+  it.each([
+    [['--seal', 'encrypt'], '--seal', /--seal encrypt needs --key-file/],
+    [
+      ['--seal', 'both', '--key-file', 'x'],
+      '--seal',
+      /invalid --seal both: expected one of encrypt, authenticate/,
+    ],
+    [['--raw', '--key-file', 'x'], '--key-file', /--raw sends other programs' bytes/],
+    [
+      ['--key-file', join(tmpdir(), 'shoal-no-such-key')],
+      '--key-file',
+      /cannot read --key-file .*: no such file/,
+    ],
+  ])('%j exits 2 naming %s', (argv, flag, message) => {
+    const error = refusal(argv)
+    expect(error.flag).toBe(flag)
+    expect(error.message).toMatch(message)
   })
 })

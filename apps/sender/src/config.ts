@@ -11,9 +11,13 @@ import {
   host,
   identifier,
   integer,
+  keyFlags,
   modeFlags,
   multicastGroup,
   oneOf,
+  resolveSeal,
+  type SealSetup,
+  sealFlags,
   size,
   text,
 } from '@shoal/service'
@@ -245,6 +249,8 @@ export const senderFlags = defineFlags({
     default: `${DEFAULT_LINGER_MS}ms`,
     help: 'Simulated sensors and JSON lines: how long a small frame waits to share a datagram; 0 = one frame per datagram',
   }),
+  ...keyFlags,
+  ...sealFlags,
   ...modeFlags,
   ...commonFlags,
 })
@@ -271,10 +277,25 @@ export type SenderDestination =
 export interface SenderConfig
   extends Omit<
     SenderFlags,
-    'group' | 'address' | 'sensors' | 'rate' | 'cameraSize' | 'input' | 'replay' | 'speed' | 'raw' | 'mode'
+    | 'group'
+    | 'address'
+    | 'sensors'
+    | 'rate'
+    | 'cameraSize'
+    | 'input'
+    | 'replay'
+    | 'speed'
+    | 'raw'
+    | 'mode'
+    | 'keyFile'
+    | 'newKey'
+    | 'newKeyId'
+    | 'seal'
   > {
   readonly destination: SenderDestination
   readonly source: SenderSource
+  /** With `--key-file`: how every datagram is sealed. */
+  readonly seal: SealSetup | undefined
 }
 
 /** Checks what no single flag can and settles defaults that depend on other flags. */
@@ -282,7 +303,22 @@ export function resolveSenderConfig(
   values: SenderFlags,
   { sources }: { readonly sources: FlagSources<typeof senderFlags> },
 ): SenderConfig {
-  const { group, address, sensors, rate, cameraSize, input, replay, speed, raw, mode, ...rest } = values
+  const {
+    group,
+    address,
+    sensors,
+    rate,
+    cameraSize,
+    input,
+    replay,
+    speed,
+    raw,
+    mode,
+    keyFile,
+    seal,
+    ...rest
+  } = values
+  const { newKey: _newKey, newKeyId: _newKeyId, ...settings } = rest
 
   const family = values.ipv6 ? 6 : 4
   if (group !== undefined && isIP(group) !== family) {
@@ -360,6 +396,11 @@ export function resolveSenderConfig(
   }
   if (rest.repairWindow === 0 && values.flow !== 'none' && sources.flow !== 'default')
     throw conflict('--flow', '--flow needs the sent log: --repair-window 0 keeps nothing to flow-control')
+  if (raw && keyFile !== undefined)
+    throw conflict(
+      '--key-file',
+      "--raw sends other programs' bytes as they are: plain datagrams cannot be sealed",
+    )
   if (raw && (rest.ack || rest.expect.length > 0))
     throw conflict(
       rest.ack ? '--ack' : '--expect',
@@ -397,5 +438,11 @@ export function resolveSenderConfig(
     source = { kind: 'sensors', sensors: [...new Set(sensors)], rates, cameraSize }
   }
 
-  return { ...rest, ack: rest.ack || rest.expect.length > 0, destination, source }
+  return {
+    ...settings,
+    ack: rest.ack || rest.expect.length > 0,
+    destination,
+    source,
+    seal: resolveSeal({ keyFile, seal }),
+  }
 }

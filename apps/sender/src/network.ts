@@ -39,6 +39,7 @@ export function publisherOptions(config: SenderConfig, batched: boolean): Publis
               : { bytesPerSecondPerRequester: config.repairRatePerReceiver }),
           }
         : false,
+    ...(config.seal === undefined ? {} : { seal: { keyring: config.seal.keyring, mode: config.seal.mode } }),
   }
   if (config.destination.mode === 'multicast') options.group = config.destination.group
   else options.address = config.destination.address

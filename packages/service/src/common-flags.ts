@@ -61,5 +61,40 @@ export const modeFlags = defineFlags({
   ipv6: flag.boolean({ help: 'Use IPv6 (multicast groups in ff00::/8)' }),
 })
 
+/**
+ * A group key (WIRE.md “Sealing”): every service takes one; `--new-key` writes one and exits.
+ * `--new-key` and `--new-key-id` are actions of the command line, not settings: no environment
+ * variable, and a config file may not hold them (runService refuses).
+ */
+export const keyFlags = defineFlags({
+  'key-file': flag.value(text('a file path'), {
+    placeholder: 'file',
+    help: 'Group keyring (lines KEY_ID HEX, mode 0600): seal what is sent, take only sealed frames; re-read on SIGHUP',
+  }),
+  'new-key': flag.value(text('a file path'), {
+    placeholder: 'file',
+    env: false,
+    help: 'Write a new key file (one random 256-bit key, mode 0600, never over an existing file), print its path and key id, and exit',
+  }),
+  'new-key-id': flag.value(integer(0, 0xffff_ffff), {
+    placeholder: 'id',
+    env: false,
+    default: '1',
+    help: 'Key id of the key --new-key writes',
+  }),
+})
+
+export const SEAL_MODES = ['encrypt', 'authenticate'] as const
+export type SealModeFlag = (typeof SEAL_MODES)[number]
+
+/** How a keyed sender or relay seals: encrypted, or readable and authenticated (for captures). */
+export const sealFlags = defineFlags({
+  seal: flag.value(oneOf(SEAL_MODES), {
+    placeholder: 'mode',
+    defaultText: 'encrypt, with --key-file',
+    help: 'How frames are sealed with --key-file: encrypt, or authenticate (payload readable in captures)',
+  }),
+})
+
 /** The flags shared by all three services. */
 export const commonFlags = defineFlags({ ...networkFlags, ...serviceFlags })

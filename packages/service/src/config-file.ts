@@ -85,7 +85,7 @@ function scalarText(value: unknown): string | undefined {
   return undefined
 }
 
-function describeFsError(error: unknown): string {
+export function describeFsError(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code
   switch (code) {
     case 'ENOENT':

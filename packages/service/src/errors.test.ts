@@ -14,6 +14,7 @@ const CODES: Record<ConfigErrorCode, true> = {
   SHOAL_CONFIG_MISSING_VALUE: true,
   SHOAL_CONFIG_UNEXPECTED_ARGUMENT: true,
   SHOAL_CONFIG_FILE: true,
+  SHOAL_CONFIG_KEY_FILE: true,
   SHOAL_CONFIG_CONFLICT: true,
 }
 

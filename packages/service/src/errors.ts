@@ -8,6 +8,7 @@ export type ConfigErrorCode =
   | 'SHOAL_CONFIG_MISSING_VALUE'
   | 'SHOAL_CONFIG_UNEXPECTED_ARGUMENT'
   | 'SHOAL_CONFIG_FILE'
+  | 'SHOAL_CONFIG_KEY_FILE'
   | 'SHOAL_CONFIG_CONFLICT'
 
 export interface ConfigErrorOptions {

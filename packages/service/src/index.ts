@@ -1,7 +1,11 @@
 export {
   commonFlags,
+  keyFlags,
   modeFlags,
   networkFlags,
+  SEAL_MODES,
+  type SealModeFlag,
+  sealFlags,
   serviceFlags,
   TRANSPORT_MODES,
   type TransportMode,
@@ -58,6 +62,22 @@ export { createHealth, type Health, type HealthStatus } from './health.js'
 export { flagSignature, type HelpInfo, renderFlagsMarkdown, renderHelp } from './help.js'
 export { type HttpServerHandle, type HttpServerOptions, startHttpServer } from './http.js'
 export {
+  DEFAULT_NEW_KEY_ID,
+  KEY_FILE_FLAG,
+  KEY_FILE_FORBIDDEN_MODE,
+  type KeyFileRef,
+  NEW_KEY_FILE_MODE,
+  NEW_KEY_FLAG,
+  type NewKeyFile,
+  type ReloadContext,
+  readKeyFile,
+  reloadKeysOnHangup,
+  resolveSeal,
+  type SealSetup,
+  sealedLine,
+  writeNewKeyFile,
+} from './key-file.js'
+export {
   createLogger,
   LOG_LEVELS,
   type Logger,
@@ -87,6 +107,7 @@ export {
   type ServiceHandle,
   type ServiceIo,
 } from './run-service.js'
+export { mergeSealStats, registerSealMetrics, type SealStatsLike } from './seal-metrics.js'
 export {
   decimal,
   duration,

@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client'
+import { mergeSealStats, registerSealMetrics, type SealStatsLike } from './seal-metrics.js'
 
 /** One (source, topic) stream's counts; the shape `@shoal/transport` reports. */
 export interface StreamStatsLike {
@@ -47,6 +48,8 @@ export interface TransportStatsLike {
   readonly flow?: FlowStatsLike
   /** Receive side, flow control: STATUS frames sent, publishers not reported to (table full). */
   readonly status?: { readonly sent: number; readonly sessionsRefused: number }
+  /** Keyed: how it seals (key id), what it sealed and opened, senders tracked (see seal-metrics.ts). */
+  readonly seal?: SealStatsLike
 }
 
 /** Flow control of a publisher; structurally the `FlowStats` of `@shoal/transport`. */
@@ -130,6 +133,8 @@ function splitStreams(
  *   `rate_limited`, `order_skipped`, `forwarded_evicted`)
  * - flow control (publishers): `shoal_flow_receivers` (gauge), `shoal_flow_receivers_timed_out_total`,
  *   `shoal_backpressure_seconds_total`, `shoal_backpressure_waits_total`, `shoal_sends_refused_total`
+ * - keyed (WIRE.md “Sealing”): `shoal_sealing_key{key_id}`, `shoal_seal_datagrams_total{event}`,
+ *   `shoal_seal_senders`, `shoal_seal_sender_evictions_total{reason}` (see seal-metrics.ts)
  *
  * Returns a function that removes them again.
  */
@@ -333,6 +338,7 @@ export function registerTransportMetrics(
     (stats) => stats.repair,
     snakeCase,
   )
+  names.push(...registerSealMetrics(registry, () => read().seal, prefix))
 
   return () => {
     for (const name of names) registry.removeSingleMetric(name)
@@ -422,6 +428,8 @@ export function mergeTransportStats(snapshots: readonly TransportStatsLike[]): T
       sent: statuses.reduce((sum, x) => sum + x.sent, 0),
       sessionsRefused: statuses.reduce((sum, x) => sum + x.sessionsRefused, 0),
     }
+  const seal = mergeSealStats(snapshots.map((s) => s.seal))
+  if (seal !== undefined) merged.seal = seal
   const sources = snapshots.flatMap((s) => (s.sources === undefined ? [] : [s.sources]))
   if (sources.length > 0)
     merged.sources = {

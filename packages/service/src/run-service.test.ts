@@ -1,6 +1,9 @@
 import { EventEmitter } from 'node:events'
-import { afterEach, describe, expect, it, vi } from 'vitest'
-import { commonFlags } from './common-flags.js'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { commonFlags, keyFlags } from './common-flags.js'
 import { CONTROL_CHARACTER } from './control-chars.js'
 import { conflict } from './errors.js'
 import { defineFlags, flag } from './flags.js'
@@ -341,4 +344,87 @@ describe('formatSummary', () => {
     [{ topics: ['a', 'b'], name: 'rx-1', empty: '' }, 'topics=["a","b"] name=rx-1 empty=""'],
     [{}, 'nothing to report'],
   ])('%j', (summary, expected) => expect(formatSummary(summary)).toBe(expected))
+})
+
+describe('runService: keys', () => {
+  const keyed = defineFlags({ ...keyFlags, ...commonFlags })
+
+  function keyHarness(argv: readonly string[], start = vi.fn(idle()), env: Record<string, string> = {}) {
+    const stdout = new MemorySink()
+    const stderr = new MemorySink()
+    const events = new EventEmitter()
+    const exit = vi.fn()
+    const code = runService(
+      { name: 'shoal-test', version: '1', description: 'Keys.', flags: keyed, start: start as never },
+      { argv, env, stdout, stderr, events, exit, stopTimeoutMs: 1000 },
+    )
+    return { stdout, stderr, events, exit, code, start }
+  }
+
+  let dir: string
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'shoal-run-keys-'))
+  })
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('--new-key writes a 0600 key file, prints its path and key id only, and exits 0 without starting', async () => {
+    const path = join(dir, 'group.key')
+    const h = keyHarness(['--new-key', path, '--new-key-id', '7'])
+    expect(await h.code).toBe(0)
+    expect(h.start).not.toHaveBeenCalled()
+    expect(h.stdout.text).toBe(`wrote ${path}: key id 7, mode 0600\n`)
+    expect(statSync(path).mode & 0o777).toBe(0o600)
+    const hex = /^7 ([0-9a-f]{64})$/m.exec(readFileSync(path, 'utf8'))?.[1]
+    expect(hex).toBeDefined()
+    expect(h.stdout.text + h.stderr.text).not.toContain(hex)
+  })
+
+  it('--new-key never overwrites: exit 2 naming the flag, the file untouched', async () => {
+    const path = join(dir, 'exists.key')
+    writeFileSync(path, 'old', { mode: 0o600 })
+    const h = keyHarness(['--new-key', path])
+    expect(await h.code).toBe(2)
+    expect(h.stderr.text).toMatch(new RegExp(`^shoal-test: --new-key ${path} exists`))
+    expect(readFileSync(path, 'utf8')).toBe('old')
+  })
+
+  it('--new-key-id without --new-key, and --new-key from the environment or a config file, exit 2', async () => {
+    expect(await keyHarness(['--new-key-id', '3']).code).toBe(2)
+    const config = join(dir, 'config.json')
+    writeFileSync(config, JSON.stringify({ newKey: join(dir, 'from-config.key') }))
+    const fromFile = keyHarness(['--config', config])
+    expect(await fromFile.code).toBe(2)
+    expect(fromFile.stderr.text).toContain('--new-key and --new-key-id are given on the command line only')
+    // No SHOAL_NEW_KEY: the variable is not read, so the service starts.
+    const fromEnv = keyHarness([], vi.fn(idle()), { SHOAL_NEW_KEY: join(dir, 'from-env.key') })
+    await vi.waitFor(() => expect(fromEnv.start).toHaveBeenCalled())
+    fromEnv.events.emit('SIGTERM')
+    expect(await fromEnv.code).toBe(0)
+    expect(existsSync(join(dir, 'from-env.key'))).toBe(false)
+  })
+
+  it('onReload: SIGHUP calls the listener, and is not listened to without one', async () => {
+    const reloads = vi.fn()
+    const h = keyHarness(
+      [],
+      vi.fn((ctx: ServiceContext<unknown>) => {
+        ctx.onReload(reloads)
+        ctx.logger.info('started')
+        return { stop: async () => {}, summary: () => 'ok' }
+      }),
+    )
+    await started(h)
+    h.events.emit('SIGHUP')
+    h.events.emit('SIGHUP')
+    expect(reloads).toHaveBeenCalledTimes(2)
+    h.events.emit('SIGTERM')
+    expect(await h.code).toBe(0)
+    expect(h.events.listenerCount('SIGHUP')).toBe(0)
+
+    const plain = keyHarness([])
+    await vi.waitFor(() => expect(plain.start).toHaveBeenCalled())
+    expect(plain.events.listenerCount('SIGHUP')).toBe(0)
+    plain.events.emit('SIGTERM')
+    expect(await plain.code).toBe(0)
+  })
 })

@@ -4,11 +4,12 @@ import { escapeControls } from './control-chars.js'
 import { systemEnv } from './doctor/env.js'
 import { runDoctor } from './doctor/run.js'
 import type { DoctorEnv, DoctorTarget } from './doctor/types.js'
-import { CONFIG_EXIT_CODE, isConfigError } from './errors.js'
+import { CONFIG_EXIT_CODE, conflict, isConfigError } from './errors.js'
 import type { FlagSources, FlagTable, FlagValues } from './flags.js'
 import { createHealth } from './health.js'
 import { renderHelp } from './help.js'
 import { type HttpServerHandle, startHttpServer } from './http.js'
+import { writeNewKeyFile } from './key-file.js'
 import { createLogger, type Logger, type LogLevel } from './logger.js'
 import { registerBuildInfo } from './metrics.js'
 
@@ -38,6 +39,11 @@ export interface ServiceContext<C> {
   shutdown(reason: string): void
   /** A failure at run time: log it, stop, exit 1. */
   fail(error: unknown): void
+  /**
+   * Calls `listener` on every SIGHUP (re-read key files). A service that registers none keeps the
+   * default: SIGHUP ends it, as a hung-up terminal should.
+   */
+  onReload(listener: () => void): void
 }
 
 export interface ServiceDefinition<T extends FlagTable, C> {
@@ -70,7 +76,10 @@ export interface ServiceIo {
   readonly stdout?: OutputStream
   readonly stderr?: OutputStream
   readonly exit?: (code: number) => void
-  /** Where SIGINT, SIGTERM, uncaughtException and unhandledRejection are heard; `process` by default. */
+  /**
+   * Where SIGINT, SIGTERM, SIGHUP, uncaughtException and unhandledRejection are heard; `process` by
+   * default.
+   */
   readonly events?: Pick<NodeJS.EventEmitter, 'on' | 'off'>
   /** How long `stop()` may take before the process exits 1 anyway; 2000 ms by default. */
   readonly stopTimeoutMs?: number
@@ -83,6 +92,9 @@ interface CommonValues {
   readonly logLevel?: LogLevel
   readonly http?: number
   readonly httpHost?: string
+  /** `--new-key` (keyFlags): write a key file and exit instead of running. */
+  readonly newKey?: string
+  readonly newKeyId?: number
   readonly doctor?: boolean
 }
 
@@ -143,6 +155,21 @@ export function runService<T extends FlagTable, C = FlagValues<T>>(
       return done
     }
     common = outcome.values as CommonValues
+    const sources = outcome.sources as Readonly<Record<string, string>>
+    if (sources.newKey === 'file' || sources.newKeyId === 'file')
+      throw conflict(
+        '--new-key',
+        '--new-key and --new-key-id are given on the command line only, not in a config file',
+      )
+    if (common.newKey === undefined && sources.newKeyId === 'argv')
+      throw conflict('--new-key-id', '--new-key-id needs --new-key <file>')
+    if (common.newKey !== undefined) {
+      // An action like --help: nothing else runs. The key itself is never printed.
+      const made = writeNewKeyFile(common.newKey, common.newKeyId)
+      stdout.write(`wrote ${made.path}: key id ${made.keyId}, mode 0600\n`)
+      finish(0)
+      return done
+    }
     config = definition.resolve
       ? definition.resolve(outcome.values, { sources: outcome.sources })
       : (outcome.values as C)
@@ -255,6 +282,11 @@ export function runService<T extends FlagTable, C = FlagValues<T>>(
     },
     shutdown: (reason) => requestStop(reason, 0),
     fail,
+    onReload(listener) {
+      listen('SIGHUP', () => {
+        if (request === undefined) listener()
+      })
+    },
   }
 
   const run = async () => {
