@@ -49,7 +49,9 @@ function receive(opener: Opener, datagram: Uint8Array) {
 
 /** A sealed datagram as the socket gathers it: one buffer. */
 function whole(datagram: Datagram): Buffer {
-  return datagram instanceof Uint8Array ? Buffer.from(datagram) : Buffer.concat(datagram as readonly Uint8Array[])
+  return datagram instanceof Uint8Array
+    ? Buffer.from(datagram)
+    : Buffer.concat(datagram as readonly Uint8Array[])
 }
 
 const PAYLOAD = new TextEncoder().encode('lat 59.3293 lon 18.0686: a known message')
