@@ -5,10 +5,12 @@
  *
  * The text format, one key per line (`#` starts a comment, blank lines are skipped):
  *
- *     KEY_ID HEX [not-after=ISO-8601]
+ *     KEY_ID HEX [not-before=ISO-8601] [not-after=ISO-8601]
  *
  * `HEX` is 64 hex characters (as `openssl rand -hex 32` prints). A key past its `not-after` opens
- * nothing and seals nothing. Key material never leaves this module as text: `describe()` and
+ * nothing and seals nothing. A key before its `not-before` opens but does not seal yet: add it
+ * everywhere with a `not-before` a little later than the last service will have re-read the
+ * file, and no frame, not even a receiver's control frame, is sealed with a key a peer lacks. Key material never leaves this module as text: `describe()` and
  * errors name ids and line numbers only.
  */
 import { randomBytes } from 'node:crypto'
@@ -29,6 +31,8 @@ export interface GroupKey {
   readonly secret: Buffer
   /** Past this instant (ms since the epoch) the key opens and seals nothing. */
   readonly notAfter?: number
+  /** Before this instant (ms since the epoch) the key opens but does not seal. */
+  readonly notBefore?: number
 }
 
 export class Keyring {
@@ -75,14 +79,18 @@ export class Keyring {
         )
       if (seen.has(id)) throw bad(where, `key id ${id} already on line ${seen.get(id)}`)
       seen.set(id, i + 1)
-      let notAfter: number | undefined
+      const times: { notBefore?: number; notAfter?: number } = {}
       for (const field of rest) {
-        const match = /^not-after=(.+)$/.exec(field)
-        const at = match === null ? Number.NaN : Date.parse(match[1]!)
-        if (Number.isNaN(at)) throw bad(where, `key ${id}: unknown field (expected not-after=ISO-8601 date)`)
-        notAfter = at
+        const match = /^(not-before|not-after)=(.+)$/.exec(field)
+        const at = match === null ? Number.NaN : Date.parse(match[2]!)
+        if (Number.isNaN(at))
+          throw bad(
+            where,
+            `key ${id}: unknown field (expected not-before= or not-after= and an ISO-8601 date)`,
+          )
+        times[match![1] === 'not-before' ? 'notBefore' : 'notAfter'] = at
       }
-      keys.push({ id, secret: Buffer.from(hex, 'hex'), ...(notAfter === undefined ? {} : { notAfter }) })
+      keys.push({ id, secret: Buffer.from(hex, 'hex'), ...times })
       if (keys.length > MAX_KEYS) throw bad(where, `more than ${MAX_KEYS} keys`)
     }
     if (keys.length === 0) throw transportError('SHOAL_BAD_KEY', `${source}: no key in it`)
@@ -94,12 +102,23 @@ export class Keyring {
     return `# Shoal group key (WIRE.md “Sealing”): KEY_ID HEX. Keep it mode 0600.\n${id} ${randomBytes(KEY_BYTES).toString('hex')}\n`
   }
 
-  /** The key that seals now: the highest id not past its `not-after`. */
+  /** The key that seals now: the highest id past its `not-before` and not past its `not-after`. */
   sealing(now = Date.now()): GroupKey | undefined {
     let best: GroupKey | undefined
     for (const key of this.#keys.values())
-      if (usable(key, now) && (best === undefined || key.id > best.id)) best = key
+      if (usable(key, now) && !(now < (key.notBefore ?? 0)) && (best === undefined || key.id > best.id))
+        best = key
     return best
+  }
+
+  /** When the sealing key may next change by the clock alone (a `not-before` or `not-after`). */
+  nextChange(now = Date.now()): number {
+    let next = Number.POSITIVE_INFINITY
+    for (const { notBefore, notAfter } of this.#keys.values()) {
+      if (notBefore !== undefined && notBefore > now) next = Math.min(next, notBefore)
+      if (notAfter !== undefined && notAfter >= now) next = Math.min(next, notAfter + 1)
+    }
+    return next
   }
 
   /** The key `id`, when the ring has it and it is not past its `not-after`. */

@@ -146,6 +146,27 @@ describe('keys', () => {
     expect(Keyring.parse(Keyring.generate(9)).sealing()?.id).toBe(9)
   })
 
+  it('a key before its not-before opens but does not seal yet; then it seals (rotation with no control frame refused)', () => {
+    const soon = new Date(Date.now() + 60_000).toISOString()
+    const ring2 = Keyring.parse(`${KEY_1}\n2 ${'22'.repeat(32)} not-before=${soon}`)
+    expect(ring2.sealing()?.id).toBe(1)
+    expect(ring2.key(2)).toBeDefined()
+    expect(ring2.sealing(Date.now() + 61_000)?.id).toBe(2)
+    const sealer = new Sealer(ring2, 'encrypt')
+    expect(sealer.keyId).toBe(1)
+    const realNow = Date.now
+    try {
+      Date.now = () => realNow() + 61_000
+      whole(sealer.seal(frame(PAYLOAD)))
+      expect(sealer.keyId).toBe(2)
+    } finally {
+      Date.now = realNow
+    }
+    expect(() => Keyring.parse(`1 ${'11'.repeat(32)} not-before=soon`, 'k')).toThrow(
+      /k:1: key 1: unknown field/,
+    )
+  })
+
   it('a key past its not-after neither seals nor opens', () => {
     const past = Keyring.parse(`1 ${'11'.repeat(32)} not-after=2020-01-01T00:00:00Z\n${KEY_2}`)
     expect(past.sealing()?.id).toBe(2)

@@ -54,6 +54,8 @@ export class Sealer {
   #group: GroupKey | undefined
   #key: Buffer | undefined
   #counter = 0
+  /** When the keyring's times may change which key seals (ms since the epoch). */
+  #changeAt = Number.POSITIVE_INFINITY
   readonly stats: SealerStats = { sealed: 0, noKey: 0 }
 
   constructor(keyring: Keyring, mode: SealMode) {
@@ -138,13 +140,13 @@ export class Sealer {
   }
 
   #rekey(): void {
+    this.#changeAt = this.#keyring.nextChange()
     this.#group = this.#keyring.sealing()
     this.#key = this.#group === undefined ? undefined : senderKey(this.#group, this.sender)
   }
 
-  /** A key past its not-after seals no more: the next one down takes over. */
+  /** A key reaching its not-before seals from then on; one past its not-after no more. */
   #rekeyIfExpired(): void {
-    const notAfter = this.#group?.notAfter
-    if (notAfter !== undefined && Date.now() > notAfter) this.#rekey()
+    if (Date.now() >= this.#changeAt) this.#rekey()
   }
 }
