@@ -87,7 +87,8 @@ function cryptoTable(codec: Codec, rows: readonly CryptoRowResult[]): string[] {
   return [
     `µs per datagram on one core, no sockets, each row timed for ${int(codec.cryptoMs ?? Number.NaN)} ms a run after a warm-up ` +
       '(median [min–max] over the runs). Seal and open are AES-256-GCM as the transport does them: seal copies the header ' +
-      'around the 20-byte seal extension, encrypts into a new buffer, appends the tag and a new CRC-32; open reads the seal ' +
+      'around the 20-byte seal extension, encrypts (a new buffer from the cipher, gathered, not copied), adds the tag and a new ' +
+      'CRC-32; open reads the seal ' +
       'fields, looks up the sender key and checks the tag (not counted: the frame decode and CRC check every datagram ' +
       'pays, and the replay window). Ed25519 sign and verify (node:crypto, over the whole datagram) are not in the ' +
       'transport: they are what per-sender signatures would add on top of sealing.',

@@ -5,9 +5,9 @@
  * - seal / open: AES-256-GCM (mode `encrypt`) step by step as the transport's `Sealer.seal` and
  *   `Opener.open` do it (packages/transport/src/seal/), which @shoal/transport does not export: the
  *   same wire helpers from `@shoal/transport/wire` (`writeSealFields`, `nonceOf`, `headerAad`,
- *   `readSealFields`) and the same node:crypto calls. Seal: a new buffer, the header copied around
- *   the 20-byte seal extension, a cipher per datagram, the ciphertext copied in, the tag, a new
- *   CRC-32 over the whole. Open: the seal fields read, the sender's derived key looked up, a
+ *   `readSealFields`) and the same node:crypto calls. Seal: a new header buffer, the header copied
+ *   around the 20-byte seal extension, a cipher per datagram, the tag and a new CRC-32 over header,
+ *   ciphertext and tag; three parts for the socket to gather (the ciphertext is not copied). Open: the seal fields read, the sender's derived key looked up, a
  *   decipher per datagram, the tag checked. Left out: the frame's own decode and CRC check (an
  *   unsealed datagram pays them too) and the replay window's bookkeeping (a bitmap update).
  * - sign / verify: Ed25519 (`crypto.sign(null, …)`, `crypto.verify(null, …)`) over the whole
@@ -78,34 +78,33 @@ function plainFrame(size: (typeof SEAL_SIZES)[number]): Uint8Array {
 
 const u16 = (buf: Uint8Array, at: number) => (buf[at]! << 8) | buf[at + 1]!
 
-/** `Sealer.seal` for a whole datagram, mode `encrypt` (see the module comment). */
-function seal(frame: Uint8Array): Buffer {
+/** `Sealer.seal` for a whole datagram, mode `encrypt` (see the module comment): the parts to gather. */
+function seal(frame: Uint8Array): [Buffer, Buffer, Buffer] {
   const flags = u16(frame, Offset.FLAGS)
   const headerLength = u16(frame, Offset.HEADER_LENGTH)
   const payloadLength = frame.length - headerLength - CRC_LENGTH
   const payload = frame.subarray(headerLength, headerLength + payloadLength)
   const topicEnd = FIXED_HEADER_LENGTH + frame[Offset.TOPIC_LENGTH]!
   const sealedHeader = headerLength + SEAL_EXTENSION_LENGTH
-  const out = Buffer.allocUnsafe(sealedHeader + payloadLength + TAG_LENGTH + CRC_LENGTH)
-  out.set(frame.subarray(0, topicEnd), 0)
-  out.set(frame.subarray(topicEnd, headerLength), topicEnd + SEAL_EXTENSION_LENGTH)
-  out.writeUInt16BE(flags | Flag.AUTHENTICATED | Flag.ENCRYPTED, Offset.FLAGS)
-  out.writeUInt16BE(sealedHeader, Offset.HEADER_LENGTH)
-  out.writeUInt16BE(payloadLength + TAG_LENGTH, Offset.PAYLOAD_LENGTH)
+  const top = Buffer.allocUnsafe(sealedHeader)
+  top.set(frame.subarray(0, topicEnd), 0)
+  top.set(frame.subarray(topicEnd, headerLength), topicEnd + SEAL_EXTENSION_LENGTH)
+  top.writeUInt16BE(flags | Flag.AUTHENTICATED | Flag.ENCRYPTED, Offset.FLAGS)
+  top.writeUInt16BE(sealedHeader, Offset.HEADER_LENGTH)
+  top.writeUInt16BE(payloadLength + TAG_LENGTH, Offset.PAYLOAD_LENGTH)
   // The sealer's counter: the clock in µs, or one more than the last.
   const now = Math.floor((performance.timeOrigin + performance.now()) * 1_000)
   counter = now > counter ? now : counter + 1
-  writeSealFields(out, topicEnd, { keyId: BENCH_KEY_ID, sender: SENDER, counter })
+  writeSealFields(top, topicEnd, { keyId: BENCH_KEY_ID, sender: SENDER, counter })
   const cipher = createCipheriv(AEAD, senderKey, nonceOf(counter), { authTagLength: TAG_LENGTH })
-  cipher.setAAD(headerAad(out, 0, sealedHeader))
-  const encrypted = cipher.update(payload)
-  out.set(encrypted, sealedHeader)
-  const rest = cipher.final()
-  if (rest.length > 0) out.set(rest, sealedHeader + encrypted.length)
-  out.set(cipher.getAuthTag(), sealedHeader + payloadLength)
-  const end = out.length - CRC_LENGTH
-  out.writeUInt32BE(crc32(out.subarray(0, end)), end)
-  return out
+  cipher.setAAD(headerAad(top, 0, sealedHeader))
+  const body = cipher.update(payload)
+  cipher.final() // GCM holds nothing back
+  const tail = Buffer.allocUnsafe(TAG_LENGTH + CRC_LENGTH)
+  tail.set(cipher.getAuthTag(), 0)
+  const crc = crc32(tail.subarray(0, TAG_LENGTH), crc32(body, crc32(top)))
+  tail.writeUInt32BE(crc, TAG_LENGTH)
+  return [top, body, tail]
 }
 
 /** `Opener.open` for a sealed datagram, encrypted (see the module comment); the plaintext. */
@@ -146,7 +145,11 @@ export function measureCrypto(ms: number): CryptoMeasurement[] {
   const sealed = new Map<number, Buffer>()
   for (const size of SEAL_SIZES) {
     const frame = plainFrame(size)
-    const datagram = seal(frame)
+    // The receiver gets the parts as one datagram, its CRC over all of it.
+    const datagram = Buffer.concat(seal(frame))
+    const end = datagram.length - CRC_LENGTH
+    if (crc32(datagram.subarray(0, end)) !== datagram.readUInt32BE(end))
+      throw new Error(`the sealed ${datagram.length}-byte datagram's CRC-32 is wrong`)
     sealed.set(datagram.length, datagram)
     const headerLength = u16(datagram, Offset.HEADER_LENGTH)
     const payload = datagram.subarray(headerLength, datagram.length - CRC_LENGTH)
@@ -157,7 +160,7 @@ export function measureCrypto(ms: number): CryptoMeasurement[] {
     )
       throw new Error(`seal then open did not give the ${frame.length}-byte frame's payload back`)
     add('seal', datagram.length, frame.length, () => {
-      sink += seal(frame).length
+      sink += seal(frame)[1].length
     })
     add('open', datagram.length, frame.length, () => {
       sink += open(datagram, headerLength, payload).length
