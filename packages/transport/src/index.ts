@@ -83,7 +83,7 @@ export {
   MAX_KEY_LINE,
   MAX_KEYS,
 } from './seal/keyring.js'
-export { OPEN_PROBLEMS, type OpenProblem } from './seal/opener.js'
+export { OPEN_PROBLEMS, Opener, type OpenerStats, type OpenProblem, type OpenResult } from './seal/opener.js'
 export {
   MAX_CLOCK_SKEW_MS,
   MAX_SEAL_SESSIONS,
@@ -91,7 +91,7 @@ export {
   SEAL_SESSION_IDLE_MS,
 } from './seal/replay-window.js'
 export type { SealStats } from './seal/seal-stats.js'
-export type { SealMode } from './seal/sealer.js'
+export { Sealer, type SealerStats, type SealMode } from './seal/sealer.js'
 export {
   ACK_RETENTION_MS,
   type AckEntry,

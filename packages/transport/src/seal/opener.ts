@@ -107,7 +107,9 @@ export class Opener {
         const rest = decipher.final()
         plain = rest.length === 0 ? opened : Buffer.concat([opened, rest])
       } else {
-        decipher.setAAD(Buffer.concat([aad, body]))
+        // GCM takes its authenticated data in pieces: no copy of the body to join them.
+        decipher.setAAD(aad)
+        decipher.setAAD(body)
         decipher.final()
         plain = body
       }

@@ -1,11 +1,12 @@
+import { createCipheriv, hkdfSync } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Datagram } from '../net/link.js'
-import { FrameKind } from '../wire/constants.js'
+import { FIXED_HEADER_LENGTH, FrameKind, Offset } from '../wire/constants.js'
 import { decodeFrame, encodedFrameLength, encodeFrameInto, writeCrc } from '../wire/frame.js'
 import type { FrameHeader } from '../wire/header.js'
 import { encodeTopic } from '../wire/header.js'
-import { SEAL_OVERHEAD } from '../wire/seal.js'
+import { readSealFields, SEAL_OVERHEAD, TAG_LENGTH } from '../wire/seal.js'
 import { Keyring } from './keyring.js'
 import { Opener } from './opener.js'
 import { MAX_CLOCK_SKEW_MS, REPLAY_WINDOW, ReplayWindow } from './replay-window.js'
@@ -85,6 +86,41 @@ describe.each<SealMode>(['encrypt', 'authenticate'])('sealing, %s', (mode) => {
     relayed[4] = 0x03 // REPAIRABLE | FOREIGN
     fixCrc(relayed)
     expect(receive(new Opener(ring(KEY_1)), relayed).ok).toBe(true)
+  })
+
+  it('the tag is AES-256-GCM as WIRE.md describes it, computed here in one piece', () => {
+    const sealed = whole(new Sealer(ring(KEY_1), mode).seal(frame(PAYLOAD)))
+    const decoded = decodeFrame(sealed)
+    if (!decoded.ok) throw new Error(decoded.reason)
+    const headerLength = sealed.length - decoded.header.payloadLength - 4
+    const fields = readSealFields(sealed, FIXED_HEADER_LENGTH + sealed[Offset.TOPIC_LENGTH]!)
+    const key = Buffer.from(
+      hkdfSync(
+        'sha256',
+        Buffer.from('11'.repeat(32), 'hex'),
+        'shoal seal v1',
+        Buffer.from(fields.sender, 'hex'),
+        32,
+      ),
+    )
+    const nonce = Buffer.alloc(12)
+    nonce.writeBigUInt64BE(BigInt(fields.counter), 4)
+    const aad = Buffer.from(sealed.subarray(0, headerLength))
+    aad[Offset.HOPS] = 0
+    aad[4] = 0 // the informational flag byte
+    const body = sealed.subarray(headerLength, sealed.length - 4 - TAG_LENGTH)
+    const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_LENGTH })
+    if (mode === 'encrypt') {
+      cipher.setAAD(aad)
+      expect(cipher.update(PAYLOAD)).toEqual(Buffer.from(body))
+    } else {
+      cipher.setAAD(Buffer.concat([aad, PAYLOAD]))
+      expect(Buffer.from(body)).toEqual(Buffer.from(PAYLOAD))
+    }
+    cipher.final()
+    expect(cipher.getAuthTag()).toEqual(
+      Buffer.from(sealed.subarray(sealed.length - 4 - TAG_LENGTH, sealed.length - 4)),
+    )
   })
 
   it('every single-byte change of a sealed datagram outside hops and the informational flags is refused', () => {

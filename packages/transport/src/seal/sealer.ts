@@ -119,7 +119,9 @@ export class Sealer {
       body = cipher.update(payload)
       cipher.final() // GCM is a stream cipher: nothing is held back
     } else {
-      cipher.setAAD(Buffer.concat([aad, payload]))
+      // GCM takes its authenticated data in pieces: no copy of the payload to join them.
+      cipher.setAAD(aad)
+      cipher.setAAD(payload)
       cipher.final()
       body = payload
     }

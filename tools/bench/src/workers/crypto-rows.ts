@@ -2,36 +2,28 @@
  * Scenario 4's per-datagram crypto rows, no sockets: what sealing costs a datagram, and what
  * per-sender signatures would.
  *
- * - seal / open: AES-256-GCM (mode `encrypt`) step by step as the transport's `Sealer.seal` and
- *   `Opener.open` do it (packages/transport/src/seal/), which @shoal/transport does not export: the
- *   same wire helpers from `@shoal/transport/wire` (`writeSealFields`, `nonceOf`, `headerAad`,
- *   `readSealFields`) and the same node:crypto calls. Seal: a new header buffer, the header copied
- *   around the 20-byte seal extension, a cipher per datagram, the tag and a new CRC-32 over header,
- *   ciphertext and tag; three parts for the socket to gather (the ciphertext is not copied). Open: the seal fields read, the sender's derived key looked up, a
- *   decipher per datagram, the tag checked. Left out: the frame's own decode and CRC check (an
- *   unsealed datagram pays them too) and the replay window's bookkeeping (a bitmap update).
+ * - seal / open: the transport's own `Sealer.seal` and `Opener.open` (AES-256-GCM, mode
+ *   `encrypt`). Seal: a new header buffer, the header copied around the 20-byte seal extension, a
+ *   cipher per datagram, the tag and a new CRC-32 over header, ciphertext and tag; three parts for
+ *   the socket to gather (the ciphertext is not copied). Open: the seal fields read, the replay
+ *   window checked and updated, the sender's derived key looked up, a decipher per datagram, the
+ *   tag checked. Left out: the frame's own decode and CRC check (an unsealed datagram pays them too).
  * - sign / verify: Ed25519 (`crypto.sign(null, …)`, `crypto.verify(null, …)`) over the whole
  *   datagram, with KeyObjects made once; not in the transport.
  *
  * Each row is warmed up for a fifth of its time, then timed for `ms` milliseconds.
  */
-import { createCipheriv, createDecipheriv, generateKeyPairSync, hkdfSync, sign, verify } from 'node:crypto'
+import { generateKeyPairSync, sign, verify } from 'node:crypto'
 import { Temperature } from '@shoal/schema'
+import { type Datagram, Keyring, Opener, Sealer } from '@shoal/transport'
 import {
   CRC_LENGTH,
-  crc32,
+  decodeFrame,
   encodeTopic,
   encodeWholeFrame,
   FIXED_HEADER_LENGTH,
-  Flag,
-  headerAad,
-  nonceOf,
   Offset,
-  readSealFields,
-  SEAL_EXTENSION_LENGTH,
   SEAL_OVERHEAD,
-  TAG_LENGTH,
-  writeSealFields,
 } from '@shoal/transport/wire'
 import type { CryptoMeasurement, CryptoOp } from '../protocol.js'
 import {
@@ -51,17 +43,7 @@ const SEAL_SIZES = ['small', ETHERNET_DATAGRAM, MAX_UDP_PAYLOAD] as const
 const SIGN_SIZES = [ETHERNET_DATAGRAM, MAX_UDP_PAYLOAD] as const
 /** Iterations between two looks at the clock. */
 const STRIDE = 16
-const AEAD = 'aes-256-gcm'
 const SESSION = 0x12345678
-/** The transport's key derivation (sealer.ts): HKDF-SHA256 of the group key, salt, sender id. */
-const HKDF_SALT = Buffer.from('shoal seal v1')
-const SENDER = '0123456789abcdef'
-
-const groupKey = Buffer.from(BENCH_KEY_HEX, 'hex')
-const senderKey = Buffer.from(hkdfSync('sha256', groupKey, HKDF_SALT, Buffer.from(SENDER, 'hex'), 32))
-/** The opener's derived keys by `keyId:sender`, as it keeps them. */
-const openerKeys = new Map([[`${BENCH_KEY_ID}:${SENDER}`, senderKey]])
-let counter = 0
 let sink = 0
 
 /** An unsealed whole DATA frame: the small Temperature one, or one of `bytes` once sealed. */
@@ -78,47 +60,18 @@ function plainFrame(size: (typeof SEAL_SIZES)[number]): Uint8Array {
 
 const u16 = (buf: Uint8Array, at: number) => (buf[at]! << 8) | buf[at + 1]!
 
-/** `Sealer.seal` for a whole datagram, mode `encrypt` (see the module comment): the parts to gather. */
-function seal(frame: Uint8Array): [Buffer, Buffer, Buffer] {
-  const flags = u16(frame, Offset.FLAGS)
-  const headerLength = u16(frame, Offset.HEADER_LENGTH)
-  const payloadLength = frame.length - headerLength - CRC_LENGTH
-  const payload = frame.subarray(headerLength, headerLength + payloadLength)
-  const topicEnd = FIXED_HEADER_LENGTH + frame[Offset.TOPIC_LENGTH]!
-  const sealedHeader = headerLength + SEAL_EXTENSION_LENGTH
-  const top = Buffer.allocUnsafe(sealedHeader)
-  top.set(frame.subarray(0, topicEnd), 0)
-  top.set(frame.subarray(topicEnd, headerLength), topicEnd + SEAL_EXTENSION_LENGTH)
-  top.writeUInt16BE(flags | Flag.AUTHENTICATED | Flag.ENCRYPTED, Offset.FLAGS)
-  top.writeUInt16BE(sealedHeader, Offset.HEADER_LENGTH)
-  top.writeUInt16BE(payloadLength + TAG_LENGTH, Offset.PAYLOAD_LENGTH)
-  // The sealer's counter: the clock in µs, or one more than the last.
-  const now = Math.floor((performance.timeOrigin + performance.now()) * 1_000)
-  counter = now > counter ? now : counter + 1
-  writeSealFields(top, topicEnd, { keyId: BENCH_KEY_ID, sender: SENDER, counter })
-  const cipher = createCipheriv(AEAD, senderKey, nonceOf(counter), { authTagLength: TAG_LENGTH })
-  cipher.setAAD(headerAad(top, 0, sealedHeader))
-  const body = cipher.update(payload)
-  cipher.final() // GCM holds nothing back
-  const tail = Buffer.allocUnsafe(TAG_LENGTH + CRC_LENGTH)
-  tail.set(cipher.getAuthTag(), 0)
-  const crc = crc32(tail.subarray(0, TAG_LENGTH), crc32(body, crc32(top)))
-  tail.writeUInt32BE(crc, TAG_LENGTH)
-  return [top, body, tail]
-}
+/** Sealed copies of one frame opened in turn: each opens once (the replay window refuses a copy). */
+const OPEN_RING = 4_096
 
-/** `Opener.open` for a sealed datagram, encrypted (see the module comment); the plaintext. */
-function open(data: Uint8Array, headerLength: number, payload: Uint8Array): Uint8Array {
-  const fields = readSealFields(data, FIXED_HEADER_LENGTH + data[Offset.TOPIC_LENGTH]!)
-  const key = openerKeys.get(`${fields.keyId}:${fields.sender}`)
-  if (key === undefined) throw new Error('the bench key did not open its own datagram')
-  const body = payload.subarray(0, payload.length - TAG_LENGTH)
-  const decipher = createDecipheriv(AEAD, key, nonceOf(fields.counter), { authTagLength: TAG_LENGTH })
-  decipher.setAuthTag(payload.subarray(payload.length - TAG_LENGTH))
-  decipher.setAAD(headerAad(data, 0, headerLength))
-  const opened = decipher.update(body)
-  const rest = decipher.final()
-  return rest.length === 0 ? opened : Buffer.concat([opened, rest])
+/** One datagram as the receiver gets it: the sealer's parts gathered, decoded as the gate does. */
+function received(parts: Datagram) {
+  const datagram =
+    parts instanceof Uint8Array ? Buffer.from(parts) : Buffer.concat(parts as readonly Uint8Array[])
+  const decoded = decodeFrame(datagram)
+  if (!decoded.ok)
+    throw new Error(`a sealed ${datagram.length}-byte datagram did not decode: ${decoded.reason}`)
+  const headerLength = datagram.length - decoded.header.payloadLength - CRC_LENGTH
+  return { datagram, header: decoded.header, headerLength, payload: decoded.payload }
 }
 
 /** Runs `step` for `ms` (after a fifth of that as warm-up); steps per second. */
@@ -143,27 +96,40 @@ export function measureCrypto(ms: number): CryptoMeasurement[] {
   const add = (op: CryptoOp, datagramBytes: number, frameBytes: number, step: () => void) =>
     out.push({ op, datagramBytes, frameBytes, perSecond: timed(ms, step) })
   const sealed = new Map<number, Buffer>()
+  const keyring = Keyring.parse(`${BENCH_KEY_ID} ${BENCH_KEY_HEX}`)
+  const sealer = new Sealer(keyring, 'encrypt')
   for (const size of SEAL_SIZES) {
     const frame = plainFrame(size)
-    // The receiver gets the parts as one datagram, its CRC over all of it.
-    const datagram = Buffer.concat(seal(frame))
-    const end = datagram.length - CRC_LENGTH
-    if (crc32(datagram.subarray(0, end)) !== datagram.readUInt32BE(end))
-      throw new Error(`the sealed ${datagram.length}-byte datagram's CRC-32 is wrong`)
-    sealed.set(datagram.length, datagram)
-    const headerLength = u16(datagram, Offset.HEADER_LENGTH)
-    const payload = datagram.subarray(headerLength, datagram.length - CRC_LENGTH)
+    const ring = Array.from({ length: OPEN_RING }, () => received(sealer.seal(frame)))
+    const first = ring[0]!
+    sealed.set(first.datagram.length, first.datagram)
     // The round trip must give the frame's payload back, or the rows measure something else.
-    const plain = open(datagram, headerLength, payload)
-    if (
-      Buffer.compare(plain, frame.subarray(u16(frame, Offset.HEADER_LENGTH), frame.length - CRC_LENGTH)) !== 0
+    const check = new Opener(keyring).open(
+      first.datagram,
+      { ...first.header },
+      first.headerLength,
+      first.payload,
     )
+    const plain = frame.subarray(u16(frame, Offset.HEADER_LENGTH), frame.length - CRC_LENGTH)
+    if (!check.ok || Buffer.compare(check.payload, plain) !== 0)
       throw new Error(`seal then open did not give the ${frame.length}-byte frame's payload back`)
-    add('seal', datagram.length, frame.length, () => {
-      sink += seal(frame)[1].length
+    add('seal', first.datagram.length, frame.length, () => {
+      const parts = sealer.seal(frame)
+      sink += parts.length
     })
-    add('open', datagram.length, frame.length, () => {
-      sink += open(datagram, headerLength, payload).length
+    // A fresh opener per pass over the ring: one key derivation per 4,096 datagrams, as a
+    // receiver pays it once per sender.
+    let opener = new Opener(keyring)
+    let next = 0
+    add('open', first.datagram.length, frame.length, () => {
+      if (next === OPEN_RING) {
+        opener = new Opener(keyring)
+        next = 0
+      }
+      const d = ring[next++]!
+      const opened = opener.open(d.datagram, { ...d.header }, d.headerLength, d.payload)
+      if (!opened.ok) throw new Error(`a sealed datagram did not open: ${opened.reason}`)
+      sink += opened.payload.length
     })
   }
   const { privateKey, publicKey } = generateKeyPairSync('ed25519')
