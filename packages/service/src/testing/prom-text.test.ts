@@ -28,6 +28,15 @@ describe('parsePrometheusText', () => {
     expect(sampleValue(families, 'down')).toBe(Number.NEGATIVE_INFINITY)
   })
 
+  it("reads NaN and infinities in any letter case, as Prometheus does (prom-client writes 'Nan')", () => {
+    const families = parsePrometheusText('a Nan\nb nan\nc inf\nd -Infinity\ne +INF\n')
+    expect(Number.isNaN(sampleValue(families, 'a'))).toBe(true)
+    expect(Number.isNaN(sampleValue(families, 'b'))).toBe(true)
+    expect(sampleValue(families, 'c')).toBe(Number.POSITIVE_INFINITY)
+    expect(sampleValue(families, 'd')).toBe(Number.NEGATIVE_INFINITY)
+    expect(sampleValue(families, 'e')).toBe(Number.POSITIVE_INFINITY)
+  })
+
   it.each([
     ['x 1', 'does not end with a newline'],
     ['x\n', 'not a sample'],

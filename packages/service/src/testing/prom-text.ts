@@ -24,8 +24,21 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/
 const HELP = new RegExp(`^# HELP (${NAME}) (.*)$`)
 const TYPE = new RegExp(`^# TYPE (${NAME}) (counter|gauge|histogram|summary|untyped)$`)
 const SAMPLE = new RegExp(`^(${NAME})(\\{.*\\})? (\\S+)(?: (-?\\d+))?$`)
-const VALUE = /^(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]Inf|NaN)$/
+/**
+ * A sample value as Prometheus reads it (Go's `strconv.ParseFloat`): a decimal float, or NaN and
+ * infinities in any letter case (`NaN`, `Nan`, `+Inf`, `inf`, `-Infinity`). prom-client writes
+ * `Nan` for a gauge whose value is NaN, and Prometheus scrapes it, so a test must too.
+ */
+const VALUE = /^(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?inf(?:inity)?|nan)$/i
+const INFINITY = /^[+]?inf(?:inity)?$/i
 const SUFFIXES = ['_bucket', '_sum', '_count', '_total', '_created']
+
+function valueValue(text: string): number {
+  if (/^nan$/i.test(text)) return Number.NaN
+  if (INFINITY.test(text)) return Number.POSITIVE_INFINITY
+  if (text[0] === '-' && INFINITY.test(text.slice(1))) return Number.NEGATIVE_INFINITY
+  return Number(text)
+}
 
 export function parsePrometheusText(text: string): Map<string, PromFamily> {
   const families = new Map<string, { name: string; help?: string; type: PromType; samples: PromSample[] }>()
@@ -67,12 +80,7 @@ export function parsePrometheusText(text: string): Map<string, PromFamily> {
     family(families.has(name!) ? name! : (base ?? name!)).samples.push({
       name: name!,
       labels: labelText === undefined ? {} : parseLabels(labelText, where),
-      value:
-        valueText === '+Inf'
-          ? Number.POSITIVE_INFINITY
-          : valueText === '-Inf'
-            ? Number.NEGATIVE_INFINITY
-            : Number(valueText),
+      value: valueValue(valueText!),
       ...(timestamp === undefined ? {} : { timestamp: Number(timestamp) }),
     })
   })
