@@ -63,8 +63,8 @@ const int = (n: number) => Math.round(n).toLocaleString('en-US')
 /**
  * Where a target is judged:
  * - batched 1 M frames/s with 0 loss: on the paced row (the sender offers `--batched-rate`, as a
- *   fleet of sensors does), since with no flow control a sender that outruns its receiver loses
- *   frames by construction; the issue's "≥ 7× raw" on the as-fast-as-possible row, which like raw
+ *   fleet of sensors does); the as-fast-as-possible row is where flow control holds the sender to
+ *   what its receiver takes; the issue's "≥ 7× raw" on the as-fast-as-possible row, which like raw
  *   shows what the path can carry;
  * - unbatched ≥ 0.85× raw: on `send()`, the loop raw runs;
  * - 1 MiB images: on the paced row (`pacing.bytesPerSecond` = `--image-rate`);
