@@ -18,6 +18,7 @@ export async function startReceiverFoxglove(
     port: config.foxglove,
     maxClients: config.foxgloveMaxClients,
     sendBufferBytes: config.foxgloveSendBuffer,
+    ...(config.foxgloveOrigin.length > 0 ? { allowedOrigins: config.foxgloveOrigin } : {}),
     logger,
   })
   registerFoxgloveMetrics(ctx.registry, () => bridge.stats())

@@ -35,6 +35,8 @@ export const FOXGLOVE_CONNECTION_OUTCOMES = [
   'max_clients',
   /** Refused: it did not offer the foxglove.websocket.v1 subprotocol. */
   'wrong_protocol',
+  /** Refused (HTTP 403): a browser page from an origin not in `--foxglove-origin`. */
+  'bad_origin',
 ] as const
 export type FoxgloveConnectionOutcome = (typeof FOXGLOVE_CONNECTION_OUTCOMES)[number]
 

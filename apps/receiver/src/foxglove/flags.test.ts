@@ -43,11 +43,32 @@ describe('--foxglove flags', () => {
     [['--foxglove-max-clients', '3'], '--foxglove-max-clients', 'needs --foxglove <port>'],
     [['--foxglove-send-buffer', '1MiB'], '--foxglove-send-buffer', 'needs --foxglove <port>'],
     [['--raw', '--foxglove', '1'], '--foxglove', '--foxglove needs Shoal frames'],
+    [['--foxglove', '1', '--foxglove-origin', 'https://a.example/path'], '--foxglove-origin', 'no path'],
+    [['--foxglove', '1', '--foxglove-origin', 'a.example'], '--foxglove-origin', 'expected a web origin'],
+    [['--foxglove-origin', '*'], '--foxglove-origin', 'needs --foxglove <port>'],
+    [
+      [
+        '--foxglove',
+        '1',
+        '--foxglove-origin',
+        Array.from({ length: 33 }, (_, i) => `http://h${i}`).join(','),
+      ],
+      '--foxglove-origin',
+      'at most 32 origins',
+    ],
   ])('%j is refused naming %s', (argv, flag, message) => {
     const error = refusal(argv)
     expect(error.flag).toBe(flag)
     expect(error.message).toContain(message)
   })
+})
+
+it('--foxglove-origin takes origins to let in', () => {
+  expect(
+    resolve(['--foxglove', '1', '--foxglove-origin', 'http://localhost:8080', '--foxglove-origin', 'file://'])
+      .foxgloveOrigin,
+  ).toEqual(['http://localhost:8080', 'file://'])
+  expect(resolve(['--foxglove', '1']).foxgloveOrigin).toEqual([])
 })
 
 describe('isLoopback', () => {

@@ -18,3 +18,12 @@ export const FOXGLOVE_MAX_REQUEST_BYTES = 64 * 1024
 export const FOXGLOVE_CLOSE_GRACE_MS = 1_000
 /** The name the server gives in its serverInfo, which Foxglove shows. */
 export const FOXGLOVE_SERVER_NAME = 'shoal-recv'
+/**
+ * Web origins whose pages may connect, by default: the Foxglove web app and Foxglove desktop (an
+ * Electron app, whose pages are `file://`). WebSockets ignore the browser's same-origin policy, so
+ * without this check any web page open in a browser on a host that reaches the port could watch
+ * every frame. Clients that are not browsers send no Origin and are not affected.
+ */
+export const FOXGLOVE_DEFAULT_ORIGINS: readonly string[] = ['https://app.foxglove.dev', 'file://']
+/** `--foxglove-origin` values a receiver keeps at most. */
+export const FOXGLOVE_MAX_ORIGINS = 32

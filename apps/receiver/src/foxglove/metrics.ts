@@ -5,7 +5,7 @@ import type { FoxgloveStats } from './server.js'
  * The Foxglove server on `/metrics`, read from `stats()` at scrape time (once per scrape):
  *
  * - `shoal_foxglove_clients`, `shoal_foxglove_channels` (gauges)
- * - `shoal_foxglove_connections_total{outcome}`: `accepted`, `max_clients`, `wrong_protocol`
+ * - `shoal_foxglove_connections_total{outcome}`: `accepted`, `max_clients`, `wrong_protocol`, `bad_origin`
  * - `shoal_foxglove_messages_sent_total`, `shoal_foxglove_sent_bytes_total`
  * - `shoal_foxglove_messages_dropped_total{reason}`: `send_buffer`, `client_closed`, `unknown_type`,
  *   `channel_limit`, `image_conversion`
@@ -51,7 +51,7 @@ export function registerFoxgloveMetrics(registry: Registry, snapshot: () => Foxg
   metric('channels', 'Foxglove channels advertised now (a camera topic has two).', 'gauge', (s) => s.channels)
   metric(
     'connections_total',
-    'Foxglove WebSocket connections, by outcome: accepted, or refused (max_clients, wrong_protocol).',
+    'Foxglove WebSocket connections, by outcome: accepted, or refused (max_clients, wrong_protocol, bad_origin).',
     'counter',
     (s) => s.connections,
     'outcome',

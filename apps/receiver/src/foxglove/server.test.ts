@@ -1,4 +1,5 @@
 import { once } from 'node:events'
+import type { IncomingMessage } from 'node:http'
 import { connect } from 'node:net'
 import { setImmediate as tick } from 'node:timers/promises'
 import type { ReceivedFrame } from '@shoal/transport'
@@ -7,7 +8,12 @@ import { WebSocket } from 'ws'
 import { connectViewer, type Viewer } from '../../test/foxglove-client.js'
 import { SAMPLES, type Sample } from '../../test/samples.js'
 import { FOXGLOVE_SERVER_NAME } from './limits.js'
-import { type FoxgloveBridge, type FoxgloveBridgeOptions, startFoxgloveBridge } from './server.js'
+import {
+  type FoxgloveBridge,
+  type FoxgloveBridgeOptions,
+  originAllowed,
+  startFoxgloveBridge,
+} from './server.js'
 
 const RECEIVED_AT = 1_750_000_000_000
 
@@ -202,8 +208,29 @@ describe('Foxglove server', () => {
     const plain = new WebSocket(server.url)
     const [plainCode] = (await once(plain, 'close')) as [number]
     expect(plainCode).toBe(1002)
-    expect(server.stats().connections).toEqual({ accepted: 1, max_clients: 1, wrong_protocol: 1 })
+    expect(server.stats().connections).toEqual({
+      accepted: 1,
+      max_clients: 1,
+      wrong_protocol: 1,
+      bad_origin: 0,
+    })
     expect(server.stats().clients).toBe(1)
+  })
+
+  it("refuses a web page from an origin not allowed (403, before the upgrade): any page in the host's browser could watch otherwise", async () => {
+    const server = await start({ allowedOrigins: ['https://app.foxglove.dev'] })
+    const page = new WebSocket(server.url, ['foxglove.websocket.v1'], { origin: 'https://evil.example' })
+    page.on('error', () => {}) // ws reports the refused handshake as an error too
+    const [, response] = (await once(page, 'unexpected-response')) as [unknown, IncomingMessage]
+    expect(response.statusCode).toBe(403)
+    response.destroy()
+    const foxglove = new WebSocket(server.url, ['foxglove.websocket.v1'], {
+      origin: 'https://app.foxglove.dev',
+    })
+    await once(foxglove, 'open')
+    foxglove.close()
+    await viewer() // a client that is not a browser sends no Origin
+    expect(server.stats().connections).toMatchObject({ accepted: 2, bad_origin: 1 })
   })
 
   it('caps subscriptions per client, telling the client why', async () => {
@@ -280,3 +307,22 @@ describe('Foxglove server', () => {
 })
 
 const TO_OBJECT_OF_IMU = sample('imu').type.toObject(sample('imu').type.create(sample('imu').message))
+
+describe('originAllowed', () => {
+  const defaults = ['https://app.foxglove.dev', 'file://']
+  it.each([
+    [undefined, true],
+    ['https://app.foxglove.dev', true],
+    ['HTTPS://APP.FOXGLOVE.DEV/', true],
+    ['file://', true],
+    ['https://app.foxglove.dev.evil.example', false],
+    ['http://app.foxglove.dev', false],
+    ['null', false],
+    ['http://localhost:3000', false],
+  ])('%s → %s', (origin, allowed) => {
+    expect(originAllowed(origin, defaults)).toBe(allowed)
+  })
+  it('* lets every page in', () => {
+    expect(originAllowed('https://anything.example', ['*'])).toBe(true)
+  })
+})

@@ -11,6 +11,7 @@ import { createFoxgloveCounters, type FoxgloveCounters } from './counters.js'
 import {
   FOXGLOVE_CLOSE_GRACE_MS,
   FOXGLOVE_CONTROL_HEADROOM_BYTES,
+  FOXGLOVE_DEFAULT_ORIGINS,
   FOXGLOVE_MAX_CLIENTS,
   FOXGLOVE_MAX_REQUEST_BYTES,
   FOXGLOVE_MAX_SUBSCRIPTIONS,
@@ -27,6 +28,19 @@ const CLOSE_PROTOCOL_ERROR = 1002
 const CLOSE_TRY_AGAIN_LATER = 1013
 
 const NS_PER_MS = 1_000_000n
+const HTTP_FORBIDDEN = 403
+
+/** Whether a handshake with this Origin header (undefined: none sent) may go on. */
+export function originAllowed(origin: string | undefined, allowed: readonly string[]): boolean {
+  if (origin === undefined) return true
+  if (allowed.includes('*')) return true
+  const normalized = origin.toLowerCase().replace(/\/+$/, '')
+  return allowed.some(
+    (entry) =>
+      entry.toLowerCase().replace(/\/+$/, '') === normalized ||
+      (entry === 'file://' && normalized === 'file:'),
+  )
+}
 
 export interface FoxgloveBridgeOptions extends ChannelTableOptions {
   /** Address to bind; loopback unless the user says otherwise. */
@@ -36,6 +50,12 @@ export interface FoxgloveBridgeOptions extends ChannelTableOptions {
   readonly maxClients?: number
   readonly sendBufferBytes?: number
   readonly maxSubscriptions?: number
+  /**
+   * Web origins (`https://host:port`, `file://`) whose pages may connect; `*` lets every page.
+   * Connections with no Origin header (clients that are not browsers) are always let in.
+   * {@link FOXGLOVE_DEFAULT_ORIGINS} by default.
+   */
+  readonly allowedOrigins?: readonly string[]
   readonly logger?: Logger
   /** Clock for the channel table's idle times; Date.now by default. */
   readonly now?: () => number
@@ -75,6 +95,7 @@ export async function startFoxgloveBridge(options: FoxgloveBridgeOptions): Promi
   const maxClients = options.maxClients ?? FOXGLOVE_MAX_CLIENTS
   const sendBufferBytes = options.sendBufferBytes ?? FOXGLOVE_SEND_BUFFER_BYTES
   const maxSubscriptions = options.maxSubscriptions ?? FOXGLOVE_MAX_SUBSCRIPTIONS
+  const allowedOrigins = options.allowedOrigins ?? FOXGLOVE_DEFAULT_ORIGINS
   const now = options.now ?? Date.now
   const logger = options.logger
   const counters = createFoxgloveCounters()
@@ -109,6 +130,16 @@ export async function startFoxgloveBridge(options: FoxgloveBridgeOptions): Promi
     maxPayload: FOXGLOVE_MAX_REQUEST_BYTES,
     perMessageDeflate: false,
     handleProtocols: (protocols) => server.handleProtocols(protocols),
+    // A web page's handshake carries its Origin; refused before the upgrade (no WebSocket at all).
+    verifyClient: (info, done) => {
+      if (originAllowed(info.req.headers.origin, allowedOrigins)) return done(true)
+      counters.connections.bad_origin++
+      logger?.warn(
+        { origin: info.origin, client: info.req.socket.remoteAddress },
+        'foxglove connection refused: its web origin is not in --foxglove-origin',
+      )
+      done(false, HTTP_FORBIDDEN, 'origin not allowed (see --foxglove-origin)')
+    },
   })
   await Promise.race([once(wss, 'listening'), once(wss, 'error').then(([error]) => Promise.reject(error))])
   const address = wss.address()
