@@ -5,8 +5,8 @@
  * says so (`no-key`) instead of showing them as data.
  *
  * Work per datagram is bounded: one key derivation and one AEAD check at most, whatever a stranger
- * sends; derived keys are kept only for sessions whose datagrams opened (at most
- * {@link MAX_SEAL_SESSIONS}, with the replay windows).
+ * sends; a derived key is kept only with the replay window of a session whose datagrams opened
+ * (at most {@link MAX_SEAL_SESSIONS}, evicted and expired with it).
  */
 import { createDecipheriv } from 'node:crypto'
 import { FIXED_HEADER_LENGTH, Flag, Offset } from '../wire/constants.js'
@@ -57,8 +57,6 @@ export interface OpenerStats extends ReplayStats {
 export class Opener {
   #keyring: Keyring | undefined
   readonly #replay: ReplayTable
-  /** Derived keys of sealing sessions that opened, by `keyId:sender` (bounded with the windows). */
-  readonly #keys = new Map<string, Buffer>()
   opened = 0
 
   constructor(keyring: Keyring | undefined, maxSessions = MAX_SEAL_SESSIONS) {
@@ -72,7 +70,7 @@ export class Opener {
 
   setKeyring(keyring: Keyring): void {
     this.#keyring = keyring
-    this.#keys.clear()
+    this.#replay.forgetKeys()
   }
 
   /**
@@ -93,7 +91,7 @@ export class Opener {
     const session = `${fields.keyId}:${fields.sender}`
     const verdict = this.#replay.check(session, fields.counter, nowMicros())
     if (verdict !== 'ok') return { ok: false, reason: verdict }
-    const key = this.#keys.get(session) ?? senderKey(group, fields.sender)
+    const key = this.#replay.derivedKey(session) ?? senderKey(group, fields.sender)
     const body = payload.subarray(0, payload.length - TAG_LENGTH)
     const tag = payload.subarray(payload.length - TAG_LENGTH)
     const decipher = createDecipheriv(AEAD, key, nonceOf(fields.counter), { authTagLength: TAG_LENGTH })
@@ -117,11 +115,7 @@ export class Opener {
       return { ok: false, reason: 'bad-tag' }
     }
     const now = performance.now()
-    this.#replay.commit(session, fields.counter, now)
-    if (!this.#keys.has(session)) {
-      if (this.#keys.size >= MAX_SEAL_SESSIONS) this.#keys.delete(this.#keys.keys().next().value!)
-      this.#keys.set(session, key)
-    }
+    this.#replay.commit(session, fields.counter, now, key)
     this.opened++
     header.flags &= ~SEAL_FLAGS
     header.extensionLength -= SEAL_EXTENSION_LENGTH

@@ -37,10 +37,16 @@ export class ReplayWindow {
   #highest: number
   readonly #seen = new Uint32Array(WORDS)
   heardAt: number
+  /**
+   * The session's derived key, kept with its window so that both share one bound and one
+   * eviction (undefined after a key file reload: derived again on the next datagram).
+   */
+  derivedKey: Buffer | undefined
 
-  constructor(counter: number, now: number) {
+  constructor(counter: number, now: number, derivedKey?: Buffer) {
     this.#highest = counter
     this.heardAt = now
+    this.derivedKey = derivedKey
     this.#set(counter)
   }
 
@@ -115,15 +121,29 @@ export class ReplayTable {
     return Math.abs(counter - nowUs) > SKEW_US ? 'clock-skew' : 'ok'
   }
 
-  /** Marks `counter` seen, making the session's window if it is new; `now`: monotonic ms. */
-  commit(key: string, counter: number, now: number): void {
+  /** The derived key kept for the session `key` (see {@link ReplayWindow.derivedKey}). */
+  derivedKey(key: string): Buffer | undefined {
+    return this.#windows.get(key)?.derivedKey
+  }
+
+  /**
+   * Marks `counter` seen, making the session's window if it is new, and keeps the session's
+   * derived key with it; `now`: monotonic ms.
+   */
+  commit(key: string, counter: number, now: number, derivedKey?: Buffer): void {
     const window = this.#windows.get(key)
     if (window !== undefined) {
       window.commit(counter, now)
+      window.derivedKey ??= derivedKey
       return
     }
     if (this.#windows.size >= this.#max) this.#evictOldest()
-    this.#windows.set(key, new ReplayWindow(counter, now))
+    this.#windows.set(key, new ReplayWindow(counter, now, derivedKey))
+  }
+
+  /** Forgets every derived key (the key file changed); the windows stay, and with them replay protection. */
+  forgetKeys(): void {
+    for (const window of this.#windows.values()) window.derivedKey = undefined
   }
 
   /** Forgets sessions idle for {@link SEAL_SESSION_IDLE_MS}. */

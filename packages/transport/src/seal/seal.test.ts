@@ -9,7 +9,13 @@ import { encodeTopic } from '../wire/header.js'
 import { readSealFields, SEAL_OVERHEAD, TAG_LENGTH } from '../wire/seal.js'
 import { Keyring } from './keyring.js'
 import { Opener } from './opener.js'
-import { MAX_CLOCK_SKEW_MS, REPLAY_WINDOW, ReplayWindow } from './replay-window.js'
+import {
+  MAX_CLOCK_SKEW_MS,
+  REPLAY_WINDOW,
+  ReplayTable,
+  ReplayWindow,
+  SEAL_SESSION_IDLE_MS,
+} from './replay-window.js'
 import { Sealer, type SealMode } from './sealer.js'
 
 const KEY_1 = `1 ${'11'.repeat(32)}`
@@ -211,6 +217,24 @@ describe('keys', () => {
 })
 
 describe('replay', () => {
+  it('a derived key lives and goes with its replay window: one bound, one eviction', () => {
+    const table = new ReplayTable(2)
+    const key = Buffer.alloc(32, 7)
+    table.commit('1:a', 1_000_000, 0, key)
+    expect(table.derivedKey('1:a')).toBe(key)
+    table.forgetKeys() // a key file reload: derived again, the window stays
+    expect(table.derivedKey('1:a')).toBeUndefined()
+    expect(table.check('1:a', 1_000_000, 1_000_000)).toBe('replayed')
+    table.commit('1:a', 1_000_001, 1, key)
+    table.commit('1:b', 1_000_000, 2, key)
+    table.commit('1:c', 1_000_000, 3, key) // the table is full: the oldest session goes, key and all
+    expect(table.derivedKey('1:a')).toBeUndefined()
+    expect(table.stats()).toMatchObject({ sessions: 2, evicted: 1 })
+    table.sweep(3 + SEAL_SESSION_IDLE_MS)
+    expect([table.derivedKey('1:b'), table.derivedKey('1:c')]).toEqual([undefined, undefined])
+    expect(table.stats()).toMatchObject({ sessions: 0, expired: 2 })
+  })
+
   it('a datagram opens once; its copy is replayed', () => {
     const sealed = whole(new Sealer(ring(KEY_1), 'encrypt').seal(frame(PAYLOAD)))
     const opener = new Opener(ring(KEY_1))
