@@ -9,7 +9,8 @@
 //   - `descriptor`, the protobufjs JSON descriptor of the same files (`pbjs -t json`), from which
 //     `defineGeneratedType(demo.v1.Reading, descriptor)` (@shoal/schema) makes a MessageType.
 // Imports of Shoal's own files (`import "shoal/v1/header.proto";`) resolve to the copy inside
-// @shoal/schema. Defaults: DIR `src/gen`, NAME the first file's name without `.proto`.
+// @shoal/schema. Defaults: DIR `gen` (beside src/: tsc leaves the .js as it is, and dist/*.js and src/*.ts
+// import it alike as ../gen/NAME.js), NAME the first file's name without `.proto`.
 //
 // Needs protobufjs-cli (the project's devDependency: `npm install -D protobufjs-cli`) and, at run time,
 // protobufjs (a dependency: the generated code imports `protobufjs/minimal.js`).
@@ -21,7 +22,7 @@ import { fileURLToPath } from 'node:url'
 
 const USAGE = 'usage: shoal-codegen [--out DIR] [--name NAME] [--path DIR]... FILE.proto...'
 /** Where the generated files go unless `--out` says otherwise (relative to the working directory). */
-const DEFAULT_OUT = 'src/gen'
+const DEFAULT_OUT = 'gen'
 /** Shoal's .proto files, shipped in this package: `import "shoal/v1/header.proto"` resolves here. */
 const SHOAL_PROTO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'proto')
 
