@@ -7,7 +7,7 @@
 //
 // Build first (`pnpm build`): a tarball holds dist/ as it is. Each packed manifest is checked: no
 // `workspace:` or `catalog:` range is left, and every Shoal sibling is also a peer dependency at its
-// exact version (added by .pnpmfile.cjs), so `npm install` and `pnpm add` of the tarballs together
+// exact version (added by scripts/pack-hooks.cjs), so `npm install` and `pnpm add` of the tarballs together
 // resolve them to each other with no overrides. Prints one tarball path a line (stdout).
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -18,6 +18,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 /** Where the tarballs go unless `--out DIR` says otherwise (git-ignored). */
 const DEFAULT_OUT = join(root, 'packs')
 const SHOAL_SCOPE = '@shoal/'
+/** The `beforePacking` hook that adds the peers; given to pnpm for the pack only (see the file). */
+const PACK_HOOKS = join(root, 'scripts', 'pack-hooks.cjs')
 const DEPENDENCY_FIELDS = ['dependencies', 'peerDependencies', 'optionalDependencies']
 
 function parseArgs(argv) {
@@ -76,7 +78,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       process.exit(1)
     }
     const tarball = join(out, `${manifest.name.replace(/^@/, '').replace('/', '-')}-${manifest.version}.tgz`)
-    execFileSync('pnpm', ['pack', '--pack-destination', out], {
+    execFileSync('pnpm', [`--config.pnpmfile=${PACK_HOOKS}`, 'pack', '--pack-destination', out], {
       cwd: path,
       stdio: ['ignore', 'ignore', 'inherit'],
     })

@@ -1,5 +1,5 @@
-// pnpm hooks for this workspace. Only `beforePacking` (pnpm >= 10.28): it runs on `pnpm pack` and
-// `pnpm publish` and changes the packed package.json, never the one in the repository.
+// pnpm hooks for packing only: scripts/pack-all.mjs runs `pnpm --config.pnpmfile=<this file> pack`.
+// `beforePacking` (pnpm >= 10.28) changes the packed package.json, never the one in the repository.
 //
 // Why: a packed library names its Shoal siblings as plain dependencies (`"@shoal/schema": "0.1.0"`,
 // pnpm's replacement for `workspace:*`). A project that installs the tarballs together
@@ -7,9 +7,12 @@
 // `@shoal/schema@0.1.0` up in the registry for @shoal/transport, although the project itself
 // provides it. Naming each sibling also as a peer dependency, at the same exact version, makes pnpm
 // (and npm) take the project's own copy: one @shoal/schema per project, whose registry and message
-// types every Shoal package shares. The peers live in the packed manifests only, so that changesets
-// (which bumps a dependent's major version on any minor release of a peer) versions the workspace as
-// before.
+// types every Shoal package shares.
+//
+// Not in the repository's manifests: changesets bumps a dependent's major version on any minor
+// release of a package it names as a peer. Not a root .pnpmfile.cjs: pnpm would record its checksum
+// in pnpm-lock.yaml, and `turbo prune` (the Dockerfiles) copies the lockfile but not the pnpmfile, so
+// `pnpm install --frozen-lockfile` there would refuse to run.
 const SHOAL_SCOPE = '@shoal/'
 
 module.exports = {
