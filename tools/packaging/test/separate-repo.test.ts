@@ -1,11 +1,14 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { createSocket } from 'node:dgram'
 import { cpSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, type ExpectStatic, expect, test } from 'vitest'
+
+const execFileAsync = promisify(execFile)
 
 // The path a user outside this workspace takes (README: “A project of your own”): pack the libraries,
 // copy examples/separate-repo to a temporary folder, install the tarballs there with npm or pnpm and
@@ -20,6 +23,8 @@ const READINGS = 20
 /** How long the subscriber may take to join and then to receive everything, ms. */
 const SUBSCRIBER_READY_MS = 15_000
 const SUBSCRIBER_DONE_MS = 30_000
+/** Output kept of one install or build, for the error message when it fails. */
+const OUTPUT_MAX_BYTES = 16 * 1024 * 1024
 
 const work = mkdtempSync(join(tmpdir(), 'shoal-separate-repo-'))
 const packs = join(work, 'packs')
@@ -29,13 +34,16 @@ function userEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(npm|pnpm)_/i.test(name)))
 }
 
-function run(command: string, args: string[], cwd: string): string {
-  return execFileSync(command, args, {
-    cwd,
-    env: userEnv(),
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+/** Runs a command to its end; rejects with its output when it fails. */
+async function run(command: string, args: string[], cwd: string): Promise<void> {
+  try {
+    await execFileAsync(command, args, { cwd, env: userEnv(), encoding: 'utf8', maxBuffer: OUTPUT_MAX_BYTES })
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string }
+    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${stdout ?? ''}${stderr ?? ''}`, {
+      cause: error,
+    })
+  }
 }
 
 /** A UDP port free on this host now. */
@@ -57,80 +65,87 @@ function exited(child: ChildProcess, ms: number, what: string): Promise<number |
   })
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   // Outside the workspace, so nothing resolves through its node_modules or pnpm-workspace.yaml.
   expect(realpathSync(work).startsWith(`${realpathSync(repo)}/`)).toBe(false)
-  run(process.execPath, [join(repo, 'scripts', 'pack-all.mjs'), '--out', packs], repo)
+  await run(process.execPath, [join(repo, 'scripts', 'pack-all.mjs'), '--out', packs], repo)
 })
 
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 
-describe.each(['pnpm', 'npm'])('a project outside the workspace, installed with %s', (pm) => {
-  const project = join(work, pm)
-  const children: ChildProcess[] = []
-  afterAll(() => {
-    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')
+const children: ChildProcess[] = []
+afterAll(() => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')
+})
+
+/** Copies the example, installs the tarballs with `pm` (no overrides) and builds it. */
+async function installAndBuild(pm: string, project: string, expect: ExpectStatic): Promise<void> {
+  cpSync(example, project, {
+    recursive: true,
+    filter: (source) => !/[/\\](node_modules|dist|gen)$/.test(source),
   })
+  const tarballs = TARBALLS.map((name) => join(packs, `shoal-${name}-0.1.0.tgz`))
+  if (pm === 'pnpm') await run('pnpm', ['add', '--prefer-offline', ...tarballs], project)
+  else await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...tarballs], project)
 
-  it('installs the tarballs with no overrides, generates its own types and builds', () => {
-    cpSync(example, project, {
-      recursive: true,
-      filter: (source) => !/[/\\](node_modules|dist|gen)$/.test(source),
-    })
-    const tarballs = TARBALLS.map((name) => join(packs, `shoal-${name}-0.1.0.tgz`))
-    if (pm === 'pnpm') run('pnpm', ['add', '--prefer-offline', ...tarballs], project)
-    else run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...tarballs], project)
+  const manifest = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8'))
+  expect(manifest.overrides).toBeUndefined()
+  expect(manifest.pnpm).toBeUndefined()
+  expect(Object.keys(manifest.dependencies)).toEqual(
+    expect.arrayContaining(['@shoal/schema', '@shoal/transport']),
+  )
+  // One @shoal/schema in the project: the one @shoal/transport uses is the project's own.
+  const own = createRequire(join(project, 'package.json')).resolve('@shoal/schema/package.json')
+  const transport = createRequire(join(project, 'package.json')).resolve('@shoal/transport/package.json')
+  const transportsOwn = createRequire(realpathSync(transport)).resolve('@shoal/schema/package.json')
+  expect(realpathSync(transportsOwn)).toBe(realpathSync(own))
 
-    const manifest = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8'))
-    expect(manifest.overrides).toBeUndefined()
-    expect(manifest.pnpm).toBeUndefined()
-    expect(Object.keys(manifest.dependencies)).toEqual(
-      expect.arrayContaining(['@shoal/schema', '@shoal/transport']),
-    )
-    // One @shoal/schema in the project: the one @shoal/transport uses is the project's own.
-    const own = createRequire(join(project, 'package.json')).resolve('@shoal/schema/package.json')
-    const transport = createRequire(join(project, 'package.json')).resolve('@shoal/transport/package.json')
-    const transportsOwn = createRequire(realpathSync(transport)).resolve('@shoal/schema/package.json')
-    expect(realpathSync(transportsOwn)).toBe(realpathSync(own))
+  await run(pm, ['run', 'build'], project)
+}
 
-    run(pm, ['run', 'build'], project)
+/** Runs the built subscriber, then the publisher; resolves with the subscriber's JSON lines. */
+async function publishAndReceive(
+  project: string,
+  expect: ExpectStatic,
+): Promise<Array<Record<string, unknown>>> {
+  const port = String(await freePort())
+  const args = ['--port', port, '--count', String(READINGS)]
+  const subscriber = spawn(process.execPath, [join(project, 'dist', 'subscriber.js'), ...args], {
+    cwd: project,
+    env: userEnv(),
   })
-
-  it('runs its subscriber and publisher on loopback, every reading delivered', async () => {
-    const port = String(await freePort())
-    const args = ['--port', port, '--count', String(READINGS)]
-    const subscriber = spawn(process.execPath, [join(project, 'dist', 'subscriber.js'), ...args], {
-      cwd: project,
-      env: userEnv(),
+  children.push(subscriber)
+  let stdout = ''
+  let stderr = ''
+  subscriber.stdout.on('data', (chunk) => {
+    stdout += chunk
+  })
+  const done = exited(subscriber, SUBSCRIBER_READY_MS + SUBSCRIBER_DONE_MS, 'the subscriber')
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`subscriber not ready: ${stderr}`)), SUBSCRIBER_READY_MS)
+    subscriber.stderr.on('data', (chunk) => {
+      stderr += chunk
+      if (stderr.includes('subscribed to')) {
+        clearTimeout(timer)
+        resolve()
+      }
     })
-    children.push(subscriber)
-    let stdout = ''
-    let stderr = ''
-    subscriber.stdout.on('data', (chunk) => {
-      stdout += chunk
-    })
-    const done = exited(subscriber, SUBSCRIBER_READY_MS + SUBSCRIBER_DONE_MS, 'the subscriber')
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`subscriber not ready: ${stderr}`)),
-        SUBSCRIBER_READY_MS,
-      )
-      subscriber.stderr.on('data', (chunk) => {
-        stderr += chunk
-        if (stderr.includes('subscribed to')) {
-          clearTimeout(timer)
-          resolve()
-        }
-      })
-    })
+  })
+  await run(process.execPath, [join(project, 'dist', 'publisher.js'), ...args], project)
+  expect(await done).toBe(0)
+  return stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line))
+}
 
-    run(process.execPath, [join(project, 'dist', 'publisher.js'), ...args], project)
-    expect(await done).toBe(0)
-
-    const readings = stdout
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line))
+// npm and pnpm side by side: each test spends most of its time waiting on its installer.
+test.concurrent.for(['pnpm', 'npm'])(
+  'a project outside the workspace, installed with %s: no overrides, its own types, every reading delivered',
+  async (pm, { expect }) => {
+    const project = join(work, pm)
+    await installAndBuild(pm, project, expect)
+    const readings = await publishAndReceive(project, expect)
     expect(readings).toHaveLength(READINGS)
     expect(readings.map((r) => r.count)).toEqual(Array.from({ length: READINGS }, (_, i) => String(i + 1)))
     expect(readings[0]).toMatchObject({
@@ -140,5 +155,5 @@ describe.each(['pnpm', 'npm'])('a project outside the workspace, installed with 
       value: 100.1,
       unit: 'kPa',
     })
-  })
-})
+  },
+)
