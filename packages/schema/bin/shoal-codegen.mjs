@@ -125,6 +125,9 @@ try {
       `export const descriptor = JSON.parse(${JSON.stringify(descriptor)});\n`,
   )
 } catch (error) {
-  fail(error instanceof Error ? error.message : String(error), 1)
+  const message = error instanceof Error ? error.message : String(error)
+  // pbjs looks an import up in the --path folders, then beside the importing file.
+  const hint = message.includes('ENOENT') ? ' (is an import missing a --path DIR that holds it?)' : ''
+  fail(`${message}${hint}`, 1)
 }
 console.log(`shoal-codegen: wrote ${js} and ${dts}`)
