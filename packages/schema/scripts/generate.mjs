@@ -59,6 +59,11 @@ await run(pbjs, [
   '--dependency',
   'protobufjs/minimal.js',
   '--alt-comment',
+  // Its own protobuf.roots entry: a project's module generated with the default root and an import of
+  // shoal/v1/header.proto would otherwise replace `roots.default.shoal` with a namespace that lacks
+  // Vector3, and Imu.encode (which looks Vector3 up there) would throw.
+  '--root',
+  '@shoal/schema',
   '--path',
   relative(packageDir, protoDir),
   '--out',
