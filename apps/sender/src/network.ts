@@ -3,7 +3,7 @@
  * says where the frames go and, on loopback, how to reach the network instead.
  */
 import { isIP } from 'node:net'
-import { networkInterfaces } from 'node:os'
+import { loopbackHint as sharedLoopbackHint } from '@shoal/service'
 import type { PublisherInfo, PublisherOptions } from '@shoal/transport'
 import type { SenderConfig } from './config.js'
 
@@ -77,15 +77,11 @@ export function describeNetwork(info: PublisherInfo, batchLingerMs: number | und
 }
 
 function loopbackHint(info: PublisherInfo): string | undefined {
-  const all = networkInterfaces()
-  const family = info.family === 6 ? 'IPv6' : 'IPv4'
-  const current = info.interface === undefined ? undefined : all[info.interface]
-  if (current === undefined || !current.some((address) => address.internal)) return undefined
-  const outside = Object.entries(all).find(([, addresses]) =>
-    addresses?.some((address) => !address.internal && address.family === family),
-  )?.[0]
-  return (
-    `frames stay on this host (${info.interface} is loopback); to reach the network, name an interface: ` +
-    `--interface ${outside ?? 'eth0'}, and --ttl N to cross N-1 routers`
-  )
+  return sharedLoopbackHint({
+    address: info.interfaceAddress,
+    family: info.family === 6 ? 6 : 4,
+    effect: `frames stay on this host (${info.interface} is loopback)`,
+    goal: 'reach the network',
+    more: ', and --ttl N to cross N-1 routers',
+  })
 }

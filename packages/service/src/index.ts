@@ -86,6 +86,13 @@ export {
   type LogSink,
 } from './logger.js'
 export {
+  EXAMPLE_INTERFACE,
+  isLoopbackAddress,
+  type LoopbackHintOptions,
+  loopbackHint,
+  outsideInterfaces,
+} from './loopback-hint.js'
+export {
   DEFAULT_METRICS_STREAMS,
   type FlowStatsLike,
   mergeTransportStats,
