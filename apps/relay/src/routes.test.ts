@@ -193,6 +193,8 @@ describe('routeLoopbackHint', () => {
     expect(routeLoopbackHint(output('multicast://239.1.1.1:7401'), 'out', '10.1.1.1', table)).toBeUndefined()
     expect(routeLoopbackHint(output('unicast://127.0.0.1:7401'), 'out', undefined, table)).toBeUndefined()
     expect(routeLoopbackHint(input('udp://127.0.0.1:7401'), 'in', '127.0.0.1', table)).toBeUndefined()
-    expect(routeLoopbackHint(input('broadcast://127.255.255.255:7400'), 'in', '127.0.0.1', table)).toBeUndefined()
+    expect(
+      routeLoopbackHint(input('broadcast://127.255.255.255:7400'), 'in', '127.0.0.1', table),
+    ).toBeUndefined()
   })
 })

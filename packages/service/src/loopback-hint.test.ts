@@ -29,7 +29,13 @@ describe('loopbackHint', () => {
   it('takes the service’s own way to name an interface, and more advice after it', () => {
     expect(
       loopbackHint(
-        { ...words, address: '127.0.0.1', family: 4, fix: (name) => `?interface=${name}`, more: '; and so on' },
+        {
+          ...words,
+          address: '127.0.0.1',
+          family: 4,
+          fix: (name) => `?interface=${name}`,
+          more: '; and so on',
+        },
         { lo: table.lo },
       ),
     ).toBe('frames stay on this host; to reach the network, pass ?interface=eth0; and so on')
@@ -43,7 +49,8 @@ describe('loopbackHint', () => {
 
 describe('isLoopbackAddress / outsideInterfaces', () => {
   it('knows 127/8, ::1 and mapped 127/8', () => {
-    for (const a of ['127.0.0.1', '127.9.9.9', '::1', '::ffff:127.0.0.1']) expect(isLoopbackAddress(a)).toBe(true)
+    for (const a of ['127.0.0.1', '127.9.9.9', '::1', '::ffff:127.0.0.1'])
+      expect(isLoopbackAddress(a)).toBe(true)
     for (const a of ['10.0.0.1', '::', 'fe80::1', '0.0.0.0']) expect(isLoopbackAddress(a)).toBe(false)
     expect(outsideInterfaces(4, table)).toEqual(['eth1', 'wlan0'])
     expect(outsideInterfaces(6, table)).toEqual(['wlan0'])
