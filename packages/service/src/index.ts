@@ -113,6 +113,7 @@ export {
   type ServiceDefinition,
   type ServiceHandle,
   type ServiceIo,
+  type ServiceVerdict,
 } from './run-service.js'
 export { mergeSealStats, registerSealMetrics, type SealStatsLike } from './seal-metrics.js'
 export {

@@ -19,6 +19,19 @@ export interface ServiceHandle {
   stop(): Promise<void>
   /** What the run did, for the final line: a sentence, or fields printed as `key=value`. */
   summary(): string | Readonly<Record<string, unknown>>
+  /**
+   * Read after `stop()` and the summary: a run that stopped cleanly may still have failed at what
+   * it was asked to do (a sender whose `--expect`-ed receiver never acknowledged, sends that
+   * failed). The message is logged and printed after the summary line, and the process exits with
+   * `code` (the highest code wins).
+   */
+  verdict?(): ServiceVerdict | undefined
+}
+
+/** A run's failure found at its end: the exit code and the sentence that says why. */
+export interface ServiceVerdict {
+  readonly code: number
+  readonly message: string
 }
 
 export interface ServiceContext<C> {
@@ -329,9 +342,20 @@ export function runService<T extends FlagTable, C = FlagValues<T>>(
     } catch (error) {
       summary = `no summary: ${error instanceof Error ? error.message : String(error)}`
     }
+    let verdict: ServiceVerdict | undefined
+    try {
+      verdict = handle.verdict?.()
+    } catch (error) {
+      verdict = { code: 1, message: `no verdict: ${error instanceof Error ? error.message : String(error)}` }
+    }
     const uptimeMs = Date.now() - startedAt
     logger.info({ reason: stop.reason, uptimeMs, summary }, 'stopped')
     print(`stopped (${stop.reason}) after ${(uptimeMs / 1000).toFixed(1)}s: ${formatSummary(summary)}`)
+    if (verdict !== undefined) {
+      logger.error({ exitCode: verdict.code }, verdict.message)
+      print(`error: ${verdict.message}`)
+      code = Math.max(code, verdict.code)
+    }
     await server?.close()
     finish(Math.max(code, request?.code ?? 0))
   }
