@@ -4,12 +4,13 @@
  * the group and port are changed, to ones no other test uses at the same time; the interface stays
  * 127.0.0.1 (loopback). It runs with plain `node` against the built packages, as a user's program
  * would, from a temporary folder whose node_modules links @shoal/schema and @shoal/transport.
+ * And the README's relative links (the contributing guide among them) stay inside the repository.
  */
 import { spawnSync } from 'node:child_process'
 import { randomInt } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, expect, it } from 'vitest'
 
@@ -57,4 +58,17 @@ it('the root README usage sample prints the frame and its stats, and exits 0', (
   expect(run.stdout).toContain('z: 9.81')
   expect(run.stdout).not.toMatch(/^\[\]$/m)
   expect(run.stdout).toMatch(/topic: 'imu',[\s\S]*frames: 1,/)
+})
+
+it('every relative link of the root README resolves to a file inside the repository', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+  const links = [...readme.matchAll(/\]\(([^)\s]+)\)|`(\.\.\/[^`\s]+)`/g)]
+    .map((m) => (m[1] ?? m[2])!.split('#')[0]!)
+    .filter((link) => link !== '' && !/^[a-z]+:/.test(link))
+  expect(links).toContain('CONTRIBUTING.md')
+  for (const link of links) {
+    const target = resolve(ROOT, link)
+    expect(relative(ROOT, target).startsWith('..'), `${link} points outside the repository`).toBe(false)
+    expect(existsSync(target), `${link} exists`).toBe(true)
+  }
 })
