@@ -22,7 +22,13 @@ import { startFromFile } from './from-file.js'
 import { createOutput } from './output.js'
 import { openRecorder, type Recorder } from './recorder.js'
 import { registerSourceIdMetric, SourceIds } from './source-ids.js'
-import { describeSubscription, reachHint, recvBufferHint, subscriberOptions } from './subscription.js'
+import {
+  describeSubscription,
+  reachHint,
+  receivingLine,
+  recvBufferHint,
+  subscriberOptions,
+} from './subscription.js'
 import { summarize } from './summary.js'
 import { WarningLog } from './warnings.js'
 
@@ -145,7 +151,11 @@ async function startNetworkReceiver(
       ...(config.ack ? { ack: info.name } : {}),
       ...(foxglove === undefined ? {} : { foxglove: foxglove.url }),
     },
-    'receiving',
+    receivingLine(info, {
+      topics: config.topic,
+      ...(recorder === undefined ? {} : { record: recorder.path }),
+      ...(config.ack ? { ack: info.name } : {}),
+    }),
   )
   const { seal } = config
   if (seal !== undefined) {

@@ -54,6 +54,27 @@ export function describeSubscription(info: SubscriberInfo): Record<string, unkno
 }
 
 /**
+ * The start line in words, for a person at a terminal (the fields are in the JSON record):
+ * `receiving multicast 239.255.0.1:7400 on lo (127.0.0.1), all topics`.
+ */
+export function receivingLine(
+  info: SubscriberInfo,
+  more: { readonly topics: readonly string[]; readonly record?: string; readonly ack?: string },
+): string {
+  const at = (address: string) =>
+    address.includes(':') ? `[${address}]:${info.port}` : `${address}:${info.port}`
+  const where =
+    info.mode === 'multicast'
+      ? `multicast ${info.groups.map(at).join(', ')}${info.source === undefined ? '' : ` from ${info.source}`}`
+      : `${info.mode} on ${info.bound.address}:${info.bound.port}`
+  const on = info.interface === undefined ? '' : ` on ${info.interface} (${info.interfaceAddress})`
+  const topics = more.topics.length === 0 ? 'all topics' : `topics ${more.topics.join(', ')}`
+  const record = more.record === undefined ? '' : `, recording to ${more.record}`
+  const ack = more.ack === undefined ? '' : `, acknowledging as ${more.ack}`
+  return `receiving ${where}${on}, ${topics}${record}${ack}`
+}
+
+/**
  * How to receive from other hosts, when this receiver cannot: on loopback only frames sent on this
  * host arrive. Names the interfaces that could reach a network, by reading the host's interface
  * table (nothing is sent). The words are the receiver's; the check is the one every service shares.

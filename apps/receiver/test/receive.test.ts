@@ -170,7 +170,7 @@ describe('shoal-recv, JSON lines', () => {
       const result = await rx.exited
       expect(result.code).toBe(0)
       expect(jsonLines(result.stdout)).toMatchObject([{ topic: 'imu', source: { address: '127.0.0.1' } }])
-      expect(result.stderr).toMatch(/"msg":"receiving"/)
+      expect(result.stderr).toMatch(/"msg":"receiving /)
       expect(result.stderr).toContain(`"source":"127.0.0.1"`)
     } finally {
       await pub.close()
@@ -200,7 +200,7 @@ describe('shoal-recv, at startup', () => {
     rx.child.kill('SIGTERM')
     const { stderr, code } = await rx.exited
     expect(code).toBe(0)
-    const receiving = JSON.parse(stderr.split('\n').find((line) => line.includes('"msg":"receiving"'))!)
+    const receiving = JSON.parse(stderr.split('\n').find((line) => line.includes('"msg":"receiving '))!)
     expect(receiving).toMatchObject({
       mode: 'multicast',
       interface: 'lo',

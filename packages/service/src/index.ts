@@ -79,11 +79,13 @@ export {
 } from './key-file.js'
 export {
   createLogger,
+  isTerseTerminal,
   LOG_LEVELS,
   type Logger,
   type LoggerOptions,
   type LogLevel,
   type LogSink,
+  terseLevel,
 } from './logger.js'
 export {
   EXAMPLE_INTERFACE,

@@ -10,7 +10,7 @@ import { createHealth } from './health.js'
 import { renderHelp } from './help.js'
 import { type HttpServerHandle, startHttpServer } from './http.js'
 import { writeNewKeyFile } from './key-file.js'
-import { createLogger, type Logger, type LogLevel } from './logger.js'
+import { createLogger, isTerseTerminal, type Logger, type LogLevel } from './logger.js'
 import { registerBuildInfo } from './metrics.js'
 
 /** What a started service gives back to {@link runService}. */
@@ -217,7 +217,12 @@ export function runService<T extends FlagTable, C = FlagValues<T>>(
   }
 
   // --- run
-  const logger = createLogger({ name, level: common.logLevel ?? 'info', destination: stderr })
+  const level = common.logLevel ?? 'info'
+  const logger = createLogger({ name, level, destination: stderr })
+  // On a terminal at the default level, start-up and stop say what matters in a line or two: the
+  // `ready` and `stopped` records repeat what the service's own start line and the summary line
+  // say, so there they are debug; in JSON lines (pipes, files, journald) they stay info.
+  const routine = isTerseTerminal({ destination: stderr, level }) ? 'debug' : 'info'
   const registry = new Registry()
   const health = createHealth({ service: name, version: definition.version })
   const controller = new AbortController()
@@ -291,7 +296,7 @@ export function runService<T extends FlagTable, C = FlagValues<T>>(
     ready(detail) {
       if (health.status === 'ready') return
       health.markReady(detail)
-      logger.info(detail ?? {}, 'ready')
+      logger[routine](detail ?? {}, 'ready')
     },
     shutdown: (reason) => requestStop(reason, 0),
     fail,
@@ -349,7 +354,7 @@ export function runService<T extends FlagTable, C = FlagValues<T>>(
       verdict = { code: 1, message: `no verdict: ${error instanceof Error ? error.message : String(error)}` }
     }
     const uptimeMs = Date.now() - startedAt
-    logger.info({ reason: stop.reason, uptimeMs, summary }, 'stopped')
+    logger[routine]({ reason: stop.reason, uptimeMs, summary }, 'stopped')
     print(`stopped (${stop.reason}) after ${(uptimeMs / 1000).toFixed(1)}s: ${formatSummary(summary)}`)
     if (verdict !== undefined) {
       logger.error({ exitCode: verdict.code }, verdict.message)
