@@ -21,7 +21,14 @@ import { startReceiverFoxglove } from './foxglove/attach.js'
 import { startFromFile } from './from-file.js'
 import { createOutput } from './output.js'
 import { openRecorder, type Recorder } from './recorder.js'
-import { describeSubscription, reachHint, recvBufferHint, subscriberOptions } from './subscription.js'
+import { registerSourceIdMetric, SourceIds } from './source-ids.js'
+import {
+  describeSubscription,
+  reachHint,
+  receivingLine,
+  recvBufferHint,
+  subscriberOptions,
+} from './subscription.js'
 import { summarize } from './summary.js'
 import { WarningLog } from './warnings.js'
 
@@ -67,10 +74,13 @@ async function startNetworkReceiver(
   }
   const info = subscriber.info
 
+  const sourceIds = new SourceIds()
+  const sourceId = (session: string) => sourceIds.get(session)
   const output = createOutput(config.output, ctx.stdout, {
     full: config.full,
     logs: process.stderr,
     stats: () => subscriber.stats(),
+    sourceId,
     onFirstDrop: () =>
       logger.warn('stdout is not keeping up: dropping output lines (counted in the summary)'),
   })
@@ -85,6 +95,7 @@ async function startNetworkReceiver(
     else logger.debug(fields, `source ${event.session} alive`)
   })
   registerTransportMetrics(ctx.registry, () => mergeTransportStats([subscriber.stats()]))
+  registerSourceIdMetric(ctx.registry, () => subscriber.stats(), sourceId)
 
   // --count: frames past the count are neither shown nor recorded.
   let delivered = 0
@@ -101,6 +112,7 @@ async function startNetworkReceiver(
     })
   } else {
     subscriber.on('frame', (frame: ReceivedFrame) => {
+      sourceIds.note(frame.source.session, frame.message)
       if (!counted() || recordFailed) return
       try {
         recorder?.write(frame)
@@ -139,7 +151,11 @@ async function startNetworkReceiver(
       ...(config.ack ? { ack: info.name } : {}),
       ...(foxglove === undefined ? {} : { foxglove: foxglove.url }),
     },
-    'receiving',
+    receivingLine(info, {
+      topics: config.topic,
+      ...(recorder === undefined ? {} : { record: recorder.path }),
+      ...(config.ack ? { ack: info.name } : {}),
+    }),
   )
   const { seal } = config
   if (seal !== undefined) {
@@ -173,6 +189,7 @@ async function startNetworkReceiver(
       summarize(subscriber.stats(), {
         raw: config.raw,
         outputDropped: output.dropped,
+        sourceId,
         ...(recorder === undefined
           ? {}
           : { recorded: { file: recorder.path, records: recorder.records, rotations: recorder.rotations } }),

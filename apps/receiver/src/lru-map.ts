@@ -39,6 +39,11 @@ export class LruMap<K, V> {
     }
   }
 
+  /** The entry, leaving its place in the order alone (for showing, not using). */
+  peek(key: K): V | undefined {
+    return this.#map.get(key)
+  }
+
   delete(key: K): boolean {
     return this.#map.delete(key)
   }

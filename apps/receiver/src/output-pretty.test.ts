@@ -31,7 +31,7 @@ function frame(sequence: number, celsius: number): ReceivedFrame {
 
 const emptyRepair: RepairStats = emptyRepairStats()
 
-function setup(tty: boolean, columns = 100) {
+function setup(tty: boolean, columns = 100, sourceId?: (session: string) => string | undefined) {
   const sink = new MemorySink(tty)
   let now = 1_000_000
   let frames = 0
@@ -69,6 +69,7 @@ function setup(tty: boolean, columns = 100) {
     columns: () => columns,
     stats,
     now: () => now,
+    ...(sourceId === undefined ? {} : { sourceId }),
   })
   const receive = (n: number) => {
     for (let i = 0; i < n; i++) view.frame(frame(frames++, 20 + frames))
@@ -119,6 +120,22 @@ describe('PrettyOutput on a terminal', () => {
     expect(sink.text).toBe(`${ESC}[3F${ESC}[J`)
     await turn()
     expect(sink.text.split('\n')).toHaveLength(4) // the block came back below
+    await view.close()
+  })
+
+  it('shows each session’s source id beside it, in frame lines and the stats block', async () => {
+    const ids: Record<string, string> = { a1b2c3d4: 'thermo-7' }
+    const { sink, view, receive, advance } = setup(true, 100, (session) => ids[session])
+    receive(1)
+    advance(500)
+    view.tick()
+    await turn()
+    const lines = sink.text.split('\n')
+    expect(lines).toContainEqual(expect.stringMatching(/ temperature {2}a1b2c3d4 thermo-7 #0 {2}21\.00 °C$/))
+    expect(lines).toContain(
+      'source    source id     topic               rate/s     frames    gaps   dups  drops',
+    )
+    expect(lines).toContainEqual(expect.stringMatching(/^a1b2c3d4 {2}thermo-7 {6}temperature +[\d.]+ +1 /))
     await view.close()
   })
 

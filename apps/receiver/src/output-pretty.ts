@@ -38,6 +38,8 @@ export interface PrettyOptions {
   readonly columns: () => number | undefined
   /** The counters shown in the stats block. */
   readonly stats: () => StatsSnapshot
+  /** A session's source id (`--source-id` of its sender), shown beside it when known. */
+  readonly sourceId?: (session: string) => string | undefined
   readonly now?: () => number
 }
 
@@ -104,7 +106,7 @@ export class PrettyOutput implements Output {
     const object = frameToObject(frame, { full: this.#options.full })
     const what = describeMessage(object.type, object.message)
     this.#show(
-      `${clock(frame.receivedAt)}  ${object.topic}  ${object.source.session} #${frame.sequence}  ${what}${more(notShown)}`,
+      `${clock(frame.receivedAt)}  ${object.topic}  ${this.#source(object.source.session)} #${frame.sequence}  ${what}${more(notShown)}`,
     )
   }
 
@@ -220,7 +222,7 @@ export class PrettyOutput implements Output {
   #statsBlock(snapshot: StatsSnapshot): string[] {
     const streams = inBlockOrder(snapshot.received)
     const lines = [
-      `${'source'.padEnd(8)}  ${'topic'.padEnd(16)} ${columns(['rate/s', 'frames', 'gaps', 'dups', 'drops'])}`,
+      `${'source'.padEnd(8)}  ${this.#options.sourceId === undefined ? '' : `${'source id'.padEnd(SOURCE_ID_WIDTH)}  `}${'topic'.padEnd(16)} ${columns(['rate/s', 'frames', 'gaps', 'dups', 'drops'])}`,
       ...streams.slice(0, MAX_STATS_ROWS).map((stream) => this.#row(stream)),
     ]
     if (streams.length > MAX_STATS_ROWS) lines.push(`… and ${streams.length - MAX_STATS_ROWS} more streams`)
@@ -252,11 +254,23 @@ export class PrettyOutput implements Output {
     const drops = Object.values(stream.drops).reduce((sum: number, n) => sum + (n ?? 0), 0)
     const rate = this.#marks.get(streamKey(stream))?.rate ?? 0
     // Escaped before padding, so that the columns line up.
-    return `${escapeControls(stream.source).padEnd(8)}  ${escapeControls(stream.topic).padEnd(16)} ${columns([rate.toFixed(1), stream.frames, stream.gaps, stream.duplicates, drops])}`
+    // Without a lookup (tests, --raw) no column; with one, `-` for a session with no id yet.
+    const lookup = this.#options.sourceId
+    const id =
+      lookup === undefined ? '' : `${escapeControls(lookup(stream.source) ?? '-').padEnd(SOURCE_ID_WIDTH)}  `
+    return `${escapeControls(stream.source).padEnd(8)}  ${id}${escapeControls(stream.topic).padEnd(16)} ${columns([rate.toFixed(1), stream.frames, stream.gaps, stream.duplicates, drops])}`
+  }
+
+  /** `eb4831e3 imu0`: the session, and its source id when known. */
+  #source(session: string): string {
+    const id = this.#options.sourceId?.(session)
+    return id === undefined ? session : `${session} ${id}`
   }
 }
 
 const COLUMN_WIDTHS = [9, 10, 7, 6, 6]
+/** Width of the stats block's source id column (longer ids push the row right). */
+const SOURCE_ID_WIDTH = 12
 
 function columns(values: readonly (string | number)[]): string {
   return values.map((value, i) => String(value).padStart(COLUMN_WIDTHS[i] ?? 6)).join(' ')

@@ -23,6 +23,8 @@ export interface OutputOptions {
   readonly full: boolean
   /** The counters the terminal view shows. */
   readonly stats: () => StatsSnapshot
+  /** A session's source id, shown beside it in the terminal view. */
+  readonly sourceId?: (session: string) => string | undefined
   /** Called once, when the first line is dropped because stdout does not keep up. */
   readonly onFirstDrop?: () => void
   /**

@@ -1,6 +1,5 @@
 import { isIP } from 'node:net'
-import { networkInterfaces } from 'node:os'
-import type { InterfaceRef } from '@shoal/service'
+import { type InterfaceRef, type InterfaceTable, loopbackHint } from '@shoal/service'
 import type { SubscriberInfo, SubscriberOptions } from '@shoal/transport'
 import type { NetworkReceiverConfig } from './config.js'
 
@@ -55,11 +54,32 @@ export function describeSubscription(info: SubscriberInfo): Record<string, unkno
 }
 
 /**
+ * The start line in words, for a person at a terminal (the fields are in the JSON record):
+ * `receiving multicast 239.255.0.1:7400 on lo (127.0.0.1), all topics`.
+ */
+export function receivingLine(
+  info: SubscriberInfo,
+  more: { readonly topics: readonly string[]; readonly record?: string; readonly ack?: string },
+): string {
+  const at = (address: string) =>
+    address.includes(':') ? `[${address}]:${info.port}` : `${address}:${info.port}`
+  const where =
+    info.mode === 'multicast'
+      ? `multicast ${info.groups.map(at).join(', ')}${info.source === undefined ? '' : ` from ${info.source}`}`
+      : `${info.mode} on ${info.bound.address}:${info.bound.port}`
+  const on = info.interface === undefined ? '' : ` on ${info.interface} (${info.interfaceAddress})`
+  const topics = more.topics.length === 0 ? 'all topics' : `topics ${more.topics.join(', ')}`
+  const record = more.record === undefined ? '' : `, recording to ${more.record}`
+  const ack = more.ack === undefined ? '' : `, acknowledging as ${more.ack}`
+  return `receiving ${where}${on}, ${topics}${record}${ack}`
+}
+
+/**
  * How to receive from other hosts, when this receiver cannot: on loopback only frames sent on this
  * host arrive. Names the interfaces that could reach a network, by reading the host's interface
- * table (nothing is sent).
+ * table (nothing is sent). The words are the receiver's; the check is the one every service shares.
  */
-export function reachHint(info: SubscriberInfo, table = networkInterfaces()): string | undefined {
+export function reachHint(info: SubscriberInfo, table?: InterfaceTable): string | undefined {
   // Multicast joins on the interface; unicast binds its address; broadcast binds the wildcard
   // address, so it hears every interface.
   const local =
@@ -68,17 +88,15 @@ export function reachHint(info: SubscriberInfo, table = networkInterfaces()): st
       : info.mode === 'unicast'
         ? info.bound.address
         : undefined
-  if (local === undefined || !isLoopback(local)) return undefined
-  const family = info.family === 6 ? 'IPv6' : 'IPv4'
-  const names = Object.entries(table)
-    .filter(([, addresses = []]) => addresses.some((a) => a.family === family && !a.internal))
-    .map(([name]) => name)
-  const example = names[0] ?? 'eth0'
-  return `listening on loopback: only frames sent on this host arrive; to receive from the network, pass --interface ${example}${names.length > 1 ? ` (interfaces: ${names.join(', ')})` : ''}`
-}
-
-function isLoopback(address: string): boolean {
-  return address === '::1' || address.startsWith('127.')
+  return loopbackHint(
+    {
+      address: local,
+      family: info.family === 6 ? 6 : 4,
+      effect: 'listening on loopback: only frames sent on this host arrive',
+      goal: 'receive from the network',
+    },
+    table,
+  )
 }
 
 /** The warning when the kernel granted less receive buffer than asked: how to raise the limit. */

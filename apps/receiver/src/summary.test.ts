@@ -63,6 +63,7 @@ describe('summarize', () => {
         raw: false,
         outputDropped: 4,
         recorded: { file: 'x.rec', records: 9, rotations: 0 },
+        sourceId: (session) => (session === 'aaaaaaaa' ? 'imu0' : undefined),
       }),
     ).toEqual({
       frames: 9,
@@ -73,6 +74,7 @@ describe('summarize', () => {
       dropsByReason: { 'bad-crc': 2, truncated: 1 },
       topics: { gps: 1, imu: 8 },
       sources: { aaaaaaaa: 4, bbbbbbbb: 5 },
+      sourceIds: { aaaaaaaa: 'imu0' },
       recorded: 9,
       recordFile: 'x.rec',
       outputDropped: 4,

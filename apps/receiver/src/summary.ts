@@ -13,6 +13,8 @@ export interface SummaryExtras {
   readonly recorded?: { readonly file: string; readonly records: number; readonly rotations: number }
   /** Lines stdout could not take (a stalled reader). */
   readonly outputDropped: number
+  /** A session's source id (`--source-id` of its sender), for the sessions listed. */
+  readonly sourceId?: (session: string) => string | undefined
 }
 
 /**
@@ -81,7 +83,9 @@ export function summarize(stats: StatsSnapshot, extras: SummaryExtras): Record<s
           ...(stats.repair.framesGivenUp > 0 ? { framesGivenUp: stats.repair.framesGivenUp } : {}),
         }
       : {}),
-    ...(stats.received.length > 0 ? { ...listed('topics', topics), ...listed('sources', sources) } : {}),
+    ...(stats.received.length > 0
+      ? { ...listed('topics', topics), ...listed('sources', sources), ...sourceIdFields(sources, extras) }
+      : {}),
     ...(extras.recorded === undefined
       ? {}
       : {
@@ -91,6 +95,22 @@ export function summarize(stats: StatsSnapshot, extras: SummaryExtras): Record<s
         }),
     ...outputFields(extras),
   }
+}
+
+/**
+ * `{ sourceIds: { eb4831e3: 'imu0' } }`: the source id of each session listed in `sources` (so at
+ * most {@link MAX_SUMMARY_NAMES}), when one is known.
+ */
+function sourceIdFields(sources: Record<string, number>, extras: SummaryExtras): Record<string, unknown> {
+  const lookup = extras.sourceId
+  if (lookup === undefined) return {}
+  const listedSessions = Object.keys(listed('sources', sources).sources as Record<string, number>)
+  const ids: Record<string, string> = {}
+  for (const session of listedSessions) {
+    const id = lookup(session)
+    if (id !== undefined) ids[session] = id
+  }
+  return Object.keys(ids).length > 0 ? { sourceIds: ids } : {}
 }
 
 /** Datagrams the kernel dropped before the receiver could read them, when there were any. */

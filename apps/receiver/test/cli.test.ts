@@ -65,7 +65,7 @@ describe('shoal-recv', () => {
   it('stops on SIGTERM, printing a summary on stderr and nothing on stdout, and exits 0', async () => {
     const { group, port } = uniqueEndpoint()
     const running = await startReceiver(['--group', group, '--group', '239.1.2.4', '--port', String(port)])
-    const [line] = await running.waitFor(/^\{.*"msg":"receiving".*$/m)
+    const [line] = await running.waitFor(/^\{.*"msg":"receiving .*$/m)
     expect(JSON.parse(line)).toMatchObject({
       mode: 'multicast',
       groups: [group, '239.1.2.4'],

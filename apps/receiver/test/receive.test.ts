@@ -50,7 +50,7 @@ describe('shoal-recv, JSON lines', () => {
         })
       })
       expect(summaryLine(result.stderr)).toMatch(
-        /stopped \(--count 12\) after [\d.]+s: frames=12 bytes=\d+ gaps=0 duplicates=0 drops=0 topics=\{.*"camera":2.*\} sources=\{"[0-9a-f]{8}":12\}$/,
+        /stopped \(--count 12\) after [\d.]+s: frames=12 bytes=\d+ gaps=0 duplicates=0 drops=0 topics=\{.*"camera":2.*\} sources=\{"[0-9a-f]{8}":12\} sourceIds=\{"[0-9a-f]{8}":"[^"]+"\}$/,
       )
     } finally {
       await pub.close()
@@ -102,6 +102,11 @@ describe('shoal-recv, JSON lines', () => {
       expect(jsonLines(result.stdout).map((line) => line.sequence)).toEqual([0, 1, 2])
       expect(summaryLine(result.stderr)).toMatch(
         /^shoal-recv: stopped \(--count 3\) after [\d.]+s: frames=\d/,
+      )
+      // streams are keyed by session; the summary names each session's source id too
+      const session = sessionHex(pub.info.sessionId)
+      expect(summaryLine(result.stderr)).toContain(
+        ` sources={"${session}":3} sourceIds={"${session}":"imu0"}`,
       )
     } finally {
       await pub.close()
@@ -165,7 +170,7 @@ describe('shoal-recv, JSON lines', () => {
       const result = await rx.exited
       expect(result.code).toBe(0)
       expect(jsonLines(result.stdout)).toMatchObject([{ topic: 'imu', source: { address: '127.0.0.1' } }])
-      expect(result.stderr).toMatch(/"msg":"receiving"/)
+      expect(result.stderr).toMatch(/"msg":"receiving /)
       expect(result.stderr).toContain(`"source":"127.0.0.1"`)
     } finally {
       await pub.close()
@@ -195,7 +200,7 @@ describe('shoal-recv, at startup', () => {
     rx.child.kill('SIGTERM')
     const { stderr, code } = await rx.exited
     expect(code).toBe(0)
-    const receiving = JSON.parse(stderr.split('\n').find((line) => line.includes('"msg":"receiving"'))!)
+    const receiving = JSON.parse(stderr.split('\n').find((line) => line.includes('"msg":"receiving '))!)
     expect(receiving).toMatchObject({
       mode: 'multicast',
       interface: 'lo',
@@ -298,6 +303,8 @@ describe('shoal-recv, bad datagrams, /metrics and /healthz', () => {
         sampleValue(metrics, 'shoal_frames_total', { direction: 'in', topic: 'temperature', source }),
       ).toBe(1)
       expect(sampleValue(metrics, 'shoal_gaps_total', { topic: 'imu', source })).toBe(0)
+      // the session's source id (header.sourceId, a sender's --source-id), to join on `source`
+      expect(sampleValue(metrics, 'shoal_source_info', { source, source_id: 'imu0' })).toBe(1)
       // the frames' and bad datagrams, and the publisher's heartbeats
       const beats = sampleValue(metrics, 'shoal_heartbeats_total', { direction: 'in' })
       expect(sampleValue(metrics, 'shoal_datagrams_total', { direction: 'in' })).toBe(10 + beats)
@@ -343,7 +350,7 @@ describe('shoal-recv, stopping', () => {
       expect(result.code).toBe(0)
       expect(jsonLines(result.stdout)).toHaveLength(4)
       expect(summaryLine(result.stderr)).toMatch(
-        /^shoal-recv: stopped \(SIGTERM\) after [\d.]+s: frames=4 bytes=\d+ gaps=0 duplicates=0 drops=0 topics=\{"imu":4\} sources=\{"[0-9a-f]{8}":4\}$/,
+        /^shoal-recv: stopped \(SIGTERM\) after [\d.]+s: frames=4 bytes=\d+ gaps=0 duplicates=0 drops=0 topics=\{"imu":4\} sources=\{"[0-9a-f]{8}":4\} sourceIds=\{"[0-9a-f]{8}":"imu0"\}$/,
       )
     } finally {
       await pub.close()
@@ -375,7 +382,8 @@ describe('shoal-recv, stopping', () => {
       expect(result.stdout).not.toContain('\u001b')
       expect(result.stdout).toMatch(/ temperature {2}[0-9a-f]{8} #0 {2}21\.50 °C\n/)
       expect(result.stdout).toMatch(/ temperature {2}[0-9a-f]{8} #1 {2}22\.00 °C\n/)
-      expect(result.stdout).toMatch(/^[0-9a-f]{8} {2}temperature +[\d.]+ +2 +0 +0 +0$/m)
+      // a message without header.sourceId: `-` in the source id column
+      expect(result.stdout).toMatch(/^[0-9a-f]{8} {2}- +temperature +[\d.]+ +2 +0 +0 +0$/m)
     } finally {
       await pub.close()
     }

@@ -21,7 +21,14 @@ import { type InputAllow, inputAllow, OPEN_UDP_INPUT_WARNING } from './allow-lis
 import type { RelayConfig, Route } from './config.js'
 import { Forwarder, type RelayCounters } from './forwarder.js'
 import { LoopGuard } from './loop-guard.js'
-import { describeRoute, publisherOptions, resolveHost, routeFilter, subscriberOptions } from './routes.js'
+import {
+  describeRoute,
+  publisherOptions,
+  resolveHost,
+  routeFilter,
+  routeLoopbackHint,
+  subscriberOptions,
+} from './routes.js'
 
 export interface RelayInput {
   readonly route: Route
@@ -110,6 +117,8 @@ export async function openRelay(config: RelayConfig, { logger }: OpenRelayOption
       })
       outputs.push({ route, publisher })
       guard.addOutput(publisher.info.local)
+      const hint = routeLoopbackHint(route, 'out', publisher.info.interfaceAddress)
+      if (hint !== undefined) logger.warn({ route: route.spec, interface: publisher.info.interface }, hint)
     }
     // A tunnel's relays send to each other: a udp:// input without allow= takes those peers.
     const unicastPeers = outputs
@@ -128,6 +137,8 @@ export async function openRelay(config: RelayConfig, { logger }: OpenRelayOption
         throw new Error(`--in ${route.spec}: ${(error as Error).message}`, { cause: error })
       })
       inputs.push({ route, subscriber, allow })
+      const hint = routeLoopbackHint(route, 'in', subscriber.info.interfaceAddress)
+      if (hint !== undefined) logger.warn({ route: route.spec, interface: subscriber.info.interface }, hint)
       if (route.scheme === 'udp' && allow.list === undefined)
         logger.warn({ route: route.spec, port: subscriber.info.bound.port }, OPEN_UDP_INPUT_WARNING)
     }

@@ -7,6 +7,7 @@ import {
   publisherOptions,
   resolveHost,
   routeFilter,
+  routeLoopbackHint,
   subscriberOptions,
 } from './routes.js'
 
@@ -166,5 +167,34 @@ describe('resolveHost', () => {
   it('keeps addresses and looks names up (localhost, from the hosts file)', async () => {
     expect(await resolveHost(output('unicast://127.0.0.9:7500'))).toBe('127.0.0.9')
     expect(['127.0.0.1', '::1']).toContain(await resolveHost(output('unicast://localhost:7500')))
+  })
+})
+
+describe('routeLoopbackHint', () => {
+  const table = {
+    lo: [{ address: '127.0.0.1', family: 'IPv4', internal: true }],
+    eth1: [{ address: '10.1.1.1', family: 'IPv4', internal: false }],
+  } as unknown as NodeJS.Dict<import('node:os').NetworkInterfaceInfo[]>
+
+  it('warns for a multicast or broadcast route on loopback, in the relay’s words', () => {
+    expect(routeLoopbackHint(output('multicast://239.1.1.1:7401'), 'out', '127.0.0.1', table)).toBe(
+      '--out multicast://239.1.1.1:7401: frames forwarded here stay on this host (interface lo is loopback); ' +
+        'to reach the network, pass ?interface=eth1 on the route, or --interface eth1 for every route',
+    )
+    expect(routeLoopbackHint(output('broadcast://127.255.255.255:7401'), 'out', '127.0.0.1', table)).toMatch(
+      /^--out broadcast:/,
+    )
+    expect(routeLoopbackHint(input('multicast://239.1.1.1:7400'), 'in', '127.0.0.1', table)).toMatch(
+      /^--in multicast:\/\/239.1.1.1:7400: only frames sent on this host arrive here .*receive from the network/,
+    )
+  })
+
+  it('says nothing off loopback, for unicast and udp routes, or a broadcast input (every interface)', () => {
+    expect(routeLoopbackHint(output('multicast://239.1.1.1:7401'), 'out', '10.1.1.1', table)).toBeUndefined()
+    expect(routeLoopbackHint(output('unicast://127.0.0.1:7401'), 'out', undefined, table)).toBeUndefined()
+    expect(routeLoopbackHint(input('udp://127.0.0.1:7401'), 'in', '127.0.0.1', table)).toBeUndefined()
+    expect(
+      routeLoopbackHint(input('broadcast://127.255.255.255:7400'), 'in', '127.0.0.1', table),
+    ).toBeUndefined()
   })
 })

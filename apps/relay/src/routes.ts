@@ -4,7 +4,7 @@
  */
 import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
-import type { InterfaceRef } from '@shoal/service'
+import { type InterfaceRef, type InterfaceTable, loopbackHint } from '@shoal/service'
 import {
   compileTopicFilter,
   type PublisherOptions,
@@ -129,4 +129,33 @@ export function describeRoute(route: Route): Record<string, unknown> {
     ...(route.source === undefined ? {} : { source: route.source }),
     ...(route.topics.length === 0 ? {} : { topics: route.topics }),
   }
+}
+
+/**
+ * The warning for a multicast or broadcast route whose interface is loopback (the default
+ * `--interface` is 127.0.0.1): an output's frames stay on this host though the relay counts them
+ * forwarded, an input hears only this host. `address` is the socket's interface address; unicast
+ * and udp:// routes name their host themselves, and a broadcast input listens on every interface.
+ */
+export function routeLoopbackHint(
+  route: Route,
+  direction: 'in' | 'out',
+  address: string | undefined,
+  table?: InterfaceTable,
+): string | undefined {
+  if (route.scheme !== 'multicast' && !(route.scheme === 'broadcast' && direction === 'out')) return undefined
+  const effect =
+    direction === 'out'
+      ? 'frames forwarded here stay on this host'
+      : 'only frames sent on this host arrive here'
+  return loopbackHint(
+    {
+      address,
+      family: isIP(route.host) === 6 ? 6 : 4,
+      effect: `--${direction} ${route.spec}: ${effect} (interface ${route.interface.name} is loopback)`,
+      goal: direction === 'out' ? 'reach the network' : 'receive from the network',
+      fix: (name) => `?interface=${name} on the route, or --interface ${name} for every route`,
+    },
+    table,
+  )
 }

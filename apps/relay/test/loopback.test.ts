@@ -41,6 +41,22 @@ async function publishImu(publisher: Publisher, count: number, topic = 'imu'): P
   for (let i = 0; i < count; i++) await publisher.publish(topic, Imu, imu(i))
 }
 
+describe('routes on loopback', () => {
+  it('warns, per route, that what a loopback route forwards stays on this host', async () => {
+    const a = uniqueGroup()
+    const b = uniqueGroup()
+    // --out without ?interface= takes the default --interface, 127.0.0.1
+    const relay = await track(startRelay(['--in', a.route, '--out', `multicast://${b.group}:${b.port}`]))
+    const warnings = relay.log.json().filter((record) => record.level === 40)
+    const out = warnings.find((record) => record.route === `multicast://${b.group}:${b.port}`)
+    expect(out?.msg).toMatch(
+      /^--out multicast:\/\/[\d.:]+: frames forwarded here stay on this host \(interface lo is loopback\); to reach the network, pass \?interface=\S+ on the route, or --interface \S+ for every route/,
+    )
+    const input = warnings.find((record) => record.route === a.route)
+    expect(input?.msg).toMatch(/^--in .*: only frames sent on this host arrive here/)
+  })
+})
+
 describe('multicast group A → relay → group B', () => {
   it('delivers every frame with its original session and sequence and hops = 1, large ones fragment by fragment', async () => {
     const a = uniqueGroup()

@@ -24,6 +24,7 @@ import { rawSource } from './raw.js'
 import { replaySource } from './replay.js'
 import { sensorSource } from './sensor-source.js'
 import type { Source } from './source.js'
+import { senderVerdict } from './verdict.js'
 
 /** On shutdown, how long the source may take to notice, ms. */
 export const STOP_SOURCE_WAIT_MS = 300
@@ -71,12 +72,12 @@ export async function startSender(ctx: ServiceContext<SenderConfig>): Promise<Se
   }
 
   const problems = new ProblemLog(logger)
-  const onSendError = (error: unknown) =>
-    problems.report(
-      'send-failed',
-      {},
-      `send failed: ${error instanceof Error ? error.message : String(error)}`,
-    )
+  let firstSendError: string | undefined
+  const onSendError = (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error)
+    firstSendError ??= message
+    problems.report('send-failed', {}, `send failed: ${message}`)
+  }
   publisher.on('warning', (warning: { reason: string; error?: Error; address?: string; port?: number }) => {
     if (warning.error !== undefined) onSendError(warning.error)
     else
@@ -203,6 +204,13 @@ export async function startSender(ctx: ServiceContext<SenderConfig>): Promise<Se
       if (sendErrors > 0) summary.sendErrors = sendErrors
       return summary
     },
+    verdict: () =>
+      senderVerdict({
+        expected: config.expect,
+        acks: acks?.totals(),
+        sendErrors: problems.count('send-failed'),
+        firstSendError,
+      }),
   }
 }
 

@@ -24,7 +24,33 @@ describe('resolveSenderConfig', () => {
   })
 
   it('uses the IPv6 default group with --ipv6', () => {
-    expect(resolve(['--ipv6']).destination).toEqual({ mode: 'multicast', group: 'ff15::1' })
+    expect(resolve(['--ipv6', '--interface', '::1']).destination).toEqual({
+      mode: 'multicast',
+      group: 'ff15::1',
+    })
+    expect(resolve(['--ipv6', '--interface', 'lo']).destination).toEqual({
+      mode: 'multicast',
+      group: 'ff15::1',
+    })
+  })
+
+  it('refuses --ipv6 multicast on the default (IPv4) interface, saying why and what to pass', () => {
+    const error = refusal(['--ipv6'])
+    expect(error.flag).toBe('--interface')
+    expect(error.message).toBe(
+      '--ipv6 needs an interface with an IPv6 address: the default --interface 127.0.0.1 is an IPv4 address, ' +
+        'and IPv6 multicast on its interface (lo) would fail at every send; pass --interface NAME (eth0, or one ' +
+        'of its IPv6 addresses) to reach the network, or --interface ::1 to stay on this host (IPv6 multicast ' +
+        'on lo needs a route most hosts lack: ip -6 route add multicast ff00::/8 dev lo table local)',
+    )
+    expect(refusal(['--ipv6', '--interface', '127.0.0.1']).message).toMatch(
+      /^--interface 127.0.0.1 is an IPv4 address; with --ipv6 name the interface \(lo\)/,
+    )
+    // unicast leaves the interface to the routing table
+    expect(resolve(['--ipv6', '--mode', 'unicast', '--address', '::1']).destination).toEqual({
+      mode: 'unicast',
+      address: '::1',
+    })
   })
 
   it('overrides rates per sensor', () => {
@@ -72,7 +98,7 @@ describe('resolveSenderConfig', () => {
   it('accepts the transport budget limits and a camera image that receivers take', () => {
     expect(resolve(['--budget', '512']).budget).toBe(512)
     expect(resolve(['--budget', '65507']).budget).toBe(65_507)
-    expect(resolve(['--budget', '65488', '--ipv6']).budget).toBe(65_488)
+    expect(resolve(['--budget', '65488', '--ipv6', '--interface', '::1']).budget).toBe(65_488)
     expect(resolve(['--camera-size', '4096x4096']).source).toMatchObject({
       cameraSize: { width: 4096, height: 4096 },
     })
@@ -150,7 +176,7 @@ describe('resolveSenderConfig', () => {
       '--group is for --mode multicast',
     ],
     [['--mode', 'broadcast', '--ipv6', '--address', 'ff02::1'], '--ipv6', 'IPv6 has no broadcast'],
-    [['--ipv6', '--group', '239.1.1.1'], '--group', 'is not an IPv6 group'],
+    [['--ipv6', '--interface', '::1', '--group', '239.1.1.1'], '--group', 'is not an IPv6 group'],
     [['--mode', 'unicast', '--address', '::1'], '--address', 'is not an IPv4 address; add --ipv6'],
     [['--input', 'a', '--sensors', 'imu'], '--sensors', '--input and --sensors cannot be used together'],
     [['--raw', '--replay', 'x'], '--raw', '--raw sends stdin'],
@@ -169,7 +195,11 @@ describe('resolveSenderConfig', () => {
     [['--raw', '--ack'], '--ack', '--raw sends plain datagrams'],
     [['--raw', '--repair-window', '1MiB'], '--repair-window', 'never fragmented or repaired'],
     [['--raw', '--expect', 'r1'], '--expect', '--raw sends plain datagrams'],
-    [['--ipv6', '--budget', '65500'], '--budget', 'more than an IPv6 datagram holds (65488 bytes)'],
+    [
+      ['--ipv6', '--interface', '::1', '--budget', '65500'],
+      '--budget',
+      'more than an IPv6 datagram holds (65488 bytes)',
+    ],
     [['--camera-size', '8192x4096'], '--camera-size', 'receivers accept messages up to 67108864 bytes'],
   ])('%j is refused naming %s', (argv, flag, message) => {
     const error = refusal(argv)

@@ -44,6 +44,7 @@ import {
   type Sensor,
   sensorRate,
 } from './flag-values.js'
+import { checkIpv6Interface } from './network.js'
 
 export {
   CAMERA_BYTES_PER_PIXEL,
@@ -327,6 +328,8 @@ export function resolveSenderConfig(
       rest.ack ? '--ack' : '--expect',
       '--raw sends plain datagrams, which carry no acknowledgement request; replies are awaited for --ack-timeout',
     )
+  if (values.ipv6 && mode === 'multicast')
+    checkIpv6Interface(values.interface, sources.interface !== 'default')
   if (values.ipv6 && rest.budget !== undefined && rest.budget > MAX_DATAGRAM_BYTES_IPV6)
     throw conflict(
       '--budget',

@@ -3,9 +3,44 @@
  * says where the frames go and, on loopback, how to reach the network instead.
  */
 import { isIP } from 'node:net'
-import { networkInterfaces } from 'node:os'
+import { conflict, type InterfaceRef, loopbackHint as sharedLoopbackHint } from '@shoal/service'
 import type { PublisherInfo, PublisherOptions } from '@shoal/transport'
 import type { SenderConfig } from './config.js'
+
+/**
+ * The route that lets IPv6 multicast use lo: without it the kernel refuses every send to the group
+ * (ENETUNREACH), which is the case on most hosts.
+ */
+export const LO_IPV6_MULTICAST_ROUTE = 'ip -6 route add multicast ff00::/8 dev lo table local'
+
+/**
+ * IPv6 multicast needs an interface with an IPv6 address. The default `--interface` is 127.0.0.1,
+ * an IPv4 address; sending IPv6 multicast on its interface (lo) fails at every send on most hosts,
+ * so it is refused at start (exit 2), saying what to pass instead. `explicit`: the user gave
+ * `--interface`.
+ */
+export function checkIpv6Interface(ref: InterfaceRef, explicit: boolean): void {
+  const v6 = ref.addresses.filter((a) => a.family === 'IPv6')
+  const fix =
+    `pass --interface NAME (eth0, or one of its IPv6 addresses) to reach the network, or --interface ::1 ` +
+    `to stay on this host (IPv6 multicast on lo needs a route most hosts lack: ${LO_IPV6_MULTICAST_ROUTE})`
+  if (!explicit)
+    throw conflict(
+      '--interface',
+      `--ipv6 needs an interface with an IPv6 address: the default --interface ${ref.spec} is an IPv4 ` +
+        `address, and IPv6 multicast on its interface (${ref.name}) would fail at every send; ${fix}`,
+    )
+  if (v6.length === 0)
+    throw conflict(
+      '--interface',
+      `--interface ${ref.spec} (${ref.name}) has no IPv6 address, which --ipv6 needs; ${fix}`,
+    )
+  if (isIP(ref.spec) === 4)
+    throw conflict(
+      '--interface',
+      `--interface ${ref.spec} is an IPv4 address; with --ipv6 name the interface (${ref.name}) or one of its IPv6 addresses`,
+    )
+}
 
 export function publisherOptions(config: SenderConfig, batched: boolean): PublisherOptions {
   const family = config.ipv6 ? 6 : 4
@@ -77,15 +112,11 @@ export function describeNetwork(info: PublisherInfo, batchLingerMs: number | und
 }
 
 function loopbackHint(info: PublisherInfo): string | undefined {
-  const all = networkInterfaces()
-  const family = info.family === 6 ? 'IPv6' : 'IPv4'
-  const current = info.interface === undefined ? undefined : all[info.interface]
-  if (current === undefined || !current.some((address) => address.internal)) return undefined
-  const outside = Object.entries(all).find(([, addresses]) =>
-    addresses?.some((address) => !address.internal && address.family === family),
-  )?.[0]
-  return (
-    `frames stay on this host (${info.interface} is loopback); to reach the network, name an interface: ` +
-    `--interface ${outside ?? 'eth0'}, and --ttl N to cross N-1 routers`
-  )
+  return sharedLoopbackHint({
+    address: info.interfaceAddress,
+    family: info.family === 6 ? 6 : 4,
+    effect: `frames stay on this host (${info.interface} is loopback)`,
+    goal: 'reach the network',
+    more: ', and --ttl N to cross N-1 routers',
+  })
 }

@@ -28,7 +28,11 @@ describe('--ack', () => {
     ])
     await rx.follow(running)
     const result = await running.exited
-    expect(result.code).toBe(0)
+    // r2 never acknowledged: the run failed at what --expect asked (exit 3), and says who was missing.
+    expect(result.code).toBe(3)
+    expect(result.stderr).toContain(
+      'shoal-send: error: expected receivers missing: r2 (never acknowledged, 6 frames)',
+    )
     await waitFor(() => rx.frames().length >= 6, 5000, '6 frames')
     expect(rx.frames().every((f) => f.ackRequested)).toBe(true)
 

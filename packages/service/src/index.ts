@@ -79,12 +79,21 @@ export {
 } from './key-file.js'
 export {
   createLogger,
+  isTerseTerminal,
   LOG_LEVELS,
   type Logger,
   type LoggerOptions,
   type LogLevel,
   type LogSink,
+  terseLevel,
 } from './logger.js'
+export {
+  EXAMPLE_INTERFACE,
+  isLoopbackAddress,
+  type LoopbackHintOptions,
+  loopbackHint,
+  outsideInterfaces,
+} from './loopback-hint.js'
 export {
   DEFAULT_METRICS_STREAMS,
   type FlowStatsLike,
@@ -106,6 +115,7 @@ export {
   type ServiceDefinition,
   type ServiceHandle,
   type ServiceIo,
+  type ServiceVerdict,
 } from './run-service.js'
 export { mergeSealStats, registerSealMetrics, type SealStatsLike } from './seal-metrics.js'
 export {

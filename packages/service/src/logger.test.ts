@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { CONTROL_CHARACTER } from './control-chars.js'
-import { createLogger } from './logger.js'
+import { createLogger, isTerseTerminal } from './logger.js'
 import { MemorySink } from './testing/memory-sink.js'
 
 describe('createLogger', () => {
@@ -25,13 +25,41 @@ describe('createLogger', () => {
     expect(silent.text).toBe('')
   })
 
-  it('writes readable lines, synchronously, on a TTY', () => {
+  it('writes readable lines, synchronously, on a TTY: terse at info, every field at debug', () => {
     const sink = new MemorySink(true)
     const logger = createLogger({ name: 'shoal-test', destination: sink, colorize: false })
     logger.info({ port: 7400 }, 'bound')
     // No await: the pretty formatter runs in the write call, not on a worker thread.
-    expect(sink.text).toMatch(/^\[\d{2}:\d{2}:\d{2}\.\d{3}\] INFO: bound\n {4}port: 7400\n$/)
+    // At the default level an info record is its message: one line.
+    expect(sink.text).toMatch(/^\[\d{2}:\d{2}:\d{2}\.\d{3}\] INFO: bound\n$/)
     expect(sink.text).not.toContain('{"level"')
+    sink.text = ''
+    logger.warn({ requested: 8, granted: 4 }, 'clamped')
+    expect(sink.text).toMatch(/^\[[\d:.]+\] WARN: clamped\n$/)
+    sink.text = ''
+    logger.error({ code: 'EADDRINUSE', err: new Error('bind') }, 'failed')
+    // An error keeps its fields, on the same line, and its stack.
+    expect(sink.text).toMatch(
+      /^\[[\d:.]+\] ERROR: failed \{"code":"EADDRINUSE"\}\n[\s\S]*Error: bind\n\s+at /,
+    )
+
+    const verbose = new MemorySink(true)
+    createLogger({ name: 'shoal-test', level: 'debug', destination: verbose, colorize: false }).info(
+      { port: 7400 },
+      'bound',
+    )
+    expect(verbose.text).toMatch(/^\[[\d:.]+\] INFO: bound\n {4}port: 7400\n$/)
+  })
+
+  it('is terse only on a terminal above debug', () => {
+    expect(isTerseTerminal({ destination: new MemorySink(true), level: 'info' })).toBe(true)
+    expect(isTerseTerminal({ destination: new MemorySink(true), level: 'warn' })).toBe(true)
+    expect(isTerseTerminal({ destination: new MemorySink(true), level: 'debug' })).toBe(false)
+    expect(isTerseTerminal({ destination: new MemorySink(false), level: 'info' })).toBe(false)
+    // JSON lines keep every field at every level
+    const json = new MemorySink(false)
+    createLogger({ name: 'n', destination: json }).info({ port: 7400 }, 'bound')
+    expect(json.json()[0]).toMatchObject({ port: 7400, msg: 'bound' })
   })
 
   it('can be forced either way', () => {
@@ -55,7 +83,7 @@ describe('createLogger', () => {
   it('escapes control characters in every string of a readable line, keeping the lines of a stack', () => {
     const sink = new MemorySink(true)
     const error = new Error(`bad ${hostile}`)
-    createLogger({ name: 'n', destination: sink, colorize: false }).warn(
+    createLogger({ name: 'n', destination: sink, colorize: false, level: 'debug' }).warn(
       { receiver: hostile, nested: { list: [hostile] }, err: error },
       `${hostile} did not answer`,
     )

@@ -38,10 +38,11 @@ export interface LoggerOptions {
 export function createLogger(options: LoggerOptions): Logger {
   const sink = options.destination ?? process.stderr
   const pretty = options.pretty ?? sink.isTTY === true
+  const level = options.level ?? 'info'
   if (pretty)
     return pino(
-      { name: options.name, level: options.level ?? 'info' },
-      prettySink(sink, options.colorize ?? defaultColor(sink)),
+      { name: options.name, level },
+      prettySink(sink, options.colorize ?? defaultColor(sink), terseLevel(level)),
     )
   return pino(
     { name: options.name, level: options.level ?? 'info', hooks: { streamWrite: escapeJsonControls } },
@@ -53,18 +54,41 @@ function defaultColor(sink: LogSink): boolean {
   return sink.isTTY === true && process.env.NO_COLOR === undefined && pinoPretty.isColorSupported
 }
 
-function prettySink(sink: LogSink, colorize: boolean): DestinationStream {
-  const format = pinoPretty.prettyFactory({
-    colorize,
-    translateTime: 'SYS:HH:MM:ss.l',
-    ignore: 'pid,hostname,name',
-    singleLine: false,
-  })
+/**
+ * Whether readable lines at this level are terse: at `info` and above, a person at a terminal reads
+ * messages, not fields. Every message says what matters in words; the fields (the same ones JSON
+ * lines carry, always) show with `--log-level debug`.
+ */
+export function terseLevel(level: LogLevel): boolean {
+  return level !== 'debug' && level !== 'trace'
+}
+
+/** pino's number for `error`: terse lines keep the fields of errors (on one line; the stack below). */
+const ERROR_LEVEL = 50
+
+function prettySink(sink: LogSink, colorize: boolean, terse: boolean): DestinationStream {
+  const common = { colorize, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' }
+  const full = pinoPretty.prettyFactory({ ...common, singleLine: false })
+  // Terse: an info or warning record is its message alone (each message says what is wrong and
+  // the fix in words); an error keeps its fields on the same line, its stack on the lines below.
+  const message = pinoPretty.prettyFactory({ ...common, hideObject: true })
+  const oneLine = pinoPretty.prettyFactory({ ...common, singleLine: true })
   return {
     write(record: string) {
-      sink.write(format(escapeStrings(JSON.parse(record))))
+      const parsed = escapeStrings(JSON.parse(record)) as { level?: number }
+      const format = !terse ? full : (parsed.level ?? 0) >= ERROR_LEVEL ? oneLine : message
+      sink.write(format(parsed))
     },
   }
+}
+
+/** Whether a logger writing to `sink` at `level` writes terse readable lines (see {@link terseLevel}). */
+export function isTerseTerminal(options: {
+  readonly destination: LogSink
+  readonly level: LogLevel
+  readonly pretty?: boolean
+}): boolean {
+  return (options.pretty ?? options.destination.isTTY === true) && terseLevel(options.level)
 }
 
 /**

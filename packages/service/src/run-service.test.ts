@@ -221,6 +221,36 @@ describe('runService: lifecycle', () => {
     )
   })
 
+  it('a verdict after a clean stop sets the exit code and is said after the summary', async () => {
+    const h = harness((ctx) => {
+      setImmediate(() => ctx.shutdown('count reached'))
+      return {
+        stop: async () => {},
+        summary: () => 'sent 10 frames',
+        verdict: () => ({ code: 3, message: 'rx-2 never acknowledged (10 frames)' }),
+      }
+    })
+    expect(await h.code).toBe(3)
+    expect(h.exit).toHaveBeenCalledExactlyOnceWith(3)
+    const plain = h.stderr.lines().filter((line) => !line.startsWith('{'))
+    expect(plain.slice(-2)).toEqual([
+      expect.stringMatching(/^shoal-test: stopped \(count reached\) after .*: sent 10 frames$/),
+      'shoal-test: error: rx-2 never acknowledged (10 frames)',
+    ])
+    expect(h.stderr.json().find((record) => record.level === 50)).toMatchObject({
+      exitCode: 3,
+      msg: 'rx-2 never acknowledged (10 frames)',
+    })
+  })
+
+  it('no verdict leaves the exit code alone', async () => {
+    const h = harness((ctx) => {
+      setImmediate(() => ctx.shutdown('count reached'))
+      return { stop: async () => {}, summary: () => 'ok', verdict: () => undefined }
+    })
+    expect(await h.code).toBe(0)
+  })
+
   it('exits 1 when start throws, without calling stop', async () => {
     const h = harness(() => {
       throw new Error('cannot bind')

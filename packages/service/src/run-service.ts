@@ -10,7 +10,7 @@ import { createHealth } from './health.js'
 import { renderHelp } from './help.js'
 import { type HttpServerHandle, startHttpServer } from './http.js'
 import { writeNewKeyFile } from './key-file.js'
-import { createLogger, type Logger, type LogLevel } from './logger.js'
+import { createLogger, isTerseTerminal, type Logger, type LogLevel } from './logger.js'
 import { registerBuildInfo } from './metrics.js'
 
 /** What a started service gives back to {@link runService}. */
@@ -19,6 +19,19 @@ export interface ServiceHandle {
   stop(): Promise<void>
   /** What the run did, for the final line: a sentence, or fields printed as `key=value`. */
   summary(): string | Readonly<Record<string, unknown>>
+  /**
+   * Read after `stop()` and the summary: a run that stopped cleanly may still have failed at what
+   * it was asked to do (a sender whose `--expect`-ed receiver never acknowledged, sends that
+   * failed). The message is logged and printed after the summary line, and the process exits with
+   * `code` (the highest code wins).
+   */
+  verdict?(): ServiceVerdict | undefined
+}
+
+/** A run's failure found at its end: the exit code and the sentence that says why. */
+export interface ServiceVerdict {
+  readonly code: number
+  readonly message: string
 }
 
 export interface ServiceContext<C> {
@@ -204,7 +217,12 @@ export function runService<T extends FlagTable, C = FlagValues<T>>(
   }
 
   // --- run
-  const logger = createLogger({ name, level: common.logLevel ?? 'info', destination: stderr })
+  const level = common.logLevel ?? 'info'
+  const logger = createLogger({ name, level, destination: stderr })
+  // On a terminal at the default level, start-up and stop say what matters in a line or two: the
+  // `ready` and `stopped` records repeat what the service's own start line and the summary line
+  // say, so there they are debug; in JSON lines (pipes, files, journald) they stay info.
+  const routine = isTerseTerminal({ destination: stderr, level }) ? 'debug' : 'info'
   const registry = new Registry()
   const health = createHealth({ service: name, version: definition.version })
   const controller = new AbortController()
@@ -278,7 +296,7 @@ export function runService<T extends FlagTable, C = FlagValues<T>>(
     ready(detail) {
       if (health.status === 'ready') return
       health.markReady(detail)
-      logger.info(detail ?? {}, 'ready')
+      logger[routine](detail ?? {}, 'ready')
     },
     shutdown: (reason) => requestStop(reason, 0),
     fail,
@@ -329,9 +347,20 @@ export function runService<T extends FlagTable, C = FlagValues<T>>(
     } catch (error) {
       summary = `no summary: ${error instanceof Error ? error.message : String(error)}`
     }
+    let verdict: ServiceVerdict | undefined
+    try {
+      verdict = handle.verdict?.()
+    } catch (error) {
+      verdict = { code: 1, message: `no verdict: ${error instanceof Error ? error.message : String(error)}` }
+    }
     const uptimeMs = Date.now() - startedAt
-    logger.info({ reason: stop.reason, uptimeMs, summary }, 'stopped')
+    logger[routine]({ reason: stop.reason, uptimeMs, summary }, 'stopped')
     print(`stopped (${stop.reason}) after ${(uptimeMs / 1000).toFixed(1)}s: ${formatSummary(summary)}`)
+    if (verdict !== undefined) {
+      logger.error({ exitCode: verdict.code }, verdict.message)
+      print(`error: ${verdict.message}`)
+      code = Math.max(code, verdict.code)
+    }
     await server?.close()
     finish(Math.max(code, request?.code ?? 0))
   }

@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import {
   decodeRecordBody,
   encodeRecord,
@@ -14,6 +14,7 @@ import {
 } from './recording.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'shoal-rec-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
 let n = 0
 const file = () => join(dir, `r${n++}.shoalrec`)
 

@@ -283,9 +283,11 @@ describe.skipIf(netns.skip)('send → relay → recv across two segments', () =>
     const all = stoppedSummary(await acked.exited())
     expect(all).toMatchObject({ frames: count, acks: 2 * count, missing: 'none' })
     expect(perReceiver(all.acked)).toEqual({ 'rx-b': count, 'rx-c': count })
-    // rx-d never ran: every frame is reported unacknowledged by it, and the run still ends normally.
+    // rx-d never ran: every frame is reported unacknowledged by it, and the sender exits 3 naming it.
     const missing = sender(ga, ['--count', '5', ...sensors, '--expect', 'rx-b,rx-d'])
-    const some = stoppedSummary(await missing.exited())
+    const missed = await missing.exited()
+    const some = stoppedSummary(missed, 3)
+    expect(missed.stderr).toContain('expected receivers missing: rx-d (never acknowledged, 5 frames)')
     expect(perReceiver(some.acked)).toEqual({ 'rx-b': 5, 'rx-c': 5 })
     expect(perReceiver(some.missing)).toEqual({ 'rx-d': 5 })
     expect(stoppedSummary(await r.stop())).toMatchObject({ acks: 2 * (count + 5) })
