@@ -1,0 +1,3 @@
+import type { PlopTypes } from '@turbo/gen'
+
+export function registerMessageTypeGenerator(_plop: PlopTypes.NodePlopAPI): void {}
