@@ -16,7 +16,15 @@ import { tmpdir } from 'node:os'
 import { basename, dirname, join, resolve } from 'node:path'
 
 /** What the copy leaves out: installs, build output, caches, history. */
-const EXCLUDED = new Set(['node_modules', 'dist', '.turbo', '.git', 'coverage', 'test-artifacts', 'deploy-out'])
+const EXCLUDED = new Set([
+  'node_modules',
+  'dist',
+  '.turbo',
+  '.git',
+  'coverage',
+  'test-artifacts',
+  'deploy-out',
+])
 /** The service and the message type the check generates (names nobody would give a real one). */
 export const PROBE_SERVICE = 'ci-probe'
 export const PROBE_TYPE = 'CiProbe'
@@ -53,7 +61,12 @@ function turboCache() {
 function step(what, command, args, cwd = copy) {
   const t = Date.now()
   console.log(`check-generators: ${what}: ${command} ${args.join(' ')}`)
-  const run = spawnSync(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: STEP_TIMEOUT_MS })
+  const run = spawnSync(command, args, {
+    cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: STEP_TIMEOUT_MS,
+  })
   if (run.status !== 0) {
     process.stdout.write(run.stdout ?? '')
     process.stderr.write(run.stderr ?? '')
@@ -78,14 +91,22 @@ try {
   }
   if (which === undefined || which === 'message-type') {
     step('generate a message type', 'pnpm', ['turbo', 'gen', 'message-type', '--args', PROBE_TYPE])
-    step('build the schema', 'pnpm', ['turbo', 'run', 'build', '--filter=@shoal/schema', '--output-logs=errors-only'])
+    step('build the schema', 'pnpm', [
+      'turbo',
+      'run',
+      'build',
+      '--filter=@shoal/schema',
+      '--output-logs=errors-only',
+    ])
     step('typecheck the schema', 'pnpm', ['--filter', '@shoal/schema', 'run', 'typecheck'])
     step('lint the schema', 'pnpm', ['exec', 'biome', 'check', 'packages/schema', '.changeset'])
     step('test the schema', 'pnpm', ['exec', 'vitest', 'run'], join(copy, 'packages/schema'))
   }
   console.log(`check-generators: ok in ${Math.round((Date.now() - started) / 1000)} s`)
 } catch (error) {
-  console.error(`check-generators: ${error instanceof Error ? error.message : String(error)} (copy in ${copy})`)
+  console.error(
+    `check-generators: ${error instanceof Error ? error.message : String(error)} (copy in ${copy})`,
+  )
   code = 1
 } finally {
   if (process.env.SHOAL_KEEP_GENERATED !== '1' && code === 0) rmSync(copy, { recursive: true, force: true })
