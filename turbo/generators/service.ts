@@ -129,7 +129,8 @@ export function serviceData(root: string, answers: Partial<ServiceAnswers>) {
     pascal: pascal(name),
     snake: snake(name),
     title: pascal(name),
-    description: description.replace(/["\\]/g, ''),
+    // Goes into a TS string, JSON and a unit file: one line, no quotes or backslashes to escape.
+    description: description.replace(/['"`\\]/g, '').replace(/\s+/g, ' '),
     topicList: (topics.length > 0 ? topics : ['*']).map((t) => `'${t.replace(/'/g, '')}'`).join(', '),
     topicText: (topics.length > 0 ? topics : ['*']).map((t) => `\`${t}\``).join(', '),
     outTopic,
