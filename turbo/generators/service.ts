@@ -72,9 +72,18 @@ export function registerServiceGenerator(plop: PlopTypes.NodePlopAPI): void {
         ['Dockerfile.dockerignore.hbs', 'Dockerfile.dockerignore'],
         ['deploy/service.hbs', `deploy/${data.bin}.service`],
         ['deploy/config.yaml.hbs', `deploy/${data.name}.yaml`],
-        ...['main', 'config', 'config.test', 'handler', 'handler.test', 'pipeline', 'metrics', 'app'].map(
-          (f): [string, string] => [`src/${f}.ts.hbs`, `src/${f}.ts`],
-        ),
+        ...[
+          'main',
+          'config',
+          'config.test',
+          'handler',
+          'handler.test',
+          'pipeline',
+          'metrics',
+          'app',
+          'doctor',
+          'doctor.test',
+        ].map((f): [string, string] => [`src/${f}.ts.hbs`, `src/${f}.ts`]),
         ...['loopback', 'cli', 'deploy', 'readme'].map((f): [string, string] => [
           `test/${f}.test.ts.hbs`,
           `test/${f}.test.ts`,
@@ -130,7 +139,10 @@ export function serviceData(root: string, answers: Partial<ServiceAnswers>) {
     snake: snake(name),
     title: pascal(name),
     // Goes into a TS string, JSON and a unit file: one line, no quotes or backslashes to escape.
-    description: description.replace(/['"`\\]/g, '').replace(/\s+/g, ' '),
+    description: description
+      .replace(/['"`\\]/g, '')
+      .replace(/\s+/g, ' ')
+      .replace(/\.$/, ''),
     topicList: (topics.length > 0 ? topics : ['*']).map((t) => `'${t.replace(/'/g, '')}'`).join(', '),
     topicText: (topics.length > 0 ? topics : ['*']).map((t) => `\`${t}\``).join(', '),
     outTopic,
