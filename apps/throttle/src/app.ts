@@ -17,7 +17,11 @@ export async function startThrottle(ctx: ServiceContext<ThrottleConfig>): Promis
   return { stop: () => pipeline.close(), summary: () => summary(pipeline.counters()) }
 }
 
-/** The summary line: `received=… published=… dropped=…` then each drop reason. */
+/**
+ * The summary line: `received=… published=… dropped=…` then each drop reason (`rate`,
+ * `superseded`, `unmatched`, `evicted`, `memory`, `stopped`, `send-failed`, `busy`); received is
+ * published plus dropped once the throttle has stopped.
+ */
 export function summary(counters: ThrottleCounters): Record<string, number> {
   const dropped = Object.values(counters.dropped).reduce((n, d) => n + d, 0)
   return { received: counters.received, published: counters.published, dropped, ...counters.dropped }

@@ -7,9 +7,12 @@ import {
   type InterfaceRef,
   multicastGroup,
   networkInterface,
+  oneOf,
   port,
   topicFilter,
 } from '@shoal/service'
+import { UNMATCHED_ACTIONS } from './policy.js'
+import { DEFAULT_LATEST_HZ, MAX_RULES, type Rule, ruleValue } from './rules.js'
 
 /** The group it subscribes on, unless --group says otherwise. */
 export const DEFAULT_GROUP = '239.255.0.1'
@@ -17,8 +20,6 @@ export const DEFAULT_GROUP = '239.255.0.1'
 export const DEFAULT_OUT_GROUP = '239.255.0.2'
 /** What it subscribes to unless --topic says otherwise (chosen when it was generated). */
 export const DEFAULT_TOPICS: readonly string[] = ['*']
-/** The topic it publishes on unless --out-topic says otherwise; undefined keeps each frame's own. */
-export const DEFAULT_OUT_TOPIC: string | undefined = undefined
 
 /** Every flag of shoal-throttle, once: the parser, the help, the README table and the tests read this. */
 export const throttleFlags = defineFlags({
@@ -47,35 +48,58 @@ export const throttleFlags = defineFlags({
     defaultText: 'the same as --interface',
     help: 'Network interface to publish on, by name or address',
   }),
-  'out-topic': flag.value(topicFilter(), {
-    placeholder: 'topic',
-    defaultText: DEFAULT_OUT_TOPIC ?? 'each frame’s own topic',
-    help: 'Topic to publish on',
+  rate: flag.list(ruleValue('rate'), {
+    placeholder: 'topic=hz',
+    separator: false,
+    help: 'Let at most HZ frames a second of each topic TOPIC matches through (the first of each 1/HZ s window; the rest are dropped)',
+  }),
+  latest: flag.list(ruleValue('latest'), {
+    placeholder: 'topic[=hz]',
+    separator: false,
+    help: `Hold only the newest frame of each topic TOPIC matches and publish it HZ times a second (default ${DEFAULT_LATEST_HZ}); older ones are dropped`,
+  }),
+  unmatched: flag.value(oneOf(UNMATCHED_ACTIONS), {
+    placeholder: 'pass|drop',
+    default: 'pass',
+    help: 'What happens to frames of topics no --rate or --latest matches: passed on as they came, or dropped',
   }),
   ...commonFlags,
 })
 
 export type ThrottleFlags = FlagValues<typeof throttleFlags>
 
-export interface ThrottleConfig extends Omit<ThrottleFlags, 'outPort' | 'outInterface' | 'outTopic'> {
+export interface ThrottleConfig extends Omit<ThrottleFlags, 'outPort' | 'outInterface' | 'rate' | 'latest'> {
   readonly outPort: number
   readonly outInterface: InterfaceRef
-  readonly outTopic: string | undefined
+  /** Every --rate and --latest rule, in the order given. */
+  readonly rules: readonly Rule[]
 }
 
 /**
  * The parsed flags made whole: the output's port and interface default to the input's. Refuses
- * (exit 2) an output that is also an input: every frame published would come back in.
+ * (exit 2) an output that is also an input (every frame published would come back in), more than
+ * `MAX_RULES` rules, and a topic filter named by two rules.
  */
 export function resolveThrottleConfig(values: ThrottleFlags): ThrottleConfig {
+  const { rate, latest, ...rest } = values
   const outPort = values.outPort ?? values.port
-  const outTopic = values.outTopic ?? DEFAULT_OUT_TOPIC
   if (values.group.includes(values.outGroup) && outPort === values.port)
     throw conflict(
       '--out-group',
       `--out-group ${values.outGroup} port ${outPort} is also an input (--group, --port): what is published would come back in`,
     )
-  if (outTopic?.includes('*'))
-    throw conflict('--out-topic', `--out-topic ${outTopic}: a topic to publish on, not a filter`)
-  return { ...values, outPort, outInterface: values.outInterface ?? values.interface, outTopic }
+  const rules = [...rate, ...latest]
+  if (rules.length > MAX_RULES)
+    throw conflict('--rate', `${rules.length} --rate and --latest rules: at most ${MAX_RULES}`)
+  const seen = new Map<string, Rule>()
+  for (const rule of rules) {
+    const before = seen.get(rule.topic)
+    if (before !== undefined)
+      throw conflict(
+        `--${rule.kind}`,
+        `--${rule.kind} ${rule.topic}: ${rule.topic} already has a rule (--${before.kind} ${before.topic}=${before.hz})`,
+      )
+    seen.set(rule.topic, rule)
+  }
+  return { ...rest, outPort, outInterface: values.outInterface ?? values.interface, rules }
 }

@@ -12,7 +12,16 @@ describe('shoal-throttle', () => {
     const result = await runCli(BIN, ['--help'])
     expect(result.code).toBe(0)
     expect(result.stdout).toMatch(/^Usage: shoal-throttle \[options\]\n/)
-    for (const flag of ['--group', '--topic', '--out-group', '--out-port', '--http']) {
+    for (const flag of [
+      '--group',
+      '--topic',
+      '--out-group',
+      '--out-port',
+      '--rate',
+      '--latest',
+      '--unmatched',
+      '--http',
+    ]) {
       expect(result.stdout).toMatch(new RegExp(`^  ${flag}\\b`, 'm'))
     }
   })
@@ -53,7 +62,7 @@ describe('shoal-throttle', () => {
     const result = await running.exited
     expect(result.code).toBe(0)
     expect(result.stderr).toMatch(
-      /shoal-throttle: stopped \(SIGTERM\) after [\d.]+s: received=0 published=0 dropped=0 send-failed=0 busy=0$/m,
+      /shoal-throttle: stopped \(SIGTERM\) after [\d.]+s: received=0 published=0 dropped=0 rate=0 superseded=0 unmatched=0 evicted=0 memory=0 stopped=0 send-failed=0 busy=0$/m,
     )
   })
 })

@@ -44,8 +44,11 @@ describe('systemd unit', () => {
 
 it('the example config is one the service accepts', () => {
   const { resolve } = configHarness(throttleFlags, resolveThrottleConfig)
-  expect(resolve(['--config', here('../deploy/throttle.yaml')])).toMatchObject({
-    http: 9464,
-    outGroup: '239.255.0.2',
-  })
+  const config = resolve(['--config', here('../deploy/throttle.yaml')])
+  expect(config).toMatchObject({ http: 9464, outGroup: '239.255.0.2', unmatched: 'pass' })
+  expect(config.rules.map((r) => `${r.kind} ${r.topic}=${r.hz}`)).toEqual([
+    'rate sensors/imu=10',
+    'rate sensors/*=2',
+    'latest camera=1',
+  ])
 })

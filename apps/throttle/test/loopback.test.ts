@@ -1,14 +1,15 @@
 /**
- * shoal-throttle in this process between real sockets on 127.0.0.1 (the network rule: loopback only):
- * a publisher on the input group, the service, a subscriber on the output group.
+ * shoal-throttle in this process between real sockets on 127.0.0.1 (the network rule: loopback
+ * only): a publisher on the input group, the throttle, a subscriber on the output group. The
+ * throttle's clock and ticks are the test's, so every count is exact.
  */
 import { randomInt } from 'node:crypto'
-import { Imu, nowStampNs } from '@shoal/schema'
+import { Imu, NavSatFix } from '@shoal/schema'
 import { configHarness } from '@shoal/service/testing'
-import { createPublisher, createSubscriber, type ReceivedFrame } from '@shoal/transport'
-import { afterEach, expect, it } from 'vitest'
+import { createPublisher, createSubscriber, type Publisher, type ReceivedFrame } from '@shoal/transport'
+import { afterEach, describe, expect, it } from 'vitest'
 import { resolveThrottleConfig, throttleFlags } from '../src/config.js'
-import { openThrottle } from '../src/pipeline.js'
+import { openThrottle, type Pipeline } from '../src/pipeline.js'
 
 /** The one bound on any wait here (not a speed check). */
 const WAIT_MS = 10_000
@@ -25,7 +26,10 @@ async function waitFor(predicate: () => boolean, what: string): Promise<void> {
   }
 }
 
-it('republishes every frame of the subscribed topics on the output group, and counts them', async () => {
+const frameId = (f: ReceivedFrame) => (f.message as { header?: { frameId?: string } }).header?.frameId
+
+/** A throttle between two fresh groups, with a fake clock and ticks run by hand. */
+async function setUp(args: string[]) {
   // Test files run in parallel: groups and a port no other test uses at the same time.
   const input = `239.255.${randomInt(1, 255)}.${randomInt(1, 255)}`
   const output = `239.254.${randomInt(1, 255)}.${randomInt(1, 255)}`
@@ -40,34 +44,84 @@ it('republishes every frame of the subscribed topics on the output group, and co
     output,
     '--port',
     String(port),
-    '--topic',
-    'imu',
+    ...args,
   ])
-  const service = await openThrottle(config)
-  open.push(service)
+  const clock = { now: 0 }
+  const ticks = new Map<number, () => void>()
+  const throttle = await openThrottle(config, {
+    now: () => clock.now,
+    every: (ms, run) => {
+      ticks.set(ms, run)
+      return () => ticks.delete(ms)
+    },
+  })
+  open.push(throttle)
   const subscriber = await createSubscriber({ group: output, port, interface: '127.0.0.1' })
   open.push(subscriber)
   const frames: ReceivedFrame[] = []
   subscriber.on('frame', (f: ReceivedFrame) => frames.push(f))
   const publisher = await createPublisher({ group: input, port, interface: '127.0.0.1' })
   open.push(publisher)
+  return { throttle, publisher, frames, clock, ticks }
+}
 
-  const count = 20
-  for (let i = 0; i < count; i++) {
-    await publisher.publish('imu', Imu, {
-      header: { sourceId: 'imu0', frameId: `${i}`, stampNs: nowStampNs() },
+/** Publishes one frame at fake time `at` and waits until the throttle has taken it. */
+async function send(
+  throttle: Pipeline,
+  publisher: Publisher,
+  clock: { now: number },
+  at: number,
+  topic: string,
+  i: number,
+) {
+  clock.now = at
+  const before = throttle.counters().received
+  if (topic === 'gps') await publisher.publish(topic, NavSatFix, { header: { frameId: `${i}` }, latitude: i })
+  else await publisher.publish(topic, Imu, { header: { sourceId: 'imu0', frameId: `${i}` } })
+  await waitFor(() => throttle.counters().received === before + 1, `the throttle to receive ${topic} ${i}`)
+}
+
+describe('sender → throttle → receiver on loopback', () => {
+  it('--rate imu=10: 100 Hz in, the first of each 100 ms window out, the rest counted as rate', async () => {
+    const { throttle, publisher, frames, clock } = await setUp(['--rate', 'imu=10'])
+    for (let i = 0; i < 100; i++) await send(throttle, publisher, clock, i * 10, 'imu', i)
+    await waitFor(() => throttle.counters().published === 10, '10 frames published')
+    await waitFor(() => frames.length === 10, '10 frames on the output')
+    expect(frames.map(frameId)).toEqual(['0', '10', '20', '30', '40', '50', '60', '70', '80', '90'])
+    expect(frames.every((f) => f.topic === 'imu' && f.typeName === Imu.typeName)).toBe(true)
+    expect(throttle.counters()).toMatchObject({
+      received: 100,
+      published: 10,
+      dropped: { rate: 90, busy: 0 },
     })
-    await publisher.publish('not-subscribed', Imu, { header: { sourceId: 'imu0', frameId: `${i}` } })
-  }
-  await waitFor(() => frames.length === count, `${count} frames on the output`)
+  })
 
-  expect(frames.map((f) => (f.message as { header?: { frameId?: string } }).header?.frameId)).toEqual(
-    [...Array(count).keys()].map(String),
-  )
-  expect(frames.every((f) => f.topic === 'imu' && f.typeName === Imu.typeName)).toBe(true)
-  expect(service.counters()).toEqual({
-    received: count,
-    published: count,
-    dropped: { 'send-failed': 0, busy: 0 },
+  it('--latest gps: only the newest frame since the last tick goes out at each tick; unmatched topics pass', async () => {
+    const { throttle, publisher, frames, clock, ticks } = await setUp(['--latest', 'gps=2'])
+    const tick = ticks.get(500)
+    if (tick === undefined) throw new Error('no 500 ms tick for --latest gps=2')
+    for (let i = 0; i < 7; i++) await send(throttle, publisher, clock, i, 'gps', i)
+    for (let i = 0; i < 3; i++) await send(throttle, publisher, clock, 7 + i, 'imu', i)
+    tick()
+    for (let i = 7; i < 10; i++) await send(throttle, publisher, clock, i, 'gps', i)
+    tick()
+    tick() // nothing new: nothing goes out
+    await waitFor(() => frames.length === 5, '5 frames on the output')
+    expect(frames.filter((f) => f.topic === 'gps').map(frameId)).toEqual(['6', '9'])
+    expect(frames.filter((f) => f.topic === 'imu').map(frameId)).toEqual(['0', '1', '2'])
+    expect(throttle.counters()).toMatchObject({
+      received: 13,
+      published: 5,
+      dropped: { superseded: 8, rate: 0 },
+    })
+  })
+
+  it('--unmatched drop: topics no rule names are dropped and counted', async () => {
+    const { throttle, publisher, frames, clock } = await setUp(['--rate', 'imu=1000', '--unmatched', 'drop'])
+    for (let i = 0; i < 5; i++) await send(throttle, publisher, clock, i * 10, 'imu', i)
+    for (let i = 0; i < 4; i++) await send(throttle, publisher, clock, 100, 'gps', i)
+    await waitFor(() => frames.length === 5, '5 frames on the output')
+    expect(frames.map((f) => f.topic)).toEqual(['imu', 'imu', 'imu', 'imu', 'imu'])
+    expect(throttle.counters()).toMatchObject({ received: 9, published: 5, dropped: { unmatched: 4 } })
   })
 })
