@@ -73,6 +73,12 @@ function step(what, command, args, cwd = copy) {
     const why = run.error?.message ?? (run.signal ? `killed by ${run.signal}` : `exit ${run.status}`)
     throw new Error(`${what} failed (${why})`)
   }
+  // turbo gen exits 0 when an action fails: its report says so instead.
+  const output = `${run.stdout}${run.stderr}`
+  if (/>>> (Error|Failed)/.test(output)) {
+    process.stdout.write(output)
+    throw new Error(`${what} failed (its report has errors)`)
+  }
   console.log(`check-generators: ${what}: ok (${((Date.now() - t) / 1000).toFixed(1)} s)`)
   return run.stdout.toString()
 }
