@@ -28,6 +28,8 @@ const EXCLUDED = new Set([
 /** The service and the message type the check generates (names nobody would give a real one). */
 export const PROBE_SERVICE = 'ci-probe'
 export const PROBE_TYPE = 'CiProbe'
+const PROBE_FIELDS =
+  'a:double, b:float, c:int32, d:sint32, e:sfixed32, f:uint32, g:fixed32, h:int64, i:sint64, j:sfixed64, k:uint64, l:fixed64, m:bool, n:string, o:bytes'
 /** Longest any one step may take before the check fails (an install or a build gone wrong). */
 const STEP_TIMEOUT_MS = 5 * 60_000
 
@@ -85,6 +87,7 @@ function step(what, command, args, cwd = copy) {
 
 let code = 0
 try {
+  step('typecheck the generators', 'pnpm', ['exec', 'tsc', '-p', 'turbo/generators/tsconfig.json'], root)
   cpSync(root, copy, { recursive: true, filter: (source) => !EXCLUDED.has(basename(source)) })
   step('install', 'pnpm', ['install', '--offline', '--frozen-lockfile'])
   if (which === undefined || which === 'service') {
@@ -97,6 +100,17 @@ try {
   }
   if (which === undefined || which === 'message-type') {
     step('generate a message type', 'pnpm', ['turbo', 'gen', 'message-type', '--args', PROBE_TYPE])
+    // A second one, into the files the first changed (and the formatter rewrote), with every field type.
+    step('generate another, every field type', 'pnpm', [
+      'turbo',
+      'gen',
+      'message-type',
+      '--args',
+      `${PROBE_TYPE}Fields`,
+      'Every scalar field type once',
+      PROBE_FIELDS,
+      'ci/probe-fields',
+    ])
     step('build the schema', 'pnpm', [
       'turbo',
       'run',

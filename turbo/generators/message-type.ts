@@ -130,6 +130,17 @@ function edit(base: string, path: string, search: string | RegExp, replace: (mat
 }
 
 /** The handle and the registry entry (src/shoal-types.ts) and the export (src/index.ts). */
+/** `{ A, B, }` (one line or several, a trailing comma or not) → `{ A, B, name }`; the formatter sorts. */
+function withName(braced: string, name: string): string {
+  return braced.replace(/\{([^}]*)\}/, (_, inner: string) => {
+    const names = inner
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0)
+    return `{ ${[...names, name].join(', ')} }`
+  })
+}
+
 /** Inserts `text` before the first `closing` after `anchor` (a list in a test, say). */
 function insertBefore(base: string, path: string, anchor: string, closing: string, text: string): void {
   const file = join(base, path)
@@ -149,21 +160,16 @@ function registerType(schema: string, { name, comment }: NewType): string {
     (m) =>
       `/** \`shoal.v1.${name}\`: ${comment.replace(/\*\//g, '')} */\nexport const ${name}: MessageType<shoal.v1.${name}.$Properties> = define(shoal.v1.${name})\n${m}`,
   )
-  edit(
-    schema,
-    'src/shoal-types.ts',
-    /export const types = Object\.freeze\(\{[^}]*/,
-    (m) => `${m.trimEnd()}, ${name} `,
+  edit(schema, 'src/shoal-types.ts', /export const types = Object\.freeze\(\{[^}]*\}/, (m) =>
+    withName(m, name),
   )
-  edit(schema, 'src/index.ts', /export \{([^}]*)\} from '\.\/shoal-types\.js'/, (m) =>
-    m.replace(/\s*\}/, `, ${name} }`),
-  )
+  edit(schema, 'src/index.ts', /export \{([^}]*)\} from '\.\/shoal-types\.js'/, (m) => withName(m, name))
   return `src/shoal-types.ts, src/index.ts: shoal.v1.${name} registered`
 }
 
 function addSample(schema: string, type: NewType): string {
   edit(schema, 'test/fixtures/samples.ts', /import \{([^}]*)\} from '\.\.\/\.\.\/src\/index\.js'/, (m) =>
-    m.replace(/\s*\}/, `, ${type.name} }`),
+    withName(m, type.name),
   )
   edit(schema, 'test/fixtures/samples.ts', /\n\]\s*$/, (m) => `\n  ${sampleObject(type)},${m}`)
   return `test/fixtures/samples.ts: a ${type.name} sample (${fieldSamples(type.fields)})`
@@ -175,7 +181,7 @@ function addTopic(schema: string, name: string, topic: string): string {
     m.replace(/,?\n\}\)$/, `,\n  '${topic}': 'shoal.v1.${name}',\n})`),
   )
   edit(schema, 'src/topics.test.ts', /import \{([^}]*)\} from '\.\/shoal-types\.js'/, (m) =>
-    m.replace(/\s*\}/, `, ${name} }`),
+    withName(m, name),
   )
   insertBefore(
     schema,
