@@ -174,6 +174,14 @@ export class Subscriber extends EventEmitter {
     return this.#engine.reassemblyStats()
   }
 
+  /**
+   * Where the frames of stream (`sessionId`, `topic`) come from (its sender's address and port),
+   * when tracked: a relay sends a receiver's SCHEMA_REQUEST about that stream there.
+   */
+  senderOf(sessionId: number, topic: string): { address: string; port: number } | undefined {
+    return this.#engine.senderOf(sessionId, topic)
+  }
+
   /** Sends a raw datagram from this socket (unicast replies in raw mode). */
   reply(data: Uint8Array, to: { address: string; port: number }): Promise<void> {
     return new Promise((resolve, reject) =>

@@ -10,7 +10,7 @@
  * {@link MAX_HELD_BYTES}. Frames of a given-up gap that arrive later still go, late.
  */
 import { registry as schemaRegistry } from '@shoal/schema'
-import type { CodecRegistry, TopicTypes } from '../message-codec.js'
+import type { CodecRegistry, MessageCodec, TopicTypes } from '../message-codec.js'
 import type { DatagramOutcome, Stream } from '../stats.js'
 import { Flag } from '../wire/constants.js'
 import type { DropReason } from '../wire/frame.js'
@@ -55,6 +55,13 @@ export class Delivery {
   readonly #orders = new WeakMap<Stream, StreamOrder>()
   readonly #holding = new Set<Stream>()
   #heldBytes = 0
+  /** Types learned in-band (WIRE.md “Schemas”), looked up after the registry; and who hears of unknown ones. */
+  schemas:
+    | {
+        lookup(fingerprint: number): MessageCodec | undefined
+        unknown(header: FrameHeader, address: string, port: number): void
+      }
+    | undefined
   /** Sequences skipped over by `ordered` delivery: their gap was given up (they stay counted lost). */
   gapsSkipped = 0
   /** Async iterators running, and the frames and bytes waiting in their queue. */
@@ -74,6 +81,11 @@ export class Delivery {
     this.#decode = options.decode ?? true
     this.#queueLimit = options.queueLimit ?? DEFAULT_QUEUE_LIMIT
     this.#ordered = options.ordered ?? false
+  }
+
+  /** Whether a fingerprint decodes here without learning (the registry has it). */
+  knows(fingerprint: number): boolean {
+    return this.#registry.byFingerprint(fingerprint) !== undefined
   }
 
   /**
@@ -142,7 +154,7 @@ export class Delivery {
     port: number,
     receivedAt: number,
   ): ReceivedFrame | DropReason {
-    const type = this.#registry.byFingerprint(header.fingerprint)
+    const type = this.#registry.byFingerprint(header.fingerprint) ?? this.schemas?.lookup(header.fingerprint)
     const expected = this.#topicTypes?.typeFor(header.topic)
     if (expected !== undefined && expected.fingerprint !== header.fingerprint) {
       this.#drop('fingerprint-mismatch', stream, address, port, `expected ${expected.typeName}`)
@@ -151,6 +163,8 @@ export class Delivery {
     let decoded: unknown
     if (this.#decode) {
       if (type === undefined) {
+        // Asked for in-band; this frame stays counted as unknown (WIRE.md “Schemas”).
+        this.schemas?.unknown(header, address, port)
         this.#drop('unknown-type', stream, address, port, `fingerprint ${header.fingerprint.toString(16)}`)
         return 'unknown-type'
       }

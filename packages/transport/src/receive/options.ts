@@ -12,6 +12,7 @@ import type { Origin } from '../stats.js'
 import type { DropReason } from '../wire/frame.js'
 import type { FrameHeader } from '../wire/header.js'
 import type { ReassemblerOptions, RepairTiming } from './reassembler.js'
+import type { SchemaVerdict } from './schema-learner.js'
 import type { StreamLimits } from './stream-table.js'
 
 export interface SubscriberOptions extends EndpointOptions {
@@ -19,6 +20,15 @@ export interface SubscriberOptions extends EndpointOptions {
   topics?: readonly string[]
   /** Types to decode, by fingerprint. Default: every @shoal/schema type. */
   registry?: CodecRegistry
+  /**
+   * In-band schemas (WIRE.md “Schemas”): a frame of a fingerprint the registry does not know makes
+   * the subscriber ask its sender for the schema, and every verified SCHEMA announce teaches it the
+   * type (decoded like a built-in from then on; a `'schema'` event; added to `registry` too when
+   * that has an `add` method). Default on when decoding; `false`: unknown types stay unknown and
+   * announces are ignored. `verify`: how an announce becomes a type (default @shoal/schema's
+   * `verifySchema`).
+   */
+  schemas?: boolean | { verify?: SchemaVerifier }
   /** Expected type per topic; a frame of another type is dropped as `fingerprint-mismatch`. */
   topicTypes?: TopicTypes
   /** Decode payloads into messages. Default true; false delivers payload bytes only. */
@@ -183,3 +193,10 @@ export function checkLimits(options: SubscriberOptions): void {
       )
   }
 }
+
+/** Builds and checks the type a SCHEMA announce defines: the fingerprint must be the descriptor's. */
+export type SchemaVerifier = (
+  typeName: string,
+  fingerprint: number,
+  descriptorSet: Uint8Array,
+) => SchemaVerdict
