@@ -17,8 +17,8 @@ import {
   writeCrc,
 } from '@shoal/transport/wire'
 import { type AckRouteCounters, AckRoutes } from './ack-routes.js'
-import { type SchemaCounters, SchemaRequests } from './schema-requests.js'
 import { type LoopGuard, RELAY_DROP_REASONS, type RelayDropReason, type SocketAddress } from './loop-guard.js'
+import { type SchemaCounters, SchemaRequests } from './schema-requests.js'
 
 export interface ForwarderInput {
   /** As written, for counters and logs. */
@@ -368,5 +368,7 @@ function payloadDigest(frame: Uint8Array): number {
  * A SCHEMA announce (topic: a type name) goes everywhere too: any topic may carry its type.
  */
 function passes(route: { readonly accepts: TopicFilter }, header: FrameHeader): boolean {
-  return header.kind === FrameKind.HEARTBEAT || header.kind === FrameKind.SCHEMA || route.accepts(header.topic)
+  return (
+    header.kind === FrameKind.HEARTBEAT || header.kind === FrameKind.SCHEMA || route.accepts(header.topic)
+  )
 }

@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { MessageCodec } from '../message-codec.js'
 import { FrameKind } from '../wire/constants.js'
-import { decodeFrame, type DropReason } from '../wire/frame.js'
+import { type DropReason, decodeFrame } from '../wire/frame.js'
 import type { FrameHeader } from '../wire/header.js'
 import { encodeSchemaAnnounce } from '../wire/schema.js'
 import {

@@ -8,7 +8,12 @@
  * `send` puts the datagrams on the publisher's one path out (sealed there when keyed); the clock is
  * injected.
  */
-import { fileDescriptorSet, registry as schemaRegistry } from '@shoal/schema'
+import {
+  descriptorSetOf,
+  fileDescriptorSet,
+  type MessageType,
+  registry as schemaRegistry,
+} from '@shoal/schema'
 import type { MessageCodec } from '../message-codec.js'
 import { emptySchemaStats, type SchemaStats } from '../stats.js'
 import { CRC_LENGTH } from '../wire/constants.js'
@@ -173,9 +178,14 @@ export class SchemaAnnouncer {
   }
 }
 
-/** The built-in types' schemas (@shoal/schema): what a publisher announces without a source. */
+/**
+ * What a publisher announces without a source: a run-time type's own set (@shoal/schema's
+ * `messageTypeFromDescriptorSet`, `loadProtoTypes`), and the built-in types'.
+ */
 export const BUILT_IN_SCHEMAS: SchemaSource = {
   descriptorSet: fileDescriptorSet,
+  // A WeakMap lookup: any other codec object simply has none.
+  descriptorSetOf: (type) => descriptorSetOf(type as MessageType),
   byFingerprint: (fingerprint) => schemaRegistry.byFingerprint(fingerprint),
 }
 
@@ -195,7 +205,8 @@ export function createSchemaAnnouncer(
       ? BUILT_IN_SCHEMAS
       : {
           descriptorSet: (name) => schemas.descriptorSet(name) ?? fileDescriptorSet(name),
-          descriptorSetOf: (type) => schemas.descriptorSetOf?.(type),
+          descriptorSetOf: (type) =>
+            schemas.descriptorSetOf?.(type) ?? BUILT_IN_SCHEMAS.descriptorSetOf!(type),
           byFingerprint: (fingerprint) =>
             schemas.byFingerprint?.(fingerprint) ?? schemaRegistry.byFingerprint(fingerprint),
         }
