@@ -1,4 +1,5 @@
-import { Image, Imu } from '@shoal/schema'
+import { fileURLToPath } from 'node:url'
+import { Image, Imu, loadProtoTypes } from '@shoal/schema'
 import type { ReceivedFrame } from '@shoal/transport'
 import { describe, expect, it } from 'vitest'
 import { frameToObject } from './frame-object.js'
@@ -55,6 +56,27 @@ describe('frameToObject', () => {
       type: 'unknown',
       fingerprint: '0xdeadbeef',
       message: {},
+    })
+  })
+
+  it('shows a type learned in-band (a run-time type the built-in registry lacks) from the frame’s own type', () => {
+    const proto = fileURLToPath(
+      new URL('../../../packages/schema/test/fixtures/proto/acme/v1/wind.proto', import.meta.url),
+    )
+    const Wind = loadProtoTypes([proto]).types.find((t) => t.typeName === 'acme.v1.Wind')!
+    const payload = Wind.encode({ speed: 4.5, site: 'ridge', calibration: { offset: 1 } })
+    const frame: ReceivedFrame = {
+      ...received(Imu, {}),
+      topic: 'wind',
+      typeName: Wind.typeName,
+      type: Wind,
+      fingerprint: Wind.fingerprint,
+      message: Wind.decode(payload),
+      payload,
+    }
+    expect(frameToObject(frame, { full: false })).toMatchObject({
+      type: 'acme.v1.Wind',
+      message: { speed: 4.5, site: 'ridge', calibration: { offset: 1 } },
     })
   })
 })

@@ -35,7 +35,8 @@ export interface OmittedBytes {
  * for data. `frame.message` is modified: its bytes fields are emptied before `toObject`.
  */
 export function frameToObject(frame: ReceivedFrame, options: { full: boolean }): FrameObject {
-  const type = registry.byFingerprint(frame.fingerprint)
+  // A type learned in-band (WIRE.md “Schemas”) is not in the built-in registry: the frame has it.
+  const type = registry.byFingerprint(frame.fingerprint) ?? asMessageType(frame.type)
   return {
     receivedAt: new Date(frame.receivedAt).toISOString(),
     topic: frame.topic,
@@ -47,6 +48,13 @@ export function frameToObject(frame: ReceivedFrame, options: { full: boolean }):
     bytes: frame.payload.length,
     message: type === undefined ? {} : messageToObject(type, frame.message, options.full),
   }
+}
+
+/** A frame's codec as a @shoal/schema type, when it is one (it has `toObject`). */
+function asMessageType(codec: ReceivedFrame['type']): MessageType | undefined {
+  return codec !== undefined && typeof (codec as Partial<MessageType>).toObject === 'function'
+    ? (codec as MessageType)
+    : undefined
 }
 
 function messageToObject(type: MessageType, message: unknown, full: boolean): Record<string, unknown> {
@@ -67,6 +75,9 @@ function emptyBytesFields(message: Record<string, unknown>): Omitted {
   const omitted: Omitted = new Map()
   // for…in: decoded messages keep unset fields' defaults (an empty bytes field) on the prototype.
   for (const key in message) {
+    // A run-time type's messages (protobufjs reflection, learned in-band) have `$type` on their
+    // prototype: the type itself, a graph with cycles, not a field.
+    if (key.startsWith('$')) continue
     const value = message[key]
     if (value instanceof Uint8Array) {
       omitted.set(key, { bytes: value.length })

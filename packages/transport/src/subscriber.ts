@@ -33,6 +33,7 @@ export type {
   FrameSource,
   RawDatagram,
   ReceivedFrame,
+  SchemaVerifier,
   SubscriberInfo,
   SubscriberOptions,
   TransportWarning,

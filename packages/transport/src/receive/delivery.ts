@@ -178,6 +178,7 @@ export class Delivery {
     return {
       topic: header.topic,
       typeName: type?.typeName,
+      type,
       fingerprint: header.fingerprint,
       message: decoded,
       payload: message,

@@ -4,7 +4,7 @@
  */
 
 import { transportError } from '../errors.js'
-import type { CodecRegistry, TopicTypes } from '../message-codec.js'
+import type { CodecRegistry, MessageCodec, TopicTypes } from '../message-codec.js'
 import type { EndpointOptions, ResolvedEndpoint } from '../net/endpoint.js'
 import type { RecvBufferInfo } from '../net/socket.js'
 import type { SealOptions } from '../send/options.js'
@@ -98,6 +98,11 @@ export interface ReceivedFrame<T = unknown> {
   topic: string
   /** Full protobuf type name, when the fingerprint is known. */
   typeName: string | undefined
+  /**
+   * The type it was decoded with, when known: a registry's, or one learned in-band (WIRE.md
+   * “Schemas”), which no static registry of the application has.
+   */
+  type?: MessageCodec | undefined
   fingerprint: number
   /** The decoded message; undefined when decoding is off. */
   message: T | undefined
