@@ -7,7 +7,7 @@ import { createSocket } from 'node:dgram'
 import { fileURLToPath } from 'node:url'
 import { createDynamicRegistry, loadProtoTypes, type MessageType, nowStampNs, registry } from '@shoal/schema'
 import { describe, expect, it } from 'vitest'
-import { createPublisher, createSubscriber, type ReceivedFrame } from '../src/index.js'
+import { createPublisher, createSubscriber, Keyring, type ReceivedFrame } from '../src/index.js'
 import type { LearnedSchema } from '../src/receive/schema-learner.js'
 import { encodeSchemaAnnounce } from '../src/wire/index.js'
 import { closeAfterEach, uniqueEndpoint, waitFor } from './support.js'
@@ -75,6 +75,29 @@ describe('in-band schemas', () => {
     const pubStats = pub.stats().schemas!
     expect(pubStats.requested).toBeGreaterThanOrEqual(1)
     expect(pubStats.announced).toBe(2)
+  })
+
+  it('a large set goes out fragmented and sealed (small budget, a key): a keyed subscriber learns it, a keyless one cannot', async () => {
+    const keyring = Keyring.parse(`1 ${'a1'.repeat(32)}`)
+    const { group, port } = uniqueEndpoint()
+    const keyed = await track(createSubscriber({ group, port, interface: '127.0.0.1', seal: { keyring } }))
+    const keyless = await track(createSubscriber({ group, port, interface: '127.0.0.1' }))
+    // A small budget (less the seal): the Wind set (its imports included) takes several datagrams.
+    const pub = await track(
+      createPublisher({ group, port, interface: '127.0.0.1', budget: 600, seal: { keyring } }),
+    )
+    const frames: ReceivedFrame[] = []
+    keyed.on('frame', (frame) => frames.push(frame))
+    await pub.publish('wind', Wind, wind(0))
+    await waitFor(() => frames.length === 1, 5_000, 'a decoded wind frame')
+    const set = loaded.descriptorSets.get('acme.v1.Wind')!
+    expect(set.length).toBeGreaterThan(600)
+    expect(keyed.stats().schemas).toMatchObject({ accepted: 1 })
+    expect(keyed.stats().outcomes!.schema).toBeGreaterThan(1)
+    expect(frames[0]!.message).toMatchObject({ speed: 3.5 })
+    // Every datagram sealed: the keyless subscriber refuses them all and learns nothing.
+    await waitFor(() => (keyless.stats().drops['no-key'] ?? 0) > 1, 5_000, 'no-key drops')
+    expect(keyless.stats().schemas).toMatchObject({ accepted: 0 })
   })
 
   it('a forged announce whose fingerprint does not match its descriptor is rejected and counted', async () => {
