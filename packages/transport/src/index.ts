@@ -36,6 +36,7 @@ export {
   REPAIR_TICK_MS,
   WHOLE_MESSAGE_FRAGMENTS,
 } from './receive/repair-requester.js'
+export { SCHEMA_HOLD_BYTES, SCHEMA_HOLD_FRAMES, SCHEMA_HOLD_MS } from './receive/schema-hold.js'
 export {
   type LearnedSchema,
   MAX_LEARNED_TYPES,

@@ -167,6 +167,8 @@ export type DatagramOutcome =
   | 'schema'
   /** A SCHEMA_REQUEST answered, refused by a limit, or passed upstream (a relay's output): see `schemas`. */
   | 'schema-request'
+  /** A frame of a fingerprint asked for, held until its schema comes (delivered then, or counted `unknown-type`). */
+  | 'schema-wait'
   | DropReason
 
 export interface StatsSnapshot {
@@ -381,6 +383,10 @@ export type SchemaStats = {
   requestsSuppressed: number
   /** Fingerprints asked for and not known yet (subscriber). */
   pending: number
+  /** Frames held for their schema (subscriber); those not `released` were counted `unknown-type`. */
+  held: number
+  /** Held frames handed out once their schema came (subscriber). */
+  released: number
 }
 
 export function emptySchemaStats(): SchemaStats {
@@ -395,5 +401,7 @@ export function emptySchemaStats(): SchemaStats {
     rejected: 0,
     requestsSuppressed: 0,
     pending: 0,
+    held: 0,
+    released: 0,
   }
 }

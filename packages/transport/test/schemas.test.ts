@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { createDynamicRegistry, loadProtoTypes, type MessageType, nowStampNs, registry } from '@shoal/schema'
 import { describe, expect, it } from 'vitest'
 import { createPublisher, createSubscriber, Keyring, type ReceivedFrame } from '../src/index.js'
+import { SCHEMA_HOLD_FRAMES } from '../src/receive/schema-hold.js'
 import type { LearnedSchema } from '../src/receive/schema-learner.js'
 import { encodeSchemaAnnounce } from '../src/wire/index.js'
 import { closeAfterEach, uniqueEndpoint, waitFor } from './support.js'
@@ -68,9 +69,19 @@ describe('in-band schemas', () => {
     const subStats = sub.stats()
     expect(subStats.schemas).toMatchObject({ accepted: 1, rejected: 0 })
     expect(subStats.schemas!.requested).toBeGreaterThanOrEqual(1)
-    // Frames before the schema arrived are counted as unknown, not lost from the count.
-    expect(subStats.drops['unknown-type']).toBeGreaterThanOrEqual(1)
-    expect(frames[0]!.message).toMatchObject({ directionDeg: 270 })
+    // Frames before the schema arrived were held for it (up to the cap) and delivered after, in
+    // order from the first one seen; past the cap they were counted unknown.
+    const { held, released } = subStats.schemas!
+    expect(held).toBeGreaterThanOrEqual(1)
+    expect(held).toBeLessThanOrEqual(SCHEMA_HOLD_FRAMES)
+    expect(released).toBe(held)
+    expect(subStats.outcomes!['schema-wait']).toBe(held)
+    expect(frames[0]).toMatchObject({ sequence: 1, message: { directionDeg: 270, speed: 4.5 } })
+    expect(frames.slice(0, held).map((f) => f.sequence)).toEqual([...Array(held).keys()].map((i) => i + 1))
+    const unknown = subStats.drops['unknown-type'] ?? 0
+    expect(held + unknown).toBe(
+      subStats.outcomes!['schema-wait']! + (subStats.outcomes!['unknown-type'] ?? 0),
+    )
     expect(dynamic.byFingerprint(Wind.fingerprint)?.typeName).toBe('acme.v1.Wind')
     const pubStats = pub.stats().schemas!
     expect(pubStats.requested).toBeGreaterThanOrEqual(1)

@@ -17,6 +17,7 @@ import {
   SCHEMA_ANNOUNCE_INTERVAL_MS,
   SCHEMA_BUDGET_BURST_BYTES,
   SCHEMA_BUDGET_BYTES_PER_SECOND,
+  SCHEMA_HOLD_FRAMES,
 } from '@shoal/transport'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -29,6 +30,7 @@ import {
   startFixture,
   startOn,
   stopAll,
+  sumOf,
 } from './support.js'
 
 const netns = requireNetns()
@@ -138,20 +140,25 @@ describe.skipIf(netns.skip)('in-band schemas: a receiver with no .proto learns a
       hops: 1,
       message: { directionDeg: 270, site: 'north ridge', header: { sourceId: 'mast-1' } },
     })
-    // Every frame after the first one decoded was decoded: the type is known from then on.
-    const first = wind[0]!.sequence
-    expect(wind.map((f) => f.sequence)).toEqual([...Array(result.sent - first).keys()].map((i) => i + first))
+    // Printed in order; once the schema came, every frame (the type is known from then on).
+    const sequences = wind.map((f) => f.sequence)
+    expect(sequences).toEqual([...sequences].sort((x, y) => x - y))
+    expect(sequences.at(-1)).toBe(result.sent - 1)
     // The announce on first send, then the one b asked for (through r).
     expect(result.schemas.announced).toBe(2)
     expect(result.schemas.requested).toBeGreaterThanOrEqual(1)
     const bm = await scrape(net.host('b'), b)
     expect(sampleValue(bm, 'shoal_schema_events_total', { event: 'accepted' })).toBe(1)
     expect(sampleValue(bm, 'shoal_schema_events_total', { event: 'requested' })).toBeGreaterThanOrEqual(1)
-    // The frames between b's join and the schema: counted, not printed. At most a request's round
-    // trip and the publisher's interval (1 s) of 20 Hz frames, with room for a slow host.
-    const unknown = sampleValue(bm, 'shoal_drops_total', { reason: 'unknown-type' })
-    expect(unknown).toBeGreaterThanOrEqual(1)
-    expect(unknown).toBeLessThanOrEqual(((SCHEMA_ANNOUNCE_INTERVAL_MS + 1_000) / 1000) * 20)
+    // The frames between b's join and the schema were held for it and printed after (up to
+    // SCHEMA_HOLD_FRAMES; past it, counted unknown): every frame b saw is printed or counted.
+    const held = sampleValue(bm, 'shoal_schema_events_total', { event: 'held' })
+    expect(held).toBeGreaterThanOrEqual(1)
+    expect(held).toBeLessThanOrEqual(SCHEMA_HOLD_FRAMES)
+    expect(sampleValue(bm, 'shoal_schema_events_total', { event: 'released' })).toBe(held)
+    const unknown = sumOf(bm, 'shoal_drops_total', { reason: 'unknown-type' })
+    // The first frames held are the first b saw, printed first.
+    expect(wind.length + unknown).toBe(result.sent - wind[0]!.sequence)
     const rm = await scrape(net.host('r'), r)
     expect(sampleValue(rm, 'shoal_relay_schemas_total', { result: 'forwarded' })).toBeGreaterThanOrEqual(1)
     expect(sampleValue(rm, 'shoal_relay_schemas_total', { result: 'announced' })).toBe(2)

@@ -17,6 +17,7 @@ import type { DropReason } from '../wire/frame.js'
 import type { FrameHeader } from '../wire/header.js'
 import { FRAME_REPAIR_HORIZON_MS, FRAME_REPAIR_MAX_RETRY_MS } from './frame-repair.js'
 import type { ReceivedFrame, SubscriberOptions } from './options.js'
+import { SchemaHold } from './schema-hold.js'
 import type { SequenceVerdict } from './sequence.js'
 
 export const DEFAULT_QUEUE_LIMIT = 65_536
@@ -62,6 +63,8 @@ export class Delivery {
         unknown(header: FrameHeader, address: string, port: number): void
       }
     | undefined
+  /** Frames of a fingerprint asked for, held until its schema comes (see `schema-hold.ts`). */
+  readonly #held = new SchemaHold()
   /** Sequences skipped over by `ordered` delivery: their gap was given up (they stay counted lost). */
   gapsSkipped = 0
   /** Async iterators running, and the frames and bytes waiting in their queue. */
@@ -153,7 +156,7 @@ export class Delivery {
     address: string,
     port: number,
     receivedAt: number,
-  ): ReceivedFrame | DropReason {
+  ): ReceivedFrame | DropReason | 'schema-wait' {
     const type = this.#registry.byFingerprint(header.fingerprint) ?? this.schemas?.lookup(header.fingerprint)
     const expected = this.#topicTypes?.typeFor(header.topic)
     if (expected !== undefined && expected.fingerprint !== header.fingerprint) {
@@ -163,8 +166,16 @@ export class Delivery {
     let decoded: unknown
     if (this.#decode) {
       if (type === undefined) {
-        // Asked for in-band; this frame stays counted as unknown (WIRE.md “Schemas”).
-        this.schemas?.unknown(header, address, port)
+        // Asked for in-band (WIRE.md “Schemas”); held for its schema while there is room (not with
+        // `ordered`: it would go out of order), else counted unknown at once.
+        const asked = this.schemas?.unknown(header, address, port) ?? false
+        const now = performance.now()
+        if (
+          asked &&
+          !this.#ordered &&
+          this.#held.hold({ header, message, stream, address, port, receivedAt, heldAt: now })
+        )
+          return 'schema-wait'
         this.#drop('unknown-type', stream, address, port, `fingerprint ${header.fingerprint.toString(16)}`)
         return 'unknown-type'
       }
@@ -190,8 +201,29 @@ export class Delivery {
     }
   }
 
+  /** A type was learned in-band: the frames held for it are decoded and handed out, in arrival order. */
+  schemaLearned(fingerprint: number): void {
+    for (const held of this.#held.release(fingerprint)) {
+      const { header, message, stream, address, port, receivedAt } = held
+      const frame = this.#prepare(header, message, stream, address, port, receivedAt)
+      if (typeof frame !== 'string') this.#emit(frame, stream, address, port)
+    }
+  }
+
+  /** Frames held for their schema: held so far, and handed out once it came. */
+  get heldForSchema(): { held: number; released: number } {
+    return { held: this.#held.held, released: this.#held.released }
+  }
+
+  /** Counts frames that waited {@link SCHEMA_HOLD_MS} for their schema in vain as `unknown-type`. */
+  #expireHeld(now: number): void {
+    for (const { header, stream, address, port } of this.#held.expire(now))
+      this.#drop('unknown-type', stream, address, port, `fingerprint ${header.fingerprint.toString(16)}`)
+  }
+
   /** Gives up the gaps of streams that held frames back for {@link ORDER_HOLD_MS}. */
   sweep(now: number): void {
+    this.#expireHeld(now)
     for (const stream of this.#holding) {
       const order = this.#orders.get(stream)
       if (order === undefined || order.held.size === 0) this.#holding.delete(stream)
@@ -201,6 +233,7 @@ export class Delivery {
 
   /** Lets every frame held back go, in order (the subscriber is closing). */
   release(): void {
+    this.#expireHeld(Number.POSITIVE_INFINITY)
     for (const stream of this.#holding) {
       const order = this.#orders.get(stream)
       while (order !== undefined && order.held.size > 0) this.#giveUp(stream, order, 0)

@@ -117,6 +117,7 @@ export class ReceiveEngine {
             learned: (schema) => {
               ;(registry as { add?: (type: unknown) => void } | undefined)?.add?.(schema.type)
               host.emit('schema', schema)
+              this.delivery.schemaLearned(schema.fingerprint)
             },
             send: (datagram, to) => this.#sendControl(datagram, to, 'schema-request'),
             drop: (reason, address, port) => this.#tally.drop(reason, undefined, address, port),
@@ -187,7 +188,7 @@ export class ReceiveEngine {
         : { status: { sent: this.#status.statusesSent, sessionsRefused: this.#status.sessionsRefused } }),
       outcomes: { ...this.#tally.outcomes },
       ...(this.#seal.keyed ? { seal: this.#seal.stats()! } : {}),
-      schemas: this.#schemas?.stats() ?? emptySchemaStats(),
+      schemas: { ...(this.#schemas?.stats() ?? emptySchemaStats()), ...this.delivery.heldForSchema },
       datagramsIn: this.#datagramsIn,
       datagramsOut: 0,
       bytesIn: this.#bytesIn,

@@ -133,25 +133,27 @@ export class SchemaLearner {
 
   /**
    * A frame of a fingerprint no registry knows arrived from `address:port`: ask there for its
-   * schema (again after {@link SCHEMA_REQUEST_RETRY_MS}), within the limits.
+   * schema (again after {@link SCHEMA_REQUEST_RETRY_MS}), within the limits. True when the
+   * fingerprint is pending (asked for, now or before): its frames may wait for it.
    */
-  unknown(header: FrameHeader, address: string, port: number): void {
+  unknown(header: FrameHeader, address: string, port: number): boolean {
     const { fingerprint } = header
-    if (fingerprint === 0) return
+    if (fingerprint === 0) return false
     const now = this.#options.now()
     let pending = this.#pending.get(fingerprint)
     if (pending === undefined) {
       if (this.#pending.size >= MAX_PENDING_SCHEMAS) {
         this.#stats.requestsSuppressed++
-        return
+        return false
       }
       pending = { firstAt: now, lastAt: Number.NEGATIVE_INFINITY, asks: 0 }
       this.#pending.set(fingerprint, pending)
     }
-    if (pending.asks >= SCHEMA_REQUEST_MAX_ASKS || now - pending.lastAt < SCHEMA_REQUEST_RETRY_MS) return
+    if (pending.asks >= SCHEMA_REQUEST_MAX_ASKS || now - pending.lastAt < SCHEMA_REQUEST_RETRY_MS)
+      return pending.asks > 0
     if (!this.#requests.take(1, now)) {
       this.#stats.requestsSuppressed++
-      return
+      return pending.asks > 0
     }
     pending.lastAt = now
     pending.asks++
@@ -165,6 +167,7 @@ export class SchemaLearner {
     })
     this.#sequence = (this.#sequence + 1) >>> 0
     this.#options.send(request, { address, port })
+    return true
   }
 
   /**
