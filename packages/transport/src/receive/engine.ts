@@ -36,8 +36,8 @@ import type {
 import { type AbandonedMessage, Reassembler } from './reassembler.js'
 import { messageKey } from './repair-requester.js'
 import { Repairs } from './repairs.js'
-import { SchemaLearner } from './schema-learner.js'
-import { defaultVerifier } from './schema-verify.js'
+import type { SchemaLearner } from './schema-learner.js'
+import { schemaLearnerFor } from './schema-verify.js'
 import { SealGate } from './seal-gate.js'
 import { type SourceEvent, SourceTable } from './sources.js'
 import { receiveBufferHolds, STATUS_WINDOW_FRACTION, StatusSender } from './status-sender.js'
@@ -105,25 +105,11 @@ export class ReceiveEngine {
     this.delivery = new Delivery(options, host, (reason, stream, address, port, detail) =>
       this.#tally.drop(reason, stream, address, port, detail),
     )
-    const schemas = options.schemas ?? true
-    const registry = options.registry
-    this.#schemas =
-      schemas === false || options.decode === false || this.#raw || this.#forward
-        ? undefined
-        : new SchemaLearner({
-            receiverSession: sessionId,
-            verify: (schemas === true ? undefined : schemas.verify) ?? defaultVerifier,
-            known: (fingerprint) => this.delivery.knows(fingerprint),
-            learned: (schema) => {
-              ;(registry as { add?: (type: unknown) => void } | undefined)?.add?.(schema.type)
-              host.emit('schema', schema)
-              this.delivery.schemaLearned(schema.fingerprint)
-            },
-            send: (datagram, to) => this.#sendControl(datagram, to, 'schema-request'),
-            drop: (reason, address, port) => this.#tally.drop(reason, undefined, address, port),
-            now: () => performance.now(),
-          })
-    this.delivery.schemas = this.#schemas
+    this.#schemas = schemaLearnerFor(options, sessionId, this.delivery, {
+      emit: (schema) => host.emit('schema', schema),
+      send: (datagram, to) => this.#sendControl(datagram, to, 'schema-request'),
+      drop: (reason, address, port) => this.#tally.drop(reason, undefined, address, port),
+    })
     this.#maxMessageBytes = options.reassembly?.maxMessageBytes ?? Limits.MAX_MESSAGE_BYTES
     this.#reassembler = new Reassembler(options.reassembly)
     this.#reassembler.onAbandon = (abandoned) => this.#onAbandon(abandoned)
