@@ -45,7 +45,7 @@ export class SchemaHold {
     const list = this.#held.get(fingerprint)
     if ((list?.length ?? 0) >= SCHEMA_HOLD_FRAMES) return false
     if (this.#bytes + frame.message.length > SCHEMA_HOLD_BYTES) return false
-    const copy: HeldFrame = { ...frame, header: { ...frame.header }, message: frame.message.slice() }
+    const copy: HeldFrame = { ...frame, header: { ...frame.header }, message: new Uint8Array(frame.message) }
     if (list === undefined) this.#held.set(fingerprint, [copy])
     else list.push(copy)
     this.#bytes += copy.message.length

@@ -209,7 +209,8 @@ export class SchemaLearner {
     this.#options.learned({
       typeName: header.topic,
       fingerprint,
-      descriptorSet: set.slice(),
+      // A copy (`new Uint8Array`, not `slice`: a Buffer's slice is a view).
+      descriptorSet: new Uint8Array(set),
       type: verdict.type,
       from: { address, port },
     })
