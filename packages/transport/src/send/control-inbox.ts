@@ -88,7 +88,9 @@ export class ControlInbox {
       // working through a relay without the key).
       if (!h.opener.keyed && header.sessionId !== h.sessionId && PASSED_BACK.has(header.kind))
         return h.foreignAck(header, data, address, port)
-          ? 'foreign-ack'
+          ? header.kind === FrameKind.SCHEMA_REQUEST
+            ? 'schema-request'
+            : 'foreign-ack'
           : this.#refuse('foreign-session', address, port)
       const opened = h.opener.open(data, header, data.length - header.payloadLength - CRC_LENGTH, payload)
       if (!opened.ok) return this.#refuse(opened.reason, address, port)
