@@ -1,4 +1,4 @@
-import { formatFingerprint, type MessageType, registry } from '@shoal/schema'
+import { formatFingerprint, type MessageType, registry, type TypeRegistry } from '@shoal/schema'
 import type { ReceivedFrame } from '@shoal/transport'
 
 /** One JSON line of `--output json`: a received frame. The README documents this shape. */
@@ -24,6 +24,12 @@ export interface FrameObject {
   message: Record<string, unknown>
 }
 
+export interface FrameObjectOptions {
+  readonly full: boolean
+  /** The types to print messages with (the receiver's, with `--proto` ones); default the built-in ones. */
+  readonly types?: TypeRegistry | undefined
+}
+
 /** What a bytes field becomes in a line without `--full`. */
 export interface OmittedBytes {
   bytes: number
@@ -34,8 +40,8 @@ export interface OmittedBytes {
  * once base64) becomes `{ "bytes": <length> }`, which `fromObject` rejects rather than mistaking
  * for data. `frame.message` is modified: its bytes fields are emptied before `toObject`.
  */
-export function frameToObject(frame: ReceivedFrame, options: { full: boolean }): FrameObject {
-  const type = registry.byFingerprint(frame.fingerprint)
+export function frameToObject(frame: ReceivedFrame, options: FrameObjectOptions): FrameObject {
+  const type = (options.types ?? registry).byFingerprint(frame.fingerprint)
   return {
     receivedAt: new Date(frame.receivedAt).toISOString(),
     topic: frame.topic,

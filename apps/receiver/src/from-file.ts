@@ -1,7 +1,7 @@
 import { once } from 'node:events'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import { describeDamage, openRecording, type RecordingFrame, skipFields } from '@shoal/recording'
-import { registry } from '@shoal/schema'
+import { registry, type TypeRegistry } from '@shoal/schema'
 import type { OutputStream, ServiceContext, ServiceHandle } from '@shoal/service'
 import { formatDuration } from '@shoal/service'
 import { compileTopicFilter, type ReceivedFrame, sessionHex } from '@shoal/transport'
@@ -28,7 +28,7 @@ export async function startFromFile(
   const { config, logger, signal } = ctx
   let recording: Awaited<ReturnType<typeof openRecording>>
   try {
-    recording = await openRecording(path)
+    recording = await openRecording(path, { types: config.types })
   } catch (error) {
     throw new Error(`--from ${path}: ${(error as Error).message}`, { cause: error })
   }
@@ -49,12 +49,13 @@ export async function startFromFile(
     for (const recorded of recording.frames()) {
       if (signal.aborted) return
       if (!keep(recorded.topic)) continue
-      const frame = toReceivedFrame(recorded)
+      const frame = toReceivedFrame(recorded, config.types)
       if (frame === undefined) {
         undecodable++
         continue
       }
-      if (out !== undefined) await writeLine(out, frameLine(frame, config.full), signal)
+      if (out !== undefined)
+        await writeLine(out, frameLine(frame, { full: config.full, types: config.types }), signal)
       if (++printed >= limit) return ctx.shutdown(`--count ${limit}`)
       if (++turn >= FROM_FRAMES_PER_TURN) {
         turn = 0
@@ -119,8 +120,11 @@ async function writeLine(out: OutputStream, line: string, signal: AbortSignal): 
  * fingerprint names. Undefined when that type cannot decode the payload (a live receiver drops such
  * a frame before it is shown or recorded, so only a foreign or damaged file has one).
  */
-export function toReceivedFrame(recorded: RecordingFrame): ReceivedFrame | undefined {
-  const type = registry.byFingerprint(recorded.fingerprint)
+export function toReceivedFrame(
+  recorded: RecordingFrame,
+  types: TypeRegistry = registry,
+): ReceivedFrame | undefined {
+  const type = types.byFingerprint(recorded.fingerprint)
   let message: unknown
   if (type !== undefined) {
     try {

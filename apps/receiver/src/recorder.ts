@@ -33,6 +33,11 @@ export interface RecorderOptions {
   readonly library: string
   /** A write error found outside `write` (the chunk timer): stop the receiver with it. */
   readonly onError: (error: unknown) => void
+  /**
+   * MCAP: a type's `FileDescriptorSet` for its Schema record (the receiver's registry, so that
+   * `--proto` types and types learnt later are described), asked on a type's first frame per file.
+   */
+  readonly schemaData?: (typeName: string) => Uint8Array | undefined
 }
 
 /** Opens `--record FILE`: MCAP when the name ends in `.mcap`, else Shoal's own format (SHOALREC). */
@@ -42,6 +47,7 @@ export async function openRecorder(path: string, options: RecorderOptions): Prom
     rotateBytes: options.maxBytes,
     compression: options.compression,
     library: options.library,
+    ...(options.schemaData === undefined ? {} : { schemaData: options.schemaData }),
   })
   return new McapRecorder(writer, options)
 }

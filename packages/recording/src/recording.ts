@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs'
-import { registry } from '@shoal/schema'
+import { registry, type TypeRegistry } from '@shoal/schema'
 import { readRecording } from '@shoal/transport'
 import { loadCodecs } from './codecs.js'
 import { hasMcapMagic, readMcapFrames } from './mcap-reader.js'
@@ -35,11 +35,21 @@ export interface Recording {
   readonly report: RecordingReport
 }
 
+export interface OpenRecordingOptions {
+  /**
+   * Names SHOALREC frames' types by fingerprint (that format records only the fingerprint): pass a
+   * registry with `--proto` types for recordings of types that are not built in. MCAP files name
+   * their types themselves. Default: the built-in types.
+   */
+  readonly types?: TypeRegistry
+}
+
 /**
  * Opens a recording for reading: checks that it exists and is one of the two formats (throws
  * otherwise), and for SHOALREC reads it whole (as the transport's reader does).
  */
-export async function openRecording(path: string): Promise<Recording> {
+export async function openRecording(path: string, options: OpenRecordingOptions = {}): Promise<Recording> {
+  const types = options.types ?? registry
   const format = recordingFormatOf(path)
   if (format === 'shoal') {
     const read = readRecording(path)
@@ -60,7 +70,7 @@ export async function openRecording(path: string): Promise<Recording> {
         for (const frame of read.frames)
           yield {
             ...frame,
-            typeName: registry.byFingerprint(frame.fingerprint)?.typeName,
+            typeName: types.byFingerprint(frame.fingerprint)?.typeName,
             publishedAtNs: undefined,
           }
       },
