@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -90,6 +90,20 @@ describe('loadProtoTypes from .proto text', () => {
       const again = all.types.find((type) => type.typeName === builtIn.typeName)
       expect(again?.fingerprint, builtIn.typeName).toBe(builtIn.fingerprint)
     }
+  })
+
+  it('takes imports of Shoal’s own files from the built-in sets when they are not on disk', () => {
+    // imu.proto alone in a folder: its imports (geometry, header) are nowhere beside it
+    const alone = write('alone/imu.proto', readFileSync(join(schemaProto, 'shoal/v1/imu.proto')))
+    const imu = loadProtoTypes([alone])
+    expect(imu.types.map((type) => type.typeName)).toEqual(['shoal.v1.Imu'])
+    expect(imu.types[0]!.fingerprint).toBe(registry.byName('shoal.v1.Imu')!.fingerprint)
+    const set = descriptorExt.FileDescriptorSet.decode(imu.descriptorSets.get('shoal.v1.Imu')!)
+    expect(set.file.map((file: IFileDescriptorProto) => file.name)).toEqual([
+      'shoal/v1/geometry.proto',
+      'shoal/v1/header.proto',
+      'imu.proto',
+    ])
   })
 
   it('reads a folder recursively, naming files relative to it', () => {
