@@ -73,6 +73,8 @@ function emptyBytesFields(message: Record<string, unknown>): Omitted {
   const omitted: Omitted = new Map()
   // for…in: decoded messages keep unset fields' defaults (an empty bytes field) on the prototype.
   for (const key in message) {
+    // Messages of run-time (reflection) types inherit `$type`, their protobufjs Type: not a field.
+    if (key.startsWith('$')) continue
     const value = message[key]
     if (value instanceof Uint8Array) {
       omitted.set(key, { bytes: value.length })

@@ -7,6 +7,7 @@ import { formatDuration } from '@shoal/service'
 import { compileTopicFilter, type ReceivedFrame, sessionHex } from '@shoal/transport'
 import type { ReceiverConfig } from './config.js'
 import { frameLine } from './output-json.js'
+import { recordedTypeLearner } from './recorded-types.js'
 
 /**
  * Frames printed between two turns of the event loop: a signal (Ctrl-C) or `--duration` is heard
@@ -19,7 +20,8 @@ export const FROM_FRAMES_PER_TURN = 1000
  * bytes) as the live receiver printed them, one JSON line each, with no socket at all, then exits:
  * 0 at the end of the file, 1 when the file was damaged (every good frame printed first), as
  * `shoal-send --replay` treats damage. Unlike live output, no line is ever dropped: the reader waits
- * for stdout. `--topic`, `--count`, `--duration` and `--full` apply as they do live.
+ * for stdout. `--topic`, `--count`, `--duration` and `--full` apply as they do live. Types that are
+ * not built in are decoded with `--proto`, or with the schema an MCAP file carries for them.
  */
 export async function startFromFile(
   ctx: ServiceContext<ReceiverConfig>,
@@ -44,11 +46,13 @@ export async function startFromFile(
     timers.push(setTimeout(() => ctx.shutdown(`--duration ${formatDuration(duration)}`), duration))
   }
 
+  const learn = recordedTypeLearner(config.types, logger)
   async function read(): Promise<void> {
     let turn = 0
     for (const recorded of recording.frames()) {
       if (signal.aborted) return
       if (!keep(recorded.topic)) continue
+      learn(recorded)
       const frame = toReceivedFrame(recorded, config.types)
       if (frame === undefined) {
         undecodable++

@@ -163,6 +163,12 @@ describe('McapRecordWriter, closed cleanly', () => {
     } finally {
       await close()
     }
+    // readMcapFrames hands each frame its channel's schema, for readers that do not know the type
+    const { frames } = await readAll(path)
+    expect(frames.map((f) => f.typeName)).toEqual(['shoal.v1.Imu', 'acme.v1.Wind'])
+    const hex = (bytes: Uint8Array | undefined) => Buffer.from(bytes ?? []).toString('hex')
+    expect(hex(frames[1]?.schemaData)).toBe(hex(types.descriptorSet('acme.v1.Wind')))
+    expect(hex(frames[0]?.schemaData)).toBe(hex(types.descriptorSet('shoal.v1.Imu')))
   })
 
   it('moves an existing file to FILE.1.mcap instead of overwriting it', async () => {
