@@ -145,7 +145,7 @@ describe('shoal-recv --foxglove', () => {
         speed: 7.5,
         gusts: [9, 10.25],
         site: 'pier',
-      }),
+      }) as Record<string, unknown>,
     }
     await publishAll(pub, [wind])
     const v = await viewer(url, 1)
