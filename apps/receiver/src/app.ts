@@ -53,7 +53,7 @@ async function startNetworkReceiver(
           receiveTimeNs: createReceiveClock(),
           library: `${ctx.name} ${ctx.version}`,
           onError: (error) => ctx.fail(error),
-          schemaData: (typeName) => config.types.descriptorSet(typeName),
+          types: config.types,
         }).catch(async (error: unknown) => {
           await foxglove?.close()
           throw error

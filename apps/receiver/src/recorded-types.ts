@@ -9,8 +9,9 @@ import type { Logger } from '@shoal/service'
 export const MAX_REFUSED_SCHEMAS = 4096
 
 /**
- * `--from` an MCAP file: a frame of a type the receiver does not know (not built in, no `--proto`)
- * whose channel carries the type's schema teaches the receiver that type, once the schema is
+ * `--from` a recording: a frame of a type the receiver does not know (not built in, no `--proto`)
+ * for which the file holds the type's schema (MCAP: the channel's; Shoal's own format, version 2: a
+ * schema record) teaches the receiver that type, once the schema is
  * checked against the frame's fingerprint (`verifySchema`). So a recording of `--proto` types reads
  * back without `--proto`. Returns a function to call before decoding each frame.
  */

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync } from 'node:fs'
 import { registry, type TypeRegistry } from '@shoal/schema'
-import { readRecording } from '@shoal/transport'
+import { type RecordedSchema, readRecording } from '@shoal/transport'
 import { loadCodecs } from './codecs.js'
 import { hasMcapMagic, readMcapFrames } from './mcap-reader.js'
 import { emptyReport, type RecordingFrame, type RecordingReport } from './recording-frame.js'
@@ -37,9 +37,9 @@ export interface Recording {
 
 export interface OpenRecordingOptions {
   /**
-   * Names SHOALREC frames' types by fingerprint (that format records only the fingerprint): pass a
-   * registry with `--proto` types for recordings of types that are not built in. MCAP files name
-   * their types themselves. Default: the built-in types.
+   * Names SHOALREC frames' types by fingerprint (frame records hold only the fingerprint; version-2
+   * files also hold the schemas the recorder knew, which name the rest). MCAP files name their types
+   * themselves. Default: the built-in types.
    */
   readonly types?: TypeRegistry
 }
@@ -62,17 +62,24 @@ export async function openRecording(path: string, options: OpenRecordingOptions 
       skips: read.skips,
       complete: true,
     }
+    // Version 2 files carry the schemas of their types (the recorder's registry): first one wins.
+    const schemas = new Map<number, RecordedSchema>()
+    for (const schema of read.schemas)
+      if (!schemas.has(schema.fingerprint)) schemas.set(schema.fingerprint, schema)
     return {
       path,
       format,
       report,
       *frames() {
-        for (const frame of read.frames)
+        for (const frame of read.frames) {
+          const schema = schemas.get(frame.fingerprint)
           yield {
             ...frame,
-            typeName: types.byFingerprint(frame.fingerprint)?.typeName,
+            typeName: types.byFingerprint(frame.fingerprint)?.typeName ?? schema?.typeName,
             publishedAtNs: undefined,
+            ...(schema === undefined ? {} : { schemaData: schema.data }),
           }
+        }
       },
     }
   }

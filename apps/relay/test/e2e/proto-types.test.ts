@@ -1,8 +1,9 @@
 /**
  * Types that are not built in, loaded with `--proto` (issue 13, "self-describing streams", offline
  * part), on loopback (interface 127.0.0.1): `shoal-send --proto X --input -` publishes them,
- * `shoal-relay --proto X` forwards them, `shoal-recv --proto X` prints and records them (its MCAP
- * file carries their schema, so `shoal-recv --from` reads them back without `--proto`), and a
+ * `shoal-relay --proto X` forwards them, `shoal-recv --proto X` prints and records them (MCAP and
+ * Shoal's own format both carry their schema, so `shoal-recv --from` reads them back without
+ * `--proto`), and a
  * `shoal-recv` without `--proto` counts them as `unknown-type`.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -54,8 +55,18 @@ describe('--proto: a type that is not built in, end to end', () => {
     const near = ['--interface', LOOPBACK, '--group', a.group, '--port', String(a.port)]
     const far = ['--interface', LOOPBACK, '--group', b.group, '--port', String(b.port)]
     const record = join(scratch, 'wind.mcap')
+    const shoalRecord = join(scratch, 'wind.rec')
 
     const withProto = start('recv', [...far, '--proto', WIND_PROTO, '--output', 'json', '--record', record])
+    const recorder = start('recv', [
+      ...far,
+      '--proto',
+      WIND_PROTO,
+      '--output',
+      'none',
+      '--record',
+      shoalRecord,
+    ])
     const without = start('recv', [...near, '--output', 'json'])
     const relay = start('relay', [
       '--proto',
@@ -65,7 +76,7 @@ describe('--proto: a type that is not built in, end to end', () => {
       '--out',
       `multicast://${b.group}:${b.port}?interface=${LOOPBACK}`,
     ])
-    await Promise.all([withProto.waitForLog('ready'), without.waitForLog('ready'), relay.waitForLog('ready')])
+    await Promise.all([withProto, recorder, without, relay].map((p) => p.waitForLog('ready')))
 
     const send = start('send', [...near, '--proto', WIND_PROTO, '--input', '-'], lines)
     expect(stoppedSummary(await send.exited())).toMatchObject({ frames: COUNT, lines: COUNT, badLines: 0 })
@@ -79,6 +90,7 @@ describe('--proto: a type that is not built in, end to end', () => {
     // shoal-send fills the header's source id in, as for built-in types
     expect(got[0]?.message).toMatchObject({ header: { sourceId: expect.stringMatching(/./) } })
     expect(stoppedSummary(await withProto.stop())).toMatchObject({ frames: COUNT, gaps: 0, drops: 0 })
+    expect(stoppedSummary(await recorder.stop())).toMatchObject({ frames: COUNT, gaps: 0, drops: 0 })
 
     // The receiver without --proto heard every frame (its streams count them) and printed none.
     const plain = stoppedSummary(await without.stop())
@@ -86,11 +98,14 @@ describe('--proto: a type that is not built in, end to end', () => {
     expect(frames(without)).toEqual([])
     await relay.stop()
 
-    // The MCAP recording describes the type itself: read back with no --proto.
-    const replay = start('recv', ['--from', record, '--output', 'json'])
-    expect((await replay.exited()).code).toBe(0)
-    const read = frames(replay)
-    expect(read.map((f) => f.message)).toEqual(got.map((f) => f.message))
+    // Both recordings describe the type themselves: read back with no --proto.
+    for (const file of [record, shoalRecord]) {
+      const replay = start('recv', ['--from', file, '--output', 'json'])
+      expect((await replay.exited()).code, file).toBe(0)
+      const read = frames(replay)
+      expect(read.map((f) => f.type)).toEqual(Array(COUNT).fill('acme.v1.Wind'))
+      expect(read.map((f) => f.message)).toEqual(got.map((f) => f.message))
+    }
   })
 
   it('a bad --proto exits 2 naming the flag and the file, in every service', async () => {
