@@ -1,4 +1,5 @@
 import {
+  addedTypeNames,
   formatDuration,
   mergeTransportStats,
   registerTransportMetrics,
@@ -52,6 +53,7 @@ async function startNetworkReceiver(
           receiveTimeNs: createReceiveClock(),
           library: `${ctx.name} ${ctx.version}`,
           onError: (error) => ctx.fail(error),
+          types: config.types,
         }).catch(async (error: unknown) => {
           await foxglove?.close()
           throw error
@@ -69,6 +71,7 @@ async function startNetworkReceiver(
 
   const output = createOutput(config.output, ctx.stdout, {
     full: config.full,
+    types: config.types,
     logs: process.stderr,
     stats: () => subscriber.stats(),
     onFirstDrop: () =>
@@ -85,6 +88,10 @@ async function startNetworkReceiver(
     else logger.debug(fields, `source ${event.session} alive`)
   })
   registerTransportMetrics(ctx.registry, () => mergeTransportStats([subscriber.stats()]))
+  // Types learnt while running (schemas from the network): decoded, printed, recorded from now on.
+  const stopTypeLog = config.types.onAdd((type) =>
+    logger.info({ type: type.typeName, fingerprint: type.fingerprint }, `new message type ${type.typeName}`),
+  )
 
   // --count: frames past the count are neither shown nor recorded.
   let delivered = 0
@@ -138,6 +145,7 @@ async function startNetworkReceiver(
         : { record: recorder.path, recordFormat: recorder.format, recordMaxSize: config.recordMaxSize }),
       ...(config.ack ? { ack: info.name } : {}),
       ...(foxglove === undefined ? {} : { foxglove: foxglove.url }),
+      ...protoTypesField(config.types),
     },
     'receiving',
   )
@@ -163,6 +171,7 @@ async function startNetworkReceiver(
       if (stopped) return
       stopped = true
       for (const timer of timers) clearTimeout(timer)
+      stopTypeLog()
       await subscriber.close()
       await foxglove?.close()
       warnings.flush()
@@ -178,4 +187,10 @@ async function startNetworkReceiver(
           : { recorded: { file: recorder.path, records: recorder.records, rotations: recorder.rotations } }),
       }),
   }
+}
+
+/** The start-up log's field for `--proto`: the types it added, when it added any. */
+function protoTypesField(types: NetworkReceiverConfig['types']): { protoTypes?: string[] } {
+  const added = addedTypeNames(types)
+  return added.length === 0 ? {} : { protoTypes: added }
 }

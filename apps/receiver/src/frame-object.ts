@@ -1,4 +1,4 @@
-import { formatFingerprint, type MessageType, registry } from '@shoal/schema'
+import { formatFingerprint, type MessageType, registry, type TypeRegistry } from '@shoal/schema'
 import type { ReceivedFrame } from '@shoal/transport'
 
 /** One JSON line of `--output json`: a received frame. The README documents this shape. */
@@ -24,6 +24,12 @@ export interface FrameObject {
   message: Record<string, unknown>
 }
 
+export interface FrameObjectOptions {
+  readonly full: boolean
+  /** The types to print messages with (the receiver's, with `--proto` ones); default the built-in ones. */
+  readonly types?: TypeRegistry | undefined
+}
+
 /** What a bytes field becomes in a line without `--full`. */
 export interface OmittedBytes {
   bytes: number
@@ -34,9 +40,9 @@ export interface OmittedBytes {
  * once base64) becomes `{ "bytes": <length> }`, which `fromObject` rejects rather than mistaking
  * for data. `frame.message` is modified: its bytes fields are emptied before `toObject`.
  */
-export function frameToObject(frame: ReceivedFrame, options: { full: boolean }): FrameObject {
-  // A type learned in-band (WIRE.md “Schemas”) is not in the built-in registry: the frame has it.
-  const type = registry.byFingerprint(frame.fingerprint) ?? asMessageType(frame.type)
+export function frameToObject(frame: ReceivedFrame, options: FrameObjectOptions): FrameObject {
+  // A type learned in-band (WIRE.md “Schemas”) is in no registry of this app: the frame has it.
+  const type = (options.types ?? registry).byFingerprint(frame.fingerprint) ?? asMessageType(frame.type)
   return {
     receivedAt: new Date(frame.receivedAt).toISOString(),
     topic: frame.topic,
@@ -75,8 +81,7 @@ function emptyBytesFields(message: Record<string, unknown>): Omitted {
   const omitted: Omitted = new Map()
   // for…in: decoded messages keep unset fields' defaults (an empty bytes field) on the prototype.
   for (const key in message) {
-    // A run-time type's messages (protobufjs reflection, learned in-band) have `$type` on their
-    // prototype: the type itself, a graph with cycles, not a field.
+    // Messages of run-time (reflection) types inherit `$type`, their protobufjs Type: not a field.
     if (key.startsWith('$')) continue
     const value = message[key]
     if (value instanceof Uint8Array) {

@@ -1,5 +1,5 @@
 import protobuf from 'protobufjs'
-import descriptorExt, { type IFileDescriptorProto } from 'protobufjs/ext/descriptor.js'
+import descriptorExt, { type IDescriptorProto, type IFileDescriptorProto } from 'protobufjs/ext/descriptor.js'
 
 /**
  * FileDescriptorSets for types parsed from `.proto` text, made with protobufjs's own descriptor
@@ -118,8 +118,10 @@ function toFileDescriptor(file: FileEntry): IFileDescriptorProto {
   if (file.pkg !== '') descriptor.package = file.pkg
   if (!proto2or3) descriptor.edition = editionNumber(file.edition)
   for (const object of file.nested) {
-    if (object instanceof protobuf.Type) descriptor.messageType?.push(object.toDescriptor(file.edition))
-    else descriptor.enumType?.push(object.toDescriptor())
+    if (object instanceof protobuf.Type) {
+      const message = object.toDescriptor(file.edition) as unknown as IDescriptorProto
+      descriptor.messageType?.push(forDescriptorPools(message))
+    } else descriptor.enumType?.push(object.toDescriptor())
   }
   return descriptor
 }
@@ -130,4 +132,43 @@ function editionNumber(edition: string): number {
   const number = numbers[edition]
   if (number === undefined) throw new Error(`unsupported protobuf edition ${edition}`)
   return number
+}
+
+/**
+ * Two fixes so that descriptor pools (protoc, C++, Python) accept what protobufjs writes, in nested
+ * types too; protobufjs reads the result the same either way:
+ * - protobufjs names a map field's entry type after the field (`Extra`); pools want `ExtraEntry`
+ *   (the field name in CamelCase plus `Entry`), else "map_entry should not be set explicitly".
+ * - protobufjs declares the synthetic oneof of a proto3 `optional` field where the field stands;
+ *   pools want synthetic oneofs after the real ones. `oneofDecl` is reordered, `oneofIndex` renumbered.
+ */
+function forDescriptorPools(message: IDescriptorProto): IDescriptorProto {
+  const entries = new Map(
+    (message.nestedType ?? []).filter((n) => n.options?.mapEntry === true).map((n) => [n.name ?? '', n]),
+  )
+  for (const field of message.field ?? []) {
+    const entry = entries.get(field.typeName ?? '')
+    if (field.label !== 3 || entry === undefined || field.name == null) continue
+    const entryName = `${field.name.replace(/(?:^|_)([a-z0-9])/g, (_, c: string) => c.toUpperCase())}Entry`
+    entry.name = entryName
+    field.typeName = entryName
+  }
+  // Unset fields of a protobufjs message read as defaults from the prototype (oneofIndex 0): only own
+  // properties are set ones, and only those may be renumbered.
+  const inOneof = (field: object): field is { oneofIndex: number } => Object.hasOwn(field, 'oneofIndex')
+  const fields = message.field ?? []
+  const oneofs = message.oneofDecl ?? []
+  const synthetic = new Set(
+    fields.filter((f) => f.proto3Optional === true && inOneof(f)).map((f) => f.oneofIndex as number),
+  )
+  const order = [...oneofs.keys()].sort(
+    (a, b) => Number(synthetic.has(a)) - Number(synthetic.has(b)) || a - b,
+  )
+  const newIndex = new Map(order.map((old, index) => [old, index]))
+  message.oneofDecl = order.map((old) => oneofs[old]!)
+  for (const field of fields) {
+    if (inOneof(field)) field.oneofIndex = newIndex.get(field.oneofIndex) ?? field.oneofIndex
+  }
+  for (const nested of message.nestedType ?? []) forDescriptorPools(nested)
+  return message
 }

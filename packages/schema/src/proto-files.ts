@@ -1,9 +1,9 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path'
 import protobuf from 'protobufjs'
 import descriptorExt, { type IDescriptorProto, type IFileDescriptorSet } from 'protobufjs/ext/descriptor.js'
 import { descriptorSetsByFile } from './descriptor-build.js'
+import { builtInFileSet } from './descriptor-set.js'
 import { MAX_DESCRIPTOR_SET_BYTES, messageTypeFromDescriptorSet } from './dynamic-type.js'
 import type { MessageType } from './message-type.js'
 
@@ -17,8 +17,9 @@ import type { MessageType } from './message-type.js'
  * named `*.binpb`, `*.pb`, `*.desc` or `*.protoset`; a file named `*.proto` is `.proto` text; any
  * other file is a binary `FileDescriptorSet` (`protoc --include_imports --descriptor_set_out=FILE`).
  *
- * `.proto` imports are looked up in the importing file's folder and its parents, in every folder given,
- * and last in `@shoal/schema`'s own `proto/` folder (so `import "shoal/v1/header.proto"` works);
+ * `.proto` imports are looked up in the importing file's folder and its parents, then in every folder
+ * given; an import of Shoal's own files (`import "shoal/v1/header.proto"`) found nowhere on disk is
+ * taken from the descriptor sets built into this package (so it works in a bundled service too);
  * `google/protobuf/*.proto` well-known types come with protobufjs.
  */
 
@@ -164,16 +165,27 @@ function messageNamesOf(set: Uint8Array, file: string): string[] {
   return names
 }
 
-/** The `proto/` folder of @shoal/schema when it is installed beside the code (not in a bundle). */
-function schemaProtoFolder(): string | undefined {
-  try {
-    const folder = join(
-      dirname(createRequire(import.meta.url).resolve('@shoal/schema/package.json')),
-      'proto',
-    )
-    return existsSync(folder) ? folder : undefined
-  } catch {
-    return undefined
+/**
+ * Adds the built-in file `importPath` and its imports to `root`, from the descriptor sets built into
+ * this package, except files in `added` (which it extends). Each type keeps its file's import path
+ * as `filename`, so the sets made from `root` name the file as imports do.
+ */
+function addBuiltInFile(root: protobuf.Root, importPath: string, added: Set<string>): void {
+  const bytes = builtInFileSet(importPath)!
+  const source = protobuf.Root.fromDescriptor(bytes)
+  const set = descriptorExt.FileDescriptorSet.decode(bytes) as unknown as IFileDescriptorSet
+  for (const file of set.file ?? []) {
+    if (file.name == null || added.has(file.name)) continue
+    added.add(file.name)
+    const pkg = file.package ?? ''
+    const names = [...(file.messageType ?? []), ...(file.enumType ?? [])].map((entry) => entry.name ?? '')
+    for (const name of names) {
+      const object = source.lookup(pkg === '' ? name : `${pkg}.${name}`)
+      if (object === null || object.parent === null) continue
+      object.parent.remove(object)
+      object.filename = file.name
+      ;(pkg === '' ? root : root.define(pkg)).add(object)
+    }
   }
 }
 
@@ -182,8 +194,7 @@ function loadProtoText(inputs: readonly Input[]): { file: string; set: Uint8Arra
   const names = new Map<string, string>() // absolute path → name in the set (import path)
   for (const input of inputs) names.set(input.path, relative(input.base, input.path) || basename(input.path))
   const roots = [...new Set(inputs.map((input) => input.base))]
-  const shipped = schemaProtoFolder()
-  if (shipped !== undefined) roots.push(shipped)
+  const builtIns = new Set<string>() // Shoal's own files added from the built-in sets
   const root = new protobuf.Root()
   root.resolvePath = (originPath: string, target: string): string => {
     if (originPath === '' || isAbsolute(target)) return target
@@ -194,6 +205,11 @@ function loadProtoText(inputs: readonly Input[]): { file: string; set: Uint8Arra
     }
     for (const folder of roots) candidates.push(join(folder, target))
     const found = candidates.find((candidate) => existsSync(candidate))
+    if (found === undefined && builtInFileSet(target) !== undefined) {
+      // Added now, before protobufjs resolves the importing file's types at the end of its load.
+      addBuiltInFile(root, target, builtIns)
+      return null as unknown as string // protobufjs skips an import resolved to null
+    }
     if (found === undefined) {
       throw new Error(
         `${originPath}: import "${target}" not found (looked in the file's folder, its parents and ${roots.join(', ')})`,

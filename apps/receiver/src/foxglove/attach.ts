@@ -18,6 +18,7 @@ export async function startReceiverFoxglove(
     port: config.foxglove,
     maxClients: config.foxgloveMaxClients,
     sendBufferBytes: config.foxgloveSendBuffer,
+    schemaData: (typeName) => config.types.descriptorSet(typeName),
     logger,
   })
   registerFoxgloveMetrics(ctx.registry, () => bridge.stats())
