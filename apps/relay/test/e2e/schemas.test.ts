@@ -11,6 +11,7 @@
  * The publisher is a fixture on @shoal/transport (`fixtures/schema-publisher.mjs`); x and y use
  * plain sockets and the wire codec (`fixtures/schema-kit.mjs`).
  */
+import { fileURLToPath } from 'node:url'
 import { createNetwork, type Network, requireNetns } from '@shoal/netns'
 import { sampleValue } from '@shoal/service/testing'
 import {
@@ -35,6 +36,9 @@ import {
 
 const netns = requireNetns()
 const PORT = 7400
+const WIND_PROTO = fileURLToPath(
+  new URL('../../../../packages/schema/test/fixtures/proto/acme/v1/wind.proto', import.meta.url),
+)
 
 interface PublisherInfo {
   session: string
@@ -162,6 +166,53 @@ describe.skipIf(netns.skip)('in-band schemas: a receiver with no .proto learns a
     const rm = await scrape(net.host('r'), r)
     expect(sampleValue(rm, 'shoal_relay_schemas_total', { result: 'forwarded' })).toBeGreaterThanOrEqual(1)
     expect(sampleValue(rm, 'shoal_relay_schemas_total', { result: 'announced' })).toBe(2)
+  }, 60_000)
+
+  it('shoal-send --proto publishes a custom type; shoal-recv without it prints every frame', async () => {
+    const { ga, gb } = groups()
+    const r = track(
+      startOn(net.host('r'), 'relay', [
+        '--in',
+        `multicast://${ga}:${PORT}?interface=v-sitea`,
+        '--out',
+        `multicast://${gb}:${PORT}?interface=v-siteb`,
+      ]),
+    )
+    await r.waitForLog('ready')
+    const b = track(
+      startOn(net.host('b'), 'recv', [
+        ...['--interface', 'v-siteb', '--group', gb, '--port', String(PORT), '--output', 'json'],
+      ]),
+    )
+    await b.waitForLog('ready')
+    const count = 20
+    const lines = Array.from(
+      { length: count },
+      (_, i) =>
+        `${JSON.stringify({ topic: 'weather/wind', type: 'acme.v1.Wind', message: { speed: i, site: 'mast' } })}\n`,
+    ).join('')
+    const a = track(
+      startOn(
+        net.host('a'),
+        'send',
+        [
+          ...['--interface', 'v-sitea', '--group', ga, '--port', String(PORT)],
+          '--proto',
+          WIND_PROTO,
+          '--input',
+          '-',
+        ],
+        { input: lines },
+      ),
+    )
+    expect((await a.exited()).code).toBe(0)
+    await b.waitUntil(`${count} Wind frames`, () =>
+      frames(b).filter((f) => f.type === 'acme.v1.Wind').length >= count ? true : undefined,
+    )
+    const wind = frames(b).filter((f) => f.topic === 'weather/wind')
+    expect(wind.map((f) => f.message.speed ?? 0)).toEqual([...Array(count).keys()])
+    expect(wind.map((f) => f.sequence)).toEqual([...Array(count).keys()])
+    expect(wind[0]).toMatchObject({ type: 'acme.v1.Wind', hops: 1, message: { site: 'mast' } })
   }, 60_000)
 
   it('a forged announce whose fingerprint does not match its descriptor is rejected and counted', async () => {
