@@ -61,8 +61,20 @@ local W = {
     { name = "BATCH", value = 4 },
     { name = "STATUS", value = 5 },
     { name = "NACK_FRAMES", value = 6 },
+    { name = "SCHEMA", value = 7 },
+    { name = "SCHEMA_REQUEST", value = 8 },
   },
-  KIND = { DATA = 0, ACK = 1, NACK = 2, HEARTBEAT = 3, BATCH = 4, STATUS = 5, NACK_FRAMES = 6 },
+  KIND = {
+    DATA = 0,
+    ACK = 1,
+    NACK = 2,
+    HEARTBEAT = 3,
+    BATCH = 4,
+    STATUS = 5,
+    NACK_FRAMES = 6,
+    SCHEMA = 7,
+    SCHEMA_REQUEST = 8,
+  },
   FLAGS = {
     { name = "ACK_REQUEST", bit = 0x0001 },
     { name = "AUTHENTICATED", bit = 0x0002 },
@@ -85,6 +97,7 @@ local W = {
   HEARTBEAT = { TOPIC = "*", MAX_ENTRIES = 1024 },
   STATUS = { TOPIC = "*", RECEIVER_OFFSET = 0, WINDOW_OFFSET = 4, ENTRIES_OFFSET = 8, MAX_ENTRIES = 1024 },
   BATCH = { TOPIC = "*", LENGTH_PREFIX = 2 },
+  SCHEMA = { MAX_BYTES = 1048576, REQUEST_RECEIVER_OFFSET = 0, REQUEST_PAYLOAD_BYTES = 4 },
   SEAL = { EXTENSION_LENGTH = 20, TAG_LENGTH = 16, KEY_ID = 0, SENDER = 4, SENDER_LENGTH = 8, COUNTER = 12 },
   LIMITS = {
     MAX_MESSAGE_BYTES = 67108864,
@@ -180,6 +193,10 @@ local F = {
   batch_entry_length = ProtoField.uint16("shoal.batch.entry_length", "Inner frame length", base.DEC),
 
   receiver_session = ProtoField.uint32("shoal.receiver_session", "Receiver session id", base.HEX),
+
+  schema_type = ProtoField.string("shoal.schema.type", "Type announced"),
+  schema_set = ProtoField.bytes("shoal.schema.descriptor_set", "FileDescriptorSet (or a fragment of it)"),
+  schema_wanted = ProtoField.uint32("shoal.schema.wanted", "Fingerprint asked for", base.HEX, TYPE_NAMES),
   ack_receiver = ProtoField.string("shoal.ack.receiver", "Receiver name"),
 
   nack_range = ProtoField.none("shoal.nack.range", "Fragment range"),
@@ -437,7 +454,7 @@ local function dissect_header(tvb, offset, length, tree)
 end
 
 -- ---------------------------------------------------------------------------------------------
--- Control frames: ACK, NACK, NACK_FRAMES, HEARTBEAT, STATUS. Each payload reader checks what the
+-- Control frames: ACK, NACK, NACK_FRAMES, HEARTBEAT, STATUS, SCHEMA, SCHEMA_REQUEST. Each payload reader checks what the
 -- transport's decoder checks and marks what it would refuse with the receivers' drop reason.
 -- Each returns the text for the Info column.
 -- ---------------------------------------------------------------------------------------------
@@ -565,6 +582,31 @@ local function dissect_status(tvb, h, pinfo, tree, payload_at, payload_length)
     tree, F.status_entry, F.status_topic, F.status_next, W.STATUS.MAX_ENTRIES, "bad-status", "next")
   local about = #parts == 0 and "announcement, no topics yet" or table.concat(parts, ", ")
   return string.format("STATUS #%u window %u: %s", h.SEQUENCE, window:uint(), about)
+end
+
+-- SCHEMA: the topic is the type's full name, the fingerprint field its fingerprint, the payload its
+-- binary FileDescriptorSet (or one fragment of it: fragments are not put together here).
+local function dissect_schema(tvb, h, pinfo, tree, payload_at, payload_length)
+  tree:add(F.schema_type, tvb(W.FIXED_HEADER_LENGTH, h.TOPIC_LENGTH), h.topic)
+  if payload_length > 0 then tree:add(F.schema_set, tvb(payload_at, payload_length)) end
+  if h.MESSAGE_LENGTH > W.SCHEMA.MAX_BYTES then
+    bad_payload(tree, string.format("schema-too-large: %d bytes, at most %d", h.MESSAGE_LENGTH, W.SCHEMA.MAX_BYTES))
+  end
+  local part = h.FRAGMENT_COUNT > 1 and string.format(" fragment %u/%u", h.FRAGMENT_INDEX + 1, h.FRAGMENT_COUNT) or ""
+  return string.format("SCHEMA %s %s #%u%s (%u bytes)", h.topic, hex32(h.FINGERPRINT), h.SEQUENCE, part,
+    h.MESSAGE_LENGTH)
+end
+
+-- SCHEMA_REQUEST: the topic and session of the stream whose type is unknown, the fingerprint asked for.
+local function dissect_schema_request(tvb, h, pinfo, tree, payload_at, payload_length)
+  if payload_length ~= W.SCHEMA.REQUEST_PAYLOAD_BYTES or h.FINGERPRINT == 0 or h.FRAGMENT_COUNT ~= 1 then
+    bad_payload(tree, string.format("bad-schema-request: %d payload bytes (expected %d), fingerprint %s",
+      payload_length, W.SCHEMA.REQUEST_PAYLOAD_BYTES, hex32(h.FINGERPRINT)))
+    return string.format("SCHEMA_REQUEST %s (malformed)", h.topic)
+  end
+  tree:add(F.receiver_session, tvb(payload_at + W.SCHEMA.REQUEST_RECEIVER_OFFSET, 4))
+  tree:add(F.schema_wanted, tvb(W.OFFSET.FINGERPRINT, 4)):set_generated()
+  return string.format("SCHEMA_REQUEST %s for %s", h.topic, hex32(h.FINGERPRINT))
 end
 
 -- ---------------------------------------------------------------------------------------------
@@ -844,6 +886,8 @@ local PAYLOAD_DISSECTORS = {
   [W.KIND.BATCH] = dissect_batch,
   [W.KIND.STATUS] = dissect_status,
   [W.KIND.NACK_FRAMES] = dissect_nack_frames,
+  [W.KIND.SCHEMA] = dissect_schema,
+  [W.KIND.SCHEMA_REQUEST] = dissect_schema_request,
 }
 
 local function dissect_crc(tvb, h, tree, crc_at)

@@ -1,4 +1,5 @@
 import {
+  addedTypeNames,
   formatDuration,
   mergeTransportStats,
   registerTransportMetrics,
@@ -59,6 +60,7 @@ async function startNetworkReceiver(
           receiveTimeNs: createReceiveClock(),
           library: `${ctx.name} ${ctx.version}`,
           onError: (error) => ctx.fail(error),
+          types: config.types,
         }).catch(async (error: unknown) => {
           await foxglove?.close()
           throw error
@@ -78,6 +80,7 @@ async function startNetworkReceiver(
   const sourceId = (session: string) => sourceIds.get(session)
   const output = createOutput(config.output, ctx.stdout, {
     full: config.full,
+    types: config.types,
     logs: process.stderr,
     stats: () => subscriber.stats(),
     sourceId,
@@ -96,6 +99,10 @@ async function startNetworkReceiver(
   })
   registerTransportMetrics(ctx.registry, () => mergeTransportStats([subscriber.stats()]))
   registerSourceIdMetric(ctx.registry, () => subscriber.stats(), sourceId)
+  // Types learnt while running (schemas from the network): decoded, printed, recorded from now on.
+  const stopTypeLog = config.types.onAdd((type) =>
+    logger.info({ type: type.typeName, fingerprint: type.fingerprint }, `new message type ${type.typeName}`),
+  )
 
   // --count: frames past the count are neither shown nor recorded.
   let delivered = 0
@@ -150,6 +157,7 @@ async function startNetworkReceiver(
         : { record: recorder.path, recordFormat: recorder.format, recordMaxSize: config.recordMaxSize }),
       ...(config.ack ? { ack: info.name } : {}),
       ...(foxglove === undefined ? {} : { foxglove: foxglove.url }),
+      ...protoTypesField(config.types),
     },
     receivingLine(info, {
       topics: config.topic,
@@ -179,6 +187,7 @@ async function startNetworkReceiver(
       if (stopped) return
       stopped = true
       for (const timer of timers) clearTimeout(timer)
+      stopTypeLog()
       await subscriber.close()
       await foxglove?.close()
       warnings.flush()
@@ -195,4 +204,10 @@ async function startNetworkReceiver(
           : { recorded: { file: recorder.path, records: recorder.records, rotations: recorder.rotations } }),
       }),
   }
+}
+
+/** The start-up log's field for `--proto`: the types it added, when it added any. */
+function protoTypesField(types: NetworkReceiverConfig['types']): { protoTypes?: string[] } {
+  const added = addedTypeNames(types)
+  return added.length === 0 ? {} : { protoTypes: added }
 }

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { configHarness } from '@shoal/service/testing'
 import { afterAll, describe, expect, it } from 'vitest'
 import {
@@ -163,5 +164,27 @@ describe('keys', () => {
   it('--raw with a key, and --seal (a sender and relay flag), exit 2', () => {
     expect(refusal(['--raw', '--key-file', file])).toMatchObject({ flag: '--key-file' })
     expect(() => resolve(['--seal', 'encrypt'])).toThrow(/unknown flag --seal/)
+  })
+})
+
+describe('--proto', () => {
+  const proto = fileURLToPath(new URL('../test/fixtures/proto/wind.proto', import.meta.url))
+
+  it('adds the types of the files to the receiver’s registry, which the subscriber decodes with', () => {
+    const config = resolve(['--proto', proto])
+    expect(config.types.byName('acme.v1.Wind')).toBeDefined()
+    expect(config.types.byName('shoal.v1.Imu')).toBeDefined()
+    expect(subscriberOptions(config as NetworkReceiverConfig).registry).toBe(config.types)
+    expect(resolve([]).types.byName('acme.v1.Wind')).toBeUndefined()
+  })
+
+  it('goes with --from (a recording of such types)', () => {
+    expect(resolve(['--from', 'run.mcap', '--proto', proto]).types.byName('acme.v1.Wind')).toBeDefined()
+  })
+
+  it('a missing file is refused naming --proto and the file', () => {
+    const error = refusal(['--proto', '/nonexistent/wind.proto'])
+    expect(error).toMatchObject({ flag: '--proto', exitCode: 2 })
+    expect(error.message).toBe('invalid --proto: /nonexistent/wind.proto: ENOENT')
   })
 })

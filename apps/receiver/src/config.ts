@@ -1,6 +1,7 @@
 import { isIP } from 'node:net'
 import { hostname } from 'node:os'
 import { isMcapPath } from '@shoal/recording'
+import type { DynamicTypeRegistry } from '@shoal/schema'
 import {
   commonFlags,
   conflict,
@@ -16,6 +17,7 @@ import {
   modeFlags,
   multicastGroup,
   oneOf,
+  resolveProtoTypes,
   resolveSeal,
   type SealSetup,
   size,
@@ -36,7 +38,17 @@ export const RECORD_COMPRESSIONS = ['zstd', 'none'] as const
  * The flags `--from` works with: what to print and when to stop. Every other flag is about the
  * network, which `--from` never touches (not even `--http`).
  */
-const FROM_FLAGS = new Set(['from', 'topic', 'output', 'full', 'count', 'duration', 'logLevel', 'config'])
+const FROM_FLAGS = new Set([
+  'from',
+  'topic',
+  'output',
+  'full',
+  'count',
+  'duration',
+  'logLevel',
+  'config',
+  'proto',
+])
 export type Output = (typeof OUTPUTS)[number]
 
 /** This host's name, made into a valid receiver name. */
@@ -145,6 +157,8 @@ export interface ReceiverConfig
   readonly listen: ReceiverListen
   /** With `--key-file`: only sealed frames are taken, and control frames sent are sealed. */
   readonly seal: SealSetup | undefined
+  /** The types decoded, printed and recorded: the built-in ones and `--proto`'s (see `resolveProtoTypes`). */
+  readonly types: DynamicTypeRegistry
 }
 
 /** Checks what no single flag can and settles defaults that depend on other flags. */
@@ -203,7 +217,7 @@ export function resolveReceiverConfig(
       throw conflict('--ipv6', 'IPv6 has no broadcast; use --mode multicast')
     listen = { mode }
   }
-  return { ...rest, listen, seal: resolveSeal({ keyFile }) }
+  return { ...rest, listen, seal: resolveSeal({ keyFile }), types: resolveProtoTypes(values.proto) }
 }
 
 /** Flag names as typed, from their config keys: `recordMaxSize` is `--record-max-size`. */
@@ -231,5 +245,6 @@ function fromFileConfig(
     output: values.output === 'none' ? 'none' : 'json',
     listen: { mode: 'file', path },
     seal: undefined,
+    types: resolveProtoTypes(values.proto),
   }
 }

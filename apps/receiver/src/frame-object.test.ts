@@ -1,9 +1,13 @@
-import { Image, Imu } from '@shoal/schema'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createDynamicRegistry, Image, Imu, loadProtoTypes, type MessageType, registry } from '@shoal/schema'
 import type { ReceivedFrame } from '@shoal/transport'
 import { describe, expect, it } from 'vitest'
 import { frameToObject } from './frame-object.js'
 
-function received(type: typeof Image | typeof Imu, message: Record<string, unknown>): ReceivedFrame {
+function received(type: MessageType, message: Record<string, unknown>): ReceivedFrame {
   const payload = type.encode(type.create(message))
   return {
     topic: 'camera',
@@ -56,5 +60,64 @@ describe('frameToObject', () => {
       fingerprint: '0xdeadbeef',
       message: {},
     })
+  })
+
+  it('shows a type learned in-band (a run-time type the built-in registry lacks) from the frame’s own type', () => {
+    const proto = fileURLToPath(
+      new URL('../../../packages/schema/test/fixtures/proto/acme/v1/wind.proto', import.meta.url),
+    )
+    const Wind = loadProtoTypes([proto]).types.find((t) => t.typeName === 'acme.v1.Wind')!
+    const payload = Wind.encode({ speed: 4.5, site: 'ridge', calibration: { offset: 1 } })
+    const frame: ReceivedFrame = {
+      ...received(Imu, {}),
+      topic: 'wind',
+      typeName: Wind.typeName,
+      type: Wind,
+      fingerprint: Wind.fingerprint,
+      message: Wind.decode(payload),
+      payload,
+    }
+    expect(frameToObject(frame, { full: false })).toMatchObject({
+      type: 'acme.v1.Wind',
+      message: { speed: 4.5, site: 'ridge', calibration: { offset: 1 } },
+    })
+  })
+})
+
+describe('frameToObject of a type loaded at run time (--proto)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shoal-frame-object-'))
+  const proto = join(dir, 'blob.proto')
+  writeFileSync(
+    proto,
+    'syntax = "proto3";\npackage acme.v1;\nimport "shoal/v1/header.proto";\n' +
+      'message Part { bytes chunk = 1; }\n' +
+      'message Blob { shoal.v1.Header header = 1; bytes data = 2; repeated Part parts = 3; string note = 4; }\n',
+  )
+  const Blob = loadProtoTypes([proto]).types.find((type) => type.typeName === 'acme.v1.Blob')!
+  rmSync(dir, { recursive: true, force: true })
+  const types = createDynamicRegistry(registry)
+  types.add(Blob)
+  const message = {
+    header: { sourceId: 'blob0' },
+    data: new Uint8Array(40),
+    parts: [{ chunk: new Uint8Array(3) }, { chunk: new Uint8Array(5) }],
+    note: 'hi',
+  }
+
+  it('prints the message with the registry given, bytes fields abbreviated, nested ones too', () => {
+    const object = frameToObject(received(Blob, message), { full: false, types })
+    expect(object.type).toBe('acme.v1.Blob')
+    expect(object.message).toMatchObject({
+      header: { sourceId: 'blob0' },
+      data: { bytes: 40 },
+      parts: [{ chunk: { bytes: 3 } }, { chunk: { bytes: 5 } }],
+      note: 'hi',
+    })
+    const full = frameToObject(received(Blob, message), { full: true, types })
+    expect(full.message).toMatchObject({ data: Buffer.alloc(40).toString('base64') })
+  })
+
+  it('without the registry (the built-in types only), prints no message', () => {
+    expect(frameToObject(received(Blob, message), { full: false }).message).toEqual({})
   })
 })

@@ -1,4 +1,4 @@
-import { formatFingerprint, type MessageType, registry } from '@shoal/schema'
+import { formatFingerprint, type MessageType, registry, type TypeRegistry } from '@shoal/schema'
 import type { ReceivedFrame } from '@shoal/transport'
 
 /** One JSON line of `--output json`: a received frame. The README documents this shape. */
@@ -24,6 +24,12 @@ export interface FrameObject {
   message: Record<string, unknown>
 }
 
+export interface FrameObjectOptions {
+  readonly full: boolean
+  /** The types to print messages with (the receiver's, with `--proto` ones); default the built-in ones. */
+  readonly types?: TypeRegistry | undefined
+}
+
 /** What a bytes field becomes in a line without `--full`. */
 export interface OmittedBytes {
   bytes: number
@@ -34,8 +40,9 @@ export interface OmittedBytes {
  * once base64) becomes `{ "bytes": <length> }`, which `fromObject` rejects rather than mistaking
  * for data. `frame.message` is modified: its bytes fields are emptied before `toObject`.
  */
-export function frameToObject(frame: ReceivedFrame, options: { full: boolean }): FrameObject {
-  const type = registry.byFingerprint(frame.fingerprint)
+export function frameToObject(frame: ReceivedFrame, options: FrameObjectOptions): FrameObject {
+  // A type learned in-band (WIRE.md “Schemas”) is in no registry of this app: the frame has it.
+  const type = (options.types ?? registry).byFingerprint(frame.fingerprint) ?? asMessageType(frame.type)
   return {
     receivedAt: new Date(frame.receivedAt).toISOString(),
     topic: frame.topic,
@@ -47,6 +54,13 @@ export function frameToObject(frame: ReceivedFrame, options: { full: boolean }):
     bytes: frame.payload.length,
     message: type === undefined ? {} : messageToObject(type, frame.message, options.full),
   }
+}
+
+/** A frame's codec as a @shoal/schema type, when it is one (it has `toObject`). */
+function asMessageType(codec: ReceivedFrame['type']): MessageType | undefined {
+  return codec !== undefined && typeof (codec as Partial<MessageType>).toObject === 'function'
+    ? (codec as MessageType)
+    : undefined
 }
 
 function messageToObject(type: MessageType, message: unknown, full: boolean): Record<string, unknown> {
@@ -67,6 +81,8 @@ function emptyBytesFields(message: Record<string, unknown>): Omitted {
   const omitted: Omitted = new Map()
   // for…in: decoded messages keep unset fields' defaults (an empty bytes field) on the prototype.
   for (const key in message) {
+    // Messages of run-time (reflection) types inherit `$type`, their protobufjs Type: not a field.
+    if (key.startsWith('$')) continue
     const value = message[key]
     if (value instanceof Uint8Array) {
       omitted.set(key, { bytes: value.length })

@@ -1,12 +1,13 @@
 import { once } from 'node:events'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import { describeDamage, openRecording, type RecordingFrame, skipFields } from '@shoal/recording'
-import { registry } from '@shoal/schema'
+import { registry, type TypeRegistry } from '@shoal/schema'
 import type { OutputStream, ServiceContext, ServiceHandle } from '@shoal/service'
 import { formatDuration } from '@shoal/service'
 import { compileTopicFilter, type ReceivedFrame, sessionHex } from '@shoal/transport'
 import type { ReceiverConfig } from './config.js'
 import { frameLine } from './output-json.js'
+import { recordedTypeLearner } from './recorded-types.js'
 
 /**
  * Frames printed between two turns of the event loop: a signal (Ctrl-C) or `--duration` is heard
@@ -19,7 +20,8 @@ export const FROM_FRAMES_PER_TURN = 1000
  * bytes) as the live receiver printed them, one JSON line each, with no socket at all, then exits:
  * 0 at the end of the file, 1 when the file was damaged (every good frame printed first), as
  * `shoal-send --replay` treats damage. Unlike live output, no line is ever dropped: the reader waits
- * for stdout. `--topic`, `--count`, `--duration` and `--full` apply as they do live.
+ * for stdout. `--topic`, `--count`, `--duration` and `--full` apply as they do live. Types that are
+ * not built in are decoded with `--proto`, or with the schema an MCAP file carries for them.
  */
 export async function startFromFile(
   ctx: ServiceContext<ReceiverConfig>,
@@ -28,7 +30,7 @@ export async function startFromFile(
   const { config, logger, signal } = ctx
   let recording: Awaited<ReturnType<typeof openRecording>>
   try {
-    recording = await openRecording(path)
+    recording = await openRecording(path, { types: config.types })
   } catch (error) {
     throw new Error(`--from ${path}: ${(error as Error).message}`, { cause: error })
   }
@@ -44,17 +46,20 @@ export async function startFromFile(
     timers.push(setTimeout(() => ctx.shutdown(`--duration ${formatDuration(duration)}`), duration))
   }
 
+  const learn = recordedTypeLearner(config.types, logger)
   async function read(): Promise<void> {
     let turn = 0
     for (const recorded of recording.frames()) {
       if (signal.aborted) return
       if (!keep(recorded.topic)) continue
-      const frame = toReceivedFrame(recorded)
+      learn(recorded)
+      const frame = toReceivedFrame(recorded, config.types)
       if (frame === undefined) {
         undecodable++
         continue
       }
-      if (out !== undefined) await writeLine(out, frameLine(frame, config.full), signal)
+      if (out !== undefined)
+        await writeLine(out, frameLine(frame, { full: config.full, types: config.types }), signal)
       if (++printed >= limit) return ctx.shutdown(`--count ${limit}`)
       if (++turn >= FROM_FRAMES_PER_TURN) {
         turn = 0
@@ -119,8 +124,11 @@ async function writeLine(out: OutputStream, line: string, signal: AbortSignal): 
  * fingerprint names. Undefined when that type cannot decode the payload (a live receiver drops such
  * a frame before it is shown or recorded, so only a foreign or damaged file has one).
  */
-export function toReceivedFrame(recorded: RecordingFrame): ReceivedFrame | undefined {
-  const type = registry.byFingerprint(recorded.fingerprint)
+export function toReceivedFrame(
+  recorded: RecordingFrame,
+  types: TypeRegistry = registry,
+): ReceivedFrame | undefined {
+  const type = types.byFingerprint(recorded.fingerprint)
   let message: unknown
   if (type !== undefined) {
     try {

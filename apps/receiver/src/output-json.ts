@@ -1,6 +1,6 @@
 import { escapeJsonControls } from '@shoal/service'
 import type { RawDatagram, ReceivedFrame } from '@shoal/transport'
-import { frameToObject } from './frame-object.js'
+import { type FrameObjectOptions, frameToObject } from './frame-object.js'
 import type { LineWriter } from './line-writer.js'
 import type { Output } from './output.js'
 import { rawToObject } from './raw.js'
@@ -14,11 +14,11 @@ import { rawToObject } from './raw.js'
 export class JsonOutput implements Output {
   readonly statsIntervalMs = undefined
   readonly #writer: LineWriter
-  readonly #full: boolean
+  readonly #options: FrameObjectOptions
 
-  constructor(writer: LineWriter, options: { readonly full: boolean }) {
+  constructor(writer: LineWriter, options: FrameObjectOptions) {
     this.#writer = writer
-    this.#full = options.full
+    this.#options = { full: options.full, types: options.types }
   }
 
   get dropped(): number {
@@ -28,7 +28,7 @@ export class JsonOutput implements Output {
   // JSON.stringify escapes C0 controls only: DEL, C1 and bidi characters in topics and string fields
   // would reach a terminal raw, so they become \u escapes too (the line parses to the same value).
   frame(frame: ReceivedFrame): void {
-    this.#writer.line(frameLine(frame, this.#full))
+    this.#writer.line(frameLine(frame, this.#options))
   }
 
   raw(datagram: RawDatagram): void {
@@ -43,6 +43,6 @@ export class JsonOutput implements Output {
 }
 
 /** One `--output json` line for a frame (without its newline): also what `--from` prints. */
-export function frameLine(frame: ReceivedFrame, full: boolean): string {
-  return escapeJsonControls(JSON.stringify(frameToObject(frame, { full })))
+export function frameLine(frame: ReceivedFrame, options: FrameObjectOptions): string {
+  return escapeJsonControls(JSON.stringify(frameToObject(frame, options)))
 }

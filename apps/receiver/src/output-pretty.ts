@@ -1,3 +1,4 @@
+import type { TypeRegistry } from '@shoal/schema'
 import { escapeControls } from '@shoal/service'
 import type { RawDatagram, ReceivedFrame, StatsSnapshot, StreamStats } from '@shoal/transport'
 import { describeMessage } from './describe-message.js'
@@ -32,6 +33,8 @@ const CLEAR_BELOW = '\u001b[J'
 
 export interface PrettyOptions {
   readonly full: boolean
+  /** The types messages are printed with (see `FrameObjectOptions`). */
+  readonly types?: TypeRegistry | undefined
   /** Redraw the stats block in place (ANSI); otherwise print it every few seconds. */
   readonly tty: boolean
   /** Terminal width; lines are cut to it so that the redraw can count them. */
@@ -103,7 +106,7 @@ export class PrettyOutput implements Output {
   frame(frame: ReceivedFrame): void {
     const notShown = this.#sample(`${frame.source.session}\u0000${frame.topic}`)
     if (notShown === undefined) return
-    const object = frameToObject(frame, { full: this.#options.full })
+    const object = frameToObject(frame, { full: this.#options.full, types: this.#options.types })
     const what = describeMessage(object.type, object.message)
     this.#show(
       `${clock(frame.receivedAt)}  ${object.topic}  ${this.#source(object.source.session)} #${frame.sequence}  ${what}${more(notShown)}`,

@@ -1,3 +1,4 @@
+import type { TypeRegistry } from '@shoal/schema'
 import type { OutputStream } from '@shoal/service'
 import type { RawDatagram, ReceivedFrame, StatsSnapshot } from '@shoal/transport'
 import type { Output as OutputKind } from './config.js'
@@ -21,6 +22,8 @@ export interface Output {
 
 export interface OutputOptions {
   readonly full: boolean
+  /** The types messages are printed with (see `FrameObjectOptions`). */
+  readonly types?: TypeRegistry | undefined
   /** The counters the terminal view shows. */
   readonly stats: () => StatsSnapshot
   /** A session's source id, shown beside it in the terminal view. */

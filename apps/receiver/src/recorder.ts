@@ -5,7 +5,7 @@ import {
   type McapRecordWriter,
   type RecordingFrame,
 } from '@shoal/recording'
-import { uint64ToBigInt } from '@shoal/schema'
+import { type DynamicTypeRegistry, fileDescriptorSet, registry, uint64ToBigInt } from '@shoal/schema'
 import { type ReceivedFrame, RecordWriter } from '@shoal/transport'
 
 /** How often the MCAP recorder looks for a chunk old enough to write, ms (a quarter of its age bound). */
@@ -33,6 +33,12 @@ export interface RecorderOptions {
   readonly library: string
   /** A write error found outside `write` (the chunk timer): stop the receiver with it. */
   readonly onError: (error: unknown) => void
+  /**
+   * The receiver's types: each type's `FileDescriptorSet` is written into the file, asked on the
+   * type's first frame in each file (MCAP: its Schema record; Shoal's own format: a schema record),
+   * so `--proto` types and types learnt while recording are described too. Default: built-in only.
+   */
+  readonly types?: DynamicTypeRegistry
 }
 
 /** Opens `--record FILE`: MCAP when the name ends in `.mcap`, else Shoal's own format (SHOALREC). */
@@ -42,6 +48,9 @@ export async function openRecorder(path: string, options: RecorderOptions): Prom
     rotateBytes: options.maxBytes,
     compression: options.compression,
     library: options.library,
+    ...(options.types === undefined
+      ? {}
+      : { schemaData: (name: string) => options.types?.descriptorSet(name) }),
   })
   return new McapRecorder(writer, options)
 }
@@ -84,7 +93,16 @@ class ShoalRecorder implements Recorder {
 
   constructor(path: string, options: RecorderOptions) {
     this.path = path
-    this.#writer = new RecordWriter(path, { rotateBytes: options.maxBytes })
+    const { types } = options
+    this.#writer = new RecordWriter(path, {
+      rotateBytes: options.maxBytes,
+      schemaFor(fingerprint) {
+        const typeName = (types ?? registry).byFingerprint(fingerprint)?.typeName
+        const data =
+          typeName === undefined ? undefined : (types?.descriptorSet(typeName) ?? fileDescriptorSet(typeName))
+        return data === undefined || typeName === undefined ? undefined : { typeName, data }
+      },
+    })
     this.#receiveTimeNs = options.receiveTimeNs
   }
 

@@ -19,6 +19,7 @@ export function subscriberOptions(config: NetworkReceiverConfig): SubscriberOpti
     status: !config.noStatus,
     ordered: config.ordered,
     streams: { maxStreams: config.maxStreams },
+    registry: config.types,
     ...(config.seal === undefined ? {} : { seal: { keyring: config.seal.keyring, mode: config.seal.mode } }),
   }
   if (config.listen.mode === 'multicast') {

@@ -4,7 +4,8 @@
  */
 import { once } from 'node:events'
 import { createServer } from 'node:net'
-import { Image, toUint64 } from '@shoal/schema'
+import { fileURLToPath } from 'node:url'
+import { Image, loadProtoTypes, toUint64 } from '@shoal/schema'
 import type { RunningCli } from '@shoal/service/testing'
 import { parsePrometheusText, runCli, sampleValue } from '@shoal/service/testing'
 import type { Publisher } from '@shoal/transport'
@@ -130,6 +131,34 @@ describe('shoal-recv --foxglove', () => {
     expect(sampleValue(families, 'shoal_foxglove_messages_sent_total')).toBeGreaterThanOrEqual(
       v.messages.length,
     )
+  })
+
+  it('a --proto type that is not built in gets a channel with its schema, and the client decodes it', async () => {
+    const proto = fileURLToPath(new URL('./fixtures/proto/wind.proto', import.meta.url))
+    const Wind = loadProtoTypes([proto]).types.find((type) => type.typeName === 'acme.v1.Wind')!
+    const { pub, url } = await receiverWithFoxglove(['--proto', proto])
+    const wind: Sample = {
+      topic: 'weather/wind',
+      type: Wind,
+      message: Wind.fromObject({
+        header: { sourceId: 'mast1' },
+        speed: 7.5,
+        gusts: [9, 10.25],
+        site: 'pier',
+      }) as Record<string, unknown>,
+    }
+    await publishAll(pub, [wind])
+    const v = await viewer(url, 1)
+    expect(v.channels.get('weather/wind')).toMatchObject({ encoding: 'protobuf', schemaName: 'acme.v1.Wind' })
+    v.subscribe('weather/wind')
+    await publishUntil(pub, [wind], () => v.messages.length > 0, 'a wind message')
+    expect(v.decode(v.messages[0]!)).toMatchObject({
+      header: { sourceId: 'mast1' },
+      speed: 7.5,
+      gusts: [9, 10.25],
+      site: 'pier',
+    })
+    expect(v.errors).toEqual([])
   })
 
   it('unsubscribe stops the messages of that topic', async () => {

@@ -1,4 +1,5 @@
 import {
+  addedTypeNames,
   registerTransportMetrics,
   reloadKeysOnHangup,
   type ServiceContext,
@@ -26,6 +27,7 @@ export async function startRelay(ctx: ServiceContext<RelayConfig>): Promise<Serv
     maxHops: config.maxHops,
     ...(config.topic.length === 0 ? {} : { topics: config.topic }),
     ...relay.describe(),
+    ...(config.proto.length === 0 ? {} : { protoTypes: addedTypeNames(config.types) }),
   }
   logger.info(detail, 'forwarding')
   const { seal } = config

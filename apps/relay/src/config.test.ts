@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { configHarness } from '@shoal/service/testing'
 import { afterAll, describe, expect, it } from 'vitest'
 import { MAX_ALLOW_ENTRIES } from './allow-list.js'
@@ -201,5 +202,22 @@ describe('keys', () => {
     const error = refusal([...routes, ...argv])
     expect(error.flag).toBe(flag)
     expect(error.message).toMatch(message)
+  })
+})
+
+describe('--proto', () => {
+  const routes = ['--in', 'multicast://239.255.0.1', '--out', 'multicast://239.255.0.2']
+  const proto = fileURLToPath(new URL('../test/e2e/fixtures/proto/acme/v1/wind.proto', import.meta.url))
+
+  it('loads the types (a relay forwards undecoded; it names them)', () => {
+    expect(resolve([...routes, '--proto', proto]).types.byName('acme.v1.Wind')).toBeDefined()
+    expect(resolve(routes).types.byName('acme.v1.Wind')).toBeUndefined()
+  })
+
+  it('a missing file is refused naming --proto and the file', () => {
+    expect(refusal([...routes, '--proto', '/nonexistent.proto'])).toMatchObject({
+      flag: '--proto',
+      message: 'invalid --proto: /nonexistent.proto: ENOENT',
+    })
   })
 })

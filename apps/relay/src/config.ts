@@ -1,5 +1,6 @@
 import { isIP } from 'node:net'
 import { hostname } from 'node:os'
+import type { DynamicTypeRegistry } from '@shoal/schema'
 import {
   commonFlags,
   conflict,
@@ -15,6 +16,7 @@ import {
   multicastGroup,
   networkInterface,
   readKeyFile,
+  resolveProtoTypes,
   resolveSeal,
   type SealSetup,
   sealFlags,
@@ -283,6 +285,8 @@ export interface RelayConfig
   readonly outputs: readonly Route[]
   /** With `--key-file`; undefined for a keyless relay (sealed frames pass as they are). */
   readonly seal: RelaySeal | undefined
+  /** Built-in and `--proto` types: a relay forwards frames undecoded, so it only names them. */
+  readonly types: DynamicTypeRegistry
 }
 
 /** Applies the flag defaults to each route and refuses relays that cannot work. */
@@ -332,7 +336,8 @@ export function resolveRelayConfig(values: RelayFlags): RelayConfig {
       )
     }
   }
-  return { ...rest, inputs, outputs, seal: resolveRelaySeal(keyFile, outKeyFile, sealMode) }
+  const seal = resolveRelaySeal(keyFile, outKeyFile, sealMode)
+  return { ...rest, inputs, outputs, seal, types: resolveProtoTypes(values.proto) }
 }
 
 /**

@@ -18,6 +18,7 @@ import {
 } from '@shoal/transport/wire'
 import { type AckRouteCounters, AckRoutes } from './ack-routes.js'
 import { type LoopGuard, RELAY_DROP_REASONS, type RelayDropReason, type SocketAddress } from './loop-guard.js'
+import { type SchemaCounters, SchemaRequests } from './schema-requests.js'
 
 export interface ForwarderInput {
   /** As written, for counters and logs. */
@@ -28,6 +29,8 @@ export interface ForwarderInput {
   allows?(address: string): boolean
   /** Sends a datagram from this input's socket (acks going back upstream). */
   reply(data: Uint8Array, to: SocketAddress): Promise<void>
+  /** The sender of stream (`sessionId`, `topic`) as this input heard it (where schema requests go). */
+  senderOf?(sessionId: number, topic: string): SocketAddress | undefined
 }
 
 export interface ForwarderOutput {
@@ -117,6 +120,8 @@ export interface RelayCounters {
   readonly dropped: Readonly<Record<RelayDropReason, number>>
   readonly outputs: readonly Readonly<OutputCounters>[]
   readonly acks: Readonly<AckCounters>
+  /** In-band schemas: announces forwarded, requests passed upstream or why not. */
+  readonly schemas: Readonly<SchemaCounters>
   /** The ways back for acks: frames that would have moved a pinned one, moves after idle, refusals. */
   readonly ackRoutes: Readonly<Omit<AckRouteCounters, 'evicted'>>
   readonly tables: Readonly<Record<RelayTable, TableCounters>>
@@ -141,6 +146,8 @@ export class Forwarder {
   >
   readonly #sent: OutputCounters[]
   readonly #acks: AckCounters = { forwarded: 0, malformed: 0, unroutable: 0, 'max-hops': 0, errors: 0 }
+  /** Where receivers' SCHEMA_REQUESTs go upstream; counts announces forwarded too. */
+  readonly #schemas: SchemaRequests
   #received = 0
   #forwarded = 0
   readonly #heartbeats: HeartbeatCounters = { received: 0, forwarded: 0, dropped: 0 }
@@ -157,6 +164,7 @@ export class Forwarder {
     this.#guard = guard
     this.#events = events
     this.#ackRoutes = ackRoutes
+    this.#schemas = new SchemaRequests(inputs, guard, events)
     this.#sent = outputs.map((output) => ({ route: output.spec, sent: 0, errors: 0, oversize: 0 }))
   }
 
@@ -180,6 +188,7 @@ export class Forwarder {
       return
     }
     this.#forwarded++
+    if (header.kind === FrameKind.SCHEMA) this.#schemas.counters.announces++
     if (header.flags & Flag.ACK_REQUEST && !foreign)
       this.#ackRoutes.remember(header.sessionId, { input, address: from.address, port: from.port })
     const hops = header.hops + 1
@@ -224,6 +233,10 @@ export class Forwarder {
    * relay passes on only what a receiver writes, and counts each ack under one result.
    */
   ack({ header, data }: IncomingAck): void {
+    if (header.kind === FrameKind.SCHEMA_REQUEST) {
+      this.#schemas.route(header, data)
+      return
+    }
     if (!isReceiverAck(header, data)) {
       this.#acks.malformed++
       return
@@ -284,6 +297,7 @@ export class Forwarder {
       dropped: { ...this.#dropped },
       outputs: this.#sent.map((counters) => ({ ...counters })),
       acks: { ...this.#acks },
+      schemas: { ...this.#schemas.counters },
       ackRoutes: { conflicts, moved, refused },
       tables: {
         dedup: { entries: this.#guard.remembered, evicted: this.#guard.forgotten },
@@ -351,7 +365,10 @@ function payloadDigest(frame: Uint8Array): number {
 /**
  * Whether a route's topic filter lets a datagram through. A HEARTBEAT (topic `*`) lists every
  * topic of its publisher and goes everywhere: receivers read only the entries of streams they have.
+ * A SCHEMA announce (topic: a type name) goes everywhere too: any topic may carry its type.
  */
 function passes(route: { readonly accepts: TopicFilter }, header: FrameHeader): boolean {
-  return header.kind === FrameKind.HEARTBEAT || route.accepts(header.topic)
+  return (
+    header.kind === FrameKind.HEARTBEAT || header.kind === FrameKind.SCHEMA || route.accepts(header.topic)
+  )
 }

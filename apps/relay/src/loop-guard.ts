@@ -80,7 +80,7 @@ export class LoopGuard {
 
   /** True the first time a datagram identity is seen; false for every repeat while remembered. */
   firstTime(
-    header: Pick<FrameHeader, 'sessionId' | 'topic' | 'sequence' | 'fragmentIndex'>,
+    header: Pick<FrameHeader, 'sessionId' | 'topic' | 'sequence' | 'fragmentIndex'> & { kind?: number },
     foreign = false,
     digest?: () => number,
   ): boolean {

@@ -8,6 +8,8 @@
  * - `shoal_relay_sent_total{output}`, `shoal_relay_send_errors_total{output}`,
  *   `shoal_relay_oversize_total{output}`
  * - `shoal_relay_acks_total{result}`: `forwarded`, `malformed`, `unroutable`, `max-hops`, `error`
+ * - `shoal_relay_schemas_total{result}`: `announced` (SCHEMA datagrams forwarded); SCHEMA_REQUESTs
+ *   `forwarded` upstream, `malformed`, `unroutable`, `max-hops`, `error`
  * - `shoal_relay_ack_routes_total{event}`: `conflict`, `moved`, `refused`
  * - `shoal_relay_table_entries{table}`, `shoal_relay_table_evictions_total{table}`: `dedup`,
  *   `ack-routes`
@@ -98,6 +100,22 @@ export function registerRelayMetrics(registry: Registry, relay: RelayMetricsSour
       this.inc({ result: 'unroutable' }, acks.unroutable)
       this.inc({ result: 'max-hops' }, acks['max-hops'])
       this.inc({ result: 'error' }, acks.errors)
+    },
+  })
+  new Counter({
+    name: 'shoal_relay_schemas_total',
+    help: 'In-band schemas: SCHEMA announce datagrams forwarded (announced); SCHEMA_REQUESTs arriving on output sockets, each under one result: forwarded upstream to the stream’s sender, malformed, unroutable, max-hops, error.',
+    labelNames: ['result'],
+    registers,
+    collect() {
+      this.reset()
+      const { schemas } = relay.counters()
+      this.inc({ result: 'announced' }, schemas.announces)
+      this.inc({ result: 'forwarded' }, schemas.forwarded)
+      this.inc({ result: 'malformed' }, schemas.malformed)
+      this.inc({ result: 'unroutable' }, schemas.unroutable)
+      this.inc({ result: 'max-hops' }, schemas['max-hops'])
+      this.inc({ result: 'error' }, schemas.errors)
     },
   })
   new Counter({

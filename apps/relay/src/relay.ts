@@ -153,6 +153,7 @@ export async function openRelay(config: RelayConfig, { logger }: OpenRelayOption
       spec: route.spec,
       accepts: routeFilter(config.topic, route.topics),
       reply: (data, to) => subscriber.reply(data, to),
+      senderOf: (sessionId, topic) => subscriber.senderOf(sessionId, topic),
     })),
     outputs.map(({ route, publisher }) => ({
       spec: route.spec,

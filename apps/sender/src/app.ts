@@ -2,6 +2,7 @@ import { open, readFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import {
+  addedTypeNames,
   registerTransportMetrics,
   reloadKeysOnHangup,
   type ServiceContext,
@@ -56,6 +57,7 @@ export async function startSender(ctx: ServiceContext<SenderConfig>): Promise<Se
       ...(config.ack ? { ack: true, ackTimeoutMs: config.ackTimeout, expect: config.expect } : {}),
       ...(config.count === undefined ? {} : { count: config.count }),
       ...(config.duration === undefined ? {} : { durationMs: config.duration }),
+      ...(config.proto.length === 0 ? {} : { protoTypes: addedTypeNames(config.types) }),
     },
     network.message,
   )
@@ -239,7 +241,12 @@ async function openSource(
     case 'sensors':
       return sensorSource({ ...source, sourceId })
     case 'input':
-      return jsonLinesSource({ name: source.path, input: await openInput(source.path, stdin), sourceId })
+      return jsonLinesSource({
+        name: source.path,
+        input: await openInput(source.path, stdin),
+        sourceId,
+        types: config.types,
+      })
     case 'replay':
       try {
         return await replaySource(source)

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net'
+import type { DynamicTypeRegistry } from '@shoal/schema'
 import {
   commonFlags,
   conflict,
@@ -15,6 +16,7 @@ import {
   modeFlags,
   multicastGroup,
   oneOf,
+  resolveProtoTypes,
   resolveSeal,
   type SealSetup,
   sealFlags,
@@ -218,6 +220,8 @@ export interface SenderConfig
   readonly source: SenderSource
   /** With `--key-file`: how every datagram is sealed. */
   readonly seal: SealSetup | undefined
+  /** The types `--input` lines may name: the built-in ones and `--proto`'s. */
+  readonly types: DynamicTypeRegistry
 }
 
 /** Checks what no single flag can and settles defaults that depend on other flags. */
@@ -368,5 +372,6 @@ export function resolveSenderConfig(
     destination,
     source,
     seal: resolveSeal({ keyFile, seal }),
+    types: resolveProtoTypes(settings.proto),
   }
 }

@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Imu, Scalar, Temperature, uint64ToBigInt } from '@shoal/schema'
+import { resolveProtoTypes } from '@shoal/service'
 import { describe, expect, it } from 'vitest'
 import { decodeLine, findType, invalidUtf8At, parseJsonLine } from './json-lines.js'
 
@@ -136,5 +140,45 @@ describe('decodeLine', () => {
           for (const d of edges) lines.push(Uint8Array.of(a, b, c, d))
         }
     expect(lines.filter((line) => !agrees(line))).toEqual([])
+  })
+})
+
+describe('lines of a --proto type', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shoal-json-lines-'))
+  writeFileSync(
+    join(dir, 'wind.proto'),
+    'syntax = "proto3";\npackage acme.v1;\nimport "shoal/v1/header.proto";\n' +
+      'message Wind { shoal.v1.Header header = 1; double speed = 2; }\n' +
+      'message Bare { double value = 1; }\n',
+  )
+  const types = resolveProtoTypes([dir])
+  rmSync(dir, { recursive: true, force: true })
+
+  it('are taken with the sender’s types, by full or short name, the header filled in', () => {
+    const Wind = types.byName('acme.v1.Wind')!
+    for (const name of ['acme.v1.Wind', 'Wind']) {
+      const line = JSON.stringify({ topic: 'weather/wind', type: name, message: { speed: 7.5 } })
+      const result = parseJsonLine(line, 'mast1', types)
+      expect(result.ok).toBe(true)
+      if (!result.ok) continue
+      expect(result.frame.type).toBe(Wind)
+      const decoded = Wind.toObject(Wind.decode(result.frame.payload))
+      expect(decoded).toMatchObject({ speed: 7.5, header: { sourceId: 'mast1' } })
+      expect(decoded.header).not.toMatchObject({ stampNs: '0' })
+    }
+  })
+
+  it('a type without a header gets none', () => {
+    const Bare = types.byName('acme.v1.Bare')!
+    const result = parseJsonLine('{"topic":"x","type":"acme.v1.Bare","message":{"value":2}}', 'me', types)
+    expect(result.ok && Bare.toObject(Bare.decode(result.frame.payload))).toEqual({ value: 2 })
+  })
+
+  it('are refused without the types, naming the type', () => {
+    const result = parseJsonLine('{"topic":"weather/wind","type":"acme.v1.Wind","message":{}}', 'me')
+    expect(result).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^unknown type "acme\.v1\.Wind"/),
+    })
   })
 })

@@ -3,7 +3,7 @@
  * a file or stdin and published through the schema. A bad line is reported on stderr with its
  * number and reason, counted, and skipped; the rest still goes out.
  */
-import { defaultTopics, type MessageType, nowStampNs, registry } from '@shoal/schema'
+import { defaultTopics, type MessageType, nowStampNs, registry, type TypeRegistry } from '@shoal/schema'
 import { Limits } from '@shoal/transport'
 import { type Line, readLines } from './line-reader.js'
 import type { Source, SourceContext } from './source.js'
@@ -35,16 +35,20 @@ export type ParseResult =
   | { readonly ok: true; readonly frame: ParsedFrame }
   | { readonly ok: false; readonly reason: string }
 
-/** Finds a type by its full name (`shoal.v1.Imu`) or its short name (`Imu`). */
-export function findType(name: string): MessageType | undefined {
-  return registry.byName(name) ?? registry.all().find((type) => type.typeName.split('.').at(-1) === name)
+/**
+ * Finds a type by its full name (`shoal.v1.Imu`) or its short name (`Imu`), in `types` (the
+ * sender's: built-in and `--proto` ones). A short name two types share finds the first registered.
+ */
+export function findType(name: string, types: TypeRegistry = registry): MessageType | undefined {
+  return types.byName(name) ?? types.all().find((type) => type.typeName.split('.').at(-1) === name)
 }
 
 /**
- * Parses and encodes one line. `header.sourceId` and `header.stampNs` default to `sourceId` and
- * the current time when the message leaves them out.
+ * Parses and encodes one line, with a type of `types` (default: the built-in ones). When the type
+ * has a `header` message field, `header.sourceId` and `header.stampNs` default to `sourceId` and the
+ * current time if the message leaves them out.
  */
-export function parseJsonLine(text: string, sourceId: string): ParseResult {
+export function parseJsonLine(text: string, sourceId: string, types: TypeRegistry = registry): ParseResult {
   let value: unknown
   try {
     value = JSON.parse(text)
@@ -70,10 +74,10 @@ export function parseJsonLine(text: string, sourceId: string): ParseResult {
     type = topicType
   } else {
     if (typeof typeName !== 'string') return fail('"type" must be a string')
-    const found = findType(typeName)
+    const found = findType(typeName, types)
     if (found === undefined)
       return fail(
-        `unknown type ${JSON.stringify(typeName)}; known: ${registry
+        `unknown type ${JSON.stringify(typeName)}; known: ${types
           .all()
           .map((t) => t.typeName)
           .join(', ')}`,
@@ -90,10 +94,13 @@ export function parseJsonLine(text: string, sourceId: string): ParseResult {
   } catch (error) {
     return fail((error as Error).message)
   }
-  const header = { ...(decoded.header ?? {}) }
-  if (!header.sourceId) header.sourceId = sourceId
-  if (isZero(header.stampNs)) header.stampNs = nowStampNs()
-  decoded.header = header
+  // `in`: decoded messages keep unset fields on the prototype; a type without a header has none.
+  if ('header' in decoded && typeof decoded.header === 'object') {
+    const header = { ...(decoded.header ?? {}) }
+    if (!header.sourceId) header.sourceId = sourceId
+    if (isZero(header.stampNs)) header.stampNs = nowStampNs()
+    decoded.header = header
+  }
 
   let payload: Uint8Array
   try {
@@ -111,6 +118,8 @@ export interface JsonLinesOptions {
   readonly name: string
   readonly input: NodeJS.ReadableStream
   readonly sourceId: string
+  /** The types lines may name (built-in and `--proto` ones); default the built-in ones. */
+  readonly types?: TypeRegistry
 }
 
 export function jsonLinesSource(options: JsonLinesOptions): Source {
@@ -133,7 +142,7 @@ export function jsonLinesSource(options: JsonLinesOptions): Source {
         const sends: Promise<void>[] = []
         for (const line of chunk) {
           lines = line.number
-          const sent = publishLine(line, options.sourceId, context, report)
+          const sent = publishLine(line, options, context, report)
           if (sent === false) return undefined // --count reached
           if (sent !== undefined) sends.push(sent)
         }
@@ -150,7 +159,7 @@ export function jsonLinesSource(options: JsonLinesOptions): Source {
 /** Publishes one line; false when `--count` was reached, undefined when the line was skipped. */
 function publishLine(
   line: Line,
-  sourceId: string,
+  { sourceId, types }: JsonLinesOptions,
   { sink }: SourceContext,
   report: (line: number, reason: string) => void,
 ): Promise<void> | false | undefined {
@@ -164,7 +173,7 @@ function publishLine(
     return undefined
   }
   if (text.text.trim() === '') return undefined
-  const parsed = parseJsonLine(text.text, sourceId)
+  const parsed = parseJsonLine(text.text, sourceId, types)
   if (!parsed.ok) {
     report(line.number, parsed.reason)
     return undefined

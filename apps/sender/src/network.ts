@@ -54,6 +54,8 @@ export function publisherOptions(config: SenderConfig, batched: boolean): Publis
     ttl: config.ttl,
     ...(config.budget === undefined ? {} : { budget: config.budget }),
     batch: batched && config.batchLinger > 0 ? { lingerMs: config.batchLinger } : false,
+    // In-band schemas (WIRE.md “Schemas”): `--proto` types are announced, so receivers need no `--proto`.
+    schemas: config.types,
     // Plain datagrams (--raw) carry no Shoal frames: a heartbeat would be garbage to their readers.
     heartbeat: config.noHeartbeat || config.source.kind === 'raw' ? false : { maxMs: config.heartbeatMax },
     flow:

@@ -26,5 +26,11 @@ export {
   type McapRecordWriterOptions,
   rotatedPath,
 } from './mcap-writer.js'
-export { openRecording, type Recording, type RecordingFormat, recordingFormatOf } from './recording.js'
+export {
+  type OpenRecordingOptions,
+  openRecording,
+  type Recording,
+  type RecordingFormat,
+  recordingFormatOf,
+} from './recording.js'
 export type { RecordingFrame, RecordingReport } from './recording-frame.js'

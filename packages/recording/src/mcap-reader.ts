@@ -8,7 +8,7 @@ import {
   type Schema,
   type TypedMcapRecord,
 } from '@mcap/core'
-import { registry } from '@shoal/schema'
+import { PROTOBUF_SCHEMA_ENCODING, registry } from '@shoal/schema'
 import { RECORDING_MAX_LISTED_SKIPS, type RecordingSkip } from '@shoal/transport'
 import { type Codecs, MAX_CHUNK_UNCOMPRESSED_BYTES } from './codecs.js'
 import { META_FINGERPRINT, META_HOPS, META_SESSION, META_SOURCE } from './mcap-layout.js'
@@ -33,6 +33,8 @@ export function hasMcapMagic(head: Uint8Array): boolean {
 interface ChannelInfo {
   readonly topic: string
   readonly typeName: string | undefined
+  /** The schema's data when it is protobuf: the type's FileDescriptorSet. */
+  readonly schemaData: Uint8Array | undefined
   readonly fingerprint: number
   readonly sessionId: number
   readonly source: string
@@ -198,6 +200,7 @@ class ReaderState {
           topic: info.topic,
           source: info.source,
           typeName: info.typeName,
+          ...(info.schemaData === undefined ? {} : { schemaData: info.schemaData }),
           // A view into the reader's buffer, which the next record may overwrite.
           payload: record.data.slice(),
         }
@@ -218,11 +221,13 @@ class ReaderState {
     if (info !== undefined) return info
     // The stream reader refuses a message on a channel it has not seen, so the channel is here.
     const channel = this.#channels.get(channelId)!
-    const typeName = this.#schemas.get(channel.schemaId)?.name
+    const schema = this.#schemas.get(channel.schemaId)
+    const typeName = schema?.name
     const meta = channel.metadata
     info = {
       topic: channel.topic,
       typeName,
+      schemaData: schema?.encoding === PROTOBUF_SCHEMA_ENCODING ? schema.data : undefined,
       fingerprint:
         parseHex(meta.get(META_FINGERPRINT)) ??
         (typeName === undefined ? undefined : registry.byName(typeName)?.fingerprint) ??

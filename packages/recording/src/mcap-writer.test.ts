@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Imu, registry } from '@shoal/schema'
+import { createDynamicRegistry, Imu, loadProtoTypes, registry } from '@shoal/schema'
 import protobuf from 'protobufjs'
 import 'protobufjs/ext/descriptor.js'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -133,6 +133,42 @@ describe('McapRecordWriter, closed cleanly', () => {
     }
     const { frames } = await readAll(path)
     expect(frames[0]).toMatchObject({ fingerprint: 0xdeadbeef, typeName: undefined, topic: 'odd' })
+  })
+
+  it('describes a type a registry learns while recording (schemaData), for readers without Shoal', async () => {
+    const types = createDynamicRegistry(registry)
+    const { w, path } = await writer('run.mcap', { schemaData: (name) => types.descriptorSet(name) })
+    w.write(frameOf(Imu, Imu.create({}), { index: 0 }))
+    // learnt after the writer opened: from a .proto that is not built in
+    const proto = join(dir, 'wind.proto')
+    writeFileSync(
+      proto,
+      'syntax = "proto3";\npackage acme.v1;\nmessage Wind { double speed = 1; string site = 2; }\n',
+    )
+    const Wind = loadProtoTypes([proto]).types[0]!
+    expect(types.add(Wind)).toBe('added')
+    w.write(frameOf(Wind, Wind.fromObject({ speed: 7.5, site: 'pier' }), { index: 1, topic: 'wind' }))
+    w.close()
+    const { reader, close } = await indexedReader(path)
+    try {
+      const schemas = [...reader.schemasById.values()]
+      expect(schemas.map((s) => s.name).sort()).toEqual(['acme.v1.Wind', 'shoal.v1.Imu'])
+      const schema = schemas.find((s) => s.name === 'acme.v1.Wind')!
+      const channel = [...reader.channelsById.values()].find((c) => c.topic === 'wind')!
+      expect(channel.schemaId).toBe(schema.id)
+      const type = protobuf.Root.fromDescriptor(schema.data).lookupType('acme.v1.Wind')
+      const messages = []
+      for await (const message of reader.readMessages({ topics: ['wind'] })) messages.push(message)
+      expect(type.toObject(type.decode(messages[0]!.data))).toEqual({ speed: 7.5, site: 'pier' })
+    } finally {
+      await close()
+    }
+    // readMcapFrames hands each frame its channel's schema, for readers that do not know the type
+    const { frames } = await readAll(path)
+    expect(frames.map((f) => f.typeName)).toEqual(['shoal.v1.Imu', 'acme.v1.Wind'])
+    const hex = (bytes: Uint8Array | undefined) => Buffer.from(bytes ?? []).toString('hex')
+    expect(hex(frames[1]?.schemaData)).toBe(hex(types.descriptorSet('acme.v1.Wind')))
+    expect(hex(frames[0]?.schemaData)).toBe(hex(types.descriptorSet('shoal.v1.Imu')))
   })
 
   it('moves an existing file to FILE.1.mcap instead of overwriting it', async () => {

@@ -7,7 +7,7 @@ import {
   type Schema,
   type Statistics,
 } from '@mcap/core'
-import { formatFingerprint, protobufSchema } from '@shoal/schema'
+import { fileDescriptorSet, formatFingerprint, PROTOBUF_SCHEMA_ENCODING } from '@shoal/schema'
 import { DEFAULT_ROTATE_BYTES, DEFAULT_ROTATE_KEEP, sessionHex } from '@shoal/transport'
 import { crc32 } from '@shoal/transport/wire'
 import type { Codecs } from './codecs.js'
@@ -53,6 +53,13 @@ export interface McapRecordWriterOptions {
   library?: string
   /** Monotonic clock for chunk ages, ms. Default `performance.now`. */
   now?: () => number
+  /**
+   * A type's binary `FileDescriptorSet` for its Schema record, or undefined (its channels then have
+   * no schema). Asked on the first frame of a type in each file, so types a registry learns while
+   * recording (`--proto`, schemas from the network) are described too: pass the receiver's
+   * `DynamicTypeRegistry#descriptorSet`. Default: the built-in types' (`fileDescriptorSet`).
+   */
+  schemaData?: (typeName: string) => Uint8Array | undefined
 }
 
 /** `run.mcap` rotates to `run.1.mcap` (the suffix kept, so viewers still open it); other names to `name.1`. */
@@ -84,6 +91,7 @@ export class McapRecordWriter {
   readonly #chunkMaxMs: number
   readonly #library: string
   readonly #now: () => number
+  readonly #schemaData: (typeName: string) => Uint8Array | undefined
   readonly #records = new McapRecordBuilder()
   readonly #chunk = new McapChunkBuilder({ useMessageIndex: true })
   #chunkOpenedAt = 0
@@ -102,6 +110,7 @@ export class McapRecordWriter {
     this.#chunkMaxMs = options.chunkMaxMs ?? MCAP_CHUNK_MAX_MS
     this.#library = options.library ?? 'shoal'
     this.#now = options.now ?? (() => performance.now())
+    this.#schemaData = options.schemaData ?? fileDescriptorSet
     // An existing file is a previous recording: it moves to FILE.1.mcap rather than be overwritten.
     if (existsSync(path)) this.#shiftOlder()
     this.#open()
@@ -180,9 +189,14 @@ export class McapRecordWriter {
     const file = this.#file
     const known = file.schemaIds.get(typeName)
     if (known !== undefined) return known
-    const described = protobufSchema(typeName)
-    if (described === undefined) return 0
-    const schema: Schema = { id: file.schemas.length + 1, ...described }
+    const data = this.#schemaData(typeName)
+    if (data === undefined) return 0
+    const schema: Schema = {
+      id: file.schemas.length + 1,
+      name: typeName,
+      encoding: PROTOBUF_SCHEMA_ENCODING,
+      data,
+    }
     file.schemas.push(schema)
     file.schemaIds.set(typeName, schema.id)
     file.unwritten.push(schema)

@@ -6,6 +6,13 @@ export interface RecordingFrame extends RecordedFrame {
   typeName: string | undefined
   /** When the message was stamped (its header's `stamp_ns`), ns; MCAP only, undefined otherwise. */
   publishedAtNs: bigint | undefined
+  /**
+   * The type's protobuf schema as the file holds it (MCAP: the channel's schema; SHOALREC version 2:
+   * the type's schema record) (a binary `FileDescriptorSet`, shared by every frame of
+   * the channel: do not change it), so a reader can decode types it does not know. Check it against
+   * the fingerprint before use (`verifySchema`).
+   */
+  schemaData?: Uint8Array | undefined
 }
 
 /** What reading a recording found, besides its frames: the same account for both formats. */

@@ -28,6 +28,35 @@ describe('openRecording', () => {
     expect(recording.report).toMatchObject({ frames: 9, complete: true, corrupt: false })
   })
 
+  it('names a SHOALREC frame of a type it does not know from the file’s schema record', async () => {
+    const path = join(dir, 'run.rec')
+    const set = Uint8Array.of(10, 1, 120) // any bytes: the reader hands them on, verifySchema judges them
+    const w = new RecordWriter(path, {
+      schemaFor: (fingerprint) =>
+        fingerprint === 0xdeadbeef ? { typeName: 'acme.v1.Wind', data: set } : undefined,
+    })
+    const [frame] = mixedFrames(1)
+    const { typeName: _, publishedAtNs: __, ...odd } = { ...frame!, fingerprint: 0xdeadbeef }
+    w.write(odd)
+    w.write(odd)
+    w.close()
+    const read = [...(await openRecording(path)).frames()]
+    expect(read.map((f) => f.typeName)).toEqual(['acme.v1.Wind', 'acme.v1.Wind'])
+    expect(read.map((f) => [...(f.schemaData ?? [])])).toEqual([
+      [10, 1, 120],
+      [10, 1, 120],
+    ])
+    // a built-in type without a schema record is named by the registry, with no schemaData
+    const plain = join(dir, 'plain.rec')
+    const w2 = new RecordWriter(plain)
+    const { typeName: ___, publishedAtNs: ____, ...imu } = frame!
+    w2.write(imu)
+    w2.close()
+    const [one] = [...(await openRecording(plain)).frames()]
+    expect(one).toMatchObject({ typeName: frame!.typeName })
+    expect(one?.schemaData).toBeUndefined()
+  })
+
   it('reads an MCAP file, afresh on every pass, whatever its name', async () => {
     const path = join(dir, 'named-like-anything.rec')
     const frames = mixedFrames(7)

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync } from 'node:fs'
-import { registry } from '@shoal/schema'
-import { readRecording } from '@shoal/transport'
+import { registry, type TypeRegistry } from '@shoal/schema'
+import { type RecordedSchema, readRecording } from '@shoal/transport'
 import { loadCodecs } from './codecs.js'
 import { hasMcapMagic, readMcapFrames } from './mcap-reader.js'
 import { emptyReport, type RecordingFrame, type RecordingReport } from './recording-frame.js'
@@ -35,11 +35,21 @@ export interface Recording {
   readonly report: RecordingReport
 }
 
+export interface OpenRecordingOptions {
+  /**
+   * Names SHOALREC frames' types by fingerprint (frame records hold only the fingerprint; version-2
+   * files also hold the schemas the recorder knew, which name the rest). MCAP files name their types
+   * themselves. Default: the built-in types.
+   */
+  readonly types?: TypeRegistry
+}
+
 /**
  * Opens a recording for reading: checks that it exists and is one of the two formats (throws
  * otherwise), and for SHOALREC reads it whole (as the transport's reader does).
  */
-export async function openRecording(path: string): Promise<Recording> {
+export async function openRecording(path: string, options: OpenRecordingOptions = {}): Promise<Recording> {
+  const types = options.types ?? registry
   const format = recordingFormatOf(path)
   if (format === 'shoal') {
     const read = readRecording(path)
@@ -52,17 +62,24 @@ export async function openRecording(path: string): Promise<Recording> {
       skips: read.skips,
       complete: true,
     }
+    // Version 2 files carry the schemas of their types (the recorder's registry): first one wins.
+    const schemas = new Map<number, RecordedSchema>()
+    for (const schema of read.schemas)
+      if (!schemas.has(schema.fingerprint)) schemas.set(schema.fingerprint, schema)
     return {
       path,
       format,
       report,
       *frames() {
-        for (const frame of read.frames)
+        for (const frame of read.frames) {
+          const schema = schemas.get(frame.fingerprint)
           yield {
             ...frame,
-            typeName: registry.byFingerprint(frame.fingerprint)?.typeName,
+            typeName: types.byFingerprint(frame.fingerprint)?.typeName ?? schema?.typeName,
             publishedAtNs: undefined,
+            ...(schema === undefined ? {} : { schemaData: schema.data }),
           }
+        }
       },
     }
   }

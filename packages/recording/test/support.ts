@@ -96,5 +96,9 @@ export function mixedFrames(count: number): RecordingFrame[] {
 
 /** Frames without their payload bytes, and the payload as hex: for toEqual on many frames. */
 export function comparable(frames: readonly RecordingFrame[]): Record<string, unknown>[] {
-  return frames.map(({ payload, ...rest }) => ({ ...rest, payload: Buffer.from(payload).toString('hex') }))
+  // schemaData: what an MCAP reader adds (the channel's schema), not part of the frame written
+  return frames.map(({ payload, schemaData: _schema, ...rest }) => ({
+    ...rest,
+    payload: Buffer.from(payload).toString('hex'),
+  }))
 }

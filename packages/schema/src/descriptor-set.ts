@@ -48,6 +48,15 @@ export function fileDescriptorSet(fullName: string): Uint8Array | undefined {
   return file === undefined ? undefined : setOfFile(file).slice()
 }
 
+/**
+ * The set of a built-in .proto file by its import path (`shoal/v1/header.proto`): the file and its
+ * imports, as protoc made it; `undefined` for other paths. For `.proto` files that import Shoal's
+ * own where those files are not on disk (a bundled service). Internal: not exported by the index.
+ */
+export function builtInFileSet(importPath: string): Uint8Array | undefined {
+  return Object.hasOwn(descriptorSets, importPath) ? setOfFile(importPath).slice() : undefined
+}
+
 /** The MCAP/Foxglove schema of a shoal.v1 message ({@link fileDescriptorSet} with its name), or `undefined`. */
 export function protobufSchema(fullName: string): ProtobufSchema | undefined {
   const name = fullName.replace(/^\./, '')

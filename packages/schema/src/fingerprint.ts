@@ -24,7 +24,18 @@ import protobuf from 'protobufjs'
 /** Version tag hashed into every fingerprint; bump it if the canonical form ever changes. */
 const FINGERPRINT_VERSION = 'shoal-fingerprint-v1'
 
-/** The fingerprint of a message type, a u32 (0 ≤ n ≤ 0xffffffff). See the module docs for what it covers. */
+/**
+ * Most message descriptions one fingerprint may walk. Nested types are described again wherever they
+ * are used (no memo: the `#recursive` cut depends on the path), so a crafted schema in which each
+ * type uses the next one twice would cost 2^depth; a descriptor from the network must not buy that.
+ * Real schemas stay far below (shoal.v1.Imu: 5).
+ */
+export const MAX_FINGERPRINT_STEPS = 100_000
+
+/**
+ * The fingerprint of a message type, a u32 (0 ≤ n ≤ 0xffffffff). See the module docs for what it
+ * covers. Throws if the schema needs more than {@link MAX_FINGERPRINT_STEPS} message descriptions.
+ */
 export function fingerprintOf(type: protobuf.Type): number {
   return hashToU32(fingerprintSource(type))
 }
@@ -34,7 +45,7 @@ export function fingerprintOf(type: protobuf.Type): number {
  * diff the source of the old and the new schema.
  */
 export function fingerprintSource(type: protobuf.Type): string {
-  return `${FINGERPRINT_VERSION}\n${describeMessage(type, [])}`
+  return `${FINGERPRINT_VERSION}\n${describeMessage(type, [], { steps: 0 })}`
 }
 
 /** Formats a fingerprint for logs and errors: `0x` and 8 lower-case hex digits. */
@@ -50,13 +61,24 @@ function fullNameOf(object: protobuf.ReflectionObject): string {
   return object.fullName.replace(/^\./, '')
 }
 
+/** Message descriptions done so far by one {@link fingerprintSource} call. */
+interface Budget {
+  steps: number
+}
+
 /** `inProgress` holds the types being described up the stack, to cut recursive schemas. */
-function describeMessage(type: protobuf.Type, inProgress: readonly protobuf.Type[]): string {
+function describeMessage(type: protobuf.Type, inProgress: readonly protobuf.Type[], budget: Budget): string {
+  budget.steps += 1
+  if (budget.steps > MAX_FINGERPRINT_STEPS) {
+    throw new Error(
+      `cannot fingerprint ${fullNameOf(type)}: more than ${MAX_FINGERPRINT_STEPS} nested message descriptions`,
+    )
+  }
   const stack = [...inProgress, type]
   const lines = [`message ${fullNameOf(type)}`]
   const fields = [...type.fieldsArray].sort((a, b) => a.id - b.id)
   for (const field of fields) {
-    lines.push(`field ${field.id} ${labelOf(field)} ${describeFieldType(field, stack)}`)
+    lines.push(`field ${field.id} ${labelOf(field)} ${describeFieldType(field, stack, budget)}`)
   }
   return lines.join('\n')
 }
@@ -74,7 +96,7 @@ function labelOf(field: protobuf.Field): string {
   return 'singular'
 }
 
-function describeFieldType(field: protobuf.Field, stack: readonly protobuf.Type[]): string {
+function describeFieldType(field: protobuf.Field, stack: readonly protobuf.Type[], budget: Budget): string {
   let resolved: protobuf.Type | protobuf.Enum | null
   try {
     resolved = field.resolve().resolvedType
@@ -92,6 +114,6 @@ function describeFieldType(field: protobuf.Field, stack: readonly protobuf.Type[
     return `enum ${fullNameOf(resolved)}[${numbers.join(',')}]`
   }
   if (stack.includes(resolved)) return `message ${fullNameOf(resolved)}#recursive`
-  const nested = hashToU32(describeMessage(resolved, stack))
+  const nested = hashToU32(describeMessage(resolved, stack, budget))
   return `message ${fullNameOf(resolved)}#${formatFingerprint(nested)}`
 }

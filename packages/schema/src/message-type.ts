@@ -64,8 +64,14 @@ export interface StaticMessageClass<T> {
 const sharedWriter: Writer = protobuf.Writer.create()
 const NO_BUFFER = new Uint8Array(0)
 
-function encodeInto<T>(
-  staticClass: StaticMessageClass<T>,
+/** Anything that encodes into a protobufjs writer: a generated static class or a reflection `Type`. */
+export interface WriterEncoder<T> {
+  encode(message: T, writer?: Writer): Writer
+}
+
+/** {@link MessageType.encodeInto} for any {@link WriterEncoder}; shared by generated and run-time types. */
+export function encodeInto<T>(
+  staticClass: WriterEncoder<T>,
   message: T,
   buf: Uint8Array,
   offset: number,
@@ -89,7 +95,7 @@ function encodeInto<T>(
 }
 
 /** Options for {@link MessageType.toObject}: the JSON-friendly conversion. */
-const TO_OBJECT_OPTIONS: IConversionOptions = {
+export const TO_OBJECT_OPTIONS: IConversionOptions = {
   longs: String,
   enums: String,
   bytes: String,

@@ -96,5 +96,17 @@ export const sealFlags = defineFlags({
   }),
 })
 
+/**
+ * Message types beyond the built-in ones, loaded at start (see proto-types.ts): what a receiver
+ * decodes, a sender takes as `--input`, and recorders and viewers describe with its schema.
+ */
+export const schemaFlags = defineFlags({
+  proto: flag.list(text('a file or folder path'), {
+    placeholder: 'path',
+    defaultText: 'built-in types only',
+    help: 'Load message types from a .proto file, a folder of them, or a descriptor set (protoc --include_imports --descriptor_set_out); repeat for more',
+  }),
+})
+
 /** The flags shared by all three services. */
-export const commonFlags = defineFlags({ ...networkFlags, ...serviceFlags })
+export const commonFlags = defineFlags({ ...networkFlags, ...serviceFlags, ...schemaFlags })

@@ -15,6 +15,7 @@ const CODES: Record<ConfigErrorCode, true> = {
   SHOAL_CONFIG_UNEXPECTED_ARGUMENT: true,
   SHOAL_CONFIG_FILE: true,
   SHOAL_CONFIG_KEY_FILE: true,
+  SHOAL_CONFIG_PROTO: true,
   SHOAL_CONFIG_CONFLICT: true,
 }
 

@@ -9,6 +9,7 @@ export type ConfigErrorCode =
   | 'SHOAL_CONFIG_UNEXPECTED_ARGUMENT'
   | 'SHOAL_CONFIG_FILE'
   | 'SHOAL_CONFIG_KEY_FILE'
+  | 'SHOAL_CONFIG_PROTO'
   | 'SHOAL_CONFIG_CONFLICT'
 
 export interface ConfigErrorOptions {

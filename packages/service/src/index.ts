@@ -5,6 +5,7 @@ export {
   networkFlags,
   SEAL_MODES,
   type SealModeFlag,
+  schemaFlags,
   sealFlags,
   serviceFlags,
   TRANSPORT_MODES,
@@ -106,6 +107,7 @@ export {
   type TransportMetricsOptions,
   type TransportStatsLike,
 } from './metrics.js'
+export { addedTypeNames, PROTO_FLAG, resolveProtoTypes } from './proto-types.js'
 export {
   DEFAULT_STOP_TIMEOUT_MS,
   formatSummary,

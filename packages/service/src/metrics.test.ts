@@ -65,6 +65,21 @@ describe('registerTransportMetrics', () => {
     expect(sampleValue(families, 'shoal_datagrams_total', { direction: 'out' })).toBe(12)
   })
 
+  it('exposes in-band schema counters by event, pending as a gauge, and merges them', async () => {
+    const registry = new Registry()
+    const schemas = { announced: 2, announcedBytes: 900, requested: 5, accepted: 1, rejected: 3, pending: 4 }
+    registerTransportMetrics(registry, () =>
+      mergeTransportStats([stats({ schemas }), stats({ schemas: { ...schemas, pending: 1 } }), stats()]),
+    )
+    const families = parsePrometheusText(await registry.metrics())
+    expect(sampleValue(families, 'shoal_schema_events_total', { event: 'announced' })).toBe(4)
+    expect(sampleValue(families, 'shoal_schema_events_total', { event: 'announced_bytes' })).toBe(1800)
+    expect(sampleValue(families, 'shoal_schema_events_total', { event: 'rejected' })).toBe(6)
+    expect(() => sampleValue(families, 'shoal_schema_events_total', { event: 'pending' })).toThrow(/found 0/)
+    expect(families.get('shoal_schemas_pending')?.type).toBe('gauge')
+    expect(sampleValue(families, 'shoal_schemas_pending', {})).toBe(5)
+  })
+
   it('reads the snapshot at every scrape, dropping streams that are gone', async () => {
     const registry = new Registry()
     let current = stats()

@@ -50,6 +50,8 @@ export interface TransportStatsLike {
   readonly status?: { readonly sent: number; readonly sessionsRefused: number }
   /** Keyed: how it seals (key id), what it sealed and opened, senders tracked (see seal-metrics.ts). */
   readonly seal?: SealStatsLike
+  /** In-band schemas (`announced`, `requested`, `accepted`, `rejected`, …, `pending`); absent from older transports. */
+  readonly schemas?: Readonly<Record<string, number>>
 }
 
 /** Flow control of a publisher; structurally the `FlowStats` of `@shoal/transport`. */
@@ -133,6 +135,9 @@ function splitStreams(
  *   `rate_limited`, `order_skipped`, `forwarded_evicted`)
  * - flow control (publishers): `shoal_flow_receivers` (gauge), `shoal_flow_receivers_timed_out_total`,
  *   `shoal_backpressure_seconds_total`, `shoal_backpressure_waits_total`, `shoal_sends_refused_total`
+ * - in-band schemas (WIRE.md “Schemas”): `shoal_schema_events_total{event}` (`announced`,
+ *   `announced_bytes`, `requested`, `limited`, `unknown`, `accepted`, `known`, `rejected`,
+ *   `requests_suppressed`; rejections by reason are in `shoal_drops_total`) and `shoal_schemas_pending`
  * - keyed (WIRE.md “Sealing”): `shoal_sealing_key{key_id}`, `shoal_seal_datagrams_total{event}`,
  *   `shoal_seal_senders`, `shoal_seal_sender_evictions_total{reason}` (see seal-metrics.ts)
  *
@@ -338,6 +343,22 @@ export function registerTransportMetrics(
     (stats) => stats.repair,
     snakeCase,
   )
+  perKey(
+    'schema_events_total',
+    'In-band schemas: announces sent (and their bytes), requests sent or received, requests not answered for the interval or budget (limited) or for a type not sent (unknown), announces accepted, of a known type, rejected (by reason in shoal_drops_total), requests not sent (table or rate full).',
+    'event',
+    (stats) => {
+      const { pending: _pending, ...events } = stats.schemas ?? {}
+      return events
+    },
+    snakeCase,
+  )
+  single(
+    'schemas_pending',
+    'Fingerprints a receiver asked for and does not know yet.',
+    (stats) => stats.schemas?.pending ?? 0,
+    true,
+  )
   names.push(...registerSealMetrics(registry, () => read().seal, prefix))
 
   return () => {
@@ -428,6 +449,7 @@ export function mergeTransportStats(snapshots: readonly TransportStatsLike[]): T
       sent: statuses.reduce((sum, x) => sum + x.sent, 0),
       sessionsRefused: statuses.reduce((sum, x) => sum + x.sessionsRefused, 0),
     }
+  if (snapshots.some((s) => s.schemas !== undefined)) merged.schemas = addRecords((s) => s.schemas)
   const seal = mergeSealStats(snapshots.map((s) => s.seal))
   if (seal !== undefined) merged.seal = seal
   const sources = snapshots.flatMap((s) => (s.sources === undefined ? [] : [s.sources]))

@@ -5,6 +5,7 @@
  * identity forgotten early can pass a second time, so a rising count means the cache is too small
  * for the traffic, or someone floods it with identities.
  */
+import { FrameKind } from './wire/constants.js'
 import type { FrameHeader } from './wire/header.js'
 
 /** The first character of a foreign identity's key (a stream's own starts with a digit). */
@@ -43,11 +44,13 @@ export class DedupCache {
    * (a second path) is one.
    */
   firstTime(
-    header: Pick<FrameHeader, 'sessionId' | 'topic' | 'sequence' | 'fragmentIndex'>,
+    header: Pick<FrameHeader, 'sessionId' | 'topic' | 'sequence' | 'fragmentIndex'> & { kind?: number },
     foreign = false,
     digest: () => number = () => 0,
   ): boolean {
-    const key = `${header.sessionId}:${header.sequence}:${header.fragmentIndex}:${header.topic}`
+    // A SCHEMA announce's topic is a type name and its sequence the announce counter: kept apart
+    // from DATA, so that a stream on a topic spelled like a type name is never taken for a repeat.
+    const key = `${header.kind === FrameKind.SCHEMA ? '~' : ''}${header.sessionId}:${header.sequence}:${header.fragmentIndex}:${header.topic}`
     if (this.#seen.has(key)) return false
     // Most relays never meet a foreign datagram: only then is there a copy to look for.
     const copy = this.#foreign > 0 ? this.#seen.get(`f${key}`) : undefined

@@ -36,6 +36,20 @@ export {
   REPAIR_TICK_MS,
   WHOLE_MESSAGE_FRAGMENTS,
 } from './receive/repair-requester.js'
+export { SCHEMA_HOLD_BYTES, SCHEMA_HOLD_FRAMES, SCHEMA_HOLD_MS } from './receive/schema-hold.js'
+export {
+  type LearnedSchema,
+  MAX_LEARNED_TYPES,
+  MAX_PENDING_SCHEMAS,
+  SCHEMA_PENDING_FORGET_MS,
+  SCHEMA_REASSEMBLY,
+  SCHEMA_REQUEST_MAX_ASKS,
+  SCHEMA_REQUEST_RETRY_MS,
+  SCHEMA_REQUESTS_PER_SECOND,
+  SCHEMA_VERIFY_BYTES_PER_SECOND,
+  type SchemaRejection,
+  type SchemaVerdict,
+} from './receive/schema-learner.js'
 export { SOURCE_GONE_MS, type SourceEvent } from './receive/sources.js'
 export {
   KERNEL_DATAGRAM_OVERHEAD,
@@ -60,10 +74,12 @@ export {
   DEFAULT_ROTATE_BYTES,
   DEFAULT_ROTATE_KEEP,
   RECORDING_MAX_LISTED_SKIPS,
+  RECORDING_MAX_SCHEMAS,
   RECORDING_RESYNC_CHECK_BYTES,
   type ReadRecordingOptions,
   type ReadRecordingResult,
   type RecordedFrame,
+  type RecordedSchema,
   type RecordingSkip,
   RecordWriter,
   type RecordWriterOptions,
@@ -145,12 +161,21 @@ export {
   MAX_LOOKUPS_PER_NACK,
   type RepairOptions,
 } from './send/retransmitter.js'
+export {
+  BUILT_IN_SCHEMAS,
+  MAX_ANNOUNCED_TYPES,
+  SCHEMA_ANNOUNCE_INTERVAL_MS,
+  SCHEMA_BUDGET_BURST_BYTES,
+  SCHEMA_BUDGET_BYTES_PER_SECOND,
+  type SchemaSource,
+} from './send/schema-announcer.js'
 export { MAX_RESEND_DATAGRAMS_PER_LOOKUP, SENT_LOG_BYTES, SENT_LOG_MS } from './send/sent-log.js'
 export {
   type DatagramOutcome,
   emptyRepairStats,
   OWNER_IDLE_MS,
   type RepairStats,
+  type SchemaStats,
   type StatsSnapshot,
   type StreamStats,
   type StreamTableStats,
@@ -181,3 +206,4 @@ export { MIN_FRAGMENT_BYTES } from './wire/fragment.js'
 export { DROP_REASONS, type DropReason } from './wire/frame.js'
 export type { FrameHeader } from './wire/header.js'
 export { MAX_NACK_RANGES, NACK_AMPLIFICATION } from './wire/nack.js'
+export { SCHEMA_MAX_BYTES } from './wire/schema.js'

@@ -38,8 +38,9 @@ import {
 } from './send/options.js'
 import { Outbox } from './send/outbox.js'
 import { Retransmitter } from './send/retransmitter.js'
+import { createSchemaAnnouncer, type SchemaAnnouncer } from './send/schema-announcer.js'
 import { SENT_LOG_BYTES, SENT_LOG_MS, SentLog } from './send/sent-log.js'
-import type { StatsSnapshot } from './stats.js'
+import { emptySchemaStats, type StatsSnapshot } from './stats.js'
 import type { FrameHeader } from './wire/header.js'
 import { encodeHeartbeats } from './wire/heartbeat.js'
 import { SEAL_OVERHEAD } from './wire/seal.js'
@@ -62,6 +63,8 @@ export class Publisher extends EventEmitter {
   /** The kernel's drop count read as the socket closed (its /proc line goes with it). */
   #kernelDropsAtClose: number | undefined
   readonly #framer: Framer
+  /** Announces the schemas of the types sent (WIRE.md “Schemas”); undefined with `schemas: false`. */
+  readonly #schemas: SchemaAnnouncer | undefined
   /** Opens sealed control frames (and refuses unsealed ones when keyed). */
   readonly #opener: Opener
   /** The datagram budget less the seal, when sealed: what frames are cut to. */
@@ -139,6 +142,9 @@ export class Publisher extends EventEmitter {
             },
             () => this.#beat(),
           )
+    this.#schemas = createSchemaAnnouncer(options.schemas, info.sessionId, budget, (datagrams) =>
+      this.#background(this.#outbox.sendAll(datagrams, 'control')),
+    )
     this.#inbox = new ControlInbox({
       sessionId: info.sessionId,
       opener: this.#opener,
@@ -146,6 +152,7 @@ export class Publisher extends EventEmitter {
       nack: (header, body, length, address) => this.#retransmitter.onNack(header, body, length, address),
       nackFrames: (header, body, length, address) =>
         this.#retransmitter.onNackFrames(header, body, length, address),
+      schemaRequest: (fingerprint) => this.#schemas?.requested(fingerprint),
       status: (body, address, port) => this.#outbox.gate?.statusFrom(body, address, port, this.#ledger),
       forwards: (sessionId, topic) => this.#ledger.findForwarded(sessionId, topic) !== undefined,
       reply: (data, address, port) =>
@@ -215,6 +222,7 @@ export class Publisher extends EventEmitter {
     options: PublishOptions = {},
   ): Promise<PublishResult> {
     try {
+      this.#schemas?.sending(type.fingerprint, type)
       return this.#framer.message(topic, type, message, options)
     } catch (error) {
       // A bad topic or a message the codec cannot encode: a rejection, like every other failure.
@@ -229,6 +237,7 @@ export class Publisher extends EventEmitter {
    * A send failure is a `'warning'` event.
    */
   send<T>(topic: string, type: MessageCodec<T>, message: T): number {
+    this.#schemas?.sending(type.fingerprint, type)
     return this.#framer.queue(topic, type, message)
   }
 
@@ -251,6 +260,7 @@ export class Publisher extends EventEmitter {
   ): Promise<PublishResult> {
     try {
       this.#checkOpen()
+      this.#schemas?.sending(fingerprint)
       return this.#framer.payload(this.#ledger.topic(topic), fingerprint, payload, options, undefined)
     } catch (error) {
       return Promise.reject(error)
@@ -359,6 +369,7 @@ export class Publisher extends EventEmitter {
       heartbeats: { sent: this.#heartbeatsSent, received: 0, failed: out.controlErrors },
       ...(this.#outbox.gate === undefined ? {} : { flow: this.#outbox.gate.stats() }),
       ...(this.#outbox.sealer === undefined ? {} : { seal: sealStats(this.#outbox.sealer, this.#opener) }),
+      schemas: this.#schemas?.stats() ?? emptySchemaStats(),
       datagramsIn: inbox.datagramsIn,
       datagramsOut: out.datagramsOut,
       bytesIn: inbox.bytesIn,

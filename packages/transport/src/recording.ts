@@ -1,174 +1,30 @@
 /**
- * The recording format: received frames appended to a file, one record each, so a receiver can
- * record and a sender can replay. Append-only; each record is length-prefixed and CRC-checked, so
- * after a kill at most the record being written is lost, and a reader skips a damaged record (or
- * bytes that are no record) and goes on at the next good one.
- *
- * File   = "SHOALREC" (8 bytes) · u16 format version (1) · u16 reserved (0) · record*
- * Record = u32 body length · u32 CRC-32 of body · body
- * Body   = u64 receive time, ns since the Unix epoch · u32 session · u32 sequence · u32 fingerprint
- *          · u8 hops · u8 topic length T · u8 source address length A · u8 reserved
- *          · topic (T bytes UTF-8) · source address (A bytes ASCII) · payload (the rest)
- * All integers big-endian.
+ * Reading the recording format (recording-format.ts has the layout): every good record of a file,
+ * damage skipped. The format and the writer live in recording-format.ts and recording-writer.ts,
+ * re-exported here.
  */
-import { closeSync, existsSync, fstatSync, openSync, readSync, renameSync, writeSync } from 'node:fs'
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { transportError } from './errors.js'
+import {
+  decodeRecordEntry,
+  MAX_RECORD_BODY,
+  RECORD_FIXED_BODY_LENGTH,
+  RECORD_KIND_SCHEMA,
+  RECORD_PREFIX_LENGTH,
+  RECORDING_FILE_HEADER_LENGTH,
+  RECORDING_MAGIC,
+  RECORDING_READ_VERSIONS,
+  type RecordedEntry,
+  type RecordedFrame,
+  type RecordedSchema,
+} from './recording-format.js'
 import { LITTLE_ENDIAN } from './wire/constants.js'
 import { crc32, crc32Range } from './wire/crc.js'
 
-export const RECORDING_MAGIC = 'SHOALREC'
-export const RECORDING_VERSION = 1
-export const RECORDING_FILE_HEADER_LENGTH = 12
-export const RECORD_PREFIX_LENGTH = 8
-export const RECORD_FIXED_BODY_LENGTH = 24
-/** Largest record body a reader accepts (a 64 MiB message plus its metadata). */
-export const MAX_RECORD_BODY = 64 * 1024 * 1024 + 1024
-/** Default size at which a recording rotates to a new file. */
-export const DEFAULT_ROTATE_BYTES = 256 * 1024 * 1024
-/** Rotated files kept: FILE.1 … FILE.N, oldest dropped. */
-export const DEFAULT_ROTATE_KEEP = 5
+export * from './recording-format.js'
+export * from './recording-writer.js'
 
-export interface RecordedFrame {
-  /** Receive time, ns since the Unix epoch. */
-  receivedAtNs: bigint
-  sessionId: number
-  sequence: number
-  fingerprint: number
-  hops: number
-  topic: string
-  source: string
-  payload: Uint8Array
-}
-
-const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
-
-export function encodeRecord(frame: RecordedFrame): Uint8Array {
-  const topic = encoder.encode(frame.topic)
-  const source = encoder.encode(frame.source)
-  if (topic.length > 255 || source.length > 255) throw new RangeError('topic or source longer than 255 bytes')
-  const bodyLength = RECORD_FIXED_BODY_LENGTH + topic.length + source.length + frame.payload.length
-  const out = new Uint8Array(RECORD_PREFIX_LENGTH + bodyLength)
-  const view = new DataView(out.buffer)
-  const b = RECORD_PREFIX_LENGTH
-  view.setUint32(0, bodyLength, LITTLE_ENDIAN)
-  view.setBigUint64(b, frame.receivedAtNs, LITTLE_ENDIAN)
-  view.setUint32(b + 8, frame.sessionId, LITTLE_ENDIAN)
-  view.setUint32(b + 12, frame.sequence, LITTLE_ENDIAN)
-  view.setUint32(b + 16, frame.fingerprint, LITTLE_ENDIAN)
-  view.setUint8(b + 20, frame.hops)
-  view.setUint8(b + 21, topic.length)
-  view.setUint8(b + 22, source.length)
-  out.set(topic, b + RECORD_FIXED_BODY_LENGTH)
-  out.set(source, b + RECORD_FIXED_BODY_LENGTH + topic.length)
-  out.set(frame.payload, b + RECORD_FIXED_BODY_LENGTH + topic.length + source.length)
-  view.setUint32(4, crc32(out.subarray(b)), LITTLE_ENDIAN)
-  return out
-}
-
-/** Decodes one record body (after its length and CRC were checked). */
-export function decodeRecordBody(body: Uint8Array): RecordedFrame | undefined {
-  if (body.length < RECORD_FIXED_BODY_LENGTH) return undefined
-  const view = new DataView(body.buffer, body.byteOffset, body.length)
-  const t = view.getUint8(21)
-  const a = view.getUint8(22)
-  if (RECORD_FIXED_BODY_LENGTH + t + a > body.length) return undefined
-  try {
-    const topicStart = RECORD_FIXED_BODY_LENGTH
-    return {
-      receivedAtNs: view.getBigUint64(0, LITTLE_ENDIAN),
-      sessionId: view.getUint32(8, LITTLE_ENDIAN),
-      sequence: view.getUint32(12, LITTLE_ENDIAN),
-      fingerprint: view.getUint32(16, LITTLE_ENDIAN),
-      hops: view.getUint8(20),
-      topic: decoder.decode(body.subarray(topicStart, topicStart + t)),
-      source: decoder.decode(body.subarray(topicStart + t, topicStart + t + a)),
-      payload: body.slice(topicStart + t + a),
-    }
-  } catch {
-    return undefined
-  }
-}
-
-function fileHeader(): Uint8Array {
-  const out = new Uint8Array(RECORDING_FILE_HEADER_LENGTH)
-  out.set(encoder.encode(RECORDING_MAGIC), 0)
-  new DataView(out.buffer).setUint16(8, RECORDING_VERSION, LITTLE_ENDIAN)
-  return out
-}
-
-export interface RecordWriterOptions {
-  /** Rotate when the file reaches this size, bytes. Default 256 MiB; 0 never rotates. */
-  rotateBytes?: number
-  /** Rotated files kept. Default 5. */
-  keep?: number
-}
-
-/**
- * Appends records with one write(2) each, so a record that was written survives a kill of the
- * process; at most the record being written is lost.
- */
-export class RecordWriter {
-  readonly path: string
-  readonly #rotateBytes: number
-  readonly #keep: number
-  #fd: number
-  #size: number
-  records = 0
-  rotations = 0
-
-  constructor(path: string, options: RecordWriterOptions = {}) {
-    this.path = path
-    this.#rotateBytes = options.rotateBytes ?? DEFAULT_ROTATE_BYTES
-    this.#keep = options.keep ?? DEFAULT_ROTATE_KEEP
-    ;[this.#fd, this.#size] = this.#open()
-  }
-
-  write(frame: RecordedFrame): void {
-    const record = encodeRecord(frame)
-    if (
-      this.#rotateBytes > 0 &&
-      this.#size > RECORDING_FILE_HEADER_LENGTH &&
-      this.#size + record.length > this.#rotateBytes
-    )
-      this.#rotate()
-    writeSync(this.#fd, record)
-    this.#size += record.length
-    this.records++
-  }
-
-  close(): void {
-    closeSync(this.#fd)
-  }
-
-  #open(): [number, number] {
-    let fd: number
-    try {
-      fd = openSync(this.path, 'a')
-    } catch (error) {
-      throw transportError(
-        'SHOAL_BAD_OPTION',
-        `cannot open recording ${this.path}: ${(error as Error).message}`,
-        error,
-      )
-    }
-    let size = fstatSync(fd).size
-    if (size === 0) {
-      writeSync(fd, fileHeader())
-      size = RECORDING_FILE_HEADER_LENGTH
-    }
-    return [fd, size]
-  }
-
-  #rotate(): void {
-    closeSync(this.#fd)
-    for (let i = this.#keep - 1; i >= 1; i--)
-      if (existsSync(`${this.path}.${i}`)) renameSync(`${this.path}.${i}`, `${this.path}.${i + 1}`)
-    if (this.#keep >= 1) renameSync(this.path, `${this.path}.1`)
-    ;[this.#fd, this.#size] = this.#open()
-    this.rotations++
-  }
-}
 
 /** A stretch of a recording that held no good record, skipped by {@link readRecording}. */
 export interface RecordingSkip {
@@ -187,8 +43,13 @@ export interface RecordingSkip {
 }
 
 export interface ReadRecordingResult {
-  /** Every good record, in file order. */
+  /** Every good frame record, in file order. */
   frames: RecordedFrame[]
+  /**
+   * Schema records (version 2), in file order, at most {@link RECORDING_MAX_SCHEMAS}: the schemas of
+   * the types of `frames` that the recorder knew.
+   */
+  schemas: RecordedSchema[]
   /** True when the file ended inside a record (a kill mid-write): that record was skipped. */
   truncatedTail: boolean
   /** True when damaged stretches were skipped (anything but a truncated tail). */
@@ -216,16 +77,22 @@ export interface ReadRecordingOptions {
  * about a second of checking, not hours.
  */
 export const RECORDING_RESYNC_CHECK_BYTES = 1024 * 1024 * 1024
+/**
+ * Schema records kept by a reader (a recorder writes one per type and file, and a registry holds at
+ * most a few hundred types); any further ones in a file that lies are skipped like damage is not:
+ * silently, they are no frames.
+ */
+export const RECORDING_MAX_SCHEMAS = 4096
 /** Skipped stretches listed one by one in {@link ReadRecordingResult.skips}; all are counted. */
 export const RECORDING_MAX_LISTED_SKIPS = 100
 /** Bytes read at a time while scanning for the next record. */
 const SCAN_CHUNK_BYTES = 64 * 1024
 /** A record's length, CRC and fixed body: what a candidate's first checks read. */
 const RECORD_HEAD_LENGTH = RECORD_PREFIX_LENGTH + RECORD_FIXED_BODY_LENGTH
-/** Offsets in a record (from its length prefix) of the topic length, address length, reserved byte. */
+/** Offsets in a record (from its length prefix) of the topic length, address length, kind byte. */
 const TOPIC_LENGTH_AT = RECORD_PREFIX_LENGTH + 21
 const SOURCE_LENGTH_AT = RECORD_PREFIX_LENGTH + 22
-const RESERVED_AT = RECORD_PREFIX_LENGTH + 23
+const KIND_AT = RECORD_PREFIX_LENGTH + 23
 /** Bytes CRC-checked per read while checking a candidate record. */
 const CHECK_CHUNK_BYTES = 1024 * 1024
 
@@ -250,10 +117,10 @@ export function readRecording(path: string, options: ReadRecordingOptions = {}):
         `${path} is not a Shoal recording (no ${RECORDING_MAGIC} header)`,
       )
     const version = new DataView(head.buffer).getUint16(8, LITTLE_ENDIAN)
-    if (version !== RECORDING_VERSION)
+    if (!RECORDING_READ_VERSIONS.includes(version))
       throw transportError(
         'SHOAL_BAD_OPTION',
-        `${path} is recording format ${version}; this reads ${RECORDING_VERSION}`,
+        `${path} is recording format ${version}; this reads ${RECORDING_READ_VERSIONS.join(' and ')}`,
       )
     return new RecordingReader(fd, size, options.resyncCheckBytes ?? RECORDING_RESYNC_CHECK_BYTES).read()
   } finally {
@@ -263,10 +130,10 @@ export function readRecording(path: string, options: ReadRecordingOptions = {}):
 
 /**
  * The cheap checks of a record's head at `i` (its first {@link RECORD_HEAD_LENGTH} bytes): a length
- * a record can have, the reserved byte 0, topic and address inside the body.
+ * a record can have, a known kind byte (0 or 1), topic and address inside the body.
  */
 function looksLikeRecordHead(bytes: Uint8Array, view: DataView, i: number): boolean {
-  if (bytes[i + RESERVED_AT] !== 0) return false // first: it rules out most offsets of most bytes
+  if (bytes[i + KIND_AT]! > RECORD_KIND_SCHEMA) return false // first: it rules out most offsets of most bytes
   const length = view.getUint32(i, LITTLE_ENDIAN)
   return (
     length >= RECORD_FIXED_BODY_LENGTH &&
@@ -276,12 +143,12 @@ function looksLikeRecordHead(bytes: Uint8Array, view: DataView, i: number): bool
 }
 
 type ScanResult =
-  | { readonly kind: 'good'; readonly at: number; readonly frame: RecordedFrame; readonly end: number }
+  | { readonly kind: 'good'; readonly at: number; readonly entry: RecordedEntry; readonly end: number }
   | { readonly kind: 'unsearched'; readonly at: number }
 
 /** A record at an offset: read whole, or why not. */
 type RecordAt =
-  | { readonly kind: 'good'; readonly frame: RecordedFrame; readonly end: number }
+  | { readonly kind: 'good'; readonly entry: RecordedEntry; readonly end: number }
   /** Its length is plausible and inside the file, but its CRC or layout is wrong. */
   | { readonly kind: 'bad'; readonly end: number }
   /** Its length is not a record's, or runs past the end of the file. */
@@ -292,6 +159,7 @@ class RecordingReader {
   readonly #size: number
   #checkBytesLeft: number
   readonly #frames: RecordedFrame[] = []
+  readonly #schemas: RecordedSchema[] = []
   readonly #skips: RecordingSkip[] = []
   #damaged = 0
   #skippedBytes = 0
@@ -311,7 +179,7 @@ class RecordingReader {
     while (at < this.#size) {
       const record = this.#recordAt(at)
       if (record.kind === 'good') {
-        this.#frames.push(record.frame)
+        this.#take(record.entry)
         at = record.end
         continue
       }
@@ -325,17 +193,23 @@ class RecordingReader {
         this.#skip(found.at, this.#size, 'unsearched')
         break
       }
-      this.#frames.push(found.frame)
+      this.#take(found.entry)
       at = found.end
     }
     return {
       frames: this.#frames,
+      schemas: this.#schemas,
       truncatedTail: this.#truncatedTail,
       corrupt: this.#damaged > 0,
       damagedStretches: this.#damaged,
       skippedBytes: this.#skippedBytes,
       skips: this.#skips,
     }
+  }
+
+  #take(entry: RecordedEntry): void {
+    if (entry.kind === 'frame') this.#frames.push(entry.frame)
+    else if (this.#schemas.length < RECORDING_MAX_SCHEMAS) this.#schemas.push(entry.schema)
   }
 
   /** Where reading goes on after the damaged record at `at`: see {@link readRecording}. */
@@ -350,7 +224,7 @@ class RecordingReader {
         const inside = this.#scan(at + 1, record.end)
         return inside?.kind === 'good'
           ? inside
-          : { kind: 'good', at: record.end, frame: next.frame, end: next.end }
+          : { kind: 'good', at: record.end, entry: next.entry, end: next.end }
       }
     }
     return this.#scan(at + 1)
@@ -372,9 +246,9 @@ class RecordingReader {
     const end = at + RECORD_PREFIX_LENGTH + length
     const body = new Uint8Array(length)
     readSync(this.#fd, body, 0, length, at + RECORD_PREFIX_LENGTH)
-    const frame =
-      crc32(body) === this.#headView.getUint32(4, LITTLE_ENDIAN) ? decodeRecordBody(body) : undefined
-    return frame === undefined ? { kind: 'bad', end } : { kind: 'good', frame, end }
+    const entry =
+      crc32(body) === this.#headView.getUint32(4, LITTLE_ENDIAN) ? decodeRecordEntry(body) : undefined
+    return entry === undefined ? { kind: 'bad', end } : { kind: 'good', entry, end }
   }
 
   /**
@@ -416,7 +290,7 @@ class RecordingReader {
         if (checked === 'unsearched') return { kind: 'unsearched', at }
         if (!checked) continue
         const record = this.#recordAt(at)
-        if (record.kind === 'good') return { kind: 'good', at, frame: record.frame, end: record.end }
+        if (record.kind === 'good') return { kind: 'good', at, entry: record.entry, end: record.end }
       }
     }
     return undefined

@@ -163,6 +163,12 @@ export type DatagramOutcome =
   | 'foreign-ack'
   | 'status'
   | 'heartbeat'
+  /** A SCHEMA announce (or a fragment of one) taken in, whatever its verdict (counted in `schemas`). */
+  | 'schema'
+  /** A SCHEMA_REQUEST answered, refused by a limit, or passed upstream (a relay's output): see `schemas`. */
+  | 'schema-request'
+  /** A frame of a fingerprint asked for, held until its schema comes (delivered then, or counted `unknown-type`). */
+  | 'schema-wait'
   | DropReason
 
 export interface StatsSnapshot {
@@ -189,6 +195,8 @@ export interface StatsSnapshot {
    * were heard at once than MAX_STATUS_SESSIONS (WIRE.md “STATUS”).
    */
   status?: { sent: number; sessionsRefused: number }
+  /** In-band schemas (WIRE.md “Schemas”): announces and requests, sent and taken, by verdict. */
+  schemas?: SchemaStats
   /** Keyed (WIRE.md “Sealing”): how this side seals, what it sealed and opened, senders tracked. */
   seal?: SealStats
   datagramsIn: number
@@ -348,4 +356,52 @@ export class Stream {
 
 export function countDrop(drops: Partial<Record<DropReason, number>>, reason: DropReason): void {
   drops[reason] = (drops[reason] ?? 0) + 1
+}
+
+/**
+ * In-band schema counters (WIRE.md “Schemas”). A type, not an interface, so that it is a
+ * `Record<string, number>` to generic consumers (metrics). Each side fills its own; the rest stay 0.
+ */
+export type SchemaStats = {
+  /** SCHEMA announces sent (publisher): on a type's first send and in answer to requests. */
+  announced: number
+  /** Bytes of those announces' datagrams (publisher). */
+  announcedBytes: number
+  /** SCHEMA_REQUESTs sent (subscriber) or received for this publisher's session (publisher). */
+  requested: number
+  /** Requests not answered: the fingerprint was announced within the interval, or over the budget (publisher). */
+  limited: number
+  /** Requests for a fingerprint this publisher never sent, or whose schema it does not have (publisher). */
+  unknown: number
+  /** Announces that made a type known (subscriber). */
+  accepted: number
+  /** Announces of a type known already: nothing to do (subscriber). */
+  known: number
+  /** Announces refused: not well formed, or the fingerprint does not match the descriptor (subscriber). */
+  rejected: number
+  /** Requests not sent: the pending table was full or the request rate spent (subscriber). */
+  requestsSuppressed: number
+  /** Fingerprints asked for and not known yet (subscriber). */
+  pending: number
+  /** Frames held for their schema (subscriber); those not `released` were counted `unknown-type`. */
+  held: number
+  /** Held frames handed out once their schema came (subscriber). */
+  released: number
+}
+
+export function emptySchemaStats(): SchemaStats {
+  return {
+    announced: 0,
+    announcedBytes: 0,
+    requested: 0,
+    limited: 0,
+    unknown: 0,
+    accepted: 0,
+    known: 0,
+    rejected: 0,
+    requestsSuppressed: 0,
+    pending: 0,
+    held: 0,
+    released: 0,
+  }
 }

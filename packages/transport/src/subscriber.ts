@@ -33,6 +33,7 @@ export type {
   FrameSource,
   RawDatagram,
   ReceivedFrame,
+  SchemaVerifier,
   SubscriberInfo,
   SubscriberOptions,
   TransportWarning,
@@ -172,6 +173,14 @@ export class Subscriber extends EventEmitter {
   /** Reassembly state: partial messages and bytes held, completions, expiries, evictions. */
   reassemblyStats() {
     return this.#engine.reassemblyStats()
+  }
+
+  /**
+   * Where the frames of stream (`sessionId`, `topic`) come from (its sender's address and port),
+   * when tracked: a relay sends a receiver's SCHEMA_REQUEST about that stream there.
+   */
+  senderOf(sessionId: number, topic: string): { address: string; port: number } | undefined {
+    return this.#engine.senderOf(sessionId, topic)
   }
 
   /** Sends a raw datagram from this socket (unicast replies in raw mode). */

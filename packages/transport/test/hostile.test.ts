@@ -90,7 +90,8 @@ describe('a subscriber meets strangers', () => {
         { sessionId: 7, sequence: 0, topic: 'imu' },
         { receiverSession: 1, ranges: [WHOLE_MESSAGE] },
       ),
-      encodeWholeFrame(0, 0, 7, 1, 0xdead, encodeTopic('imu'), new Uint8Array(3)), // unknown type
+      // unknown type: asked for in-band and held for its schema (WIRE.md “Schemas”)
+      encodeWholeFrame(0, 0, 7, 1, 0xdead, encodeTopic('imu'), new Uint8Array(3)),
     ]
     for (const d of datagrams) await send(d, port, group)
     await waitFor(() => sub.stats().datagramsIn === datagrams.length, 5_000)
@@ -102,9 +103,12 @@ describe('a subscriber meets strangers', () => {
       truncated: 1,
       'bad-magic': 1,
       'unexpected-kind': 2,
-      'unknown-type': 1,
+      'schema-wait': 1,
     })
     expect(outcomesAddUp(stats)).toBe(true)
+    // Its schema never comes: once the subscriber closes it is counted unknown, as before.
+    await sub.close()
+    expect(sub.stats().drops['unknown-type']).toBe(1)
   })
 
   it('one forged fragment declaring a 64 MiB message earns the stranger at most a quarter of its bytes in NACKs', async () => {

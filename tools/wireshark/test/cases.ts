@@ -12,6 +12,8 @@ import {
   encodeHeartbeats,
   encodeNack,
   encodeNackFrames,
+  encodeSchemaAnnounce,
+  encodeSchemaRequest,
   encodeStatuses,
   encodeTopic,
   encodeWholeFrame,
@@ -120,6 +122,21 @@ const cameraAbout = { sessionId: SESSION, sequence: 3, topic: 'camera' }
 const imuTopic = (sequence: number) => ({ topicBytes: encodeTopic('imu'), sequence })
 
 /** The capture, one datagram per named case, in this order. */
+/** The SCHEMA announce of a made-up type, one datagram: its "descriptor set" is 40 bytes of 7. */
+function schemaAnnounce(): Uint8Array {
+  const [[head, body, crc]] = encodeSchemaAnnounce(
+    {
+      sessionId: SESSION,
+      sequence: 1,
+      typeName: 'acme.v1.Wind',
+      fingerprint: UNKNOWN_FINGERPRINT,
+      descriptorSet: new Uint8Array(40).fill(7),
+    },
+    BUDGET,
+  ) as [[Uint8Array, Uint8Array, Uint8Array]]
+  return Uint8Array.from([...head, ...body, ...crc])
+}
+
 export const CASES = {
   imu: imuFrame(41, 9.81),
   gps: encodeWholeFrame(Flag.FOREIGN, 2, SESSION, 6, NavSatFix.fingerprint, encodeTopic('gps'), gpsMessage),
@@ -174,7 +191,15 @@ export const CASES = {
   truncated: imuFrame(46, 1).subarray(0, 60),
   badLength: Uint8Array.from([...imuFrame(47, 1), 0, 0, 0]),
   badNack: encodeControlFrame(FrameKind.NACK, cameraAbout, Uint8Array.of(1, 2, 3, 4, 5)),
-  unknownKind: encodeControlFrame(9 as FrameKind, imuAbout, Uint8Array.of(1, 2, 3)),
+  schema: schemaAnnounce(),
+  schemaRequest: encodeSchemaRequest({
+    sessionId: SESSION,
+    topic: 'other',
+    sequence: 2,
+    fingerprint: UNKNOWN_FINGERPRINT,
+    receiverSession: RECEIVER,
+  }),
+  unknownKind: encodeControlFrame(10 as FrameKind, imuAbout, Uint8Array.of(1, 2, 3)),
   notShoal: new TextEncoder().encode('hello, not a Shoal datagram at all'),
 } satisfies Record<string, Uint8Array>
 export type CaseName = keyof typeof CASES
@@ -187,6 +212,7 @@ const TO_PUBLISHER: readonly CaseName[] = [
   'nack',
   'nackWhole',
   'nackFrames',
+  'schemaRequest',
   'status',
   'statusAnnounce',
   'badNack',

@@ -270,7 +270,7 @@ describe.skipIf(tshark.skip)('shoal.lua on datagrams from the transport codecs',
     expect(expertOf('truncated', 'truncated')).toHaveLength(1)
     expect(expertOf('badLength', 'bad_length')).toHaveLength(1)
     expect(expertOf('badNack', 'bad_payload')).toHaveLength(1)
-    expect(one(layer('unknownKind'), 'shoal.kind')).toBe('9')
+    expect(one(layer('unknownKind'), 'shoal.kind')).toBe('10')
     expect(expertOf('unknownKind', 'unknown_kind')).toHaveLength(1)
     expect(shoalLayer(packets[NAMES.indexOf('notShoal')]!)).toBeUndefined()
   })
@@ -290,6 +290,8 @@ describe.skipIf(tshark.skip)('shoal.lua on datagrams from the transport codecs',
     expect(info('heartbeat')).toContain('HEARTBEAT #9: imu last 43, camera last 3')
     expect(info('heartbeatAnnounce')).toContain('HEARTBEAT #10 (announcement, no topics yet)')
     expect(info('status')).toContain('STATUS #4 window 1000000: imu next 44')
+    expect(info('schema')).toContain(`SCHEMA acme.v1.Wind ${hex32(UNKNOWN_FINGERPRINT)} #1 (40 bytes)`)
+    expect(info('schemaRequest')).toContain(`SCHEMA_REQUEST other for ${hex32(UNKNOWN_FINGERPRINT)}`)
     expect(info('notShoal')).not.toContain('Shoal')
   })
 

@@ -19,6 +19,7 @@ export async function startReceiverFoxglove(
     maxClients: config.foxgloveMaxClients,
     sendBufferBytes: config.foxgloveSendBuffer,
     ...(config.foxgloveOrigin.length > 0 ? { allowedOrigins: config.foxgloveOrigin } : {}),
+    schemaData: (typeName) => config.types.descriptorSet(typeName),
     logger,
   })
   registerFoxgloveMetrics(ctx.registry, () => bridge.stats())

@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Channel } from '@foxglove/ws-protocol'
-import { fileDescriptorSet } from '@shoal/schema'
+import { createDynamicRegistry, fileDescriptorSet, loadProtoTypes, registry } from '@shoal/schema'
 import { describe, expect, it } from 'vitest'
 import { type ChannelSink, ChannelTable } from './channels.js'
 import { rawImageSchema } from './raw-image-schema.js'
@@ -95,5 +98,35 @@ describe('ChannelTable', () => {
     expect(sink.removed).toEqual([3, 1, 2])
     expect(table.has(1)).toBe(false)
     expect(table.channels).toBe(2)
+  })
+})
+
+describe('ChannelTable with a registry that learns types (schemaData)', () => {
+  it('advertises a type added after start on its first frame, with the set it was loaded from', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shoal-channels-'))
+    const proto = join(dir, 'wind.proto')
+    writeFileSync(proto, 'syntax = "proto3";\npackage acme.v1;\nmessage Wind { double speed = 1; }\n')
+    const Wind = loadProtoTypes([proto]).types[0]!
+    rmSync(dir, { recursive: true, force: true })
+
+    const types = createDynamicRegistry(registry)
+    const sink = new FakeSink()
+    const table = new ChannelTable(sink, { schemaData: (name) => types.descriptorSet(name) })
+    // before the type is known: no channel, and nothing remembered against it
+    expect(table.channelsFor('wind', 'acme.v1.Wind', 0)).toBe('unknown_type')
+    expect(sink.live.size).toBe(0)
+    expect(types.add(Wind)).toBe('added')
+    const channels = table.channelsFor('wind', 'acme.v1.Wind', 1)
+    expect(typeof channels).toBe('object')
+    expect(sink.live.get(1)).toEqual({
+      topic: 'wind',
+      encoding: 'protobuf',
+      schemaName: 'acme.v1.Wind',
+      schema: Buffer.from(types.descriptorSet('acme.v1.Wind')!).toString('base64'),
+      schemaEncoding: 'protobuf',
+    })
+    // built-in types still come with their own sets
+    table.channelsFor('imu', 'shoal.v1.Imu', 2)
+    expect(sink.live.get(2)?.schema).toBe(Buffer.from(fileDescriptorSet('shoal.v1.Imu')!).toString('base64'))
   })
 })

@@ -1,5 +1,5 @@
 import type { Channel } from '@foxglove/ws-protocol'
-import { PROTOBUF_SCHEMA_ENCODING, protobufSchema } from '@shoal/schema'
+import { fileDescriptorSet, PROTOBUF_SCHEMA_ENCODING } from '@shoal/schema'
 import { RAW_IMAGE_SCHEMA_NAME, rawImageSchema } from './raw-image-schema.js'
 
 /**
@@ -36,17 +36,13 @@ export interface TopicChannels {
 export interface ChannelTableOptions {
   readonly maxTopics?: number
   readonly idleMs?: number
-}
-
-const base64Cache = new Map<string, string | undefined>()
-
-/** The base64 `FileDescriptorSet` of a Shoal type, or undefined for a type Shoal does not describe. */
-function schemaBase64(typeName: string): string | undefined {
-  if (!base64Cache.has(typeName)) {
-    const schema = protobufSchema(typeName)
-    base64Cache.set(typeName, schema === undefined ? undefined : Buffer.from(schema.data).toString('base64'))
-  }
-  return base64Cache.get(typeName)
+  /**
+   * A type's binary `FileDescriptorSet`, or undefined for a type without one (its frames are counted
+   * as `unknown_type`). Asked when a topic of the type is first heard, so types the receiver learns
+   * while running (`--proto`, schemas from the network) get channels too: pass the receiver's
+   * `DynamicTypeRegistry#descriptorSet`. Default: the built-in types' (`fileDescriptorSet`).
+   */
+  readonly schemaData?: (typeName: string) => Uint8Array | undefined
 }
 
 let rawImageBase64: string | undefined
@@ -56,6 +52,12 @@ export class ChannelTable {
   readonly #sink: ChannelSink
   readonly #maxTopics: number
   readonly #idleMs: number
+  readonly #schemaData: (typeName: string) => Uint8Array | undefined
+  /**
+   * Base64 sets by type name, as advertised. Only found ones are kept: a type unknown now may be
+   * learnt later. Bounded by the registry's types (built-in plus `MAX_DYNAMIC_TYPES`).
+   */
+  readonly #schemas = new Map<string, string>()
   /** By topic and type; iteration order is least recently heard first. */
   readonly #topics = new Map<string, TopicChannels>()
   readonly #channelIds = new Set<number>()
@@ -66,6 +68,19 @@ export class ChannelTable {
     this.#sink = sink
     this.#maxTopics = options.maxTopics ?? FOXGLOVE_MAX_TOPICS
     this.#idleMs = options.idleMs ?? FOXGLOVE_TOPIC_IDLE_MS
+    this.#schemaData = options.schemaData ?? fileDescriptorSet
+  }
+
+  /** The base64 `FileDescriptorSet` of a type, or undefined for a type without one. */
+  #schemaBase64(typeName: string): string | undefined {
+    let base64 = this.#schemas.get(typeName)
+    if (base64 === undefined) {
+      const data = this.#schemaData(typeName)
+      if (data === undefined) return undefined
+      base64 = Buffer.from(data).toString('base64')
+      this.#schemas.set(typeName, base64)
+    }
+    return base64
   }
 
   /** Channels advertised now. */
@@ -98,7 +113,7 @@ export class ChannelTable {
       this.#topics.set(key, known)
       return known
     }
-    const schema = schemaBase64(typeName)
+    const schema = this.#schemaBase64(typeName)
     if (schema === undefined) return 'unknown_type'
     if (this.#topics.size >= this.#maxTopics && !this.#evictIdle(now)) return 'channel_limit'
     const own = this.#add({

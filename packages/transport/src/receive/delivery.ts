@@ -10,13 +10,14 @@
  * {@link MAX_HELD_BYTES}. Frames of a given-up gap that arrive later still go, late.
  */
 import { registry as schemaRegistry } from '@shoal/schema'
-import type { CodecRegistry, TopicTypes } from '../message-codec.js'
+import type { CodecRegistry, MessageCodec, TopicTypes } from '../message-codec.js'
 import type { DatagramOutcome, Stream } from '../stats.js'
 import { Flag } from '../wire/constants.js'
 import type { DropReason } from '../wire/frame.js'
 import type { FrameHeader } from '../wire/header.js'
 import { FRAME_REPAIR_HORIZON_MS, FRAME_REPAIR_MAX_RETRY_MS } from './frame-repair.js'
 import type { ReceivedFrame, SubscriberOptions } from './options.js'
+import { SchemaHold } from './schema-hold.js'
 import type { SequenceVerdict } from './sequence.js'
 
 export const DEFAULT_QUEUE_LIMIT = 65_536
@@ -55,6 +56,15 @@ export class Delivery {
   readonly #orders = new WeakMap<Stream, StreamOrder>()
   readonly #holding = new Set<Stream>()
   #heldBytes = 0
+  /** Types learned in-band (WIRE.md “Schemas”), looked up after the registry; and who hears of unknown ones. */
+  schemas:
+    | {
+        lookup(fingerprint: number): MessageCodec | undefined
+        unknown(header: FrameHeader, address: string, port: number): void
+      }
+    | undefined
+  /** Frames of a fingerprint asked for, held until its schema comes (see `schema-hold.ts`). */
+  readonly #held = new SchemaHold()
   /** Sequences skipped over by `ordered` delivery: their gap was given up (they stay counted lost). */
   gapsSkipped = 0
   /** Async iterators running, and the frames and bytes waiting in their queue. */
@@ -74,6 +84,11 @@ export class Delivery {
     this.#decode = options.decode ?? true
     this.#queueLimit = options.queueLimit ?? DEFAULT_QUEUE_LIMIT
     this.#ordered = options.ordered ?? false
+  }
+
+  /** Whether a fingerprint decodes here without learning (the registry has it). */
+  knows(fingerprint: number): boolean {
+    return this.#registry.byFingerprint(fingerprint) !== undefined
   }
 
   /**
@@ -141,8 +156,8 @@ export class Delivery {
     address: string,
     port: number,
     receivedAt: number,
-  ): ReceivedFrame | DropReason {
-    const type = this.#registry.byFingerprint(header.fingerprint)
+  ): ReceivedFrame | DropReason | 'schema-wait' {
+    const type = this.#registry.byFingerprint(header.fingerprint) ?? this.schemas?.lookup(header.fingerprint)
     const expected = this.#topicTypes?.typeFor(header.topic)
     if (expected !== undefined && expected.fingerprint !== header.fingerprint) {
       this.#drop('fingerprint-mismatch', stream, address, port, `expected ${expected.typeName}`)
@@ -151,6 +166,16 @@ export class Delivery {
     let decoded: unknown
     if (this.#decode) {
       if (type === undefined) {
+        // Asked for in-band (WIRE.md “Schemas”); held for its schema while there is room (not with
+        // `ordered`: it would go out of order), else counted unknown at once.
+        const asked = this.schemas?.unknown(header, address, port) ?? false
+        const now = performance.now()
+        if (
+          asked &&
+          !this.#ordered &&
+          this.#held.hold({ header, message, stream, address, port, receivedAt, heldAt: now })
+        )
+          return 'schema-wait'
         this.#drop('unknown-type', stream, address, port, `fingerprint ${header.fingerprint.toString(16)}`)
         return 'unknown-type'
       }
@@ -164,6 +189,7 @@ export class Delivery {
     return {
       topic: header.topic,
       typeName: type?.typeName,
+      type,
       fingerprint: header.fingerprint,
       message: decoded,
       payload: message,
@@ -175,8 +201,29 @@ export class Delivery {
     }
   }
 
+  /** A type was learned in-band: the frames held for it are decoded and handed out, in arrival order. */
+  schemaLearned(fingerprint: number): void {
+    for (const held of this.#held.release(fingerprint)) {
+      const { header, message, stream, address, port, receivedAt } = held
+      const frame = this.#prepare(header, message, stream, address, port, receivedAt)
+      if (typeof frame !== 'string') this.#emit(frame, stream, address, port)
+    }
+  }
+
+  /** Frames held for their schema: held so far, and handed out once it came. */
+  get heldForSchema(): { held: number; released: number } {
+    return { held: this.#held.held, released: this.#held.released }
+  }
+
+  /** Counts frames that waited {@link SCHEMA_HOLD_MS} for their schema in vain as `unknown-type`. */
+  #expireHeld(now: number): void {
+    for (const { header, stream, address, port } of this.#held.expire(now))
+      this.#drop('unknown-type', stream, address, port, `fingerprint ${header.fingerprint.toString(16)}`)
+  }
+
   /** Gives up the gaps of streams that held frames back for {@link ORDER_HOLD_MS}. */
   sweep(now: number): void {
+    this.#expireHeld(now)
     for (const stream of this.#holding) {
       const order = this.#orders.get(stream)
       if (order === undefined || order.held.size === 0) this.#holding.delete(stream)
@@ -186,6 +233,7 @@ export class Delivery {
 
   /** Lets every frame held back go, in order (the subscriber is closing). */
   release(): void {
+    this.#expireHeld(Number.POSITIVE_INFINITY)
     for (const stream of this.#holding) {
       const order = this.#orders.get(stream)
       while (order !== undefined && order.held.size > 0) this.#giveUp(stream, order, 0)

@@ -9,7 +9,13 @@
 import { transportError } from '../errors.js'
 import type { Keyring } from '../seal/keyring.js'
 import { REAL_CLOCK } from '../send/heartbeat.js'
-import { type DatagramOutcome, emptyRepairStats, type RepairStats, type StatsSnapshot } from '../stats.js'
+import {
+  type DatagramOutcome,
+  emptyRepairStats,
+  emptySchemaStats,
+  type RepairStats,
+  type StatsSnapshot,
+} from '../stats.js'
 import { compileTopicFilter, type TopicFilter } from '../topic-filter.js'
 import { encodeAck } from '../wire/ack.js'
 import { forEachInnerFrame, sealInner } from '../wire/batch.js'
@@ -30,6 +36,8 @@ import type {
 import { type AbandonedMessage, Reassembler } from './reassembler.js'
 import { messageKey } from './repair-requester.js'
 import { Repairs } from './repairs.js'
+import type { SchemaLearner } from './schema-learner.js'
+import { schemaLearnerFor } from './schema-verify.js'
 import { SealGate } from './seal-gate.js'
 import { type SourceEvent, SourceTable } from './sources.js'
 import { receiveBufferHolds, STATUS_WINDOW_FRACTION, StatusSender } from './status-sender.js'
@@ -70,6 +78,8 @@ export class ReceiveEngine {
   readonly #seal: SealGate
   /** Flow-control STATUS to the publishers heard; undefined when off (raw, forward, `status: false`). */
   readonly #status: StatusSender | undefined
+  /** Learns types in-band (WIRE.md “Schemas”); undefined when off (`schemas: false`, no decoding, raw, forward). */
+  readonly #schemas: SchemaLearner | undefined
   /** Decoding and handing frames to the application (and its queue, which shrinks the window offered). */
   readonly delivery: Delivery
   #datagramsIn = 0
@@ -95,6 +105,11 @@ export class ReceiveEngine {
     this.delivery = new Delivery(options, host, (reason, stream, address, port, detail) =>
       this.#tally.drop(reason, stream, address, port, detail),
     )
+    this.#schemas = schemaLearnerFor(options, sessionId, this.delivery, {
+      emit: (schema) => host.emit('schema', schema),
+      send: (datagram, to) => this.#sendControl(datagram, to, 'schema-request'),
+      drop: (reason, address, port) => this.#tally.drop(reason, undefined, address, port),
+    })
     this.#maxMessageBytes = options.reassembly?.maxMessageBytes ?? Limits.MAX_MESSAGE_BYTES
     this.#reassembler = new Reassembler(options.reassembly)
     this.#reassembler.onAbandon = (abandoned) => this.#onAbandon(abandoned)
@@ -135,6 +150,7 @@ export class ReceiveEngine {
   /** Expires partial messages and idle streams; returns the sources whose state changed. */
   sweep(now: number): SourceEvent[] {
     this.#seal.sweep(now)
+    this.#schemas?.sweep(now)
     this.delivery.sweep(now)
     this.#reassembler.sweep()
     this.#streams.sweep(now)
@@ -158,6 +174,7 @@ export class ReceiveEngine {
         : { status: { sent: this.#status.statusesSent, sessionsRefused: this.#status.sessionsRefused } }),
       outcomes: { ...this.#tally.outcomes },
       ...(this.#seal.keyed ? { seal: this.#seal.stats()! } : {}),
+      schemas: { ...(this.#schemas?.stats() ?? emptySchemaStats()), ...this.delivery.heldForSchema },
       datagramsIn: this.#datagramsIn,
       datagramsOut: 0,
       bytesIn: this.#bytesIn,
@@ -199,6 +216,7 @@ export class ReceiveEngine {
   close(): void {
     this.#repairs?.close()
     this.#status?.close()
+    this.#schemas?.close()
     this.delivery.release()
     this.#reassembler.giveUpAll()
   }
@@ -261,6 +279,14 @@ export class ReceiveEngine {
     }
     if (header.kind === FrameKind.HEARTBEAT) {
       this.#tally.outcome(this.#onHeartbeat(header, payload, admitted.data, address, port, now))
+      return
+    }
+    if (header.kind === FrameKind.SCHEMA) {
+      // Relays pass announces on, fragment by fragment, whatever their topic filters.
+      if (this.#forward) this.#tally.outcome(this.#forwarded(header, admitted.data, address, port, false))
+      else if (this.#schemas !== undefined)
+        this.#tally.outcome(this.#schemas.announce(header, payload, address, port))
+      else this.#tally.outcome('schema')
       return
     }
     // ACK and NACK frames are for publishers: here they are someone's mistake, or a probe.
@@ -439,6 +465,14 @@ export class ReceiveEngine {
   ): 'forwarded' {
     this.#host.emit('datagram', { header, data, from: { address, port }, foreign } satisfies ForwardDatagram)
     return 'forwarded'
+  }
+
+  /**
+   * The sender (address and port) of the stream (`sessionId`, `topic`), when it is tracked: where
+   * a relay passes a receiver's SCHEMA_REQUEST about that stream upstream.
+   */
+  senderOf(sessionId: number, topic: string): { address: string; port: number } | undefined {
+    return this.#streams.find(sessionId, topic)?.ownerAddress
   }
 
   #sendAck(header: FrameHeader, address: string, port: number): void {

@@ -4,7 +4,7 @@
  */
 
 import { transportError } from '../errors.js'
-import type { CodecRegistry, TopicTypes } from '../message-codec.js'
+import type { CodecRegistry, MessageCodec, TopicTypes } from '../message-codec.js'
 import type { EndpointOptions, ResolvedEndpoint } from '../net/endpoint.js'
 import type { RecvBufferInfo } from '../net/socket.js'
 import type { SealOptions } from '../send/options.js'
@@ -12,6 +12,7 @@ import type { Origin } from '../stats.js'
 import type { DropReason } from '../wire/frame.js'
 import type { FrameHeader } from '../wire/header.js'
 import type { ReassemblerOptions, RepairTiming } from './reassembler.js'
+import type { SchemaVerdict } from './schema-learner.js'
 import type { StreamLimits } from './stream-table.js'
 
 export interface SubscriberOptions extends EndpointOptions {
@@ -19,6 +20,15 @@ export interface SubscriberOptions extends EndpointOptions {
   topics?: readonly string[]
   /** Types to decode, by fingerprint. Default: every @shoal/schema type. */
   registry?: CodecRegistry
+  /**
+   * In-band schemas (WIRE.md “Schemas”): a frame of a fingerprint the registry does not know makes
+   * the subscriber ask its sender for the schema, and every verified SCHEMA announce teaches it the
+   * type (decoded like a built-in from then on; a `'schema'` event; added to `registry` too when
+   * that has an `add` method). Default on when decoding; `false`: unknown types stay unknown and
+   * announces are ignored. `verify`: how an announce becomes a type (default @shoal/schema's
+   * `verifySchema`).
+   */
+  schemas?: boolean | { verify?: SchemaVerifier }
   /** Expected type per topic; a frame of another type is dropped as `fingerprint-mismatch`. */
   topicTypes?: TopicTypes
   /** Decode payloads into messages. Default true; false delivers payload bytes only. */
@@ -88,6 +98,11 @@ export interface ReceivedFrame<T = unknown> {
   topic: string
   /** Full protobuf type name, when the fingerprint is known. */
   typeName: string | undefined
+  /**
+   * The type it was decoded with, when known: a registry's, or one learned in-band (WIRE.md
+   * “Schemas”), which no static registry of the application has.
+   */
+  type?: MessageCodec | undefined
   fingerprint: number
   /** The decoded message; undefined when decoding is off. */
   message: T | undefined
@@ -183,3 +198,10 @@ export function checkLimits(options: SubscriberOptions): void {
       )
   }
 }
+
+/** Builds and checks the type a SCHEMA announce defines: the fingerprint must be the descriptor's. */
+export type SchemaVerifier = (
+  typeName: string,
+  fingerprint: number,
+  descriptorSet: Uint8Array,
+) => SchemaVerdict

@@ -1,7 +1,8 @@
 /**
  * The control inbox: every datagram a publisher's socket reads, sorted. An ACK goes to the ack
  * book, a NACK (fragments) or NACK_FRAMES (whole frames) to the retransmitter, a plain (non-Shoal) datagram is a raw-mode reply, an ACK of
- * another session a relay's to pass on; anything else is refused, counted by reason. One outcome
+ * another session a relay's to pass on, a SCHEMA_REQUEST to the schema announcer (or, for another
+ * session, a relay's to pass upstream); anything else is refused, counted by reason. One outcome
  * per datagram read (`stats().outcomes`), so they sum to `datagramsIn`.
  */
 
@@ -13,6 +14,7 @@ import { type DropReason, decodeFrame } from '../wire/frame.js'
 import type { FrameHeader } from '../wire/header.js'
 import { decodeNackBody, type NackBody } from '../wire/nack.js'
 import { decodeNackFramesBody, type NackFramesBody } from '../wire/nack-frames.js'
+import { decodeSchemaRequest } from '../wire/schema.js'
 import { isSealed } from '../wire/seal.js'
 import { decodeStatusBody, type StatusBody } from '../wire/status.js'
 import type { AckBook } from './ack-book.js'
@@ -28,6 +30,8 @@ export interface ControlHandlers {
   nackFrames(header: FrameHeader, body: NackFramesBody, length: number, address: string, port: number): void
   /** Whether this publisher forwards (and logs) that session's topic: a relay answers NACKs for it. */
   forwards(sessionId: number, topic: string): boolean
+  /** A SCHEMA_REQUEST for this session, well formed: a receiver asks for `fingerprint`'s schema. */
+  schemaRequest(fingerprint: number): void
   /** A STATUS for this session, well formed (flow control). */
   status(body: StatusBody, address: string, port: number): void
   /** A plain datagram: a reply from a bare-socket program (raw mode's duplex). */
@@ -42,7 +46,12 @@ export interface ControlHandlers {
 }
 
 /** Sealed control frames a keyless relay's output passes back upstream, unopened. */
-const PASSED_BACK: ReadonlySet<number> = new Set([FrameKind.ACK, FrameKind.NACK, FrameKind.NACK_FRAMES])
+const PASSED_BACK: ReadonlySet<number> = new Set([
+  FrameKind.ACK,
+  FrameKind.NACK,
+  FrameKind.NACK_FRAMES,
+  FrameKind.SCHEMA_REQUEST,
+])
 
 export class ControlInbox {
   readonly #handlers: ControlHandlers
@@ -79,7 +88,9 @@ export class ControlInbox {
       // working through a relay without the key).
       if (!h.opener.keyed && header.sessionId !== h.sessionId && PASSED_BACK.has(header.kind))
         return h.foreignAck(header, data, address, port)
-          ? 'foreign-ack'
+          ? header.kind === FrameKind.SCHEMA_REQUEST
+            ? 'schema-request'
+            : 'foreign-ack'
           : this.#refuse('foreign-session', address, port)
       const opened = h.opener.open(data, header, data.length - header.payloadLength - CRC_LENGTH, payload)
       if (!opened.ok) return this.#refuse(opened.reason, address, port)
@@ -110,6 +121,17 @@ export class ControlInbox {
       if (body === undefined) return this.#refuse('bad-nack-frames', address, port)
       h.nackFrames(header, body, data.length, address, port)
       return 'nack'
+    }
+    if (header.kind === FrameKind.SCHEMA_REQUEST) {
+      if (decodeSchemaRequest(header, payload) === undefined)
+        return this.#refuse('bad-schema-request', address, port)
+      // Another session's: a relay's output passes it upstream, towards that session's publisher.
+      if (header.sessionId !== h.sessionId)
+        return h.foreignAck(header, data, address, port)
+          ? 'schema-request'
+          : this.#refuse('foreign-session', address, port)
+      h.schemaRequest(header.fingerprint)
+      return 'schema-request'
     }
     if (header.kind === FrameKind.STATUS) {
       if (header.sessionId !== h.sessionId) return this.#refuse('foreign-session', address, port)

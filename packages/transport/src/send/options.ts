@@ -12,6 +12,7 @@ import type { FrameHeader } from '../wire/header.js'
 import type { FlowStrategy } from './flow-control.js'
 import { HEARTBEAT_MAX_MS, HEARTBEAT_MIN_MS, type HeartbeatTiming } from './heartbeat.js'
 import type { RepairOptions } from './retransmitter.js'
+import type { SchemaSource } from './schema-announcer.js'
 
 export interface PublisherOptions extends Omit<EndpointOptions, 'source'> {
   /** Multicast TTL / hop limit, or unicast TTL. 0–255, default 1 (one subnet). */
@@ -50,6 +51,13 @@ export interface PublisherOptions extends Omit<EndpointOptions, 'source'> {
    * goes on as it is.
    */
   seal?: SealOptions
+  /**
+   * In-band schemas (WIRE.md “Schemas”): where the publisher finds the FileDescriptorSet of the
+   * types it sends, to announce each on its first send (types built into @shoal/schema only when
+   * asked) and when a receiver asks. Default: @shoal/schema's built-in types (so custom types need
+   * a source, e.g. a dynamic registry); `false` announces nothing and answers no request.
+   */
+  schemas?: SchemaSource | false
 }
 
 /** Sealing with a keyring (see {@link Keyring}). */
@@ -173,7 +181,7 @@ export interface FlowOptions {
 /** The options of the send engine itself (what `new Publisher(link, info, options)` takes). */
 export type EngineOptions = Pick<
   PublisherOptions,
-  'pacing' | 'batch' | 'repair' | 'heartbeat' | 'flow' | 'seal'
+  'pacing' | 'batch' | 'repair' | 'heartbeat' | 'flow' | 'seal' | 'schemas'
 >
 
 /** Checks the options `createPublisher` cannot take from the endpoint; throws `SHOAL_BAD_OPTION`. */

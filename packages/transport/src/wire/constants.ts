@@ -83,13 +83,25 @@ export const FrameKind = {
    * WIRE.md “NACK by sequence”. Peers from before it drop it as `unknown-kind`.
    */
   NACK_FRAMES: 6,
+  /**
+   * A publisher's schema announce: the type named by the topic, whose fingerprint is in the
+   * header, defined by the binary FileDescriptorSet in the payload; fragmented like a large DATA
+   * message (see WIRE.md “Schemas”). Peers from before it drop it as `unknown-kind`.
+   */
+  SCHEMA: 7,
+  /**
+   * A receiver's request for the schema of a fingerprint it met and does not know, by unicast to
+   * the frames' sender (a publisher, or a relay that passes it upstream). Peers from before it drop
+   * it as `unknown-kind`.
+   */
+  SCHEMA_REQUEST: 8,
 } as const
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind]
 /**
  * The highest kind this version knows. Kinds are numbered without gaps, so a decoder needs no table:
  * any kind above it is from a later version and is dropped (`unknown-kind`).
  */
-export const MAX_FRAME_KIND = FrameKind.NACK_FRAMES
+export const MAX_FRAME_KIND = FrameKind.SCHEMA_REQUEST
 
 /** Flag bits (bytes 4–5). Bits 0–7 must be understood: a frame with an unknown one is rejected. */
 export const Flag = {

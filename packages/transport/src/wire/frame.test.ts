@@ -94,12 +94,12 @@ describe('frame codec', () => {
     const corruptPayload = buf.slice()
     corruptPayload[buf.length - CRC_LENGTH - 1]! ^= 1
     expect(decodeFrame(corruptPayload)).toEqual({ ok: false, reason: 'bad-crc' })
-    expect(withCrc((b) => (b[Offset.KIND] = 9))).toEqual({ ok: false, reason: 'unknown-kind' })
+    expect(withCrc((b) => (b[Offset.KIND] = 10))).toEqual({ ok: false, reason: 'unknown-kind' })
     expect(withCrc((b) => (b[Offset.KIND] = MAX_FRAME_KIND + 1))).toEqual({
       ok: false,
       reason: 'unknown-kind',
     })
-    for (const kind of [FrameKind.STATUS, FrameKind.NACK_FRAMES])
+    for (const kind of [FrameKind.STATUS, FrameKind.NACK_FRAMES, FrameKind.SCHEMA, FrameKind.SCHEMA_REQUEST])
       expect(withCrc((b) => (b[Offset.KIND] = kind))).toMatchObject({ ok: true, header: { kind } })
     expect(withCrc((b) => (b[Offset.FLAGS + 1] = 1 << 3))).toEqual({ ok: false, reason: 'unsupported-flags' })
     // Sealed without a seal extension, or encrypted without being sealed: impossible layouts.

@@ -85,6 +85,20 @@ export const DROP_REASONS = [
   'replayed',
   /** A new sender's seal counter too far from this host's clock: an old session replayed, or a bad clock. */
   'clock-skew',
+  /** Publisher side: a SCHEMA_REQUEST whose payload is not a u32 receiver session, or whose fingerprint is 0. */
+  'bad-schema-request',
+  /** A SCHEMA announce whose topic is not a type name or whose descriptor set does not parse. */
+  'bad-schema',
+  /** A SCHEMA announce whose descriptor set does not define the type it names. */
+  'schema-missing-type',
+  /** A SCHEMA announce whose fingerprint is not the one its descriptor gives the type: forged or broken. */
+  'schema-mismatch',
+  /** A SCHEMA announce larger than `SCHEMA_MAX_BYTES`, or that defines more than the schema package allows. */
+  'schema-too-large',
+  /** A SCHEMA announce for a new type while the receiver holds as many learned types as it may. */
+  'schemas-full',
+  /** A SCHEMA announce of a new type past the receiver's verify budget (bytes of descriptor sets per second). */
+  'schema-limited',
 ] as const
 export type DropReason = (typeof DROP_REASONS)[number]
 

@@ -1,5 +1,5 @@
 -- ---------------------------------------------------------------------------------------------
--- Control frames: ACK, NACK, NACK_FRAMES, HEARTBEAT, STATUS. Each payload reader checks what the
+-- Control frames: ACK, NACK, NACK_FRAMES, HEARTBEAT, STATUS, SCHEMA, SCHEMA_REQUEST. Each payload reader checks what the
 -- transport's decoder checks and marks what it would refuse with the receivers' drop reason.
 -- Each returns the text for the Info column.
 -- ---------------------------------------------------------------------------------------------
@@ -127,4 +127,29 @@ local function dissect_status(tvb, h, pinfo, tree, payload_at, payload_length)
     tree, F.status_entry, F.status_topic, F.status_next, W.STATUS.MAX_ENTRIES, "bad-status", "next")
   local about = #parts == 0 and "announcement, no topics yet" or table.concat(parts, ", ")
   return string.format("STATUS #%u window %u: %s", h.SEQUENCE, window:uint(), about)
+end
+
+-- SCHEMA: the topic is the type's full name, the fingerprint field its fingerprint, the payload its
+-- binary FileDescriptorSet (or one fragment of it: fragments are not put together here).
+local function dissect_schema(tvb, h, pinfo, tree, payload_at, payload_length)
+  tree:add(F.schema_type, tvb(W.FIXED_HEADER_LENGTH, h.TOPIC_LENGTH), h.topic)
+  if payload_length > 0 then tree:add(F.schema_set, tvb(payload_at, payload_length)) end
+  if h.MESSAGE_LENGTH > W.SCHEMA.MAX_BYTES then
+    bad_payload(tree, string.format("schema-too-large: %d bytes, at most %d", h.MESSAGE_LENGTH, W.SCHEMA.MAX_BYTES))
+  end
+  local part = h.FRAGMENT_COUNT > 1 and string.format(" fragment %u/%u", h.FRAGMENT_INDEX + 1, h.FRAGMENT_COUNT) or ""
+  return string.format("SCHEMA %s %s #%u%s (%u bytes)", h.topic, hex32(h.FINGERPRINT), h.SEQUENCE, part,
+    h.MESSAGE_LENGTH)
+end
+
+-- SCHEMA_REQUEST: the topic and session of the stream whose type is unknown, the fingerprint asked for.
+local function dissect_schema_request(tvb, h, pinfo, tree, payload_at, payload_length)
+  if payload_length ~= W.SCHEMA.REQUEST_PAYLOAD_BYTES or h.FINGERPRINT == 0 or h.FRAGMENT_COUNT ~= 1 then
+    bad_payload(tree, string.format("bad-schema-request: %d payload bytes (expected %d), fingerprint %s",
+      payload_length, W.SCHEMA.REQUEST_PAYLOAD_BYTES, hex32(h.FINGERPRINT)))
+    return string.format("SCHEMA_REQUEST %s (malformed)", h.topic)
+  end
+  tree:add(F.receiver_session, tvb(payload_at + W.SCHEMA.REQUEST_RECEIVER_OFFSET, 4))
+  tree:add(F.schema_wanted, tvb(W.OFFSET.FINGERPRINT, 4)):set_generated()
+  return string.format("SCHEMA_REQUEST %s for %s", h.topic, hex32(h.FINGERPRINT))
 end

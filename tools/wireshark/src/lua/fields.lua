@@ -75,6 +75,10 @@ local F = {
   batch_entry_length = ProtoField.uint16("shoal.batch.entry_length", "Inner frame length", base.DEC),
 
   receiver_session = ProtoField.uint32("shoal.receiver_session", "Receiver session id", base.HEX),
+
+  schema_type = ProtoField.string("shoal.schema.type", "Type announced"),
+  schema_set = ProtoField.bytes("shoal.schema.descriptor_set", "FileDescriptorSet (or a fragment of it)"),
+  schema_wanted = ProtoField.uint32("shoal.schema.wanted", "Fingerprint asked for", base.HEX, TYPE_NAMES),
   ack_receiver = ProtoField.string("shoal.ack.receiver", "Receiver name"),
 
   nack_range = ProtoField.none("shoal.nack.range", "Fragment range"),

@@ -12,6 +12,8 @@ local PAYLOAD_DISSECTORS = {
   [W.KIND.BATCH] = dissect_batch,
   [W.KIND.STATUS] = dissect_status,
   [W.KIND.NACK_FRAMES] = dissect_nack_frames,
+  [W.KIND.SCHEMA] = dissect_schema,
+  [W.KIND.SCHEMA_REQUEST] = dissect_schema_request,
 }
 
 local function dissect_crc(tvb, h, tree, crc_at)

@@ -1,0 +1,153 @@
+import protobuf from 'protobufjs'
+import descriptorExt, { type IFileDescriptorSet } from 'protobufjs/ext/descriptor.js'
+import protojson from 'protobufjs/ext/protojson.js'
+import { fileDescriptorSet } from './descriptor-set.js'
+import { fingerprintOf } from './fingerprint.js'
+import { encodeInto, type MessageType, TO_OBJECT_OPTIONS } from './message-type.js'
+
+/**
+ * Message types built at run time from a binary `FileDescriptorSet` (a set from `--proto`, or one
+ * announced in-band by a publisher), with protobufjs reflection as the codec. They keep the
+ * {@link MessageType} contract of the generated types; only slower (reflection, no static code).
+ *
+ * The fingerprint is {@link fingerprintOf} over the type reflected from the set: the same function and
+ * the same input a build-time type gets, so a set made from a built-in .proto gives its fingerprint.
+ */
+
+/**
+ * Largest descriptor set accepted (bytes). It caps the work of decoding one and building its types:
+ * Shoal's largest set (shoal.v1.Imu with its imports) is under 2 KiB, a big real schema some 100 KiB.
+ */
+export const MAX_DESCRIPTOR_SET_BYTES = 1024 * 1024
+
+/** The set each run-time type was built from (the type objects are frozen, so it lives beside them). */
+const setOfType = new WeakMap<MessageType, Uint8Array>()
+
+/**
+ * The binary `FileDescriptorSet` a type can be decoded with, or `undefined`: the set a run-time type was
+ * built from, or for a built-in type the one protoc made ({@link fileDescriptorSet}). A fresh copy.
+ */
+export function descriptorSetOf(type: MessageType): Uint8Array | undefined {
+  const own = setOfType.get(type)
+  return own !== undefined ? own.slice() : fileDescriptorSet(type.typeName)
+}
+
+/** Why {@link verifySchema} refused a schema; also the counter label receivers use. */
+export type SchemaRejection = 'malformed' | 'missing-type' | 'fingerprint-mismatch' | 'too-large'
+
+export type SchemaVerdict =
+  | { readonly ok: true; readonly type: MessageType }
+  | { readonly ok: false; readonly reason: SchemaRejection; readonly detail: string }
+
+/** An Error from {@link messageTypeFromDescriptorSet}, with the reason as a machine-readable field. */
+export class SchemaError extends Error {
+  readonly reason: SchemaRejection
+  constructor(reason: SchemaRejection, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'SchemaError'
+    this.reason = reason
+  }
+}
+
+/**
+ * Builds the message type `fullName` (a leading dot is accepted) from a binary `FileDescriptorSet`
+ * (with the imports it needs, as `protoc --include_imports --descriptor_set_out` writes it). Throws a
+ * {@link SchemaError} (`too-large`, `malformed`, `missing-type`) saying what is wrong.
+ */
+export function messageTypeFromDescriptorSet(descriptorSet: Uint8Array, fullName: string): MessageType {
+  const name = fullName.replace(/^\./, '')
+  const reflection = reflectType(rootOf(descriptorSet), name)
+  let fingerprint: number
+  try {
+    fingerprint = fingerprintOf(reflection)
+  } catch (error) {
+    throw new SchemaError('too-large', `descriptor set: ${messageOf(error)}`, { cause: error })
+  }
+  const type = messageTypeOf(reflection, name, fingerprint)
+  setOfType.set(type, descriptorSet.slice())
+  return type
+}
+
+/**
+ * Checks a schema from an untrusted source (the network): the set must be at most
+ * {@link MAX_DESCRIPTOR_SET_BYTES}, decode, declare `fullName`, and give exactly `fingerprint`. Never
+ * throws for bad input; the work is bounded by the size cap and the fingerprint's step budget.
+ */
+export function verifySchema(
+  fullName: string,
+  fingerprint: number,
+  descriptorSet: Uint8Array,
+): SchemaVerdict {
+  let type: MessageType
+  try {
+    type = messageTypeFromDescriptorSet(descriptorSet, fullName)
+  } catch (error) {
+    const reason = error instanceof SchemaError ? error.reason : 'malformed'
+    return Object.freeze({ ok: false, reason, detail: messageOf(error) })
+  }
+  if (type.fingerprint !== fingerprint >>> 0) {
+    const detail = `${type.typeName}: the set gives fingerprint ${type.fingerprint}, announced ${fingerprint}`
+    return Object.freeze({ ok: false, reason: 'fingerprint-mismatch', detail })
+  }
+  return Object.freeze({ ok: true, type })
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+function rootOf(descriptorSet: Uint8Array): protobuf.Root {
+  if (descriptorSet.byteLength > MAX_DESCRIPTOR_SET_BYTES) {
+    throw new SchemaError(
+      'too-large',
+      `descriptor set of ${descriptorSet.byteLength} bytes exceeds ${MAX_DESCRIPTOR_SET_BYTES} (MAX_DESCRIPTOR_SET_BYTES)`,
+    )
+  }
+  try {
+    const decoded = descriptorExt.FileDescriptorSet.decode(descriptorSet) as unknown as IFileDescriptorSet
+    if ((decoded.file ?? []).length === 0) throw new Error('it holds no file')
+    return protobuf.Root.fromDescriptor(decoded).resolveAll() as protobuf.Root
+  } catch (error) {
+    throw new SchemaError('malformed', `not a valid FileDescriptorSet: ${messageOf(error)}`, {
+      cause: error,
+    })
+  }
+}
+
+function reflectType(root: protobuf.Root, name: string): protobuf.Type {
+  const found = name === '' ? null : root.lookup(name)
+  if (!(found instanceof protobuf.Type)) {
+    throw new SchemaError('missing-type', `descriptor set declares no message ${JSON.stringify(name)}`)
+  }
+  return found
+}
+
+/** A {@link MessageType} over a reflection type; `fingerprint` is `fingerprintOf(reflection)`. */
+function messageTypeOf(reflection: protobuf.Type, typeName: string, fingerprint: number): MessageType {
+  type Message = protobuf.Message<Record<string, unknown>>
+  return Object.freeze({
+    typeName,
+    fingerprint,
+    encode: (message: unknown): Uint8Array => reflection.encode(message as Message).finish(),
+    encodeInto: (message: unknown, buf: Uint8Array, offset: number): number | Uint8Array =>
+      encodeInto(
+        reflection as protobuf.Type & { encode(m: unknown, w?: protobuf.Writer): protobuf.Writer },
+        message,
+        buf,
+        offset,
+      ),
+    decode: (bytes: Uint8Array): unknown => reflection.decode(bytes),
+    fromObject(object: Record<string, unknown>): unknown {
+      try {
+        return reflection.fromObject(
+          protojson.fromJson(reflection, object) as unknown as Record<string, unknown>,
+        )
+      } catch (error) {
+        throw new Error(`${typeName}.fromObject: invalid input: ${messageOf(error)}`, { cause: error })
+      }
+    },
+    toObject: (message: unknown): Record<string, unknown> =>
+      reflection.toObject(message as Message, TO_OBJECT_OPTIONS),
+    create: (properties?: unknown): unknown => reflection.create(properties as Record<string, unknown>),
+  })
+}
