@@ -1,7 +1,8 @@
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Imu } from '@shoal/schema'
+import { fileURLToPath } from 'node:url'
+import { Imu, loadProtoTypes } from '@shoal/schema'
 import { runCli } from '@shoal/service/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BIN, jsonLines, receiverWithPublisher, requireBuild } from './support.js'
@@ -45,6 +46,30 @@ describe('the single-file bundle, outside the workspace', () => {
       expect(from.code).toBe(0)
       expect(from.stdout).toBe(live.stdout)
       expect(jsonLines(from.stdout)).toHaveLength(2)
+    } finally {
+      await pub.close()
+    }
+  })
+
+  it('decodes a --proto type whose .proto imports Shoal’s header.proto, with no Shoal file on disk', async () => {
+    const proto = join(dir, 'wind.proto')
+    copyFileSync(fileURLToPath(new URL('./fixtures/proto/wind.proto', import.meta.url)), proto)
+    const Wind = loadProtoTypes([proto]).types.find((type) => type.typeName === 'acme.v1.Wind')!
+    const { rx, pub } = await receiverWithPublisher(['--count', '1', '--proto', proto], {
+      script: copy,
+      cwd: dir,
+    })
+    try {
+      await pub.publish('weather/wind', Wind, Wind.fromObject({ header: { sourceId: 'mast1' }, speed: 7.5 }))
+      const result = await rx.exited
+      expect(result.code).toBe(0)
+      expect(jsonLines(result.stdout)).toMatchObject([
+        {
+          topic: 'weather/wind',
+          type: 'acme.v1.Wind',
+          message: { header: { sourceId: 'mast1' }, speed: 7.5 },
+        },
+      ])
     } finally {
       await pub.close()
     }

@@ -171,6 +171,21 @@ describe('McapRecordWriter, closed cleanly', () => {
     expect(hex(frames[0]?.schemaData)).toBe(hex(types.descriptorSet('shoal.v1.Imu')))
   })
 
+  it('gives frames of a type learnt mid-file a new channel with the schema', async () => {
+    const { w, path } = await writer('run.mcap')
+    w.write(frameOf(Imu, Imu.create({}), { index: 0, typeName: undefined })) // not known yet
+    w.write(frameOf(Imu, Imu.create({}), { index: 1 })) // known now
+    w.close()
+    const { reader, close } = await indexedReader(path)
+    try {
+      const channels = [...reader.channelsById.values()]
+      expect(channels.map((c) => c.schemaId === 0)).toEqual([true, false])
+      expect(reader.schemasById.get(channels[1]!.schemaId)?.name).toBe('shoal.v1.Imu')
+    } finally {
+      await close()
+    }
+  })
+
   it('moves an existing file to FILE.1.mcap instead of overwriting it', async () => {
     const path = join(dir, 'run.mcap')
     writeFileSync(path, 'an older recording')

@@ -158,7 +158,9 @@ export class McapRecordWriter {
   }
 
   #channelFor(frame: RecordingFrame): number {
-    const key = `${frame.topic}\0${frame.fingerprint}\0${frame.sessionId}\0${frame.source}\0${frame.hops}`
+    // The type name too: frames of a type not known yet go on a channel without a schema, and once
+    // a registry learns the type (a schema from the network), its frames go on a new, described one.
+    const key = `${frame.topic}\0${frame.fingerprint}\0${frame.typeName ?? ''}\0${frame.sessionId}\0${frame.source}\0${frame.hops}`
     let id = this.#file.channelIds.get(key)
     if (id !== undefined) return id
     if (this.#file.channels.length >= MCAP_MAX_CHANNELS_PER_FILE) this.#rotate()

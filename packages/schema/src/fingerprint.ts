@@ -30,7 +30,7 @@ const FINGERPRINT_VERSION = 'shoal-fingerprint-v1'
  * type uses the next one twice would cost 2^depth; a descriptor from the network must not buy that.
  * Real schemas stay far below (shoal.v1.Imu: 5).
  */
-export const MAX_FINGERPRINT_STEPS = 100_000
+export const MAX_FINGERPRINT_STEPS = 10_000
 
 /**
  * The fingerprint of a message type, a u32 (0 ≤ n ≤ 0xffffffff). See the module docs for what it

@@ -55,7 +55,8 @@ describe('schema records (format version 2)', () => {
     const frames = [frame(0), frame(1, IMU), frame(2), frame(3, IMU), frame(4)]
     for (const f of frames) w.write(f)
     w.close()
-    expect(asked).toEqual([WIND, IMU])
+    // the wind schema once; the IMU one (unknown to this source) at each of its frames
+    expect(asked).toEqual([WIND, IMU, IMU])
     const read = readRecording(path)
     expect(read.frames).toEqual(frames)
     expect(read.schemas).toEqual([
@@ -64,6 +65,23 @@ describe('schema records (format version 2)', () => {
     expect(read.corrupt).toBe(false)
     const head = readFileSync(path)
     expect(new DataView(head.buffer, head.byteOffset).getUint16(8, LITTLE_ENDIAN)).toBe(2)
+  })
+
+  it('a type learnt mid-file gets its schema before its next frame', () => {
+    const path = file()
+    let known = false
+    const w = new RecordWriter(path, {
+      schemaFor: (fingerprint) =>
+        known && fingerprint === WIND ? { typeName: 'acme.v1.Wind', data: windSet } : undefined,
+    })
+    w.write(frame(0))
+    known = true
+    w.write(frame(1))
+    w.write(frame(2))
+    w.close()
+    const read = readRecording(path)
+    expect(read.frames).toEqual([frame(0), frame(1), frame(2)])
+    expect(read.schemas.map((s) => s.receivedAtNs)).toEqual([frame(1).receivedAtNs])
   })
 
   it('are written again in each file after a rotation', () => {

@@ -20,7 +20,7 @@ export interface RecordWriterOptions {
   keep?: number
   /**
    * A type's schema by fingerprint (its full name and binary `FileDescriptorSet`), or undefined. Asked
-   * before the first frame of each fingerprint in each file; a schema given is written as a record
+   * before each frame of a fingerprint until it gives one, once per file; a schema given is written as a record
    * of its own just before that frame (format version 2), so readers decode types they do not know.
    * Not asked when appending to a version-1 file (whose readers would take a schema for a frame).
    */
@@ -36,7 +36,7 @@ export class RecordWriter {
   readonly #rotateBytes: number
   readonly #keep: number
   readonly #schemaFor: RecordWriterOptions['schemaFor']
-  /** Fingerprints asked about in the open file (bounded by the types a registry holds). */
+  /** Fingerprints described in the open file (bounded by the types `schemaFor` knows). */
   readonly #described = new Set<number>()
   /** The open file takes schema records: written by this version, not appended to a version-1 file. */
   #schemas = true
@@ -74,9 +74,10 @@ export class RecordWriter {
   /** Writes the schema of `fingerprint` before its first frame in this file, when there is one. */
   #describe(fingerprint: number, receivedAtNs: bigint): void {
     if (this.#schemaFor === undefined || !this.#schemas || this.#described.has(fingerprint)) return
-    this.#described.add(fingerprint)
+    // Asked again on later frames while unknown: a registry may learn the type meanwhile.
     const schema = this.#schemaFor(fingerprint)
     if (schema === undefined || Buffer.byteLength(schema.typeName) > 255) return
+    this.#described.add(fingerprint)
     const record = encodeSchemaRecord({ ...schema, fingerprint, receivedAtNs })
     writeSync(this.#fd, record)
     this.#size += record.length
