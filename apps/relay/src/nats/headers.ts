@@ -13,6 +13,7 @@
  * | `Shoal-Source-Id` | the message's `header.source_id` (when set)                        |
  */
 import { type MsgHdrs, headers as natsHeaders } from '@nats-io/transport-node'
+import { CONTROL_CHARACTER } from '@shoal/service'
 import protobuf from 'protobufjs'
 
 export const HEADER = {
@@ -53,7 +54,7 @@ export function writeHeaders(h: ShoalHeaders): MsgHdrs {
   if (
     h.sourceId !== undefined &&
     h.sourceId.length <= MAX_SOURCE_ID_HEADER &&
-    !/[\x00-\x1f\x7f]/.test(h.sourceId)
+    !CONTROL_CHARACTER.test(h.sourceId)
   )
     out.set(HEADER.sourceId, h.sourceId)
   return out
