@@ -9,6 +9,7 @@ import type { RelayConfig } from './config.js'
 import { type RelayCounters, totalDropped } from './forwarder.js'
 import { RELAY_DROP_REASONS } from './loop-guard.js'
 import { registerRelayMetrics } from './metrics.js'
+import { natsSummary, registerNatsMetrics } from './nats/metrics.js'
 import { openRelay } from './relay.js'
 
 /**
@@ -21,6 +22,7 @@ export async function startRelay(ctx: ServiceContext<RelayConfig>): Promise<Serv
   const relay = await openRelay(config, { logger })
   registerTransportMetrics(ctx.registry, () => relay.transportStats())
   registerRelayMetrics(ctx.registry, relay, config.relayId)
+  if (relay.nats.active) registerNatsMetrics(ctx.registry, () => relay.nats.counters())
   const detail = {
     relayId: config.relayId,
     maxHops: config.maxHops,
@@ -45,7 +47,10 @@ export async function startRelay(ctx: ServiceContext<RelayConfig>): Promise<Serv
   ctx.ready({ relayId: config.relayId, inputs: relay.inputs.length, outputs: relay.outputs.length })
   return {
     stop: () => relay.close(),
-    summary: () => relaySummary(relay.counters(), relay.transportStats()),
+    summary: () => ({
+      ...relaySummary(relay.counters(), relay.transportStats()),
+      ...(relay.nats.active ? natsSummary(relay.nats.counters()) : {}),
+    }),
   }
 }
 

@@ -25,6 +25,8 @@ import {
 } from '@shoal/service'
 import { z } from 'zod'
 import { type AllowEntry, MAX_ALLOW_ENTRIES, parseAllowEntry } from './allow-list.js'
+import { type NatsFlagValues, type NatsSettings, natsFlags, resolveNats } from './nats/flags.js'
+import { prefixProblem } from './nats/subject.js'
 
 export type Direction = 'in' | 'out'
 
@@ -34,11 +36,16 @@ export type Direction = 'in' | 'out'
  * - `broadcast://address[:port]` — in: receive broadcasts; out: send to the broadcast address (IPv4)
  * - `udp://bind-address[:port]` — in only: listen for unicast datagrams on a local address
  * - `unicast://host[:port]` — out only: send to one host
+ * - `nats://host[:port]/PREFIX` — in: subscribe to `PREFIX.>` on a NATS server; out: publish each
+ *   whole message on `PREFIX.TOPIC` (see nats/)
  */
 export const ROUTE_SCHEMES = {
-  in: ['multicast', 'broadcast', 'udp'],
-  out: ['multicast', 'broadcast', 'unicast'],
+  in: ['multicast', 'broadcast', 'udp', 'nats'],
+  out: ['multicast', 'broadcast', 'unicast', 'nats'],
 } as const
+
+/** The NATS client port of `nats://` routes without `:port`. */
+export const DEFAULT_NATS_PORT = 4222
 
 export type RouteScheme = (typeof ROUTE_SCHEMES)[Direction][number]
 
@@ -49,11 +56,13 @@ const ROUTE_OPTIONS: Readonly<Record<Direction, Readonly<Partial<Record<RouteSch
       multicast: ['interface', 'source', 'allow', 'topic'],
       broadcast: ['interface', 'allow', 'topic'],
       udp: ['allow', 'topic'],
+      nats: ['topic'],
     },
     out: {
       multicast: ['interface', 'ttl', 'topic'],
       broadcast: ['interface', 'ttl', 'topic'],
       unicast: ['ttl', 'topic'],
+      nats: ['topic', 'jetstream'],
     },
   }
 
@@ -73,6 +82,10 @@ export interface RouteSpec {
   readonly topics: readonly string[]
   /** `allow=`: the only peers an `--in` route takes datagrams from; undefined when not given. */
   readonly allow: readonly AllowEntry[] | undefined
+  /** `nats://`: the subject prefix (the URL's path). */
+  readonly prefix: string | undefined
+  /** `nats://` out with `?jetstream`: the JetStream stream that captures `PREFIX.>`. */
+  readonly jetstream: string | undefined
 }
 
 const EXAMPLES: Readonly<Record<Direction, string>> = {
@@ -124,7 +137,16 @@ export function routeSpec(direction: Direction): ValueSchema<RouteSpec> {
       } catch {
         return fail(`not a valid address; expected ${scheme}://<host>[:port], e.g. ${EXAMPLES[direction]}`)
       }
-      if (
+      if (scheme === 'nats' && (url.username !== '' || url.password !== ''))
+        return fail(
+          'no credentials in the route (it is logged): give them as --nats-user/--nats-password, --nats-token or --nats-creds',
+        )
+      let prefix: string | undefined
+      if (scheme === 'nats') {
+        prefix = url.pathname.replace(/^\//, '')
+        const problem = url.hash === '' ? prefixProblem(prefix) : 'expected nats://<host>[:port]/PREFIX'
+        if (problem !== undefined) return fail(`${problem}; e.g. nats://127.0.0.1:4222/site-a.shoal`)
+      } else if (
         url.username !== '' ||
         url.password !== '' ||
         url.hash !== '' ||
@@ -142,6 +164,7 @@ export function routeSpec(direction: Direction): ValueSchema<RouteSpec> {
             : { ok: false, message: 'broadcast needs an IPv4 address, e.g. 10.0.0.255' },
         udp: () => firstIssue(ipAddress(), host),
         unicast: () => firstIssue(hostSchema(), host),
+        nats: () => firstIssue(hostSchema(), host),
       }[scheme as RouteScheme]()
       if (!hostCheck.ok)
         return fail(`host ${host || '(none)'}: ${'message' in hostCheck ? hostCheck.message : ''}`)
@@ -153,9 +176,18 @@ export function routeSpec(direction: Direction): ValueSchema<RouteSpec> {
       const options: { interface?: InterfaceRef; ttl?: number; source?: string } = {}
       const topics: string[] = []
       let allow: AllowEntry[] | undefined
+      let jetstream: string | undefined
       for (const [key, value] of url.searchParams) {
         if (!allowed.includes(key)) {
           return fail(`${scheme}:// --${direction} takes no option ${key}; it takes ${allowed.join(', ')}`)
+        }
+        if (key === 'jetstream') {
+          if (jetstream !== undefined) return fail('option jetstream given twice')
+          // `?jetstream` alone: a stream named after the prefix.
+          jetstream = value === '' ? defaultStreamName(prefix!) : value
+          if (!STREAM_NAME.test(jetstream))
+            return fail(`jetstream=${value}: a stream name is 1-${MAX_STREAM_NAME} of A-Z a-z 0-9 _ -`)
+          continue
         }
         if (key === 'allow') {
           allow ??= []
@@ -190,8 +222,19 @@ export function routeSpec(direction: Direction): ValueSchema<RouteSpec> {
         source: options.source,
         topics,
         allow,
+        prefix,
+        jetstream,
       }
     })
+}
+
+/** JetStream stream names: no `.`, `*`, `>`, whitespace or path separators; kept to this. */
+const MAX_STREAM_NAME = 64
+const STREAM_NAME = new RegExp(`^[A-Za-z0-9_-]{1,${MAX_STREAM_NAME}}$`)
+
+/** `SHOAL_` and the prefix with `.` as `_`: `site-a.shoal` → `SHOAL_site-a_shoal`. */
+export function defaultStreamName(prefix: string): string {
+  return `SHOAL_${prefix.replace(/\./g, '_')}`.slice(0, MAX_STREAM_NAME)
 }
 
 /** This host's name, made into a valid relay id. */
@@ -245,6 +288,7 @@ export const relayFlags = defineFlags({
     help: 'Keyring the --out routes seal with, when the far side has other keys than this one (needs --key-file)',
   }),
   ...sealFlags,
+  ...natsFlags,
   ...commonFlags,
   interface: {
     ...commonFlags.interface,
@@ -269,6 +313,10 @@ export interface Route {
   readonly topics: readonly string[]
   /** `allow=` of an in route; undefined when not given (see `inputAllow` for the default). */
   readonly allow: readonly AllowEntry[] | undefined
+  /** `nats://`: the subject prefix. */
+  readonly prefix: string | undefined
+  /** `nats://` out: the JetStream stream capturing it, with `?jetstream`. */
+  readonly jetstream: string | undefined
 }
 
 /** A keyed relay: what its inputs open with and its outputs seal with (the same, or another site's). */
@@ -277,12 +325,19 @@ export interface RelaySeal {
   readonly out: SealSetup
 }
 
+type NatsFlagKeys = keyof NatsFlagValues
+
 export interface RelayConfig
-  extends Omit<RelayFlags, 'in' | 'out' | 'keyFile' | 'outKeyFile' | 'seal' | 'newKey' | 'newKeyId'> {
+  extends Omit<
+    RelayFlags,
+    'in' | 'out' | 'keyFile' | 'outKeyFile' | 'seal' | 'newKey' | 'newKeyId' | NatsFlagKeys
+  > {
   readonly inputs: readonly Route[]
   readonly outputs: readonly Route[]
   /** With `--key-file`; undefined for a keyless relay (sealed frames pass as they are). */
   readonly seal: RelaySeal | undefined
+  /** Credentials, TLS and stream limits of the `nats://` routes. */
+  readonly nats: NatsSettings
 }
 
 /** Applies the flag defaults to each route and refuses relays that cannot work. */
@@ -295,6 +350,16 @@ export function resolveRelayConfig(values: RelayFlags): RelayConfig {
     seal: sealMode,
     newKey: _newKey,
     newKeyId: _newKeyId,
+    natsUser,
+    natsPassword,
+    natsToken,
+    natsCreds,
+    natsTlsCa,
+    natsTlsCert,
+    natsTlsKey,
+    natsStreamMaxBytes,
+    natsStreamMaxAge,
+    natsStreamMaxMsgs,
     ...rest
   } = values
   if (inSpecs.length === 0)
@@ -306,12 +371,14 @@ export function resolveRelayConfig(values: RelayFlags): RelayConfig {
     spec: route.spec,
     scheme: route.scheme,
     host: route.host,
-    port: route.port ?? values.port,
+    port: route.port ?? (route.scheme === 'nats' ? DEFAULT_NATS_PORT : values.port),
     interface: route.interface ?? values.interface,
     ttl: direction === 'out' ? (route.ttl ?? values.ttl) : undefined,
     source: route.source,
     topics: route.topics,
     allow: route.allow,
+    prefix: route.prefix,
+    jetstream: route.jetstream,
   })
   const inputs = inSpecs.map((route) => complete(route, 'in'))
   const outputs = outSpecs.map((route) => complete(route, 'out'))
@@ -332,7 +399,48 @@ export function resolveRelayConfig(values: RelayFlags): RelayConfig {
       )
     }
   }
-  return { ...rest, inputs, outputs, seal: resolveRelaySeal(keyFile, outKeyFile, sealMode) }
+  checkNatsRoutes(inputs, outputs)
+  const nats = resolveNats({
+    natsUser,
+    natsPassword,
+    natsToken,
+    natsCreds,
+    natsTlsCa,
+    natsTlsCert,
+    natsTlsKey,
+    natsStreamMaxBytes,
+    natsStreamMaxAge,
+    natsStreamMaxMsgs,
+  })
+  return { ...rest, inputs, outputs, seal: resolveRelaySeal(keyFile, outKeyFile, sealMode), nats }
+}
+
+/**
+ * A `nats://` input feeds the multicast, broadcast and unicast outputs, a `nats://` output takes
+ * the other inputs' messages: NATS to NATS is not a relay's job (NATS bridges itself). A `udp://`
+ * input cannot feed both kinds of output: each kind takes its own socket on the input's port, and a
+ * unicast port is one socket's alone.
+ */
+function checkNatsRoutes(inputs: readonly Route[], outputs: readonly Route[]): void {
+  const isNats = (r: Route) => r.scheme === 'nats'
+  const natsIn = inputs.find(isNats)
+  if (natsIn !== undefined && outputs.every(isNats))
+    throw conflict(
+      '--in',
+      `--in ${natsIn.spec} needs a multicast://, broadcast:// or unicast:// --out to send to`,
+    )
+  const natsOut = outputs.find(isNats)
+  if (natsOut !== undefined && inputs.every(isNats))
+    throw conflict(
+      '--out',
+      `--out ${natsOut.spec} needs a multicast://, broadcast:// or udp:// --in to take frames from`,
+    )
+  const udp = inputs.find((r) => r.scheme === 'udp')
+  if (udp !== undefined && natsOut !== undefined && !outputs.every(isNats))
+    throw conflict(
+      '--in',
+      `--in ${udp.spec} cannot feed both --out ${natsOut.spec} and other outputs (one socket per unicast port): run two relays`,
+    )
 }
 
 /**
