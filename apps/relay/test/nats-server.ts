@@ -9,7 +9,10 @@ import { createConnection, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-export const NATS_SERVER = 'nats-server'
+/** `$NATS_SERVER`, else on PATH, else where Debian puts it (/usr/sbin is not on every user's PATH). */
+export const NATS_SERVER =
+  process.env.NATS_SERVER ??
+  (spawnSync('nats-server', ['--version']).error === undefined ? 'nats-server' : '/usr/sbin/nats-server')
 /** Longest a server may take to accept connections, ms (a bound, not a speed check). */
 export const SERVER_START_MS = 10_000
 
