@@ -25,7 +25,16 @@ import {
 } from '@shoal/service'
 import { z } from 'zod'
 import { type AllowEntry, MAX_ALLOW_ENTRIES, parseAllowEntry } from './allow-list.js'
-import { type NatsFlagValues, type NatsSettings, natsFlags, resolveNats } from './nats/flags.js'
+import {
+  checkNatsRoutes,
+  defaultStreamName,
+  MAX_STREAM_NAME,
+  type NatsFlagValues,
+  type NatsSettings,
+  natsFlags,
+  resolveNats,
+  STREAM_NAME,
+} from './nats/flags.js'
 import { prefixProblem } from './nats/subject.js'
 
 export type Direction = 'in' | 'out'
@@ -228,15 +237,6 @@ export function routeSpec(direction: Direction): ValueSchema<RouteSpec> {
     })
 }
 
-/** JetStream stream names: no `.`, `*`, `>`, whitespace or path separators; kept to this. */
-const MAX_STREAM_NAME = 64
-const STREAM_NAME = new RegExp(`^[A-Za-z0-9_-]{1,${MAX_STREAM_NAME}}$`)
-
-/** `SHOAL_` and the prefix with `.` as `_`: `site-a.shoal` → `SHOAL_site-a_shoal`. */
-export function defaultStreamName(prefix: string): string {
-  return `SHOAL_${prefix.replace(/\./g, '_')}`.slice(0, MAX_STREAM_NAME)
-}
-
 /** This host's name, made into a valid relay id. */
 export function defaultRelayId(): string {
   return (
@@ -350,16 +350,6 @@ export function resolveRelayConfig(values: RelayFlags): RelayConfig {
     seal: sealMode,
     newKey: _newKey,
     newKeyId: _newKeyId,
-    natsUser,
-    natsPassword,
-    natsToken,
-    natsCreds,
-    natsTlsCa,
-    natsTlsCert,
-    natsTlsKey,
-    natsStreamMaxBytes,
-    natsStreamMaxAge,
-    natsStreamMaxMsgs,
     ...rest
   } = values
   if (inSpecs.length === 0)
@@ -390,6 +380,7 @@ export function resolveRelayConfig(values: RelayFlags): RelayConfig {
         input.scheme !== 'udp' &&
         input.host === output.host &&
         input.port === output.port &&
+        input.prefix === output.prefix &&
         input.interface.name === output.interface.name,
     )
     if (loop !== undefined) {
@@ -400,47 +391,11 @@ export function resolveRelayConfig(values: RelayFlags): RelayConfig {
     }
   }
   checkNatsRoutes(inputs, outputs)
-  const nats = resolveNats({
-    natsUser,
-    natsPassword,
-    natsToken,
-    natsCreds,
-    natsTlsCa,
-    natsTlsCert,
-    natsTlsKey,
-    natsStreamMaxBytes,
-    natsStreamMaxAge,
-    natsStreamMaxMsgs,
-  })
+  const nats = resolveNats(values)
+  // The nats* flag values stay out of the config: their secrets live in `nats.auth` only.
+  for (const key of Object.keys(rest))
+    if (key.startsWith('nats')) delete (rest as Record<string, unknown>)[key]
   return { ...rest, inputs, outputs, seal: resolveRelaySeal(keyFile, outKeyFile, sealMode), nats }
-}
-
-/**
- * A `nats://` input feeds the multicast, broadcast and unicast outputs, a `nats://` output takes
- * the other inputs' messages: NATS to NATS is not a relay's job (NATS bridges itself). A `udp://`
- * input cannot feed both kinds of output: each kind takes its own socket on the input's port, and a
- * unicast port is one socket's alone.
- */
-function checkNatsRoutes(inputs: readonly Route[], outputs: readonly Route[]): void {
-  const isNats = (r: Route) => r.scheme === 'nats'
-  const natsIn = inputs.find(isNats)
-  if (natsIn !== undefined && outputs.every(isNats))
-    throw conflict(
-      '--in',
-      `--in ${natsIn.spec} needs a multicast://, broadcast:// or unicast:// --out to send to`,
-    )
-  const natsOut = outputs.find(isNats)
-  if (natsOut !== undefined && inputs.every(isNats))
-    throw conflict(
-      '--out',
-      `--out ${natsOut.spec} needs a multicast://, broadcast:// or udp:// --in to take frames from`,
-    )
-  const udp = inputs.find((r) => r.scheme === 'udp')
-  if (udp !== undefined && natsOut !== undefined && !outputs.every(isNats))
-    throw conflict(
-      '--in',
-      `--in ${udp.spec} cannot feed both --out ${natsOut.spec} and other outputs (one socket per unicast port): run two relays`,
-    )
 }
 
 /**

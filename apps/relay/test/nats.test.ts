@@ -55,7 +55,11 @@ describe.skipIf(requireNatsServer().skip)('multicast → relay → NATS → rela
     const plain = await connect({ servers: `127.0.0.1:${server.port}` })
     open.push({ close: () => plain.close() })
     const heard: Msg[] = []
-    plain.subscribe('site.>', { callback: (_e, msg) => heard.push(msg) })
+    plain.subscribe('site.>', {
+      callback: (_e, msg) => {
+        heard.push(msg)
+      },
+    })
     await plain.flush()
 
     for (let i = 0; i < 300; i++) await publisher.publish('sensors/imu', Imu, imu(i))

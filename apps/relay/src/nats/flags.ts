@@ -5,6 +5,7 @@
  */
 import { accessSync, constants } from 'node:fs'
 import { conflict, duration, flag, integer, size, text } from '@shoal/service'
+import type { Route } from '../config.js'
 import type { NatsAuth } from './link.js'
 import type { StreamLimits } from './output.js'
 
@@ -120,4 +121,41 @@ export function resolveNats(values: NatsFlagValues): NatsSettings {
       maxMsgs: values.natsStreamMaxMsgs,
     },
   }
+}
+
+/** JetStream stream names: no `.`, `*`, `>`, whitespace or path separators; kept to this. */
+export const MAX_STREAM_NAME = 64
+export const STREAM_NAME = new RegExp(`^[A-Za-z0-9_-]{1,${MAX_STREAM_NAME}}$`)
+
+/** `SHOAL_` and the prefix with `.` as `_`: `site-a.shoal` → `SHOAL_site-a_shoal`. */
+export function defaultStreamName(prefix: string): string {
+  return `SHOAL_${prefix.replace(/\./g, '_')}`.slice(0, MAX_STREAM_NAME)
+}
+
+/**
+ * A `nats://` input feeds the multicast, broadcast and unicast outputs, a `nats://` output takes
+ * the other inputs' messages: NATS to NATS is not a relay's job (NATS bridges itself). A `udp://`
+ * input cannot feed both kinds of output: each kind takes its own socket on the input's port, and a
+ * unicast port is one socket's alone.
+ */
+export function checkNatsRoutes(inputs: readonly Route[], outputs: readonly Route[]): void {
+  const isNats = (r: Route) => r.scheme === 'nats'
+  const natsIn = inputs.find(isNats)
+  if (natsIn !== undefined && outputs.every(isNats))
+    throw conflict(
+      '--in',
+      `--in ${natsIn.spec} needs a multicast://, broadcast:// or unicast:// --out to send to`,
+    )
+  const natsOut = outputs.find(isNats)
+  if (natsOut !== undefined && inputs.every(isNats))
+    throw conflict(
+      '--out',
+      `--out ${natsOut.spec} needs a multicast://, broadcast:// or udp:// --in to take frames from`,
+    )
+  const udp = inputs.find((r) => r.scheme === 'udp')
+  if (udp !== undefined && natsOut !== undefined && !outputs.every(isNats))
+    throw conflict(
+      '--in',
+      `--in ${udp.spec} cannot feed both --out ${natsOut.spec} and other outputs (one socket per unicast port): run two relays`,
+    )
 }
