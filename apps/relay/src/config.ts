@@ -251,12 +251,12 @@ export const relayFlags = defineFlags({
   in: flag.list(routeSpec('in'), {
     placeholder: 'route',
     separator: /\s+/,
-    help: 'Where frames come from: multicast://, broadcast:// or udp:// (listen); see Routes',
+    help: 'Where frames come from: multicast://, broadcast://, udp:// (listen) or nats://; see Routes',
   }),
   out: flag.list(routeSpec('out'), {
     placeholder: 'route',
     separator: /\s+/,
-    help: 'Where frames go: multicast://, broadcast:// or unicast://; see Routes',
+    help: 'Where frames go: multicast://, broadcast://, unicast:// or nats://; see Routes',
   }),
   topic: flag.list(topicFilter(), {
     placeholder: 'filter',

@@ -54,13 +54,17 @@ export class NatsServer {
   readonly #store: string
   #process: ChildProcess | undefined
 
-  private constructor(port: number) {
+  readonly #args: readonly string[]
+
+  private constructor(port: number, args: readonly string[]) {
     this.port = port
+    this.#args = args
     this.#store = mkdtempSync(join(tmpdir(), 'shoal-nats-'))
   }
 
-  static async start(): Promise<NatsServer> {
-    const server = new NatsServer(await freePort())
+  /** `args`: more of nats-server's flags (`--user`, `--pass`, …). */
+  static async start(args: readonly string[] = []): Promise<NatsServer> {
+    const server = new NatsServer(await freePort(), args)
     await server.restart()
     return server
   }
@@ -73,7 +77,7 @@ export class NatsServer {
   async restart(): Promise<void> {
     const child = spawn(
       NATS_SERVER,
-      ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.#store],
+      ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.#store, ...this.#args],
       {
         stdio: ['ignore', 'ignore', 'pipe'],
       },

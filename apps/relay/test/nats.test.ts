@@ -146,4 +146,24 @@ describe.skipIf(requireNatsServer().skip)('multicast → relay → NATS → rela
     expect(relayA.nats.counters().links[0]).toMatchObject({ disconnects: 1, reconnects: 1 })
     expect(relayB.nats.counters().links[0]!.reconnects).toBe(1)
   })
+
+  it('passes credentials through and logs none; a server refusing them stops the relay at start', async () => {
+    const secret = 'pw-9f3a17c2'
+    const server = await track(NatsServer.start(['--user', 'relay', '--pass', secret]))
+    const a = uniqueGroup()
+    const route = `${server.url}/site`
+    const env = { SHOAL_NATS_PASSWORD: secret }
+    const relay = await track(startRelay(['--in', a.route, '--out', route, '--nats-user', 'relay'], env))
+    expect(relay.nats.counters().links[0]!.state).toBe('connected')
+    const publisher = await track(createPublisher({ ...a, interface: '127.0.0.1' }))
+    await publisher.publish('imu', Imu, imu(0))
+    await waitFor(() => natsOut(relay).published === 1, 'one message published with credentials')
+    expect(relay.log.text).toContain('connected to NATS')
+    expect(relay.log.text).not.toContain(secret)
+
+    const refused = startRelay(['--in', uniqueGroup().route, '--out', route, '--nats-user', 'relay'], {
+      SHOAL_NATS_PASSWORD: 'wrong',
+    })
+    await expect(refused).rejects.toThrow(/authorization|auth/i)
+  })
 })
