@@ -44,7 +44,8 @@ export async function startRelay(ctx: ServiceContext<RelayConfig>): Promise<Serv
     if (seal.out !== seal.in) files.push({ flag: '--out-key-file', path: seal.out.keyFile })
     reloadKeysOnHangup(ctx, files, ([inRing, outRing]) => relay.setKeyrings(inRing!, outRing ?? inRing!))
   }
-  ctx.ready({ relayId: config.relayId, inputs: relay.inputs.length, outputs: relay.outputs.length })
+  // Routes as configured: a nats:// route, or an input that feeds only NATS, has no entry in relay.inputs.
+  ctx.ready({ relayId: config.relayId, inputs: config.inputs.length, outputs: config.outputs.length })
   return {
     stop: () => relay.close(),
     summary: () => ({
