@@ -166,4 +166,16 @@ describe.skipIf(requireNatsServer().skip)('multicast → relay → NATS → rela
     })
     await expect(refused).rejects.toThrow(/authorization|auth/i)
   })
+
+  it('closes while the server is gone (no drain waiting for it)', async () => {
+    const server = await track(NatsServer.start())
+    const relay = await startRelay(['--in', uniqueGroup().route, '--out', `${server.url}/site`])
+    await server.stop()
+    await waitFor(() => relay.nats.counters().links[0]!.state !== 'connected', 'relay to see the loss')
+    let closed = false
+    void relay.close().then(() => {
+      closed = true
+    })
+    await waitFor(() => closed, 'the relay to close')
+  })
 })

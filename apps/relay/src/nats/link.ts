@@ -25,6 +25,8 @@ export const NATS_MAX_PINGS_OUT = 2
 export const NATS_START_WAIT_MS = 3_000
 /** After the client gave up (or a connect failed), a new one starts after this long, ms. */
 export const NATS_RESTART_MS = 2_000
+/** At close, how long the client may take to send what it holds before it is closed anyway, ms. */
+export const NATS_DRAIN_MS = 2_000
 
 /** Credentials and TLS: passed to the client as they are, never logged. */
 export interface NatsAuth {
@@ -202,13 +204,25 @@ export class NatsLink {
     this.#scheduleRestart()
   }
 
-  /** Sends what the client holds, then closes; no restart after. */
+  /**
+   * Sends what the client holds (connected: at most {@link NATS_DRAIN_MS}), then closes; no restart
+   * after. Disconnected, it closes at once: a drain would wait for a server that may not come back.
+   */
   async close(): Promise<void> {
     if (this.#state === 'closed') return
+    const connected = this.#state === 'connected'
     this.#state = 'closed'
     clearTimeout(this.#restart)
     const connection = this.#connection
-    if (connection !== undefined && !connection.isClosed())
-      await connection.drain().catch(() => connection.close())
+    if (connection === undefined || connection.isClosed()) return
+    if (connected) {
+      let timer: NodeJS.Timeout | undefined
+      const late = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, NATS_DRAIN_MS)
+      })
+      await Promise.race([connection.drain().catch(() => {}), late])
+      clearTimeout(timer)
+    }
+    if (!connection.isClosed()) await connection.close().catch(() => {})
   }
 }
