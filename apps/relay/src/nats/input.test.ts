@@ -52,7 +52,7 @@ describe('NatsInput', () => {
     const data = new Uint8Array(1)
     nats.message({ subject: 'other.imu', data, headers: headers() })
     nats.message({ subject: 'site.%41', data, headers: headers() })
-    nats.message({ subject: 'site.imu', data, headers: undefined })
+    nats.message({ subject: 'site.imu', data })
     nats.message({ subject: 'site.imu', data, headers: headers(8) })
     nats.message({ subject: 'site.camera', data, headers: headers() })
     nats.message({ subject: 'site.nobody', data, headers: headers() })
