@@ -14,6 +14,7 @@ import protobuf from 'protobufjs'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Relay } from '../src/relay.js'
 import { NatsServer, requireNatsServer } from './nats-server.js'
+import { hasOpenssl, makeTestPki } from './nats-tls.js'
 import { startRelay, uniqueGroup, waitFor } from './support.js'
 
 const open: Array<{ close(): Promise<void> }> = []
@@ -25,6 +26,12 @@ async function track<T extends { close(): Promise<void> }>(p: Promise<T>): Promi
   const s = await p
   open.push(s)
   return s
+}
+
+/** Says why a test is skipped (stderr), and is true. */
+function skipNote(why: string): true {
+  process.stderr.write(`skipping: ${why}\n`)
+  return true
 }
 
 const PROTO_DIR = fileURLToPath(new URL('../../../packages/schema/proto', import.meta.url))
@@ -198,4 +205,46 @@ describe.skipIf(requireNatsServer().skip)('multicast → relay → NATS → rela
     expect(frames.map((f) => f.sequence)).toEqual([...Array(100).keys()])
     expect(natsOut(relay).published).toBe(50)
   })
+
+  it.skipIf(!hasOpenssl() && process.env.CI !== 'true' && skipNote('openssl not found: no NATS TLS test'))(
+    'passes TLS through: the server checked against --nats-tls-ca, the relay by its client certificate',
+    async () => {
+      const pki = makeTestPki()
+      open.push({ close: async () => pki.remove() })
+      const server = await track(
+        NatsServer.start([
+          '--tlsverify',
+          '--tlscert',
+          pki.serverCert,
+          '--tlskey',
+          pki.serverKey,
+          '--tlscacert',
+          pki.ca,
+        ]),
+      )
+      const a = uniqueGroup()
+      const route = `${server.url}/site`
+      const tls = [
+        '--nats-tls-ca',
+        pki.ca,
+        '--nats-tls-cert',
+        pki.clientCert,
+        '--nats-tls-key',
+        pki.clientKey,
+      ]
+      const relay = await track(startRelay(['--in', a.route, '--out', route, ...tls]))
+      const publisher = await track(createPublisher({ ...a, interface: '127.0.0.1' }))
+      await publisher.publish('imu', Imu, imu(0))
+      await waitFor(() => natsOut(relay).published === 1, 'one message published over TLS')
+      // Without a client certificate the server drops the handshake (a timeout to the client): the
+      // relay starts, says so, keeps trying and counts what it cannot publish.
+      const refused = await track(
+        startRelay(['--in', uniqueGroup().route, '--out', route, '--nats-tls-ca', pki.ca]),
+      )
+      expect(refused.nats.counters().links[0]!.state).not.toBe('connected')
+      expect(refused.log.text).toContain('NATS server not reachable yet')
+      // Without --nats-tls-ca the system's CAs do not know the test CA: the relay does not start.
+      await expect(startRelay(['--in', uniqueGroup().route, '--out', route])).rejects.toThrow(/certificate/)
+    },
+  )
 })

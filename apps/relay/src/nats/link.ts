@@ -6,6 +6,7 @@
  * for Node has no bound on what it buffers meanwhile: no `ReconnectBufSize` as in Go's client).
  */
 import { readFileSync } from 'node:fs'
+import { checkServerIdentity as checkIdentity, type PeerCertificate } from 'node:tls'
 import {
   connect,
   credsAuthenticator,
@@ -56,6 +57,9 @@ export function connectOptions(
   name: string,
 ): NodeConnectionOptions {
   const host = server.host.includes(':') ? `[${server.host}]` : server.host
+  // The client checks the server's certificate against the name it resolved, or against
+  // "localhost" for an IP address: the route's host is what the certificate must name.
+  const checkServerIdentity = (_name: string, cert: PeerCertificate) => checkIdentity(server.host, cert)
   const tls =
     auth.tlsCa === undefined && auth.tlsCert === undefined
       ? undefined
@@ -63,6 +67,8 @@ export function connectOptions(
           ...(auth.tlsCa === undefined ? {} : { caFile: auth.tlsCa }),
           ...(auth.tlsCert === undefined ? {} : { certFile: auth.tlsCert }),
           ...(auth.tlsKey === undefined ? {} : { keyFile: auth.tlsKey }),
+          // Passed on to node:tls by the client (its TlsOptions type does not list it).
+          checkServerIdentity,
         }
   const credsFile = auth.credsFile
   return {
@@ -121,44 +127,48 @@ export class NatsLink {
   }
 
   /**
-   * Connects; resolves once connected or after {@link NATS_START_WAIT_MS} (it keeps trying).
-   * Rejects when the server refuses it within that time (authentication, TLS): a relay started
-   * with wrong credentials stops and says so.
+   * Connects; resolves once connected or after {@link NATS_START_WAIT_MS} of an unreachable server
+   * (it goes on trying). Rejects when the server answers but refuses the relay (credentials, TLS):
+   * a relay started with wrong ones stops and says so.
    */
   async open(): Promise<void> {
-    const first = this.#attempt()
-    let timer: NodeJS.Timeout | undefined
-    const waited = new Promise<'waiting'>((resolve) => {
-      timer = setTimeout(() => resolve('waiting'), NATS_START_WAIT_MS)
-    })
-    try {
-      const outcome = await Promise.race([first, waited])
-      if (outcome === 'waiting') {
-        // Still trying: a later failure restarts the attempt instead of ending the relay.
-        first.catch((error: unknown) => this.#failed(error))
-        this.#logger.warn(
-          { route: this.#route, server: this.#options.servers },
-          `NATS server not reachable yet; trying every ${NATS_RECONNECT_WAIT_MS} ms, frames for it are dropped meanwhile (nats-disconnected)`,
-        )
+    const deadline = performance.now() + NATS_START_WAIT_MS
+    let last = ''
+    for (;;) {
+      try {
+        await this.#connected(await connect(this.#options))
+        return
+      } catch (error) {
+        if (!unreachable(error)) throw error
+        last = (error as Error).message
+        if (performance.now() >= deadline || this.#state === 'closed') break
+        await new Promise((resolve) => setTimeout(resolve, NATS_RECONNECT_WAIT_MS))
       }
-    } finally {
-      clearTimeout(timer)
     }
+    // A TLS handshake the server drops (no client certificate it takes) also ends in a timeout.
+    this.#logger.warn(
+      { route: this.#route, server: this.#options.servers, err: last },
+      `NATS server not reachable yet (or not answering this relay); trying every ${NATS_RECONNECT_WAIT_MS} ms, frames for it are dropped meanwhile (nats-disconnected)`,
+    )
+    this.#attempt().catch((error: unknown) => this.#failed(error))
   }
 
-  /** One connection: waits for the server (`waitOnFirstConnect`), then follows its status. */
-  async #attempt(): Promise<'connected'> {
-    const connection = await connect({ ...this.#options, waitOnFirstConnect: true })
+  /** One connection in the background: waits for the server (`waitOnFirstConnect`). */
+  async #attempt(): Promise<void> {
+    await this.#connected(await connect({ ...this.#options, waitOnFirstConnect: true }))
+  }
+
+  /** A new connection: used from now on, its status followed. */
+  async #connected(connection: NatsConnection): Promise<void> {
     if (this.#state === 'closed') {
       await connection.close()
-      return 'connected'
+      return
     }
     this.#connection = connection
     this.#state = 'connected'
     this.#logger.info({ route: this.#route, server: connection.getServer() }, 'connected to NATS')
     this.#onConnection(connection)
     void this.#follow(connection)
-    return 'connected'
   }
 
   async #follow(connection: NatsConnection): Promise<void> {
@@ -225,4 +235,21 @@ export class NatsLink {
     }
     if (!connection.isClosed()) await connection.close().catch(() => {})
   }
+}
+
+/** Errors of a server not there (yet): refused, unreachable, timed out; not a refusal by the server. */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+])
+
+function unreachable(error: unknown): boolean {
+  const e = error as { name?: string; code?: string; cause?: { code?: string } }
+  if (e.name === 'TimeoutError') return true
+  return UNREACHABLE_CODES.has(e.code ?? '') || UNREACHABLE_CODES.has(e.cause?.code ?? '')
 }
