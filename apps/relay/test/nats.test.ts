@@ -5,13 +5,17 @@
  * capture, and a plain NATS client (no Shoal code) decoding the payloads with protobufjs and the
  * .proto files.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { jetstreamManager } from '@nats-io/jetstream'
 import { connect, type Msg } from '@nats-io/transport-node'
 import { Image, Imu, nowStampNs } from '@shoal/schema'
-import { createPublisher, createSubscriber, type ReceivedFrame } from '@shoal/transport'
+import { createPublisher, createSubscriber, Keyring, type ReceivedFrame } from '@shoal/transport'
 import protobuf from 'protobufjs'
 import { afterEach, describe, expect, it } from 'vitest'
+import { NATS_KEYLESS_SEALED } from '../src/nats/bridge.js'
 import type { Relay } from '../src/relay.js'
 import { NatsServer, requireNatsServer } from './nats-server.js'
 import { hasOpenssl, makeTestPki } from './nats-tls.js'
@@ -247,4 +251,39 @@ describe.skipIf(requireNatsServer().skip)('multicast → relay → NATS → rela
       await expect(startRelay(['--in', uniqueGroup().route, '--out', route])).rejects.toThrow(/certificate/)
     },
   )
+
+  it('opens sealed frames with --key-file and publishes them plain; without a key publishes none and says so', async () => {
+    const server = await track(NatsServer.start())
+    const hex = '5a'.repeat(32)
+    const dir = mkdtempSync(join(tmpdir(), 'shoal-relay-nats-key-'))
+    open.push({ close: async () => rmSync(dir, { recursive: true, force: true }) })
+    const keyFile = join(dir, 'site.keys')
+    writeFileSync(keyFile, `1 ${hex}\n`, { mode: 0o600 })
+    const a = uniqueGroup()
+    const keyed = await track(
+      startRelay(['--in', a.route, '--out', `${server.url}/keyed`, '--key-file', keyFile]),
+    )
+    const keyless = await track(startRelay(['--in', a.route, '--out', `${server.url}/keyless`]))
+    const plain = await connect({ servers: `127.0.0.1:${server.port}` })
+    open.push({ close: () => plain.close() })
+    const heard: Msg[] = []
+    plain.subscribe('keyed.>', {
+      callback: (_e, msg) => {
+        heard.push(msg)
+      },
+    })
+    await plain.flush()
+    const seal = { keyring: Keyring.parse(`1 ${hex}`, 'test key'), mode: 'encrypt' as const }
+    const publisher = await track(createPublisher({ ...a, interface: '127.0.0.1', seal }))
+    for (let i = 0; i < 5; i++) await publisher.publish('imu', Imu, imu(i))
+    await waitFor(() => heard.length === 5, 'five plain messages from the keyed relay')
+    expect(Imu.decode(heard[4]!.data)).toMatchObject({ header: { frameId: '4' } })
+    await waitFor(
+      () => (keyless.transportStats().drops['no-key'] ?? 0) >= 5,
+      'the keyless relay to refuse them',
+    )
+    expect(natsOut(keyless).published).toBe(0)
+    expect(keyless.log.text.split(NATS_KEYLESS_SEALED)).toHaveLength(2)
+    expect(natsOut(keyed).published).toBe(5)
+  })
 })

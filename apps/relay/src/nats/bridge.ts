@@ -22,6 +22,10 @@ import { type IncomingMessage, NatsInput, type NatsInputCounters } from './input
 import { connectOptions, NatsLink, type NatsLinkStats } from './link.js'
 import { ensureStream, NatsOutput, type NatsOutputCounters } from './output.js'
 
+/** Logged once when a keyless relay with a NATS output hears sealed frames. */
+export const NATS_KEYLESS_SEALED =
+  'sealed frames: this relay has no key (--key-file) and cannot open them, so its nats:// outputs do not publish them (counted: no-key)'
+
 export interface NatsCounters {
   readonly outputs: ReadonlyArray<NatsOutputCounters & { pendingBytes: number }>
   readonly inputs: readonly NatsInputCounters[]
@@ -58,6 +62,7 @@ export async function openNatsBridge(options: NatsBridgeOptions): Promise<NatsBr
   const inputs: NatsInput[] = []
   const subscribers: Array<{ route: Route; subscriber: Subscriber; allow: InputAllow }> = []
   const name = `shoal-relay/${config.relayId}`
+  let keylessSaid = false
   const closeAll = async () => {
     await Promise.all(subscribers.map(({ subscriber }) => subscriber.close()))
     await Promise.all(links.map(({ link }) => link.close()))
@@ -200,9 +205,14 @@ export async function openNatsBridge(options: NatsBridgeOptions): Promise<NatsBr
       }
       for (const output of natsOutputs) output.publish(message)
     })
-    subscriber.on('warning', (warning: { reason: string }) =>
-      logger.debug({ route: route.spec, ...warning }, 'nats message input dropped a datagram'),
-    )
+    subscriber.on('warning', (warning: { reason: string }) => {
+      // NATS gets plain messages: what the relay cannot open it cannot publish. Said once.
+      if (warning.reason === 'no-key' && !keylessSaid) {
+        keylessSaid = true
+        logger.warn({ route: route.spec }, NATS_KEYLESS_SEALED)
+      }
+      logger.debug({ route: route.spec, ...warning }, 'nats message input dropped a datagram')
+    })
     return { route, subscriber, allow }
   }
 }
