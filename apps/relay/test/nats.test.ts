@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { jetstreamManager } from '@nats-io/jetstream'
-import { connect, type Msg } from '@nats-io/transport-node'
+import { connect, headers, type Msg } from '@nats-io/transport-node'
 import { Image, Imu, nowStampNs } from '@shoal/schema'
 import { createPublisher, createSubscriber, Keyring, type ReceivedFrame } from '@shoal/transport'
 import protobuf from 'protobufjs'
@@ -285,5 +285,27 @@ describe.skipIf(requireNatsServer().skip)('multicast → relay → NATS → rela
     expect(natsOut(keyless).published).toBe(0)
     expect(keyless.log.text.split(NATS_KEYLESS_SEALED)).toHaveLength(2)
     expect(natsOut(keyed).published).toBe(5)
+  })
+
+  it('takes messages a plain NATS client publishes with the Shoal headers, and counts those without', async () => {
+    const server = await track(NatsServer.start())
+    const b = uniqueGroup()
+    const relay = await track(startRelay(['--in', `${server.url}/site`, '--out', b.route]))
+    const sink = await track(createSubscriber({ ...b, interface: '127.0.0.1', repair: false }))
+    const frames: ReceivedFrame[] = []
+    sink.on('frame', (f: ReceivedFrame) => frames.push(f))
+    const plain = await connect({ servers: `127.0.0.1:${server.port}` })
+    open.push({ close: () => plain.close() })
+    const h = headers()
+    h.set('Shoal-Fingerprint', Imu.fingerprint.toString(16).padStart(8, '0'))
+    h.set('Shoal-Session', '0badc0de')
+    h.set('Shoal-Sequence', '77')
+    plain.publish('site.robots.arm%201', Imu.encode(imu(1)), { headers: h })
+    plain.publish('site.robots.arm', Imu.encode(imu(2)))
+    await plain.flush()
+    await waitFor(() => frames.length === 1 && natsIn(relay).received === 2, 'one frame on B, two heard')
+    expect(frames[0]).toMatchObject({ topic: 'robots/arm 1', sequence: 77, hops: 1 })
+    expect(frames[0]!.source.sessionId).toBe(0x0badc0de)
+    expect(natsIn(relay).dropped.malformed).toBe(1)
   })
 })
