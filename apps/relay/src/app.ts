@@ -10,6 +10,7 @@ import type { RelayConfig } from './config.js'
 import { type RelayCounters, totalDropped } from './forwarder.js'
 import { RELAY_DROP_REASONS } from './loop-guard.js'
 import { registerRelayMetrics } from './metrics.js'
+import { natsSummary, registerNatsMetrics } from './nats/metrics.js'
 import { openRelay } from './relay.js'
 
 /**
@@ -22,6 +23,7 @@ export async function startRelay(ctx: ServiceContext<RelayConfig>): Promise<Serv
   const relay = await openRelay(config, { logger })
   registerTransportMetrics(ctx.registry, () => relay.transportStats())
   registerRelayMetrics(ctx.registry, relay, config.relayId)
+  if (relay.nats.active) registerNatsMetrics(ctx.registry, () => relay.nats.counters())
   const detail = {
     relayId: config.relayId,
     maxHops: config.maxHops,
@@ -44,10 +46,14 @@ export async function startRelay(ctx: ServiceContext<RelayConfig>): Promise<Serv
     if (seal.out !== seal.in) files.push({ flag: '--out-key-file', path: seal.out.keyFile })
     reloadKeysOnHangup(ctx, files, ([inRing, outRing]) => relay.setKeyrings(inRing!, outRing ?? inRing!))
   }
-  ctx.ready({ relayId: config.relayId, inputs: relay.inputs.length, outputs: relay.outputs.length })
+  // Routes as configured: a nats:// route, or an input that feeds only NATS, has no entry in relay.inputs.
+  ctx.ready({ relayId: config.relayId, inputs: config.inputs.length, outputs: config.outputs.length })
   return {
     stop: () => relay.close(),
-    summary: () => relaySummary(relay.counters(), relay.transportStats()),
+    summary: () => ({
+      ...relaySummary(relay.counters(), relay.transportStats()),
+      ...(relay.nats.active ? natsSummary(relay.nats.counters()) : {}),
+    }),
   }
 }
 

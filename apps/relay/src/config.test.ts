@@ -89,8 +89,12 @@ describe('routeSpec', () => {
 
   it.each([
     ['in', '239.1.1.1:7400', 'expected <scheme>://<host>[:port][?options]'],
-    ['in', 'unicast://10.0.0.7:7400', '--in takes multicast://, broadcast://, udp://, not unicast://'],
-    ['out', 'udp://0.0.0.0:7500', '--out takes multicast://, broadcast://, unicast://, not udp://'],
+    [
+      'in',
+      'unicast://10.0.0.7:7400',
+      '--in takes multicast://, broadcast://, udp://, nats://, not unicast://',
+    ],
+    ['out', 'udp://0.0.0.0:7500', '--out takes multicast://, broadcast://, unicast://, nats://, not udp://'],
     ['in', 'tcp://1.2.3.4:5', 'not tcp://'],
     ['in', 'multicast://10.0.0.1:7400', 'host 10.0.0.1: not a multicast address'],
     ['in', 'multicast://239.1.1.1:70000', 'not a valid address'],

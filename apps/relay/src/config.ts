@@ -27,6 +27,17 @@ import {
 } from '@shoal/service'
 import { z } from 'zod'
 import { type AllowEntry, MAX_ALLOW_ENTRIES, parseAllowEntry } from './allow-list.js'
+import {
+  checkNatsRoutes,
+  defaultStreamName,
+  MAX_STREAM_NAME,
+  type NatsFlagValues,
+  type NatsSettings,
+  natsFlags,
+  resolveNats,
+  STREAM_NAME,
+} from './nats/flags.js'
+import { prefixProblem } from './nats/subject.js'
 
 export type Direction = 'in' | 'out'
 
@@ -36,11 +47,16 @@ export type Direction = 'in' | 'out'
  * - `broadcast://address[:port]` — in: receive broadcasts; out: send to the broadcast address (IPv4)
  * - `udp://bind-address[:port]` — in only: listen for unicast datagrams on a local address
  * - `unicast://host[:port]` — out only: send to one host
+ * - `nats://host[:port]/PREFIX` — in: subscribe to `PREFIX.>` on a NATS server; out: publish each
+ *   whole message on `PREFIX.TOPIC` (see nats/)
  */
 export const ROUTE_SCHEMES = {
-  in: ['multicast', 'broadcast', 'udp'],
-  out: ['multicast', 'broadcast', 'unicast'],
+  in: ['multicast', 'broadcast', 'udp', 'nats'],
+  out: ['multicast', 'broadcast', 'unicast', 'nats'],
 } as const
+
+/** The NATS client port of `nats://` routes without `:port`. */
+export const DEFAULT_NATS_PORT = 4222
 
 export type RouteScheme = (typeof ROUTE_SCHEMES)[Direction][number]
 
@@ -51,11 +67,13 @@ const ROUTE_OPTIONS: Readonly<Record<Direction, Readonly<Partial<Record<RouteSch
       multicast: ['interface', 'source', 'allow', 'topic'],
       broadcast: ['interface', 'allow', 'topic'],
       udp: ['allow', 'topic'],
+      nats: ['topic'],
     },
     out: {
       multicast: ['interface', 'ttl', 'topic'],
       broadcast: ['interface', 'ttl', 'topic'],
       unicast: ['ttl', 'topic'],
+      nats: ['topic', 'jetstream'],
     },
   }
 
@@ -75,6 +93,10 @@ export interface RouteSpec {
   readonly topics: readonly string[]
   /** `allow=`: the only peers an `--in` route takes datagrams from; undefined when not given. */
   readonly allow: readonly AllowEntry[] | undefined
+  /** `nats://`: the subject prefix (the URL's path). */
+  readonly prefix: string | undefined
+  /** `nats://` out with `?jetstream`: the JetStream stream that captures `PREFIX.>`. */
+  readonly jetstream: string | undefined
 }
 
 const EXAMPLES: Readonly<Record<Direction, string>> = {
@@ -126,7 +148,16 @@ export function routeSpec(direction: Direction): ValueSchema<RouteSpec> {
       } catch {
         return fail(`not a valid address; expected ${scheme}://<host>[:port], e.g. ${EXAMPLES[direction]}`)
       }
-      if (
+      if (scheme === 'nats' && (url.username !== '' || url.password !== ''))
+        return fail(
+          'no credentials in the route (it is logged): give them as --nats-user/--nats-password, --nats-token or --nats-creds',
+        )
+      let prefix: string | undefined
+      if (scheme === 'nats') {
+        prefix = url.pathname.replace(/^\//, '')
+        const problem = url.hash === '' ? prefixProblem(prefix) : 'expected nats://<host>[:port]/PREFIX'
+        if (problem !== undefined) return fail(`${problem}; e.g. nats://127.0.0.1:4222/site-a.shoal`)
+      } else if (
         url.username !== '' ||
         url.password !== '' ||
         url.hash !== '' ||
@@ -144,6 +175,7 @@ export function routeSpec(direction: Direction): ValueSchema<RouteSpec> {
             : { ok: false, message: 'broadcast needs an IPv4 address, e.g. 10.0.0.255' },
         udp: () => firstIssue(ipAddress(), host),
         unicast: () => firstIssue(hostSchema(), host),
+        nats: () => firstIssue(hostSchema(), host),
       }[scheme as RouteScheme]()
       if (!hostCheck.ok)
         return fail(`host ${host || '(none)'}: ${'message' in hostCheck ? hostCheck.message : ''}`)
@@ -155,9 +187,18 @@ export function routeSpec(direction: Direction): ValueSchema<RouteSpec> {
       const options: { interface?: InterfaceRef; ttl?: number; source?: string } = {}
       const topics: string[] = []
       let allow: AllowEntry[] | undefined
+      let jetstream: string | undefined
       for (const [key, value] of url.searchParams) {
         if (!allowed.includes(key)) {
           return fail(`${scheme}:// --${direction} takes no option ${key}; it takes ${allowed.join(', ')}`)
+        }
+        if (key === 'jetstream') {
+          if (jetstream !== undefined) return fail('option jetstream given twice')
+          // `?jetstream` alone: a stream named after the prefix.
+          jetstream = value === '' ? defaultStreamName(prefix!) : value
+          if (!STREAM_NAME.test(jetstream))
+            return fail(`jetstream=${value}: a stream name is 1-${MAX_STREAM_NAME} of A-Z a-z 0-9 _ -`)
+          continue
         }
         if (key === 'allow') {
           allow ??= []
@@ -192,6 +233,8 @@ export function routeSpec(direction: Direction): ValueSchema<RouteSpec> {
         source: options.source,
         topics,
         allow,
+        prefix,
+        jetstream,
       }
     })
 }
@@ -210,12 +253,12 @@ export const relayFlags = defineFlags({
   in: flag.list(routeSpec('in'), {
     placeholder: 'route',
     separator: /\s+/,
-    help: 'Where frames come from: multicast://, broadcast:// or udp:// (listen); see Routes',
+    help: 'Where frames come from: multicast://, broadcast://, udp:// (listen) or nats://; see Routes',
   }),
   out: flag.list(routeSpec('out'), {
     placeholder: 'route',
     separator: /\s+/,
-    help: 'Where frames go: multicast://, broadcast:// or unicast://; see Routes',
+    help: 'Where frames go: multicast://, broadcast://, unicast:// or nats://; see Routes',
   }),
   topic: flag.list(topicFilter(), {
     placeholder: 'filter',
@@ -247,6 +290,7 @@ export const relayFlags = defineFlags({
     help: 'Keyring the --out routes seal with, when the far side has other keys than this one (needs --key-file)',
   }),
   ...sealFlags,
+  ...natsFlags,
   ...commonFlags,
   interface: {
     ...commonFlags.interface,
@@ -271,6 +315,10 @@ export interface Route {
   readonly topics: readonly string[]
   /** `allow=` of an in route; undefined when not given (see `inputAllow` for the default). */
   readonly allow: readonly AllowEntry[] | undefined
+  /** `nats://`: the subject prefix. */
+  readonly prefix: string | undefined
+  /** `nats://` out: the JetStream stream capturing it, with `?jetstream`. */
+  readonly jetstream: string | undefined
 }
 
 /** A keyed relay: what its inputs open with and its outputs seal with (the same, or another site's). */
@@ -279,14 +327,21 @@ export interface RelaySeal {
   readonly out: SealSetup
 }
 
+type NatsFlagKeys = keyof NatsFlagValues
+
 export interface RelayConfig
-  extends Omit<RelayFlags, 'in' | 'out' | 'keyFile' | 'outKeyFile' | 'seal' | 'newKey' | 'newKeyId'> {
+  extends Omit<
+    RelayFlags,
+    'in' | 'out' | 'keyFile' | 'outKeyFile' | 'seal' | 'newKey' | 'newKeyId' | NatsFlagKeys
+  > {
   readonly inputs: readonly Route[]
   readonly outputs: readonly Route[]
   /** With `--key-file`; undefined for a keyless relay (sealed frames pass as they are). */
   readonly seal: RelaySeal | undefined
   /** Built-in and `--proto` types: a relay forwards frames undecoded, so it only names them. */
   readonly types: DynamicTypeRegistry
+  /** Credentials, TLS and stream limits of the `nats://` routes. */
+  readonly nats: NatsSettings
 }
 
 /** Applies the flag defaults to each route and refuses relays that cannot work. */
@@ -310,12 +365,14 @@ export function resolveRelayConfig(values: RelayFlags): RelayConfig {
     spec: route.spec,
     scheme: route.scheme,
     host: route.host,
-    port: route.port ?? values.port,
+    port: route.port ?? (route.scheme === 'nats' ? DEFAULT_NATS_PORT : values.port),
     interface: route.interface ?? values.interface,
     ttl: direction === 'out' ? (route.ttl ?? values.ttl) : undefined,
     source: route.source,
     topics: route.topics,
     allow: route.allow,
+    prefix: route.prefix,
+    jetstream: route.jetstream,
   })
   const inputs = inSpecs.map((route) => complete(route, 'in'))
   const outputs = outSpecs.map((route) => complete(route, 'out'))
@@ -327,6 +384,7 @@ export function resolveRelayConfig(values: RelayFlags): RelayConfig {
         input.scheme !== 'udp' &&
         input.host === output.host &&
         input.port === output.port &&
+        input.prefix === output.prefix &&
         input.interface.name === output.interface.name,
     )
     if (loop !== undefined) {
@@ -336,8 +394,13 @@ export function resolveRelayConfig(values: RelayFlags): RelayConfig {
       )
     }
   }
+  checkNatsRoutes(inputs, outputs)
+  const nats = resolveNats(values)
+  // The nats* flag values stay out of the config: their secrets live in `nats.auth` only.
+  for (const key of Object.keys(rest))
+    if (key.startsWith('nats')) delete (rest as Record<string, unknown>)[key]
   const seal = resolveRelaySeal(keyFile, outKeyFile, sealMode)
-  return { ...rest, inputs, outputs, seal, types: resolveProtoTypes(values.proto) }
+  return { ...rest, inputs, outputs, seal, nats, types: resolveProtoTypes(values.proto) }
 }
 
 /**

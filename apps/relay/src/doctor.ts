@@ -37,5 +37,10 @@ export function relayDoctorTargets(config: RelayConfig): DoctorTarget[] {
       port,
     }
   }
-  return [...config.inputs.map((r) => target(r, 'in')), ...config.outputs.map((r) => target(r, 'out'))]
+  // nats:// routes open a TCP connection, no socket of the kind the doctor checks.
+  const udp = (r: Route) => r.scheme !== 'nats'
+  return [
+    ...config.inputs.filter(udp).map((r) => target(r, 'in')),
+    ...config.outputs.filter(udp).map((r) => target(r, 'out')),
+  ]
 }

@@ -21,6 +21,7 @@ import { type InputAllow, inputAllow, OPEN_UDP_INPUT_WARNING } from './allow-lis
 import type { RelayConfig, Route } from './config.js'
 import { Forwarder, type RelayCounters } from './forwarder.js'
 import { LoopGuard } from './loop-guard.js'
+import { type NatsBridge, openNatsBridge } from './nats/bridge.js'
 import {
   describeRoute,
   publisherOptions,
@@ -45,6 +46,8 @@ export interface RelayOutput {
 export interface Relay {
   readonly inputs: readonly RelayInput[]
   readonly outputs: readonly RelayOutput[]
+  /** The `nats://` routes, and the message inputs that feed NATS outputs. */
+  readonly nats: NatsBridge
   /** Forwarded, dropped by reason, per output, acks. */
   counters(): RelayCounters
   /** Every input's and output's transport counters, added up. */
@@ -101,13 +104,15 @@ export const LOGGED_SEND_ERRORS = 5
 export async function openRelay(config: RelayConfig, { logger }: OpenRelayOptions): Promise<Relay> {
   const inputs: RelayInput[] = []
   const outputs: RelayOutput[] = []
+  let nats: NatsBridge | undefined
   const closeAll = async () => {
+    await nats?.close()
     await Promise.all(inputs.map(({ subscriber }) => subscriber.close()))
     await Promise.all(outputs.map(({ publisher }) => publisher.close()))
   }
   const guard = new LoopGuard({ maxHops: config.maxHops })
   try {
-    for (const route of config.outputs) {
+    for (const route of config.outputs.filter((r) => r.scheme !== 'nats')) {
       const address = await resolveHost(route)
       const options = publisherOptions(route, address, config.hopRepair)
       if (config.seal !== undefined)
@@ -124,7 +129,9 @@ export async function openRelay(config: RelayConfig, { logger }: OpenRelayOption
     const unicastPeers = outputs
       .filter(({ route }) => route.scheme === 'unicast')
       .map(({ publisher }) => publisher.info.destination)
-    for (const route of config.inputs) {
+    // Datagrams are forwarded only to the UDP outputs: with none (NATS outputs only), no such input.
+    const udpInputs = outputs.length === 0 ? [] : config.inputs.filter((r) => r.scheme !== 'nats')
+    for (const route of udpInputs) {
       const allow = inputAllow(route, unicastPeers)
       // Datagrams from hosts an input does not take are dropped by its subscriber before any other
       // work (no decoding, no stream state): a stranger's flood costs one lookup per datagram.
@@ -142,10 +149,12 @@ export async function openRelay(config: RelayConfig, { logger }: OpenRelayOption
       if (route.scheme === 'udp' && allow.list === undefined)
         logger.warn({ route: route.spec, port: subscriber.info.bound.port }, OPEN_UDP_INPUT_WARNING)
     }
+    nats = await openNatsBridge({ config, logger, publishers: outputs, guard, unicastPeers })
   } catch (error) {
     await closeAll()
     throw error
   }
+  const bridge = nats
 
   const sendErrors = new Map<string, number>()
   const forwarder = new Forwarder(
@@ -232,6 +241,7 @@ export async function openRelay(config: RelayConfig, { logger }: OpenRelayOption
   return {
     inputs,
     outputs,
+    nats: bridge,
     counters: () => {
       // Not-allowed datagrams never reach the forwarder: their inputs' subscribers drop them first.
       const counters = forwarder.counters()
@@ -247,13 +257,16 @@ export async function openRelay(config: RelayConfig, { logger }: OpenRelayOption
       mergeTransportStats([
         ...inputs.map(({ subscriber }) => subscriber.stats()),
         ...outputs.map(({ publisher }) => publisher.stats()),
+        ...bridge.stats(),
       ]),
     dedupEntries: () => guard.remembered,
     setKeyrings(inRing, outRing) {
       for (const { subscriber } of inputs) subscriber.setKeyring(inRing)
+      bridge.setKeyring(inRing)
       for (const { publisher } of outputs) publisher.setKeyring(outRing)
     },
     describe: () => ({
+      ...(bridge.active ? { nats: bridge.describe() } : {}),
       inputs: inputs.map(({ route, subscriber, allow }) => ({
         ...describeRoute(route),
         allow: allow.list?.describe() ?? 'any host',

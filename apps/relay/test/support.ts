@@ -32,16 +32,22 @@ export async function waitFor(predicate: () => boolean, what: string, timeoutMs 
   }
 }
 
-export function relayConfig(argv: readonly string[]): RelayConfig {
-  const outcome = parseConfig(relayFlags, { argv, env: {} })
+export function relayConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+): RelayConfig {
+  const outcome = parseConfig(relayFlags, { argv, env })
   if (outcome.action !== 'run') throw new Error(`unexpected ${outcome.action}`)
   return resolveRelayConfig(outcome.values)
 }
 
 /** A relay in this process; its log lines are kept in `log`. */
-export async function startRelay(argv: readonly string[]): Promise<Relay & { log: MemorySink }> {
+export async function startRelay(
+  argv: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+): Promise<Relay & { log: MemorySink }> {
   const log = new MemorySink()
   const logger = createLogger({ name: 'shoal-relay', level: 'debug', destination: log, pretty: false })
-  const relay = await openRelay(relayConfig(argv), { logger })
+  const relay = await openRelay(relayConfig(argv, env), { logger })
   return Object.assign(relay, { log })
 }

@@ -141,6 +141,7 @@ export {
   type PublisherOptions,
   type PublishOptions,
   type PublishResult,
+  type RelayedMessage,
   type SealOptions,
 } from './send/options.js'
 export { DEFAULT_BURST_BYTES } from './send/outbox.js'

@@ -35,13 +35,14 @@ import {
   type PublisherOptions,
   type PublishOptions,
   type PublishResult,
+  type RelayedMessage,
 } from './send/options.js'
 import { Outbox } from './send/outbox.js'
 import { Retransmitter } from './send/retransmitter.js'
 import { createSchemaAnnouncer, type SchemaAnnouncer } from './send/schema-announcer.js'
 import { SENT_LOG_BYTES, SENT_LOG_MS, SentLog } from './send/sent-log.js'
 import { emptySchemaStats, type StatsSnapshot } from './stats.js'
-import type { FrameHeader } from './wire/header.js'
+import { encodeTopic, type FrameHeader } from './wire/header.js'
 import { encodeHeartbeats } from './wire/heartbeat.js'
 import { SEAL_OVERHEAD } from './wire/seal.js'
 
@@ -267,6 +268,25 @@ export class Publisher extends EventEmitter {
     }
   }
 
+  /**
+   * Sends a whole message that crossed another medium (a NATS bridge) as its publisher first sent
+   * it: its original session, sequence and hop count, so that receivers count its stream's loss
+   * exactly. Small messages are batched when batching is on; large ones are fragmented to this
+   * publisher's budget. Nothing is kept for repair (`REPAIRABLE` clear) and no heartbeat speaks for
+   * the stream: receivers see a lost tail only when the stream's next message arrives. Rejects
+   * with `SHOAL_BAD_OPTION` for a session or sequence that is no u32 or hops outside 0-255, and
+   * `SHOAL_BAD_TOPIC` for a topic of no or too many bytes.
+   */
+  forwardMessage(message: RelayedMessage): Promise<PublishResult> {
+    try {
+      this.#checkOpen()
+      checkRelayed(message)
+      return this.#framer.relayed(message, encodeTopic(message.topic))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
   /** Runs a send nobody awaits: a failure is a `'warning'`; flush() and close() wait for it. */
   #background(sending: Promise<unknown>): void {
     const done: Promise<void> = sending.then(
@@ -422,6 +442,23 @@ export class Publisher extends EventEmitter {
 
   #checkOpen(): void {
     if (this.#closed) throw transportError('SHOAL_CLOSED', 'the publisher is closed')
+  }
+}
+
+const U32_MAX = 0xffff_ffff
+const MAX_HOPS = 0xff
+
+function checkRelayed({ sessionId, sequence, hops }: RelayedMessage): void {
+  for (const [name, value, max] of [
+    ['sessionId', sessionId, U32_MAX],
+    ['sequence', sequence, U32_MAX],
+    ['hops', hops, MAX_HOPS],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 0 || value > max)
+      throw transportError(
+        'SHOAL_BAD_OPTION',
+        `forwardMessage: ${name} ${value} is not a whole number 0-${max}`,
+      )
   }
 }
 

@@ -22,6 +22,7 @@ import { runCodec } from './scenarios/codec.js'
 import { runDds } from './scenarios/dds.js'
 import { runImage } from './scenarios/image.js'
 import { runLatency } from './scenarios/latency.js'
+import { runNats } from './scenarios/nats.js'
 import { runSmall } from './scenarios/small.js'
 import { evaluateTargets } from './targets.js'
 
@@ -97,6 +98,7 @@ async function measure(options: BenchOptions, argv: string[]): Promise<BenchResu
       if (scenario === 'latency') partial.latency = await runLatency(ctx)
       if (scenario === 'dds') partial.dds = await runDds(ctx)
       if (scenario === 'codec') partial.codec = await runCodec(ctx)
+      if (scenario === 'nats') partial.nats = await runNats(ctx)
     }
     const provisional = { ...partial, finishedAt: '', durationS: 0 }
     const targets = evaluateTargets(provisional)

@@ -1,7 +1,7 @@
 /** The bench's flags: parsing, defaults and the usage text. Bad flags are a UsageError (exit 2). */
 
 /** In the order they run; `dds` (the Cyclone DDS peer) right after the Shoal scenarios it is compared with. */
-export const SCENARIOS = ['small', 'image', 'latency', 'dds', 'codec'] as const
+export const SCENARIOS = ['small', 'image', 'latency', 'dds', 'codec', 'nats'] as const
 export type Scenario = (typeof SCENARIOS)[number]
 export type ProfileMode = 'auto' | 'always' | 'never'
 
@@ -66,6 +66,8 @@ Flags:
                          codec    encode+frame, deframe+decode, one frame and batched: protobufjs
                                   alone, Shoal; per datagram: AES-256-GCM seal/open, Ed25519
                                   sign/verify (no sockets)
+                         nats     45-byte frames through relay → nats-server → relay (needs
+                                  nats-server and a built apps/relay), paced to 50,000/s
                          memory   receiver peak RSS: same as small,image
   --runs N             runs of every measurement, 1-${MAX_RUNS} (default ${DEFAULT_RUNS}); tables show the median [min-max]
   --quick              smaller counts, for a smoke run (about a minute); Cyclone DDS: 1 timed second

@@ -16,6 +16,7 @@ import {
   ddsSmallNote,
   ddsSmallRow,
 } from './render-dds.js'
+import { natsSection } from './render-nats.js'
 import { imageSealNote, latencySealNote, sealSection, smallSealNote } from './render-seal.js'
 import type { BenchResults } from './results.js'
 import type { ImageRun } from './scenarios/image.js'
@@ -523,6 +524,7 @@ export function renderReport(results: BenchResults, options: ReportOptions = {})
   if (results.image || dds) parts.push('', imageSection(results), ...noiseLine(results, 'image'))
   if (results.latency || dds) parts.push('', latencySection(results), ...noiseLine(results, 'latency'))
   if (results.codec) parts.push('', codecSection(results.codec), ...noiseLine(results, 'codec'))
+  if (results.nats) parts.push('', natsSection(results.nats))
   if (results.small || results.image || dds) parts.push('', memorySection(results))
   const seal = sealSection(results)
   if (seal !== '') parts.push('', seal)

@@ -6,6 +6,7 @@ import type { CodecResult } from './scenarios/codec.js'
 import type { DdsResult } from './scenarios/dds.js'
 import type { ImageResult } from './scenarios/image.js'
 import type { LatencyResult } from './scenarios/latency.js'
+import type { NatsResult } from './scenarios/nats.js'
 import type { SmallResult } from './scenarios/small.js'
 import type { TargetResult } from './targets.js'
 
@@ -45,6 +46,8 @@ export interface BenchResults {
   codec?: CodecResult
   /** The Cyclone DDS peer (ddsperf). */
   dds?: DdsResult
+  /** Frames through relay → nats-server → relay. */
+  nats?: NatsResult
   targets: TargetResult[]
   profiles: ProfileSummary[]
 }

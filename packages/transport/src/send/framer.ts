@@ -12,7 +12,7 @@ import { FrameSlab } from '../wire/slab.js'
 import type { AckBook } from './ack-book.js'
 import type { Batcher } from './batcher.js'
 import type { Ledger, TopicState } from './ledger.js'
-import { BACK_PRESSURED, type PublishOptions, type PublishResult } from './options.js'
+import { BACK_PRESSURED, type PublishOptions, type PublishResult, type RelayedMessage } from './options.js'
 import { datagramLength, type LogNote, type Outbox } from './outbox.js'
 import type { Retransmitter } from './retransmitter.js'
 
@@ -301,6 +301,44 @@ export class Framer {
     this.#context.activity()
     state.stream.sent(frame.length - FIXED_HEADER_LENGTH - state.bytes.length - CRC_LENGTH, 1)
     return sequence
+  }
+
+  /** `publisher.forwardMessage()`: see there. */
+  async relayed(message: RelayedMessage, topicBytes: Uint8Array): Promise<PublishResult> {
+    this.#context.checkOpen()
+    const gate = this.#context.outbox.gate
+    while (gate !== undefined && !gate.open()) await gate.ready()
+    const { topic, fingerprint, payload, sessionId, sequence, hops } = message
+    // REPAIRABLE stays clear: this publisher keeps nothing of another session's frames.
+    const flags = 0
+    const entry = batchEntryLength(topicBytes.length, payload.length)
+    const batcher = this.#context.batcher
+    if (batcher !== undefined && entry <= batchCapacity(this.#budget)) {
+      batcher.makeRoom(entry)
+      batcher.builder.append(flags, hops, sessionId, sequence, fingerprint, topicBytes, payload)
+      batcher.appended()
+      await batcher.sent()
+      return { topic, sequence, datagrams: 1, bytes: entry }
+    }
+    batcher?.flush()
+    if (FIXED_HEADER_LENGTH + topicBytes.length + payload.length + CRC_LENGTH <= this.#budget) {
+      const frame = this.#slab.copyFrame(flags, hops, sessionId, sequence, fingerprint, topicBytes, payload)
+      await this.#context.outbox.sendAll([frame], 'first')
+      return { topic, sequence, datagrams: 1, bytes: frame.length }
+    }
+    const frames = fragmentParts(
+      { kind: FrameKind.DATA, flags, hops, topic, sessionId, sequence, fingerprint, extensionLength: 0 },
+      topicBytes,
+      payload,
+      this.#budget,
+    )
+    let bytes = 0
+    for (const frame of frames) bytes += datagramLength(frame)
+    // After the fragmented messages before it, as `payload()` does: never interleaved.
+    const sending = this.#fragmented.then(() => this.#context.outbox.sendAll(frames, 'first'))
+    this.#fragmented = sending.catch(() => {})
+    await sending
+    return { topic, sequence, datagrams: frames.length, bytes }
   }
 
   /** `publisher.forward()`: see there. */

@@ -126,6 +126,24 @@ export interface PublishOptions {
   ack?: boolean
 }
 
+/**
+ * A whole message received by other means than this transport (a bridge: NATS, a recording) to
+ * send again as it was first sent: its original session, sequence and hop count, so receivers
+ * account for its stream's loss exactly as if it came from its publisher (`publisher.forwardMessage()`).
+ */
+export interface RelayedMessage {
+  readonly topic: string
+  readonly fingerprint: number
+  /** The encoded message (plain protobuf), at most the receivers' message limit (64 MiB by default). */
+  readonly payload: Uint8Array
+  /** The original publisher's session id (u32). */
+  readonly sessionId: number
+  /** The message's sequence in its (session, topic) stream (u32). */
+  readonly sequence: number
+  /** Relays crossed so far, this one included (0-255). */
+  readonly hops: number
+}
+
 export interface PublishResult {
   topic: string
   sequence: number
