@@ -3,8 +3,8 @@
  * part), on loopback (interface 127.0.0.1): `shoal-send --proto X --input -` publishes them,
  * `shoal-relay --proto X` forwards them, `shoal-recv --proto X` prints and records them (MCAP and
  * Shoal's own format both carry their schema, so `shoal-recv --from` reads them back without
- * `--proto`), and a
- * `shoal-recv` without `--proto` counts them as `unknown-type`.
+ * `--proto`), and a `shoal-recv` without `--proto` learns them from the sender's in-band
+ * announce (WIRE.md “Schemas”), then prints and records them like the others.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -49,13 +49,14 @@ const lines = Array.from({ length: COUNT }, (_, i) =>
 ).join('\n')
 
 describe('--proto: a type that is not built in, end to end', () => {
-  it('is published, forwarded by a relay, printed and recorded by a receiver with --proto, and counted unknown-type by one without', async () => {
+  it('is published, forwarded by a relay, printed and recorded by a receiver with --proto, and learnt in-band by one without', async () => {
     const a = loopbackEndpoint()
     const b = loopbackEndpoint()
     const near = ['--interface', LOOPBACK, '--group', a.group, '--port', String(a.port)]
     const far = ['--interface', LOOPBACK, '--group', b.group, '--port', String(b.port)]
     const record = join(scratch, 'wind.mcap')
     const shoalRecord = join(scratch, 'wind.rec')
+    const learntRecord = join(scratch, 'learnt.mcap')
 
     const withProto = start('recv', [...far, '--proto', WIND_PROTO, '--output', 'json', '--record', record])
     const recorder = start('recv', [
@@ -67,7 +68,7 @@ describe('--proto: a type that is not built in, end to end', () => {
       '--record',
       shoalRecord,
     ])
-    const without = start('recv', [...near, '--output', 'json'])
+    const without = start('recv', [...near, '--output', 'json', '--record', learntRecord])
     const relay = start('relay', [
       '--proto',
       WIND_PROTO,
@@ -92,14 +93,14 @@ describe('--proto: a type that is not built in, end to end', () => {
     expect(stoppedSummary(await withProto.stop())).toMatchObject({ frames: COUNT, gaps: 0, drops: 0 })
     expect(stoppedSummary(await recorder.stop())).toMatchObject({ frames: COUNT, gaps: 0, drops: 0 })
 
-    // The receiver without --proto heard every frame (its streams count them) and printed none.
-    const plain = stoppedSummary(await without.stop())
-    expect(plain).toMatchObject({ drops: COUNT, dropsByReason: { 'unknown-type': COUNT } })
-    expect(frames(without)).toEqual([])
+    // The receiver without --proto learnt the type from the sender's announce: every frame printed.
+    await without.waitUntil(`${COUNT} frames`, () => (frames(without).length >= COUNT ? true : undefined))
+    expect(frames(without).map((f) => f.message)).toEqual(got.map((f) => f.message))
+    expect(stoppedSummary(await without.stop())).toMatchObject({ frames: COUNT, gaps: 0, drops: 0 })
     await relay.stop()
 
-    // Both recordings describe the type themselves: read back with no --proto.
-    for (const file of [record, shoalRecord]) {
+    // The recordings describe the type themselves (the learnt one too): read back with no --proto.
+    for (const file of [record, shoalRecord, learntRecord]) {
       const replay = start('recv', ['--from', file, '--output', 'json'])
       expect((await replay.exited()).code, file).toBe(0)
       const read = frames(replay)
