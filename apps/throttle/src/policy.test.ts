@@ -89,6 +89,25 @@ describe('--latest', () => {
     expect(policy.stats()).toMatchObject({ heldFrames: 0, heldBytes: 0, dropped: { stopped: 2 } })
     expect(policy.tick(latest)).toEqual([])
   })
+
+  it('holds a frame’s own bytes, not the datagram its payload is a view of (MAX_HELD_BYTES is what is kept)', () => {
+    const latest = rule('latest', '*')
+    const policy = new ThrottlePolicy([latest], 'pass')
+    // As a subscriber hands it: a 1-byte payload in a 60 KB datagram (a stranger's header extension).
+    const datagram = new Uint8Array(60_000)
+    datagram[59_995] = 9
+    const received = { topic: 'a', fingerprint: 7, payload: datagram.subarray(59_995, 59_996), source: {} }
+    policy.offer(received, 0)
+    expect(policy.stats().heldBytes).toBe(1)
+    const [out] = policy.tick(latest)
+    expect(out?.payload.buffer.byteLength).toBe(1)
+    expect([...(out?.payload ?? [])]).toEqual([9])
+    expect(out).toEqual({ topic: 'a', fingerprint: 7, payload: new Uint8Array([9]) })
+    // a payload that is its whole buffer is held as it is (no copy)
+    const whole = frame('b', 3, 16)
+    policy.offer(whole, 1)
+    expect(policy.tick(latest)[0]?.payload).toBe(whole.payload)
+  })
 })
 
 describe('topics no rule matches, and the topic table', () => {

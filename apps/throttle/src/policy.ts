@@ -12,6 +12,7 @@
  * Bounded: at most `MAX_TOPICS` topics are tracked (the least recently heard is let go first,
  * counted, its held frame dropped as `evicted`), a topic not heard for `TOPIC_IDLE_MS` is
  * forgotten, and held frames take at most `MAX_HELD_BYTES` (past it a frame is dropped, `memory`).
+ * A held frame keeps only its own bytes (see {@link heldCopy}), so the cap is what it holds.
  */
 import { type Rule, ruleFor } from './rules.js'
 
@@ -108,7 +109,7 @@ export class ThrottlePolicy {
       this.#dropped.superseded++
       this.#release(state)
     }
-    state.held = frame
+    state.held = heldCopy(frame)
     this.#heldFrames++
     this.#heldBytes += frame.payload.length
     this.#held.get(state.rule)?.add(state)
@@ -185,4 +186,17 @@ export class ThrottlePolicy {
     state.held = undefined
     this.#held.get(state.rule)?.delete(state)
   }
+}
+
+/**
+ * What a `--latest` rule holds of a frame: its topic, fingerprint and payload, the payload copied
+ * when it is a view into a larger buffer. A subscriber's payload is a view into the datagram it came
+ * in (zero-copy), and a stranger's datagram can be 64 KiB with a 1-byte payload (a header extension,
+ * or a batch's other entries): held as it came, 4,096 topics kept 256 MiB alive while `heldBytes`
+ * said 4 KiB. Nor is the rest of the received frame (source, stamps) kept.
+ */
+function heldCopy(frame: InFrame): InFrame {
+  const { payload } = frame
+  const own = payload.byteOffset === 0 && payload.byteLength === payload.buffer.byteLength
+  return { topic: frame.topic, fingerprint: frame.fingerprint, payload: own ? payload : payload.slice() }
 }

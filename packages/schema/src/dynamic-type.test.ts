@@ -4,6 +4,8 @@ import { samples } from '../test/fixtures/samples.js'
 import { describedTypeNames, fileDescriptorSet } from './descriptor-set.js'
 import {
   descriptorSetOf,
+  MAX_DESCRIPTOR_DEFINITIONS,
+  MAX_DESCRIPTOR_FIELDS_PER_MESSAGE,
   MAX_DESCRIPTOR_SET_BYTES,
   messageTypeFromDescriptorSet,
   SchemaError,
@@ -144,6 +146,52 @@ describe('verifySchema', () => {
     expect(messageTypeFromDescriptorSet(setOf(messages), `crafted.T${depth - 5}`).typeName).toBe(
       `crafted.T${depth - 5}`,
     )
+  })
+})
+
+describe('verifySchema on sets crafted to cost CPU (protobufjs builds a message in fields²)', () => {
+  const fields = (n: number, typeName = '.crafted.T') =>
+    Array.from({ length: n }, (_, i) => ({ name: `f${i}`, number: i + 1, label: 1, type: 11, typeName }))
+  const detailOf = (v: ReturnType<typeof verifySchema>) => (v.ok ? 'ok' : `${v.reason}: ${v.detail}`)
+
+  it('refuses a message with more than MAX_DESCRIPTOR_FIELDS_PER_MESSAGE fields before building it', () => {
+    // 32,768 fields (760 KB) took protobufjs 224 s to build: refused at once, by count.
+    const set = setOf([{ name: 'T', field: fields(32_768) }])
+    expect(set.length).toBeLessThan(MAX_DESCRIPTOR_SET_BYTES)
+    expect(detailOf(verifySchema('crafted.T', 1, set))).toMatch(
+      /^too-large: .*MAX_DESCRIPTOR_FIELDS_PER_MESSAGE/,
+    )
+    // the same, nested a level down
+    const nested = setOf([
+      { name: 'Outer', nestedType: [{ name: 'T', field: fields(MAX_DESCRIPTOR_FIELDS_PER_MESSAGE + 1) }] },
+    ])
+    expect(detailOf(verifySchema('crafted.Outer', 1, nested))).toMatch(/MAX_DESCRIPTOR_FIELDS_PER_MESSAGE/)
+  })
+
+  it('builds a message with exactly MAX_DESCRIPTOR_FIELDS_PER_MESSAGE fields', () => {
+    const set = setOf([{ name: 'T', field: fields(MAX_DESCRIPTOR_FIELDS_PER_MESSAGE) }])
+    const type = messageTypeFromDescriptorSet(set, 'crafted.T')
+    expect(verifySchema('crafted.T', type.fingerprint, set).ok).toBe(true)
+  })
+
+  it('trusts a local set (messageTypeFromDescriptorSet: --proto): no count cap', () => {
+    const set = setOf([{ name: 'T', field: fields(MAX_DESCRIPTOR_FIELDS_PER_MESSAGE + 1) }])
+    const type = messageTypeFromDescriptorSet(set, 'crafted.T')
+    expect(detailOf(verifySchema('crafted.T', type.fingerprint, set))).toMatch(/^too-large/)
+  })
+
+  it('refuses a set of more than MAX_DESCRIPTOR_DEFINITIONS definitions, each message small', () => {
+    const per = 7 // a message and its 7 fields: 8 definitions
+    const messages = Array.from({ length: Math.ceil(MAX_DESCRIPTOR_DEFINITIONS / (per + 1)) }, (_, i) => ({
+      name: `M${i}`,
+      field: fields(per, '.crafted.M0'),
+    }))
+    const set = setOf(messages)
+    expect(set.length).toBeLessThan(MAX_DESCRIPTOR_SET_BYTES)
+    expect(detailOf(verifySchema('crafted.M0', 1, set))).toMatch(/^too-large: .*MAX_DESCRIPTOR_DEFINITIONS/)
+    // one message fewer is within it (a file counts as one)
+    const fewer = setOf(messages.slice(0, Math.floor((MAX_DESCRIPTOR_DEFINITIONS - 1) / (per + 1))))
+    expect(detailOf(verifySchema('crafted.M0', 1, fewer))).toMatch(/^fingerprint-mismatch/)
   })
 })
 

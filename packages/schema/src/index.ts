@@ -18,6 +18,8 @@ export {
 } from './dynamic-registry.js'
 export {
   descriptorSetOf,
+  MAX_DESCRIPTOR_DEFINITIONS,
+  MAX_DESCRIPTOR_FIELDS_PER_MESSAGE,
   MAX_DESCRIPTOR_SET_BYTES,
   messageTypeFromDescriptorSet,
   SchemaError,

@@ -46,7 +46,9 @@ export {
   SCHEMA_REQUEST_MAX_ASKS,
   SCHEMA_REQUEST_RETRY_MS,
   SCHEMA_REQUESTS_PER_SECOND,
+  SCHEMA_VERIFY_BURST_MS,
   SCHEMA_VERIFY_BYTES_PER_SECOND,
+  SCHEMA_VERIFY_MS_PER_SECOND,
   type SchemaRejection,
   type SchemaVerdict,
 } from './receive/schema-learner.js'

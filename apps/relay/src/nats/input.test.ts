@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { writeHeaders } from './headers.js'
-import { type IncomingMessage, NATS_MAX_INFLIGHT_BYTES, NatsInput } from './input.js'
+import { type IncomingMessage, NATS_MAX_INFLIGHT_BYTES, NATS_MESSAGE_COST_BYTES, NatsInput } from './input.js'
 
 const headers = (hops = 1) =>
   writeHeaders({
@@ -76,12 +76,30 @@ describe('NatsInput', () => {
       release = () => resolve(true)
     })
     const { nats } = input(() => held)
-    const size = 4 * 1024 * 1024
-    for (let i = 0; i < NATS_MAX_INFLIGHT_BYTES / size + 2; i++)
+    const size = 4 * 1024 * 1024 - NATS_MESSAGE_COST_BYTES
+    for (let i = 0; i < NATS_MAX_INFLIGHT_BYTES / (size + NATS_MESSAGE_COST_BYTES) + 2; i++)
       nats.message({ subject: 'site.imu', data: new Uint8Array(size), headers: headers() })
     expect(nats.counters.dropped.backlog).toBe(2)
     release()
     await new Promise((resolve) => setImmediate(resolve))
     expect(nats.message({ subject: 'site.imu', data: new Uint8Array(size), headers: headers() })).toBe(true)
+  })
+
+  it(`charges each message ${NATS_MESSAGE_COST_BYTES} bytes besides its payload: a flood of empty ones is bounded too`, async () => {
+    let release: () => void = () => {}
+    const held = new Promise<boolean>((resolve) => {
+      release = () => resolve(true)
+    })
+    const { nats, got } = input(() => held)
+    const most = NATS_MAX_INFLIGHT_BYTES / NATS_MESSAGE_COST_BYTES
+    for (let i = 0; i < most + 10; i++)
+      nats.message({ subject: 'site.imu', data: new Uint8Array(0), headers: headers() })
+    // Before: every empty message was taken while the output was stuck, without any bound.
+    expect(got).toHaveLength(most)
+    expect(nats.counters.dropped.backlog).toBe(10)
+    release()
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(nats.counters.forwarded).toBe(most)
+    expect(nats.message({ subject: 'site.imu', data: new Uint8Array(0), headers: headers() })).toBe(true)
   })
 })

@@ -14,6 +14,12 @@ import { subjectToTopic } from './subject.js'
  * dropped (`backlog`) rather than held while an output is slower than NATS delivers.
  */
 export const NATS_MAX_INFLIGHT_BYTES = 32 * 1024 * 1024
+/**
+ * What each message in flight is charged besides its payload, bytes: its topic (up to 255), the
+ * message object, its promise and the outputs' batch entry. Without it an empty payload cost 0, so
+ * a flood of empty messages from NATS while an output is slow was held without any bound.
+ */
+export const NATS_MESSAGE_COST_BYTES = 512
 
 export const NATS_IN_DROP_REASONS = [
   'malformed',
@@ -105,8 +111,9 @@ export class NatsInput {
     const hops = headers.hops + 1
     if (!this.#accepts(topic)) return drop('filtered')
     const payload = msg.data
-    if (this.#inflight + payload.length > NATS_MAX_INFLIGHT_BYTES) return drop('backlog')
-    this.#inflight += payload.length
+    const cost = payload.length + NATS_MESSAGE_COST_BYTES
+    if (this.#inflight + cost > NATS_MAX_INFLIGHT_BYTES) return drop('backlog')
+    this.#inflight += cost
     this.#deliver({
       topic,
       fingerprint: headers.fingerprint,
@@ -116,12 +123,12 @@ export class NatsInput {
       hops,
     }).then(
       (taken) => {
-        this.#inflight -= payload.length
+        this.#inflight -= cost
         if (taken) this.counters.forwarded++
         else drop('filtered')
       },
       () => {
-        this.#inflight -= payload.length
+        this.#inflight -= cost
         drop('send-failed')
       },
     )

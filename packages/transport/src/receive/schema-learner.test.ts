@@ -11,6 +11,8 @@ import {
   SCHEMA_REQUEST_MAX_ASKS,
   SCHEMA_REQUEST_RETRY_MS,
   SCHEMA_REQUESTS_PER_SECOND,
+  SCHEMA_VERIFY_BURST_MS,
+  SCHEMA_VERIFY_MS_PER_SECOND,
   SchemaLearner,
   type SchemaVerdict,
 } from './schema-learner.js'
@@ -162,5 +164,41 @@ describe('SchemaLearner', () => {
         },
       ),
     )
+  })
+
+  it('charges the time each verify took: a stranger’s costly sets get SCHEMA_VERIFY_MS_PER_SECOND, no more', () => {
+    // Each set costs 300 ms to verify (a crafted shape; its bytes are few): the fake clock moves.
+    const clock = { now: 0 }
+    const drops: DropReason[] = []
+    let verified = 0
+    const learner = new SchemaLearner({
+      receiverSession: 1,
+      verify: (typeName, fingerprint, set) => {
+        verified++
+        clock.now += 300
+        return fakeVerify(typeName, fingerprint, set)
+      },
+      known: () => false,
+      learned: () => {},
+      send: () => {},
+      drop: (reason) => drops.push(reason),
+      now: () => clock.now,
+    })
+    const seconds = 60
+    let sent = 0
+    // A stranger's announce of a new made-up type every 10 ms for a minute.
+    for (const end = seconds * 1000; clock.now < end; clock.now += 10, sent++) {
+      const fingerprint = 0x1000 + sent
+      announce(learner, fingerprint, new Uint8Array([fingerprint & 0xff, 1, 2, 3]))
+    }
+    const spent = verified * 300
+    expect(spent).toBeLessThanOrEqual(
+      SCHEMA_VERIFY_BURST_MS + 300 + SCHEMA_VERIFY_MS_PER_SECOND * (clock.now / 1000),
+    )
+    expect(verified).toBeGreaterThan(0)
+    expect(drops.filter((d) => d === 'schema-limited')).toHaveLength(sent - verified)
+    // Paid back: a real announce verifies again.
+    clock.now += (spent / SCHEMA_VERIFY_MS_PER_SECOND) * 1000
+    expect(announce(learner, 0x77, new Uint8Array([0x77]))).toEqual(['schema'])
   })
 })

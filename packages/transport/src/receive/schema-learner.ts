@@ -33,6 +33,16 @@ export const MAX_LEARNED_TYPES = 256
  * stranger's announces of made-up types cannot keep a receiver busy. Past it: `schema-limited`.
  */
 export const SCHEMA_VERIFY_BYTES_PER_SECOND = 4 * 1024 * 1024
+/**
+ * Milliseconds of verifying per second at most (10 % of a core). Bytes alone do not bound the CPU:
+ * a set's cost depends on its shape (a crafted set within @shoal/schema's caps costs about half a
+ * second, a real one a few ms), so the time each verify took is measured and charged. A verify
+ * starts only while some is left; one that overdraws leaves the next ones `schema-limited` until
+ * the debt is paid.
+ */
+export const SCHEMA_VERIFY_MS_PER_SECOND = 100
+/** What the verify time budget saves up to, ms: a burst of real announces at start verifies at once. */
+export const SCHEMA_VERIFY_BURST_MS = 1_000
 /** Reassembly of announces, apart from DATA and smaller: sets are small, and a stranger's partial ones cost little. */
 export const SCHEMA_REASSEMBLY = {
   maxMessageBytes: SCHEMA_MAX_BYTES,
@@ -100,11 +110,23 @@ class Budget {
     this.#at = now
   }
   take(amount: number, now: number): boolean {
-    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#at) * this.rate) / 1000)
-    this.#at = now
+    this.#refill(now)
     if (amount > this.#tokens) return false
     this.#tokens -= amount
     return true
+  }
+  /** Whether anything is left (a cost known only afterwards is then {@link spend}t). */
+  left(now: number): boolean {
+    this.#refill(now)
+    return this.#tokens > 0
+  }
+  /** Takes `amount`, into debt if need be. */
+  spend(amount: number): void {
+    this.#tokens -= amount
+  }
+  #refill(now: number): void {
+    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#at) * this.rate) / 1000)
+    this.#at = now
   }
 }
 
@@ -115,6 +137,7 @@ export class SchemaLearner {
   readonly #reassembler: Reassembler
   readonly #requests: Budget
   readonly #verifying: Budget
+  readonly #verifyTime: Budget
   readonly #stats: SchemaStats = emptySchemaStats()
   #sequence = 0
 
@@ -124,6 +147,7 @@ export class SchemaLearner {
     this.#reassembler = new Reassembler({ ...SCHEMA_REASSEMBLY, now: options.now })
     this.#requests = new Budget(SCHEMA_REQUESTS_PER_SECOND, SCHEMA_REQUESTS_PER_SECOND, now)
     this.#verifying = new Budget(SCHEMA_VERIFY_BYTES_PER_SECOND, SCHEMA_VERIFY_BYTES_PER_SECOND, now)
+    this.#verifyTime = new Budget(SCHEMA_VERIFY_MS_PER_SECOND, SCHEMA_VERIFY_BURST_MS, now)
   }
 
   /** A type learned in-band, by fingerprint. */
@@ -193,7 +217,8 @@ export class SchemaLearner {
       set = result.message
     } else if (header.messageLength > SCHEMA_MAX_BYTES) return this.#refuse('schema-too-large', address, port)
     if (this.#types.size >= MAX_LEARNED_TYPES) return this.#refuse('schemas-full', address, port)
-    if (!this.#verifying.take(set.length, this.#options.now()))
+    const started = this.#options.now()
+    if (!this.#verifyTime.left(started) || !this.#verifying.take(set.length, started))
       return this.#refuse('schema-limited', address, port)
     let verdict: SchemaVerdict
     try {
@@ -202,6 +227,7 @@ export class SchemaLearner {
       // The verifier should not throw on bad input; if it does, the announce is malformed all the same.
       verdict = { ok: false, reason: 'malformed' }
     }
+    this.#verifyTime.spend(this.#options.now() - started)
     if (!verdict.ok) return this.#refuse(REJECTION_REASONS[verdict.reason], address, port)
     this.#types.set(fingerprint, verdict.type)
     this.#pending.delete(fingerprint)
