@@ -85,7 +85,7 @@ function splitStreams(
  *   `shoal_backpressure_seconds_total`, `shoal_backpressure_waits_total`, `shoal_sends_refused_total`
  * - in-band schemas (WIRE.md “Schemas”): `shoal_schema_events_total{event}` (`announced`,
  *   `announced_bytes`, `requested`, `limited`, `unknown`, `accepted`, `known`, `rejected`,
- *   `requests_suppressed`; rejections by reason are in `shoal_drops_total`) and `shoal_schemas_pending`
+ *   `requests_suppressed`, `pending_evicted`; rejections by reason are in `shoal_drops_total`) and `shoal_schemas_pending`
  * - keyed (WIRE.md “Sealing”): `shoal_sealing_key{key_id}`, `shoal_seal_datagrams_total{event}`,
  *   `shoal_seal_senders`, `shoal_seal_sender_evictions_total{reason}` (see seal-metrics.ts)
  *
@@ -293,7 +293,7 @@ export function registerTransportMetrics(
   )
   perKey(
     'schema_events_total',
-    'In-band schemas: announces sent (and their bytes), requests sent or received, requests not answered for the interval or budget (limited) or for a type not sent (unknown), announces accepted, of a known type, rejected (by reason in shoal_drops_total), requests not sent (table or rate full).',
+    'In-band schemas: announces sent (and their bytes), requests sent or received, requests not answered for the interval or budget (limited) or for a type not sent (unknown), announces accepted, of a known type, rejected (by reason in shoal_drops_total), requests not sent (rate spent), pending fingerprints let go to make room (pending_evicted).',
     'event',
     (stats) => {
       const { pending: _pending, ...events } = stats.schemas ?? {}

@@ -379,8 +379,10 @@ export type SchemaStats = {
   known: number
   /** Announces refused: not well formed, or the fingerprint does not match the descriptor (subscriber). */
   rejected: number
-  /** Requests not sent: the pending table was full or the request rate spent (subscriber). */
+  /** Requests not sent: the request rate was spent (subscriber). */
   requestsSuppressed: number
+  /** Pending fingerprints let go to make room for a new one, the table full (subscriber). */
+  pendingEvicted: number
   /** Fingerprints asked for and not known yet (subscriber). */
   pending: number
   /** Frames held for their schema (subscriber); those not `released` were counted `unknown-type`. */
@@ -400,6 +402,7 @@ export function emptySchemaStats(): SchemaStats {
     known: 0,
     rejected: 0,
     requestsSuppressed: 0,
+    pendingEvicted: 0,
     pending: 0,
     held: 0,
     released: 0,

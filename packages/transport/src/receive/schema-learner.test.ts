@@ -98,6 +98,17 @@ describe('SchemaLearner', () => {
     expect(sent.length).toBe(SCHEMA_REQUESTS_PER_SECOND)
     expect(learner.stats().pending).toBe(MAX_PENDING_SCHEMAS)
     expect(learner.stats().requestsSuppressed).toBe(10_000 - 2 - SCHEMA_REQUESTS_PER_SECOND)
+    expect(learner.stats().pendingEvicted).toBe(10_000 - 2 - MAX_PENDING_SCHEMAS)
+  })
+
+  it("a stranger's made-up fingerprints do not keep a real new type from being asked for", () => {
+    const { clock, sent, learner } = setup()
+    for (let fingerprint = 2; fingerprint < 2 + 4 * MAX_PENDING_SCHEMAS; fingerprint++)
+      learner.unknown(dataHeader(fingerprint), '10.0.0.9', 1)
+    clock.now += 1_000 // the request budget refills
+    expect(learner.unknown(dataHeader(0x5eed), '10.0.0.1', 5000)).toBe(true)
+    expect(sent.at(-1)?.to).toEqual({ address: '10.0.0.1', port: 5000 })
+    expect(learner.stats().pending).toBe(MAX_PENDING_SCHEMAS)
   })
 
   it('learns a verified type, fragmented or not, and then knows it', () => {

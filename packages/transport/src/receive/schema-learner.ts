@@ -16,7 +16,11 @@ import type { FrameHeader } from '../wire/header.js'
 import { encodeSchemaRequest, SCHEMA_MAX_BYTES } from '../wire/schema.js'
 import { Reassembler } from './reassembler.js'
 
-/** Fingerprints asked for and not known yet, at once; past it, new unknown ones are not asked for. */
+/**
+ * Fingerprints asked for and not known yet, at once; past it, the one asked for first is let go
+ * (counted `pendingEvicted`), so a stranger's made-up fingerprints cannot keep a real new type
+ * from being asked for.
+ */
 export const MAX_PENDING_SCHEMAS = 64
 /** A fingerprint still unknown is asked for again after this long, ms (the publisher's interval). */
 export const SCHEMA_REQUEST_RETRY_MS = 1_000
@@ -167,8 +171,9 @@ export class SchemaLearner {
     let pending = this.#pending.get(fingerprint)
     if (pending === undefined) {
       if (this.#pending.size >= MAX_PENDING_SCHEMAS) {
-        this.#stats.requestsSuppressed++
-        return false
+        // A Map keeps insertion order: its first key is the one pending longest.
+        this.#pending.delete(this.#pending.keys().next().value!)
+        this.#stats.pendingEvicted++
       }
       pending = { firstAt: now, lastAt: Number.NEGATIVE_INFINITY, asks: 0 }
       this.#pending.set(fingerprint, pending)
