@@ -69,6 +69,22 @@ export function messageTypeFromDescriptorSet(descriptorSet: Uint8Array, fullName
 }
 
 /**
+ * Gives a type defined elsewhere (a `shoal-codegen` class) the set it can be announced with, if the
+ * set gives the type's own fingerprint (a receiver verifies exactly that); else the type keeps none.
+ * Returns whether it did. Not exported from the package: {@link descriptorSetOf} reads it.
+ */
+export function attachDescriptorSet(type: MessageType, descriptorSet: Uint8Array): boolean {
+  try {
+    if (messageTypeFromDescriptorSet(descriptorSet, type.typeName).fingerprint !== type.fingerprint)
+      return false
+  } catch {
+    return false
+  }
+  setOfType.set(type, descriptorSet.slice())
+  return true
+}
+
+/**
  * Checks a schema from an untrusted source (the network): the set must be at most
  * {@link MAX_DESCRIPTOR_SET_BYTES}, decode, declare `fullName`, and give exactly `fingerprint`. Never
  * throws for bad input; the work is bounded by the size cap and the fingerprint's step budget.
