@@ -3,7 +3,7 @@
  * other services (see templates/service/ and apps/NAME/README.md once generated).
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { chmodSync, existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { PlopTypes } from '@turbo/gen'
 import { camel, firstPrompt, list, pascal, snake } from './bypass'
@@ -96,6 +96,13 @@ export function registerServiceGenerator(plop: PlopTypes.NodePlopAPI): void {
         data,
         abortOnFail: true,
       }))
+      // bin/shoal-NAME, the command its README calls (the root README puts bin/ on PATH).
+      const shim = `${root}/bin/${data.bin}`
+      actions.push({ type: 'add', path: shim, templateFile: `${base}/bin.hbs`, data, abortOnFail: true })
+      actions.push(() => {
+        chmodSync(shim, 0o755)
+        return `bin/${data.bin}: executable`
+      })
       actions.push({
         type: 'add',
         path: `${root}/.changeset/${data.name}-service.md`,

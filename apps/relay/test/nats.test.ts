@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { jetstreamManager } from '@nats-io/jetstream'
 import { connect, headers, type Msg } from '@nats-io/transport-node'
-import { Image, Imu, nowStampNs } from '@shoal/schema'
+import { Image, Imu, loadProtoTypes, nowStampNs } from '@shoal/schema'
 import { createPublisher, createSubscriber, Keyring, type ReceivedFrame } from '@shoal/transport'
 import protobuf from 'protobufjs'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -118,6 +118,37 @@ describe.skipIf(requireNatsServer().skip)('multicast → relay → NATS → rela
     expect(info.config).toMatchObject({ subjects: ['site.>'], max_bytes: 1024 ** 3, max_msgs: 10_000_000 })
     expect(info.config.max_age).toBe(24 * 3600 * 1e9)
     expect(info.state.messages).toBe(301)
+  })
+
+  it('names a --proto type in Shoal-Type, so a plain NATS client knows what to decode', async () => {
+    const server = await track(NatsServer.start())
+    const dir = mkdtempSync(join(tmpdir(), 'shoal-relay-nats-proto-'))
+    open.push({ close: async () => rmSync(dir, { recursive: true, force: true }) })
+    const proto = join(dir, 'wind.proto')
+    writeFileSync(
+      proto,
+      'syntax = "proto3";\npackage acme.v1;\nimport "shoal/v1/header.proto";\nmessage Wind { shoal.v1.Header header = 1; double speed = 2; }\n',
+    )
+    const Wind = loadProtoTypes([proto]).types.find((t) => t.typeName === 'acme.v1.Wind')
+    if (Wind === undefined) throw new Error('acme.v1.Wind not loaded')
+    const a = uniqueGroup()
+    const relay = await track(startRelay(['--proto', proto, '--in', a.route, '--out', `${server.url}/site`]))
+    const plain = await connect({ servers: `127.0.0.1:${server.port}` })
+    open.push({ close: () => plain.close() })
+    const heard: Msg[] = []
+    plain.subscribe('site.>', {
+      callback: (_e, msg) => {
+        heard.push(msg)
+      },
+    })
+    await plain.flush()
+    const publisher = await track(createPublisher({ ...a, interface: '127.0.0.1' }))
+    await publisher.publish('weather/wind', Wind, { speed: 7.5 })
+    await waitFor(() => heard.length === 1, 'the wind message on NATS')
+    expect(heard[0]?.subject).toBe('site.weather.wind')
+    expect(heard[0]?.headers?.get('Shoal-Type')).toBe('acme.v1.Wind')
+    expect(Wind.toObject(Wind.decode(heard[0]!.data))).toMatchObject({ speed: 7.5 })
+    expect(natsOut(relay).published).toBe(1)
   })
 
   it('survives a server restart mid-stream: the loss is counted at relay A and at site B, exactly', async () => {

@@ -249,7 +249,7 @@ async function openSource(
       })
     case 'replay':
       try {
-        return await replaySource(source)
+        return await replaySource({ ...source, types: config.types })
       } catch (error) {
         throw new Error(`--replay ${source.path}: ${(error as Error).message}`)
       }

@@ -12,13 +12,16 @@ import {
   type RecordingReport,
   skipFields,
 } from '@shoal/recording'
-import { formatFingerprint } from '@shoal/schema'
+import { type DynamicTypeRegistry, formatFingerprint } from '@shoal/schema'
+import { recordedSchemaLearner } from './recorded-schemas.js'
 import { isAbort, type Source } from './source.js'
 
 export interface ReplayOptions {
   readonly path: string
   /** 1 = original timing, 2 = twice as fast, 0 = no waiting. */
   readonly speed: number
+  /** The publisher's types (its schema source): the recording's schemas are added to them. */
+  readonly types?: DynamicTypeRegistry
 }
 
 /** What a first pass over the file found: how many frames, over how long, and what was skipped. */
@@ -71,6 +74,7 @@ export async function replaySource(options: ReplayOptions): Promise<Source> {
           },
           `${damage}; replaying the ${frames} good records`,
         )
+      const learn = options.types === undefined ? undefined : recordedSchemaLearner(options.types, logger)
       const start = performance.now()
       for (const frame of recording.frames()) {
         if (signal.aborted) return undefined
@@ -84,6 +88,7 @@ export async function replaySource(options: ReplayOptions): Promise<Source> {
             throw error
           }
         }
+        learn?.(frame)
         const sent = sink.publishEncoded(frame.topic, frame.fingerprint, frame.payload)
         if (sent === undefined) return undefined // --count reached
         logger.trace(

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMcapWriter, type RecordingFrame } from '@shoal/recording'
-import { Imu, nowStampNs, Temperature } from '@shoal/schema'
+import { Imu, loadProtoTypes, nowStampNs, Temperature } from '@shoal/schema'
 import { startCli } from '@shoal/service/testing'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { BIN, type Collector, collect, endpointArgs, summaryOf, uniqueEndpoint, waitFor } from './support.js'
@@ -104,6 +104,45 @@ describe('--replay FILE.mcap', () => {
     expect(summary.reason).toBe('end of recording')
     expect(summary.fields).toMatchObject({ frames: '8', recorded: '8' })
     expect(result.stderr).toMatch(/"format":"mcap"/)
+  })
+
+  it('announces the recording’s own schemas, so a receiver without the type decodes it', async () => {
+    const proto = join(scratch, 'wind.proto')
+    writeFileSync(
+      proto,
+      'syntax = "proto3";\npackage acme.v1;\nimport "shoal/v1/header.proto";\nmessage Wind { shoal.v1.Header header = 1; double speed = 2; }\n',
+    )
+    const loaded = loadProtoTypes([proto])
+    const Wind = loaded.types.find((t) => t.typeName === 'acme.v1.Wind')
+    if (Wind === undefined) throw new Error('acme.v1.Wind not loaded')
+    const path = join(scratch, 'wind.mcap')
+    const writer = await createMcapWriter(path, { schemaData: (name) => loaded.descriptorSets.get(name) })
+    for (let i = 0; i < 3; i++)
+      writer.write({
+        receivedAtNs: BASE_NS + BigInt(i) * 25_000_000n,
+        publishedAtNs: undefined,
+        sessionId: 0x11223344,
+        sequence: i,
+        fingerprint: Wind.fingerprint,
+        hops: 0,
+        topic: 'weather/wind',
+        source: '127.0.0.1:40000',
+        typeName: Wind.typeName,
+        payload: Wind.encode(Wind.fromObject({ speed: i + 0.5 })),
+      })
+    writer.close()
+    const endpoint = uniqueEndpoint()
+    const rx = await collect(endpoint) // decodes, and learns types in-band
+    open.push(rx)
+    const running = startCli(BIN, [...endpointArgs(endpoint), '--replay', path, '--speed', '0'])
+    await rx.follow(running)
+    expect((await running.exited).code).toBe(0)
+    await waitFor(() => rx.frames().length >= 3, 5000, '3 wind frames decoded')
+    expect(rx.frames().map((f) => [f.typeName, (f.message as { speed: number }).speed])).toEqual([
+      ['acme.v1.Wind', 0.5],
+      ['acme.v1.Wind', 1.5],
+      ['acme.v1.Wind', 2.5],
+    ])
   })
 
   it('replays a file a killed recorder left (no summary) to its last chunk, and exits 0', async () => {

@@ -1,4 +1,9 @@
-import { registerTransportMetrics, type ServiceContext, type ServiceHandle } from '@shoal/service'
+import {
+  addedTypeNames,
+  registerTransportMetrics,
+  type ServiceContext,
+  type ServiceHandle,
+} from '@shoal/service'
 import type { ThrottleConfig } from './config.js'
 import { registerThrottleMetrics } from './metrics.js'
 import { openThrottle, type ThrottleCounters } from './pipeline.js'
@@ -11,7 +16,11 @@ export async function startThrottle(ctx: ServiceContext<ThrottleConfig>): Promis
   const pipeline = await openThrottle(ctx.config)
   registerTransportMetrics(ctx.registry, () => pipeline.transportStats())
   registerThrottleMetrics(ctx.registry, () => pipeline.counters())
-  const detail = pipeline.describe()
+  const { config } = ctx
+  const detail = {
+    ...pipeline.describe(),
+    ...(config.proto.length === 0 ? {} : { protoTypes: addedTypeNames(config.types) }),
+  }
   ctx.logger.info(detail, 'started')
   ctx.ready(detail)
   return { stop: () => pipeline.close(), summary: () => summary(pipeline.counters()) }

@@ -42,6 +42,7 @@ describe('shoal-throttle config', () => {
     [['--rate', 'imu=1', '--latest', 'imu'], '--latest', /imu already has a rule \(--rate imu=1\)/],
     [['--unmatched', 'keep'], '--unmatched', /expected one of pass, drop/],
     [[...Array(MAX_RULES + 1).keys()].flatMap((i) => ['--rate', `t${i}=1`]), '--rate', /at most 64/],
+    [['--proto', '/nonexistent/wind.proto'], '--proto', /wind\.proto: ENOENT/],
   ])('refuses %j with exit 2, naming %s', (argv, flag, message) => {
     const error = refusal(argv)
     expect(error.flag).toBe(flag)

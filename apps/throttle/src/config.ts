@@ -1,3 +1,4 @@
+import type { DynamicTypeRegistry } from '@shoal/schema'
 import {
   commonFlags,
   conflict,
@@ -9,6 +10,7 @@ import {
   networkInterface,
   oneOf,
   port,
+  resolveProtoTypes,
   topicFilter,
 } from '@shoal/service'
 import { UNMATCHED_ACTIONS } from './policy.js'
@@ -73,12 +75,18 @@ export interface ThrottleConfig extends Omit<ThrottleFlags, 'outPort' | 'outInte
   readonly outInterface: InterfaceRef
   /** Every --rate and --latest rule, in the order given. */
   readonly rules: readonly Rule[]
+  /**
+   * Built-in and `--proto` types. Frames pass undecoded; the output is a new session, so receivers
+   * beyond the throttle ask it (not the original publisher) for the schema of a type they do not
+   * know: it answers for the types it has.
+   */
+  readonly types: DynamicTypeRegistry
 }
 
 /**
  * The parsed flags made whole: the output's port and interface default to the input's. Refuses
  * (exit 2) an output that is also an input (every frame published would come back in), more than
- * `MAX_RULES` rules, and a topic filter named by two rules.
+ * `MAX_RULES` rules, a topic filter named by two rules, and a `--proto` path that does not load.
  */
 export function resolveThrottleConfig(values: ThrottleFlags): ThrottleConfig {
   const { rate, latest, ...rest } = values
@@ -101,5 +109,11 @@ export function resolveThrottleConfig(values: ThrottleFlags): ThrottleConfig {
       )
     seen.set(rule.topic, rule)
   }
-  return { ...rest, outPort, outInterface: values.outInterface ?? values.interface, rules }
+  return {
+    ...rest,
+    outPort,
+    outInterface: values.outInterface ?? values.interface,
+    rules,
+    types: resolveProtoTypes(values.proto),
+  }
 }

@@ -61,6 +61,8 @@ export async function openThrottle(config: ThrottleConfig, options: PipelineOpti
     port: config.outPort,
     interface: config.outInterface.spec,
     ttl: config.ttl,
+    // Receivers beyond ask this session for the schemas of the types it republishes.
+    schemas: config.types,
   })
   const subscriber = await createSubscriber({
     group: [...config.group],

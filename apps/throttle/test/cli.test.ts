@@ -1,10 +1,12 @@
 /** The built bundle, as a user runs it: help, version, refusals, and a clean stop on SIGTERM. */
+import { spawnSync } from 'node:child_process'
 import { randomInt } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import { COMMON_CONFIG_ERROR_CASES, requireBuilt, runCli, startCli } from '@shoal/service/testing'
+import { COMMON_CONFIG_ERROR_CASES, cleanEnv, requireBuilt, runCli, startCli } from '@shoal/service/testing'
 import { beforeAll, describe, expect, it } from 'vitest'
 
 const BIN = fileURLToPath(new URL('../dist/shoal-throttle.js', import.meta.url))
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 beforeAll(() => requireBuilt(BIN))
 
 describe('shoal-throttle', () => {
@@ -23,6 +25,23 @@ describe('shoal-throttle', () => {
       '--http',
     ]) {
       expect(result.stdout).toMatch(new RegExp(`^  ${flag}\\b`, 'm'))
+    }
+  })
+
+  it('runs as a command, as the READMEs call it: bin/ on PATH, and pnpm shoal-throttle at the root', () => {
+    const onPath = spawnSync('shoal-throttle', ['--version'], {
+      cwd: '/',
+      env: cleanEnv({ PATH: `${ROOT}bin:${process.env.PATH ?? ''}` }),
+      encoding: 'utf8',
+    })
+    const viaPnpm = spawnSync('pnpm', ['--silent', 'shoal-throttle', '--version'], {
+      cwd: ROOT,
+      env: cleanEnv(),
+      encoding: 'utf8',
+    })
+    for (const result of [onPath, viaPnpm]) {
+      expect(result.status, result.stderr).toBe(0)
+      expect(result.stdout).toMatch(/^shoal-throttle \d+\.\d+\.\d+\n$/)
     }
   })
 

@@ -4,7 +4,10 @@
  * throttle's clock and ticks are the test's, so every count is exact.
  */
 import { randomInt } from 'node:crypto'
-import { Imu, NavSatFix } from '@shoal/schema'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Imu, loadProtoTypes, NavSatFix } from '@shoal/schema'
 import { configHarness } from '@shoal/service/testing'
 import { createPublisher, createSubscriber, type Publisher, type ReceivedFrame } from '@shoal/transport'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -123,5 +126,30 @@ describe('sender → throttle → receiver on loopback', () => {
     await waitFor(() => frames.length === 5, '5 frames on the output')
     expect(frames.map((f) => f.topic)).toEqual(['imu', 'imu', 'imu', 'imu', 'imu'])
     expect(throttle.counters()).toMatchObject({ received: 9, published: 5, dropped: { unmatched: 4 } })
+  })
+
+  it('--proto: a type the receiver was not built with is republished with its schema, and decodes beyond', async () => {
+    // The output is the throttle's own session: receivers ask it, not the first publisher, for schemas.
+    const dir = mkdtempSync(join(tmpdir(), 'shoal-throttle-proto-'))
+    try {
+      const proto = join(dir, 'wind.proto')
+      writeFileSync(
+        proto,
+        'syntax = "proto3";\npackage acme.v1;\nimport "shoal/v1/header.proto";\nmessage Wind { shoal.v1.Header header = 1; double speed = 2; }\n',
+      )
+      const Wind = loadProtoTypes([proto]).types.find((t) => t.typeName === 'acme.v1.Wind')
+      if (Wind === undefined) throw new Error('acme.v1.Wind not loaded')
+      const { throttle, publisher, frames } = await setUp(['--proto', proto])
+      for (let i = 1; i <= 3; i++) await publisher.publish('weather/wind', Wind, { speed: i })
+      await waitFor(() => frames.length === 3, '3 wind frames decoded on the output')
+      expect(frames.map((f) => [f.typeName, (f.message as { speed: number }).speed])).toEqual([
+        ['acme.v1.Wind', 1],
+        ['acme.v1.Wind', 2],
+        ['acme.v1.Wind', 3],
+      ])
+      expect(throttle.counters()).toMatchObject({ received: 3, published: 3 })
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

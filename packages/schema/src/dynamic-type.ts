@@ -93,6 +93,22 @@ function buildType(descriptorSet: Uint8Array, fullName: string, untrusted: boole
 }
 
 /**
+ * Gives a type defined elsewhere (a `shoal-codegen` class) the set it can be announced with, if the
+ * set gives the type's own fingerprint (a receiver verifies exactly that); else the type keeps none.
+ * Returns whether it did. Not exported from the package: {@link descriptorSetOf} reads it.
+ */
+export function attachDescriptorSet(type: MessageType, descriptorSet: Uint8Array): boolean {
+  try {
+    if (messageTypeFromDescriptorSet(descriptorSet, type.typeName).fingerprint !== type.fingerprint)
+      return false
+  } catch {
+    return false
+  }
+  setOfType.set(type, descriptorSet.slice())
+  return true
+}
+
+/**
  * Checks a schema from an untrusted source (the network): the set must be at most
  * {@link MAX_DESCRIPTOR_SET_BYTES}, declare at most {@link MAX_DESCRIPTOR_DEFINITIONS} definitions
  * and {@link MAX_DESCRIPTOR_FIELDS_PER_MESSAGE} fields per message, decode, declare `fullName`, and

@@ -1,4 +1,6 @@
 import protobuf, { type INamespace, type Root } from 'protobufjs'
+import descriptorExt from 'protobufjs/ext/descriptor.js'
+import { attachDescriptorSet } from './dynamic-type.js'
 import { defineMessageType, type MessageType, type StaticMessageClass } from './message-type.js'
 
 /**
@@ -16,12 +18,36 @@ function rootOf(descriptor: INamespace): Root {
   return root
 }
 
+/** The binary FileDescriptorSet of each descriptor, made once (null: protobufjs could not make one). */
+const sets = new WeakMap<INamespace, Uint8Array | null>()
+
+/**
+ * A set for in-band schemas (a publisher announces it, so receivers without the type learn it).
+ * A JSON descriptor has no file layout: protobufjs's `Root#toDescriptor` writes one file per
+ * package, which receivers (protobufjs) read; whether it gives the type's fingerprint is checked
+ * per type ({@link attachDescriptorSet}).
+ */
+function setOf(descriptor: INamespace): Uint8Array | undefined {
+  let set = sets.get(descriptor)
+  if (set === undefined) {
+    try {
+      const files = rootOf(descriptor).toDescriptor('proto3')
+      set = descriptorExt.FileDescriptorSet.encode(files).finish()
+    } catch {
+      set = null
+    }
+    sets.set(descriptor, set)
+  }
+  return set ?? undefined
+}
+
 /**
  * A {@link MessageType} for a class of a module that `shoal-codegen` generated from a project's own
  * .proto files: `defineGeneratedType(demo.v1.Reading, descriptor)`, where `descriptor` is the
  * protobufjs JSON descriptor that the same module exports. Any `pbjs -t static-module` class with
  * the matching `pbjs -t json` output works too. The type's fingerprint is computed from the
- * descriptor as for Shoal's own types. Throws if the descriptor does not declare the class's type.
+ * descriptor as for Shoal's own types, and it carries a descriptor set (`descriptorSetOf`), so a
+ * publisher announces it in-band. Throws if the descriptor does not declare the class's type.
  */
 export function defineGeneratedType<T>(
   staticClass: StaticMessageClass<T>,
@@ -36,5 +62,8 @@ export function defineGeneratedType<T>(
       cause: error,
     })
   }
-  return defineMessageType(staticClass, reflection)
+  const type = defineMessageType(staticClass, reflection)
+  const set = setOf(descriptor)
+  if (set !== undefined) attachDescriptorSet(type, set)
+  return type
 }

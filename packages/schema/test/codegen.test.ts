@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import protobuf from 'protobufjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { descriptorSetOf, verifySchema } from '../src/dynamic-type.js'
 import { fingerprintOf } from '../src/fingerprint.js'
 import { shoal } from '../src/gen/shoal.js'
 import { defineGeneratedType } from '../src/generated-type.js'
@@ -92,6 +93,23 @@ describe('shoal-codegen', () => {
       target.startsWith('shoal/') ? join(packageDir, 'proto', target) : join(work, 'proto', target)
     loaded.loadSync('demo/v1/reading.proto').resolveAll()
     expect(Reading.fingerprint).toBe(fingerprintOf(loaded.lookupType('demo.v1.Reading')))
+  })
+
+  it('carries a descriptor set a receiver verifies, so a publisher announces the type in-band', () => {
+    const Reading = defineGeneratedType(generated.demo.v1.Reading, generated.descriptor)
+    const set = descriptorSetOf(Reading)
+    if (set === undefined) throw new Error('no descriptor set for demo.v1.Reading')
+    const verdict = verifySchema('demo.v1.Reading', Reading.fingerprint, set)
+    if (!verdict.ok) throw new Error(`refused: ${verdict.reason} ${verdict.detail}`)
+    const bytes = Reading.encode(
+      Reading.fromObject({ header: { sourceId: 'p0' }, value: 1.5, unit: 'kPa', count: '7' }),
+    )
+    expect(verdict.type.toObject(verdict.type.decode(bytes))).toMatchObject({
+      header: { sourceId: 'p0' },
+      value: 1.5,
+      unit: 'kPa',
+      count: '7',
+    })
   })
 
   it('leaves the built-in types working after the generated module is loaded', () => {

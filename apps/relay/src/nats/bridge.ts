@@ -180,6 +180,8 @@ export async function openNatsBridge(options: NatsBridgeOptions): Promise<NatsBr
       forward: false,
       decode: false,
       status: false,
+      // Names the built-in and --proto types in the Shoal-Type header (undecoded all the same).
+      registry: c.types,
       ...(list === undefined ? {} : { allow: (address: string) => list.allows(address) }),
       ...(c.seal === undefined ? {} : { seal: { keyring: c.seal.in.keyring, mode: c.seal.in.mode } }),
     }).catch((error: unknown) => {
