@@ -1,13 +1,18 @@
 import { once } from 'node:events'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
-import { describeDamage, openRecording, type RecordingFrame, skipFields } from '@shoal/recording'
-import { registry, type TypeRegistry } from '@shoal/schema'
+import {
+  describeDamage,
+  openRecording,
+  type RecordingFrame,
+  recordedTypeLearner,
+  skipFields,
+} from '@shoal/recording'
+import { formatFingerprint, registry, type TypeRegistry } from '@shoal/schema'
 import type { OutputStream, ServiceContext, ServiceHandle } from '@shoal/service'
 import { formatDuration } from '@shoal/service'
 import { compileTopicFilter, type ReceivedFrame, sessionHex } from '@shoal/transport'
 import type { ReceiverConfig } from './config.js'
 import { frameLine } from './output-json.js'
-import { recordedTypeLearner } from './recorded-types.js'
 
 /**
  * Frames printed between two turns of the event loop: a signal (Ctrl-C) or `--duration` is heard
@@ -46,7 +51,16 @@ export async function startFromFile(
     timers.push(setTimeout(() => ctx.shutdown(`--duration ${formatDuration(duration)}`), duration))
   }
 
-  const learn = recordedTypeLearner(config.types, logger)
+  // A type the file describes (MCAP channel schema, SHOALREC schema record) is learnt from it.
+  const learn = recordedTypeLearner(config.types, (outcome) => {
+    const fields = { type: outcome.typeName, fingerprint: formatFingerprint(outcome.fingerprint) }
+    if (outcome.added) logger.info(fields, `type ${outcome.typeName} from the recording's schema`)
+    else
+      logger.warn(
+        { ...fields, reason: outcome.reason },
+        `the recording's schema of ${outcome.typeName} is not used: ${outcome.reason}`,
+      )
+  })
   async function read(): Promise<void> {
     let turn = 0
     for (const recorded of recording.frames()) {

@@ -10,10 +10,10 @@ import {
   openRecording,
   type Recording,
   type RecordingReport,
+  recordedTypeLearner,
   skipFields,
 } from '@shoal/recording'
 import { type DynamicTypeRegistry, formatFingerprint } from '@shoal/schema'
-import { recordedSchemaLearner } from './recorded-schemas.js'
 import { isAbort, type Source } from './source.js'
 
 export interface ReplayOptions {
@@ -74,7 +74,23 @@ export async function replaySource(options: ReplayOptions): Promise<Source> {
           },
           `${damage}; replaying the ${frames} good records`,
         )
-      const learn = options.types === undefined ? undefined : recordedSchemaLearner(options.types, logger)
+      // A type the file describes is added to the publisher's types, which it announces in-band.
+      const learn =
+        options.types === undefined
+          ? undefined
+          : recordedTypeLearner(options.types, (outcome) => {
+              const fields = { type: outcome.typeName, fingerprint: formatFingerprint(outcome.fingerprint) }
+              if (outcome.added)
+                logger.info(
+                  fields,
+                  `type ${outcome.typeName} from the recording's schema: announced to receivers`,
+                )
+              else
+                logger.warn(
+                  { ...fields, reason: outcome.reason },
+                  `the recording's schema of ${outcome.typeName} is not used: ${outcome.reason}; receivers need --proto for it`,
+                )
+            })
       const start = performance.now()
       for (const frame of recording.frames()) {
         if (signal.aborted) return undefined

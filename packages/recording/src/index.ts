@@ -27,6 +27,11 @@ export {
   rotatedPath,
 } from './mcap-writer.js'
 export {
+  MAX_REFUSED_RECORDED_SCHEMAS,
+  type RecordedSchemaOutcome,
+  recordedTypeLearner,
+} from './recorded-types.js'
+export {
   type OpenRecordingOptions,
   openRecording,
   type Recording,
