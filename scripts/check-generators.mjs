@@ -75,8 +75,9 @@ function step(what, command, args, cwd = copy) {
     const why = run.error?.message ?? (run.signal ? `killed by ${run.signal}` : `exit ${run.status}`)
     throw new Error(`${what} failed (${why})`)
   }
-  // turbo gen exits 0 when an action fails: its report says so instead.
-  const output = `${run.stdout}${run.stderr}`
+  // turbo gen exits 0 when an action fails: its report says so instead (in colour: codes removed).
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences
+  const output = `${run.stdout}${run.stderr}`.replace(/\x1b\[[0-9;]*m/g, '')
   if (/>>> (Error|Failed)/.test(output)) {
     process.stdout.write(output)
     throw new Error(`${what} failed (its report has errors)`)

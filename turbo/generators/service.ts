@@ -178,7 +178,8 @@ function format(root: string, paths: string[]): string {
  */
 function finish(root: string, pkg: string): string {
   const run = (args: string[]) => execFileSync('pnpm', args, { cwd: root, stdio: 'inherit' })
-  run(['install', '--prefer-offline'])
+  // A new package changes the lockfile; pnpm freezes it by default under CI=true.
+  run(['install', '--prefer-offline', '--no-frozen-lockfile'])
   run(['turbo', 'run', 'build', `--filter=${pkg}^...`, '--output-logs=errors-only'])
   run(['--filter', pkg, 'run', 'docs'])
   return `${pkg}: installed, flag table written; next: pnpm --filter ${pkg} build && pnpm --filter ${pkg} test`
