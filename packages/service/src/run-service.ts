@@ -1,3 +1,4 @@
+import { CLOSE_REPAIR_MAX_MS } from '@shoal/transport'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { parseConfig } from './config.js'
 import { escapeControls } from './control-chars.js'
@@ -94,7 +95,7 @@ export interface ServiceIo {
    * default.
    */
   readonly events?: Pick<NodeJS.EventEmitter, 'on' | 'off'>
-  /** How long `stop()` may take before the process exits 1 anyway; 2000 ms by default. */
+  /** How long `stop()` may take before the process exits 1 anyway; {@link DEFAULT_STOP_TIMEOUT_MS} by default. */
   readonly stopTimeoutMs?: number
   /** What `--doctor` reads and runs; this host by default. */
   readonly doctorEnv?: DoctorEnv
@@ -111,7 +112,13 @@ interface CommonValues {
   readonly doctor?: boolean
 }
 
-export const DEFAULT_STOP_TIMEOUT_MS = 2000
+/**
+ * How long a stop may take, ms. It must outlast what a service's transport legitimately waits for
+ * on close: a publisher waits up to `CLOSE_REPAIR_MAX_MS` (2 s) for its receivers' last repairs, for
+ * instance for a receiver that left before reporting that it had everything. With 2 s here, a
+ * `shoal-send --count 5` to a `shoal-recv --count 5` could exit 1 when the receiver left first.
+ */
+export const DEFAULT_STOP_TIMEOUT_MS = CLOSE_REPAIR_MAX_MS + 3_000
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const
 
 /**
