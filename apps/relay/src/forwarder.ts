@@ -17,6 +17,7 @@ import {
   writeCrc,
 } from '@shoal/transport/wire'
 import { type AckRouteCounters, AckRoutes } from './ack-routes.js'
+import { HeartbeatRepeats } from './heartbeat-repeats.js'
 import { type LoopGuard, RELAY_DROP_REASONS, type RelayDropReason, type SocketAddress } from './loop-guard.js'
 import { type SchemaCounters, SchemaRequests } from './schema-requests.js'
 
@@ -107,6 +108,10 @@ export interface HeartbeatCounters {
   forwarded: number
   /** Not passed on: copies (a loop, a second path), the relay's own output, past --max-hops. */
   dropped: number
+  /** Sent again after a forwarded one, so its segment hears of a lost tail (`HeartbeatRepeats`). */
+  repeated: number
+  /** Repeats left out by their rate cap. */
+  repeatLimited: number
 }
 
 export interface RelayCounters {
@@ -150,7 +155,8 @@ export class Forwarder {
   readonly #schemas: SchemaRequests
   #received = 0
   #forwarded = 0
-  readonly #heartbeats: HeartbeatCounters = { received: 0, forwarded: 0, dropped: 0 }
+  readonly #heartbeats = { received: 0, forwarded: 0, dropped: 0 }
+  readonly #repeats: HeartbeatRepeats
 
   constructor(
     inputs: readonly ForwarderInput[],
@@ -165,6 +171,7 @@ export class Forwarder {
     this.#events = events
     this.#ackRoutes = ackRoutes
     this.#schemas = new SchemaRequests(inputs, guard, events)
+    this.#repeats = new HeartbeatRepeats((data, hops) => this.#toOutputs(data, hops, false))
     this.#sent = outputs.map((output) => ({ route: output.spec, sent: 0, errors: 0, oversize: 0 }))
   }
 
@@ -282,16 +289,32 @@ export class Forwarder {
       return
     }
     beats.forwarded++
+    const hops = header.hops + 1
+    // Its own sender's, and one this relay may send again: unsealed, or sealed again by the outputs.
+    if (!foreign && !isSealed(flagsOf(data))) this.#repeats.remember(header.sessionId, data, hops)
+    this.#toOutputs(data, hops, foreign)
+  }
+
+  #toOutputs(data: Uint8Array, hops: number, foreign: boolean): void {
     for (const output of this.#outputs)
       output
-        .forward(data, header.hops + 1, foreign)
+        .forward(data, hops, foreign)
         .catch((error: unknown) => this.#events.onSendError?.(output.spec, error))
+  }
+
+  /** Stops repeating heartbeats (the outputs are closing). */
+  close(): void {
+    this.#repeats.close()
   }
 
   counters(): RelayCounters {
     const { conflicts, moved, refused, evicted } = this.#ackRoutes.counters()
     return {
-      heartbeats: { ...this.#heartbeats },
+      heartbeats: {
+        ...this.#heartbeats,
+        repeated: this.#repeats.counters.repeated,
+        repeatLimited: this.#repeats.counters.limited,
+      },
       received: this.#received,
       forwarded: this.#forwarded,
       dropped: { ...this.#dropped },

@@ -3,7 +3,7 @@
  * counters of every input and output come from `registerTransportMetrics`):
  *
  * - `shoal_relay_received_total`, `shoal_relay_forwarded_total` (frames)
- * - `shoal_relay_heartbeats_total{result}`: `received`, `forwarded`, `dropped`
+ * - `shoal_relay_heartbeats_total{result}`: `received`, `forwarded`, `dropped`, `repeated`, `repeat_limited`
  * - `shoal_relay_dropped_total{reason}`: `not-allowed`, `loop`, `filtered`, `max-hops`, `duplicate`
  * - `shoal_relay_sent_total{output}`, `shoal_relay_send_errors_total{output}`,
  *   `shoal_relay_oversize_total{output}`
@@ -45,7 +45,7 @@ export function registerRelayMetrics(registry: Registry, relay: RelayMetricsSour
   total('shoal_relay_forwarded_total', 'Datagrams forwarded to at least one output.', (c) => c.forwarded)
   new Counter({
     name: 'shoal_relay_heartbeats_total',
-    help: 'Publishers’ HEARTBEAT frames: received, forwarded to the outputs, dropped (copies, own output, max-hops).',
+    help: 'Publishers’ HEARTBEAT frames: received, forwarded to the outputs, dropped (copies, own output, max-hops); repeated after forwarding (so a lost tail is heard of), repeat_limited (left out by the repeats’ rate cap).',
     labelNames: ['result'],
     registers,
     collect() {
@@ -54,6 +54,8 @@ export function registerRelayMetrics(registry: Registry, relay: RelayMetricsSour
       this.inc({ result: 'received' }, heartbeats.received)
       this.inc({ result: 'forwarded' }, heartbeats.forwarded)
       this.inc({ result: 'dropped' }, heartbeats.dropped)
+      this.inc({ result: 'repeated' }, heartbeats.repeated)
+      this.inc({ result: 'repeat_limited' }, heartbeats.repeatLimited)
     },
   })
 

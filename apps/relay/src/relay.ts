@@ -285,6 +285,7 @@ export async function openRelay(config: RelayConfig, { logger }: OpenRelayOption
     async close() {
       if (closed) return
       closed = true
+      forwarder.close()
       await closeAll()
     },
   }

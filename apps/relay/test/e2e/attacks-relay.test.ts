@@ -14,6 +14,11 @@ import { createNetwork, type Network, requireNetns } from '@shoal/netns'
 import { sampleValue } from '@shoal/service/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
+  HEARTBEAT_REPEAT_FIRST_MS,
+  HEARTBEAT_REPEATS,
+  MAX_HEARTBEAT_REPEATS_PER_SECOND,
+} from '../../src/heartbeat-repeats.js'
+import {
   assertBuilt,
   countBy,
   eventually,
@@ -49,6 +54,8 @@ const FUZZ_RSS_BOUND = 384 * MiB
 const METRICS_BYTES_BOUND = 64 * 1024
 /** Fixtures and apps of these tests may run this long before the harness kills them. */
 const FLOOD_LIMIT_MS = 170_000
+/** From a heartbeat to its last repeat, ms (20 + 40 + 80 + 160 + 320). */
+const ALL_REPEATS_MS = HEARTBEAT_REPEAT_FIRST_MS * (2 ** HEARTBEAT_REPEATS - 1)
 
 describe.skipIf(netns.skip)('attacks on a relay: a third host with a plain UDP socket', () => {
   let net: Network
@@ -252,4 +259,45 @@ describe.skipIf(netns.skip)('attacks on a relay: a third host with a plain UDP s
     expect(Number(relay.received)).toBe(Number(relay.forwarded) + Number(relay.dropped))
     expect(stoppedSummary(await c.stop())).toMatchObject({ frames: Number(sent.frames), gaps: 0 })
   }, 200_000)
+  it('15,000 heartbeats of its own, forged and made-up sessions: the relay repeats none of the flood', async () => {
+    run++
+    const gin = `239.255.43.${run}`
+    const r = start('r', 'relay', [
+      ...['--in', `multicast://${gin}:${PORT}?interface=v-lan`],
+      ...['--out', `multicast://239.255.44.${run}:${PORT}?interface=v-far`, '--http', '0'],
+    ])
+    await r.waitForLog('ready')
+    const count = 5_000
+    const flood = await fixtureResult<{ own: number; foreign: number; unknown: number; seconds: number }>(
+      attacker('heartbeat-flood.mjs', ['--to', `${gin}:${PORT}`, '--count', String(count)]),
+    )
+    const heartbeats = (m: Awaited<ReturnType<typeof scrape>>, result: string) =>
+      sampleValue(m, 'shoal_relay_heartbeats_total', { result })
+    // Every heartbeat read (the kernel may drop some of a flood), then the last one's repeats.
+    const metrics = await eventually(
+      'the relay to read the flood and finish repeating',
+      async () => {
+        const m = await scrape(net.host('r'), r)
+        await new Promise((resolve) => setTimeout(resolve, ALL_REPEATS_MS))
+        return { before: m, after: await scrape(net.host('r'), r) }
+      },
+      ({ before, after }) => heartbeats(before, 'repeated') === heartbeats(after, 'repeated'),
+    )
+    const m = metrics.after
+    const received = heartbeats(m, 'received')
+    const repeated = heartbeats(m, 'repeated')
+    console.info(
+      `heartbeat flood at a relay: ${3 * count} sent in ${flood.seconds.toFixed(2)} s, ${received} read, ` +
+        `${heartbeats(m, 'forwarded')} forwarded, ${repeated} repeated, ${heartbeats(m, 'repeat_limited')} cut by the cap`,
+    )
+    expect(received).toBeGreaterThan(count) // most of the flood was read
+    expect(heartbeats(m, 'forwarded') + heartbeats(m, 'dropped')).toBe(received)
+    // Only its own stream's heartbeats may be repeated, and a newer one replaces the held one: the
+    // flood earns the repeats of its last own heartbeat, plus those of pauses in it longer than the
+    // first repeat's wait, within the cap. Nothing like a repeat per heartbeat.
+    expect(repeated).toBeGreaterThan(0)
+    expect(repeated).toBeLessThanOrEqual(MAX_HEARTBEAT_REPEATS_PER_SECOND * (Math.ceil(flood.seconds) + 1))
+    expect(repeated).toBeLessThan(count / 10)
+    expect(stoppedSummary(await r.stop())).toMatchObject({ received: 1 })
+  }, 60_000)
 })
