@@ -71,6 +71,10 @@ export async function openThrottle(config: ThrottleConfig, options: PipelineOpti
     topics: config.topic,
     // Frames go out as they came in: no need to decode them (and types this build does not know pass too).
     decode: false,
+    // Types announced in-band upstream are learned into the registry the output answers from, so
+    // receivers beyond the throttle (a new session to them) get the schemas of what it forwards.
+    registry: config.types,
+    schemas: true,
   }).catch(async (error: unknown) => {
     await publisher.close()
     throw error

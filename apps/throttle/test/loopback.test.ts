@@ -7,9 +7,15 @@ import { randomInt } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Imu, loadProtoTypes, NavSatFix } from '@shoal/schema'
+import { createDynamicRegistry, Imu, loadProtoTypes, NavSatFix, registry } from '@shoal/schema'
 import { configHarness } from '@shoal/service/testing'
-import { createPublisher, createSubscriber, type Publisher, type ReceivedFrame } from '@shoal/transport'
+import {
+  createPublisher,
+  createSubscriber,
+  type Publisher,
+  type PublisherOptions,
+  type ReceivedFrame,
+} from '@shoal/transport'
 import { afterEach, describe, expect, it } from 'vitest'
 import { resolveThrottleConfig, throttleFlags } from '../src/config.js'
 import { openThrottle, type Pipeline } from '../src/pipeline.js'
@@ -32,7 +38,7 @@ async function waitFor(predicate: () => boolean, what: string): Promise<void> {
 const frameId = (f: ReceivedFrame) => (f.message as { header?: { frameId?: string } }).header?.frameId
 
 /** A throttle between two fresh groups, with a fake clock and ticks run by hand. */
-async function setUp(args: string[]) {
+async function setUp(args: string[], publisherOptions: Partial<PublisherOptions> = {}) {
   // Test files run in parallel: groups and a port no other test uses at the same time.
   const input = `239.255.${randomInt(1, 255)}.${randomInt(1, 255)}`
   const output = `239.254.${randomInt(1, 255)}.${randomInt(1, 255)}`
@@ -63,7 +69,7 @@ async function setUp(args: string[]) {
   open.push(subscriber)
   const frames: ReceivedFrame[] = []
   subscriber.on('frame', (f: ReceivedFrame) => frames.push(f))
-  const publisher = await createPublisher({ group: input, port, interface: '127.0.0.1' })
+  const publisher = await createPublisher({ group: input, port, interface: '127.0.0.1', ...publisherOptions })
   open.push(publisher)
   return { throttle, publisher, frames, clock, ticks }
 }
@@ -148,6 +154,34 @@ describe('sender → throttle → receiver on loopback', () => {
         ['acme.v1.Wind', 3],
       ])
       expect(throttle.counters()).toMatchObject({ received: 3, published: 3 })
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('no --proto: the throttle learns a type its publisher announces in-band, and answers for it beyond', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shoal-throttle-learn-'))
+    try {
+      const proto = join(dir, 'gust.proto')
+      writeFileSync(
+        proto,
+        'syntax = "proto3";\npackage acme.v1;\nimport "shoal/v1/header.proto";\nmessage Gust { shoal.v1.Header header = 1; double peak = 2; }\n',
+      )
+      const Gust = loadProtoTypes([proto]).types.find((t) => t.typeName === 'acme.v1.Gust')
+      if (Gust === undefined) throw new Error('acme.v1.Gust not loaded')
+      // Only the first publisher knows the type: it announces it on its first send (WIRE.md “Schemas”).
+      const source = createDynamicRegistry(registry)
+      source.add(Gust)
+      const { throttle, publisher, frames } = await setUp([], { schemas: source })
+      for (let i = 1; i <= 3; i++) await publisher.publish('weather/gust', Gust, { peak: i })
+      await waitFor(() => frames.length === 3, '3 gust frames decoded beyond the throttle')
+      expect(frames.map((f) => [f.typeName, (f.message as { peak: number }).peak])).toEqual([
+        ['acme.v1.Gust', 1],
+        ['acme.v1.Gust', 2],
+        ['acme.v1.Gust', 3],
+      ])
+      expect(throttle.counters()).toMatchObject({ received: 3, published: 3 })
+      expect(throttle.transportStats().schemas).toMatchObject({ accepted: 1 })
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

@@ -88,6 +88,55 @@ describe('in-band schemas', () => {
     expect(pubStats.announced).toBe(2)
   })
 
+  it('decode: false with schemas set: frames go on as bytes at once, the missed type is asked for and learned', async () => {
+    const { group, port } = uniqueEndpoint()
+    const pub = await track(createPublisher({ group, port, interface: '127.0.0.1' }))
+    await pub.publish('wind', Wind, wind(0)) // its announce goes to nobody
+    const dynamic = createDynamicRegistry(registry)
+    const sub = await track(
+      createSubscriber({
+        group,
+        port,
+        interface: '127.0.0.1',
+        decode: false,
+        registry: dynamic,
+        schemas: true,
+      }),
+    )
+    const frames: ReceivedFrame[] = []
+    sub.on('frame', (frame) => frames.push(frame))
+    let i = 1
+    await waitFor(
+      async () => {
+        await pub.publish('wind', Wind, wind(i++))
+        await new Promise((resolve) => setTimeout(resolve, 50))
+        return dynamic.byFingerprint(Wind.fingerprint) !== undefined && frames.at(-1)?.typeName !== undefined
+      },
+      10_000,
+      'the type learned',
+    )
+    // Nothing held, nothing dropped: the first frames went on as bytes before the type was known.
+    expect(frames[0]).toMatchObject({ sequence: 1, typeName: undefined, message: undefined })
+    expect(frames.map((f) => f.sequence)).toEqual([...Array(frames.length).keys()].map((k) => k + 1))
+    expect(frames.at(-1)).toMatchObject({ typeName: 'acme.v1.Wind', message: undefined })
+    const stats = sub.stats()
+    expect(stats.schemas).toMatchObject({ accepted: 1, rejected: 0, held: 0 })
+    expect(stats.schemas!.requested).toBeGreaterThanOrEqual(1)
+    expect(stats.drops['unknown-type']).toBeUndefined()
+  })
+
+  it('decode: false alone learns nothing and asks for nothing (as before)', async () => {
+    const { group, port } = uniqueEndpoint()
+    const sub = await track(createSubscriber({ group, port, interface: '127.0.0.1', decode: false }))
+    const pub = await track(createPublisher({ group, port, interface: '127.0.0.1' }))
+    const frames: ReceivedFrame[] = []
+    sub.on('frame', (frame) => frames.push(frame))
+    for (let i = 0; i < 3; i++) await pub.publish('wind', Wind, wind(i))
+    await waitFor(() => frames.length === 3, 5_000, 'three frames')
+    expect(frames.every((f) => f.typeName === undefined)).toBe(true)
+    expect(sub.stats().schemas).toMatchObject({ accepted: 0, requested: 0 })
+  })
+
   it('a large set goes out fragmented and sealed (small budget, a key): a keyed subscriber learns it, a keyless one cannot', async () => {
     const keyring = Keyring.parse(`1 ${'a1'.repeat(32)}`)
     const { group, port } = uniqueEndpoint()

@@ -164,6 +164,9 @@ export class Delivery {
       return 'fingerprint-mismatch'
     }
     let decoded: unknown
+    // Not decoding, with in-band schemas asked for: an unknown type is asked for, and the frame
+    // goes on as bytes at once (nothing is held).
+    if (!this.#decode && type === undefined) this.schemas?.unknown(header, address, port)
     if (this.#decode) {
       if (type === undefined) {
         // Asked for in-band (WIRE.md “Schemas”); held for its schema while there is room (not with

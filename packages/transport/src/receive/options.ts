@@ -25,8 +25,10 @@ export interface SubscriberOptions extends EndpointOptions {
    * the subscriber ask its sender for the schema, and every verified SCHEMA announce teaches it the
    * type (decoded like a built-in from then on; a `'schema'` event; added to `registry` too when
    * that has an `add` method). Default on when decoding; `false`: unknown types stay unknown and
-   * announces are ignored. `verify`: how an announce becomes a type (default @shoal/schema's
-   * `verifySchema`).
+   * announces are ignored. With `decode: false` it is off unless set: then types are learned and
+   * asked for all the same (a service that forwards frames undecoded and answers for their types
+   * downstream), and frames are delivered at once, never held. `verify`: how an announce becomes
+   * a type (default @shoal/schema's `verifySchema`).
    */
   schemas?: boolean | { verify?: SchemaVerifier }
   /** Expected type per topic; a frame of another type is dropped as `fingerprint-mismatch`. */

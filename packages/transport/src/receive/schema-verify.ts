@@ -32,8 +32,10 @@ export function schemaLearnerFor(
   delivery: Delivery,
   host: LearnerHost,
 ): SchemaLearner | undefined {
-  const schemas = options.schemas ?? true
-  if (schemas === false || options.decode === false || options.raw || options.forward) return undefined
+  // Without decoding, only when asked for (`schemas` set): a subscriber that passes frames on
+  // undecoded (shoal-throttle) learns the types it forwards, to answer for them downstream.
+  const schemas = options.schemas ?? options.decode !== false
+  if (schemas === false || options.raw || options.forward) return undefined
   const registry = options.registry as { add?: (type: unknown) => void } | undefined
   const learner = new SchemaLearner({
     receiverSession,
