@@ -7,7 +7,14 @@ import { randomInt } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createDynamicRegistry, Imu, loadProtoTypes, NavSatFix, registry } from '@shoal/schema'
+import {
+  createDynamicRegistry,
+  Imu,
+  loadProtoTypes,
+  type MessageType,
+  NavSatFix,
+  registry,
+} from '@shoal/schema'
 import { configHarness } from '@shoal/service/testing'
 import {
   createPublisher,
@@ -90,6 +97,30 @@ async function send(
   await waitFor(() => throttle.counters().received === before + 1, `the throttle to receive ${topic} ${i}`)
 }
 
+/**
+ * Runs `use` with `acme.v1.NAME { shoal.v1.Header header = 1; double FIELD = 2; }`, a type no
+ * build of Shoal has, loaded from a `.proto` written to a temporary folder (removed after).
+ */
+async function withType(
+  name: string,
+  field: string,
+  use: (type: MessageType, proto: string) => Promise<void>,
+): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'shoal-throttle-proto-'))
+  try {
+    const proto = join(dir, `${name.toLowerCase()}.proto`)
+    writeFileSync(
+      proto,
+      `syntax = "proto3";\npackage acme.v1;\nimport "shoal/v1/header.proto";\nmessage ${name} { shoal.v1.Header header = 1; double ${field} = 2; }\n`,
+    )
+    const type = loadProtoTypes([proto]).types.find((t) => t.typeName === `acme.v1.${name}`)
+    if (type === undefined) throw new Error(`acme.v1.${name} not loaded`)
+    await use(type, proto)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
 describe('sender → throttle → receiver on loopback', () => {
   it('--rate imu=10: 100 Hz in, the first of each 100 ms window out, the rest counted as rate', async () => {
     const { throttle, publisher, frames, clock } = await setUp(['--rate', 'imu=10'])
@@ -136,15 +167,7 @@ describe('sender → throttle → receiver on loopback', () => {
 
   it('--proto: a type the receiver was not built with is republished with its schema, and decodes beyond', async () => {
     // The output is the throttle's own session: receivers ask it, not the first publisher, for schemas.
-    const dir = mkdtempSync(join(tmpdir(), 'shoal-throttle-proto-'))
-    try {
-      const proto = join(dir, 'wind.proto')
-      writeFileSync(
-        proto,
-        'syntax = "proto3";\npackage acme.v1;\nimport "shoal/v1/header.proto";\nmessage Wind { shoal.v1.Header header = 1; double speed = 2; }\n',
-      )
-      const Wind = loadProtoTypes([proto]).types.find((t) => t.typeName === 'acme.v1.Wind')
-      if (Wind === undefined) throw new Error('acme.v1.Wind not loaded')
+    await withType('Wind', 'speed', async (Wind, proto) => {
       const { throttle, publisher, frames } = await setUp(['--proto', proto])
       for (let i = 1; i <= 3; i++) await publisher.publish('weather/wind', Wind, { speed: i })
       await waitFor(() => frames.length === 3, '3 wind frames decoded on the output')
@@ -154,21 +177,11 @@ describe('sender → throttle → receiver on loopback', () => {
         ['acme.v1.Wind', 3],
       ])
       expect(throttle.counters()).toMatchObject({ received: 3, published: 3 })
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
+    })
   })
 
   it('no --proto: the throttle learns a type its publisher announces in-band, and answers for it beyond', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'shoal-throttle-learn-'))
-    try {
-      const proto = join(dir, 'gust.proto')
-      writeFileSync(
-        proto,
-        'syntax = "proto3";\npackage acme.v1;\nimport "shoal/v1/header.proto";\nmessage Gust { shoal.v1.Header header = 1; double peak = 2; }\n',
-      )
-      const Gust = loadProtoTypes([proto]).types.find((t) => t.typeName === 'acme.v1.Gust')
-      if (Gust === undefined) throw new Error('acme.v1.Gust not loaded')
+    await withType('Gust', 'peak', async (Gust) => {
       // Only the first publisher knows the type: it announces it on its first send (WIRE.md “Schemas”).
       const source = createDynamicRegistry(registry)
       source.add(Gust)
@@ -182,8 +195,6 @@ describe('sender → throttle → receiver on loopback', () => {
       ])
       expect(throttle.counters()).toMatchObject({ received: 3, published: 3 })
       expect(throttle.transportStats().schemas).toMatchObject({ accepted: 1 })
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
+    })
   })
 })

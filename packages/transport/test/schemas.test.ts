@@ -7,7 +7,13 @@ import { createSocket } from 'node:dgram'
 import { fileURLToPath } from 'node:url'
 import { createDynamicRegistry, loadProtoTypes, type MessageType, nowStampNs, registry } from '@shoal/schema'
 import { describe, expect, it } from 'vitest'
-import { createPublisher, createSubscriber, Keyring, type ReceivedFrame } from '../src/index.js'
+import {
+  createPublisher,
+  createSubscriber,
+  Keyring,
+  type Publisher,
+  type ReceivedFrame,
+} from '../src/index.js'
 import { SCHEMA_HOLD_FRAMES } from '../src/receive/schema-hold.js'
 import type { LearnedSchema } from '../src/receive/schema-learner.js'
 import { encodeSchemaAnnounce } from '../src/wire/index.js'
@@ -26,6 +32,20 @@ const wind = (i: number) => ({
   speed: 3.5 + i,
   directionDeg: 270,
 })
+
+/** Publishes wind frames 1, 2, 3… 50 ms apart until `done` holds (frame 0 went before, to nobody). */
+async function publishUntil(pub: Publisher, done: () => boolean, what: string): Promise<void> {
+  let i = 1
+  await waitFor(
+    async () => {
+      await pub.publish('wind', Wind, wind(i++))
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      return done()
+    },
+    10_000,
+    what,
+  )
+}
 
 describe('in-band schemas', () => {
   it('a subscriber without the type learns it from the announce on first send and decodes every frame', async () => {
@@ -56,16 +76,7 @@ describe('in-band schemas', () => {
     const sub = await track(createSubscriber({ group, port, interface: '127.0.0.1', registry: dynamic }))
     const frames: ReceivedFrame[] = []
     sub.on('frame', (frame) => frames.push(frame))
-    let i = 1
-    await waitFor(
-      async () => {
-        await pub.publish('wind', Wind, wind(i++))
-        await new Promise((resolve) => setTimeout(resolve, 50))
-        return frames.length > 0
-      },
-      10_000,
-      'a decoded wind frame',
-    )
+    await publishUntil(pub, () => frames.length > 0, 'a decoded wind frame')
     const subStats = sub.stats()
     expect(subStats.schemas).toMatchObject({ accepted: 1, rejected: 0 })
     expect(subStats.schemas!.requested).toBeGreaterThanOrEqual(1)
@@ -105,14 +116,9 @@ describe('in-band schemas', () => {
     )
     const frames: ReceivedFrame[] = []
     sub.on('frame', (frame) => frames.push(frame))
-    let i = 1
-    await waitFor(
-      async () => {
-        await pub.publish('wind', Wind, wind(i++))
-        await new Promise((resolve) => setTimeout(resolve, 50))
-        return dynamic.byFingerprint(Wind.fingerprint) !== undefined && frames.at(-1)?.typeName !== undefined
-      },
-      10_000,
+    await publishUntil(
+      pub,
+      () => dynamic.byFingerprint(Wind.fingerprint) !== undefined && frames.at(-1)?.typeName !== undefined,
       'the type learned',
     )
     // Nothing held, nothing dropped: the first frames went on as bytes before the type was known.

@@ -11,18 +11,9 @@
  *
  * Nothing here measures speed: the waits are bounds.
  */
-import { createNetwork, type Network, requireNetns } from '@shoal/netns'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  assertBuilt,
-  frames,
-  type Running,
-  scrape,
-  startOn,
-  stopAll,
-  stoppedSummary,
-  sumOf,
-} from './support.js'
+import { requireNetns } from '@shoal/netns'
+import { describe, expect, it } from 'vitest'
+import { frames, scrape, stoppedSummary, suiteNetwork, sumOf } from './support.js'
 
 const netns = requireNetns()
 const PORT = 7410
@@ -37,32 +28,16 @@ function line(i: number): string {
 }
 
 describe.skipIf(netns.skip)('a lost tail beyond a relay, after the publisher stopped', () => {
-  let net: Network
-  const running: Running[] = []
-
-  beforeAll(async () => {
-    assertBuilt()
-    net = await createNetwork({
-      hosts: ['a', 'r', 'b'],
-      segments: [
-        { name: 'sitea', hosts: ['a', 'r'] },
-        { name: 'siteb', hosts: ['r', 'b'] },
-      ],
-    })
-  }, 30_000)
-
-  afterAll(async () => {
-    await stopAll(running)
-    await net?.destroy()
+  const { network, start } = suiteNetwork({
+    hosts: ['a', 'r', 'b'],
+    segments: [
+      { name: 'sitea', hosts: ['a', 'r'] },
+      { name: 'siteb', hosts: ['r', 'b'] },
+    ],
   })
 
-  function start(host: string, app: 'send' | 'recv' | 'relay', args: string[]) {
-    const p = startOn(net.host(host), app, args)
-    running.push(p)
-    return p
-  }
-
   it("b hears of it from r's repeated heartbeats, asks r, and prints every frame", async () => {
+    const net = network()
     const r = start('r', 'relay', [
       '--in',
       `multicast://${GA}:${PORT}?interface=v-sitea`,

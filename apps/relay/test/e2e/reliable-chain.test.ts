@@ -16,18 +16,16 @@
  */
 import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createNetwork, type ExitResult, type Network, requireNetns } from '@shoal/netns'
+import { type ExitResult, requireNetns } from '@shoal/netns'
 import type { PromFamily } from '@shoal/service/testing'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
-  assertBuilt,
   type FrameLine,
   frames,
   type Running,
   scrape,
-  startOn,
-  stopAll,
   stoppedSummary,
+  suiteNetwork,
   sumOf,
   WAIT_MS,
 } from './support.js'
@@ -168,31 +166,14 @@ function relayView(families: ReadonlyMap<string, PromFamily>) {
 describe.skipIf(netns.skip)(
   'send → relay → recv with 20 % loss on both segments: repaired hop by hop',
   () => {
-    let net: Network
-    const running: Running[] = []
-    let run = 0
-
-    beforeAll(async () => {
-      assertBuilt()
-      net = await createNetwork({
-        hosts: ['a', 'r', 'b'],
-        segments: [
-          { name: 'sitea', hosts: ['a', 'r'] },
-          { name: 'siteb', hosts: ['r', 'b'] },
-        ],
-      })
-    }, 30_000)
-
-    afterAll(async () => {
-      await stopAll(running)
-      await net?.destroy()
+    const { network, start } = suiteNetwork({
+      hosts: ['a', 'r', 'b'],
+      segments: [
+        { name: 'sitea', hosts: ['a', 'r'] },
+        { name: 'siteb', hosts: ['r', 'b'] },
+      ],
     })
-
-    function start(host: string, app: 'send' | 'recv' | 'relay', args: string[]) {
-      const p = startOn(net.host(host), app, args)
-      running.push(p)
-      return p
-    }
+    let run = 0
 
     /** Writes to a's stdin, waiting for the pipe to drain when it is full. */
     async function write(a: Running, text: string): Promise<void> {
@@ -207,6 +188,7 @@ describe.skipIf(netns.skip)(
      * exactly once, in order and intact, and that both hops repaired.
      */
     async function chain(lossy: readonly Lossy[]) {
+      const net = network()
       run++
       const ga = `239.255.41.${run}`
       const gb = `239.255.42.${run}`

@@ -7,8 +7,16 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
 import { randomInt } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { type ExitResult, type Host, watchProcess } from '@shoal/netns'
+import {
+  createNetwork,
+  type ExitResult,
+  type Host,
+  type Network,
+  type Topology,
+  watchProcess,
+} from '@shoal/netns'
 import { cleanEnv, type PromFamily, parsePrometheusText, requireBuilt } from '@shoal/service/testing'
+import { afterAll, beforeAll } from 'vitest'
 
 export type AppName = 'send' | 'recv' | 'relay'
 
@@ -146,6 +154,36 @@ export function startLocal(app: AppName, args: readonly string[], options: Start
 /** A group and port no other suite uses at the same time (the loopback suites run in parallel). */
 export function loopbackEndpoint(): { group: string; port: number } {
   return { group: `239.255.${randomInt(100, 255)}.${randomInt(1, 255)}`, port: randomInt(20_000, 60_000) }
+}
+
+/**
+ * A suite's network (call it in a describe block): made before its first test; after its last,
+ * every app `start`ed on it is stopped and the network destroyed.
+ */
+export function suiteNetwork(topology: Topology, options: StartOptions = {}) {
+  let net: Network | undefined
+  const running: Running[] = []
+  beforeAll(async () => {
+    assertBuilt()
+    net = await createNetwork(topology)
+  }, 30_000)
+  afterAll(async () => {
+    await stopAll(running)
+    await net?.destroy()
+  })
+  const network = (): Network => {
+    if (net === undefined) throw new Error('the suite network is not up: call network() inside a test')
+    return net
+  }
+  return {
+    network,
+    /** Starts an app bundle on a host of the network; stopped after the suite whatever happens. */
+    start(host: string, app: AppName, args: readonly string[]): Running {
+      const p = startOn(network().host(host), app, args, options)
+      running.push(p)
+      return p
+    },
+  }
 }
 
 /** Stops whatever a suite started and a failed test left running: SIGTERM, SIGKILL after 2 s. */
