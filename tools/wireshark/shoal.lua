@@ -81,6 +81,7 @@ local W = {
     { name = "ENCRYPTED", bit = 0x0004 },
     { name = "REPAIRABLE", bit = 0x0100 },
     { name = "FOREIGN", bit = 0x0200 },
+    { name = "LEAVING", bit = 0x0400 },
   },
   KNOWN_FLAGS = 0x0007,
   MUST_UNDERSTAND_FLAGS = 0x00ff,

@@ -82,6 +82,7 @@ function splitStreams(
  *   `frames_given_up`, `frames_not_asked`, `datagrams_resent`, `unavailable`, `credit_limited`,
  *   `rate_limited`, `order_skipped`, `forwarded_evicted`)
  * - flow control (publishers): `shoal_flow_receivers` (gauge), `shoal_flow_receivers_timed_out_total`,
+ *   `shoal_flow_receivers_left_total`,
  *   `shoal_backpressure_seconds_total`, `shoal_backpressure_waits_total`, `shoal_sends_refused_total`
  * - in-band schemas (WIRE.md “Schemas”): `shoal_schema_events_total{event}` (`announced`,
  *   `announced_bytes`, `requested`, `limited`, `unknown`, `accepted`, `known`, `rejected`,
@@ -268,6 +269,11 @@ export function registerTransportMetrics(
     'flow_receivers_timed_out_total',
     'Receivers that stopped reporting and no longer hold the publisher back.',
     (stats) => stats.flow?.timedOut ?? 0,
+  )
+  single(
+    'flow_receivers_left_total',
+    'Receivers that said they were leaving (closing): dropped at once, without waiting for their timeout.',
+    (stats) => stats.flow?.left ?? 0,
   )
   single(
     'backpressure_seconds_total',

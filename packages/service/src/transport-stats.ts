@@ -62,6 +62,8 @@ export interface TransportStatsLike {
 export interface FlowStatsLike {
   readonly receivers: number
   readonly timedOut: number
+  /** Receivers that said they were leaving; absent from older transports. */
+  readonly left?: number
   readonly sendsRefused: number
   readonly backPressure: { readonly episodes: number; readonly totalMs: number }
 }
@@ -123,6 +125,7 @@ export function mergeTransportStats(snapshots: readonly TransportStatsLike[]): T
     merged.flow = {
       receivers: flows.reduce((sum, f) => sum + f.receivers, 0),
       timedOut: flows.reduce((sum, f) => sum + f.timedOut, 0),
+      left: flows.reduce((sum, f) => sum + (f.left ?? 0), 0),
       sendsRefused: flows.reduce((sum, f) => sum + f.sendsRefused, 0),
       backPressure: {
         episodes: flows.reduce((sum, f) => sum + f.backPressure.episodes, 0),

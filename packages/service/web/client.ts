@@ -119,6 +119,7 @@ function rowsOf(values: Readonly<Record<string, number>>, name = ''): [string, n
 const BACK_PRESSURE = [
   'flow_receivers',
   'flow_receivers_timed_out_total',
+  'flow_receivers_left_total',
   'backpressure_waits_total',
   'backpressure_seconds_total',
   'sends_refused_total',

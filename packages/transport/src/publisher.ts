@@ -154,7 +154,8 @@ export class Publisher extends EventEmitter {
       nackFrames: (header, body, length, address) =>
         this.#retransmitter.onNackFrames(header, body, length, address),
       schemaRequest: (fingerprint) => this.#schemas?.requested(fingerprint),
-      status: (body, address, port) => this.#outbox.gate?.statusFrom(body, address, port, this.#ledger),
+      status: (body, address, port, leaving) =>
+        this.#outbox.gate?.statusFrom(body, address, port, this.#ledger, leaving),
       forwards: (sessionId, topic) => this.#ledger.findForwarded(sessionId, topic) !== undefined,
       reply: (data, address, port) =>
         this.emit('reply', { data, from: { address, port }, receivedAt: Date.now() }),

@@ -197,6 +197,8 @@ export class Subscriber extends EventEmitter {
     this.kernelDrops()
     this.#closed = true
     clearInterval(this.#sweeper)
+    // Publishers stop waiting for this receiver now, not after their receiver timeout.
+    await this.#engine.leave()
     this.#engine.close()
     for (const leave of this.#leave) {
       try {

@@ -55,6 +55,9 @@ export interface EngineHost {
 /** The first guess at the length of the datagrams a receiver gets, bytes (see `#averageDatagram`). */
 export const INITIAL_AVERAGE_DATAGRAM_BYTES = 64
 
+/** How long a closing subscriber waits for its last control frames (LEAVING) to leave, ms. */
+export const LEAVE_WAIT_MS = 100
+
 export class ReceiveEngine {
   readonly #host: EngineHost
   readonly #info: SubscriberInfo
@@ -80,6 +83,9 @@ export class ReceiveEngine {
   readonly #status: StatusSender | undefined
   /** Learns types in-band (WIRE.md “Schemas”); undefined when off (`schemas: false`, no decoding, raw, forward). */
   readonly #schemas: SchemaLearner | undefined
+  /** Control frames handed to the socket whose send has not called back yet, and who waits for none. */
+  #controlInFlight = 0
+  readonly #controlSettled: (() => void)[] = []
   /** Decoding and handing frames to the application (and its queue, which shrinks the window offered). */
   readonly delivery: Delivery
   #datagramsIn = 0
@@ -210,6 +216,22 @@ export class ReceiveEngine {
     if (!this.#seal.keyed)
       throw transportError('SHOAL_BAD_OPTION', 'setKeyring: this subscriber was created without seal')
     this.#seal.setKeyring(keyring)
+  }
+
+  /**
+   * The subscriber closes: each publisher it reports to is told (a STATUS flagged `LEAVING`), and
+   * this resolves once the control frames sent so far are with the kernel, or after
+   * {@link LEAVE_WAIT_MS} (the socket closes next).
+   */
+  async leave(): Promise<void> {
+    this.#status?.leave()
+    if (this.#controlInFlight === 0) return
+    let timer: NodeJS.Timeout | undefined
+    await new Promise<void>((resolve) => {
+      this.#controlSettled.push(resolve)
+      timer = setTimeout(resolve, LEAVE_WAIT_MS)
+    })
+    clearTimeout(timer)
   }
 
   /** Stops every timer and gives up every partial message. */
@@ -481,7 +503,9 @@ export class ReceiveEngine {
   }
 
   #sendControl(datagram: Uint8Array, to: { address: string; port: number }, what: string): void {
+    this.#controlInFlight++
     this.#host.send(this.#seal.seal(datagram), to, (error) => {
+      if (--this.#controlInFlight === 0) for (const settled of this.#controlSettled.splice(0)) settled()
       if (error)
         this.#tally.warn({
           reason: 'socket-error',

@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest'
 import { FakeClock } from '../../test/fake-clock.js'
 import { Stream } from '../stats.js'
+import { Flag } from '../wire/constants.js'
 import { decodeFrame } from '../wire/frame.js'
+import type { FrameHeader } from '../wire/header.js'
 import { decodeStatusBody, type StatusBody } from '../wire/status.js'
 import {
   STATUS_AFTER_DATAGRAMS,
   STATUS_GIVE_UP_MS,
   STATUS_INTERVAL_MS,
   STATUS_KEEPALIVE_MS,
+  STATUS_SESSION_IDLE_MS,
   StatusSender,
 } from './status-sender.js'
 
@@ -38,6 +41,55 @@ function setup(window = 4_000, partial: ReadonlySet<number> = new Set()) {
 }
 
 describe('StatusSender', () => {
+  it('leave(): one last STATUS flagged LEAVING to each publisher reported on, then nothing more', () => {
+    const clock = new FakeClock()
+    const out: { header: FrameHeader; body: StatusBody; to: string }[] = []
+    const status = new StatusSender({
+      receiverSession: 9,
+      budget: 1_472,
+      windowBytes: () => 4_000,
+      partialBytes: () => 0,
+      clock,
+      send: (datagram, to) => {
+        const frame = decodeFrame(datagram, 0, datagram.length)
+        if (!frame.ok) throw new Error(frame.reason)
+        out.push({
+          header: frame.header,
+          body: decodeStatusBody(frame.payload)!,
+          to: `${to.address}:${to.port}`,
+        })
+      },
+    })
+    for (const [session, address] of [
+      [1, '10.0.0.1'],
+      [2, '10.0.0.2'],
+    ] as const) {
+      const stream = new Stream(session.toString(16).padStart(8, '0'), `${address}:5000`, 5000, 'imu')
+      for (let s = 0; s < STATUS_AFTER_DATAGRAMS + 1; s++) {
+        stream.datagrams++
+        stream.tracker.observe(s, clock.now())
+        status.heard(stream, session, s, address, 5000, 100, clock.now())
+      }
+    }
+    // A third publisher only heard by its heartbeat (answered with an announcement), and a fourth
+    // heard so long ago that it has let this receiver go already.
+    status.heartbeat(4, '10.0.0.4', 5000, clock.now() - STATUS_SESSION_IDLE_MS)
+    status.heartbeat(3, '10.0.0.3', 5000, clock.now())
+    out.length = 0
+    expect(status.leave()).toBe(3)
+    expect(out.map((o) => [o.header.sessionId, o.to])).toEqual([
+      [1, '10.0.0.1:5000'],
+      [2, '10.0.0.2:5000'],
+      [3, '10.0.0.3:5000'],
+    ])
+    for (const { header, body } of out) {
+      expect(header.flags & Flag.LEAVING).toBe(Flag.LEAVING)
+      expect(body).toEqual({ receiverSession: 9, windowBytes: 0, entries: [] })
+    }
+    clock.advance(STATUS_KEEPALIVE_MS * 3)
+    expect(out.length).toBe(3) // closed: no keepalive after it
+  })
+
   it('says nothing about a stream of fewer than STATUS_AFTER_DATAGRAMS datagrams (one forged datagram makes no STATUS)', () => {
     const { clock, sent, arrive } = setup()
     for (let s = 0; s < STATUS_AFTER_DATAGRAMS - 1; s++) arrive(s)

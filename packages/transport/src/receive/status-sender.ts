@@ -19,7 +19,7 @@
 import type { Clock } from '../send/heartbeat.js'
 import type { Stream } from '../stats.js'
 import { encodeTopic } from '../wire/header.js'
-import { encodeStatuses, type StatusTopic } from '../wire/status.js'
+import { encodeLeavingStatus, encodeStatuses, type StatusTopic } from '../wire/status.js'
 import { FRAME_REPAIR_HORIZON_MS, FRAME_REPAIR_MAX_RETRY_MS } from './frame-repair.js'
 
 /** A status goes at most this often while the receiver's position or window changes, ms. */
@@ -122,6 +122,8 @@ interface Consumed {
 export class StatusSender {
   readonly #options: StatusSenderOptions
   readonly #sessions = new Map<number, Session>()
+  /** Publishers answered with an announcement (no state of theirs kept): where to say goodbye. */
+  readonly #announced = new Map<number, { address: string; port: number; at: number }>()
   #timer: unknown
   statusesSent = 0
   /** Publishers not reported to: more were heard at once than {@link MAX_STATUS_SESSIONS}. */
@@ -189,6 +191,11 @@ export class StatusSender {
       this.#send(session, now)
       return
     }
+    // Remembered (bounded, the least recently heard forgotten first) only to be told on leave().
+    const announced = this.#announced
+    announced.delete(sessionId)
+    if (announced.size >= MAX_STATUS_SESSIONS) announced.delete(announced.keys().next().value!)
+    announced.set(sessionId, { address, port, at: now })
     const { receiverSession, budget } = this.#options
     const window = Math.max(0, Math.floor(this.#options.windowBytes()))
     for (const datagram of encodeStatuses(sessionId, receiverSession, 0, window, [], budget)) {
@@ -197,10 +204,33 @@ export class StatusSender {
     }
   }
 
+  /**
+   * The receiver closes: each publisher it reported to (a status, or an announcement in answer to
+   * a heartbeat within {@link STATUS_SESSION_IDLE_MS}) gets a last STATUS flagged `LEAVING`, so
+   * that its flow control stops waiting for this receiver at once. Returns the datagrams sent: at
+   * most 2 × {@link MAX_STATUS_SESSIONS}.
+   */
+  leave(): number {
+    const { receiverSession, clock } = this.#options
+    const now = clock.now()
+    let sent = 0
+    const tell = (sessionId: number, counter: number, to: { address: string; port: number }) => {
+      this.statusesSent++
+      this.#options.send(encodeLeavingStatus(sessionId, receiverSession, counter), to)
+      sent++
+    }
+    for (const session of this.#sessions.values()) tell(session.sessionId, session.counter, session)
+    for (const [sessionId, to] of this.#announced)
+      if (!this.#sessions.has(sessionId) && now - to.at < STATUS_SESSION_IDLE_MS) tell(sessionId, 0, to)
+    this.close()
+    return sent
+  }
+
   close(): void {
     if (this.#timer !== undefined) this.#options.clock.clearTimeout(this.#timer)
     this.#timer = undefined
     this.#sessions.clear()
+    this.#announced.clear()
   }
 
   #session(sessionId: number, address: string, port: number, now: number): Session | undefined {

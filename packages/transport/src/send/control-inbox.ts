@@ -9,7 +9,7 @@
 import type { Opener } from '../seal/opener.js'
 import { countDrop, type DatagramOutcome } from '../stats.js'
 import { decodeAckBody } from '../wire/ack.js'
-import { CRC_LENGTH, FrameKind, Limits } from '../wire/constants.js'
+import { CRC_LENGTH, Flag, FrameKind, Limits } from '../wire/constants.js'
 import { type DropReason, decodeFrame } from '../wire/frame.js'
 import type { FrameHeader } from '../wire/header.js'
 import { decodeNackBody, type NackBody } from '../wire/nack.js'
@@ -33,7 +33,8 @@ export interface ControlHandlers {
   /** A SCHEMA_REQUEST for this session, well formed: a receiver asks for `fingerprint`'s schema. */
   schemaRequest(fingerprint: number): void
   /** A STATUS for this session, well formed (flow control). */
-  status(body: StatusBody, address: string, port: number): void
+  /** `leaving`: the receiver closes (flag `LEAVING`) and reports no more. */
+  status(body: StatusBody, address: string, port: number, leaving: boolean): void
   /** A plain datagram: a reply from a bare-socket program (raw mode's duplex). */
   reply(data: Buffer, address: string, port: number): void
   /**
@@ -137,7 +138,7 @@ export class ControlInbox {
       if (header.sessionId !== h.sessionId) return this.#refuse('foreign-session', address, port)
       const body = decodeStatusBody(payload)
       if (body === undefined) return this.#refuse('bad-status', address, port)
-      h.status(body, address, port)
+      h.status(body, address, port, (header.flags & Flag.LEAVING) !== 0)
       return 'status'
     }
     return this.#refuse('unexpected-kind', address, port)

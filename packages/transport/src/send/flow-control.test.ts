@@ -75,6 +75,23 @@ describe('FlowControl', () => {
     expect(flow.nextChange()).toBe(1_800 + FLOW_RECEIVER_TIMEOUT_MS)
   })
 
+  it('a receiver that leaves (LEAVING) stops holding the others back at once, counted apart from timeouts', () => {
+    const { flow } = setup()
+    flow.onStatus('slow@10.0.0.1:5000', 100, 100)
+    flow.onStatus('fast@10.0.0.2:5000', 5_000, 1_000)
+    expect(flow.limit(6_000)).toBe(200)
+    expect(flow.leave('slow@10.0.0.1:5000')).toBe(true)
+    expect(flow.limit(6_000)).toBe(6_000)
+    // A name not tracked (a stranger's guess, or a second LEAVING) changes nothing.
+    expect(flow.leave('slow@10.0.0.1:5000')).toBe(false)
+    expect(flow.leave('fast@10.0.0.9:5000')).toBe(false)
+    expect(flow.stats()).toMatchObject({ receivers: 1, left: 1, timedOut: 0 })
+    // The last one leaving: no receiver, no limit.
+    flow.leave('fast@10.0.0.2:5000')
+    expect(flow.limit(6_000)).toBe(Number.POSITIVE_INFINITY)
+    expect(flow.nextChange()).toBeUndefined()
+  })
+
   it('the last receiver timing out: back to no limit, or to waiting for the group', () => {
     const { clock, flow } = setup({ receiverTimeoutMs: 100 })
     flow.onStatus('r', 0, 10)

@@ -65,6 +65,8 @@ export interface FlowControlStats {
   added: number
   /** Receivers dropped after `receiverTimeoutMs` of silence. */
   timedOut: number
+  /** Receivers that said they were leaving (a STATUS flagged `LEAVING`), dropped at once. */
+  left: number
   /** STATUS frames from a new receiver while the table was full. */
   refused: number
   /** STATUS frames seen (refused and invalid ones included). */
@@ -99,6 +101,7 @@ export class FlowControl {
   #expiresAt = Number.POSITIVE_INFINITY
   #added = 0
   #timedOut = 0
+  #left = 0
   #refused = 0
   #statuses = 0
   #clamped = 0
@@ -176,6 +179,17 @@ export class FlowControl {
   }
 
   /**
+   * `receiver` says it is leaving (it closes): it holds the publisher back no more. Returns whether
+   * it was tracked. A name not tracked changes nothing.
+   */
+  leave(receiver: string): boolean {
+    if (!this.#receivers.delete(receiver)) return false
+    this.#left++
+    this.#dirty = true
+    return true
+  }
+
+  /**
    * The position no first send may end past, at `now`: ∞ with no receiver and no group to wait
    * for; `senderPosition` (nothing more goes out) while fewer than `groupSize` receivers are
    * there; else the slowest receiver's limit (`'min'`) or the fastest's (`'max'`). O(1) unless a
@@ -226,6 +240,7 @@ export class FlowControl {
       receivers: this.#receivers.size,
       added: this.#added,
       timedOut: this.#timedOut,
+      left: this.#left,
       refused: this.#refused,
       statuses: this.#statuses,
       clamped: this.#clamped,

@@ -88,7 +88,13 @@ export class FlowGate {
    * publisher sent on, of where the first frame it has not consumed sits in the sent log (with none,
    * the position now). Receivers are told apart by session and address.
    */
-  statusFrom(body: StatusBody, address: string, port: number, ledger: Ledger): void {
+  statusFrom(body: StatusBody, address: string, port: number, ledger: Ledger, leaving = false): void {
+    const name = `${sessionHex(body.receiverSession)}@${address}:${port}`
+    if (leaving) {
+      // Its last word: the limit is worked out again without it.
+      if (this.#flow.leave(name)) this.#changed(this.#clock.now())
+      return
+    }
     const log = this.#log
     let consumed = log.position
     for (const { topic, sequence } of body.entries) {
@@ -97,13 +103,18 @@ export class FlowGate {
       const position = log.positionOf(key, sequence)
       if (position !== undefined && position < consumed) consumed = position
     }
-    this.status(`${sessionHex(body.receiverSession)}@${address}:${port}`, consumed, body.windowBytes)
+    this.status(name, consumed, body.windowBytes)
   }
 
   /** A receiver's STATUS, already turned into its consumed position. */
   status(receiver: string, consumedPosition: number, windowBytes: number): void {
     const now = this.#clock.now()
     this.#flow.onStatus(receiver, consumedPosition, windowBytes, now)
+    this.#changed(now)
+  }
+
+  /** The receivers changed: the limit is worked out again, and waiting sends go if it allows. */
+  #changed(now: number): void {
     this.#limit = this.#flow.limit(this.#log.position, now)
     if (this.#waiters.length > 0) this.#wake()
   }

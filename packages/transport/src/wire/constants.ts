@@ -125,6 +125,12 @@ export const Flag = {
    * it move nothing and count in no gap (WIRE.md “Loss accounting”, “Relays”).
    */
   FOREIGN: 1 << 9,
+  /**
+   * Informational, on a STATUS: the receiver is closing and reports no more; its publisher stops
+   * waiting for it at once instead of after its receiver timeout (WIRE.md “STATUS”). A publisher
+   * that does not know the bit takes the frame as a plain STATUS and times the receiver out.
+   */
+  LEAVING: 1 << 10,
 } as const
 /** Flags this version implements. A frame with another must-understand bit set is dropped. */
 export const KNOWN_FLAGS = Flag.ACK_REQUEST | Flag.AUTHENTICATED | Flag.ENCRYPTED

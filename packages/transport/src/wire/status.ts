@@ -8,8 +8,9 @@
  * window bytes · ( u8 topic length T · topic · u32 next sequence )* · CRC-32.
  */
 import { encodeControlFrame } from './ack.js'
-import { CRC_LENGTH, FIXED_HEADER_LENGTH, FrameKind, LITTLE_ENDIAN } from './constants.js'
-import { encodeTopic } from './header.js'
+import { CRC_LENGTH, FIXED_HEADER_LENGTH, Flag, FrameKind, LITTLE_ENDIAN } from './constants.js'
+import { writeCrc } from './frame.js'
+import { encodeTopic, setFlags } from './header.js'
 import {
   readTopicEntries,
   type TopicSequence,
@@ -80,6 +81,28 @@ export function encodeStatuses(
       payload,
     )
   })
+}
+
+/**
+ * A receiver's last STATUS to a publisher, as it closes: no entries, window 0, flag `LEAVING`
+ * (WIRE.md “STATUS”): the publisher lets it go at once.
+ */
+export function encodeLeavingStatus(
+  publisherSession: number,
+  receiverSession: number,
+  counter: number,
+): Uint8Array {
+  const [datagram] = encodeStatuses(
+    publisherSession,
+    receiverSession,
+    counter,
+    0,
+    [],
+    Number.MAX_SAFE_INTEGER,
+  )
+  setFlags(datagram!, 0, Flag.LEAVING)
+  writeCrc(datagram!, 0, datagram!.length)
+  return datagram!
 }
 
 /**
