@@ -189,14 +189,22 @@ describe.skipIf(netns.skip || tshark.skip)(
       for (const hb of heartbeats)
         expect([one(hb, 'shoal.session'), one(hb, 'shoal.topic')]).toEqual([hex32(session), '*'])
 
-      const statuses = ofKind(shoalOn(PORT.plain), 5)
-      expect(statuses.length).toBeGreaterThan(0)
+      const reports = ofKind(shoalOn(PORT.plain), 5)
+      expect(reports.length).toBeGreaterThan(0)
       const receiver = one(ofKind(shoalOn(PORT.plain), 1)[0], 'shoal.receiver_session')
-      for (const status of statuses) {
+      for (const status of reports) {
         expect(one(status, 'shoal.session')).toBe(hex32(session))
         expect(one(status, 'shoal.receiver_session')).toBe(receiver)
-        expect(Number(one(status, 'shoal.status.window'))).toBeGreaterThan(0)
       }
+      // The receiver's last one, as it stops: flagged LEAVING, window 0, no entries.
+      const leaving = reports.filter((s) => one(s, 'shoal.flags.leaving') === '1')
+      expect(leaving.length).toBe(1)
+      expect(leaving[0]).toBe(reports.at(-1))
+      expect(one(leaving[0]!, 'shoal.status.window')).toBe('0')
+      expect(all(leaving[0]!, 'shoal.status.topic')).toEqual([])
+      const statuses = reports.slice(0, -1)
+      expect(statuses.length).toBeGreaterThan(0)
+      for (const status of statuses) expect(Number(one(status, 'shoal.status.window'))).toBeGreaterThan(0)
       // A receiver reports a stream once it has 4 datagrams of it (WIRE.md "Flow control"): here
       // the camera image's; each entry is the next sequence it waits for, never past what was sent.
       const sent: Record<string, number> = { imu: IMU_Z.length, gps: GPS_LATITUDE.length, camera: 1 }
