@@ -128,7 +128,8 @@ export const Flag = {
   /**
    * Informational, on a STATUS: the receiver is closing and reports no more; its publisher stops
    * waiting for it at once instead of after its receiver timeout (WIRE.md “STATUS”). A publisher
-   * that does not know the bit takes the frame as a plain STATUS and times the receiver out.
+   * that does not know the bit takes the frame as a plain STATUS with window 0 and lets the
+   * receiver go at its timeout.
    */
   LEAVING: 1 << 10,
 } as const
