@@ -1,19 +1,8 @@
-/**
- * Publisher: encodes messages into frames and sends them to a multicast group, a broadcast
- * address or a unicast peer; collects acknowledgements. A facade over the send engine (`send/`):
- * the ledger hands out sequence numbers, the framer (`wire/`) writes frames, the batcher packs small
- * ones, the retransmitter answers NACKs, the control inbox sorts what comes back, and every datagram
- * goes out through the one outbox, over a datagram link (`net/link.ts`).
- */
-import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { transportError } from './errors.js'
 import type { MessageCodec } from './message-codec.js'
-import { checkLocalPort, checkTtl } from './net/address.js'
-import { resolveEndpoint } from './net/endpoint.js'
-import { budgetForMtu, checkBudget } from './net/interface.js'
 import { readKernelDrops } from './net/kernel-drops.js'
-import { type DatagramLink, UdpLink } from './net/link.js'
+import type { DatagramLink } from './net/link.js'
 import type { Keyring } from './seal/keyring.js'
 import { Opener } from './seal/opener.js'
 import { sealStats } from './seal/seal-stats.js'
@@ -26,8 +15,10 @@ import { FlowGate } from './send/flow-gate.js'
 import { Framer } from './send/framer.js'
 import { HEARTBEAT_MAX_MS, HEARTBEAT_MIN_MS, HeartbeatScheduler, REAL_CLOCK } from './send/heartbeat.js'
 import { Ledger } from './send/ledger.js'
+import { openPublisherLink } from './send/open.js'
 import {
   checkPublisherOptions,
+  checkRelayed,
   DEFAULT_LINGER_MS,
   type EngineOptions,
   type ForeignAck,
@@ -186,30 +177,7 @@ export class Publisher extends EventEmitter {
   }
 
   static async create(options: PublisherOptions): Promise<Publisher> {
-    const endpoint = resolveEndpoint(options, 'publisher')
-    const ttl = checkTtl(options.ttl ?? 1)
-    checkPublisherOptions(options)
-    const localPort = checkLocalPort(options.localPort ?? 0)
-    const budget = checkBudget(
-      options.budget ?? budgetForMtu(endpoint.iface?.mtu, endpoint.family),
-      endpoint.family,
-    )
-    const loopback = options.loopback ?? true
-    const link = await UdpLink.open({ endpoint, ttl, loopback, localPort })
-    const info: PublisherInfo = {
-      mode: endpoint.mode,
-      family: endpoint.family,
-      destination: link.destination.address,
-      port: endpoint.port,
-      interface: endpoint.iface?.name,
-      interfaceAddress: endpoint.iface?.address,
-      mtu: endpoint.iface?.mtu,
-      budget,
-      ttl,
-      loopback,
-      sessionId: options.sessionId ?? randomBytes(4).readUInt32BE(0),
-      local: link.local,
-    }
+    const { link, info } = await openPublisherLink(options)
     return new Publisher(link, info, options)
   }
 
@@ -443,23 +411,6 @@ export class Publisher extends EventEmitter {
 
   #checkOpen(): void {
     if (this.#closed) throw transportError('SHOAL_CLOSED', 'the publisher is closed')
-  }
-}
-
-const U32_MAX = 0xffff_ffff
-const MAX_HOPS = 0xff
-
-function checkRelayed({ sessionId, sequence, hops }: RelayedMessage): void {
-  for (const [name, value, max] of [
-    ['sessionId', sessionId, U32_MAX],
-    ['sequence', sequence, U32_MAX],
-    ['hops', hops, MAX_HOPS],
-  ] as const) {
-    if (!Number.isInteger(value) || value < 0 || value > max)
-      throw transportError(
-        'SHOAL_BAD_OPTION',
-        `forwardMessage: ${name} ${value} is not a whole number 0-${max}`,
-      )
   }
 }
 

@@ -8,24 +8,17 @@
  */
 import { transportError } from '../errors.js'
 import type { Keyring } from '../seal/keyring.js'
-import { REAL_CLOCK } from '../send/heartbeat.js'
-import {
-  type DatagramOutcome,
-  emptyRepairStats,
-  emptySchemaStats,
-  type RepairStats,
-  type StatsSnapshot,
-} from '../stats.js'
+import type { DatagramOutcome, RepairStats, StatsSnapshot } from '../stats.js'
 import { compileTopicFilter, type TopicFilter } from '../topic-filter.js'
 import { encodeAck } from '../wire/ack.js'
 import { forEachInnerFrame, sealInner } from '../wire/batch.js'
-import { CRC_LENGTH, FIXED_HEADER_LENGTH, Flag, FrameKind, Limits } from '../wire/constants.js'
+import { CRC_LENGTH, FIXED_HEADER_LENGTH, Flag, FrameKind } from '../wire/constants.js'
 import { crc32 } from '../wire/crc.js'
 import { impliedFragmentSize } from '../wire/fragment.js'
 import { decodeFrame } from '../wire/frame.js'
 import type { FrameHeader } from '../wire/header.js'
 import { decodeHeartbeatBody } from '../wire/heartbeat.js'
-import { Delivery } from './delivery.js'
+import type { Delivery } from './delivery.js'
 import type {
   ForwardDatagram,
   RawDatagram,
@@ -33,30 +26,18 @@ import type {
   SubscriberOptions,
   TransportWarning,
 } from './options.js'
-import { type AbandonedMessage, Reassembler } from './reassembler.js'
+import { type EngineHost, type PathCounters, ReceiveParts } from './parts.js'
+import type { AbandonedMessage, Reassembler } from './reassembler.js'
 import { messageKey } from './repair-requester.js'
-import { Repairs } from './repairs.js'
+import type { Repairs } from './repairs.js'
 import type { SchemaLearner } from './schema-learner.js'
-import { schemaLearnerFor } from './schema-verify.js'
-import { SealGate } from './seal-gate.js'
-import { type SourceEvent, SourceTable } from './sources.js'
-import { receiveBufferHolds, STATUS_WINDOW_FRACTION, StatusSender } from './status-sender.js'
-import { StreamTable } from './stream-table.js'
-import { Tally } from './tally.js'
+import type { SealGate } from './seal-gate.js'
+import type { SourceEvent, SourceTable } from './sources.js'
+import type { StatusSender } from './status-sender.js'
+import type { StreamTable } from './stream-table.js'
+import type { Tally } from './tally.js'
 
-/** What the engine needs of its subscriber: events out, datagrams out. */
-export interface EngineHost {
-  emit(event: string, payload: unknown): boolean
-  listenerCount(event: string): number
-  /** Sends one datagram from the subscriber's socket; `done` gets the kernel's refusal, if any. */
-  send(datagram: Uint8Array, to: { address: string; port: number }, done: (error: Error | null) => void): void
-}
-
-/** The first guess at the length of the datagrams a receiver gets, bytes (see `#averageDatagram`). */
-export const INITIAL_AVERAGE_DATAGRAM_BYTES = 64
-
-/** How long a closing subscriber waits for its last control frames (LEAVING) to leave, ms. */
-export const LEAVE_WAIT_MS = 100
+export { type EngineHost, INITIAL_AVERAGE_DATAGRAM_BYTES, LEAVE_WAIT_MS } from './parts.js'
 
 export class ReceiveEngine {
   readonly #host: EngineHost
@@ -67,11 +48,12 @@ export class ReceiveEngine {
   readonly #raw: boolean
   readonly #forward: boolean
   readonly #allow: ((address: string) => boolean) | undefined
+  /** Everything below, built, swept, counted and closed in one place (parts.ts). */
+  readonly #parts: ReceiveParts
   readonly #reassembler: Reassembler
   readonly #streams: StreamTable
   /** The publishers heard, alive or gone. */
   readonly #sources: SourceTable
-  #heartbeatsReceived = 0
   /** Outcomes, drops by reason and warnings. */
   readonly #tally: Tally
   readonly #maxMessageBytes: number
@@ -83,24 +65,19 @@ export class ReceiveEngine {
   readonly #status: StatusSender | undefined
   /** Learns types in-band (WIRE.md “Schemas”); undefined when off (`schemas: false`, no decoding, raw, forward). */
   readonly #schemas: SchemaLearner | undefined
-  /** Control frames handed to the socket whose send has not called back yet, and who waits for none. */
-  #controlInFlight = 0
-  readonly #controlSettled: (() => void)[] = []
   /** Decoding and handing frames to the application (and its queue, which shrinks the window offered). */
   readonly delivery: Delivery
-  #datagramsIn = 0
   /**
-   * Average length of the datagrams read lately (see `receiveBufferHolds`), bytes. It starts small:
-   * until it has seen datagrams, a receiver offers the window small ones would fill (a large first
-   * guess let a publisher of 70-byte frames overflow a slow receiver's buffer at the start).
+   * Datagrams and bytes read, heartbeats taken, and the average length of the datagrams read lately
+   * (see `receiveBufferHolds`). The average starts small: until it has seen datagrams, a receiver
+   * offers the window small ones would fill (a large first guess let a publisher of 70-byte frames
+   * overflow a slow receiver's buffer at the start).
    */
-  #averageDatagram = INITIAL_AVERAGE_DATAGRAM_BYTES
-  #bytesIn = 0
+  readonly #counters: PathCounters
 
   /** `sessionId`: this subscriber's, sent in acks and NACKs so a restarted receiver is told apart. */
   constructor(options: SubscriberOptions, info: SubscriberInfo, sessionId: number, host: EngineHost) {
     this.#host = host
-    this.#tally = new Tally(host)
     this.#info = info
     this.#sessionId = sessionId
     this.#filter = compileTopicFilter(options.topics)
@@ -108,93 +85,34 @@ export class ReceiveEngine {
     this.#raw = options.raw ?? false
     this.#forward = options.forward ?? false
     this.#allow = options.allow
-    this.delivery = new Delivery(options, host, (reason, stream, address, port, detail) =>
-      this.#tally.drop(reason, stream, address, port, detail),
-    )
-    this.#schemas = schemaLearnerFor(options, sessionId, this.delivery, {
-      emit: (schema) => host.emit('schema', schema),
-      send: (datagram, to) => this.#sendControl(datagram, to, 'schema-request'),
-      drop: (reason, address, port) => this.#tally.drop(reason, undefined, address, port),
-    })
-    this.#maxMessageBytes = options.reassembly?.maxMessageBytes ?? Limits.MAX_MESSAGE_BYTES
-    this.#reassembler = new Reassembler(options.reassembly)
+    const parts = new ReceiveParts(options, info, sessionId, host)
+    this.#parts = parts
+    this.#tally = parts.tally
+    this.delivery = parts.delivery
+    this.#schemas = parts.schemas
+    this.#maxMessageBytes = parts.maxMessageBytes
+    this.#reassembler = parts.reassembler
     this.#reassembler.onAbandon = (abandoned) => this.#onAbandon(abandoned)
-    this.#streams = new StreamTable(options.streams)
-    this.#sources = new SourceTable(options.sourceGoneMs)
-    this.#seal = new SealGate(options)
-    // Sealed control frames grow by the seal: they are cut to the budget less it.
-    const budget = this.#seal.controlBudget(info.budget)
-    const sendControl = (datagram: Uint8Array, to: { address: string; port: number }, what: string) =>
-      this.#sendControl(datagram, to, what)
-    const asks = options.repair ?? true
-    this.#repairs =
-      // A relay's input asks too (hop by hop): what it missed, its receivers cannot get from it.
-      asks === false || this.#raw
-        ? undefined
-        : new Repairs(asks, this.#reassembler, sessionId, budget, sendControl)
-    // A relay's input reports upstream only when it repairs (hop by hop): then its publisher
-    // closes only once the relay holds everything, as it would for a receiver.
-    this.#status =
-      (options.status ?? true) && !this.#raw && (!this.#forward || this.#repairs !== undefined)
-        ? new StatusSender({
-            receiverSession: sessionId,
-            budget,
-            windowBytes: () =>
-              receiveBufferHolds(info.recvBuffer.granted, this.#averageDatagram) * STATUS_WINDOW_FRACTION -
-              this.delivery.queuedBytes,
-            partialBytes: (session, sequence, topic) =>
-              this.#reassembler.partials === 0
-                ? 0
-                : this.#reassembler.partialBytes(messageKey(session, sequence, topic)),
-            firstFragments: this.#forward,
-            clock: REAL_CLOCK,
-            send: (datagram, to) => sendControl(datagram, to, 'status'),
-          })
-        : undefined
+    this.#streams = parts.streams
+    this.#sources = parts.sources
+    this.#seal = parts.seal
+    this.#repairs = parts.repairs
+    this.#status = parts.status
+    this.#counters = parts.counters
   }
 
   /** Expires partial messages and idle streams; returns the sources whose state changed. */
   sweep(now: number): SourceEvent[] {
-    this.#seal.sweep(now)
-    this.#schemas?.sweep(now)
-    this.delivery.sweep(now)
-    this.#reassembler.sweep()
-    this.#streams.sweep(now)
-    return this.#sources.sweep(now, this.#streams.streams())
+    return this.#parts.sweep(now)
   }
 
   /** The counters at this instant (the host adds the kernel's drops). */
   snapshot(): StatsSnapshot {
-    const received = []
-    for (const stream of this.#streams.streams()) received.push(stream.snapshot('received'))
-    return {
-      sent: [],
-      received,
-      drops: { ...this.#tally.drops },
-      repair: this.repairStats(),
-      streams: this.#streams.stats(),
-      sources: this.#sources.stats(),
-      heartbeats: { sent: 0, received: this.#heartbeatsReceived },
-      ...(this.#status === undefined
-        ? {}
-        : { status: { sent: this.#status.statusesSent, sessionsRefused: this.#status.sessionsRefused } }),
-      outcomes: { ...this.#tally.outcomes },
-      ...(this.#seal.keyed ? { seal: this.#seal.stats()! } : {}),
-      schemas: { ...(this.#schemas?.stats() ?? emptySchemaStats()), ...this.delivery.heldForSchema },
-      datagramsIn: this.#datagramsIn,
-      datagramsOut: 0,
-      bytesIn: this.#bytesIn,
-      bytesOut: 0,
-    }
+    return this.#parts.snapshot()
   }
 
   repairStats(): RepairStats {
-    const stats = this.#repairs?.stats() ?? {
-      ...emptyRepairStats(),
-      fragmentsRepaired: this.#reassembler.stats().repairedFragments,
-    }
-    stats.orderSkipped = this.delivery.gapsSkipped
-    return stats
+    return this.#parts.repairStats()
   }
 
   /** What became of the datagrams read so far, by outcome. */
@@ -218,37 +136,23 @@ export class ReceiveEngine {
     this.#seal.setKeyring(keyring)
   }
 
-  /**
-   * The subscriber closes: each publisher it reports to is told (a STATUS flagged `LEAVING`), and
-   * this resolves once the control frames sent so far are with the kernel, or after
-   * {@link LEAVE_WAIT_MS} (the socket closes next).
-   */
-  async leave(): Promise<void> {
-    this.#status?.leave()
-    if (this.#controlInFlight === 0) return
-    let timer: NodeJS.Timeout | undefined
-    await new Promise<void>((resolve) => {
-      this.#controlSettled.push(resolve)
-      timer = setTimeout(resolve, LEAVE_WAIT_MS)
-    })
-    clearTimeout(timer)
+  /** The subscriber closes: publishers reported to are told (see `ReceiveParts.leave`). */
+  leave(): Promise<void> {
+    return this.#parts.leave()
   }
 
   /** Stops every timer and gives up every partial message. */
   close(): void {
-    this.#repairs?.close()
-    this.#status?.close()
-    this.#schemas?.close()
-    this.delivery.release()
-    this.#reassembler.giveUpAll()
+    this.#parts.close()
   }
 
   /** One datagram read from the socket. */
   receive(received: Buffer, address: string, port: number): void {
-    this.#datagramsIn++
-    this.#bytesIn += received.length
+    const counters = this.#counters
+    counters.datagramsIn++
+    counters.bytesIn += received.length
     // A moving average over about the last 64 datagrams: what the kernel buffer holds of them.
-    this.#averageDatagram += (received.length - this.#averageDatagram) / 64
+    counters.averageDatagram += (received.length - counters.averageDatagram) / 64
     if (this.#allow !== undefined && !this.#allow(address)) {
       this.#tally.drop('not-allowed', undefined, address, port)
       this.#tally.outcome('not-allowed')
@@ -453,7 +357,7 @@ export class ReceiveEngine {
       this.#tally.drop('bad-heartbeat', undefined, address, port)
       return 'bad-heartbeat'
     }
-    this.#heartbeatsReceived++
+    this.#counters.heartbeatsReceived++
     const { sessionId } = header
     const flagged = (header.flags & Flag.FOREIGN) !== 0
     // The lost tails of the streams of its session from its sender are asked for (a relay's input
@@ -499,21 +403,7 @@ export class ReceiveEngine {
 
   #sendAck(header: FrameHeader, address: string, port: number): void {
     const ack = encodeAck(header, { receiverSession: this.#sessionId, receiver: this.#info.name })
-    this.#sendControl(ack, { address, port }, 'ack')
-  }
-
-  #sendControl(datagram: Uint8Array, to: { address: string; port: number }, what: string): void {
-    this.#controlInFlight++
-    this.#host.send(this.#seal.seal(datagram), to, (error) => {
-      if (--this.#controlInFlight === 0) for (const settled of this.#controlSettled.splice(0)) settled()
-      if (error)
-        this.#tally.warn({
-          reason: 'socket-error',
-          address: to.address,
-          port: to.port,
-          detail: `${what}: ${error.message}`,
-        })
-    })
+    this.#parts.sendControl(ack, { address, port }, 'ack')
   }
 
   #onAbandon({ key, reason }: AbandonedMessage): void {

@@ -246,3 +246,21 @@ export function checkPublisherOptions(options: EngineOptions): void {
       )
   }
 }
+
+const U32_MAX = 0xffff_ffff
+const MAX_HOPS = 0xff
+
+/** Checks a relayed message's numbers (`forwardMessage`): session and sequence u32, hops u8. */
+export function checkRelayed({ sessionId, sequence, hops }: RelayedMessage): void {
+  for (const [name, value, max] of [
+    ['sessionId', sessionId, U32_MAX],
+    ['sequence', sequence, U32_MAX],
+    ['hops', hops, MAX_HOPS],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 0 || value > max)
+      throw transportError(
+        'SHOAL_BAD_OPTION',
+        `forwardMessage: ${name} ${value} is not a whole number 0-${max}`,
+      )
+  }
+}
