@@ -6,6 +6,7 @@ import { decodeFrame } from '../wire/frame.js'
 import type { FrameHeader } from '../wire/header.js'
 import { decodeStatusBody, type StatusBody } from '../wire/status.js'
 import {
+  MAX_STATUS_SESSIONS,
   STATUS_AFTER_DATAGRAMS,
   STATUS_GIVE_UP_MS,
   STATUS_INTERVAL_MS,
@@ -88,6 +89,29 @@ describe('StatusSender', () => {
     }
     clock.advance(STATUS_KEEPALIVE_MS * 3)
     expect(out.length).toBe(3) // closed: no keepalive after it
+  })
+
+  it('leave(): publishers only answered are remembered at most MAX_STATUS_SESSIONS, the newest kept', () => {
+    const clock = new FakeClock()
+    const to: number[] = []
+    const status = new StatusSender({
+      receiverSession: 9,
+      budget: 1_472,
+      windowBytes: () => 4_000,
+      partialBytes: () => 0,
+      clock,
+      send: (datagram) => {
+        const frame = decodeFrame(datagram, 0, datagram.length)
+        if (frame.ok && frame.header.flags & Flag.LEAVING) to.push(frame.header.sessionId)
+      },
+    })
+    // A stranger's heartbeats from made-up publishers, each answered with an announcement.
+    for (let session = 0; session < 10_000; session++)
+      status.heartbeat(session, '10.0.0.66', 5000, clock.now())
+    expect(status.leave()).toBe(MAX_STATUS_SESSIONS)
+    expect(to).toEqual(
+      Array.from({ length: MAX_STATUS_SESSIONS }, (_, i) => 10_000 - MAX_STATUS_SESSIONS + i),
+    )
   })
 
   it('says nothing about a stream of fewer than STATUS_AFTER_DATAGRAMS datagrams (one forged datagram makes no STATUS)', () => {

@@ -191,10 +191,14 @@ export class StatusSender {
       this.#send(session, now)
       return
     }
-    // Remembered (bounded, the least recently heard forgotten first) only to be told on leave().
+    // Remembered only to be told on leave(): bounded, in order of the last heard, so the oldest
+    // go first, whether idle past STATUS_SESSION_IDLE_MS or pushed out by a newer one.
     const announced = this.#announced
     announced.delete(sessionId)
-    if (announced.size >= MAX_STATUS_SESSIONS) announced.delete(announced.keys().next().value!)
+    for (const [oldest, entry] of announced) {
+      if (announced.size < MAX_STATUS_SESSIONS && now - entry.at < STATUS_SESSION_IDLE_MS) break
+      announced.delete(oldest)
+    }
     announced.set(sessionId, { address, port, at: now })
     const { receiverSession, budget } = this.#options
     const window = Math.max(0, Math.floor(this.#options.windowBytes()))
