@@ -108,7 +108,7 @@ export interface HeartbeatCounters {
   forwarded: number
   /** Not passed on: copies (a loop, a second path), the relay's own output, past --max-hops. */
   dropped: number
-  /** Sent again after a forwarded one, so its segment hears of a lost tail (`HeartbeatRepeats`). */
+  /** Sent again when a session goes quiet, raised to what was forwarded, so its segment hears of a lost tail (`HeartbeatRepeats`). */
   repeated: number
   /** Repeats left out by their rate cap. */
   repeatLimited: number
@@ -171,7 +171,10 @@ export class Forwarder {
     this.#events = events
     this.#ackRoutes = ackRoutes
     this.#schemas = new SchemaRequests(inputs, guard, events)
-    this.#repeats = new HeartbeatRepeats((data, hops) => this.#toOutputs(data, hops, false))
+    this.#repeats = new HeartbeatRepeats(
+      (data, hops) => this.#toOutputs(data, hops, false),
+      outputs.reduce((least, output) => Math.min(least, output.budget), REPEAT_BUDGET),
+    )
     this.#sent = outputs.map((output) => ({ route: output.spec, sent: 0, errors: 0, oversize: 0 }))
   }
 
@@ -196,6 +199,9 @@ export class Forwarder {
     }
     this.#forwarded++
     if (header.kind === FrameKind.SCHEMA) this.#schemas.counters.announces++
+    // Its stream's last sequence, for the heartbeats that tell this relay's segment of a lost tail.
+    else if (!foreign && header.kind === FrameKind.DATA && !isSealed(flagsOf(data)))
+      this.#repeats.forwarded(header.sessionId, header.topic, header.sequence)
     if (header.flags & Flag.ACK_REQUEST && !foreign)
       this.#ackRoutes.remember(header.sessionId, { input, address: from.address, port: from.port })
     const hops = header.hops + 1
@@ -368,6 +374,9 @@ export function isReceiverAck(header: FrameHeader, data: Uint8Array): boolean {
 function flagsOf(data: Uint8Array): number {
   return data.length < FIXED_HEADER_LENGTH ? 0 : (data[Offset.FLAGS]! << 8) | data[Offset.FLAGS + 1]!
 }
+
+/** Largest heartbeat a relay writes of its own when no output is smaller (an Ethernet datagram). */
+const REPEAT_BUDGET = 1_472
 
 /** Every drop, summed. */
 export function totalDropped(counters: Pick<RelayCounters, 'dropped'>): number {

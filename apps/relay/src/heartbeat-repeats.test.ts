@@ -1,5 +1,13 @@
 import { compileTopicFilter } from '@shoal/transport'
-import { decodeFrame, encodeControlFrame, Flag, FrameKind, Offset, writeCrc } from '@shoal/transport/wire'
+import {
+  decodeFrame,
+  decodeHeartbeatBody,
+  encodeControlFrame,
+  Flag,
+  FrameKind,
+  Offset,
+  writeCrc,
+} from '@shoal/transport/wire'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { Forwarder, type ForwarderOutput } from './forwarder.js'
 import {
@@ -52,6 +60,7 @@ describe('HeartbeatRepeats', () => {
     const sent: { data: Uint8Array; hops: number }[] = []
     const r = new HeartbeatRepeats(
       (data, hops) => sent.push({ data, hops }),
+      1_472,
       () => Date.now(),
     )
     return { r, sent }
@@ -87,6 +96,36 @@ describe('HeartbeatRepeats', () => {
     vi.advanceTimersByTime(ALL_REPEATS_MS)
     expect(sent.length).toBe(2 + HEARTBEAT_REPEATS)
     for (const s of sent.slice(2)) expect(s.data).toEqual(newer)
+  })
+
+  it("raises each entry to the last sequence forwarded, and repeats only once the session's frames stop", () => {
+    const { r, sent } = repeats()
+    r.remember(7, heartbeat(7, 3, 10).data, 1) // the publisher's newest heartbeat says imu 10
+    // Frames forwarded after it, every 10 ms for 100 ms: busy, so nothing is repeated meanwhile.
+    for (let i = 11; i <= 20; i++) {
+      r.forwarded(7, 'imu', i)
+      vi.advanceTimersByTime(10)
+    }
+    r.forwarded(7, 'gps', 4)
+    r.forwarded(7, 'imu', 12) // an older one (a repair) takes nothing back
+    expect(sent).toEqual([])
+    vi.advanceTimersByTime(ALL_REPEATS_MS)
+    expect(sent.length).toBe(HEARTBEAT_REPEATS)
+    const frame = decodeFrame(sent[0]!.data)
+    if (!frame.ok) throw new Error(frame.reason)
+    expect(frame.header).toMatchObject({ sessionId: 7, sequence: 3 })
+    expect(decodeHeartbeatBody(frame.payload)).toEqual([
+      { topic: 'imu', sequence: 20 },
+      { topic: 'gps', sequence: 4 },
+    ])
+  })
+
+  it('frames of a publisher whose heartbeat never came keep no state and make no heartbeat', () => {
+    const { r, sent } = repeats()
+    for (let session = 0; session < 10_000; session++) r.forwarded(session, 'imu', 5)
+    expect(r.size).toBe(0)
+    vi.advanceTimersByTime(ALL_REPEATS_MS)
+    expect(sent).toEqual([])
   })
 
   it('holds at most MAX_REPEATED_SESSIONS sessions: the least recently heard go first, counted', () => {
