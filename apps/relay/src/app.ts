@@ -51,7 +51,7 @@ export async function startRelay(ctx: ServiceContext<RelayConfig>): Promise<Serv
   return {
     stop: () => relay.close(),
     summary: () => ({
-      ...relaySummary(relay.counters(), relay.transportStats()),
+      ...relaySummary(relay.counters(), relay.transportStats(), relay.outputs.length > 0),
       ...(relay.nats.active ? natsSummary(relay.nats.counters()) : {}),
     }),
   }
@@ -59,24 +59,33 @@ export async function startRelay(ctx: ServiceContext<RelayConfig>): Promise<Serv
 
 /**
  * `received=… forwarded=… dropped=…` then each drop reason (`not-allowed` first), then `invalid=…`:
+ * (`forwarding`: the relay has UDP outputs; without them frames go only to NATS, its `nats-…` counts
+ * say what happened to them, and `received=` to `ack-route-conflicts=` are left out, counting nothing)
  * datagrams the inputs could not read as Shoal frames at all (by reason on /metrics as
  * shoal_drops_total), then acks forwarded and frames that would have moved a session's pinned way
  * back for acks (`ack-route-conflicts=`: someone else sending with its session id, or a second path),
  * and what the kernel dropped before the inputs could read it (`kernel-drops=`, Linux).
  */
-export function relaySummary(counters: RelayCounters, transport: TransportStatsLike): Record<string, number> {
+export function relaySummary(
+  counters: RelayCounters,
+  transport: TransportStatsLike,
+  forwarding = true,
+): Record<string, number> {
+  // not-allowed is counted below, where the inputs' subscribers dropped it
+  const invalid = Object.entries(transport.drops).reduce<number>(
+    (n, [reason, d]) => (reason === 'not-allowed' ? n : n + (d ?? 0)),
+    0,
+  )
+  const kernel = transport.kernelDrops === undefined ? {} : { 'kernel-drops': transport.kernelDrops }
+  if (!forwarding) return { invalid, ...kernel }
   return {
     received: counters.received,
     forwarded: counters.forwarded,
     dropped: totalDropped(counters),
     ...Object.fromEntries(RELAY_DROP_REASONS.map((reason) => [reason, counters.dropped[reason]])),
-    // not-allowed is counted above, where the inputs' subscribers dropped it
-    invalid: Object.entries(transport.drops).reduce<number>(
-      (n, [reason, d]) => (reason === 'not-allowed' ? n : n + (d ?? 0)),
-      0,
-    ),
+    invalid,
     acks: counters.acks.forwarded,
     'ack-route-conflicts': counters.ackRoutes.conflicts,
-    ...(transport.kernelDrops === undefined ? {} : { 'kernel-drops': transport.kernelDrops }),
+    ...kernel,
   }
 }
