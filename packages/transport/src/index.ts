@@ -176,15 +176,14 @@ export { MAX_RESEND_DATAGRAMS_PER_LOOKUP, SENT_LOG_BYTES, SENT_LOG_MS } from './
 export {
   type DatagramOutcome,
   emptyRepairStats,
-  OWNER_IDLE_MS,
   type RepairStats,
   type SchemaStats,
   type StatsSnapshot,
   type StreamStats,
   type StreamTableStats,
   type StreamTotals,
-  sessionHex,
 } from './stats.js'
+export { OWNER_IDLE_MS, sessionHex } from './stream.js'
 export {
   createSubscriber,
   DEFAULT_QUEUE_LIMIT,

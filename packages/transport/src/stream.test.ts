@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Stream } from './stats.js'
+import { Stream } from './stream.js'
 
 describe('Stream.origin', () => {
   it('is one frozen object while frames come from the same place, and a new one when that changes', () => {

@@ -1,6 +1,6 @@
 import { Imu } from '@shoal/schema'
 import { describe, expect, it } from 'vitest'
-import { Stream } from '../stats.js'
+import { Stream } from '../stream.js'
 import { FrameKind } from '../wire/constants.js'
 import type { FrameHeader } from '../wire/header.js'
 import { Delivery, MAX_HELD_FRAMES, ORDER_HOLD_MS } from './delivery.js'

@@ -11,7 +11,8 @@
  */
 import { registry as schemaRegistry } from '@shoal/schema'
 import type { CodecRegistry, MessageCodec, TopicTypes } from '../message-codec.js'
-import type { DatagramOutcome, Stream } from '../stats.js'
+import type { DatagramOutcome } from '../stats.js'
+import type { Stream } from '../stream.js'
 import { Flag } from '../wire/constants.js'
 import type { DropReason } from '../wire/frame.js'
 import type { FrameHeader } from '../wire/header.js'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { FakeClock } from '../../test/fake-clock.js'
-import { Stream } from '../stats.js'
+import { Stream } from '../stream.js'
 import { decodeFrame } from '../wire/frame.js'
 import { decodeNackFramesBody } from '../wire/nack-frames.js'
 import {

@@ -12,7 +12,7 @@
  */
 
 import type { Clock } from '../send/heartbeat.js'
-import type { Stream } from '../stats.js'
+import type { Stream } from '../stream.js'
 import { CRC_LENGTH, FIXED_HEADER_LENGTH, MAX_DATAGRAM_BYTES } from '../wire/constants.js'
 import { NACK_AMPLIFICATION, nackLengthFor } from '../wire/nack.js'
 import {

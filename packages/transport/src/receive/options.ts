@@ -8,7 +8,7 @@ import type { CodecRegistry, MessageCodec, TopicTypes } from '../message-codec.j
 import type { EndpointOptions, ResolvedEndpoint } from '../net/endpoint.js'
 import type { RecvBufferInfo } from '../net/socket.js'
 import type { SealOptions } from '../send/options.js'
-import type { Origin } from '../stats.js'
+import type { Origin } from '../stream.js'
 import type { DropReason } from '../wire/frame.js'
 import type { FrameHeader } from '../wire/header.js'
 import type { ReassemblerOptions, RepairTiming } from './reassembler.js'

@@ -10,7 +10,7 @@
  * (`NackCredit`): a stranger's fragment declaring a huge message never turns into megabytes of
  * NACKs.
  */
-import type { Stream } from '../stats.js'
+import type { Stream } from '../stream.js'
 import { CRC_LENGTH, FIXED_HEADER_LENGTH } from '../wire/constants.js'
 import { encodeTopic, type FrameHeader } from '../wire/header.js'
 import {

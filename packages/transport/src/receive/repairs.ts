@@ -5,8 +5,9 @@
  */
 
 import { REAL_CLOCK } from '../send/heartbeat.js'
-import type { RepairStats, Stream } from '../stats.js'
+import type { RepairStats } from '../stats.js'
 import { emptyRepairStats } from '../stats.js'
+import type { Stream } from '../stream.js'
 import { CRC_LENGTH, FIXED_HEADER_LENGTH } from '../wire/constants.js'
 import type { FrameHeader } from '../wire/header.js'
 import { FrameRepair } from './frame-repair.js'

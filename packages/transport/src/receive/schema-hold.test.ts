@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { Stream } from '../stats.js'
+import type { Stream } from '../stream.js'
 import { FrameKind } from '../wire/constants.js'
 import type { FrameHeader } from '../wire/header.js'
 import { SCHEMA_HOLD_BYTES, SCHEMA_HOLD_FRAMES, SCHEMA_HOLD_MS, SchemaHold } from './schema-hold.js'

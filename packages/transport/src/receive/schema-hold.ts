@@ -6,7 +6,7 @@
  * counted `unknown-type` as it would have been at once. Past a cap, frames are not held (counted
  * `unknown-type` at once).
  */
-import type { Stream } from '../stats.js'
+import type { Stream } from '../stream.js'
 import type { FrameHeader } from '../wire/header.js'
 
 /** Frames held per fingerprint at most: the newest past it are not held. */

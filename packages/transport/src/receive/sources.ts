@@ -9,7 +9,7 @@
  * table, and the heartbeat times kept are for those sessions only (pruned at every sweep).
  */
 import { HEARTBEAT_MAX_MS } from '../send/heartbeat.js'
-import { type Stream, sessionHex } from '../stats.js'
+import { type Stream, sessionHex } from '../stream.js'
 
 /** A source not heard for this long is gone, ms: three heartbeats missed at their slowest. */
 export const SOURCE_GONE_MS = 3 * HEARTBEAT_MAX_MS

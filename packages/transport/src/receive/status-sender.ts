@@ -17,7 +17,7 @@
  * sender: a stranger's frames make no STATUS.
  */
 import type { Clock } from '../send/heartbeat.js'
-import type { Stream } from '../stats.js'
+import type { Stream } from '../stream.js'
 import { encodeTopic } from '../wire/header.js'
 import { encodeLeavingStatus, encodeStatuses, type StatusTopic } from '../wire/status.js'
 import { FRAME_REPAIR_HORIZON_MS, FRAME_REPAIR_MAX_RETRY_MS } from './frame-repair.js'

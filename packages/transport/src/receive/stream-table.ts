@@ -19,7 +19,8 @@
  * lists threaded through the streams themselves: a Set's oldest entry is found by walking past
  * every entry deleted since it last compacted, which a flood of new streams makes slow.
  */
-import { addToTotals, emptyStreamTotals, Stream, type StreamTableStats, sessionHex } from '../stats.js'
+import { addToTotals, emptyStreamTotals, type StreamTableStats } from '../stats.js'
+import { Stream, sessionHex } from '../stream.js'
 
 /** Streams (session × topic) a subscriber tracks at once, by default. */
 export const DEFAULT_MAX_STREAMS = 4_096

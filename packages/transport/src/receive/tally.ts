@@ -3,7 +3,8 @@
  * `datagramsIn`), every drop by reason (and on its stream), and a `'warning'` event for each when
  * anyone listens (STYLE.md “Errors”: a bad datagram is a counter and a warning, never a throw).
  */
-import { countDrop, type DatagramOutcome, type Stream } from '../stats.js'
+import { countDrop, type DatagramOutcome } from '../stats.js'
+import type { Stream } from '../stream.js'
 import type { DropReason } from '../wire/frame.js'
 import type { TransportWarning } from './options.js'
 

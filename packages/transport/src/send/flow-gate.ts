@@ -9,7 +9,7 @@
  * crosses it): it checks before a datagram, not inside one.
  */
 
-import { sessionHex } from '../stats.js'
+import { sessionHex } from '../stream.js'
 import type { StatusBody } from '../wire/status.js'
 import {
   BackPressure,

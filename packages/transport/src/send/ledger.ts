@@ -3,7 +3,7 @@
  * (Aeron: the publication's position). Every frame, whole, batched or fragmented, takes its number
  * with `take()`; the heartbeat reads each topic's last one.
  */
-import { Stream, sessionHex } from '../stats.js'
+import { Stream, sessionHex } from '../stream.js'
 import { encodeTopic } from '../wire/header.js'
 import type { HeartbeatTopic } from '../wire/heartbeat.js'
 import type { SentLog, StreamKey } from './sent-log.js'
