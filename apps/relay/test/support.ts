@@ -23,11 +23,21 @@ export function uniquePort(): number {
   return randomInt(20_000, 60_000)
 }
 
-/** Resolves once `predicate` holds; rejects after `timeoutMs` naming what it waited for. */
-export async function waitFor(predicate: () => boolean, what: string, timeoutMs = WAIT_MS): Promise<void> {
+/**
+ * Resolves once `predicate` holds; rejects after `timeoutMs` naming what it waited for (`what`, or
+ * what it returns then: the state worth seeing in a failure).
+ */
+export async function waitFor(
+  predicate: () => boolean,
+  what: string | (() => string),
+  timeoutMs = WAIT_MS,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`,
+      )
     await new Promise((resolve) => setTimeout(resolve, 5))
   }
 }

@@ -81,13 +81,19 @@ export class NatsInput {
     this.#deliver = deliver
   }
 
-  /** Subscribes on a new connection (the client subscribes again by itself after a reconnect). */
-  subscribe(connection: NatsConnection): void {
+  /**
+   * Subscribes on a new connection (the client subscribes again by itself after a reconnect).
+   * Resolves once the server has the subscription (a flush answered): until then, messages
+   * published to it are not delivered, so the relay is not ready before (the link bounds the
+   * wait; the client subscribes again after a reconnect).
+   */
+  async subscribe(connection: NatsConnection): Promise<void> {
     connection.subscribe(`${this.#prefix}.>`, {
       callback: (_error, msg) => {
         this.message(msg)
       },
     })
+    await connection.flush()
   }
 
   /** Hands one message from NATS to the outputs, or counts why not; true when handed. */

@@ -98,14 +98,17 @@ export class NatsLink {
   readonly #options: NodeConnectionOptions
   readonly #logger: Logger
   readonly #route: string
-  /** Called on every new connection (not on the client's reconnects: its subscriptions carry over). */
-  readonly #onConnection: (connection: NatsConnection) => void
+  /**
+   * Called on every new connection (not on the client's reconnects: its subscriptions carry over);
+   * the connection counts as made once what it returns has resolved.
+   */
+  readonly #onConnection: (connection: NatsConnection) => void | Promise<void>
 
   constructor(
     route: string,
     options: NodeConnectionOptions,
     logger: Logger,
-    onConnection: (connection: NatsConnection) => void = () => {},
+    onConnection: (connection: NatsConnection) => void | Promise<void> = () => {},
   ) {
     this.#route = route
     this.#options = options
@@ -164,10 +167,22 @@ export class NatsLink {
       await connection.close()
       return
     }
+    // What a new connection needs first (an input's subscription confirmed), bounded: a server
+    // that stops answering now is followed like any other loss, below.
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, NATS_CONNECT_TIMEOUT_MS)
+    })
+    await Promise.race([Promise.resolve(this.#onConnection(connection)).catch(() => {}), late])
+    clearTimeout(timer)
+    if (this.state === 'closed') {
+      // close() came meanwhile (it saw no connection to close)
+      await connection.close().catch(() => {})
+      return
+    }
     this.#connection = connection
     this.#state = 'connected'
     this.#logger.info({ route: this.#route, server: connection.getServer() }, 'connected to NATS')
-    this.#onConnection(connection)
     void this.#follow(connection)
   }
 
