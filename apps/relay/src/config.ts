@@ -77,7 +77,7 @@ export const relayFlags = defineFlags({
     help: 'This relay’s id, in its logs, /healthz and metrics (shoal_relay_info)',
   }),
   'hop-repair': flag.boolean({
-    help: 'Repair hop by hop: keep what is forwarded (64 MiB, 1 s) and resend what receivers beyond ask for; ask senders for what this relay missed',
+    help: 'Repair hop by hop: keep what is forwarded (64 MiB, 1 s) and resend what receivers beyond ask for; ask senders for what this relay missed, and report how far it holds (their flow control waits for it)',
   }),
   'max-hops': flag.value(integer(1, 255), {
     placeholder: 'n',

@@ -55,6 +55,19 @@ async function sites(server: NatsServer, outOptions = '') {
 }
 
 const natsOut = (relay: Relay) => relay.nats.counters().outputs[0]!
+
+/** `promise`, or a failure naming `what` after 10 s. */
+async function withinWait<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), 10_000)
+  })
+  try {
+    return await Promise.race([promise, late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
 const natsIn = (relay: Relay) => relay.nats.counters().inputs[0]!
 
 describe.skipIf(requireNatsServer().skip)('multicast → relay → NATS → relay → multicast', () => {
@@ -151,6 +164,35 @@ describe.skipIf(requireNatsServer().skip)('multicast → relay → NATS → rela
     expect(natsOut(relay).published).toBe(1)
   })
 
+  it('with --hop-repair the input that feeds NATS reports STATUS: a fast sender waits for the relay and loses nothing on the way in', async () => {
+    const server = await track(NatsServer.start())
+    const a = uniqueGroup()
+    const relay = await track(startRelay(['--hop-repair', '--in', a.route, '--out', `${server.url}/site`]))
+    // Nothing goes out before one receiver (the relay) reports: without its STATUS this never sends.
+    const publisher = await createPublisher({ ...a, interface: '127.0.0.1', flow: { groupSize: 1 } })
+    const total = 20_000
+    // As fast as flow control lets it, in one process with the relay: send() until held back.
+    for (let sent = 0; sent < total; ) {
+      const sequence = publisher.send('sensors/imu', Imu, imu(sent))
+      if (sequence < 0) await withinWait(publisher.ready(), `the relay's STATUS (${sent} frames sent)`)
+      else if (++sent % 2_000 === 0) await new Promise((resolve) => setImmediate(resolve))
+    }
+    // close() waits (at most 2 s) until its receivers, the relay, hold everything.
+    await publisher.close()
+    await waitFor(() => natsOut(relay).published === total, `all ${total} published to NATS`)
+    expect(publisher.stats().flow).toMatchObject({ added: 1, refused: 0 })
+    expect(Object.values(natsOut(relay).dropped).every((n) => n === 0)).toBe(true)
+
+    // Without --hop-repair the relay is no receiver its senders wait for.
+    const b = uniqueGroup()
+    const plain = await track(startRelay(['--in', b.route, '--out', `${server.url}/other`]))
+    const unwatched = await track(createPublisher({ ...b, interface: '127.0.0.1' }))
+    for (let i = 0; i < 10; i++) await unwatched.publish('sensors/imu', Imu, imu(i))
+    await waitFor(() => natsOut(plain).published === 10, '10 published to NATS')
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(unwatched.stats().flow).toMatchObject({ added: 0, statuses: 0 })
+  })
+
   it('survives a server restart mid-stream: the loss is counted at relay A and at site B, exactly', async () => {
     const server = await track(NatsServer.start())
     const { relayA, relayB, sink, frames, publisher } = await sites(server)
@@ -162,7 +204,13 @@ describe.skipIf(requireNatsServer().skip)('multicast → relay → NATS → rela
       }
     }
     await send(0, 200)
-    await waitFor(() => frames.length === 200, 'the first 200 frames at site B')
+    const state = () =>
+      `(site B has ${frames.length}; relay A published ${natsOut(relayA).published}, relay B got ` +
+      `${natsIn(relayB).received} and forwarded ${natsIn(relayB).forwarded})`
+    await waitFor(
+      () => frames.length === 200,
+      () => `the first 200 frames at site B ${state()}`,
+    )
     await server.stop()
     await waitFor(() => relayA.nats.counters().links[0]!.state !== 'connected', 'relay A to see the loss')
     await send(200, 300) // while the server is down: dropped at relay A, counted
@@ -174,7 +222,10 @@ describe.skipIf(requireNatsServer().skip)('multicast → relay → NATS → rela
     // Relay B subscribes again on reconnect; a frame it has not yet resubscribed for is lost at B.
     await new Promise((resolve) => setTimeout(resolve, 200))
     await send(300, total)
-    await waitFor(() => frames.at(-1)?.sequence === total - 1, 'the last frame at site B')
+    await waitFor(
+      () => frames.at(-1)?.sequence === total - 1,
+      () => `the last frame at site B ${state()}`,
+    )
 
     const out = natsOut(relayA)
     expect(out.dropped['nats-disconnected']).toBeGreaterThanOrEqual(100)

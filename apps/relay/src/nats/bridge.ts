@@ -175,11 +175,13 @@ export async function openNatsBridge(options: NatsBridgeOptions): Promise<NatsBr
     const base = subscriberOptions(route, c.hopRepair)
     const subscriber = await createSubscriber({
       ...base,
-      // Whole messages, undecoded: the payload goes to NATS as it is. No flow control from here:
-      // a slow NATS drops (counted) instead of slowing the site's publishers.
+      // Whole messages, undecoded: the payload goes to NATS as it is. A slow NATS never slows the
+      // site's publishers: what it cannot take is dropped, counted (nats-backlog). With
+      // --hop-repair the input reports STATUS as a receiver does, so that publishers with flow
+      // control wait for the relay itself when it falls behind, instead of its socket dropping.
       forward: false,
       decode: false,
-      status: false,
+      status: c.hopRepair,
       // Names the built-in and --proto types in the Shoal-Type header (undecoded all the same).
       registry: c.types,
       ...(list === undefined ? {} : { allow: (address: string) => list.allows(address) }),
