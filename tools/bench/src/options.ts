@@ -67,7 +67,8 @@ Flags:
                                   alone, Shoal; per datagram: AES-256-GCM seal/open, Ed25519
                                   sign/verify (no sockets)
                          nats     45-byte frames through relay → nats-server → relay (needs
-                                  nats-server and a built apps/relay), paced to 50,000/s
+                                  nats-server and a built apps/relay), paced to 50,000/s; relay A
+                                  as started by default, then with --hop-repair
                          memory   receiver peak RSS: same as small,image
   --runs N             runs of every measurement, 1-${MAX_RUNS} (default ${DEFAULT_RUNS}); tables show the median [min-max]
   --quick              smaller counts, for a smoke run (about a minute); Cyclone DDS: 1 timed second

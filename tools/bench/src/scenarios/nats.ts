@@ -1,5 +1,6 @@
 /**
- * Scenario 7: the NATS path. Per run, a `nats-server`, two relays (the built bundle of
+ * Scenario 7: the NATS path, twice: relay A as started by default, and with `--hop-repair` (its
+ * input reports STATUS, so the sender's flow control waits for it). Per run, a `nats-server`, two relays (the built bundle of
  * `@shoal/relay`) and the small-frame sender and receiver, every one a process inside the bench's
  * namespace on 127.0.0.1: the sender publishes 45-byte frames on group port A, relay A takes them to
  * NATS (`nats://127.0.0.1:PORT/bench`), relay B takes them back onto group port B, where the
@@ -40,14 +41,19 @@ export interface NatsRun {
   othersCores: number | undefined
 }
 
-export interface NatsResult {
+export interface NatsVariant {
+  runs: NatsRun[]
+  rate: Spread
+  loss: Spread
+}
+
+export interface NatsResult extends NatsVariant {
   available: boolean
   reason?: string
   frames: number
   offeredRate: number
-  runs: NatsRun[]
-  rate: Spread
-  loss: Spread
+  /** The same path with `--hop-repair` on relay A. */
+  hopRepair?: NatsVariant
 }
 
 const RELAY_BUNDLE = fileURLToPath(new URL('../../../../apps/relay/dist/shoal-relay.js', import.meta.url))
@@ -112,7 +118,13 @@ function summaryValue(text: string, key: string): number | undefined {
   return match === null ? undefined : Number(match[1])
 }
 
-async function measureNats(ctx: BenchContext, server: string, run: number, frames: number): Promise<NatsRun> {
+async function measureNats(
+  ctx: BenchContext,
+  server: string,
+  run: number,
+  frames: number,
+  hopRepair: boolean,
+): Promise<NatsRun> {
   const host = ctx.host!
   const natsPort = ctx.nextPort()
   const portA = ctx.nextPort()
@@ -134,7 +146,10 @@ async function measureNats(ctx: BenchContext, server: string, run: number, frame
     children.push(natsServer)
     await waitForOutput(natsServer, /Server is ready/, 'nats-server')
     const relayB = host.spawn(process.execPath, relayArgs(nats, group(portB)))
-    const relayA = host.spawn(process.execPath, relayArgs(group(portA), nats))
+    const relayA = host.spawn(process.execPath, [
+      ...relayArgs(group(portA), nats),
+      ...(hopRepair ? ['--hop-repair'] : []),
+    ])
     children.push(relayB, relayA)
     await Promise.all([
       waitForOutput(relayB, /"msg":"ready"/, 'relay B'),
@@ -192,22 +207,20 @@ export async function runNats(ctx: BenchContext): Promise<NatsResult> {
       available: false,
       reason: 'apps/relay is not built (pnpm --filter @shoal/relay build)',
     }
-  const runs: NatsRun[] = []
-  for (let run = 0; run < ctx.options.runs; run++) {
-    const result = await measureNats(ctx, server, run, frames)
-    runs.push(result)
-    ctx.log(
-      `nats   run ${run + 1}/${ctx.options.runs}  ${Math.round(result.rate).toLocaleString('en-US')} frames/s delivered ` +
-        `(offered ${Math.round(result.sendRate).toLocaleString('en-US')}), loss ${result.loss}, gaps ${result.gaps ?? '?'}, ` +
-        `relay A published ${result.natsOut ?? '?'} dropped ${result.natsDropped ?? '?'}`,
-    )
+  const variant = async (hopRepair: boolean): Promise<NatsVariant> => {
+    const runs: NatsRun[] = []
+    for (let run = 0; run < ctx.options.runs; run++) {
+      const result = await measureNats(ctx, server, run, frames, hopRepair)
+      runs.push(result)
+      ctx.log(
+        `nats${hopRepair ? ' --hop-repair' : ''}   run ${run + 1}/${ctx.options.runs}  ${Math.round(result.rate).toLocaleString('en-US')} frames/s delivered ` +
+          `(offered ${Math.round(result.sendRate).toLocaleString('en-US')}), loss ${result.loss}, gaps ${result.gaps ?? '?'}, ` +
+          `relay A published ${result.natsOut ?? '?'} dropped ${result.natsDropped ?? '?'}`,
+      )
+    }
+    return { runs, rate: spread(runs.map((r) => r.rate)), loss: spread(runs.map((r) => r.loss)) }
   }
-  return {
-    available: true,
-    frames,
-    offeredRate: NATS_OFFERED_RATE,
-    runs,
-    rate: spread(runs.map((r) => r.rate)),
-    loss: spread(runs.map((r) => r.loss)),
-  }
+  const plain = await variant(false)
+  const hopRepair = await variant(true)
+  return { available: true, frames, offeredRate: NATS_OFFERED_RATE, ...plain, hopRepair }
 }
