@@ -59,12 +59,13 @@ export async function startRelay(ctx: ServiceContext<RelayConfig>): Promise<Serv
 
 /**
  * `received=… forwarded=… dropped=…` then each drop reason (`not-allowed` first), then `invalid=…`:
- * (`forwarding`: the relay has UDP outputs; without them frames go only to NATS, its `nats-…` counts
- * say what happened to them, and `received=` to `ack-route-conflicts=` are left out, counting nothing)
  * datagrams the inputs could not read as Shoal frames at all (by reason on /metrics as
  * shoal_drops_total), then acks forwarded and frames that would have moved a session's pinned way
  * back for acks (`ack-route-conflicts=`: someone else sending with its session id, or a second path),
  * and what the kernel dropped before the inputs could read it (`kernel-drops=`, Linux).
+ *
+ * `forwarding` false (no UDP outputs: frames go only to NATS, whose `nats-…` counts say what became
+ * of them): only `invalid=` and `kernel-drops=`, the rest would count nothing.
  */
 export function relaySummary(
   counters: RelayCounters,

@@ -83,9 +83,8 @@ export class NatsInput {
 
   /**
    * Subscribes on a new connection (the client subscribes again by itself after a reconnect).
-   * Resolves once the server has the subscription (a flush answered): until then, messages
-   * published to it are not delivered, so the relay is not ready before (the link bounds the
-   * wait; the client subscribes again after a reconnect).
+   * Resolves once the server has the subscription (a flush answered): messages published before
+   * are not delivered to it, so the relay is not ready before (the link bounds the wait).
    */
   async subscribe(connection: NatsConnection): Promise<void> {
     connection.subscribe(`${this.#prefix}.>`, {

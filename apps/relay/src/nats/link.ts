@@ -169,12 +169,7 @@ export class NatsLink {
     }
     // What a new connection needs first (an input's subscription confirmed), bounded: a server
     // that stops answering now is followed like any other loss, below.
-    let timer: NodeJS.Timeout | undefined
-    const late = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, NATS_CONNECT_TIMEOUT_MS)
-    })
-    await Promise.race([Promise.resolve(this.#onConnection(connection)).catch(() => {}), late])
-    clearTimeout(timer)
+    await settleWithin(Promise.resolve(this.#onConnection(connection)), NATS_CONNECT_TIMEOUT_MS)
     if (this.state === 'closed') {
       // close() came meanwhile (it saw no connection to close)
       await connection.close().catch(() => {})
@@ -240,14 +235,7 @@ export class NatsLink {
     clearTimeout(this.#restart)
     const connection = this.#connection
     if (connection === undefined || connection.isClosed()) return
-    if (connected) {
-      let timer: NodeJS.Timeout | undefined
-      const late = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, NATS_DRAIN_MS)
-      })
-      await Promise.race([connection.drain().catch(() => {}), late])
-      clearTimeout(timer)
-    }
+    if (connected) await settleWithin(connection.drain(), NATS_DRAIN_MS)
     if (!connection.isClosed()) await connection.close().catch(() => {})
   }
 }
@@ -267,4 +255,14 @@ function unreachable(error: unknown): boolean {
   const e = error as { name?: string; code?: string; cause?: { code?: string } }
   if (e.name === 'TimeoutError') return true
   return UNREACHABLE_CODES.has(e.code ?? '') || UNREACHABLE_CODES.has(e.cause?.code ?? '')
+}
+
+/** Waits for `promise` to settle (either way), or `ms`, whichever comes first. */
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms)
+  })
+  await Promise.race([promise.catch(() => {}), late])
+  clearTimeout(timer)
 }
