@@ -7,7 +7,7 @@ import {
   type TransportStatsLike,
 } from '@shoal/service'
 import type { RelayConfig } from './config.js'
-import { type RelayCounters, totalDropped } from './forwarder.js'
+import { type RelayCounters, totalDropped } from './counters.js'
 import { RELAY_DROP_REASONS } from './loop-guard.js'
 import { registerRelayMetrics } from './metrics.js'
 import { natsSummary, registerNatsMetrics } from './nats/metrics.js'

@@ -14,12 +14,12 @@ import {
 import { describe, expect, it } from 'vitest'
 import { ACK_ROUTE_IDLE_MS, AckRoutes, MAX_ACK_SESSIONS } from './ack-routes.js'
 import { AllowList } from './allow-list.js'
+import { totalDropped } from './counters.js'
 import {
   Forwarder,
   type ForwarderInput,
   type ForwarderOutput,
   MAX_SEALED_CONTROL_BYTES,
-  totalDropped,
 } from './forwarder.js'
 import { LoopGuard, type SocketAddress } from './loop-guard.js'
 

@@ -16,10 +16,11 @@ import {
   setHops,
   writeCrc,
 } from '@shoal/transport/wire'
-import { type AckRouteCounters, AckRoutes } from './ack-routes.js'
+import { AckRoutes } from './ack-routes.js'
+import type { AckCounters, OutputCounters, RelayCounters } from './counters.js'
 import { HeartbeatRepeats } from './heartbeat-repeats.js'
 import { type LoopGuard, RELAY_DROP_REASONS, type RelayDropReason, type SocketAddress } from './loop-guard.js'
-import { type SchemaCounters, SchemaRequests } from './schema-requests.js'
+import { SchemaRequests } from './schema-requests.js'
 
 export interface ForwarderInput {
   /** As written, for counters and logs. */
@@ -42,9 +43,9 @@ export interface ForwarderOutput {
   readonly budget: number
   /**
    * Sends `frame` with its hop count set to `hops`, marked `FOREIGN` when `foreign`
-   * (`publisher.forward`).
+   * (`publisher.forward`). `about`: the frame's session, topic and sequence (the output keeps it
+   * for its receivers' repairs).
    */
-  /** `about`: the frame's session, topic and sequence (the output keeps it for its receivers' repairs). */
   forward(frame: Uint8Array, hops: number, foreign: boolean, about?: FrameHeader): Promise<void>
 }
 
@@ -62,75 +63,6 @@ export interface IncomingDatagram {
 
 /** An ack arriving on an output socket for a session the relay forwards (`'foreign-ack'`). */
 export type IncomingAck = IncomingDatagram
-
-export interface OutputCounters {
-  readonly route: string
-  /** Datagrams handed to this output. */
-  sent: number
-  /** Sends that failed (socket errors). */
-  errors: number
-  /** Datagrams larger than the output's budget, sent anyway: IP fragments them on the way. */
-  oversize: number
-}
-
-/**
- * What became of each ack that arrived on an output socket: every one ends in exactly one of these,
- * once its send (if any) has finished.
- */
-export interface AckCounters {
-  /** Acks sent on towards their publisher. */
-  forwarded: number
-  /** Acks that are not what a receiver writes (several fragments, no valid receiver body). */
-  malformed: number
-  /** Acks for a session the relay has no way back for (never seen, forgotten, or refused). */
-  unroutable: number
-  /** Acks that had crossed `--max-hops` relays already. */
-  'max-hops': number
-  /** Acks whose send failed (socket errors). */
-  errors: number
-}
-
-/** The tables the relay fills from what it receives; each has a cap and counts what it forgets. */
-export const RELAY_TABLES = ['dedup', 'ack-routes'] as const
-export type RelayTable = (typeof RELAY_TABLES)[number]
-
-export interface TableCounters {
-  /** Entries held now. */
-  readonly entries: number
-  /** Entries forgotten to make room for new ones. */
-  readonly evicted: number
-}
-
-export interface HeartbeatCounters {
-  /** HEARTBEAT frames that came in. */
-  received: number
-  /** Passed on to the outputs. */
-  forwarded: number
-  /** Not passed on: copies (a loop, a second path), the relay's own output, past --max-hops. */
-  dropped: number
-  /** Sent again when a session goes quiet, raised to what was forwarded, so its segment hears of a lost tail (`HeartbeatRepeats`). */
-  repeated: number
-  /** Repeats left out by their rate cap. */
-  repeatLimited: number
-}
-
-export interface RelayCounters {
-  /** Publishers' heartbeats, counted apart from frames (`received` and `forwarded` are frames). */
-  readonly heartbeats: Readonly<HeartbeatCounters>
-  /** Datagrams that came in (the frames of a batch one by one). */
-  readonly received: number
-  /** Datagrams forwarded to at least one output. */
-  readonly forwarded: number
-  /** Datagrams not forwarded, by reason; `received = forwarded + every drop`. */
-  readonly dropped: Readonly<Record<RelayDropReason, number>>
-  readonly outputs: readonly Readonly<OutputCounters>[]
-  readonly acks: Readonly<AckCounters>
-  /** In-band schemas: announces forwarded, requests passed upstream or why not. */
-  readonly schemas: Readonly<SchemaCounters>
-  /** The ways back for acks: frames that would have moved a pinned one, moves after idle, refusals. */
-  readonly ackRoutes: Readonly<Omit<AckRouteCounters, 'evicted'>>
-  readonly tables: Readonly<Record<RelayTable, TableCounters>>
-}
 
 export interface ForwarderEvents {
   /** A send failed; counted already. */
@@ -377,13 +309,6 @@ function flagsOf(data: Uint8Array): number {
 
 /** Largest heartbeat a relay writes of its own when no output is smaller (an Ethernet datagram). */
 const REPEAT_BUDGET = 1_472
-
-/** Every drop, summed. */
-export function totalDropped(counters: Pick<RelayCounters, 'dropped'>): number {
-  let total = 0
-  for (const reason of RELAY_DROP_REASONS) total += counters.dropped[reason]
-  return total
-}
 
 /**
  * A checksum of a frame's payload (between its header, whose length is at `Offset.HEADER_LENGTH`,

@@ -17,7 +17,7 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client'
 import { ACK_ROUTE_IDLE_MS } from './ack-routes.js'
-import { RELAY_TABLES, type RelayCounters } from './forwarder.js'
+import { RELAY_TABLES, type RelayCounters } from './counters.js'
 import { RELAY_DROP_REASONS } from './loop-guard.js'
 
 export interface RelayMetricsSource {

@@ -19,7 +19,8 @@ import {
 import { FrameKind, isSealed } from '@shoal/transport/wire'
 import { type InputAllow, inputAllow, OPEN_UDP_INPUT_WARNING } from './allow-list.js'
 import type { RelayConfig, Route } from './config.js'
-import { Forwarder, type RelayCounters } from './forwarder.js'
+import type { RelayCounters } from './counters.js'
+import { Forwarder } from './forwarder.js'
 import { LoopGuard } from './loop-guard.js'
 import { type NatsBridge, openNatsBridge } from './nats/bridge.js'
 import {
