@@ -55,6 +55,7 @@ async function sites(server: NatsServer, outOptions = '') {
 }
 
 const natsOut = (relay: Relay) => relay.nats.counters().outputs[0]!
+const natsIn = (relay: Relay) => relay.nats.counters().inputs[0]!
 
 /** `promise`, or a failure naming `what` after 10 s. */
 async function withinWait<T>(promise: Promise<T>, what: string): Promise<T> {
@@ -68,7 +69,6 @@ async function withinWait<T>(promise: Promise<T>, what: string): Promise<T> {
     clearTimeout(timer)
   }
 }
-const natsIn = (relay: Relay) => relay.nats.counters().inputs[0]!
 
 describe.skipIf(requireNatsServer().skip)('multicast → relay → NATS → relay → multicast', () => {
   it('delivers every frame, fragmented ones whole, with the original session, sequence and source; a plain NATS client decodes them', async () => {
@@ -169,7 +169,7 @@ describe.skipIf(requireNatsServer().skip)('multicast → relay → NATS → rela
     const a = uniqueGroup()
     const relay = await track(startRelay(['--hop-repair', '--in', a.route, '--out', `${server.url}/site`]))
     // Nothing goes out before one receiver (the relay) reports: without its STATUS this never sends.
-    const publisher = await createPublisher({ ...a, interface: '127.0.0.1', flow: { groupSize: 1 } })
+    const publisher = await track(createPublisher({ ...a, interface: '127.0.0.1', flow: { groupSize: 1 } }))
     const total = 20_000
     // As fast as flow control lets it, in one process with the relay: send() until held back.
     for (let sent = 0; sent < total; ) {
