@@ -41,16 +41,21 @@ function setup(window = 4_000, partial: ReadonlySet<number> = new Set()) {
   return { clock, status, stream, sent, arrive }
 }
 
+/** A sender's options but `send`: a window of 4,000 bytes, nothing in fragments. */
+const fixedWindow = (clock: FakeClock) => ({
+  receiverSession: 9,
+  budget: 1_472,
+  windowBytes: () => 4_000,
+  partialBytes: () => 0,
+  clock,
+})
+
 describe('StatusSender', () => {
   it('leave(): one last STATUS flagged LEAVING to each publisher reported on, then nothing more', () => {
     const clock = new FakeClock()
     const out: { header: FrameHeader; body: StatusBody; to: string }[] = []
     const status = new StatusSender({
-      receiverSession: 9,
-      budget: 1_472,
-      windowBytes: () => 4_000,
-      partialBytes: () => 0,
-      clock,
+      ...fixedWindow(clock),
       send: (datagram, to) => {
         const frame = decodeFrame(datagram, 0, datagram.length)
         if (!frame.ok) throw new Error(frame.reason)
@@ -95,11 +100,7 @@ describe('StatusSender', () => {
     const clock = new FakeClock()
     const to: number[] = []
     const status = new StatusSender({
-      receiverSession: 9,
-      budget: 1_472,
-      windowBytes: () => 4_000,
-      partialBytes: () => 0,
-      clock,
+      ...fixedWindow(clock),
       send: (datagram) => {
         const frame = decodeFrame(datagram, 0, datagram.length)
         if (frame.ok && frame.header.flags & Flag.LEAVING) to.push(frame.header.sessionId)
