@@ -210,20 +210,35 @@ describe('shoal-recv --foxglove', () => {
     expect(
       sampleValue(families, 'shoal_foxglove_messages_dropped_total', { reason: 'send_buffer' }),
     ).toBeGreaterThanOrEqual(5)
-    expect(sampleValue(families, 'shoal_foxglove_slow_client_spells_total')).toBe(1)
+    expect(sampleValue(families, 'shoal_foxglove_slow_client_spells_total')).toBeGreaterThanOrEqual(1)
     // One message past the cap at most when the queue was empty; the warning on top.
     expect(sampleValue(families, 'shoal_foxglove_send_buffer_peak_bytes')).toBeLessThanOrEqual(
       sendBuffer + 64 * 1024,
     )
     v.ws.resume()
-    await until(() => v.statuses.length > 0, WAIT_MS, 'the warning')
-    expect(v.statuses[0]).toMatchObject({ level: 1, message: expect.stringContaining('not keeping up') })
-    await publishUntil(pub, [big], () => v.statuses.length > 1, 'the caught-up note')
-    expect(v.statuses[1]).toMatchObject({
-      level: 0,
-      message: expect.stringContaining('messages to this client were dropped'),
-    })
-    expect(v.statuses.filter((s) => s.level === 1)).toHaveLength(1)
+    // The first drop can come while the stopped client's kernel buffers are still filling; if they
+    // then take half the cap's worth more, that spell ends and a second one begins. However many
+    // spells there were, each has one warning, then one note with its count, in that order.
+    // (That the queue must drain to half the cap first is pinned without sockets, in client-gate.test.ts.)
+    await publishUntil(pub, [big], () => v.statuses.at(-1)?.level === 0, 'a caught-up note')
+    const warnings = () => v.statuses.filter((s) => s.level === 1).length
+    let spells = Number.NaN
+    for (const deadline = Date.now() + WAIT_MS; spells !== warnings(); ) {
+      if (Date.now() > deadline) throw new Error(`${spells} slow spells but ${warnings()} warnings`)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      spells = sampleValue(await metrics(), 'shoal_foxglove_slow_client_spells_total')
+    }
+    expect(v.statuses.length).toBeGreaterThanOrEqual(2)
+    expect(v.statuses).toEqual(
+      v.statuses.map((_, i) =>
+        i % 2 === 0
+          ? expect.objectContaining({ level: 1, message: expect.stringContaining('not keeping up') })
+          : expect.objectContaining({
+              level: 0,
+              message: expect.stringContaining('messages to this client were dropped'),
+            }),
+      ),
+    )
   })
 
   it('garbage from a client is counted and never stops the receiver', async () => {
