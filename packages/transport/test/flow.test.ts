@@ -7,12 +7,15 @@
  * x (an attacker with plain node:dgram sockets, no Shoal code).
  */
 import { createNetwork, type Network, requireNetns } from '@shoal/netns'
+import { Imu } from '@shoal/schema'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   MAX_FLOW_WINDOW_BYTES,
+  MAX_STATUS_SESSIONS,
   NACK_AMPLIFICATION,
   type PublisherInfo,
   type SourceEvent,
+  STATUS_SESSION_IDLE_MS,
   type StatsSnapshot,
   type SubscriberInfo,
 } from '../src/index.js'
@@ -23,6 +26,7 @@ import {
   encodeNackFrames,
   encodeStatuses,
   encodeTopic,
+  encodeWholeFrame,
   FrameKind,
   MAX_NACK_FRAME_COUNT,
   MAX_NACK_FRAME_RANGES,
@@ -507,5 +511,96 @@ describe.skipIf(netns.skip)('flow control between hosts (network namespaces)', (
     expect([got.missingCount, got.duplicateCount]).toEqual([0, 0])
     expect((await stats('b', 'atk')).received.map((r) => [r.frames, r.gaps])).toEqual([[count + 100, 0]])
     await agents.a!.call('close', { name: 'atk' })
+  })
+
+  it("a stranger's frames at a receiver whose window keeps moving: STATUS only back to the stranger, never more bytes than it sent", async () => {
+    const { group, port } = uniqueEndpoint()
+    const name = 'reflect'
+    // x makes up more publishers than a receiver reports to.
+    const sessions = MAX_STATUS_SESSIONS + 44
+    const madeUp = (session: number) => session >= 0x7000_0000 && session < 0x7000_0000 + sessions
+    // b's application takes frames slowly, so its queue, and the window it offers, move all the
+    // time. Its receive buffer holds x's flood below (its window keeps its queue far under the limit).
+    await agents.b!.call('sub', {
+      name,
+      options: { group, port, recvBufferBytes: 1024 * 1024, queueLimit: 1_000_000, ...on('b') },
+      slow: SLOW,
+    })
+    const pub = await agents.a!.call<PublisherInfo>('pub', {
+      name,
+      options: { group, port, flow: { strategy: 'min' }, ...on('a') },
+    })
+    expect(madeUp(pub.sessionId)).toBe(false)
+    await agents.a!.call('send', { name, topic: 'imu', count: WARM_UP })
+    await waitFor(async () => (await flow(name)).receivers === 1, 10_000, "b's STATUS")
+    // a streams all through the attack, held back to what b's application takes.
+    const streamed = FRAMES * 2
+    const streaming = agents.a!.call('send', {
+      name,
+      topic: 'imu',
+      from: WARM_UP,
+      count: streamed,
+      burst: BURST,
+    })
+
+    // x, with a plain socket of its own, sends the group the fewest frames that get a receiver's
+    // STATUS (4) for each of its made-up publishers, on a topic of its own.
+    await agents.x!.call('plain', { name, address: net.host('x').ipv4('lan') })
+    const topicBytes = encodeTopic('x')
+    // A type b knows: no schema request goes back to x, only STATUS.
+    const payload = Imu.encode({ header: { sourceId: 'x' } })
+    const forged: string[] = []
+    for (let i = 0; i < sessions; i++)
+      for (let sequence = 0; sequence < 4; sequence++)
+        forged.push(
+          hex(encodeWholeFrame(0, 0, 0x7000_0000 + i, sequence, Imu.fingerprint, topicBytes, payload)),
+        )
+    const sentBytes = await agents.x!.call<number>('plainSendAll', {
+      name,
+      hexes: forged,
+      address: group,
+      port,
+      burst: 20,
+    })
+    const perSession = sentBytes / sessions
+    // As long as b keeps a publisher it reports on, and a little more.
+    await new Promise((resolve) => setTimeout(resolve, STATUS_SESSION_IDLE_MS + 1_000))
+
+    // Every datagram x got is a STATUS from b about one of x's made-up sessions; each of them got
+    // no more STATUS bytes than its frames brought, and one status more; at most as many as b
+    // reports to, a's among them.
+    const got = await agents.x!.call<PlainDatagram[]>('plainReceived', { name })
+    const bySession = new Map<number, { datagrams: number; bytes: number; largest: number }>()
+    const bAddress = net.host('b').ipv4('lan')
+    for (const d of got) {
+      expect(d.address).toBe(bAddress)
+      const frame = decodeFrame(Buffer.from(d.hex, 'hex'))
+      if (!frame.ok) throw new Error(`x got an undecodable datagram: ${frame.reason}`)
+      expect(frame.header.kind).toBe(FrameKind.STATUS)
+      const s = bySession.get(frame.header.sessionId) ?? { datagrams: 0, bytes: 0, largest: 0 }
+      s.datagrams++
+      s.bytes += d.hex.length / 2
+      s.largest = Math.max(s.largest, d.hex.length / 2)
+      bySession.set(frame.header.sessionId, s)
+    }
+    expect(bySession.size).toBeGreaterThan(0)
+    expect(bySession.size).toBeLessThanOrEqual(MAX_STATUS_SESSIONS - 1)
+    expect([...bySession.keys()].filter((session) => !madeUp(session))).toEqual([])
+    const over = [...bySession].filter(([, s]) => s.bytes > perSession + s.largest)
+    expect(over.map(([session, s]) => ({ session, ...s, perSession }))).toEqual([])
+    const b = await stats('b', name)
+    expect(b.status!.sessionsRefused).toBeGreaterThan(0)
+
+    // The stream went on: b has every frame of a's, once.
+    await streaming
+    const total = WARM_UP + streamed
+    await waitFor(
+      async () => (await imu('b', name)).delivered >= total,
+      DELIVERY_TIMEOUT_MS,
+      'the stream at b',
+    )
+    const imuAtB = await imu('b', name, total)
+    expect([imuAtB.delivered, imuAtB.missingCount, imuAtB.duplicateCount]).toEqual([total, 0, 0])
+    await agents.a!.call('close', { name })
   })
 })

@@ -159,6 +159,53 @@ describe('StatusSender', () => {
     expect(sent.at(-1)!.entries[0]!.sequence).toBe(11)
   })
 
+  /** A sender whose window the test moves, the length of each datagram it sends, one stream. */
+  function movingWindow() {
+    const clock = new FakeClock()
+    const state = { window: 100_000 }
+    const lengths: number[] = []
+    const status = new StatusSender({
+      ...fixedWindow(clock),
+      windowBytes: () => state.window,
+      send: (datagram) => lengths.push(datagram.length),
+    })
+    const stream = new Stream('00000001', '10.0.0.1:5000', 5000, 'imu')
+    const arrive = (s: number, bytes: number) => {
+      stream.datagrams++
+      stream.tracker.observe(s, clock.now())
+      status.heard(stream, 1, s, '10.0.0.1', 5000, bytes, clock.now())
+    }
+    return { clock, state, lengths, arrive }
+  }
+
+  it('however often the window moves, a publisher gets no more STATUS bytes than it sent, and one status', () => {
+    const { clock, state, lengths, arrive } = movingWindow()
+    // A stranger's fewest, smallest frames that get a status: 4 of 40 bytes.
+    for (let s = 0; s < STATUS_AFTER_DATAGRAMS; s++) arrive(s, 40)
+    // The application's queue moves the window at every tick, for as long as the session is kept.
+    for (let t = 0; t < STATUS_SESSION_IDLE_MS; t += STATUS_INTERVAL_MS) {
+      state.window++
+      clock.advance(STATUS_INTERVAL_MS)
+    }
+    expect(lengths.length).toBeGreaterThan(0)
+    const total = lengths.reduce((a, b) => a + b, 0)
+    expect(total).toBeLessThanOrEqual(STATUS_AFTER_DATAGRAMS * 40 + Math.max(...lengths))
+  })
+
+  it('a publisher held back and quiet hears at once that the window opened', () => {
+    const { clock, state, lengths, arrive } = movingWindow()
+    state.window = 0 // the application's queue is full
+    for (let s = 0; s < 20; s++) arrive(s, 1_000)
+    clock.advance(STATUS_INTERVAL_MS)
+    const before = lengths.length
+    // The application drains its queue bit by bit; the publisher sends nothing meanwhile.
+    for (let step = 1; step <= 10; step++) {
+      state.window = step * 1_000
+      clock.advance(STATUS_INTERVAL_MS)
+      expect(lengths.length).toBe(before + step)
+    }
+  })
+
   it('sends keepalives only while frames arrive; a quiet publisher gets none', () => {
     const { clock, sent, arrive } = setup(1_000_000)
     for (let s = 0; s < 6; s++) arrive(s)

@@ -14,7 +14,9 @@
  *
  * Bounded: statuses for at most {@link MAX_STATUS_SESSIONS} publishers (the first ones heard; a
  * session not heard for {@link STATUS_SESSION_IDLE_MS} is let go), and only for a stream's own
- * sender: a stranger's frames make no STATUS.
+ * sender: a stranger's frames make no STATUS. No amplification: a publisher is sent no more STATUS
+ * bytes than its frames brought, and one status more (a byte credit, {@link Session.credit}); only
+ * the answer to a heartbeat, one per heartbeat, is outside it.
  */
 import type { Clock } from '../send/heartbeat.js'
 import type { Stream } from '../stream.js'
@@ -51,8 +53,7 @@ export function receiveBufferHolds(granted: number, averageBytes: number): numbe
 export const MAX_STATUS_TOPICS = 1_024
 /**
  * Datagrams of a stream from its own sender before it is reported on: one forged datagram makes no
- * STATUS, and a status goes only after something arrived since the last one, so a receiver never
- * sends more statuses than it received datagrams.
+ * STATUS.
  */
 export const STATUS_AFTER_DATAGRAMS = 4
 /** Publishers a receiver sends statuses to, at most. */
@@ -94,6 +95,14 @@ interface Session {
   readonly streams: Stream[]
   /** Bytes heard from it since the last status. */
   bytes: number
+  /**
+   * Bytes heard from it less the STATUS bytes sent it: a status goes (but in answer to a heartbeat)
+   * only while this is above 0. A window that moves at every tick (the application's queue) would
+   * otherwise send every publisher known a status every {@link STATUS_INTERVAL_MS} for
+   * {@link STATUS_SESSION_IDLE_MS}: up to 300 statuses for a stranger's 4 frames. A publisher held
+   * back and quiet still hears of the window opening, on the credit its frames left.
+   */
+  credit: number
   heardAt: number
   sentAt: number
   counter: number
@@ -174,6 +183,7 @@ export class StatusSender {
     const session = entry.session
     session.heardAt = now
     session.bytes += bytes
+    session.credit += bytes
     if (session.bytes >= this.#options.windowBytes() / 4) this.#send(session, now)
   }
 
@@ -188,7 +198,7 @@ export class StatusSender {
     if (session !== undefined) {
       if (session.address !== address || session.port !== port) return
       session.heardAt = now
-      this.#send(session, now)
+      this.#send(session, now, 'answer')
       return
     }
     // Remembered only to be told on leave(): bounded, in order of the last heard, so the oldest
@@ -250,6 +260,7 @@ export class StatusSender {
         port,
         streams: [],
         bytes: 0,
+        credit: 0,
         heardAt: now,
         sentAt: Number.NEGATIVE_INFINITY,
         counter: 0,
@@ -278,13 +289,17 @@ export class StatusSender {
       // none); a change (the application drained, a lost frame given up) whenever it happens.
       if (now - session.sentAt >= STATUS_KEEPALIVE_MS && session.heardAt > session.sentAt)
         this.#send(session, now)
-      else if (now - session.sentAt >= STATUS_INTERVAL_MS) this.#send(session, now, true)
+      else if (now - session.sentAt >= STATUS_INTERVAL_MS) this.#send(session, now, 'if-changed')
     }
     this.#schedule()
   }
 
-  /** Sends `session` its status; `ifChanged`: only if position or window moved since the last. */
-  #send(session: Session, now: number, ifChanged = false): void {
+  /**
+   * Sends `session` its status while it has credit (an `answer` to a heartbeat needs none, and
+   * costs none); `if-changed`: only if position or window moved since the last.
+   */
+  #send(session: Session, now: number, kind?: 'if-changed' | 'answer'): void {
+    if (kind !== 'answer' && session.credit <= 0) return
     const topics: StatusTopic[] = []
     let signature = ''
     // The window, and the bytes of messages being reassembled at the consumed positions (the
@@ -299,7 +314,7 @@ export class StatusSender {
     }
     window = Math.max(0, Math.floor(window))
     signature += window
-    if (ifChanged && signature === session.signature) return
+    if (kind === 'if-changed' && signature === session.signature) return
     session.signature = signature
     session.bytes = 0
     session.sentAt = now
@@ -314,6 +329,7 @@ export class StatusSender {
     )) {
       session.counter = (session.counter + 1) >>> 0
       this.statusesSent++
+      if (kind !== 'answer') session.credit -= datagram.length
       this.#options.send(datagram, session)
     }
   }
