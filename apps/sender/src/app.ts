@@ -216,11 +216,15 @@ export async function startSender(ctx: ServiceContext<SenderConfig>): Promise<Se
   }
 }
 
-/** Flow control in the summary: receivers reporting, and the time the receivers held the sender back. */
+/**
+ * Flow control in the summary: the receivers that reported during the run (not those still there
+ * at its end: they may not have reported yet, or have said they were leaving), and the time the
+ * receivers held the sender back.
+ */
 function flowFields(flow: StatsSnapshot['flow']): Record<string, unknown> {
   if (flow === undefined) return {}
   return {
-    receivers: flow.receivers,
+    receivers: flow.added,
     ...(flow.backPressure.episodes > 0
       ? {
           backPressuredMs: Math.round(flow.backPressure.totalMs),

@@ -94,6 +94,21 @@ describe('simulated sensors', () => {
     expect(Number(summary.fields.datagrams)).toBeGreaterThan(0)
   })
 
+  it('the summary counts the receivers that reported during the run, one that left too', async () => {
+    const endpoint = uniqueEndpoint()
+    const rx = await collect(endpoint) // a subscriber reports STATUS (flow control) by default
+    open.push(rx)
+    const running = startCli(BIN, [...endpointArgs(endpoint), '--sensors', 'imu', '--rate', 'imu=200'])
+    await rx.follow(running)
+    await waitFor(() => rx.frames().length >= 40, 10_000, '40 frames')
+    await rx.close() // its last STATUS says it leaves: the sender lets it go at once
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    running.child.kill('SIGTERM')
+    const result = await running.exited
+    expect(result.code).toBe(0)
+    expect(summaryOf(result.stderr).fields.receivers).toBe('1')
+  })
+
   it('--duration ends the run with exit 0 and the summary', async () => {
     const endpoint = uniqueEndpoint()
     const rx = await collect(endpoint)
