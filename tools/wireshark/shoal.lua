@@ -141,6 +141,33 @@ for _, kind in ipairs(W.KINDS) do KIND_NAMES[kind.value] = kind.name end
 local TYPE_NAMES = { [0] = "none" }
 for fingerprint, name in pairs(TYPES) do TYPE_NAMES[fingerprint] = name end
 
+-- Types not in TYPES (added with --proto, learned in-band) named by the SCHEMA frames of this
+-- capture: fingerprint -> { name, frame }. The first SCHEMA seen for a fingerprint names it (its
+-- descriptor set is not checked against the fingerprint here); a built-in name always wins. At most
+-- MAX_LEARNED_TYPES; forgotten when the capture is dissected anew.
+local MAX_LEARNED_TYPES = 1024
+local learned, learned_count = {}, 0
+
+local function reset_learned()
+  learned, learned_count = {}, 0
+end
+
+local function learn_type(fingerprint, name, frame)
+  if fingerprint == 0 or TYPES[fingerprint] ~= nil or learned[fingerprint] ~= nil then return end
+  if learned_count >= MAX_LEARNED_TYPES or not name:match("^[%a_][%w_.]*$") then return end
+  learned[fingerprint] = { name = name, frame = frame }
+  learned_count = learned_count + 1
+end
+
+-- The full name of type `fingerprint`, and the frame of the SCHEMA that named it (nil: built in).
+local function type_name(fingerprint)
+  local name = TYPES[fingerprint]
+  if name ~= nil then return name, nil end
+  local entry = learned[fingerprint]
+  if entry == nil then return nil, nil end
+  return entry.name, entry.frame
+end
+
 -- What became of a fragment in reassembly, as shown and filtered (`shoal.fragment.status`).
 local FRAGMENT_STATE = { HELD = 0, COMPLETED = 1, DUPLICATE = 2, LATE = 3, MISMATCH = 4, TOO_LARGE = 5,
   BAD_GEOMETRY = 6, OFF = 7, ENCRYPTED = 8 }
@@ -169,6 +196,7 @@ local F = {
   sequence = ProtoField.uint32("shoal.sequence", "Sequence", base.DEC),
   fingerprint = ProtoField.uint32("shoal.fingerprint", "Type fingerprint", base.HEX, TYPE_NAMES),
   type = ProtoField.string("shoal.type", "Message type"),
+  type_schema_frame = ProtoField.framenum("shoal.type.schema_frame", "Type named by the SCHEMA in frame"),
   message_length = ProtoField.uint32("shoal.message_length", "Message length", base.DEC),
   fragment_offset = ProtoField.uint32("shoal.fragment_offset", "Fragment offset", base.DEC),
   fragment_index = ProtoField.uint16("shoal.fragment_index", "Fragment index", base.DEC),
@@ -413,9 +441,10 @@ local function dissect_header(tvb, offset, length, tree)
     elseif field.name == "KIND" and KIND_NAMES[value] == nil then
       item:add_proto_expert_info(E.unknown_kind)
     elseif field.name == "FINGERPRINT" and value ~= 0 then
-      local name = TYPES[value]
+      local name, schema_frame = type_name(value)
       if name then
         tree:add(F.type, range, name):set_generated()
+        if schema_frame then tree:add(F.type_schema_frame, range, schema_frame):set_generated() end
       end
     end
   end
@@ -589,6 +618,7 @@ end
 -- binary FileDescriptorSet (or one fragment of it: fragments are not put together here).
 local function dissect_schema(tvb, h, pinfo, tree, payload_at, payload_length)
   tree:add(F.schema_type, tvb(W.FIXED_HEADER_LENGTH, h.TOPIC_LENGTH), h.topic)
+  learn_type(h.FINGERPRINT, h.topic, pinfo.number)
   if payload_length > 0 then tree:add(F.schema_set, tvb(payload_at, payload_length)) end
   if h.MESSAGE_LENGTH > W.SCHEMA.MAX_BYTES then
     bad_payload(tree, string.format("schema-too-large: %d bytes, at most %d", h.MESSAGE_LENGTH, W.SCHEMA.MAX_BYTES))
@@ -761,9 +791,10 @@ local data_dissector = Dissector.get("data")
 
 -- Decodes one whole message (`message_tvb`) of type `fingerprint` under `tree`.
 local function decode_message(message_tvb, fingerprint, pinfo, tree)
-  local name = TYPES[fingerprint]
+  local name = type_name(fingerprint)
   if name == nil then
-    tree:add_proto_expert_info(E.unknown_type, string.format("Type fingerprint %s is not in this dissector's schema",
+    tree:add_proto_expert_info(E.unknown_type, string.format(
+      "Type fingerprint %s is not in this dissector's schema, nor named by a SCHEMA frame of this capture",
       hex32(fingerprint)))
   end
   if name == nil or not shoal.prefs.protobuf then
@@ -776,7 +807,7 @@ local function decode_message(message_tvb, fingerprint, pinfo, tree)
 end
 
 local function type_label(fingerprint)
-  return TYPES[fingerprint] or hex32(fingerprint)
+  return type_name(fingerprint) or hex32(fingerprint)
 end
 
 local function fragment_label(h)
@@ -857,7 +888,8 @@ local function dissect_batch(tvb, h, pinfo, tree, payload_at, payload_length)
   tree:add(F.batch_frames, tvb(payload_at, payload_length), count):set_generated()
   local parts = {}
   for _, topic in ipairs(order) do parts[#parts + 1] = string.format("%s x%d", topic, topics[topic]) end
-  return string.format("BATCH #%u: %d frames (%s)", h.SEQUENCE, count, table.concat(parts, ", "))
+  return string.format("BATCH #%u: %d frame%s (%s)", h.SEQUENCE, count, count == 1 and "" or "s",
+    table.concat(parts, ", "))
 end
 
 -- A sealed frame's encrypted payload (any kind): shown as ciphertext, its header's story in Info.
@@ -958,7 +990,10 @@ local function dissect(tvb, pinfo, tree)
 end
 
 shoal.dissector = dissect
-shoal.init = reset_reassembly
+shoal.init = function()
+  reset_reassembly()
+  reset_learned()
+end
 
 local function heuristic(tvb, pinfo, tree)
   if not looks_like_shoal(tvb, 0, tvb:len()) then return false end

@@ -31,6 +31,8 @@ export const RECEIVER = 0xfeedbeef
 export const BUDGET = 1472
 export const FRAGMENT_BUDGET = 600
 export const UNKNOWN_FINGERPRINT = 0x0badf00d
+/** The fingerprint the capture's SCHEMA frame gives acme.v1.Wind (test/fixtures/proto). */
+export const WIND_FINGERPRINT = 0x0c340be5
 /** A must-understand flag bit no version implements yet (bits 0-7 that Flag does not name). */
 export const RESERVED_FLAG = 1 << 3
 
@@ -110,6 +112,13 @@ function batch(): Uint8Array {
   return builder.finish(SESSION, 5)
 }
 
+/** A batch of one frame (a batch the linger closed early). */
+function batchOfOne(): Uint8Array {
+  const builder = new BatchBuilder(BUDGET)
+  builder.append(0, 0, SESSION, 50, Imu.fingerprint, encodeTopic('imu'), imuMessage(9.25))
+  return builder.finish(SESSION, 6)
+}
+
 export const crcOf = (frame: Uint8Array) =>
   new DataView(frame.buffer, frame.byteOffset).getUint32(frame.length - 4)
 const withBadCrc = (frame: Uint8Array) => {
@@ -121,15 +130,25 @@ const imuAbout = { sessionId: SESSION, sequence: 41, topic: 'imu' }
 const cameraAbout = { sessionId: SESSION, sequence: 3, topic: 'camera' }
 const imuTopic = (sequence: number) => ({ topicBytes: encodeTopic('imu'), sequence })
 
-/** The capture, one datagram per named case, in this order. */
-/** The SCHEMA announce of a made-up type, one datagram: its "descriptor set" is 40 bytes of 7. */
+/** acme.v1.Wind { speed: 7.5, direction: 270 }: two doubles, fields 1 and 2 (test/fixtures/proto). */
+function windMessage(): Uint8Array {
+  const out = new Uint8Array(18)
+  const view = new DataView(out.buffer)
+  out[0] = (1 << 3) | 1
+  view.setFloat64(1, 7.5, true)
+  out[9] = (2 << 3) | 1
+  view.setFloat64(10, 270, true)
+  return out
+}
+
+/** The SCHEMA announce of a type of the user's, one datagram: its "descriptor set" is 40 bytes of 7. */
 function schemaAnnounce(): Uint8Array {
   const [[head, body, crc]] = encodeSchemaAnnounce(
     {
       sessionId: SESSION,
       sequence: 1,
       typeName: 'acme.v1.Wind',
-      fingerprint: UNKNOWN_FINGERPRINT,
+      fingerprint: WIND_FINGERPRINT,
       descriptorSet: new Uint8Array(40).fill(7),
     },
     BUDGET,
@@ -137,11 +156,13 @@ function schemaAnnounce(): Uint8Array {
   return Uint8Array.from([...head, ...body, ...crc])
 }
 
+/** The capture, one datagram per named case, in this order. */
 export const CASES = {
   imu: imuFrame(41, 9.81),
   gps: encodeWholeFrame(Flag.FOREIGN, 2, SESSION, 6, NavSatFix.fingerprint, encodeTopic('gps'), gpsMessage),
   unknownType: encodeWholeFrame(0, 0, SESSION, 0, UNKNOWN_FINGERPRINT, encodeTopic('other'), gpsMessage),
   batch: batch(),
+  batchOfOne: batchOfOne(),
   fragment0: fragments[0]!,
   fragment2: fragments[2]!,
   fragment2Again: fragments[2]!,
@@ -192,6 +213,7 @@ export const CASES = {
   badLength: Uint8Array.from([...imuFrame(47, 1), 0, 0, 0]),
   badNack: encodeControlFrame(FrameKind.NACK, cameraAbout, Uint8Array.of(1, 2, 3, 4, 5)),
   schema: schemaAnnounce(),
+  wind: encodeWholeFrame(0, 0, SESSION, 0, WIND_FINGERPRINT, encodeTopic('weather/wind'), windMessage()),
   schemaRequest: encodeSchemaRequest({
     sessionId: SESSION,
     topic: 'other',

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process'
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { Imu } from '@shoal/schema'
 import { Flag, FrameKind } from '@shoal/transport/wire'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -26,6 +27,7 @@ import {
   RESERVED_FLAG,
   SESSION,
   UNKNOWN_FINGERPRINT,
+  WIND_FINGERPRINT,
   writeCases,
 } from './cases.js'
 import {
@@ -37,6 +39,7 @@ import {
   one,
   PROTO_DIR,
   requireTshark,
+  searchPath,
   shoalLayer,
   summaries,
   TSHARK_TIMEOUT_MS,
@@ -60,7 +63,8 @@ describe.skipIf(tshark.skip)('shoal.lua on datagrams from the transport codecs',
     dir = mkdtempSync(join(tmpdir(), 'shoal-wireshark-'))
     pcap = join(dir, 'frames.pcap')
     writeCases(pcap)
-    packets = dissect(pcap)
+    // The user's own types: a .proto directory of theirs on the search path.
+    packets = dissect(pcap, searchPath(fileURLToPath(new URL('fixtures/proto', import.meta.url))))
     expect(packets).toHaveLength(NAMES.length)
   })
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -139,6 +143,20 @@ describe.skipIf(tshark.skip)('shoal.lua on datagrams from the transport codecs',
     expect(all(unknown, 'shoal.type')).toEqual([])
     expect(all(unknown, 'pbf.shoal.v1.NavSatFix.latitude')).toEqual([])
     expect(expertOf('unknownType', 'unknown_type')).toHaveLength(1)
+  })
+
+  it("names a type of the user's by the capture's SCHEMA frame and decodes it from their .proto", () => {
+    const wind = layer('wind')
+    expect(one(wind, 'shoal.fingerprint')).toBe(hex32(WIND_FINGERPRINT))
+    expect(one(wind, 'shoal.type')).toBe('acme.v1.Wind')
+    expect(one(wind, 'shoal.type.schema_frame')).toBe(String(frameNumber('schema')))
+    expect([one(wind, 'pbf.acme.v1.Wind.speed'), one(wind, 'pbf.acme.v1.Wind.direction')]).toEqual([
+      '7.5',
+      '270',
+    ])
+    expect(expertOf('wind', 'unknown_type')).toEqual([])
+    // A built-in type is never renamed by a SCHEMA frame, and says where it comes from no more.
+    expect(all(layer('imu'), 'shoal.type.schema_frame')).toEqual([])
   })
 
   it('unpacks a BATCH into its inner frames, each decoded', () => {
@@ -280,6 +298,7 @@ describe.skipIf(tshark.skip)('shoal.lua on datagrams from the transport codecs',
     const info = (name: CaseName) => lines[NAMES.indexOf(name)]
     expect(info('imu')).toContain('DATA imu #41 shoal.v1.Imu')
     expect(info('batch')).toContain('BATCH #5: 3 frames (imu x2, gps x1)')
+    expect(info('batchOfOne')).toContain('BATCH #6: 1 frame (imu x1)')
     expect(info('fragment3')).toContain(
       `DATA camera #3 fragment 4/4 shoal.v1.Image [reassembled ${imageMessage.length} bytes]`,
     )
@@ -290,7 +309,8 @@ describe.skipIf(tshark.skip)('shoal.lua on datagrams from the transport codecs',
     expect(info('heartbeat')).toContain('HEARTBEAT #9: imu last 43, camera last 3')
     expect(info('heartbeatAnnounce')).toContain('HEARTBEAT #10 (announcement, no topics yet)')
     expect(info('status')).toContain('STATUS #4 window 1000000: imu next 44')
-    expect(info('schema')).toContain(`SCHEMA acme.v1.Wind ${hex32(UNKNOWN_FINGERPRINT)} #1 (40 bytes)`)
+    expect(info('schema')).toContain(`SCHEMA acme.v1.Wind ${hex32(WIND_FINGERPRINT)} #1 (40 bytes)`)
+    expect(info('wind')).toContain('DATA weather/wind #0 acme.v1.Wind')
     expect(info('schemaRequest')).toContain(`SCHEMA_REQUEST other for ${hex32(UNKNOWN_FINGERPRINT)}`)
     expect(info('notShoal')).not.toContain('Shoal')
   })

@@ -75,16 +75,14 @@ export function requireTshark(env: NodeJS.ProcessEnv = process.env): { skip: boo
   return { skip: true, reason }
 }
 
+/** tshark's options that add `dir` to the Protobuf dissector's search paths (each adds a row). */
+export function searchPath(dir: string): string[] {
+  return ['-o', `uat:protobuf_search_paths:"${dir}","TRUE"`]
+}
+
 /** tshark's options for Shoal: the dissector, and the Protobuf dissector's search path and fields. */
 export function shoalOptions(): string[] {
-  return [
-    '-X',
-    `lua_script:${DISSECTOR}`,
-    '-o',
-    `uat:protobuf_search_paths:"${PROTO_DIR}","TRUE"`,
-    '-o',
-    'protobuf.pbf_as_hf:TRUE',
-  ]
+  return ['-X', `lua_script:${DISSECTOR}`, ...searchPath(PROTO_DIR), '-o', 'protobuf.pbf_as_hf:TRUE']
 }
 
 /** One dissected packet: tshark's `layers` object. */

@@ -133,6 +133,7 @@ end
 -- binary FileDescriptorSet (or one fragment of it: fragments are not put together here).
 local function dissect_schema(tvb, h, pinfo, tree, payload_at, payload_length)
   tree:add(F.schema_type, tvb(W.FIXED_HEADER_LENGTH, h.TOPIC_LENGTH), h.topic)
+  learn_type(h.FINGERPRINT, h.topic, pinfo.number)
   if payload_length > 0 then tree:add(F.schema_set, tvb(payload_at, payload_length)) end
   if h.MESSAGE_LENGTH > W.SCHEMA.MAX_BYTES then
     bad_payload(tree, string.format("schema-too-large: %d bytes, at most %d", h.MESSAGE_LENGTH, W.SCHEMA.MAX_BYTES))

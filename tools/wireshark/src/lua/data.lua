@@ -8,9 +8,10 @@ local data_dissector = Dissector.get("data")
 
 -- Decodes one whole message (`message_tvb`) of type `fingerprint` under `tree`.
 local function decode_message(message_tvb, fingerprint, pinfo, tree)
-  local name = TYPES[fingerprint]
+  local name = type_name(fingerprint)
   if name == nil then
-    tree:add_proto_expert_info(E.unknown_type, string.format("Type fingerprint %s is not in this dissector's schema",
+    tree:add_proto_expert_info(E.unknown_type, string.format(
+      "Type fingerprint %s is not in this dissector's schema, nor named by a SCHEMA frame of this capture",
       hex32(fingerprint)))
   end
   if name == nil or not shoal.prefs.protobuf then
@@ -23,7 +24,7 @@ local function decode_message(message_tvb, fingerprint, pinfo, tree)
 end
 
 local function type_label(fingerprint)
-  return TYPES[fingerprint] or hex32(fingerprint)
+  return type_name(fingerprint) or hex32(fingerprint)
 end
 
 local function fragment_label(h)
@@ -104,7 +105,8 @@ local function dissect_batch(tvb, h, pinfo, tree, payload_at, payload_length)
   tree:add(F.batch_frames, tvb(payload_at, payload_length), count):set_generated()
   local parts = {}
   for _, topic in ipairs(order) do parts[#parts + 1] = string.format("%s x%d", topic, topics[topic]) end
-  return string.format("BATCH #%u: %d frames (%s)", h.SEQUENCE, count, table.concat(parts, ", "))
+  return string.format("BATCH #%u: %d frame%s (%s)", h.SEQUENCE, count, count == 1 and "" or "s",
+    table.concat(parts, ", "))
 end
 
 -- A sealed frame's encrypted payload (any kind): shown as ciphertext, its header's story in Info.

@@ -22,6 +22,33 @@ for _, kind in ipairs(W.KINDS) do KIND_NAMES[kind.value] = kind.name end
 local TYPE_NAMES = { [0] = "none" }
 for fingerprint, name in pairs(TYPES) do TYPE_NAMES[fingerprint] = name end
 
+-- Types not in TYPES (added with --proto, learned in-band) named by the SCHEMA frames of this
+-- capture: fingerprint -> { name, frame }. The first SCHEMA seen for a fingerprint names it (its
+-- descriptor set is not checked against the fingerprint here); a built-in name always wins. At most
+-- MAX_LEARNED_TYPES; forgotten when the capture is dissected anew.
+local MAX_LEARNED_TYPES = 1024
+local learned, learned_count = {}, 0
+
+local function reset_learned()
+  learned, learned_count = {}, 0
+end
+
+local function learn_type(fingerprint, name, frame)
+  if fingerprint == 0 or TYPES[fingerprint] ~= nil or learned[fingerprint] ~= nil then return end
+  if learned_count >= MAX_LEARNED_TYPES or not name:match("^[%a_][%w_.]*$") then return end
+  learned[fingerprint] = { name = name, frame = frame }
+  learned_count = learned_count + 1
+end
+
+-- The full name of type `fingerprint`, and the frame of the SCHEMA that named it (nil: built in).
+local function type_name(fingerprint)
+  local name = TYPES[fingerprint]
+  if name ~= nil then return name, nil end
+  local entry = learned[fingerprint]
+  if entry == nil then return nil, nil end
+  return entry.name, entry.frame
+end
+
 -- What became of a fragment in reassembly, as shown and filtered (`shoal.fragment.status`).
 local FRAGMENT_STATE = { HELD = 0, COMPLETED = 1, DUPLICATE = 2, LATE = 3, MISMATCH = 4, TOO_LARGE = 5,
   BAD_GEOMETRY = 6, OFF = 7, ENCRYPTED = 8 }
@@ -50,6 +77,7 @@ local F = {
   sequence = ProtoField.uint32("shoal.sequence", "Sequence", base.DEC),
   fingerprint = ProtoField.uint32("shoal.fingerprint", "Type fingerprint", base.HEX, TYPE_NAMES),
   type = ProtoField.string("shoal.type", "Message type"),
+  type_schema_frame = ProtoField.framenum("shoal.type.schema_frame", "Type named by the SCHEMA in frame"),
   message_length = ProtoField.uint32("shoal.message_length", "Message length", base.DEC),
   fragment_offset = ProtoField.uint32("shoal.fragment_offset", "Fragment offset", base.DEC),
   fragment_index = ProtoField.uint16("shoal.fragment_index", "Fragment index", base.DEC),

@@ -68,9 +68,10 @@ local function dissect_header(tvb, offset, length, tree)
     elseif field.name == "KIND" and KIND_NAMES[value] == nil then
       item:add_proto_expert_info(E.unknown_kind)
     elseif field.name == "FINGERPRINT" and value ~= 0 then
-      local name = TYPES[value]
+      local name, schema_frame = type_name(value)
       if name then
         tree:add(F.type, range, name):set_generated()
+        if schema_frame then tree:add(F.type_schema_frame, range, schema_frame):set_generated() end
       end
     end
   end

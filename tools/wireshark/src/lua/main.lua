@@ -83,7 +83,10 @@ local function dissect(tvb, pinfo, tree)
 end
 
 shoal.dissector = dissect
-shoal.init = reset_reassembly
+shoal.init = function()
+  reset_reassembly()
+  reset_learned()
+end
 
 local function heuristic(tvb, pinfo, tree)
   if not looks_like_shoal(tvb, 0, tvb:len()) then return false end
