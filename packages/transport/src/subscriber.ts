@@ -55,6 +55,8 @@ export class Subscriber extends EventEmitter {
   #kernelDrops: number | undefined
   #kernelDropsAt = Number.NEGATIVE_INFINITY
   #closed = false
+  /** Datagrams sent with reply(), and their bytes. */
+  readonly #replied = { datagrams: 0, bytes: 0 }
   #leave: Array<() => void> = []
 
   private constructor(socket: Socket, options: SubscriberOptions, info: SubscriberInfo) {
@@ -144,6 +146,8 @@ export class Subscriber extends EventEmitter {
 
   stats(): StatsSnapshot {
     const snapshot = this.#engine.snapshot()
+    snapshot.datagramsOut += this.#replied.datagrams
+    snapshot.bytesOut += this.#replied.bytes
     const kernelDrops = this.kernelDrops()
     if (kernelDrops !== undefined) snapshot.kernelDrops = kernelDrops
     return snapshot
@@ -183,8 +187,10 @@ export class Subscriber extends EventEmitter {
     return this.#engine.senderOf(sessionId, topic)
   }
 
-  /** Sends a raw datagram from this socket (unicast replies in raw mode). */
+  /** Sends a raw datagram from this socket (unicast replies in raw mode); counted as sent. */
   reply(data: Uint8Array, to: { address: string; port: number }): Promise<void> {
+    this.#replied.datagrams++
+    this.#replied.bytes += data.length
     return new Promise((resolve, reject) =>
       this.#socket.send(data, to.port, to.address, (error) => (error ? reject(error) : resolve())),
     )

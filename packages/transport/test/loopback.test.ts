@@ -310,6 +310,28 @@ describe('loopback multicast (interface 127.0.0.1)', () => {
     void r1
   })
 
+  it('a receiver counts the datagrams it sends: STATUS, acks, replies', async () => {
+    const { group, port } = uniqueEndpoint()
+    const sub = await track(createSubscriber({ group, port, interface: '127.0.0.1', ack: true, name: 'r1' }))
+    const pub = await track(createPublisher({ group, port, interface: '127.0.0.1' }))
+    for (let i = 0; i < 9; i++) await pub.publish('imu', Imu, { header: header(i) })
+    const last = await pub.publish('imu', Imu, { header: header(9) }, { ack: true })
+    await pub.waitForAcks(last, { timeoutMs: 5_000, expected: ['r1'] })
+    await waitFor(() => (sub.stats().status?.sent ?? 0) > 0, 5_000, 'a STATUS')
+    // Besides STATUS (more may go at any time): the one ack. Nothing lost on loopback, a type it
+    // knows: no NACK, no schema request.
+    const notStatus = () => {
+      const s = sub.stats()
+      return s.datagramsOut - s.status!.sent
+    }
+    expect(notStatus()).toBe(1)
+    const bytesBefore = sub.stats().bytesOut
+    expect(bytesBefore).toBeGreaterThan(0)
+    await sub.reply(new TextEncoder().encode('pong'), { address: '127.0.0.1', port })
+    expect(notStatus()).toBe(2)
+    expect(sub.stats().bytesOut).toBeGreaterThanOrEqual(bytesBefore + 4)
+  })
+
   it('counts a non-Shoal datagram by reason and keeps running', async () => {
     const { group, port } = uniqueEndpoint()
     const sub = await track(createSubscriber({ group, port, interface: '127.0.0.1' }))

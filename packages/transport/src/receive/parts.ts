@@ -40,6 +40,9 @@ type To = { address: string; port: number }
 export interface PathCounters {
   datagramsIn: number
   bytesIn: number
+  /** Control datagrams handed to the socket (STATUS, NACK, ACK, schema requests), sealed length. */
+  datagramsOut: number
+  bytesOut: number
   heartbeatsReceived: number
   /** A moving average of datagram sizes: what the kernel buffer holds of them (STATUS windows). */
   averageDatagram: number
@@ -59,6 +62,8 @@ export class ReceiveParts {
   readonly counters: PathCounters = {
     datagramsIn: 0,
     bytesIn: 0,
+    datagramsOut: 0,
+    bytesOut: 0,
     heartbeatsReceived: 0,
     averageDatagram: INITIAL_AVERAGE_DATAGRAM_BYTES,
   }
@@ -118,7 +123,10 @@ export class ReceiveParts {
   /** Sends a control frame (sealed when keyed); a failed send is a warning. */
   sendControl(datagram: Uint8Array, to: To, what: string): void {
     this.#controlInFlight++
-    this.#host.send(this.seal.seal(datagram), to, (error) => {
+    const wire = this.seal.seal(datagram)
+    this.counters.datagramsOut++
+    this.counters.bytesOut += wire.length
+    this.#host.send(wire, to, (error) => {
       if (--this.#controlInFlight === 0) for (const settled of this.#controlSettled.splice(0)) settled()
       if (error)
         this.tally.warn({
@@ -144,7 +152,7 @@ export class ReceiveParts {
   snapshot(): StatsSnapshot {
     const received = []
     for (const stream of this.streams.streams()) received.push(stream.snapshot('received'))
-    const { datagramsIn, bytesIn, heartbeatsReceived } = this.counters
+    const { datagramsIn, bytesIn, datagramsOut, bytesOut, heartbeatsReceived } = this.counters
     return {
       sent: [],
       received,
@@ -160,9 +168,9 @@ export class ReceiveParts {
       ...(this.seal.keyed ? { seal: this.seal.stats()! } : {}),
       schemas: { ...(this.schemas?.stats() ?? emptySchemaStats()), ...this.delivery.heldForSchema },
       datagramsIn,
-      datagramsOut: 0,
+      datagramsOut,
       bytesIn,
-      bytesOut: 0,
+      bytesOut,
     }
   }
 
