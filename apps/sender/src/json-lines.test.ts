@@ -149,7 +149,8 @@ describe('lines of a --proto type', () => {
     join(dir, 'wind.proto'),
     'syntax = "proto3";\npackage acme.v1;\nimport "shoal/v1/header.proto";\n' +
       'message Wind { shoal.v1.Header header = 1; double speed = 2; }\n' +
-      'message Bare { double value = 1; }\n',
+      'message Bare { double value = 1; }\n' +
+      'message Scalar { double value = 1; }\n', // shoal.v1.Scalar's short name too
   )
   const types = resolveProtoTypes([dir])
   rmSync(dir, { recursive: true, force: true })
@@ -172,6 +173,16 @@ describe('lines of a --proto type', () => {
     const Bare = types.byName('acme.v1.Bare')!
     const result = parseJsonLine('{"topic":"x","type":"acme.v1.Bare","message":{"value":2}}', 'me', types)
     expect(result.ok && Bare.toObject(Bare.decode(result.frame.payload))).toEqual({ value: 2 })
+  })
+
+  it('a short name a --proto type shares with a built-in one is refused, naming both', () => {
+    const result = parseJsonLine('{"topic":"x","type":"Scalar","message":{"value":2}}', 'me', types)
+    expect(result).toEqual({
+      ok: false,
+      reason: 'type "Scalar" is ambiguous: shoal.v1.Scalar, acme.v1.Scalar; give the full name',
+    })
+    const full = parseJsonLine('{"topic":"x","type":"acme.v1.Scalar","message":{"value":2}}', 'me', types)
+    expect(full.ok && full.frame.type.typeName).toBe('acme.v1.Scalar')
   })
 
   it('are refused without the types, naming the type', () => {

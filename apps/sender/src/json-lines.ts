@@ -37,10 +37,22 @@ export type ParseResult =
 
 /**
  * Finds a type by its full name (`shoal.v1.Imu`) or its short name (`Imu`), in `types` (the
- * sender's: built-in and `--proto` ones). A short name two types share finds the first registered.
+ * sender's: built-in and `--proto` ones). A short name two types share (`shoal.v1.Wind` and a
+ * `--proto`'s `acme.v1.Wind`) picks neither: the types that share it.
  */
-export function findType(name: string, types: TypeRegistry = registry): MessageType | undefined {
-  return types.byName(name) ?? types.all().find((type) => type.typeName.split('.').at(-1) === name)
+export function findType(
+  name: string,
+  types: TypeRegistry = registry,
+): MessageType | readonly MessageType[] | undefined {
+  const exact = types.byName(name)
+  if (exact !== undefined) return exact
+  const short = types.all().filter((type) => type.typeName.split('.').at(-1) === name)
+  return short.length > 1 ? short : short[0]
+}
+
+/** `findType`'s answer for a short name several types share (Array.isArray keeps it readonly-blind). */
+function isTypeList(found: ReturnType<typeof findType>): found is readonly MessageType[] {
+  return Array.isArray(found)
 }
 
 /**
@@ -75,6 +87,10 @@ export function parseJsonLine(text: string, sourceId: string, types: TypeRegistr
   } else {
     if (typeof typeName !== 'string') return fail('"type" must be a string')
     const found = findType(typeName, types)
+    if (isTypeList(found))
+      return fail(
+        `type ${JSON.stringify(typeName)} is ambiguous: ${found.map((t) => t.typeName).join(', ')}; give the full name`,
+      )
     if (found === undefined)
       return fail(
         `unknown type ${JSON.stringify(typeName)}; known: ${types
