@@ -38,7 +38,9 @@ describe('loopbackHint', () => {
         },
         { lo: table.lo },
       ),
-    ).toBe('frames stay on this host; to reach the network, pass ?interface=eth0; and so on')
+    ).toBe(
+      'frames stay on this host; to reach the network, pass ?interface=NAME (no interface but loopback has an IPv4 address here); and so on',
+    )
   })
 
   it('says nothing off loopback or without an address', () => {

@@ -21,7 +21,7 @@ export function outsideInterfaces(family: 4 | 6, table: InterfaceTable = network
 }
 
 /** Placeholder when the host has no interface to name (a container with loopback only, say). */
-export const EXAMPLE_INTERFACE = 'eth0'
+export const EXAMPLE_INTERFACE = 'NAME'
 
 export interface LoopbackHintOptions {
   /** The local address the socket sends from or listens on; no hint without one. */
@@ -45,6 +45,11 @@ export function loopbackHint(options: LoopbackHintOptions, table?: InterfaceTabl
   if (options.address === undefined || !isLoopbackAddress(options.address)) return undefined
   const names = outsideInterfaces(options.family, table)
   const fix = options.fix ?? ((name: string) => `--interface ${name}`)
-  const list = names.length > 1 ? ` (interfaces: ${names.join(', ')})` : ''
+  const list =
+    names.length > 1
+      ? ` (interfaces: ${names.join(', ')})`
+      : names.length === 0
+        ? ` (no interface but loopback has an IPv${options.family} address here)`
+        : ''
   return `${options.effect}; to ${options.goal}, pass ${fix(names[0] ?? EXAMPLE_INTERFACE)}${list}${options.more ?? ''}`
 }
