@@ -603,4 +603,42 @@ describe.skipIf(netns.skip)('flow control between hosts (network namespaces)', (
     expect([imuAtB.delivered, imuAtB.missingCount, imuAtB.duplicateCount]).toEqual([total, 0, 0])
     await agents.a!.call('close', { name })
   })
+
+  it("a stranger's streams in a publisher's session add nothing to the STATUS the publisher gets", async () => {
+    const { group, port } = uniqueEndpoint()
+    const name = 'padding'
+    await agents.b!.call('sub', { name, options: { group, port, ...on('b') } })
+    const pub = await agents.a!.call<PublisherInfo>('pub', {
+      name,
+      options: { group, port, flow: { strategy: 'min' }, ...on('a') },
+    })
+    await agents.a!.call('send', { name, topic: 'imu', count: WARM_UP })
+    await waitFor(async () => (await flow(name)).receivers === 1, 10_000, "b's STATUS")
+    // x pads a's session at b: 200 topics of 250 bytes, 4 frames each, in a's session id.
+    await agents.x!.call('plain', { name, address: net.host('x').ipv4('lan') })
+    const payload = Imu.encode({ header: { sourceId: 'x' } })
+    const forged: string[] = []
+    for (let t = 0; t < 200; t++) {
+      const topicBytes = encodeTopic(`${String(t).padStart(3, '0')}${'p'.repeat(247)}`)
+      for (let sequence = 0; sequence < 4; sequence++)
+        forged.push(
+          hex(encodeWholeFrame(0, 0, pub.sessionId, sequence, Imu.fingerprint, topicBytes, payload)),
+        )
+    }
+    await agents.x!.call('plainSendAll', { name, hexes: forged, address: group, port, burst: 20 })
+    await waitFor(
+      async () => (await stats('b', name)).datagramsIn >= WARM_UP + forged.length,
+      10_000,
+      "x's frames at b",
+    )
+    // a goes quiet: its heartbeats, answered by b, are all it hears from then on.
+    await new Promise((resolve) => setTimeout(resolve, 2_000))
+    const a = await stats('a', name)
+    expect(a.heartbeats!.sent).toBeGreaterThan(0)
+    // What b sent a (b is its one receiver) is no more than what a sent, and one status; each
+    // status lists imu alone (about 20 bytes), where a padded one would carry 200 × 250 bytes.
+    expect(a.bytesIn).toBeLessThanOrEqual(a.bytesOut + 1_472)
+    expect((await flow(name)).receivers).toBe(1)
+    await agents.a!.call('close', { name })
+  })
 })

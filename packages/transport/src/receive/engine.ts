@@ -376,7 +376,7 @@ export class ReceiveEngine {
     if (own) this.#sources.heartbeat(sessionId, now)
     // Flow control: the publisher hears from this receiver (its group forms, it keeps it); a
     // relay's forwarded heartbeat gets nothing (the relay is not the publisher).
-    if (header.hops === 0) this.#status?.heartbeat(sessionId, address, port, now)
+    if (header.hops === 0) this.#status?.heartbeat(sessionId, address, port, data.length, now)
     return 'heartbeat'
   }
 

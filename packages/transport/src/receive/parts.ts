@@ -118,6 +118,11 @@ export class ReceiveParts {
             send: (datagram, to) => sendControl(datagram, to, 'status'),
           })
         : undefined
+    // A stream the table lets go is forgotten by the statuses too: they hold no stream it does not.
+    if (this.status !== undefined) {
+      const status = this.status
+      this.streams.onRetire = (stream) => status.forget(stream)
+    }
   }
 
   /** Sends a control frame (sealed when keyed); a failed send is a warning. */

@@ -79,8 +79,8 @@ describe('StatusSender', () => {
     }
     // A third publisher only heard by its heartbeat (answered with an announcement), and a fourth
     // heard so long ago that it has let this receiver go already.
-    status.heartbeat(4, '10.0.0.4', 5000, clock.now() - STATUS_SESSION_IDLE_MS)
-    status.heartbeat(3, '10.0.0.3', 5000, clock.now())
+    status.heartbeat(4, '10.0.0.4', 5000, 41, clock.now() - STATUS_SESSION_IDLE_MS)
+    status.heartbeat(3, '10.0.0.3', 5000, 41, clock.now())
     out.length = 0
     expect(status.leave()).toBe(3)
     expect(out.map((o) => [o.header.sessionId, o.to])).toEqual([
@@ -108,7 +108,7 @@ describe('StatusSender', () => {
     })
     // A stranger's heartbeats from made-up publishers, each answered with an announcement.
     for (let session = 0; session < 10_000; session++)
-      status.heartbeat(session, '10.0.0.66', 5000, clock.now())
+      status.heartbeat(session, '10.0.0.66', 5000, 41, clock.now())
     expect(status.leave()).toBe(MAX_STATUS_SESSIONS)
     expect(to).toEqual(
       Array.from({ length: MAX_STATUS_SESSIONS }, (_, i) => 10_000 - MAX_STATUS_SESSIONS + i),
@@ -164,10 +164,17 @@ describe('StatusSender', () => {
     const clock = new FakeClock()
     const state = { window: 100_000 }
     const lengths: number[] = []
+    /** The topics each status listed. */
+    const listed: string[][] = []
     const status = new StatusSender({
       ...fixedWindow(clock),
       windowBytes: () => state.window,
-      send: (datagram) => lengths.push(datagram.length),
+      send: (datagram) => {
+        lengths.push(datagram.length)
+        const frame = decodeFrame(datagram, 0, datagram.length)
+        if (!frame.ok) throw new Error(frame.reason)
+        listed.push(decodeStatusBody(frame.payload)!.entries.map((e) => e.topic))
+      },
     })
     const stream = new Stream('00000001', '10.0.0.1:5000', 5000, 'imu')
     const arrive = (s: number, bytes: number) => {
@@ -175,8 +182,10 @@ describe('StatusSender', () => {
       stream.tracker.observe(s, clock.now())
       status.heard(stream, 1, s, '10.0.0.1', 5000, bytes, clock.now())
     }
-    return { clock, state, lengths, arrive }
+    return { clock, state, lengths, listed, arrive, status, stream }
   }
+
+  const sum = (lengths: readonly number[]) => lengths.reduce((a, b) => a + b, 0)
 
   it('however often the window moves, a publisher gets no more STATUS bytes than it sent, and one status', () => {
     const { clock, state, lengths, arrive } = movingWindow()
@@ -188,8 +197,7 @@ describe('StatusSender', () => {
       clock.advance(STATUS_INTERVAL_MS)
     }
     expect(lengths.length).toBeGreaterThan(0)
-    const total = lengths.reduce((a, b) => a + b, 0)
-    expect(total).toBeLessThanOrEqual(STATUS_AFTER_DATAGRAMS * 40 + Math.max(...lengths))
+    expect(sum(lengths)).toBeLessThanOrEqual(STATUS_AFTER_DATAGRAMS * 40 + Math.max(...lengths))
   })
 
   it('a publisher held back and quiet hears at once that the window opened', () => {
@@ -204,6 +212,52 @@ describe('StatusSender', () => {
       clock.advance(STATUS_INTERVAL_MS)
       expect(lengths.length).toBe(before + step)
     }
+  })
+
+  it('answers to heartbeats are paid from the credit too: a heartbeat buys no more than its size', () => {
+    const { clock, lengths, arrive, status } = movingWindow()
+    for (let s = 0; s < STATUS_AFTER_DATAGRAMS; s++) arrive(s, 40)
+    // 100 heartbeats of 20 bytes (shorter than a status), nothing else.
+    for (let i = 0; i < 100; i++) {
+      status.heartbeat(1, '10.0.0.1', 5000, 20, clock.now())
+      clock.advance(STATUS_INTERVAL_MS)
+    }
+    expect(lengths.length).toBeGreaterThan(2)
+    expect(sum(lengths)).toBeLessThanOrEqual(STATUS_AFTER_DATAGRAMS * 40 + 100 * 20 + Math.max(...lengths))
+  })
+
+  it("a stranger's streams in a publisher's session are not the publisher's: its statuses list its own", () => {
+    const { clock, listed, arrive, status } = movingWindow()
+    for (let s = 0; s < STATUS_AFTER_DATAGRAMS; s++) arrive(s, 100)
+    // The same session id, another topic, from another address: a stranger's.
+    const forged = new Stream('00000001', '10.0.0.66:5000', 5000, 'padding')
+    for (let s = 0; s < STATUS_AFTER_DATAGRAMS * 2; s++) {
+      forged.datagrams++
+      forged.tracker.observe(s, clock.now())
+      status.heard(forged, 1, s, '10.0.0.66', 5000, 100, clock.now())
+    }
+    arrive(STATUS_AFTER_DATAGRAMS, 100)
+    clock.advance(STATUS_KEEPALIVE_MS)
+    expect(forged.status).toBeUndefined()
+    expect(listed.length).toBeGreaterThan(0)
+    expect(new Set(listed.flat())).toEqual(new Set(['imu']))
+  })
+
+  it("a stream the table let go leaves its publisher's statuses; a session let go idle is reported on again", () => {
+    const { clock, lengths, arrive, status, stream } = movingWindow()
+    for (let s = 0; s < STATUS_AFTER_DATAGRAMS; s++) arrive(s, 100)
+    expect(stream.status).toBeDefined()
+    status.forget(stream)
+    expect(stream.status).toBeUndefined()
+    // Heard again: a stream of the table again (as a new one would be), reported on.
+    arrive(STATUS_AFTER_DATAGRAMS, 100)
+    expect(stream.status).toBeDefined()
+    // Quiet past the idle time: the session goes; the next frames are reported on, in a new one.
+    clock.advance(STATUS_SESSION_IDLE_MS + STATUS_INTERVAL_MS)
+    const before = lengths.length
+    arrive(STATUS_AFTER_DATAGRAMS + 1, 100)
+    clock.advance(STATUS_INTERVAL_MS)
+    expect(lengths.length).toBeGreaterThan(before)
   })
 
   it('sends keepalives only while frames arrive; a quiet publisher gets none', () => {

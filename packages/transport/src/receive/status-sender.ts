@@ -13,10 +13,11 @@
  * hears from them again with its next frames.
  *
  * Bounded: statuses for at most {@link MAX_STATUS_SESSIONS} publishers (the first ones heard; a
- * session not heard for {@link STATUS_SESSION_IDLE_MS} is let go), and only for a stream's own
- * sender: a stranger's frames make no STATUS. No amplification: a publisher is sent no more STATUS
- * bytes than its frames brought, and one status more (a byte credit, {@link Session.credit}); only
- * the answer to a heartbeat, one per heartbeat, is outside it.
+ * session not heard for {@link STATUS_SESSION_IDLE_MS} is let go), each about the streams its own
+ * address sends that the stream table still holds: a stranger's frames in a publisher's session
+ * add nothing to its statuses, and keep nothing the stream table has let go. No amplification: a
+ * publisher is sent no more STATUS bytes than its frames and heartbeats brought, and one status
+ * more (a byte credit, {@link Session.credit}).
  */
 import type { Clock } from '../send/heartbeat.js'
 import type { Stream } from '../stream.js'
@@ -96,8 +97,8 @@ interface Session {
   /** Bytes heard from it since the last status. */
   bytes: number
   /**
-   * Bytes heard from it less the STATUS bytes sent it: a status goes (but in answer to a heartbeat)
-   * only while this is above 0. A window that moves at every tick (the application's queue) would
+   * Bytes heard from it (frames and heartbeats) less the STATUS bytes sent it: a status goes only
+   * while this is above 0. A window that moves at every tick (the application's queue) would
    * otherwise send every publisher known a status every {@link STATUS_INTERVAL_MS} for
    * {@link STATUS_SESSION_IDLE_MS}: up to 300 statuses for a stranger's 4 frames. A publisher held
    * back and quiet still hears of the window opening, on the credit its frames left.
@@ -164,7 +165,10 @@ export class StatusSender {
       // A stranger's datagram or two make no STATUS (a reflection towards a forged address).
       if (stream.datagrams < STATUS_AFTER_DATAGRAMS) return
       const session = this.#session(sessionId, address, port, now)
-      if (session === undefined || session.streams.length >= MAX_STATUS_TOPICS) return
+      // A stream in this session from another address (a stranger's, in the publisher's session)
+      // is not the publisher's to hear about.
+      if (session === undefined || session.address !== address || session.port !== port) return
+      if (session.streams.length >= MAX_STATUS_TOPICS) return
       const start = stream.tracker.start ?? stream.tracker.position
       entry = {
         session,
@@ -188,17 +192,19 @@ export class StatusSender {
   }
 
   /**
-   * A HEARTBEAT of `sessionId` from `address:port`: one status in answer, so a publisher that is
-   * quiet, or waits for its group before its first frame, keeps (or gets) its receivers. For a
-   * publisher reported on, its status (only from its own sender); for one not (yet), an
-   * announcement with no entries, keeping no state. One status per heartbeat, never more.
+   * A HEARTBEAT of `sessionId` from `address:port`, `bytes` long: one status in answer, so a
+   * publisher that is quiet, or waits for its group before its first frame, keeps (or gets) its
+   * receivers. For a publisher reported on, its status (only from its own sender, on its credit:
+   * the heartbeat's bytes are added first); for one not (yet), an announcement with no entries,
+   * keeping no state. One status per heartbeat, never more.
    */
-  heartbeat(sessionId: number, address: string, port: number, now: number): void {
+  heartbeat(sessionId: number, address: string, port: number, bytes: number, now: number): void {
     const session = this.#sessions.get(sessionId)
     if (session !== undefined) {
       if (session.address !== address || session.port !== port) return
       session.heardAt = now
-      this.#send(session, now, 'answer')
+      session.credit += bytes
+      this.#send(session, now)
       return
     }
     // Remembered only to be told on leave(): bounded, in order of the last heard, so the oldest
@@ -238,6 +244,16 @@ export class StatusSender {
       if (!this.#sessions.has(sessionId) && now - to.at < STATUS_SESSION_IDLE_MS) tell(sessionId, 0, to)
     this.close()
     return sent
+  }
+
+  /** The stream table let `stream` go: its publisher's statuses no longer list it. */
+  forget(stream: Stream): void {
+    const entry = stream.status as StatusEntry | undefined
+    if (entry === undefined) return
+    stream.status = undefined
+    const streams = entry.session.streams
+    const at = streams.indexOf(stream)
+    if (at >= 0) streams.splice(at, 1)
   }
 
   close(): void {
@@ -283,23 +299,25 @@ export class StatusSender {
     for (const session of this.#sessions.values()) {
       if (now - session.heardAt >= STATUS_SESSION_IDLE_MS) {
         this.#sessions.delete(session.sessionId)
+        // Heard again, its streams are reported on again (in a session made anew).
+        for (const stream of session.streams) stream.status = undefined
         continue
       }
       // A keepalive only about what arrived since the last status (a publisher gone quiet gets
       // none); a change (the application drained, a lost frame given up) whenever it happens.
       if (now - session.sentAt >= STATUS_KEEPALIVE_MS && session.heardAt > session.sentAt)
         this.#send(session, now)
-      else if (now - session.sentAt >= STATUS_INTERVAL_MS) this.#send(session, now, 'if-changed')
+      else if (now - session.sentAt >= STATUS_INTERVAL_MS) this.#send(session, now, true)
     }
     this.#schedule()
   }
 
   /**
-   * Sends `session` its status while it has credit (an `answer` to a heartbeat needs none, and
-   * costs none); `if-changed`: only if position or window moved since the last.
+   * Sends `session` its status while it has credit; `ifChanged`: only if position or window moved
+   * since the last.
    */
-  #send(session: Session, now: number, kind?: 'if-changed' | 'answer'): void {
-    if (kind !== 'answer' && session.credit <= 0) return
+  #send(session: Session, now: number, ifChanged = false): void {
+    if (session.credit <= 0) return
     const topics: StatusTopic[] = []
     let signature = ''
     // The window, and the bytes of messages being reassembled at the consumed positions (the
@@ -314,7 +332,7 @@ export class StatusSender {
     }
     window = Math.max(0, Math.floor(window))
     signature += window
-    if (kind === 'if-changed' && signature === session.signature) return
+    if (ifChanged && signature === session.signature) return
     session.signature = signature
     session.bytes = 0
     session.sentAt = now
@@ -329,7 +347,7 @@ export class StatusSender {
     )) {
       session.counter = (session.counter + 1) >>> 0
       this.statusesSent++
-      if (kind !== 'answer') session.credit -= datagram.length
+      session.credit -= datagram.length
       this.#options.send(datagram, session)
     }
   }
