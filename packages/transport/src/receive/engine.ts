@@ -17,8 +17,8 @@ import { crc32 } from '../wire/crc.js'
 import { impliedFragmentSize } from '../wire/fragment.js'
 import { decodeFrame } from '../wire/frame.js'
 import type { FrameHeader } from '../wire/header.js'
-import { decodeHeartbeatBody } from '../wire/heartbeat.js'
 import type { Delivery } from './delivery.js'
+import { onHeartbeat } from './heartbeat-in.js'
 import type {
   ForwardDatagram,
   RawDatagram,
@@ -32,7 +32,7 @@ import { messageKey } from './repair-requester.js'
 import type { Repairs } from './repairs.js'
 import type { SchemaLearner } from './schema-learner.js'
 import type { SealGate } from './seal-gate.js'
-import type { SourceEvent, SourceTable } from './sources.js'
+import type { SourceEvent } from './sources.js'
 import type { StatusSender } from './status-sender.js'
 import type { StreamTable } from './stream-table.js'
 import type { Tally } from './tally.js'
@@ -52,8 +52,6 @@ export class ReceiveEngine {
   readonly #parts: ReceiveParts
   readonly #reassembler: Reassembler
   readonly #streams: StreamTable
-  /** The publishers heard, alive or gone. */
-  readonly #sources: SourceTable
   /** Outcomes, drops by reason and warnings. */
   readonly #tally: Tally
   readonly #maxMessageBytes: number
@@ -94,7 +92,6 @@ export class ReceiveEngine {
     this.#reassembler = parts.reassembler
     this.#reassembler.onAbandon = (abandoned) => this.#onAbandon(abandoned)
     this.#streams = parts.streams
-    this.#sources = parts.sources
     this.#seal = parts.seal
     this.#repairs = parts.repairs
     this.#status = parts.status
@@ -204,7 +201,12 @@ export class ReceiveEngine {
       return
     }
     if (header.kind === FrameKind.HEARTBEAT) {
-      this.#tally.outcome(this.#onHeartbeat(header, payload, admitted.data, address, port, now))
+      const forward = this.#forward
+        ? (foreign: boolean) => this.#forwarded(header, admitted.data, address, port, foreign)
+        : undefined
+      this.#tally.outcome(
+        onHeartbeat(this.#parts, forward, header, payload, admitted.data, address, port, now),
+      )
       return
     }
     if (header.kind === FrameKind.SCHEMA) {
@@ -338,49 +340,6 @@ export class ReceiveEngine {
     return fragmented ? 'fragment' : outcome
   }
 
-  /**
-   * A publisher's heartbeat: for each of its streams this subscriber tracks, the frames up to the
-   * last one sent that have not arrived are gaps now (and repairable ones are asked for); the
-   * publisher is heard. Only from a stream's own sender: a stranger's heartbeat moves nothing.
-   * Relays pass heartbeats on.
-   */
-  #onHeartbeat(
-    header: FrameHeader,
-    payload: Uint8Array,
-    data: Uint8Array,
-    address: string,
-    port: number,
-    now: number,
-  ): DatagramOutcome {
-    const entries = decodeHeartbeatBody(payload)
-    if (entries === undefined) {
-      this.#tally.drop('bad-heartbeat', undefined, address, port)
-      return 'bad-heartbeat'
-    }
-    this.#counters.heartbeatsReceived++
-    const { sessionId } = header
-    const flagged = (header.flags & Flag.FOREIGN) !== 0
-    // The lost tails of the streams of its session from its sender are asked for (a relay's input
-    // too: hop by hop); a stranger's heartbeat moves nothing.
-    let own = false
-    for (const { topic, sequence } of entries) {
-      const stream = this.#streams.find(sessionId, topic)
-      if (stream === undefined || stream.isForeign(address, port, now, flagged)) continue
-      own = true
-      const missing = stream.tracker.tail(sequence, now)
-      if (missing > 0) this.#repairs?.tail(stream, sessionId, topic, sequence, missing, address, port)
-    }
-    // Relays pass it on, marked foreign unless it came from a stream's own sender: receivers beyond
-    // then let a stranger's heartbeat move nothing.
-    if (this.#forward) return this.#forwarded(header, data, address, port, !own)
-    if (own) this.#sources.heartbeat(sessionId, now)
-    // Flow control: the publisher hears from this receiver (its group forms, it keeps it); a
-    // relay's forwarded heartbeat gets nothing (the relay is not the publisher).
-    if (header.hops === 0) this.#status?.heartbeat(sessionId, address, port, data.length, now)
-    return 'heartbeat'
-  }
-
-  /** Decodes and emits one whole message; returns `delivered` or why it was dropped. */
   /** Hands a datagram to the relay (forward mode). */
   #forwarded(
     header: FrameHeader,
