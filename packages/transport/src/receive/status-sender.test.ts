@@ -244,11 +244,21 @@ describe('StatusSender', () => {
   })
 
   it("a stream the table let go leaves its publisher's statuses; a session let go idle is reported on again", () => {
-    const { clock, lengths, arrive, status, stream } = movingWindow()
+    const { clock, lengths, listed, arrive, status, stream } = movingWindow()
     for (let s = 0; s < STATUS_AFTER_DATAGRAMS; s++) arrive(s, 100)
+    const gps = new Stream('00000001', '10.0.0.1:5000', 5000, 'gps')
+    for (let s = 0; s < STATUS_AFTER_DATAGRAMS; s++) {
+      gps.datagrams++
+      gps.tracker.observe(s, clock.now())
+      status.heard(gps, 1, s, '10.0.0.1', 5000, 100, clock.now())
+    }
+    clock.advance(STATUS_INTERVAL_MS)
+    expect(listed.at(-1)).toEqual(['imu', 'gps'])
     expect(stream.status).toBeDefined()
     status.forget(stream)
     expect(stream.status).toBeUndefined()
+    status.heartbeat(1, '10.0.0.1', 5000, 100, clock.now())
+    expect(listed.at(-1)).toEqual(['gps'])
     // Heard again: a stream of the table again (as a new one would be), reported on.
     arrive(STATUS_AFTER_DATAGRAMS, 100)
     expect(stream.status).toBeDefined()
