@@ -102,6 +102,15 @@ describe('Forwarder acks', () => {
 
 describe('Forwarder: the way back for acks cannot be taken', () => {
   const asking = { session: 5, flags: Flag.ACK_REQUEST }
+  /** A forwarder with one input whose ack routes run on a clock the test moves. */
+  const timedForwarder = () => {
+    const clock = fakeClock()
+    const input = new FakeInput('in')
+    const { forwarder } = setup([input], [new FakeOutput('out')], {
+      ackRoutes: new AckRoutes({ now: clock.now }),
+    })
+    return { clock, input, forwarder }
+  }
 
   it('a frame with a known session id from another address does not move its way back', async () => {
     const input = new FakeInput('in')
@@ -136,11 +145,7 @@ describe('Forwarder: the way back for acks cannot be taken', () => {
   })
 
   it(`moves only after ${ACK_ROUTE_IDLE_MS / 1000} s without a frame from the pinned place (a publisher that moved)`, async () => {
-    const clock = fakeClock()
-    const input = new FakeInput('in')
-    const { forwarder } = setup([input], [new FakeOutput('out')], {
-      ackRoutes: new AckRoutes({ now: clock.now }),
-    })
+    const { clock, input, forwarder } = timedForwarder()
     const moved = { address: '10.77.1.3', port: 50000 }
     forwarder.datagram(0, datagram('imu', { ...asking, sequence: 0 }))
     clock.ms += ACK_ROUTE_IDLE_MS - 1
@@ -154,11 +159,7 @@ describe('Forwarder: the way back for acks cannot be taken', () => {
   })
 
   it('the publisher’s own copies keep its way back in use when forged frames beat them to the relay', async () => {
-    const clock = fakeClock()
-    const input = new FakeInput('in')
-    const { forwarder } = setup([input], [new FakeOutput('out')], {
-      ackRoutes: new AckRoutes({ now: clock.now }),
-    })
+    const { clock, input, forwarder } = timedForwarder()
     forwarder.datagram(0, datagram('imu', { ...asking, sequence: 0 }))
     // from then on the outsider sends each next sequence number first: the publisher's frames are duplicates
     for (let sequence = 1; sequence <= 4; sequence++) {
@@ -176,11 +177,7 @@ describe('Forwarder: the way back for acks cannot be taken', () => {
   })
 
   it('acks do not keep a way back in use: only the session’s frames do', async () => {
-    const clock = fakeClock()
-    const input = new FakeInput('in')
-    const { forwarder } = setup([input], [new FakeOutput('out')], {
-      ackRoutes: new AckRoutes({ now: clock.now }),
-    })
+    const { clock, forwarder } = timedForwarder()
     forwarder.datagram(0, datagram('imu', { ...asking, sequence: 0 }))
     for (let i = 0; i < 4; i++) {
       clock.ms += ACK_ROUTE_IDLE_MS / 2
